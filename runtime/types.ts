@@ -1,0 +1,106 @@
+/**
+ * The one learner interface shared by the fixed-point runtime and the float64 reference twin (sim/reference).
+ * Every check in the project runs the same stream through both engines and compares; keep the signatures equal.
+ *
+ * Model (Murray 2019), a = 1/tau:
+ *   u(t) = W_rec h(t-1) + W_in x(t) + b
+ *   h(t) = (1 - a) h(t-1) + a tanh(u(t))
+ *   y(t) = W_out h(t)
+ *   e(t) = target(t) - y(t)
+ *
+ * Matrices are row-major Float64Arrays: W_in is N x M (W_in[i*M + j]), W_rec N x N, W_out O x N, B N x O.
+ */
+
+export type LearnerKind = 'rtrl' | 'rflo' | 'snap1' | 'output';
+export const LEARNER_KINDS: readonly LearnerKind[] = ['rtrl', 'rflo', 'snap1', 'output'];
+
+export type Engine = 'fixed' | 'float';
+
+/**
+ * 'step': weights change after every step by (lr / trialLength) * term(t).
+ * 'trial': the terms are summed and endTrial() applies (lr / trialLength) * sum (Murray 2019).
+ */
+export type UpdateMode = 'step' | 'trial';
+
+/** RFLO feedback: a fixed random B (entries N(0, 1/outputs)), or W_out^T (then RFLO is "RFLO with symmetric feedback"). */
+export type Feedback = 'random' | 'transpose';
+
+export interface NetworkShape {
+  /** M, number of inputs (may be 0). */
+  inputs: number;
+  /** N, number of hidden units. */
+  hidden: number;
+  /** O, number of outputs. */
+  outputs: number;
+}
+
+export interface LearnerOptions extends NetworkShape {
+  learner: LearnerKind;
+  /** Time constant in steps, >= 1. */
+  tau: number;
+  /** Learning rate of W_in, W_rec and b. */
+  lrRec: number;
+  /** Learning rate of W_out. */
+  lrOut: number;
+  update: UpdateMode;
+  /** P: learning rates are divided by it, so lr means the same per-step and per-trial. 1 for open streams. */
+  trialLength: number;
+  /** RFLO only; default 'random'. */
+  feedback?: Feedback;
+}
+
+/** Float64 interchange form of all parameters and the initial state. */
+export interface ModelWeights {
+  tau: number;
+  inputs: number;
+  hidden: number;
+  outputs: number;
+  W_in: Float64Array; // N x M
+  W_rec: Float64Array; // N x N
+  b: Float64Array; // N
+  W_out: Float64Array; // O x N
+  h0: Float64Array; // N, the state a trial starts from
+  B: Float64Array; // N x O, RFLO's fixed random feedback
+}
+
+/** A gradient (or an approximate one) with respect to every trained parameter, same layout as ModelWeights. */
+export interface Gradient {
+  W_in: Float64Array;
+  W_rec: Float64Array;
+  b: Float64Array;
+  W_out: Float64Array;
+}
+
+export interface OnlineLearner {
+  readonly engine: Engine;
+  readonly options: Readonly<LearnerOptions>;
+  /**
+   * One sample: forward pass with x(t) (length M), then, when target (length O) is given, the learning step.
+   * Writes y(t) (computed before any weight change of this step) into out (length O) and returns out.
+   * target === null runs inference only: state and traces advance, weights and accumulators do not change.
+   * Allocates nothing.
+   */
+  step(x: ArrayLike<number>, target: ArrayLike<number> | null, out: Float64Array): Float64Array;
+  /** Start of a trial: h := h0, all eligibility traces / sensitivities := 0. Accumulators are kept. */
+  resetState(): void;
+  /** 'trial' mode: apply the accumulated update and clear the accumulators. No-op in 'step' mode. */
+  endTrial(): void;
+  /**
+   * The accumulated per-step terms since the last endTrial()/clearGradient(), with the sign of a gradient of
+   * L = 1/2 sum_t |e(t)|^2 (that is, minus the summed update direction, not scaled by any learning rate).
+   * For RTRL this is the exact gradient when weights did not change during the sequence.
+   */
+  readGradient(out: Gradient): Gradient;
+  clearGradient(): void;
+  /** Current hidden state h(t) into out (length N). */
+  readHidden(out: Float64Array): Float64Array;
+  /** Current parameters as float64. */
+  getWeights(): ModelWeights;
+  /** Replace all parameters (and h0, B); resets state. */
+  setWeights(w: ModelWeights): void;
+}
+
+export function zeroGradient(shape: NetworkShape): Gradient {
+  const { inputs: M, hidden: N, outputs: O } = shape;
+  return { W_in: new Float64Array(N * M), W_rec: new Float64Array(N * N), b: new Float64Array(N), W_out: new Float64Array(O * N) };
+}
