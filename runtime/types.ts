@@ -94,6 +94,11 @@ export interface OnlineLearner {
   clearGradient(): void;
   /** Current hidden state h(t) into out (length N). */
   readHidden(out: Float64Array): Float64Array;
+  /**
+   * h(t) += delta (length N), between steps: state noise (the periodic task's sigma per step). The fixed-point engine
+   * rounds to its state format and saturates (counted). Allocates nothing.
+   */
+  perturbHidden(delta: ArrayLike<number>): void;
   /** Current parameters as float64. */
   getWeights(): ModelWeights;
   /** Replace all parameters (and h0, B); resets state. */
