@@ -1,0 +1,214 @@
+/**
+ * Reading and checking the JSON interchange files of the `neurostream` command (model.json, data.json) and
+ * writing weights and gradients back as nested arrays. Shared by the CLI, the fixed-point engine and snapshots.
+ *
+ *   model.json: {"tau": 10, "W_in": N x M, "W_rec": N x N, "b": N, "W_out": O x N, "h0": N, "B": N x O}
+ *               (B is optional unless the learner is RFLO with random feedback; M may be 0: W_in is N empty rows)
+ *   data.json:  {"x": T x M, "target": T x O}; x[t-1] and target[t-1] belong to step t.
+ *
+ * Every error is an InputError whose message names the file, the field, the expected shape and what was found.
+ * Plan-time code: allocates freely.
+ */
+import { readFileSync } from 'node:fs';
+import type { Gradient, ModelWeights } from '../runtime/types.ts';
+
+/** Bad usage or bad input (a file, a flag value): the CLI prints the message and exits with code 2. */
+export class InputError extends Error {
+  override name = 'InputError';
+}
+
+/** Reads and JSON-parses a file; missing files and bad JSON become InputErrors that name the file. */
+export function readJsonFile(path: string, label = path): unknown {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : String((err as Error).message);
+    throw new InputError(`${label}: cannot read ${path} (${why}); check the path`);
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (err) {
+    throw new InputError(`${label}: not valid JSON (${(err as Error).message}); expected a JSON object`);
+  }
+}
+
+function describe(v: unknown): string {
+  if (v === undefined) return 'nothing';
+  if (v === null) return 'null';
+  if (typeof v === 'string') return JSON.stringify(v.length > 20 ? v.slice(0, 20) + '...' : v);
+  if (Array.isArray(v)) return `an array of length ${v.length}`;
+  if (typeof v === 'object') return 'an object';
+  return String(v);
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function num(file: string, where: string, v: unknown): number {
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw new InputError(`${file}: ${where} must be a finite number, got ${describe(v)}`);
+  return v;
+}
+
+/** Shape "R x C" of a nested array, or a message saying why it is not a matrix. */
+function matrixShape(v: unknown): [number, number] | string {
+  if (!Array.isArray(v)) return describe(v);
+  if (v.length === 0) return '0 rows';
+  let cols = -1;
+  for (let i = 0; i < v.length; i++) {
+    const row = v[i] as unknown;
+    if (!Array.isArray(row)) return `row ${i} is ${describe(row)}`;
+    if (cols < 0) cols = row.length;
+    else if (row.length !== cols) return `ragged rows (row 0 has ${cols} entries, row ${i} has ${row.length})`;
+  }
+  return [v.length, cols];
+}
+
+/**
+ * Checks that field `name` is a rows x cols nested array of finite numbers and returns it row-major.
+ * `shape` is the symbolic shape for the message, e.g. "N x N".
+ */
+export function readMatrix(file: string, name: string, v: unknown, rows: number, cols: number, shape: string): Float64Array {
+  const s = matrixShape(v);
+  // An N x 0 matrix may also be written as N empty rows; 0 x C as [].
+  const ok = typeof s !== 'string' ? s[0] === rows && s[1] === cols : rows === 0 && Array.isArray(v) && v.length === 0;
+  if (!ok) {
+    const got = typeof s === 'string' ? s : `${s[0]} x ${s[1]}`;
+    throw new InputError(`${file}: ${name} must be ${rows} x ${cols} (${shape}), got ${got}`);
+  }
+  const out = new Float64Array(rows * cols);
+  const m = v as unknown[][];
+  for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) out[i * cols + j] = num(file, `${name}[${i}][${j}]`, m[i][j]);
+  return out;
+}
+
+export function readVector(file: string, name: string, v: unknown, n: number, shape: string): Float64Array {
+  if (!Array.isArray(v) || v.length !== n) {
+    throw new InputError(`${file}: ${name} must be a vector of length ${n} (${shape}), got ${describe(v)}`);
+  }
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i++) out[i] = num(file, `${name}[${i}]`, v[i]);
+  return out;
+}
+
+export interface ParseModelOptions {
+  /** Name used in messages (default "model.json"). */
+  label?: string;
+  /** Demand B (RFLO with random feedback). Without it a missing B becomes zeros. */
+  requireB?: boolean;
+  /** Why B is required, appended to the message (e.g. "--learner rflo uses B as its feedback matrix"). */
+  requireBReason?: string;
+}
+
+/**
+ * Parses model.json. N comes from W_rec's rows, M from W_in's columns (0 when W_in is N empty rows),
+ * O from W_out's rows; every other field is checked against them.
+ */
+export function parseModel(json: unknown, opts: ParseModelOptions = {}): ModelWeights {
+  const f = opts.label ?? 'model.json';
+  if (!isObject(json)) throw new InputError(`${f}: must be a JSON object with tau, W_in, W_rec, b, W_out, h0 (and B for rflo), got ${describe(json)}`);
+  for (const k of ['tau', 'W_in', 'W_rec', 'b', 'W_out', 'h0']) {
+    if (!(k in json)) throw new InputError(`${f}: missing field "${k}"; expected {"tau", "W_in", "W_rec", "b", "W_out", "h0", "B"}`);
+  }
+  const tau = num(f, 'tau', json.tau);
+  if (tau < 1) throw new InputError(`${f}: tau must be >= 1 (got ${tau})`);
+  const recShape = matrixShape(json.W_rec);
+  if (typeof recShape === 'string') throw new InputError(`${f}: W_rec must be an N x N matrix (N hidden units), got ${recShape}`);
+  const N = recShape[0];
+  const inShape = matrixShape(json.W_in);
+  if (typeof inShape === 'string') throw new InputError(`${f}: W_in must be ${N} x M (N x M, one row per hidden unit, M inputs), got ${inShape}`);
+  const M = inShape[1];
+  const outShape = matrixShape(json.W_out);
+  if (typeof outShape === 'string') throw new InputError(`${f}: W_out must be O x ${N} (O x N, one row per output), got ${outShape}`);
+  const O = outShape[0];
+  if (O < 1) throw new InputError(`${f}: W_out must have at least one row (one per output)`);
+  const W_rec = readMatrix(f, 'W_rec', json.W_rec, N, N, 'N x N');
+  const W_in = readMatrix(f, 'W_in', json.W_in, N, M, 'N x M');
+  const W_out = readMatrix(f, 'W_out', json.W_out, O, N, 'O x N');
+  const b = readVector(f, 'b', json.b, N, 'N');
+  const h0 = readVector(f, 'h0', json.h0, N, 'N');
+  let B: Float64Array;
+  if (json.B === undefined || json.B === null) {
+    if (opts.requireB) {
+      const why = opts.requireBReason ? ` (${opts.requireBReason})` : '';
+      throw new InputError(`${f}: missing field "B"${why}; add B as an ${N} x ${O} matrix (N x O), or use --feedback transpose`);
+    }
+    B = new Float64Array(N * O);
+  } else {
+    B = readMatrix(f, 'B', json.B, N, O, 'N x O');
+  }
+  return { tau, inputs: M, hidden: N, outputs: O, W_in, W_rec, b, W_out, h0, B };
+}
+
+export interface Sequence {
+  /** x[t-1] is the input of step t (length M each). */
+  x: Float64Array[];
+  /** target[t-1] is the target of step t (length O each). */
+  target: Float64Array[];
+}
+
+/** Parses data.json against a model's input and output counts. */
+export function parseData(json: unknown, shape: { inputs: number; outputs: number }, label = 'data.json'): Sequence {
+  const f = label;
+  const { inputs: M, outputs: O } = shape;
+  if (!isObject(json)) throw new InputError(`${f}: must be a JSON object {"x": T x M, "target": T x O}, got ${describe(json)}`);
+  if (!Array.isArray(json.x)) throw new InputError(`${f}: x must be a T x ${M} array (T steps x M inputs), got ${describe(json.x)}`);
+  if (!Array.isArray(json.target)) throw new InputError(`${f}: target must be a T x ${O} array (T steps x O outputs), got ${describe(json.target)}`);
+  const T = json.target.length;
+  if (T < 1) throw new InputError(`${f}: target must have at least one step, got 0 rows`);
+  if (json.x.length !== T) throw new InputError(`${f}: x must have one row per step like target (${T} rows), got ${json.x.length} rows`);
+  const x: Float64Array[] = [];
+  const target: Float64Array[] = [];
+  for (let t = 0; t < T; t++) {
+    const xr = json.x[t] as unknown;
+    if (!Array.isArray(xr) || xr.length !== M) throw new InputError(`${f}: x[${t}] must be an array of ${M} numbers (M inputs of the model), got ${describe(xr)}`);
+    const tr = json.target[t] as unknown;
+    if (!Array.isArray(tr) || tr.length !== O) throw new InputError(`${f}: target[${t}] must be an array of ${O} numbers (O outputs of the model), got ${describe(tr)}`);
+    const xv = new Float64Array(M);
+    for (let j = 0; j < M; j++) xv[j] = num(f, `x[${t}][${j}]`, xr[j]);
+    const tv = new Float64Array(O);
+    for (let k = 0; k < O; k++) tv[k] = num(f, `target[${t}][${k}]`, tr[k]);
+    x.push(xv);
+    target.push(tv);
+  }
+  return { x, target };
+}
+
+/** Row-major rows x cols -> nested arrays. */
+export function toNested(a: ArrayLike<number>, rows: number, cols: number): number[][] {
+  const out: number[][] = [];
+  for (let i = 0; i < rows; i++) {
+    const r: number[] = [];
+    for (let j = 0; j < cols; j++) r.push(a[i * cols + j]);
+    out.push(r);
+  }
+  return out;
+}
+
+export interface GradientJson {
+  W_in: number[][];
+  W_rec: number[][];
+  b: number[];
+  W_out: number[][];
+}
+
+export function gradientToJson(g: Gradient, shape: { inputs: number; hidden: number; outputs: number }): GradientJson {
+  const { inputs: M, hidden: N, outputs: O } = shape;
+  return { W_in: toNested(g.W_in, N, M), W_rec: toNested(g.W_rec, N, N), b: Array.from(g.b), W_out: toNested(g.W_out, O, N) };
+}
+
+/** The model.json form of a set of weights (round-trips through parseModel). */
+export function modelToJson(w: ModelWeights): Record<string, unknown> {
+  const { inputs: M, hidden: N, outputs: O } = w;
+  return {
+    tau: w.tau,
+    W_in: toNested(w.W_in, N, M),
+    W_rec: toNested(w.W_rec, N, N),
+    b: Array.from(w.b),
+    W_out: toNested(w.W_out, O, N),
+    h0: Array.from(w.h0),
+    B: toNested(w.B, N, O),
+  };
+}

@@ -1,0 +1,358 @@
+/**
+ * The simulation loops: train a learner on a task and measure it.
+ *
+ * Trial tasks (periodic): each trial resets the learner's state (h := h0) and the task, runs P steps with learning
+ * on, then endTrial() (Murray 2019: end-of-trial dW = (lr / P) * sum of the terms). Test NMSE is measured on a
+ * separate test trial with learning off (target null): mean over the trial of |e|^2 divided by the variance of the
+ * target over the trial. State noise, when sigma > 0, adds sigma * N(0, 1) to every h_i after every step, in
+ * training and test alike (through OnlineLearner.perturbHidden); test noise comes from its own RNG so evaluating
+ * does not change the training run.
+ *
+ * Streams (drift, csv): prequential scoring. Each sample is predicted (y of step(x, target) is computed before
+ * the weights change) and then learned from. NMSE = sum |e|^2 / sum |target - mean(target)|^2 over the whole
+ * stream, in the task's signal units; the persistence baseline ("predict the last value") is scored the same way.
+ *
+ * Every buffer is allocated before the loop; the per-step path allocates nothing.
+ */
+import type { Engine, Feedback, LearnerKind, LearnerOptions, ModelWeights, OnlineLearner, UpdateMode } from '../../runtime/types.ts';
+import { initWeights } from '../../runtime/init.ts';
+import { createRng, rngNormal } from '../../runtime/rng.ts';
+import { createBpttLearner, createFloatLearner } from '../reference/index.ts';
+import { InputError } from '../modelio.ts';
+import type { Task } from './task.ts';
+
+export type SimLearner = LearnerKind | 'bptt';
+export const SIM_LEARNERS: readonly SimLearner[] = ['rflo', 'rtrl', 'snap1', 'output', 'bptt'];
+
+/** Murray 2019's rates for RFLO (0.03); 0.1 for the gradient learners and the output-only baseline. */
+export function defaultLearningRate(learner: SimLearner): number {
+  return learner === 'rflo' ? 0.03 : 0.1;
+}
+
+export interface LearnerConfig {
+  learner: SimLearner;
+  engine?: Engine;
+  hidden: number;
+  tau: number;
+  lrRec: number;
+  lrOut: number;
+  update: UpdateMode;
+  /** BPTT truncation window (0 or Infinity = full). */
+  window?: number;
+  feedback?: Feedback;
+  /** Seed of the initial weights (runtime/init.ts). */
+  seed: number;
+}
+
+/**
+ * Initial weights for a task from runtime/init.ts (Murray 2019: W_rec ~ N(0, 1.5^2/N), W_out ~ U(-0.1, 0.1)/sqrt(N),
+ * h0 = 0.1) and the learner for them. Trial tasks use trialLength P; streams use 1.
+ */
+export function createSimLearner(c: LearnerConfig, task: Task): { learner: OnlineLearner; weights: ModelWeights } {
+  const engine = c.engine ?? 'float';
+  if (engine === 'fixed') throw new InputError('the fixed-point engine is not available yet; use --engine float');
+  const weights = initWeights({ inputs: task.inputs, hidden: c.hidden, outputs: task.outputs, tau: c.tau, seed: c.seed });
+  const common: Omit<LearnerOptions, 'learner'> = {
+    inputs: task.inputs,
+    hidden: c.hidden,
+    outputs: task.outputs,
+    tau: c.tau,
+    lrRec: c.lrRec,
+    lrOut: c.lrOut,
+    update: c.update,
+    trialLength: task.trialLength ?? 1,
+    feedback: c.feedback,
+  };
+  if (c.learner === 'bptt') {
+    if (task.trialLength === null) throw new InputError(`--learner bptt needs a trial task (it learns at the end of each trial); task "${task.name}" is a stream: use rflo, rtrl, snap1 or output`);
+    if (c.update !== 'trial') throw new InputError(`--learner bptt supports --update trial only (got ${c.update})`);
+    return { learner: createBpttLearner({ ...common, window: c.window ?? Infinity }, weights), weights };
+  }
+  return { learner: createFloatLearner({ ...common, learner: c.learner }, weights), weights };
+}
+
+export interface CurvePoint {
+  /** Trials (trial tasks) or samples (streams) done when the point was measured. */
+  at: number;
+  nmse: number;
+}
+
+export interface TrialRunOptions {
+  trials: number;
+  /** State noise sigma per step (default 0). */
+  noise?: number;
+  /** Seed of the state-noise RNGs (default 1). */
+  noiseSeed?: number;
+  /** Test trials averaged per measurement (default 1). */
+  testTrials?: number;
+  /** Number of points of the learning curve (default 20; the last one is at `trials`). */
+  curvePoints?: number;
+  /** Called after every trial with (done, total). */
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface TrialRunResult {
+  /** Test NMSE after the last trial. */
+  nmse: number;
+  curve: CurvePoint[];
+}
+
+/** Buffers of one run, allocated once. */
+interface Buffers {
+  x: Float64Array;
+  target: Float64Array;
+  y: Float64Array;
+  delta: Float64Array;
+}
+
+function buffers(task: Task, learner: OnlineLearner): Buffers {
+  return {
+    x: new Float64Array(task.inputs),
+    target: new Float64Array(task.outputs),
+    y: new Float64Array(task.outputs),
+    delta: new Float64Array(learner.options.hidden),
+  };
+}
+
+function addNoise(learner: OnlineLearner, delta: Float64Array, sigma: number, rng: Uint32Array): void {
+  for (let i = 0; i < delta.length; i++) delta[i] = sigma * rngNormal(rng);
+  learner.perturbHidden(delta);
+}
+
+/** One training trial (learning on). */
+export function trainTrial(learner: OnlineLearner, task: Task, b: Buffers, sigma: number, rng: Uint32Array): void {
+  const P = task.trialLength ?? 0;
+  learner.resetState();
+  task.startTrial();
+  for (let s = 0; s < P; s++) {
+    task.next(b.x, b.target);
+    learner.step(b.x, b.target, b.y);
+    if (sigma > 0) addNoise(learner, b.delta, sigma, rng);
+  }
+  learner.endTrial();
+}
+
+/** One test trial (learning off): NMSE = mean |e|^2 / variance of the target over the trial. */
+export function testTrial(learner: OnlineLearner, task: Task, b: Buffers, sigma: number, rng: Uint32Array): number {
+  const P = task.trialLength ?? 0;
+  const O = task.outputs;
+  learner.resetState();
+  task.startTrial();
+  let se = 0;
+  let sum = 0;
+  let sumSq = 0;
+  for (let s = 0; s < P; s++) {
+    task.next(b.x, b.target);
+    learner.step(b.x, null, b.y);
+    if (sigma > 0) addNoise(learner, b.delta, sigma, rng);
+    for (let k = 0; k < O; k++) {
+      const e = b.target[k] - b.y[k];
+      se += e * e;
+      sum += b.target[k];
+      sumSq += b.target[k] * b.target[k];
+    }
+  }
+  const n = P * O;
+  const variance = sumSq / n - (sum / n) * (sum / n);
+  return se / n / variance;
+}
+
+/** Trains a learner on a trial task for `trials` trials and measures the test NMSE along the way. */
+export function runTrials(learner: OnlineLearner, task: Task, o: TrialRunOptions): TrialRunResult {
+  if (task.trialLength === null) throw new InputError(`task "${task.name}" is a stream; use runStream`);
+  const sigma = o.noise ?? 0;
+  const seed = o.noiseSeed ?? 1;
+  const trainRng = createRng((seed * 2654435761) ^ 0x6e6f6973);
+  const testRng = createRng((seed * 2654435761) ^ 0x74657374);
+  const testTrials = o.testTrials ?? 1;
+  const points = Math.max(1, Math.min(o.curvePoints ?? 20, o.trials));
+  const b = buffers(task, learner);
+  const curve: CurvePoint[] = [];
+  const measure = (): number => {
+    let s = 0;
+    for (let k = 0; k < testTrials; k++) s += testTrial(learner, task, b, sigma, testRng);
+    return s / testTrials;
+  };
+  let nextPoint = 1;
+  let nmse = NaN;
+  for (let tr = 1; tr <= o.trials; tr++) {
+    trainTrial(learner, task, b, sigma, trainRng);
+    if (tr === Math.round((nextPoint * o.trials) / points)) {
+      nmse = measure();
+      curve.push({ at: tr, nmse });
+      nextPoint++;
+    }
+    if (o.onProgress) o.onProgress(tr, o.trials);
+  }
+  if (o.trials === 0) nmse = measure();
+  return { nmse, curve };
+}
+
+export interface StreamRunOptions {
+  /** Stop after this many samples (default: the whole stream; required for endless streams). */
+  steps?: number;
+  noise?: number;
+  noiseSeed?: number;
+  curvePoints?: number;
+  /** Window W (samples) of the drift recovery measure (default 100). */
+  recoveryWindow?: number;
+  /** Recovered when the windowed NMSE is back to <= ratio x its pre-change level (default 1.5). */
+  recoveryRatio?: number;
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface Recovery {
+  /** Sample index of the change (first sample whose target follows the new regime). */
+  event: number;
+  /** NMSE over the W samples before the change (normalised by the variance of the previous segment's target). */
+  preNmse: number;
+  /** NMSE over the first W samples after the change (normalised by the new segment's target variance). */
+  postNmse: number;
+  /** Samples after the change until the trailing-W NMSE is <= ratio * preNmse; null if not within the segment. */
+  steps: number | null;
+}
+
+export interface StreamRunResult {
+  /** Samples fed. */
+  steps: number;
+  nmse: number;
+  persistenceNmse: number;
+  skipped: number;
+  /** Local NMSE of consecutive chunks (each normalised by its own target variance), at the chunk's end. */
+  curve: CurvePoint[];
+  recovery: Recovery[];
+}
+
+/** Prequential run of a learner over a stream. */
+export function runStream(learner: OnlineLearner, task: Task, o: StreamRunOptions = {}): StreamRunResult {
+  if (task.trialLength !== null) throw new InputError(`task "${task.name}" is trial-based; use runTrials`);
+  const total = o.steps ?? task.length;
+  if (total === null || total === undefined) throw new InputError(`task "${task.name}" is endless; give the number of steps (--steps N)`);
+  const limit = task.length === null ? total : Math.min(total, task.length);
+  const O = task.outputs;
+  const sigma = o.noise ?? 0;
+  const rng = createRng(((o.noiseSeed ?? 1) * 2654435761) ^ 0x6e6f6973);
+  const b = buffers(task, learner);
+  const pers = new Float64Array(O);
+  const W = o.recoveryWindow ?? 100;
+  const ratio = o.recoveryRatio ?? 1.5;
+  const tracking = task.events.length > 0;
+  // Per-sample squared error and target (signal units), kept only to measure recovery after events.
+  const errAt = new Float64Array(tracking ? limit : 0);
+  const tgtAt = new Float64Array(tracking ? limit * O : 0);
+  const points = Math.max(1, Math.min(o.curvePoints ?? 20, limit));
+  const curve: CurvePoint[] = [];
+
+  let se = 0;
+  let pse = 0;
+  // Per-output sums of the target for the overall variance (up to 8 outputs in locals would be faster; O is small).
+  const tSum = new Float64Array(O);
+  const tSq = new Float64Array(O);
+  const cSum = new Float64Array(O);
+  const cSq = new Float64Array(O);
+  let cSe = 0;
+  let cN = 0;
+  let nextPoint = 1;
+  let n = 0;
+  task.reset();
+  learner.resetState();
+  while (n < limit && task.next(b.x, b.target)) {
+    task.persistence(pers);
+    learner.step(b.x, b.target, b.y);
+    if (sigma > 0) addNoise(learner, b.delta, sigma, rng);
+    let e2 = 0;
+    for (let k = 0; k < O; k++) {
+      const sc = task.scale[k];
+      const off = task.offset[k];
+      const t = b.target[k] * sc + off;
+      const e = t - (b.y[k] * sc + off);
+      const pe = t - (pers[k] * sc + off);
+      e2 += e * e;
+      pse += pe * pe;
+      tSum[k] += t;
+      tSq[k] += t * t;
+      cSum[k] += t;
+      cSq[k] += t * t;
+      if (tracking) tgtAt[n * O + k] = t;
+    }
+    se += e2;
+    cSe += e2;
+    cN++;
+    if (tracking) errAt[n] = e2;
+    n++;
+    if (n === Math.round((nextPoint * limit) / points)) {
+      let v = 0;
+      for (let k = 0; k < O; k++) {
+        v += cSq[k] - (cSum[k] * cSum[k]) / cN;
+        cSum[k] = 0;
+        cSq[k] = 0;
+      }
+      curve.push({ at: n, nmse: cSe / v });
+      cSe = 0;
+      cN = 0;
+      nextPoint++;
+    }
+    if (o.onProgress && (n & 1023) === 0) o.onProgress(n, limit);
+  }
+  let v = 0;
+  for (let k = 0; k < O; k++) v += tSq[k] - (tSum[k] * tSum[k]) / n;
+  const recovery = tracking ? measureRecovery(errAt, tgtAt, O, n, task.events, W, ratio) : [];
+  return { steps: n, nmse: se / v, persistenceNmse: pse / v, skipped: task.skipped, curve, recovery };
+}
+
+/** Summed (over outputs) variance of the target over samples [from, to). */
+function segmentVariance(tgt: Float64Array, O: number, from: number, to: number): number {
+  let v = 0;
+  const m = to - from;
+  for (let k = 0; k < O; k++) {
+    let s = 0;
+    let q = 0;
+    for (let t = from; t < to; t++) {
+      const x = tgt[t * O + k];
+      s += x;
+      q += x * x;
+    }
+    v += q / m - (s / m) * (s / m);
+  }
+  return v;
+}
+
+/**
+ * Recovery after each change (event e, segment [e, next event or end)): windowed NMSE = mean over W samples of
+ * |e|^2 / the segment's target variance. pre = the W samples before e (previous segment's variance); recovered at
+ * the first sample t >= e + W - 1 whose trailing window [t - W + 1, t] has NMSE <= ratio * pre; steps = t - e + 1.
+ */
+export function measureRecovery(err: Float64Array, tgt: Float64Array, O: number, n: number, events: readonly number[], W: number, ratio: number): Recovery[] {
+  const out: Recovery[] = [];
+  for (let i = 0; i < events.length; i++) {
+    const e = events[i];
+    const prevStart = i === 0 ? 0 : events[i - 1];
+    const end = Math.min(n, i + 1 < events.length ? events[i + 1] : n);
+    if (e - prevStart < W || end - e < W) continue; // segments shorter than a window cannot be measured
+    const vPrev = segmentVariance(tgt, O, prevStart, e);
+    const vSeg = segmentVariance(tgt, O, e, end);
+    let pre = 0;
+    for (let t = e - W; t < e; t++) pre += err[t];
+    pre /= W * vPrev;
+    let win = 0;
+    for (let t = e; t < e + W; t++) win += err[t];
+    const post = win / (W * vSeg);
+    let steps: number | null = null;
+    for (let t = e + W - 1; t < end; t++) {
+      if (t > e + W - 1) win += err[t] - err[t - W];
+      if (win / (W * vSeg) <= ratio * pre) {
+        steps = t - e + 1;
+        break;
+      }
+    }
+    out.push({ event: e, preNmse: pre, postNmse: post, steps });
+  }
+  return out;
+}
+
+export function median(values: readonly number[]): number {
+  if (values.length === 0) return NaN;
+  const s = [...values].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 === 1 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
