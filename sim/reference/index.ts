@@ -3,6 +3,8 @@ export { createFloatLearner, copyGradientInto } from './learner.ts';
 export { createBpttLearner, isBpttLearner } from './bptt.ts';
 export type { BpttOptions, BpttLearnerOptions, GradientKind } from './bptt.ts';
 export { computeGradient } from './gradient.ts';
+export { randomProblem, grid } from './fixtures.ts';
+export type { Problem, ProblemOptions } from './fixtures.ts';
 export type { GradientOptions } from './gradient.ts';
 export {
   forward,
