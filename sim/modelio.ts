@@ -133,7 +133,7 @@ export function parseModel(json: unknown, opts: ParseModelOptions = {}): ModelWe
   if (json.B === undefined || json.B === null) {
     if (opts.requireB) {
       const why = opts.requireBReason ? ` (${opts.requireBReason})` : '';
-      throw new InputError(`${f}: missing field "B"${why}; add B as an ${N} x ${O} matrix (N x O), or use --feedback transpose`);
+      throw new InputError(`${f}: missing field "B"${why}; add B, an N x O = ${N} x ${O} matrix, or use --feedback transpose`);
     }
     B = new Float64Array(N * O);
   } else {

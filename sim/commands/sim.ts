@@ -1,0 +1,295 @@
+/**
+ * `neurostream sim`: train a learner online on a task over several seeds and report the test NMSE.
+ * Trial tasks (periodic): test NMSE on a test trial with learning off after --trials trials.
+ * Streams (drift, csv): prequential NMSE over --steps samples, with the persistence baseline beside it.
+ */
+import { Command, Option } from 'commander';
+import type { Engine, Feedback, UpdateMode } from '../../runtime/types.ts';
+import { InputError } from '../modelio.ts';
+import { TASK_NAMES, createTask, type Task, type TaskName } from '../tasks/index.ts';
+import {
+  SIM_LEARNERS,
+  createSimLearner,
+  defaultLearningRate,
+  median,
+  runStream,
+  runTrials,
+  type CurvePoint,
+  type Recovery,
+  type SimLearner,
+} from '../tasks/run.ts';
+import { createProgress, fmt, table } from '../report.ts';
+import { choiceOption, intOption, numberOption, parseSeeds, windowOption } from './options.ts';
+
+export interface SimArgs {
+  task: TaskName;
+  learner: SimLearner;
+  engine?: Engine;
+  /** Trial tasks (default 5000). */
+  trials?: number;
+  /** Streams (default: drift 10000, csv the whole file). */
+  steps?: number;
+  seeds: number[];
+  noise?: number;
+  lrRec?: number;
+  lrOut?: number;
+  hidden?: number;
+  tau?: number;
+  update?: UpdateMode;
+  window?: number;
+  feedback?: Feedback;
+  testTrials?: number;
+  curvePoints?: number;
+  // periodic
+  period?: number;
+  // drift
+  channels?: number;
+  changeEvery?: number;
+  sensorNoise?: number;
+  // csv
+  file?: string;
+  columns?: string[];
+  target?: string;
+  horizon?: number;
+  normalize?: boolean;
+  /** Progress on stderr (default false here; the command turns it on). */
+  progress?: boolean;
+}
+
+export interface SimSummary {
+  task: string;
+  learner: SimLearner;
+  engine: Engine;
+  /** Trials per seed (trial tasks) or null (streams). */
+  trials: number | null;
+  /** Samples per seed (streams) or null (trial tasks). */
+  steps: number | null;
+  seeds: number[];
+  nmse: number[];
+  median_nmse: number;
+  /** Median over seeds at each point: {trial|step, nmse}. */
+  curve: { trial?: number; step?: number; nmse: number }[];
+  lr_rec: number;
+  lr_out: number;
+  hidden: number;
+  tau: number;
+  update: UpdateMode;
+  noise: number;
+  /** Streams only. */
+  skipped?: number;
+  persistence_nmse?: number;
+  /** drift only, per seed: one entry per change. */
+  recovery?: { event: number; pre_nmse: number; post_nmse: number; steps: number | null }[][];
+  description: string;
+}
+
+function makeTask(a: SimArgs, seed: number): Task {
+  switch (a.task) {
+    case 'periodic':
+      return createTask('periodic', { period: a.period });
+    case 'drift':
+      return createTask('drift', { seed, channels: a.channels, changeEvery: a.changeEvery, noise: a.sensorNoise, steps: a.steps ?? 10000 });
+    case 'csv':
+      if (!a.file) throw new InputError('--task csv needs --file PATH (a CSV with a header row), --columns a,b and --target COL');
+      if (!a.columns || a.columns.length === 0) throw new InputError('--task csv needs --columns a,b (the input columns, by header name)');
+      if (!a.target) throw new InputError('--task csv needs --target COL (the column to predict)');
+      return createTask('csv', { file: a.file, columns: a.columns, target: a.target, horizon: a.horizon, normalize: a.normalize });
+  }
+}
+
+function checkArgs(a: SimArgs, stream: boolean): void {
+  const given = (v: unknown): boolean => v !== undefined;
+  if (stream && given(a.trials)) throw new InputError(`--trials applies to trial tasks (periodic); task ${a.task} is a stream: use --steps N`);
+  if (!stream && given(a.steps)) throw new InputError('--steps applies to streams (drift, csv); the periodic task counts --trials');
+  if (stream && a.update === 'trial') throw new InputError(`--update trial needs trials; task ${a.task} is a stream and learns with --update step`);
+  if (a.window !== undefined && a.learner !== 'bptt') throw new InputError(`--window applies to --learner bptt only (got --learner ${a.learner})`);
+  if (a.feedback !== undefined && a.learner !== 'rflo') throw new InputError(`--feedback applies to --learner rflo only (got --learner ${a.learner})`);
+  if (a.task !== 'periodic' && a.period !== undefined) throw new InputError('--period applies to --task periodic only');
+  if (a.task !== 'drift' && (a.channels !== undefined || a.changeEvery !== undefined || a.sensorNoise !== undefined)) {
+    throw new InputError('--channels, --change-every and --sensor-noise apply to --task drift only');
+  }
+  if (a.task !== 'csv' && (a.file !== undefined || a.columns !== undefined || a.target !== undefined || a.horizon !== undefined)) {
+    throw new InputError('--file, --columns, --target and --horizon apply to --task csv only');
+  }
+  if (a.seeds.length === 0) throw new InputError('--seeds must list at least one seed, e.g. 1..5');
+}
+
+/** Runs every seed and summarises; the object is what `--json` prints. */
+export function runSim(a: SimArgs): SimSummary {
+  const engine = a.engine ?? 'float';
+  if (engine === 'fixed') throw new InputError('the fixed-point engine is not available yet; use --engine float');
+  const probe = makeTask(a, a.seeds[0]);
+  const stream = probe.trialLength === null;
+  checkArgs(a, stream);
+  const lrRec = a.lrRec ?? defaultLearningRate(a.learner);
+  const lrOut = a.lrOut ?? defaultLearningRate(a.learner);
+  const hidden = a.hidden ?? 30;
+  const tau = a.tau ?? 10;
+  const update: UpdateMode = a.update ?? (stream ? 'step' : 'trial');
+  const noise = a.noise ?? 0;
+  const trials = stream ? null : (a.trials ?? 5000);
+  const nmse: number[] = [];
+  const curves: CurvePoint[][] = [];
+  const persistence: number[] = [];
+  const recovery: Recovery[][] = [];
+  let skipped = 0;
+  let steps: number | null = null;
+  const progress = createProgress(`sim ${a.task} ${a.learner}`, { enabled: a.progress ?? false });
+  const total = a.seeds.length;
+  for (let i = 0; i < a.seeds.length; i++) {
+    const seed = a.seeds[i];
+    const task = i === 0 ? probe : makeTask(a, seed);
+    const { learner } = createSimLearner(
+      { learner: a.learner, engine, hidden, tau, lrRec, lrOut, update, window: a.window, feedback: a.feedback, seed },
+      task,
+    );
+    if (!stream) {
+      const r = runTrials(learner, task, {
+        trials: trials as number,
+        noise,
+        noiseSeed: seed,
+        testTrials: a.testTrials,
+        curvePoints: a.curvePoints,
+        onProgress: (d, t) => progress.update(i * t + d, total * t),
+      });
+      nmse.push(r.nmse);
+      curves.push(r.curve);
+    } else {
+      const r = runStream(learner, task, {
+        steps: a.steps,
+        noise,
+        noiseSeed: seed,
+        curvePoints: a.curvePoints,
+        onProgress: (d, t) => progress.update(i * t + d, total * t),
+      });
+      nmse.push(r.nmse);
+      curves.push(r.curve);
+      persistence.push(r.persistenceNmse);
+      recovery.push(r.recovery);
+      skipped = r.skipped;
+      steps = r.steps;
+    }
+  }
+  progress.done();
+  const key = stream ? 'step' : 'trial';
+  const curve = curves[0].map((p, j) => ({ [key]: p.at, nmse: median(curves.map((c) => c[j]?.nmse ?? NaN)) }));
+  const summary: SimSummary = {
+    task: a.task,
+    learner: a.learner,
+    engine,
+    trials,
+    steps,
+    seeds: a.seeds,
+    nmse,
+    median_nmse: median(nmse),
+    curve,
+    lr_rec: lrRec,
+    lr_out: lrOut,
+    hidden,
+    tau,
+    update,
+    noise,
+    description: probe.describe(),
+  };
+  if (stream) {
+    summary.skipped = skipped;
+    summary.persistence_nmse = median(persistence);
+    if (a.task === 'drift') {
+      summary.recovery = recovery.map((rs) => rs.map((r) => ({ event: r.event, pre_nmse: r.preNmse, post_nmse: r.postNmse, steps: r.steps })));
+    }
+  }
+  return summary;
+}
+
+/** The readable report of a summary. */
+export function formatSim(s: SimSummary): string {
+  const lines: string[] = [];
+  lines.push(s.description);
+  const length = s.trials !== null ? `${s.trials} trials` : `${s.steps} samples`;
+  lines.push(
+    `learner ${s.learner}, engine ${s.engine}, ${length} per seed, lr_rec ${s.lr_rec}, lr_out ${s.lr_out}, ` +
+      `N ${s.hidden}, tau ${s.tau}, update ${s.update}, state noise ${s.noise}`,
+  );
+  lines.push('');
+  const stream = s.trials === null;
+  const head = stream ? ['seed', 'NMSE (prequential)', 'persistence NMSE'] : ['seed', 'test NMSE'];
+  if (s.recovery) head.push('recovery steps per change');
+  const rows: string[][] = [head];
+  s.seeds.forEach((seed, i) => {
+    const r = [String(seed), fmt(s.nmse[i])];
+    if (stream) r.push('');
+    if (s.recovery) r.push(s.recovery[i].map((x) => (x.steps === null ? 'never' : String(x.steps))).join(' '));
+    rows.push(r);
+  });
+  const med = ['median', fmt(s.median_nmse)];
+  if (stream) med.push(fmt(s.persistence_nmse));
+  rows.push(med);
+  lines.push(table(rows));
+  if (stream) lines.push(`skipped samples: ${s.skipped} (empty, non-numeric or non-finite cells; never fed)`);
+  if (s.recovery) {
+    lines.push('recovery: samples after a change until the 100-sample NMSE is back to <= 1.5 x its level before the change');
+  }
+  if (s.curve.length > 1) {
+    const pts = s.curve.filter((_, j) => j % Math.ceil(s.curve.length / 8) === 0 || j === s.curve.length - 1);
+    const unit = stream ? 'step' : 'trial';
+    lines.push(`learning curve (median NMSE): ` + pts.map((p) => `${unit} ${p.trial ?? p.step}: ${fmt(p.nmse)}`).join(', '));
+  }
+  return lines.join('\n');
+}
+
+interface SimCliOptions extends Omit<SimArgs, 'progress'> {
+  json?: boolean;
+}
+
+export function register(program: Command): void {
+  program
+    .command('sim')
+    .summary('train a learner on a task over several seeds and report the NMSE')
+    .description(
+      'Train a learner online on a task, over several seeds, and report the test NMSE ' +
+        '(mean squared error / variance of the target). periodic: Murray 2019\'s task, NMSE on a test trial with ' +
+        'learning off after --trials trials. drift, csv: streams scored prequentially (predict, then learn), with ' +
+        'the persistence baseline (predict the last value).',
+    )
+    .addOption(new Option('--task <name>', 'task').choices(TASK_NAMES).default('periodic'))
+    .addOption(new Option('--learner <name>', 'learner').choices(SIM_LEARNERS).default('rflo'))
+    .addOption(new Option('--engine <engine>', 'numeric engine').choices(['float', 'fixed']).default('float'))
+    .option('--trials <n>', 'periodic: training trials per seed (default 5000)', intOption(0))
+    .option('--steps <n>', 'streams: samples per seed (default: drift 10000, csv the whole file)', intOption(1))
+    .addOption(new Option('--seeds <list>', 'seeds of the initial weights (and noise): 1..5 or 1,2,7').argParser(parseSeeds).default([1], '1'))
+    .option('--noise <sigma>', 'state noise: sigma * N(0,1) added to every h_i after every step, in training and test', numberOption(0), 0)
+    .option('--lr-rec <lr>', 'learning rate of W_in, W_rec, b (default 0.03 for rflo, 0.1 otherwise)', numberOption(0))
+    .option('--lr-out <lr>', 'learning rate of W_out (default 0.03 for rflo, 0.1 otherwise)', numberOption(0))
+    .option('--hidden <N>', 'hidden units', intOption(1), 30)
+    .option('--tau <steps>', 'time constant in steps, >= 1', numberOption(1), 10)
+    .addOption(new Option('--update <mode>', 'trial: sum the terms, apply (lr/P) * sum at the end of each trial; step: apply (lr/P) * term every step (default: trial for periodic, step for streams)').choices(['trial', 'step']))
+    .option('--window <K>', 'bptt only: truncation window in steps (0 or inf = full BPTT, the default)', windowOption)
+    .addOption(new Option('--feedback <kind>', 'rflo only: error feedback through a fixed random B (random) or W_out^T (transpose)').argParser(choiceOption(['random', 'transpose'] as const)))
+    .option('--test-trials <n>', 'periodic: test trials averaged per measurement', intOption(1), 1)
+    .option('--curve-points <n>', 'points of the learning curve', intOption(1), 20)
+    .option('--period <P>', 'periodic: period = trial length in steps', intOption(2))
+    .option('--channels <C>', 'drift: sensor channels (inputs = outputs = C)', intOption(1))
+    .option('--change-every <n>', 'drift: steps between abrupt changes of the signal (default 2000)', intOption(1))
+    .option('--sensor-noise <sigma>', 'drift: sensor noise standard deviation (default 0.05)', numberOption(0))
+    .option('--file <path>', 'csv: the recorded log, with a header row')
+    .option('--columns <a,b>', 'csv: input columns by header name', (v: string) => v.split(',').map((c) => c.trim()).filter((c) => c !== ''))
+    .option('--target <col>', 'csv: the column to predict')
+    .option('--horizon <K>', 'csv: predict the target K rows ahead (default 1)', intOption(1))
+    .option('--no-normalize', 'csv: feed raw values instead of a running z-score')
+    .option('--json', 'print one JSON object instead of the table')
+    .addHelpText(
+      'after',
+      '\nJSON (--json): {"task","learner","engine","trials","seeds":[...],"nmse":[per seed],"median_nmse","curve":[...],...}\n' +
+        'plus "steps", "skipped" and "persistence_nmse" for streams and "recovery" for drift.\n' +
+        '\nExamples:\n' +
+        '  neurostream sim --task periodic --learner rflo --trials 5000 --seeds 1..5\n' +
+        '  neurostream sim --task periodic --learner output --noise 0.01 --json\n' +
+        '  neurostream sim --task drift --learner rflo --steps 20000\n' +
+        '  neurostream sim --task csv --file examples/sensor-log.csv --columns temperature,humidity --target temperature --horizon 3',
+    )
+    .action((o: SimCliOptions) => {
+      const { json, ...rest } = o;
+      const summary = runSim({ ...rest, progress: true });
+      process.stdout.write((json ? JSON.stringify(summary) : formatSim(summary)) + '\n');
+    });
+}

@@ -1,0 +1,62 @@
+/** Human-readable output of the `neurostream` command: progress lines on stderr, aligned tables, number format. */
+
+/** A number for a table: 4 significant digits, exponent form when very small or large. */
+export function fmt(v: number | null | undefined): string {
+  if (v === null || v === undefined) return '-';
+  if (!Number.isFinite(v)) return String(v);
+  if (v === 0) return '0';
+  const a = Math.abs(v);
+  if (a < 1e-3 || a >= 1e5) return v.toExponential(2);
+  return v.toPrecision(4);
+}
+
+/** Left-aligned first column, right-aligned others, two spaces apart. */
+export function table(rows: string[][]): string {
+  const widths: number[] = [];
+  for (const r of rows) r.forEach((c, i) => (widths[i] = Math.max(widths[i] ?? 0, c.length)));
+  return rows
+    .map((r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ').trimEnd())
+    .join('\n');
+}
+
+export interface Progress {
+  /** Report `done` of `total` units; cheap to call often (it prints at most every interval). */
+  update(done: number, total: number): void;
+  /** Clears the TTY line (or prints nothing) at the end. */
+  done(): void;
+}
+
+/**
+ * A progress line on stderr: rewritten in place at most 5 times a second on a TTY; elsewhere (logs, CI) one line
+ * every `logEveryMs` (default 5 s), so long runs show life without flooding logs. Silent when `enabled` is false.
+ */
+export function createProgress(label: string, opts: { enabled?: boolean; logEveryMs?: number; stream?: NodeJS.WriteStream } = {}): Progress {
+  const stream = opts.stream ?? process.stderr;
+  const enabled = opts.enabled ?? true;
+  const tty = stream.isTTY === true;
+  const every = tty ? 200 : (opts.logEveryMs ?? 5000);
+  const start = Date.now();
+  let last = start;
+  let shown = false;
+  return {
+    update(done: number, total: number): void {
+      if (!enabled) return;
+      const now = Date.now();
+      if (now - last < every && done < total) return;
+      if (!tty && done >= total) return;
+      last = now;
+      const pct = total > 0 ? Math.floor((100 * done) / total) : 100;
+      const line = `${label}: ${done}/${total} (${pct}%), ${((now - start) / 1000).toFixed(1)} s`;
+      if (tty) {
+        stream.write(`\r${line}\x1b[K`);
+        shown = true;
+      } else {
+        stream.write(line + '\n');
+      }
+    },
+    done(): void {
+      if (tty && shown) stream.write('\r\x1b[K');
+      shown = false;
+    },
+  };
+}
