@@ -1,0 +1,8 @@
+/** neurostream runtime: the fixed-point, allocation-free core. Pure TypeScript, no Node APIs. */
+export * from './types.ts';
+export { plan, formatMemoryTable, FRAC, SATURATION_NAMES, DEFAULT_MEMORY_BUDGET } from './plan.ts';
+export type { FixedPlan, FixedConfig, FixedOptions, BufferSpec, BufferType, SaturationName } from './plan.ts';
+export { create, createFixedLearner, FixedLearner } from './learner.ts';
+export { tanhQ15, dtanhQ15 } from './activation.ts';
+export { initWeights, cloneWeights } from './init.ts';
+export type { InitOptions } from './init.ts';

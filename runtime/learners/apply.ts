@@ -1,0 +1,46 @@
+/**
+ * Writing updates into the master weights (runtime/ARITHMETIC.md, "learning"). Shared by every learner.
+ */
+import { roundShiftRight, roundShiftRightWide, saturate16Count, saturate32Count, mulWide16RoundShift } from '../fixed.ts';
+import { SAT } from '../plan.ts';
+
+/**
+ * 'step' mode: W[i] += round(d / 2^shift) * mul, where d is this step's scaled update in Q(updateFracBits),
+ * saturated to int32 (counted in satIdx); the Q3.12 forward copy is refreshed (round half up, saturated, counted
+ * as 'weights_q12').
+ */
+export function applyStep(
+  W: Int32Array,
+  Wq: Int16Array,
+  i: number,
+  d: number,
+  shift: number,
+  mul: number,
+  sat: Uint32Array,
+  satIdx: number,
+): void {
+  const w = saturate32Count(W[i] + roundShiftRightWide(d, shift) * mul, sat, satIdx);
+  W[i] = w;
+  Wq[i] = saturate16Count(roundShiftRight(w, 12), sat, SAT.weights_q12);
+}
+
+/**
+ * 'trial' mode: W += round(acc * m / 2^shift) * mul for every entry, where acc holds the summed unscaled terms in
+ * Q30 and m 2^-k is lr / trialLength (shift = k + 30 - weightFracBits); refreshes the forward copy.
+ */
+export function applyTrial(
+  W: Int32Array,
+  Wq: Int16Array,
+  acc: Float64Array,
+  m: number,
+  shift: number,
+  mul: number,
+  sat: Uint32Array,
+  satIdx: number,
+): void {
+  for (let i = 0; i < W.length; i++) {
+    const w = saturate32Count(W[i] + mulWide16RoundShift(acc[i], m, shift) * mul, sat, satIdx);
+    W[i] = w;
+    Wq[i] = saturate16Count(roundShiftRight(w, 12), sat, SAT.weights_q12);
+  }
+}

@@ -1,0 +1,108 @@
+/**
+ * RFLO (Murray 2019, "Local online learning in recurrent networks with random feedback", eq. 13-14) in fixed point:
+ *   P_ab(t) = (1-a) P_ab(t-1) + a phi'(u_a) h_b(t-1)     (x_b(t) for W_in, 1 for b)
+ *   term_ab(t) = (B e(t))_a P_ab(t)                      (W_out^T e with feedback 'transpose')
+ * SnAp-1 (runtime/learners/snap1.ts) is the same kernel with decay (1-a) + a phi'(u_a) W_aa and W_out^T feedback.
+ * Formats and rounding: runtime/ARITHMETIC.md, "traces" and "learning".
+ */
+import type { FixedState } from '../network.ts';
+import { mul32x16RoundShift, roundShiftRight, saturate16Count, saturate32Count } from '../fixed.ts';
+import { SAT } from '../plan.ts';
+import { applyStep } from './apply.ts';
+
+export interface TraceState extends FixedState {
+  readonly P_in: Int16Array;
+  readonly P_rec: Int16Array;
+  readonly P_b: Int16Array;
+  /** SnAp-1 only (length N); RFLO leaves it empty. */
+  readonly decay: Int32Array;
+}
+
+/** Saturates a trace to int16, counted as 'trace'. */
+function satTrace(v: number, sat: Uint32Array): number {
+  return saturate16Count(v, sat, SAT.trace);
+}
+
+/**
+ * Advances every trace one step, after forwardQ (uses h_prev, x, a phi'(u)).
+ * P := round((d P + c v) / 2^15) with d = 1 - a (RFLO) or the SnAp-1 decay (Q1.15, |d| <= 1), c = a phi'(u_a) (Q1.15)
+ * and v = h_b(t-1) (Q1.15), x_b (Q3.12) or 1. c v is first brought to the trace's format Q(15 + T) (exact for RFLO,
+ * where T equals v's fractional bits; SnAp-1's Q3.12 W_rec/b traces round c h by 3 bits first). Both terms fit int32
+ * and so does their sum (|d P| <= 2^30, |c v| < 2^30). Round half up; saturated to int16 ('trace').
+ */
+export function advanceTraces(s: TraceState, snap: boolean): void {
+  const N = s.N;
+  const M = s.M;
+  const hp = s.h_prev;
+  const x = s.x;
+  const Pr = s.P_rec;
+  const Pi = s.P_in;
+  const Pb = s.P_b;
+  const sat = s.sat;
+  const fr = s.traceFracRec;
+  for (let a = 0; a < N; a++) {
+    const c = s.aphi[a];
+    let d = s.oneMinusAlpha;
+    if (snap) {
+      // SnAp-1 (Menick et al. 2021): the diagonal of the exact recursion, d = (1-a) + a phi'(u_a) W_aa.
+      d += roundShiftRight(Math.imul(c, s.W_rec_q[a * N + a]), 12);
+      if (d > 32768) {
+        sat[SAT.decay]++;
+        d = 32768;
+      } else if (d < -32768) {
+        sat[SAT.decay]++;
+        d = -32768;
+      }
+      s.decay[a] = d;
+    }
+    const ro = a * N;
+    if (fr === 15) {
+      for (let b = 0; b < N; b++) Pr[ro + b] = satTrace(roundShiftRight(Math.imul(d, Pr[ro + b]) + Math.imul(c, hp[b]), 15), sat);
+    } else {
+      for (let b = 0; b < N; b++) {
+        Pr[ro + b] = satTrace(roundShiftRight(Math.imul(d, Pr[ro + b]) + roundShiftRight(Math.imul(c, hp[b]), 15 - fr), 15), sat);
+      }
+    }
+    const io = a * M;
+    for (let b = 0; b < M; b++) Pi[io + b] = satTrace(roundShiftRight(Math.imul(d, Pi[io + b]) + Math.imul(c, x[b]), 15), sat);
+    Pb[a] = satTrace(roundShiftRight(Math.imul(d, Pb[a]) + c * (1 << fr), 15), sat);
+  }
+}
+
+/**
+ * Learning step after feedbackQ: for every unit a with feedback f_a (Q7.24),
+ * accumulates term = f_a P (Q7.24 x Q(T) >> (T - 6) -> Q30, exact 32x16 products, rounded half up);
+ * in 'step' mode also applies round(g_a P) with gain g_a = f_a m_rec >> 15 in Q(9 + k) (saturated, 'gain').
+ */
+export function updateTraces(s: TraceState): void {
+  const N = s.N;
+  const M = s.M;
+  const step = s.stepMode;
+  const sat = s.sat;
+  const Pr = s.P_rec;
+  const Pi = s.P_in;
+  const accR = s.acc_W_rec;
+  const accI = s.acc_W_in;
+  const sr = s.traceFracRec - 6;
+  const si = s.traceFracIn - 6;
+  for (let a = 0; a < N; a++) {
+    const f = s.fb[a];
+    if (f === 0) continue;
+    const g = step ? saturate32Count(mul32x16RoundShift(f, s.etaRecM, 15), sat, SAT.gain) : 0;
+    const ro = a * N;
+    for (let b = 0; b < N; b++) {
+      const p = Pr[ro + b];
+      accR[ro + b] += mul32x16RoundShift(f, p, sr);
+      if (step) applyStep(s.W_rec, s.W_rec_q, ro + b, mul32x16RoundShift(g, p, s.shiftTraceRec), s.shiftApply, s.applyMul, sat, SAT.W_rec);
+    }
+    const io = a * M;
+    for (let b = 0; b < M; b++) {
+      const p = Pi[io + b];
+      accI[io + b] += mul32x16RoundShift(f, p, si);
+      if (step) applyStep(s.W_in, s.W_in_q, io + b, mul32x16RoundShift(g, p, s.shiftTraceIn), s.shiftApply, s.applyMul, sat, SAT.W_in);
+    }
+    const p = s.P_b[a];
+    s.acc_b[a] += mul32x16RoundShift(f, p, sr);
+    if (step) applyStep(s.b, s.b_q, a, mul32x16RoundShift(g, p, s.shiftTraceRec), s.shiftApply, s.applyMul, sat, SAT.b);
+  }
+}

@@ -1,0 +1,132 @@
+/**
+ * The leaky RNN state bound to one arena, and its fixed-point forward step (Murray 2019, eq. 1-2):
+ *   u = W_rec h(t-1) + W_in x(t) + b;  h(t) = h(t-1) + a (tanh(u) - h(t-1));  y = W_out h(t).
+ * Formats and rounding: runtime/ARITHMETIC.md, "forward".
+ */
+import { roundShiftRight, roundShiftRightWide, saturate16Count } from './fixed.ts';
+import { dtanhQ15, tanhQ15 } from './activation.ts';
+import { SAT } from './plan.ts';
+
+/** Views into the arena and the integer constants every kernel reads. Built once by create(). */
+export interface FixedState {
+  readonly N: number;
+  readonly M: number;
+  readonly O: number;
+  /** Number of recurrent parameters N*N + N*M + N, laid out [W_rec | W_in | b] (the float twin's layout). */
+  readonly theta: number;
+  readonly stepMode: boolean;
+  /** a = 1/tau in Q1.15 and 1 - a, both in [0, 32768]. */
+  readonly alpha: number;
+  readonly oneMinusAlpha: number;
+  readonly etaRecM: number;
+  readonly etaOutM: number;
+  readonly shiftTraceRec: number;
+  readonly shiftTraceIn: number;
+  readonly shiftOut: number;
+  readonly shiftRtrl: number;
+  readonly shiftApply: number;
+  /** Trace formats (fractional bits) of W_rec and b, and of W_in. */
+  readonly traceFracRec: number;
+  readonly traceFracIn: number;
+  /** 2^(24 - weightFracBits): a step's rounded update in units of the master weight's LSB. */
+  readonly applyMul: number;
+  /** RFLO feedback through W_out^T instead of B (always for SnAp-1 and RTRL). */
+  readonly transpose: boolean;
+
+  readonly W_in: Int32Array;
+  readonly W_rec: Int32Array;
+  readonly b: Int32Array;
+  readonly W_out: Int32Array;
+  readonly W_in_q: Int16Array;
+  readonly W_rec_q: Int16Array;
+  readonly b_q: Int16Array;
+  readonly W_out_q: Int16Array;
+  readonly B: Int16Array;
+  readonly h0: Int16Array;
+  readonly h: Int16Array;
+  readonly h_prev: Int16Array;
+  readonly x: Int16Array;
+  readonly target: Int16Array;
+  readonly y: Int16Array;
+  readonly e: Int16Array;
+  readonly u: Int32Array;
+  readonly dphi: Int32Array;
+  readonly aphi: Int32Array;
+  readonly fb: Int32Array;
+  readonly gain: Int32Array;
+  readonly acc_W_in: Float64Array;
+  readonly acc_W_rec: Float64Array;
+  readonly acc_b: Float64Array;
+  readonly acc_W_out: Float64Array;
+  readonly sat: Uint32Array;
+  readonly steps: Float64Array;
+}
+
+/**
+ * Forward step from s.x: h_prev := h; u, h, phi'(u), a phi'(u) and y.
+ * u: exact sum of Q3.12 x Q1.15 products (Q27; the W_in x Q3.12 x Q3.12 products are Q24, times 8; b is shifted
+ * up by 15), accumulated exactly in float64 (int64_t in C), then rounded half up to Q19.12.
+ * h: h + round(a (tanh(u) - h)), one Math.imul (|a| <= 2^15, |tanh - h| < 2^16: fits int32).
+ * y: exact sum of Q3.12 x Q1.15 -> Q27, rounded to Q3.12 and saturated to int16 (counted as 'y').
+ */
+export function forwardQ(s: FixedState): void {
+  const N = s.N;
+  const M = s.M;
+  const O = s.O;
+  const h = s.h;
+  const hp = s.h_prev;
+  const x = s.x;
+  const Wr = s.W_rec_q;
+  const Wi = s.W_in_q;
+  const bq = s.b_q;
+  const alpha = s.alpha;
+  for (let i = 0; i < N; i++) hp[i] = h[i];
+  for (let i = 0; i < N; i++) {
+    let acc = 0;
+    const ro = i * N;
+    for (let k = 0; k < N; k++) acc += Math.imul(Wr[ro + k], hp[k]);
+    let accIn = 0;
+    const io = i * M;
+    for (let j = 0; j < M; j++) accIn += Math.imul(Wi[io + j], x[j]);
+    acc += accIn * 8 + bq[i] * 32768;
+    const u = roundShiftRightWide(acc, 15);
+    s.u[i] = u;
+    const t = tanhQ15(u);
+    const d = dtanhQ15(t);
+    s.dphi[i] = d;
+    s.aphi[i] = roundShiftRight(Math.imul(alpha, d), 15);
+    const hi = hp[i];
+    h[i] = hi + roundShiftRight(Math.imul(alpha, t - hi), 15);
+  }
+  const Wo = s.W_out_q;
+  const sat = s.sat;
+  for (let o = 0; o < O; o++) {
+    let acc = 0;
+    const oo = o * N;
+    for (let i = 0; i < N; i++) acc += Math.imul(Wo[oo + i], h[i]);
+    s.y[o] = saturate16Count(roundShiftRightWide(acc, 15), sat, SAT.y);
+  }
+}
+
+/** e = target - y, saturated to Q3.12 (counted as 'e'). */
+export function errorQ(s: FixedState): void {
+  for (let o = 0; o < s.O; o++) s.e[o] = saturate16Count(s.target[o] - s.y[o], s.sat, SAT.e);
+}
+
+/**
+ * Error fed back to each unit, Q7.24 (exact Q3.12 x Q3.12 sums, saturated to int32, counted as 'feedback'):
+ * (W_out^T e)_a with the forward copy of W_out before this step's update, or (B e)_a for RFLO's random feedback.
+ */
+export function feedbackQ(s: FixedState, transpose: boolean): void {
+  const N = s.N;
+  const O = s.O;
+  const e = s.e;
+  const fb = s.fb;
+  const sat = s.sat;
+  for (let a = 0; a < N; a++) {
+    let acc = 0;
+    if (transpose) for (let o = 0; o < O; o++) acc += Math.imul(s.W_out_q[o * N + a], e[o]);
+    else for (let o = 0; o < O; o++) acc += Math.imul(s.B[a * O + o], e[o]);
+    fb[a] = acc > 2147483647 ? (sat[SAT.feedback]++, 2147483647) : acc < -2147483648 ? (sat[SAT.feedback]++, -2147483648) : acc;
+  }
+}

@@ -1,0 +1,333 @@
+/**
+ * plan(config): validates a learner configuration, fixes every number format and shift, and lays out every buffer
+ * in one arena (sizes and byte offsets). Plan-time code: float64 and allocation are fine here.
+ * Formats and their reasons: runtime/ARITHMETIC.md.
+ */
+import { LEARNER_KINDS } from './types.ts';
+import type { LearnerKind, LearnerOptions } from './types.ts';
+import { toScale } from './fixed.ts';
+import type { Scale } from './fixed.ts';
+
+/** Fractional bits of each quantity (see ARITHMETIC.md). */
+export const FRAC = {
+  /** Master weights W_in, W_rec, b, W_out: Q7.24 int32. */
+  W: 24,
+  /** Forward copies of the weights and B: Q3.12 int16. */
+  WQ: 12,
+  /** Hidden state h, h0, RFLO/SnAp-1 traces of W_rec and b: Q1.15 int16. */
+  H: 15,
+  /** Inputs x and the traces of W_in: Q3.12 int16. */
+  X: 12,
+  /** Outputs y, targets, errors e, RTRL feedback c: Q3.12 int16. */
+  Y: 12,
+  /** Pre-activation u: Q19.12 int32. */
+  U: 12,
+  /** Feedback (B e)_a or (W_out^T e)_a: Q7.24 int32. */
+  FB: 24,
+  /** RTRL sensitivities: Q11.20 int32. */
+  S: 20,
+  /** RTRL update sum D_theta after its rounding: Q11.20 int32. */
+  D: 20,
+  /** Accumulated unscaled terms (readGradient): Q30 exact integers in float64 (int64_t in C). */
+  ACC: 30,
+} as const;
+
+export const DEFAULT_MEMORY_BUDGET = 64 * 1024 * 1024;
+export const DEFAULT_UPDATE_FRAC_BITS = 30;
+
+/** Saturation counters, one per buffer or kernel result, in this order in the arena's `saturation` buffer. */
+export const SATURATION_NAMES = [
+  'x',
+  'x_invalid',
+  'target',
+  'target_invalid',
+  'u',
+  'y',
+  'e',
+  'feedback',
+  'gain',
+  'W_in',
+  'W_rec',
+  'b',
+  'W_out',
+  'weights_q12',
+  'h',
+  'trace',
+  'decay',
+  'sens',
+  'grad',
+] as const;
+export type SaturationName = (typeof SATURATION_NAMES)[number];
+export const SAT: { readonly [K in SaturationName]: number } = Object.fromEntries(SATURATION_NAMES.map((n, i) => [n, i])) as {
+  [K in SaturationName]: number;
+};
+
+/** Options only the fixed-point engine has. */
+export interface FixedOptions {
+  /** Refuse plans whose arena exceeds this many bytes (default 64 MiB). */
+  memoryBudget?: number;
+  /**
+   * Resolution of the stored weights in fractional bits, 8..24 (default 24: Q7.24 master weights). 12 stores them
+   * at the resolution of the forward copy (what plain int16 weights would keep): the negative control.
+   */
+  weightFracBits?: number;
+  /**
+   * 'step' mode: resolution at which each step's scaled update lr/P * term(t) is computed before it is rounded into
+   * the weights, weightFracBits..30 (default 30, i.e. 6 guard bits below Q24). Setting it to weightFracBits removes
+   * the guard bits (negative control).
+   */
+  updateFracBits?: number;
+}
+
+export type FixedConfig = LearnerOptions & FixedOptions;
+
+export type BufferType = 'i16' | 'i32' | 'u32' | 'f64';
+const TYPE_BYTES: Record<BufferType, number> = { i16: 2, i32: 4, u32: 4, f64: 8 };
+
+export interface BufferSpec {
+  name: string;
+  type: BufferType;
+  length: number;
+  /** Q format or meaning, e.g. 'Q7.24'. */
+  format: string;
+  /** length * element size. */
+  bytes: number;
+  /** Byte offset in the arena (a multiple of 8). */
+  offset: number;
+  description: string;
+}
+
+/** Everything create() needs: the validated options, the layout and the precomputed integer constants. */
+export interface FixedPlan {
+  readonly options: Readonly<LearnerOptions>;
+  readonly kind: LearnerKind;
+  readonly weightFracBits: number;
+  readonly updateFracBits: number;
+  readonly memoryBudget: number;
+  readonly buffers: readonly BufferSpec[];
+  /** Arena size in bytes, including alignment padding. */
+  readonly totalBytes: number;
+  /** Sum of buffer bytes without padding. */
+  readonly dataBytes: number;
+  /** a = 1/tau in Q1.15 (int32 slot, <= 32768). */
+  readonly alphaQ15: number;
+  /** lrRec / trialLength and lrOut / trialLength as m * 2^-k. */
+  readonly etaRec: Scale;
+  readonly etaOut: Scale;
+  /** Right shifts of the update kernels (see ARITHMETIC.md, "learning"). */
+  readonly shifts: {
+    /** RFLO/SnAp-1: gain(Q(9+k)) x trace of W_rec, b (Q15) -> Q(updateFracBits). */
+    traceRec: number;
+    /** RFLO/SnAp-1: gain x trace of W_in (Q12). */
+    traceIn: number;
+    /** W_out: gain(Q(12+kOut)) x h(Q15). */
+    out: number;
+    /** RTRL: D(Q20) x m(Q k). */
+    rtrl: number;
+    /** 'step': scaled update Q(updateFracBits) -> stored weight resolution Q(weightFracBits). */
+    apply: number;
+    /** 'trial': accumulator Q30 x m -> Q(weightFracBits) for the recurrent parameters and for W_out. */
+    trialRec: number;
+    trialOut: number;
+  };
+  /** Fractional bits of the traces: RFLO W_rec/b Q1.15 and W_in Q3.12; SnAp-1 all Q3.12 (its traces exceed 1). */
+  readonly traceFrac: { readonly rec: number; readonly in: number };
+  /** Number of recurrent parameters N*N + N*M + N (RTRL's sensitivity row length). */
+  readonly thetaCount: number;
+}
+
+function fail(msg: string): never {
+  throw new RangeError(msg);
+}
+
+function checkInt(name: string, v: unknown, lo: number, hi: number): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < lo || v > hi) {
+    fail(`${name} must be an integer in [${lo}, ${hi}] (got ${String(v)})`);
+  }
+  return v;
+}
+
+/** Smallest and largest lr/trialLength whose shifts stay in 0..31 for a kernel with base shift c (s = c + k - U). */
+function etaRange(c: number, U: number): [number, number] {
+  // s = c + k - U in [0, 31]  <=>  k in [U - c, 31 + U - c]; with m in [2^14, 2^15): eta in [2^(14-k), 2^(15-k)).
+  const kMin = Math.max(16, U - c);
+  const kMax = 31 + U - c;
+  return [2 ** (14 - kMax), 2 ** (15 - kMin) * (32767 / 32768)];
+}
+
+function checkEta(name: string, lr: number, P: number, cs: number[], U: number): Scale {
+  if (typeof lr !== 'number' || !Number.isFinite(lr) || lr < 0) fail(`${name} must be a finite number >= 0 (got ${String(lr)})`);
+  const eta = lr / P;
+  let lo = 0;
+  let hi = Infinity;
+  for (const c of cs) {
+    const [l, h] = etaRange(c, U);
+    lo = Math.max(lo, l);
+    hi = Math.min(hi, h);
+  }
+  if (eta !== 0 && (eta < lo || eta > hi)) {
+    fail(
+      `${name} / trialLength must be 0 or in [${lo.toExponential(3)}, ${hi.toExponential(3)}] to be representable ` +
+        `(got ${name} = ${lr}, trialLength = ${P}, ratio ${eta.toExponential(3)})`,
+    );
+  }
+  const s = toScale(eta);
+  if (s.k < 16) s.k = 16; // eta at the top of the range: m shrinks below 2^14, still exact to 1/2 LSB
+  s.m = Math.round(eta * 2 ** s.k);
+  return s;
+}
+
+/** Base shifts c of the update kernels: s = c + k - updateFracBits (gain Q(9+k) x trace Q(T): c = 9 + T). */
+const C_OUT = 27;
+const C_RTRL = 20;
+
+/**
+ * Validates config and lays out the arena. Throws a RangeError naming the field, the value and the valid range,
+ * or, over budget, saying how many bytes the plan needs.
+ */
+export function plan(config: FixedConfig): FixedPlan {
+  if (config === null || typeof config !== 'object') fail(`config must be an object (got ${String(config)})`);
+  const kind = config.learner;
+  if (!LEARNER_KINDS.includes(kind)) fail(`learner must be one of ${LEARNER_KINDS.join(', ')} (got ${String(kind)})`);
+  const M = checkInt('inputs', config.inputs, 0, 65535);
+  const N = checkInt('hidden', config.hidden, 1, 65535);
+  const O = checkInt('outputs', config.outputs, 1, 65535);
+  const tau = config.tau;
+  if (typeof tau !== 'number' || !Number.isFinite(tau) || tau < 1) fail(`tau must be >= 1 (got ${String(tau)})`);
+  if (tau > 32768) fail(`tau must be <= 32768 so that 1/tau is representable in Q1.15 (got ${tau})`);
+  if (config.update !== 'step' && config.update !== 'trial') fail(`update must be 'step' or 'trial' (got ${String(config.update)})`);
+  const P = checkInt('trialLength', config.trialLength, 1, 2 ** 22);
+  const feedback = config.feedback ?? 'random';
+  if (feedback !== 'random' && feedback !== 'transpose') fail(`feedback must be 'random' or 'transpose' (got ${String(feedback)})`);
+  const F = checkInt('weightFracBits', config.weightFracBits ?? FRAC.W, 8, FRAC.W);
+  const U = checkInt('updateFracBits', config.updateFracBits ?? DEFAULT_UPDATE_FRAC_BITS, F, 30);
+  const budget = config.memoryBudget ?? DEFAULT_MEMORY_BUDGET;
+  if (typeof budget !== 'number' || !(budget > 0)) fail(`memoryBudget must be a number of bytes > 0 (got ${String(budget)})`);
+
+  const traceFrac = kind === 'snap1' ? { rec: 12, in: 12 } : { rec: 15, in: 12 };
+  const C_TRACE_REC = 9 + traceFrac.rec;
+  const C_TRACE_IN = 9 + traceFrac.in;
+  const recKernels = kind === 'rtrl' ? [C_RTRL] : kind === 'output' ? [] : [C_TRACE_REC, C_TRACE_IN];
+  const etaRec = checkEta('lrRec', config.lrRec, P, recKernels, U);
+  const etaOut = checkEta('lrOut', config.lrOut, P, [C_OUT], U);
+  const alphaQ15 = Math.round(32768 / tau);
+
+  const options: LearnerOptions = {
+    learner: kind,
+    inputs: M,
+    hidden: N,
+    outputs: O,
+    tau,
+    lrRec: config.lrRec,
+    lrOut: config.lrOut,
+    update: config.update,
+    trialLength: P,
+    feedback,
+  };
+  const theta = N * N + N * M + N;
+
+  const specs: Omit<BufferSpec, 'offset' | 'bytes'>[] = [];
+  const add = (name: string, type: BufferType, length: number, format: string, description: string) =>
+    specs.push({ name, type, length, format, description });
+  add('W_in', 'i32', N * M, 'Q7.24', 'master input weights');
+  add('W_rec', 'i32', N * N, 'Q7.24', 'master recurrent weights');
+  add('b', 'i32', N, 'Q7.24', 'master biases');
+  add('W_out', 'i32', O * N, 'Q7.24', 'master output weights');
+  add('W_in_q', 'i16', N * M, 'Q3.12', 'forward copy of W_in');
+  add('W_rec_q', 'i16', N * N, 'Q3.12', 'forward copy of W_rec');
+  add('b_q', 'i16', N, 'Q3.12', 'forward copy of b');
+  add('W_out_q', 'i16', O * N, 'Q3.12', 'forward copy of W_out');
+  add('B', 'i16', N * O, 'Q3.12', 'RFLO random feedback');
+  add('h0', 'i16', N, 'Q1.15', 'state at a trial start');
+  add('h', 'i16', N, 'Q1.15', 'hidden state h(t)');
+  add('h_prev', 'i16', N, 'Q1.15', 'hidden state h(t-1)');
+  add('x', 'i16', M, 'Q3.12', 'input of this step');
+  add('target', 'i16', O, 'Q3.12', 'target of this step');
+  add('y', 'i16', O, 'Q3.12', 'output of this step');
+  add('e', 'i16', O, 'Q3.12', 'error target - y');
+  add('u', 'i32', N, 'Q19.12', 'pre-activation');
+  add('dphi', 'i32', N, 'Q1.15', "phi'(u) in [0, 32768]");
+  add('aphi', 'i32', N, 'Q1.15', "a phi'(u)");
+  add('fb', 'i32', N, 'Q7.24', 'error fed back to each unit');
+  add('gain', 'i32', N, `Q(9+k)`, 'lr/P times the feedback');
+  if (kind === 'rflo' || kind === 'snap1') {
+    const q = (f: number) => `Q${16 - f}.${f}`;
+    add('P_in', 'i16', N * M, q(traceFrac.in), 'eligibility traces of W_in');
+    add('P_rec', 'i16', N * N, q(traceFrac.rec), 'eligibility traces of W_rec');
+    add('P_b', 'i16', N, q(traceFrac.rec), 'eligibility traces of b');
+  }
+  if (kind === 'snap1') add('decay', 'i32', N, 'Q1.15', "(1-a) + a phi' W_aa, clamped to [-1, 1]");
+  if (kind === 'rtrl') {
+    add('S', 'i32', N * theta, 'Q11.20', 'sensitivities dh_j/dtheta');
+    add('S_next', 'i32', N * theta, 'Q11.20', 'sensitivities being computed');
+    add('sum_hi', 'f64', theta, 'int64', 'scratch: high partial sums');
+    add('sum_lo', 'f64', theta, 'int64', 'scratch: low partial sums');
+  }
+  add('acc_W_in', 'f64', N * M, 'Q30 (int64)', 'accumulated scaled terms');
+  add('acc_W_rec', 'f64', N * N, 'Q30 (int64)', 'accumulated scaled terms');
+  add('acc_b', 'f64', N, 'Q30 (int64)', 'accumulated scaled terms');
+  add('acc_W_out', 'f64', O * N, 'Q30 (int64)', 'accumulated scaled terms');
+  add('saturation', 'u32', SATURATION_NAMES.length, 'count', 'saturation events per buffer');
+  add('steps', 'f64', 1, 'count', 'steps taken');
+
+  const buffers: BufferSpec[] = [];
+  let offset = 0;
+  let dataBytes = 0;
+  for (const s of specs) {
+    const bytes = s.length * TYPE_BYTES[s.type];
+    buffers.push({ ...s, bytes, offset });
+    dataBytes += bytes;
+    offset += Math.ceil(bytes / 8) * 8;
+  }
+  const totalBytes = offset;
+  if (totalBytes > budget) {
+    const big = buffers.reduce((a, b) => (b.bytes > a.bytes ? b : a));
+    fail(
+      `${kind} with hidden = ${N}, inputs = ${M}, outputs = ${O} needs ${totalBytes} bytes ` +
+        `(${(totalBytes / 1048576).toFixed(2)} MiB; largest buffer ${big.name}: ${big.bytes} bytes), ` +
+        `over memoryBudget = ${budget} bytes; raise memoryBudget or reduce hidden`,
+    );
+  }
+  return Object.freeze({
+    options: Object.freeze(options),
+    kind,
+    weightFracBits: F,
+    updateFracBits: U,
+    memoryBudget: budget,
+    buffers: Object.freeze(buffers),
+    totalBytes,
+    dataBytes,
+    alphaQ15,
+    etaRec,
+    etaOut,
+    shifts: Object.freeze({
+      traceRec: C_TRACE_REC + etaRec.k - U,
+      traceIn: C_TRACE_IN + etaRec.k - U,
+      out: C_OUT + etaOut.k - U,
+      rtrl: C_RTRL + etaRec.k - U,
+      apply: U - F,
+      trialRec: etaRec.k + FRAC.ACC - F,
+      trialOut: etaOut.k + FRAC.ACC - F,
+    }),
+    traceFrac: Object.freeze(traceFrac),
+    thetaCount: theta,
+  });
+}
+
+/** The memory report as a plain-text table (for `neurostream plan`). */
+export function formatMemoryTable(p: FixedPlan): string {
+  const rows = p.buffers.map((b) => [b.name, b.type, String(b.length), b.format, String(b.bytes), String(b.offset)]);
+  const head = ['buffer', 'type', 'length', 'format', 'bytes', 'offset'];
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (r: string[]) => r.map((c, i) => (i >= 2 && i !== 3 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ');
+  const o = p.options;
+  const out = [
+    `${o.learner}: inputs ${o.inputs}, hidden ${o.hidden}, outputs ${o.outputs}, tau ${o.tau}, update ${o.update}`,
+    line(head),
+    line(widths.map((w) => '-'.repeat(w))),
+    ...rows.map(line),
+    `total ${p.totalBytes} bytes (${p.dataBytes} data + ${p.totalBytes - p.dataBytes} alignment padding), ` +
+      `budget ${p.memoryBudget} bytes`,
+  ];
+  return out.join('\n');
+}
