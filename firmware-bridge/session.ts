@@ -1,0 +1,768 @@
+/**
+ * Host side of the bridge (PROTOCOL.md section 4): handshake, in-order sample acceptance with cumulative ACKs
+ * and go-back-N NACKs, a bounded queue of accepted samples that feeds learner.step, predictions sent back,
+ * heartbeats, and reconnect with exponential backoff after an unplug, resuming at the first sample not yet
+ * accepted so that nothing acknowledged is lost or repeated.
+ *
+ * Memory: every buffer (receive queue, transmit buffer, x/target/y vectors) is allocated in the constructor.
+ * The streaming path allocates nothing per frame; the transport copies each flush (one Buffer per flush).
+ *
+ * What is dropped, and where it is counted (stats.dropped):
+ * - line errors: the framer's badCrc / badLength / unknownType / overflow / outOfSequence (frame seq);
+ * - samples that are not the next expected one (duplicates, or after a gap): outOfSequence (then NACK);
+ * - samples that arrive while the receive queue is full: overflow (not acknowledged, so resent later);
+ * - outgoing PREDICTION frames while the transmit buffer is congested: stats.predictionsDropped;
+ * - outgoing control frames when the transmit buffer is full: stats.controlDropped (ACKs are cumulative and
+ *   heartbeats periodic, so the next one repairs it).
+ */
+import type { OnlineLearner, LearnerKind } from '../runtime/types.ts';
+import { Framer, createDropCounters, totalDropped, type DropCounters } from './framer.ts';
+import {
+  CONFIG_START,
+  CONFIG_TARGETS,
+  ErrorCode,
+  LEARNER_CODES,
+  MAX_CHANNELS,
+  MAX_PAYLOAD,
+  MAX_VALUES,
+  MAX_WIRE,
+  MIN_PROTOCOL_VERSION,
+  MsgType,
+  NO_RESUME,
+  PROTOCOL_VERSION,
+  SUBJECT_FRAME,
+  SUBJECT_SAMPLES,
+  createMessage,
+  encodeFrame,
+  errorText,
+  seqDiff,
+  type Message,
+} from './protocol.ts';
+import type { Transport } from './transport.ts';
+
+export interface StreamConfig {
+  /** Channels per SAMPLE = learner inputs M. */
+  inputs: number;
+  /** Values per TARGET / PREDICTION = learner outputs O. */
+  outputs: number;
+  rateHz: number;
+  /** Device sends a TARGET after every SAMPLE (default: outputs > 0). */
+  targets?: boolean;
+  /** Q formats: real = raw / 2^frac (default 12 for all three). */
+  inputFrac?: number;
+  targetFrac?: number;
+  predictionFrac?: number;
+  /** Learner the device should run itself ('none', the default, means the host learns). */
+  deviceLearner?: LearnerKind | 'none';
+  hidden?: number;
+}
+
+export type SessionState = 'idle' | 'connecting' | 'handshake' | 'configuring' | 'streaming' | 'reconnecting' | 'closed';
+
+export interface SessionEvent {
+  type: 'streaming' | 'disconnected' | 'samples-lost' | 'device-error' | 'open-failed';
+  message: string;
+}
+
+export interface SessionOptions {
+  transport: Transport;
+  /** null: samples are accepted and reported through onStep with y = 0, nothing learns. */
+  learner: OnlineLearner | null;
+  config: StreamConfig;
+  heartbeatMs?: number;
+  heartbeatTimeoutMs?: number;
+  /** Send a cumulative ACK after this many accepted samples (default 32). */
+  ackEvery?: number;
+  /** Accepted samples waiting for learner.step (default 4096). */
+  queueCapacity?: number;
+  /** Host-to-device buffer while the port asks to drain (default 16384 bytes). */
+  txBufferBytes?: number;
+  /** Samples stepped per event-loop turn (default 256). */
+  stepBudget?: number;
+  backoffInitialMs?: number;
+  backoffMaxMs?: number;
+  helloTimeoutMs?: number;
+  helloRetries?: number;
+  sendPredictions?: boolean;
+  /** Time constant, in samples, of the running NMSE (default 1000). */
+  nmseWindow?: number;
+  /** Called after every learner step (x, target and y are reused buffers: copy what you keep). */
+  onStep?: (seq: number, x: Float64Array, target: Float64Array | null, y: Float64Array) => void;
+  onEvent?: (e: SessionEvent) => void;
+  now?: () => number;
+}
+
+export interface SessionStats {
+  state: SessionState;
+  /** Successful handshakes; reconnects = connects - 1. */
+  connects: number;
+  reconnects: number;
+  heartbeatTimeouts: number;
+  writeFailures: number;
+  samplesAccepted: number;
+  samplesStepped: number;
+  /** Samples the device reported it could not resend (ERROR 3). */
+  samplesLost: number;
+  /** Next sample seq the host expects (everything before it was accepted). */
+  expectedSeq: number;
+  /** Highest cumulative ACK value sent. */
+  ackedSeq: number;
+  acksSent: number;
+  nacksSent: number;
+  heartbeatsSent: number;
+  predictionsSent: number;
+  predictionsDropped: number;
+  controlDropped: number;
+  /** Line-level drops (framer) plus sample-level drops (session), by reason. */
+  dropped: DropCounters;
+  framesDropped: number;
+  framesMissed: number;
+  framesReceived: number;
+  /** Running NMSE (exponential window), NaN until a target has been seen. */
+  nmse: number;
+  queueDepth: number;
+  deviceId: number;
+}
+
+const noop = (): void => {};
+
+export class Session {
+  readonly options: SessionOptions;
+  private readonly transport: Transport;
+  private readonly learner: OnlineLearner | null;
+  private readonly framer: Framer;
+  private readonly tx = createMessage();
+  private readonly txBuf: Uint8Array;
+  private txLen = 0;
+  private txFseq = 0;
+  private waitingDrain = false;
+  private state: SessionState = 'idle';
+  private readonly now: () => number;
+
+  // configuration
+  private readonly M: number;
+  private readonly O: number;
+  private readonly targets: boolean;
+  private readonly inScale: number;
+  private readonly tgtScale: number;
+  private readonly predScale: number;
+  private readonly heartbeatMs: number;
+  private readonly heartbeatTimeoutMs: number;
+  private readonly ackEvery: number;
+  private readonly stepBudget: number;
+  private readonly sendPredictions: boolean;
+
+  // receive queue (ring of accepted samples)
+  private readonly qCap: number;
+  private readonly qSeq: Float64Array;
+  private readonly qX: Int16Array;
+  private readonly qT: Int16Array;
+  private readonly qHasT: Uint8Array;
+  private qHead = 0;
+  private qLen = 0;
+
+  // sample acceptance
+  private expected = 0;
+  private started = false; // expected is meaningful once the first sample was accepted or resumed
+  private pendingSeq = -1;
+  private readonly pendingX: Int16Array;
+  private sinceAck = 0;
+  private lastAckAt = 0;
+  private lastNackValue = -1;
+  private lastNackAt = 0;
+
+  // link
+  private lastRxAt = 0;
+  private lastTxAt = 0;
+  private helloAt = 0;
+  private helloTries = 0;
+  private configureFseq = -1;
+  private backoffMs: number;
+  private timer: NodeJS.Timeout | null = null;
+  private reconnectTimer: NodeJS.Timeout | null = null;
+  private stepScheduled = false;
+  private readonly runStepsBound: () => void;
+  private readonly startedAt: number;
+
+  // learner vectors
+  private readonly x: Float64Array;
+  private readonly t: Float64Array;
+  private readonly y: Float64Array;
+
+  // running NMSE
+  private readonly nmseAlpha: number;
+  private emaErr = 0;
+  private emaVar = 0;
+  private readonly emaMean: Float64Array;
+  private nmseSeen = 0;
+
+  private sessionDrops: DropCounters = createDropCounters();
+  private readonly statsObj: SessionStats;
+  private startWaiters: { resolve: () => void; reject: (e: Error) => void } | null = null;
+
+  constructor(options: SessionOptions) {
+    const c = options.config;
+    if (!Number.isInteger(c.inputs) || c.inputs < 1 || c.inputs > MAX_CHANNELS) {
+      throw new RangeError(`config.inputs must be an integer in 1..${MAX_CHANNELS} (got ${c.inputs})`);
+    }
+    if (!Number.isInteger(c.outputs) || c.outputs < 0 || c.outputs > MAX_VALUES) {
+      throw new RangeError(`config.outputs must be an integer in 0..${MAX_VALUES} (got ${c.outputs})`);
+    }
+    if (!(c.rateHz > 0)) throw new RangeError(`config.rateHz must be > 0 (got ${c.rateHz})`);
+    const L = options.learner;
+    if (L && (L.options.inputs !== c.inputs || L.options.outputs !== c.outputs)) {
+      throw new RangeError(
+        `learner has ${L.options.inputs} inputs and ${L.options.outputs} outputs but the stream has ${c.inputs} and ${c.outputs}; make them equal`,
+      );
+    }
+    this.options = options;
+    this.transport = options.transport;
+    this.learner = L;
+    this.now = options.now ?? Date.now;
+    this.M = c.inputs;
+    this.O = c.outputs;
+    this.targets = c.targets ?? c.outputs > 0;
+    this.inScale = 1 / 2 ** (c.inputFrac ?? 12);
+    this.tgtScale = 1 / 2 ** (c.targetFrac ?? 12);
+    this.predScale = 2 ** (c.predictionFrac ?? 12);
+    this.heartbeatMs = options.heartbeatMs ?? 200;
+    this.heartbeatTimeoutMs = options.heartbeatTimeoutMs ?? 1000;
+    this.ackEvery = options.ackEvery ?? 32;
+    this.stepBudget = options.stepBudget ?? 256;
+    this.sendPredictions = options.sendPredictions ?? true;
+    this.backoffMs = options.backoffInitialMs ?? 50;
+    this.qCap = options.queueCapacity ?? 4096;
+    this.qSeq = new Float64Array(this.qCap);
+    this.qX = new Int16Array(this.qCap * this.M);
+    this.qT = new Int16Array(this.qCap * Math.max(1, this.O));
+    this.qHasT = new Uint8Array(this.qCap);
+    this.pendingX = new Int16Array(this.M);
+    this.txBuf = new Uint8Array(Math.max(options.txBufferBytes ?? 16384, 4 * MAX_WIRE));
+    this.x = new Float64Array(this.M);
+    this.t = new Float64Array(Math.max(1, this.O));
+    this.y = new Float64Array(Math.max(1, this.O));
+    this.emaMean = new Float64Array(Math.max(1, this.O));
+    this.nmseAlpha = 1 / (options.nmseWindow ?? 1000);
+    this.framer = new Framer((m) => this.onMessage(m));
+    this.runStepsBound = () => this.runSteps();
+    this.startedAt = this.now();
+    this.statsObj = {
+      state: 'idle',
+      connects: 0,
+      reconnects: 0,
+      heartbeatTimeouts: 0,
+      writeFailures: 0,
+      samplesAccepted: 0,
+      samplesStepped: 0,
+      samplesLost: 0,
+      expectedSeq: 0,
+      ackedSeq: 0,
+      acksSent: 0,
+      nacksSent: 0,
+      heartbeatsSent: 0,
+      predictionsSent: 0,
+      predictionsDropped: 0,
+      controlDropped: 0,
+      dropped: createDropCounters(),
+      framesDropped: 0,
+      framesMissed: 0,
+      framesReceived: 0,
+      nmse: NaN,
+      queueDepth: 0,
+      deviceId: 0,
+    };
+    this.transport.setHandlers({
+      data: (chunk) => this.onData(chunk),
+      drain: () => {
+        this.waitingDrain = false;
+        this.flush();
+      },
+      close: (err) => this.onTransportClose(err),
+    });
+  }
+
+  /** A fresh snapshot of the counters (allocates; call it for progress lines, not per sample). */
+  get stats(): SessionStats {
+    const s = this.statsObj;
+    const f = this.framer.counters;
+    s.state = this.state;
+    s.expectedSeq = this.expected;
+    s.queueDepth = this.qLen;
+    s.framesMissed = f.framesMissed;
+    s.framesReceived = f.framesOk;
+    const d = s.dropped;
+    d.badCrc = f.badCrc + this.sessionDrops.badCrc;
+    d.badLength = f.badLength + this.sessionDrops.badLength;
+    d.unknownType = f.unknownType + this.sessionDrops.unknownType;
+    d.overflow = f.overflow + this.sessionDrops.overflow;
+    d.outOfSequence = f.outOfSequence + this.sessionDrops.outOfSequence;
+    s.framesDropped = totalDropped(d);
+    s.nmse = this.nmseSeen > 0 ? this.emaErr / this.emaVar : NaN;
+    return { ...s, dropped: { ...d } };
+  }
+
+  get currentState(): SessionState {
+    return this.state;
+  }
+
+  /** Opens the transport and completes the handshake; resolves once samples stream. Retries with backoff. */
+  start(): Promise<void> {
+    if (this.state !== 'idle') return Promise.reject(new Error(`session already started (state ${this.state})`));
+    const p = new Promise<void>((resolve, reject) => {
+      this.startWaiters = { resolve, reject };
+    });
+    this.timer = setInterval(() => this.tick(), Math.max(10, Math.min(50, this.heartbeatMs / 4)));
+    void this.connect();
+    return p;
+  }
+
+  /** Stops streaming, sends a final ACK, closes the transport. Samples still queued are stepped first. */
+  async stop(): Promise<void> {
+    if (this.state === 'closed') return;
+    const wasStreaming = this.state === 'streaming';
+    while (this.qLen > 0) this.runSteps();
+    if (wasStreaming) {
+      this.sendAck();
+      this.flush();
+    }
+    this.state = 'closed';
+    if (this.timer) clearInterval(this.timer);
+    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    this.timer = null;
+    this.reconnectTimer = null;
+    if (this.startWaiters) {
+      this.startWaiters.reject(new Error('session stopped before streaming started'));
+      this.startWaiters = null;
+    }
+    await this.transport.close().catch(noop);
+  }
+
+  /** Waits until every accepted sample has been stepped (for tests and summaries). */
+  async idle(): Promise<void> {
+    while (this.qLen > 0) await new Promise((r) => setImmediate(r));
+  }
+
+  // ----------------------------------------------------------------------------------------------------
+  // connection
+
+  private async connect(): Promise<void> {
+    if (this.state === 'closed') return;
+    this.state = 'connecting';
+    try {
+      await this.transport.open();
+    } catch (e) {
+      this.emit('open-failed', (e as Error).message);
+      this.scheduleReconnect();
+      return;
+    }
+    if ((this.state as SessionState) === 'closed') {
+      await this.transport.close().catch(noop);
+      return;
+    }
+    this.framer.reset();
+    this.txLen = 0;
+    this.waitingDrain = false;
+    this.pendingSeq = -1;
+    this.state = 'handshake';
+    this.helloTries = 0;
+    this.lastRxAt = this.now();
+    this.sendHello();
+  }
+
+  private sendHello(): void {
+    this.helloTries++;
+    this.helloAt = this.now();
+    this.txFseq = 0;
+    // one 0x00 first so that a partial frame left in the device's receiver ends here
+    this.txBuf[this.txLen++] = 0;
+    const m = this.tx;
+    m.type = MsgType.HELLO;
+    m.version = PROTOCOL_VERSION;
+    m.minVersion = MIN_PROTOCOL_VERSION;
+    m.maxPayload = MAX_PAYLOAD;
+    m.resumeSeq = this.started ? this.expected >>> 0 : NO_RESUME;
+    this.send(true);
+    this.flush();
+  }
+
+  private linkDown(reason: string): void {
+    if (this.state === 'closed' || this.state === 'reconnecting' || this.state === 'idle') return;
+    const wasConnecting = this.state === 'connecting';
+    this.state = 'reconnecting';
+    this.pendingSeq = -1;
+    this.emit('disconnected', reason);
+    if (!wasConnecting) void this.transport.close().catch(noop);
+    this.scheduleReconnect();
+  }
+
+  private scheduleReconnect(): void {
+    if (this.state === 'closed') return;
+    this.state = 'reconnecting';
+    if (this.reconnectTimer) return;
+    const delay = this.backoffMs;
+    this.backoffMs = Math.min(this.backoffMs * 2, this.options.backoffMaxMs ?? 2000);
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = null;
+      void this.connect();
+    }, delay);
+  }
+
+  private onTransportClose(err: Error | null): void {
+    if (this.state === 'closed' || this.state === 'reconnecting') return;
+    if (err) this.statsObj.writeFailures++;
+    this.linkDown(err ? err.message : 'port closed');
+  }
+
+  private tick(): void {
+    const now = this.now();
+    const st = this.state;
+    if (st === 'handshake' || st === 'configuring') {
+      if (now - this.helloAt > (this.options.helloTimeoutMs ?? 500)) {
+        if (this.helloTries >= (this.options.helloRetries ?? 3)) this.linkDown(`no answer to HELLO after ${this.helloTries} tries`);
+        else this.sendHello();
+      }
+      return;
+    }
+    if (st !== 'streaming') return;
+    if (now - this.lastRxAt > this.heartbeatTimeoutMs) {
+      this.statsObj.heartbeatTimeouts++;
+      this.linkDown(`no frame from the device for ${now - this.lastRxAt} ms (heartbeat timeout ${this.heartbeatTimeoutMs} ms)`);
+      return;
+    }
+    if (this.sinceAck > 0 && now - this.lastAckAt >= this.heartbeatMs / 2) this.sendAck();
+    if (now - this.lastTxAt >= this.heartbeatMs) {
+      const m = this.tx;
+      m.type = MsgType.HEARTBEAT;
+      m.uptimeMs = (now - this.startedAt) >>> 0;
+      m.nextSeq = this.expected >>> 0;
+      if (this.send(true)) this.statsObj.heartbeatsSent++;
+    }
+    this.flush();
+  }
+
+  private emit(type: SessionEvent['type'], message: string): void {
+    this.options.onEvent?.({ type, message });
+  }
+
+  // ----------------------------------------------------------------------------------------------------
+  // receive
+
+  private onData(chunk: Uint8Array): void {
+    if (this.state === 'closed') return;
+    this.framer.push(chunk);
+    this.flush();
+  }
+
+  private onMessage(m: Message): void {
+    this.lastRxAt = this.now();
+    switch (m.type) {
+      case MsgType.CAPABILITIES:
+        if (this.state === 'handshake') this.onCapabilities(m);
+        return;
+      case MsgType.ACK:
+        if (this.state === 'configuring' && m.subject === SUBJECT_FRAME && m.ref === this.configureFseq) this.onConfigured();
+        return;
+      case MsgType.NACK:
+        if (this.state === 'configuring' && m.subject === SUBJECT_FRAME && m.ref === this.configureFseq) {
+          this.fail(new Error(`device refused the configuration (code ${m.code}); check inputs/outputs/rate against its capabilities`));
+        }
+        return;
+      case MsgType.SAMPLE:
+        if (this.state === 'streaming') this.onSample(m);
+        return;
+      case MsgType.TARGET:
+        if (this.state === 'streaming') this.onTarget(m);
+        return;
+      case MsgType.ERROR:
+        this.onDeviceError(m);
+        return;
+      default:
+        return; // HEARTBEAT (liveness only), STATS, SNAPSHOT_*: nothing to do here
+    }
+  }
+
+  private onCapabilities(m: Message): void {
+    const c = this.options.config;
+    if (m.version === 0 || m.version > PROTOCOL_VERSION || m.version < MIN_PROTOCOL_VERSION) {
+      this.fail(new Error(`device speaks protocol version ${m.version}; this host speaks ${MIN_PROTOCOL_VERSION}..${PROTOCOL_VERSION}`));
+      return;
+    }
+    if (m.channels < c.inputs) {
+      this.fail(new Error(`device streams at most ${m.channels} channels but config.inputs is ${c.inputs}`));
+      return;
+    }
+    if (m.maxTargets < c.outputs) {
+      this.fail(new Error(`device supports at most ${m.maxTargets} outputs but config.outputs is ${c.outputs}`));
+      return;
+    }
+    this.statsObj.deviceId = m.deviceId;
+    const t = this.tx;
+    t.type = MsgType.CONFIGURE;
+    t.learner = LEARNER_CODES[c.deviceLearner ?? 'none'];
+    t.inputs = c.inputs;
+    t.outputs = c.outputs;
+    t.configFlags = CONFIG_START | (this.targets ? CONFIG_TARGETS : 0);
+    t.hidden = c.hidden ?? 0;
+    t.inputFrac = c.inputFrac ?? 12;
+    t.targetFrac = c.targetFrac ?? 12;
+    t.predictionFrac = c.predictionFrac ?? 12;
+    t.heartbeatMs = this.heartbeatMs;
+    t.heartbeatTimeoutMs = this.heartbeatTimeoutMs;
+    t.rateHz = Math.round(c.rateHz);
+    this.configureFseq = this.txFseq;
+    this.state = 'configuring';
+    this.send(true);
+  }
+
+  private onConfigured(): void {
+    this.state = 'streaming';
+    const s = this.statsObj;
+    s.connects++;
+    s.reconnects = s.connects - 1;
+    this.backoffMs = this.options.backoffInitialMs ?? 50;
+    this.lastAckAt = this.now();
+    this.lastNackValue = -1;
+    this.emit('streaming', `streaming from ${this.transport.path}${s.connects > 1 ? ` (reconnect ${s.reconnects})` : ''}`);
+    if (this.startWaiters) {
+      this.startWaiters.resolve();
+      this.startWaiters = null;
+    }
+  }
+
+  private fail(e: Error): void {
+    this.emit('device-error', e.message);
+    if (this.startWaiters) {
+      this.startWaiters.reject(e);
+      this.startWaiters = null;
+    }
+    void this.stop();
+  }
+
+  private onDeviceError(m: Message): void {
+    if (m.code === ErrorCode.SAMPLES_LOST) {
+      const d = m.detail >>> 0;
+      if (!this.started) {
+        this.expected = d;
+        this.started = true;
+      } else {
+        const gap = seqDiff(d, this.expected);
+        if (gap > 0) {
+          this.statsObj.samplesLost += gap;
+          this.emit('samples-lost', `device could not resend ${gap} samples; continuing at seq ${d}`);
+        } else if (gap < 0) {
+          this.emit('samples-lost', `device sequence restarted at ${d} (host expected ${this.expected}); the device was reset`);
+        }
+        this.expected = d;
+      }
+      this.pendingSeq = -1;
+      return;
+    }
+    this.emit('device-error', `device error ${m.code}: ${errorText(m)}`);
+  }
+
+  private onSample(m: Message): void {
+    if (m.count !== this.M) {
+      this.sessionDrops.badLength++;
+      return;
+    }
+    if (!this.started) {
+      // first sample of a fresh session: the stream starts wherever the device is
+      this.expected = m.seq;
+      this.started = true;
+    }
+    const d = seqDiff(m.seq, this.expected);
+    if (d < 0) {
+      this.sessionDrops.outOfSequence++; // duplicate or reordered
+      return;
+    }
+    if (d > 0) {
+      this.sessionDrops.outOfSequence++; // something before it was lost
+      this.pendingSeq = -1;
+      this.nack();
+      return;
+    }
+    if (!this.targets) {
+      this.accept(m.values, null, m.seq);
+      return;
+    }
+    if (this.pendingSeq === m.seq) this.sessionDrops.outOfSequence++; // a repeat of the pending sample replaces it
+    this.pendingSeq = m.seq;
+    for (let i = 0; i < this.M; i++) this.pendingX[i] = m.values[i];
+  }
+
+  private onTarget(m: Message): void {
+    if (!this.targets || !this.started) return;
+    if (m.count !== this.O) {
+      this.sessionDrops.badLength++;
+      return;
+    }
+    const d = seqDiff(m.seq, this.expected);
+    if (d < 0) {
+      this.sessionDrops.outOfSequence++;
+      return;
+    }
+    if (d > 0 || this.pendingSeq !== m.seq) {
+      this.sessionDrops.outOfSequence++;
+      this.pendingSeq = -1;
+      this.nack();
+      return;
+    }
+    this.pendingSeq = -1;
+    this.accept(this.pendingX, m.values, m.seq);
+  }
+
+  private accept(x: Int16Array, target: Int16Array | null, seq: number): void {
+    if (this.qLen === this.qCap) {
+      this.sessionDrops.overflow++;
+      this.nack();
+      return;
+    }
+    const slot = (this.qHead + this.qLen) % this.qCap;
+    this.qSeq[slot] = seq;
+    const M = this.M;
+    for (let i = 0; i < M; i++) this.qX[slot * M + i] = x[i];
+    if (target) {
+      const O = this.O;
+      for (let i = 0; i < O; i++) this.qT[slot * O + i] = target[i];
+      this.qHasT[slot] = 1;
+    } else {
+      this.qHasT[slot] = 0;
+    }
+    this.qLen++;
+    this.expected = (this.expected + 1) >>> 0;
+    this.statsObj.samplesAccepted++;
+    if (++this.sinceAck >= this.ackEvery) this.sendAck();
+    if (!this.stepScheduled) {
+      this.stepScheduled = true;
+      setImmediate(this.runStepsBound);
+    }
+  }
+
+  private nack(): void {
+    const now = this.now();
+    if (this.lastNackValue === this.expected && now - this.lastNackAt < 100) return;
+    this.lastNackValue = this.expected;
+    this.lastNackAt = now;
+    const m = this.tx;
+    m.type = MsgType.NACK;
+    m.subject = SUBJECT_SAMPLES;
+    m.code = ErrorCode.NONE;
+    m.ref = 0;
+    m.value = this.expected >>> 0;
+    if (this.send(true)) this.statsObj.nacksSent++;
+  }
+
+  private sendAck(): void {
+    const m = this.tx;
+    m.type = MsgType.ACK;
+    m.subject = SUBJECT_SAMPLES;
+    m.code = 0;
+    m.ref = 0;
+    m.value = this.expected >>> 0;
+    if (this.send(true)) {
+      this.statsObj.acksSent++;
+      this.statsObj.ackedSeq = this.expected;
+      this.sinceAck = 0;
+      this.lastAckAt = this.now();
+    }
+  }
+
+  // ----------------------------------------------------------------------------------------------------
+  // learning
+
+  private runSteps(): void {
+    this.stepScheduled = false;
+    const M = this.M;
+    const O = this.O;
+    const L = this.learner;
+    const x = this.x;
+    const t = this.t;
+    const y = this.y;
+    const onStep = this.options.onStep;
+    let n = 0;
+    while (this.qLen > 0 && n < this.stepBudget) {
+      const slot = this.qHead;
+      const seq = this.qSeq[slot];
+      for (let i = 0; i < M; i++) x[i] = this.qX[slot * M + i] * this.inScale;
+      const hasT = this.qHasT[slot] === 1;
+      if (hasT) for (let i = 0; i < O; i++) t[i] = this.qT[slot * O + i] * this.tgtScale;
+      this.qHead = (this.qHead + 1) % this.qCap;
+      this.qLen--;
+      if (L) L.step(x, hasT ? t : null, y);
+      else y.fill(0);
+      this.statsObj.samplesStepped++;
+      if (hasT) this.trackNmse();
+      if (onStep) onStep(seq, x, hasT ? t : null, y);
+      if (this.sendPredictions && O > 0 && this.state === 'streaming') this.sendPrediction(seq);
+      n++;
+    }
+    this.flush();
+    if (this.qLen > 0 && !this.stepScheduled) {
+      this.stepScheduled = true;
+      setImmediate(this.runStepsBound);
+    }
+  }
+
+  private trackNmse(): void {
+    const a = this.nmseAlpha;
+    let e2 = 0;
+    let v = 0;
+    for (let i = 0; i < this.O; i++) {
+      const e = this.t[i] - this.y[i];
+      e2 += e * e;
+      this.emaMean[i] += a * (this.t[i] - this.emaMean[i]);
+      const dv = this.t[i] - this.emaMean[i];
+      v += dv * dv;
+    }
+    if (this.nmseSeen === 0) {
+      this.emaErr = e2;
+      this.emaVar = v;
+    } else {
+      this.emaErr += a * (e2 - this.emaErr);
+      this.emaVar += a * (v - this.emaVar);
+    }
+    this.nmseSeen++;
+  }
+
+  private sendPrediction(seq: number): void {
+    // predictions yield to control frames: keep room for four control frames
+    if (this.txLen + 5 * MAX_WIRE > this.txBuf.length) {
+      this.statsObj.predictionsDropped++;
+      return;
+    }
+    const m = this.tx;
+    m.type = MsgType.PREDICTION;
+    m.seq = seq >>> 0;
+    m.count = this.O;
+    for (let i = 0; i < this.O; i++) {
+      const v = Math.round(this.y[i] * this.predScale);
+      m.values[i] = v > 32767 ? 32767 : v < -32768 ? -32768 : v;
+    }
+    if (this.send(false)) this.statsObj.predictionsSent++;
+  }
+
+  // ----------------------------------------------------------------------------------------------------
+  // transmit
+
+  /** Encodes this.tx into the transmit buffer. Returns false (and counts) when there is no room. */
+  private send(control: boolean): boolean {
+    if (this.txLen + MAX_WIRE > this.txBuf.length) {
+      if (control) this.statsObj.controlDropped++;
+      else this.statsObj.predictionsDropped++;
+      return false;
+    }
+    this.tx.flags = 0;
+    this.tx.fseq = this.txFseq;
+    this.txFseq = (this.txFseq + 1) & 0xffff;
+    this.txLen += encodeFrame(this.tx, this.txBuf, this.txLen);
+    return true;
+  }
+
+  private flush(): void {
+    if (this.txLen === 0 || this.waitingDrain || !this.transport.isOpen) return;
+    const ok = this.transport.write(this.txBuf.subarray(0, this.txLen));
+    this.txLen = 0;
+    this.lastTxAt = this.now();
+    if (!ok) this.waitingDrain = true;
+  }
+}
