@@ -78,6 +78,8 @@ export interface SimSummary {
   /** Streams only. */
   skipped?: number;
   persistence_nmse?: number;
+  /** Streams only: persistence NMSE per seed. */
+  persistence?: number[];
   /** drift only, per seed: one entry per change. */
   recovery?: { event: number; pre_nmse: number; post_nmse: number; steps: number | null }[][];
   description: string;
@@ -194,6 +196,7 @@ export function runSim(a: SimArgs): SimSummary {
   if (stream) {
     summary.skipped = skipped;
     summary.persistence_nmse = median(persistence);
+    summary.persistence = persistence;
     if (a.task === 'drift') {
       summary.recovery = recovery.map((rs) => rs.map((r) => ({ event: r.event, pre_nmse: r.preNmse, post_nmse: r.postNmse, steps: r.steps })));
     }
@@ -216,15 +219,16 @@ export function formatSim(s: SimSummary): string {
   if (s.recovery) head.push('recovery steps per change');
   const rows: string[][] = [head];
   s.seeds.forEach((seed, i) => {
-    const r = [String(seed), fmt(s.nmse[i])];
-    if (stream) r.push('');
+    const r = [String(seed), Number.isFinite(s.nmse[i]) ? fmt(s.nmse[i]) : 'diverged'];
+    if (stream) r.push(fmt(s.persistence?.[i]));
     if (s.recovery) r.push(s.recovery[i].map((x) => (x.steps === null ? 'never' : String(x.steps))).join(' '));
     rows.push(r);
   });
-  const med = ['median', fmt(s.median_nmse)];
+  const med = ['median', Number.isFinite(s.median_nmse) ? fmt(s.median_nmse) : 'diverged'];
   if (stream) med.push(fmt(s.persistence_nmse));
   rows.push(med);
   lines.push(table(rows));
+  if (s.nmse.some((v) => !Number.isFinite(v))) lines.push('diverged: the weights overflowed to NaN/Infinity; try smaller --lr-rec / --lr-out');
   if (stream) lines.push(`skipped samples: ${s.skipped} (empty, non-numeric or non-finite cells; never fed)`);
   if (s.recovery) {
     lines.push('recovery: samples after a change until the 100-sample NMSE is back to <= 1.5 x its level before the change');

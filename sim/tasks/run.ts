@@ -350,9 +350,10 @@ export function measureRecovery(err: Float64Array, tgt: Float64Array, O: number,
   return out;
 }
 
+/** Median; NaN (a diverged run) counts as +Infinity, the worst value. */
 export function median(values: readonly number[]): number {
   if (values.length === 0) return NaN;
-  const s = [...values].sort((a, b) => a - b);
+  const s = values.map((v) => (Number.isNaN(v) ? Infinity : v)).sort((a, b) => a - b);
   const m = s.length >> 1;
   return s.length % 2 === 1 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
