@@ -84,7 +84,7 @@ export function mulQ15(a: number, b: number): number {
 }
 
 /**
- * Exact (a * b) rounded half up and shifted right by s (0..31), for a int32 and b in [-32768, 32768].
+ * Exact (a * b) rounded half up and shifted right by s (0..47), for a int32 and b in [-32768, 32768].
  * a is split into a signed high half and an unsigned low half (a = hi * 2^16 + lo), each multiplied with
  * Math.imul (both products fit int32), and the halves are recombined with exact rounding:
  *   s >= 17: roundShiftRight(hp + (lp >> 16), s - 16)    (floor(floor(x / 2^16) / 2^k) = floor(x / 2^(16+k)))
@@ -104,11 +104,13 @@ export function mul32x16RoundShift(a: number, b: number, s: number): number {
 /**
  * Wide x int16: round-half-up (v * m) / 2^s for an exact integer v (|v| < 2^53, int64_t in C), m in [-32768, 32768]
  * and s in 20..52. v is split as hi * 2^20 + lo with lo in [0, 2^20); both partial products stay below 2^53 (exact),
- * and floor((hi*m*2^20 + lo*m + 2^(s-1)) / 2^s) = roundShiftRightWide(hi*m + floor(lo*m / 2^20), s - 20).
+ * and for s > 20 floor((hi*m*2^20 + lo*m + 2^(s-1)) / 2^s) = roundShiftRightWide(hi*m + floor(lo*m / 2^20), s - 20)
+ * (for s = 20: hi*m + roundShiftRightWide(lo*m, 20)).
  */
 export function mulWide16RoundShift(v: number, m: number, s: number): number {
   const hi = Math.floor(v * POW2_NEG[20]);
   const lo = v - hi * 1048576;
+  if (s === 20) return hi * m + roundShiftRightWide(lo * m, 20);
   return roundShiftRightWide(hi * m + Math.floor(lo * m * POW2_NEG[20]), s - 20);
 }
 

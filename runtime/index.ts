@@ -6,3 +6,7 @@ export { create, createFixedLearner, FixedLearner } from './learner.ts';
 export { tanhQ15, dtanhQ15 } from './activation.ts';
 export { initWeights, cloneWeights } from './init.ts';
 export type { InitOptions } from './init.ts';
+export { saveSnapshot, loadSnapshot, inspectSnapshot, crc32, SNAPSHOT_VERSION } from './snapshot.ts';
+export type { SnapshotDescription } from './snapshot.ts';
+export { createScaler, StreamScaler } from './scaler.ts';
+export type { ScalerConfig, ScalerMode } from './scaler.ts';

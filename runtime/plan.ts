@@ -147,11 +147,12 @@ function checkInt(name: string, v: unknown, lo: number, hi: number): number {
   return v;
 }
 
-/** Smallest and largest lr/trialLength whose shifts stay in 0..31 for a kernel with base shift c (s = c + k - U). */
+/** Smallest and largest lr/trialLength whose shifts stay in 0..47 for a kernel with base shift c (s = c + k - U). */
 function etaRange(c: number, U: number): [number, number] {
-  // s = c + k - U in [0, 31]  <=>  k in [U - c, 31 + U - c]; with m in [2^14, 2^15): eta in [2^(14-k), 2^(15-k)).
+  // s = c + k - U in [0, 47] (mul32x16RoundShift's range)  <=>  k in [U - c, 47 + U - c];
+  // with m in [2^14, 2^15): eta in [2^(14-k), 2^(15-k)). k <= 36 keeps the trial-mode shift k + 30 - F <= 52.
   const kMin = Math.max(16, U - c);
-  const kMax = 31 + U - c;
+  const kMax = Math.min(47 + U - c, 36);
   return [2 ** (14 - kMax), 2 ** (15 - kMin) * (32767 / 32768)];
 }
 

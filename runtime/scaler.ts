@@ -1,0 +1,168 @@
+/**
+ * Streaming input scaler: raw sensor readings (integer ADC counts) -> the network's Q3.12 inputs.
+ *
+ * Modes
+ * - 'range': a fixed range [min, max] per channel maps linearly onto [-1, 1]: x = (2 (c - min) - (max - min)) / (max - min).
+ *   Readings outside [min, max] are rejected.
+ * - 'running': online mean and variance (exponential moving averages with rate r, Welford-style update
+ *   mean += r d; var = (1 - r) (var + r d^2) with d = c - mean), x = (c - mean) / sqrt(var + eps), clipped to
+ *   [-clip, clip]. The first `warmup` readings only update the statistics and are reported as not ready (false).
+ *   Readings outside [rawMin, rawMax] are rejected and do not move the statistics.
+ * Every reading that is not a finite number is rejected. A rejected sample is counted (rejected / rejectedPerChannel)
+ * and the call returns false without writing the output: the caller must not feed it to the network.
+ *
+ * Arithmetic: float64 with + - * / and sqrt only, which IEEE 754 rounds correctly, so results are identical on every
+ * platform (C: compile without FMA contraction, -ffp-contract=off); the result is rounded half up to Q3.12 and
+ * saturated. Allocates nothing per sample.
+ */
+
+export type ScalerMode = 'range' | 'running';
+
+export interface ScalerConfig {
+  channels: number;
+  mode: ScalerMode;
+  /** 'range': lower and upper count of each channel (one number for all, or one per channel). */
+  min?: number | number[];
+  max?: number | number[];
+  /** 'running': EMA rate in (0, 1] (default 1/1024). */
+  rate?: number;
+  /** 'running': samples used only to settle the statistics (default 16). */
+  warmup?: number;
+  /** 'running': output clip in standard deviations (default 4, at most 7.99). */
+  clip?: number;
+  /** 'running': accepted raw range (default +-2^31). */
+  rawMin?: number;
+  rawMax?: number;
+  /** 'running': variance floor (default 1, one count squared). */
+  eps?: number;
+}
+
+function perChannel(name: string, v: number | number[] | undefined, n: number): Float64Array {
+  if (v === undefined) throw new RangeError(`${name} is required in 'range' mode (a number or one per channel)`);
+  const a = typeof v === 'number' ? new Array<number>(n).fill(v) : v;
+  if (a.length !== n) throw new RangeError(`${name} must have ${n} entries (channels), got ${a.length}`);
+  for (const x of a) if (!Number.isFinite(x)) throw new RangeError(`${name} must be finite numbers (got ${x})`);
+  return Float64Array.from(a);
+}
+
+export class StreamScaler {
+  readonly config: Readonly<ScalerConfig>;
+  readonly channels: number;
+  /** Samples accepted and scaled. */
+  accepted = 0;
+  /** Samples rejected (NaN, infinite, or out of range in any channel). */
+  rejected = 0;
+  readonly rejectedPerChannel: Uint32Array;
+  private readonly lo: Float64Array;
+  private readonly hi: Float64Array;
+  readonly mean: Float64Array;
+  readonly variance: Float64Array;
+  private seen = 0;
+  private readonly rate: number;
+  private readonly warmup: number;
+  private readonly clip: number;
+  private readonly eps: number;
+  private readonly tmp: Float64Array;
+
+  constructor(c: ScalerConfig) {
+    if (!Number.isInteger(c.channels) || c.channels < 1) throw new RangeError(`channels must be an integer >= 1 (got ${c.channels})`);
+    if (c.mode !== 'range' && c.mode !== 'running') throw new RangeError(`mode must be 'range' or 'running' (got ${String(c.mode)})`);
+    const n = c.channels;
+    this.channels = n;
+    this.config = Object.freeze({ ...c });
+    this.rejectedPerChannel = new Uint32Array(n);
+    this.mean = new Float64Array(n);
+    this.variance = new Float64Array(n);
+    this.tmp = new Float64Array(n);
+    this.rate = c.rate ?? 1 / 1024;
+    if (!(this.rate > 0 && this.rate <= 1)) throw new RangeError(`rate must be in (0, 1] (got ${c.rate})`);
+    this.warmup = c.warmup ?? 16;
+    if (!Number.isInteger(this.warmup) || this.warmup < 1) throw new RangeError(`warmup must be an integer >= 1 (got ${c.warmup})`);
+    this.clip = c.clip ?? 4;
+    if (!(this.clip > 0 && this.clip < 8)) throw new RangeError(`clip must be in (0, 8) standard deviations (got ${c.clip})`);
+    this.eps = c.eps ?? 1;
+    if (c.mode === 'range') {
+      this.lo = perChannel('min', c.min, n);
+      this.hi = perChannel('max', c.max, n);
+      for (let i = 0; i < n; i++) {
+        if (!(this.hi[i] > this.lo[i])) throw new RangeError(`max must be > min in channel ${i} (got min ${this.lo[i]}, max ${this.hi[i]})`);
+      }
+    } else {
+      this.lo = new Float64Array(n).fill(c.rawMin ?? -(2 ** 31));
+      this.hi = new Float64Array(n).fill(c.rawMax ?? 2 ** 31);
+    }
+  }
+
+  /**
+   * Scales one sample (length channels) into outq (Q3.12). Returns false, and leaves outq untouched, when the sample
+   * is rejected or (running mode) the scaler is still warming up.
+   */
+  scaleQ(raw: ArrayLike<number>, outq: Int16Array): boolean {
+    if (!this.scaleInto(raw)) return false;
+    for (let i = 0; i < this.channels; i++) {
+      const v = Math.floor(this.tmp[i] * 4096 + 0.5);
+      outq[i] = v > 32767 ? 32767 : v < -32768 ? -32768 : v;
+    }
+    return true;
+  }
+
+  /** As scaleQ, writing the Q3.12 value as a float (what learner.step quantizes back exactly). */
+  scale(raw: ArrayLike<number>, out: Float64Array): boolean {
+    if (!this.scaleInto(raw)) return false;
+    for (let i = 0; i < this.channels; i++) {
+      const v = Math.floor(this.tmp[i] * 4096 + 0.5);
+      out[i] = (v > 32767 ? 32767 : v < -32768 ? -32768 : v) / 4096;
+    }
+    return true;
+  }
+
+  private scaleInto(raw: ArrayLike<number>): boolean {
+    const n = this.channels;
+    if (raw.length !== n) throw new RangeError(`sample must have ${n} entries (channels), got ${raw.length}`);
+    let bad = false;
+    for (let i = 0; i < n; i++) {
+      const c = raw[i];
+      if (!(c >= this.lo[i] && c <= this.hi[i])) {
+        this.rejectedPerChannel[i]++;
+        bad = true;
+      }
+    }
+    if (bad) {
+      this.rejected++;
+      return false;
+    }
+    if (this.config.mode === 'range') {
+      for (let i = 0; i < n; i++) {
+        const w = this.hi[i] - this.lo[i];
+        this.tmp[i] = (2 * (raw[i] - this.lo[i]) - w) / w;
+      }
+      this.accepted++;
+      return true;
+    }
+    const r = this.rate;
+    this.seen++;
+    for (let i = 0; i < n; i++) {
+      const c = raw[i];
+      if (this.seen === 1) {
+        this.mean[i] = c;
+        this.variance[i] = 0;
+      } else {
+        // Exponentially weighted mean and variance (Finch 2009, "Incremental calculation of weighted mean and variance").
+        const d = c - this.mean[i];
+        this.mean[i] += r * d;
+        this.variance[i] = (1 - r) * (this.variance[i] + r * d * d);
+      }
+      let z = (c - this.mean[i]) / Math.sqrt(this.variance[i] + this.eps);
+      if (z > this.clip) z = this.clip;
+      else if (z < -this.clip) z = -this.clip;
+      this.tmp[i] = z;
+    }
+    if (this.seen <= this.warmup) return false;
+    this.accepted++;
+    return true;
+  }
+}
+
+export function createScaler(c: ScalerConfig): StreamScaler {
+  return new StreamScaler(c);
+}
