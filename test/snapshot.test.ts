@@ -1,0 +1,67 @@
+import test from 'ava';
+import { initWeights } from '../runtime/init.ts';
+import { createFixedLearner } from '../runtime/learner.ts';
+import type { FixedLearner } from '../runtime/learner.ts';
+import { crc32, inspectSnapshot, loadSnapshot, saveSnapshot } from '../runtime/snapshot.ts';
+import type { LearnerKind } from '../runtime/types.ts';
+
+function make(kind: LearnerKind): FixedLearner {
+  const N = kind === 'rtrl' ? 6 : 12;
+  const w = initWeights({ inputs: 2, hidden: N, outputs: 1, tau: 10, seed: 9 });
+  return createFixedLearner({ learner: kind, inputs: 2, hidden: N, outputs: 1, tau: 10, lrRec: 0.05, lrOut: 0.05, update: 'trial', trialLength: 50 }, w);
+}
+
+function drive(l: FixedLearner, from: number, to: number): void {
+  const out = new Float64Array(1);
+  for (let s = from; s < to; s++) {
+    l.step([Math.sin(s / 5), Math.cos(s / 8)], [Math.sin(s / 6)], out);
+    if ((s + 1) % 50 === 0) l.endTrial();
+  }
+}
+
+test('crc32 matches the standard check value', (t) => {
+  t.is(crc32(new Uint8Array([...'123456789'].map((c) => c.charCodeAt(0)))), 0xcbf43926);
+});
+
+for (const kind of ['rtrl', 'rflo', 'snap1', 'output'] as const) {
+  test(`${kind}: resuming from a snapshot mid-trial is bit-identical to never having stopped`, (t) => {
+    const a = make(kind);
+    drive(a, 0, 1025);
+    const bytes = saveSnapshot(a);
+    const b = loadSnapshot(bytes);
+    drive(a, 1025, 2000);
+    drive(b, 1025, 2000);
+    t.deepEqual(new Uint8Array(b.arena), new Uint8Array(a.arena));
+    t.is(b.stepCount(), 2000);
+    t.deepEqual(b.options, a.options);
+  });
+}
+
+test('a snapshot with a flipped byte is refused with a checksum message', (t) => {
+  const bytes = saveSnapshot(make('rflo'));
+  bytes[100] ^= 1;
+  t.throws(() => loadSnapshot(bytes), { message: /^snapshot checksum mismatch: stored CRC-32 0x[0-9a-f]{8}, computed 0x[0-9a-f]{8}/ });
+});
+
+test('a snapshot with the wrong magic, version or size is refused with a clear message', (t) => {
+  const good = saveSnapshot(make('output'));
+  const m = good.slice();
+  m[0] = 0x58;
+  t.throws(() => loadSnapshot(m), { message: 'not a neurostream snapshot: magic is "XSNP", expected "NSNP"' });
+  const v = good.slice();
+  v[4] = 9;
+  t.throws(() => loadSnapshot(v), { message: 'snapshot version 9 is not supported (this runtime reads version 1)' });
+  t.throws(() => loadSnapshot(good.subarray(0, good.length - 10)), { message: /^snapshot size is \d+ bytes but its header says \d+/ });
+  t.throws(() => loadSnapshot(new Uint8Array(5)), { message: /^snapshot too short/ });
+});
+
+test('inspectSnapshot describes config, steps and buffers', (t) => {
+  const l = make('rflo');
+  drive(l, 0, 100);
+  const d = inspectSnapshot(saveSnapshot(l));
+  t.is(d.version, 1);
+  t.is(d.steps, 100);
+  t.is(d.config.learner, 'rflo');
+  t.is(d.arenaBytes, l.plan.totalBytes);
+  t.true(d.buffers.some((b) => b.name === 'P_rec' && b.format === 'Q1.15'));
+});
