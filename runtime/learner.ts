@@ -88,7 +88,6 @@ export class FixedLearner implements OnlineLearner, TraceState, SensState {
   readonly dphi: Int32Array;
   readonly aphi: Int32Array;
   readonly fb: Int32Array;
-  readonly gain: Int32Array;
   readonly acc_W_in: Float64Array;
   readonly acc_W_rec: Float64Array;
   readonly acc_b: Float64Array;
@@ -154,7 +153,6 @@ export class FixedLearner implements OnlineLearner, TraceState, SensState {
     this.dphi = v.dphi as Int32Array;
     this.aphi = v.aphi as Int32Array;
     this.fb = v.fb as Int32Array;
-    this.gain = v.gain as Int32Array;
     this.acc_W_in = v.acc_W_in as Float64Array;
     this.acc_W_rec = v.acc_W_rec as Float64Array;
     this.acc_b = v.acc_b as Float64Array;

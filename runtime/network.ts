@@ -53,7 +53,6 @@ export interface FixedState {
   readonly dphi: Int32Array;
   readonly aphi: Int32Array;
   readonly fb: Int32Array;
-  readonly gain: Int32Array;
   readonly acc_W_in: Float64Array;
   readonly acc_W_rec: Float64Array;
   readonly acc_b: Float64Array;

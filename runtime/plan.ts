@@ -250,7 +250,6 @@ export function plan(config: FixedConfig): FixedPlan {
   add('dphi', 'i32', N, 'Q1.15', "phi'(u) in [0, 32768]");
   add('aphi', 'i32', N, 'Q1.15', "a phi'(u)");
   add('fb', 'i32', N, 'Q7.24', 'error fed back to each unit');
-  add('gain', 'i32', N, `Q(9+k)`, 'lr/P times the feedback');
   if (kind === 'rflo' || kind === 'snap1') {
     const q = (f: number) => `Q${16 - f}.${f}`;
     add('P_in', 'i16', N * M, q(traceFrac.in), 'eligibility traces of W_in');

@@ -1,0 +1,77 @@
+/**
+ * `neurostream plan`: the fixed-point runtime's memory plan (every buffer, its Q format and exact bytes), or the
+ * reason the configuration is refused.
+ */
+import { Command, Option } from 'commander';
+import { LEARNER_KINDS } from '../../runtime/types.ts';
+import type { LearnerKind } from '../../runtime/types.ts';
+import { formatMemoryTable, plan } from '../../runtime/plan.ts';
+import type { FixedPlan } from '../../runtime/plan.ts';
+import { InputError } from '../modelio.ts';
+import { intOption, numberOption } from './options.ts';
+
+export interface PlanArgs {
+  learner: LearnerKind;
+  hidden: number;
+  inputs: number;
+  outputs: number;
+  tau: number;
+  lrRec: number;
+  lrOut: number;
+  update: 'step' | 'trial';
+  trialLength: number;
+  memoryBudget?: number;
+}
+
+export function runPlan(a: PlanArgs): FixedPlan {
+  try {
+    return plan({
+      learner: a.learner,
+      inputs: a.inputs,
+      hidden: a.hidden,
+      outputs: a.outputs,
+      tau: a.tau,
+      lrRec: a.lrRec,
+      lrOut: a.lrOut,
+      update: a.update,
+      trialLength: a.trialLength,
+      memoryBudget: a.memoryBudget,
+    });
+  } catch (err) {
+    if (err instanceof RangeError) throw new InputError(err.message);
+    throw err;
+  }
+}
+
+export function planToJson(p: FixedPlan): object {
+  return {
+    options: p.options,
+    totalBytes: p.totalBytes,
+    dataBytes: p.dataBytes,
+    memoryBudget: p.memoryBudget,
+    buffers: p.buffers.map((b) => ({ name: b.name, type: b.type, length: b.length, format: b.format, bytes: b.bytes, offset: b.offset })),
+  };
+}
+
+export function register(program: Command): void {
+  program
+    .command('plan')
+    .summary("the fixed-point runtime's memory plan for a learner")
+    .description('Validates a fixed-point learner configuration and prints every buffer of its arena: type, length, Q format, exact bytes and offset.')
+    .addOption(new Option('--learner <name>', 'learning rule').choices(LEARNER_KINDS as LearnerKind[]).makeOptionMandatory())
+    .requiredOption('--hidden <N>', 'hidden units', intOption(1))
+    .option('--inputs <M>', 'inputs', intOption(0), 1)
+    .option('--outputs <O>', 'outputs', intOption(1), 1)
+    .option('--tau <steps>', 'time constant, >= 1', numberOption(1), 10)
+    .option('--lr-rec <lr>', 'learning rate of W_in, W_rec, b', numberOption(0), 0.03)
+    .option('--lr-out <lr>', 'learning rate of W_out', numberOption(0), 0.03)
+    .addOption(new Option('--update <mode>', 'per-step or end-of-trial updates').choices(['step', 'trial']).default('trial'))
+    .option('--trial-length <P>', 'steps per trial (learning rates are divided by it)', intOption(1), 200)
+    .option('--memory-budget <bytes>', 'refuse plans larger than this (default 67108864 = 64 MiB)', intOption(1))
+    .option('--json', 'print the plan as JSON')
+    .addHelpText('after', '\nExample:\n  neurostream plan --learner rtrl --hidden 32 --inputs 4 --outputs 2 --memory-budget 1000000')
+    .action((o: PlanArgs & { json?: boolean }) => {
+      const p = runPlan(o);
+      process.stdout.write(o.json ? JSON.stringify(planToJson(p), null, 2) + '\n' : formatMemoryTable(p) + '\n');
+    });
+}
