@@ -117,6 +117,13 @@ export class MockTransport implements Transport {
     }
   }
 
+  /** Delivers bytes to the reader at once, synchronously, in chunks of at most maxReadSize (for fast fuzzing). */
+  emitNow(data: Uint8Array): void {
+    if (!this.open_ || !this.plugged) return;
+    const step = this.maxReadSize === Infinity ? data.length : this.maxReadSize;
+    for (let i = 0; i < data.length; i += step) this.handlers.data(data.subarray(i, Math.min(data.length, i + step)));
+  }
+
   /** All recorded writes concatenated. */
   written(): Uint8Array {
     let n = 0;
