@@ -6,6 +6,7 @@ import type { BpttOptions } from '../sim/reference/index.ts';
 import {
   computeGradient,
   createBpttLearner,
+  createFloatLearner,
   forward,
   grid,
   gradientMaxAbs,
@@ -265,4 +266,28 @@ test('the BPTT trainer at least halves the loss of a small periodic task', (t) =
     t.log(`window ${window}: loss ${before.toFixed(4)} -> ${after.toFixed(4)} (ratio ${(after / before).toFixed(3)})`);
     t.true(after < 0.5 * before);
   }
+});
+
+test('with state noise from perturbHidden, the BPTT gradient still equals RTRL on the same noisy run', (t) => {
+  const { weights, x, target } = randomProblem({ hidden: 5, inputs: 2, outputs: 2, tau: 3, steps: 25, seed: 50 });
+  const common = { inputs: 2, hidden: 5, outputs: 2, tau: 3, lrRec: 0, lrOut: 0, update: 'trial' as const, trialLength: 25 };
+  const b = createBpttLearner({ ...common, window: Infinity }, weights);
+  const r = createFloatLearner({ ...common, learner: 'rtrl' }, weights);
+  const ob = new Float64Array(2);
+  const or = new Float64Array(2);
+  let worstY = 0;
+  for (let s = 0; s < 25; s++) {
+    b.step(x[s], target[s], ob);
+    r.step(x[s], target[s], or);
+    worstY = Math.max(worstY, Math.abs(ob[0] - or[0]), Math.abs(ob[1] - or[1]));
+    const delta = [0.1 * Math.sin(s), -0.05 * Math.cos(3 * s), 0.02, 0, -0.1 * Math.sin(2 * s)];
+    b.perturbHidden(delta);
+    r.perturbHidden(delta);
+  }
+  t.is(worstY, 0, 'both engines see the same noisy trajectory');
+  const gb = b.readGradient(zeroGradient(weights));
+  const rel = gradientRelativeError(r.readGradient(zeroGradient(weights)), gb);
+  t.true(rel <= 1e-12, `${rel}`);
+  const clean = computeGradient('bptt', weights, x, target).grad;
+  t.true(gradientRelativeError(gb, clean) > 1e-6, 'the noise did change the gradient');
 });

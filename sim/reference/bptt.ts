@@ -287,7 +287,10 @@ class BpttLearner implements OnlineLearner {
     return out;
   }
 
-  /** h(t) += delta between steps (state noise); traces are unchanged since the noise does not depend on the weights. */
+  /**
+   * h(t) += delta between steps (state noise). The next step records the perturbed state as its h(t-1); the noise
+   * does not depend on the weights, so the gradient flows through it unchanged (dh(t) = d(h(t) + delta)).
+   */
   perturbHidden(delta: ArrayLike<number>): void {
     if (delta.length !== this.N) throw new Error(`delta must have ${this.N} entries (hidden), got ${delta.length}`);
     for (let i = 0; i < this.N; i++) this.h[i] += delta[i];
