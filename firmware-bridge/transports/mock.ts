@@ -31,6 +31,8 @@ export class MockTransport implements Transport {
   private handlers: TransportHandlers = { data: noop, drain: noop, close: noop };
   private open_ = false;
   private plugged = true;
+  /** The open connection was cut by an unplug (stays cut after replug, like a dead USB file descriptor). */
+  private dead = false;
   private inFlight = 0;
   private needDrain = false;
   private readonly maxReadSize: number;
@@ -52,7 +54,7 @@ export class MockTransport implements Transport {
     return this.open_;
   }
 
-  get plugged_(): boolean {
+  get isPlugged(): boolean {
     return this.plugged;
   }
 
@@ -64,6 +66,7 @@ export class MockTransport implements Transport {
     if (!this.plugged) throw new Error(`cannot open ${this.path}: no such device (unplugged)`);
     if (this.open_) throw new Error(`cannot open ${this.path}: already open`);
     this.open_ = true;
+    this.dead = false;
     this.epoch++;
     this.inFlight = 0;
     this.needDrain = false;
@@ -79,7 +82,7 @@ export class MockTransport implements Transport {
 
   write(data: Uint8Array): boolean {
     if (!this.open_) return false;
-    if (!this.plugged) {
+    if (this.dead) {
       this.fail();
       return false;
     }
@@ -105,21 +108,21 @@ export class MockTransport implements Transport {
 
   /** Delivers bytes to the reader, split into chunks of at most maxReadSize, each in its own macrotask. */
   emit(data: Uint8Array): void {
-    if (!this.open_ || !this.plugged) return;
+    if (!this.open_ || this.dead) return;
     const copy = data.slice();
     const epoch = this.epoch;
     for (let i = 0; i < copy.length; i += this.maxReadSize === Infinity ? copy.length : this.maxReadSize) {
       const end = Math.min(copy.length, i + (this.maxReadSize === Infinity ? copy.length : this.maxReadSize));
       const chunk = copy.subarray(i, end);
       setImmediate(() => {
-        if (epoch === this.epoch && this.open_ && this.plugged) this.handlers.data(chunk);
+        if (epoch === this.epoch && this.open_ && !this.dead) this.handlers.data(chunk);
       });
     }
   }
 
   /** Delivers bytes to the reader at once, synchronously, in chunks of at most maxReadSize (for fast fuzzing). */
   emitNow(data: Uint8Array): void {
-    if (!this.open_ || !this.plugged) return;
+    if (!this.open_ || this.dead) return;
     const step = this.maxReadSize === Infinity ? data.length : this.maxReadSize;
     for (let i = 0; i < data.length; i += step) this.handlers.data(data.subarray(i, Math.min(data.length, i + step)));
   }
@@ -141,6 +144,7 @@ export class MockTransport implements Transport {
   unplug(): void {
     if (!this.plugged) return;
     this.plugged = false;
+    if (this.open_) this.dead = true;
     this.epoch++;
     if (this.open_ && this.unplugReport === 'immediate') this.fail();
   }
