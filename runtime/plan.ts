@@ -41,7 +41,6 @@ export const SATURATION_NAMES = [
   'x_invalid',
   'target',
   'target_invalid',
-  'u',
   'y',
   'e',
   'feedback',

@@ -1,0 +1,101 @@
+/**
+ * Steps per second of every learner, fixed-point runtime vs float64 twin, 4 inputs, 4 outputs, 'step' updates
+ * (the per-sample learning case). Medians of several timed runs after warm-up; inputs are allocated outside the
+ * timed loop. Writes bench-results/runtime.json and prints a table.
+ *
+ *   npx tsx bench/runtime.ts [--quick]
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { initWeights } from '../runtime/init.ts';
+import type { Engine, LearnerKind, LearnerOptions } from '../runtime/types.ts';
+import { createLearner } from '../sim/engine.ts';
+
+const quick = process.argv.includes('--quick');
+const SIZES: Record<LearnerKind, number[]> = {
+  rflo: [16, 32, 64, 128, 256],
+  snap1: [16, 32, 64, 128, 256],
+  output: [16, 32, 64, 128, 256],
+  rtrl: [8, 16, 32],
+};
+const RUNS = quick ? 3 : 5;
+const RUN_SECONDS = quick ? 0.1 : 0.3;
+const M = 4;
+const O = 4;
+
+interface Record_ {
+  learner: LearnerKind;
+  engine: Engine;
+  backend: string;
+  N: number;
+  steps_per_s: number;
+  runs: number[];
+}
+
+function median(a: number[]): number {
+  const s = [...a].sort((x, y) => x - y);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+function bench(kind: LearnerKind, engine: Engine, N: number): Record_ {
+  const opt: LearnerOptions = { learner: kind, inputs: M, hidden: N, outputs: O, tau: 10, lrRec: 0.01, lrOut: 0.01, update: 'step', trialLength: 100 };
+  const l = createLearner(engine, opt, initWeights({ inputs: M, hidden: N, outputs: O, tau: 10, seed: 1 }), { memoryBudget: 2 ** 31 });
+  const xs: Float64Array[] = [];
+  const ys: Float64Array[] = [];
+  for (let t = 0; t < 64; t++) {
+    xs.push(Float64Array.from({ length: M }, (_, j) => Math.sin(t / 5 + j)));
+    ys.push(Float64Array.from({ length: O }, (_, j) => 0.5 * Math.cos(t / 7 + j)));
+  }
+  const out = new Float64Array(O);
+  let t = 0;
+  const runFor = (seconds: number): number => {
+    let n = 0;
+    const start = performance.now();
+    const end = start + seconds * 1000;
+    let now = start;
+    while (now < end) {
+      for (let i = 0; i < 16; i++) {
+        l.step(xs[t & 63], ys[t & 63], out);
+        t++;
+      }
+      n += 16;
+      now = performance.now();
+    }
+    return n / ((now - start) / 1000);
+  };
+  runFor(RUN_SECONDS); // warm-up
+  const runs: number[] = [];
+  for (let r = 0; r < RUNS; r++) runs.push(runFor(RUN_SECONDS));
+  return { learner: kind, engine, backend: 'js', N, steps_per_s: Math.round(median(runs)), runs: runs.map(Math.round) };
+}
+
+const records: Record_[] = [];
+for (const kind of ['rflo', 'snap1', 'output', 'rtrl'] as LearnerKind[]) {
+  for (const N of SIZES[kind]) {
+    for (const engine of ['fixed', 'float'] as Engine[]) {
+      const r = bench(kind, engine, N);
+      records.push(r);
+      process.stderr.write(`${kind} ${engine} N=${N}: ${r.steps_per_s} steps/s\n`);
+    }
+  }
+}
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+mkdirSync(join(root, 'bench-results'), { recursive: true });
+writeFileSync(
+  join(root, 'bench-results', 'runtime.json'),
+  JSON.stringify({ node: process.version, date: new Date().toISOString(), inputs: M, outputs: O, update: 'step', runs: RUNS, records }, null, 2) + '\n',
+);
+
+const lines = ['learner  N     fixed steps/s   float steps/s   fixed/float'];
+for (const kind of ['rflo', 'snap1', 'output', 'rtrl'] as LearnerKind[]) {
+  for (const N of SIZES[kind]) {
+    const f = records.find((r) => r.learner === kind && r.N === N && r.engine === 'fixed')!;
+    const d = records.find((r) => r.learner === kind && r.N === N && r.engine === 'float')!;
+    lines.push(
+      `${kind.padEnd(7)}  ${String(N).padEnd(4)}  ${String(f.steps_per_s).padStart(13)}   ${String(d.steps_per_s).padStart(13)}   ${(f.steps_per_s / d.steps_per_s).toFixed(2).padStart(11)}`,
+    );
+  }
+}
+process.stdout.write(lines.join('\n') + '\n');
