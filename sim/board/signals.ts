@@ -22,7 +22,7 @@ export interface SignalOptions {
   driftEvery?: number;
   /** Sinusoids per channel (default 2). */
   components?: number;
-  /** Frequency range in Hz (default 0.5 .. 6). */
+  /** Frequency range in Hz (default rateHz/400 .. rateHz/50: 2.5 .. 20 Hz at 1 kHz, so every period spans 50..400 samples). */
   minHz?: number;
   maxHz?: number;
 }
@@ -53,8 +53,8 @@ export class SyntheticSignal {
     this.noise = o.noise ?? 0.02;
     this.driftEvery = o.driftEvery ?? 4000;
     this.K = o.components ?? 2;
-    this.minHz = o.minHz ?? 0.5;
-    this.maxHz = o.maxHz ?? 6;
+    this.minHz = o.minHz ?? this.rateHz / 400;
+    this.maxHz = o.maxHz ?? this.rateHz / 50;
     if (!Number.isInteger(this.channels) || this.channels < 1) throw new RangeError(`channels must be an integer >= 1 (got ${this.channels})`);
     if (!(this.rateHz > 0)) throw new RangeError(`rateHz must be > 0 (got ${this.rateHz})`);
     const n = this.channels * this.K;
