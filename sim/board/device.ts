@@ -452,7 +452,9 @@ export class VirtualBoard {
       this.sendPtr = this.oldestSeq;
       this.lostNotice = this.oldestSeq;
     }
-    // everything from the resume point on is new to this host; it may also be a resend of an earlier one
+    // samples before the resume point were acknowledged by this host (or are not wanted by a fresh one): release
+    // them, so the send window counts from here
+    this.oldestSeq = this.sendPtr;
   }
 
   private onConfigure(m: Message): void {

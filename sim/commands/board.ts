@@ -1,0 +1,63 @@
+/**
+ * `neurostream board --virtual`: starts a virtual board (a separate process speaking the bridge protocol on one
+ * end of a socat pseudo-terminal pair), prints the host-side device path on stdout, and keeps it running until
+ * Ctrl-C. Point `neurostream run --port PATH` (or any program using firmware-bridge/session.ts) at that path.
+ */
+import { Command } from 'commander';
+import { InputError } from '../modelio.ts';
+import { hasSocat, startVirtualBoard, type StartVirtualBoardOptions } from '../board/index.ts';
+import { intOption, numberOption } from './options.ts';
+
+export interface BoardArgs {
+  virtual?: boolean;
+  channels: number;
+  outputs: number;
+  rate: number;
+  seed: number;
+  noise: number;
+  driftEvery: number;
+}
+
+export function boardOptions(a: BoardArgs): StartVirtualBoardOptions {
+  return { channels: a.channels, outputs: a.outputs, rateHz: a.rate, seed: a.seed, noise: a.noise, driftEvery: a.driftEvery };
+}
+
+export function register(program: Command): void {
+  program
+    .command('board')
+    .summary('start a virtual board behind a pseudo-terminal and print its device path')
+    .description(
+      'Starts a virtual board: a process that streams synthetic sensor signals (sums of sinusoids with noise and ' +
+        'abrupt frequency/amplitude changes every --drift-every samples) over the bridge protocol on one end of a ' +
+        'socat pseudo-terminal pair. Prints the host-side path on stdout and runs until Ctrl-C.',
+    )
+    .option('--virtual', 'start a virtual board (the only kind this command can start)')
+    .option('--channels <n>', 'sensor channels', intOption(1), 3)
+    .option('--outputs <n>', 'target values per sample', intOption(0), 1)
+    .option('--rate <hz>', 'samples per second', numberOption(1), 1000)
+    .option('--seed <n>', 'signal seed', intOption(0), 1)
+    .option('--noise <sd>', 'sensor noise standard deviation', numberOption(0), 0.02)
+    .option('--drift-every <samples>', 'samples between drift events (0: never)', intOption(0), 4000)
+    .addHelpText('after', '\nExample:\n  neurostream board --virtual\n  neurostream run --port <printed path> --learner rflo')
+    .action(async (a: BoardArgs) => {
+      if (!a.virtual) {
+        throw new InputError('board: only virtual boards can be started here (add --virtual); for a real board pass its path to `neurostream run --port`');
+      }
+      if (!hasSocat()) throw new InputError('board: socat is not installed; install it with: apt-get install -y --no-install-recommends socat');
+      const board = await startVirtualBoard(boardOptions(a));
+      process.stdout.write(board.path + '\n');
+      process.stderr.write(
+        `virtual board running (pid ${board.pid}, ${a.channels} channels, ${a.outputs} outputs, ${a.rate} Hz, drift every ${a.driftEvery} samples); ` +
+          `try: neurostream run --port ${board.path} --learner rflo   (Ctrl-C stops the board)\n`,
+      );
+      await new Promise<void>((resolve) => {
+        const stop = (): void => {
+          process.off('SIGINT', stop);
+          process.off('SIGTERM', stop);
+          void board.stop().then(resolve);
+        };
+        process.on('SIGINT', stop);
+        process.on('SIGTERM', stop);
+      });
+    });
+}

@@ -1,0 +1,297 @@
+/**
+ * `neurostream run --port PATH --learner rflo`: learns live from a board over the bridge protocol. Shows a
+ * progress line (samples/s, running NMSE, dropped frames, reconnects) on stderr, writes periodic snapshots
+ * with --snapshot, and stops cleanly on Ctrl-C. With --duration SECONDS it stops by itself; --json prints one
+ * summary object on stdout (samples, frames_dropped, reconnects, nmse_first, nmse_last, ...).
+ * --virtual starts a virtual board (sim/board) for the run instead of opening --port.
+ */
+import { Command, Option } from 'commander';
+import { LEARNER_KINDS, type Engine, type LearnerKind, type LearnerOptions, type OnlineLearner } from '../../runtime/types.ts';
+import { initWeights } from '../../runtime/init.ts';
+import { createFixedLearner } from '../../runtime/learner.ts';
+import { saveSnapshot } from '../../runtime/snapshot.ts';
+import { createFloatLearner } from '../reference/index.ts';
+import { Session, type SessionEvent } from '../../firmware-bridge/session.ts';
+import { SerialTransport } from '../../firmware-bridge/transports/serial.ts';
+import { hasSocat, startVirtualBoard, type VirtualBoardHandle } from '../board/index.ts';
+import { InputError, modelToJson } from '../modelio.ts';
+import { saveSnapshotFile } from '../snapshot-file.ts';
+import { fmt } from '../report.ts';
+import { choiceOption, intOption, numberOption } from './options.ts';
+
+export interface RunArgs {
+  port?: string;
+  virtual?: boolean;
+  learner: LearnerKind;
+  engine: Engine;
+  inputs: number;
+  outputs: number;
+  rate: number;
+  hidden: number;
+  tau: number;
+  lrOut: number;
+  lrRec?: number;
+  seed: number;
+  baud: number;
+  duration?: number;
+  json?: boolean;
+  snapshot?: string;
+  snapshotEvery: number;
+  /** Virtual board only. */
+  driftEvery: number;
+  progress?: boolean;
+}
+
+export interface RunSummary {
+  port: string;
+  learner: LearnerKind;
+  engine: Engine;
+  duration_s: number;
+  samples: number;
+  samples_per_s: number;
+  frames_dropped: number;
+  dropped: Record<string, number>;
+  reconnects: number;
+  samples_lost: number;
+  predictions_sent: number;
+  predictions_dropped: number;
+  /** NMSE over the first and last tenth of the samples that carried a target. */
+  nmse_first: number | null;
+  nmse_last: number | null;
+  /** Exponentially weighted running NMSE at the end (window 1000 samples). */
+  nmse_running: number | null;
+  snapshots: number;
+}
+
+/** Per-sample squared error and targets, kept so that any window's NMSE can be computed at the end. */
+class ErrorLog {
+  private e2 = new Float64Array(4096);
+  private t: Float64Array;
+  n = 0;
+  constructor(private readonly O: number) {
+    this.t = new Float64Array(4096 * O);
+  }
+  add(target: Float64Array, y: Float64Array): void {
+    if (this.n === this.e2.length) {
+      const e2 = new Float64Array(this.e2.length * 2);
+      e2.set(this.e2);
+      this.e2 = e2;
+      const t = new Float64Array(this.t.length * 2);
+      t.set(this.t);
+      this.t = t;
+    }
+    let s = 0;
+    for (let o = 0; o < this.O; o++) {
+      const e = target[o] - y[o];
+      s += e * e;
+      this.t[this.n * this.O + o] = target[o];
+    }
+    this.e2[this.n++] = s;
+  }
+  /** sum e^2 / sum_o sum (t_o - mean_o)^2 over samples [from, to). */
+  nmse(from: number, to: number): number | null {
+    if (to - from < 2) return null;
+    let e2 = 0;
+    let v = 0;
+    for (let o = 0; o < this.O; o++) {
+      let s = 0;
+      let s2 = 0;
+      for (let i = from; i < to; i++) {
+        const x = this.t[i * this.O + o];
+        s += x;
+        s2 += x * x;
+      }
+      v += s2 - (s * s) / (to - from);
+    }
+    for (let i = from; i < to; i++) e2 += this.e2[i];
+    return v > 0 ? e2 / v : null;
+  }
+}
+
+export interface RunIo {
+  stdout(s: string): void;
+  stderr(s: string): void;
+  /** Aborting it stops the run (Ctrl-C). */
+  signal?: AbortSignal;
+  isTTY?: boolean;
+}
+
+function makeLearner(a: RunArgs): OnlineLearner {
+  const opts: LearnerOptions = {
+    learner: a.learner,
+    inputs: a.inputs,
+    hidden: a.hidden,
+    outputs: a.outputs,
+    tau: a.tau,
+    lrRec: a.lrRec ?? a.lrOut / 5,
+    lrOut: a.lrOut,
+    update: 'step',
+    trialLength: 1,
+  };
+  const w = initWeights({ inputs: a.inputs, hidden: a.hidden, outputs: a.outputs, tau: a.tau, seed: a.seed, gain: 1.2 });
+  return a.engine === 'fixed' ? createFixedLearner(opts, w) : createFloatLearner(opts, w);
+}
+
+function writeSnapshot(a: RunArgs, learner: OnlineLearner): void {
+  if (!a.snapshot) return;
+  if (a.engine === 'fixed') saveSnapshotFile(a.snapshot, saveSnapshot(learner as ReturnType<typeof createFixedLearner>));
+  else saveSnapshotFile(a.snapshot, new TextEncoder().encode(JSON.stringify(modelToJson(learner.getWeights())) + '\n'));
+}
+
+/** Runs until the duration elapses or io.signal aborts; returns (and with --json prints) the summary. */
+export async function runLive(a: RunArgs, io: RunIo): Promise<RunSummary> {
+  if (!a.port && !a.virtual) throw new InputError('run: give the board with --port PATH (e.g. /dev/ttyACM0, or the path `neurostream board --virtual` printed), or use --virtual');
+  if (a.outputs < 1) throw new InputError('run: --outputs must be >= 1 to learn (the board must send targets)');
+  let board: VirtualBoardHandle | null = null;
+  if (a.virtual) {
+    if (!hasSocat()) throw new InputError('run --virtual: socat is not installed; install it with: apt-get install -y --no-install-recommends socat');
+    board = await startVirtualBoard({ channels: a.inputs, outputs: a.outputs, rateHz: a.rate, seed: a.seed, driftEvery: a.driftEvery, stderr: 'inherit' });
+  }
+  const port = board ? board.path : a.port!;
+  const learner = makeLearner(a);
+  const log = new ErrorLog(a.outputs);
+  const events: SessionEvent[] = [];
+  const session = new Session({
+    transport: new SerialTransport({ path: port, baudRate: a.baud }),
+    learner,
+    config: { inputs: a.inputs, outputs: a.outputs, rateHz: a.rate, hidden: a.hidden },
+    onStep: (_seq, _x, target, y) => {
+      if (target) log.add(target, y);
+    },
+    onEvent: (e) => {
+      events.push(e);
+      if (e.type !== 'open-failed' && e.type !== 'streaming') io.stderr(`\n${e.type}: ${e.message}\n`);
+    },
+  });
+  const t0 = Date.now();
+  let snapshots = 0;
+  let progressTimer: NodeJS.Timeout | null = null;
+  let snapshotTimer: NodeJS.Timeout | null = null;
+  try {
+    const started = session.start();
+    const aborted = new Promise<void>((resolve) => {
+      if (io.signal?.aborted) resolve();
+      io.signal?.addEventListener('abort', () => resolve(), { once: true });
+    });
+    const deadline = a.duration !== undefined ? new Promise<void>((r) => setTimeout(r, a.duration! * 1000)) : new Promise<void>(() => {});
+    const gotStart = await Promise.race([started.then(() => true), aborted.then(() => false), deadline.then(() => false)]);
+    started.catch(() => {}); // a stop before streaming rejects it; that is not an error here
+    if (gotStart) {
+      let lastN = 0;
+      let lastT = Date.now();
+      const show = (): void => {
+        const s = session.stats;
+        const now = Date.now();
+        const rate = ((s.samplesStepped - lastN) * 1000) / Math.max(1, now - lastT);
+        lastN = s.samplesStepped;
+        lastT = now;
+        const line = `run: ${s.samplesStepped} samples, ${rate.toFixed(0)} samples/s, NMSE ${fmt(s.nmse)}, dropped ${s.framesDropped}, reconnects ${s.reconnects}`;
+        io.stderr(io.isTTY ? `\r${line}\x1b[K` : line + '\n');
+      };
+      if (a.progress !== false) progressTimer = setInterval(show, io.isTTY ? 1000 : 5000);
+      if (a.snapshot) {
+        snapshotTimer = setInterval(() => {
+          writeSnapshot(a, learner);
+          snapshots++;
+        }, a.snapshotEvery * 1000);
+      }
+      await Promise.race([aborted, deadline]);
+    }
+  } finally {
+    if (progressTimer) clearInterval(progressTimer);
+    if (snapshotTimer) clearInterval(snapshotTimer);
+    await session.stop();
+    if (board) await board.stop();
+  }
+  if (io.isTTY && a.progress !== false) io.stderr('\r\x1b[K');
+  if (a.snapshot && log.n > 0) {
+    writeSnapshot(a, learner);
+    snapshots++;
+  }
+  const s = session.stats;
+  const tenth = Math.floor(log.n / 10);
+  const duration = (Date.now() - t0) / 1000;
+  const summary: RunSummary = {
+    port,
+    learner: a.learner,
+    engine: a.engine,
+    duration_s: Number(duration.toFixed(3)),
+    samples: s.samplesStepped,
+    samples_per_s: Number((s.samplesStepped / Math.max(duration, 1e-9)).toFixed(1)),
+    frames_dropped: s.framesDropped,
+    dropped: { ...s.dropped },
+    reconnects: s.reconnects,
+    samples_lost: s.samplesLost,
+    predictions_sent: s.predictionsSent,
+    predictions_dropped: s.predictionsDropped,
+    nmse_first: tenth >= 2 ? log.nmse(0, tenth) : null,
+    nmse_last: tenth >= 2 ? log.nmse(log.n - tenth, log.n) : null,
+    nmse_running: Number.isFinite(s.nmse) ? s.nmse : null,
+    snapshots,
+  };
+  if (a.json) io.stdout(JSON.stringify(summary) + '\n');
+  else {
+    io.stdout(
+      `${summary.samples} samples in ${duration.toFixed(1)} s (${summary.samples_per_s} samples/s) from ${port}\n` +
+        `NMSE first tenth ${fmt(summary.nmse_first)}, last tenth ${fmt(summary.nmse_last)}; ` +
+        `frames dropped ${summary.frames_dropped}, reconnects ${summary.reconnects}, samples lost ${summary.samples_lost}` +
+        (snapshots > 0 ? `; ${snapshots} snapshots in ${a.snapshot}` : '') +
+        '\n',
+    );
+  }
+  if (s.samplesStepped === 0 && events.length > 0) {
+    const last = events[events.length - 1];
+    throw new Error(`run: no samples from ${port} (${last.type}: ${last.message})`);
+  }
+  return summary;
+}
+
+export function register(program: Command): void {
+  program
+    .command('run')
+    .summary('learn live from a board over the serial bridge')
+    .description(
+      'Opens the board at --port, completes the bridge handshake, and learns online from its samples and targets, ' +
+        'sending predictions back. Reconnects after unplugs without losing acknowledged samples. Ctrl-C stops.',
+    )
+    .option('--port <path>', 'serial device or pseudo-terminal (e.g. /dev/ttyACM0)')
+    .option('--virtual', 'start a virtual board for this run instead of opening --port')
+    .addOption(new Option('--learner <kind>', 'learning rule').argParser(choiceOption(LEARNER_KINDS)).default('rflo'))
+    .addOption(new Option('--engine <engine>', 'fixed-point runtime or float64 reference').argParser(choiceOption(['float', 'fixed'] as const)).default('float'))
+    .option('--inputs <n>', 'channels per sample', intOption(1), 3)
+    .option('--outputs <n>', 'targets per sample', intOption(1), 1)
+    .option('--rate <hz>', 'sample rate asked of the board', numberOption(1), 1000)
+    .option('--hidden <n>', 'hidden units', intOption(1), 24)
+    .option('--tau <steps>', 'time constant', numberOption(1), 4)
+    .option('--lr-out <rate>', 'learning rate of W_out', numberOption(0), 0.003)
+    .option('--lr-rec <rate>', 'learning rate of W_in, W_rec, b (default lr-out / 5)', numberOption(0))
+    .option('--seed <n>', 'seed of the initial weights (and of the virtual board signal)', intOption(0), 1)
+    .option('--baud <rate>', 'baud rate (ignored by pseudo-terminals)', intOption(1), 115200)
+    .option('--duration <seconds>', 'stop after this long', numberOption(0, false))
+    .option('--json', 'print one JSON summary object on stdout')
+    .option('--snapshot <file>', 'write the learner here periodically and at the end (fixed: binary snapshot; float: model JSON)')
+    .option('--snapshot-every <seconds>', 'seconds between snapshots', numberOption(0, false), 60)
+    .option('--drift-every <samples>', 'virtual board: samples between drift events', intOption(0), 8000)
+    .option('--no-progress', 'no progress line on stderr')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  neurostream board --virtual            # prints a path\n  neurostream run --port /tmp/neurostream-pty-XXXX/host --learner rflo\n' +
+        '  neurostream run --virtual --duration 10 --json',
+    )
+    .action(async (a: RunArgs) => {
+      const ac = new AbortController();
+      let interrupts = 0;
+      const onSigint = (): void => {
+        interrupts++;
+        if (interrupts > 1) process.exit(130);
+        process.stderr.write('\nstopping (Ctrl-C again to quit at once)\n');
+        ac.abort();
+      };
+      process.on('SIGINT', onSigint);
+      try {
+        await runLive(a, { stdout: (s) => process.stdout.write(s), stderr: (s) => process.stderr.write(s), signal: ac.signal, isTTY: process.stderr.isTTY === true });
+      } finally {
+        process.off('SIGINT', onSigint);
+      }
+    });
+}
