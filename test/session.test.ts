@@ -63,6 +63,21 @@ test('the handshake completes and samples are stepped in order, each once', asyn
   t.is(r.session.stats.connects, 1);
 });
 
+test('a host that connects long after the board started sampling still gets the stream at once', async (t) => {
+  const pair = createMockPair({ record: false });
+  const board = new VirtualBoard({ transport: pair.device, channels: 3, outputs: 1, rateHz: 10000, window: 256 });
+  await board.start();
+  await until(() => board.generated > 2000, 5000, 'the board to sample 2000 times');
+  const seqs: number[] = [];
+  const session = new Session({ transport: pair.host, learner: null, config: { inputs: 3, outputs: 1, rateHz: 10000 }, onStep: (q) => seqs.push(q) });
+  await session.start();
+  await until(() => seqs.length >= 200, 3000, '200 samples');
+  await session.stop();
+  await board.stop();
+  t.true(seqs[0] >= 2000, 'the stream starts at new samples, not at the board power-on');
+  t.deepEqual(breaks(seqs), []);
+});
+
 test('twenty unplugs of the mock cable each end in a reconnect, and no sample is lost or repeated', async (t) => {
   const r = await rig();
   for (let i = 0; i < 20; i++) {

@@ -1,0 +1,72 @@
+import test from 'ava';
+import { Command } from 'commander';
+import { register as registerBoard } from '../sim/commands/board.ts';
+import { register as registerRun, runLive, type RunArgs } from '../sim/commands/run.ts';
+import { hasSocat } from '../sim/board/index.ts';
+
+const base: RunArgs = {
+  virtual: true,
+  learner: 'rflo',
+  engine: 'float',
+  inputs: 3,
+  outputs: 1,
+  rate: 2000,
+  hidden: 24,
+  tau: 4,
+  lrOut: 0.003,
+  seed: 1,
+  baud: 115200,
+  snapshotEvery: 60,
+  driftEvery: 8000,
+  progress: false,
+};
+
+function io(): { out: string[]; err: string[]; stdout(s: string): void; stderr(s: string): void } {
+  const o = { out: [] as string[], err: [] as string[], stdout: (s: string) => o.out.push(s), stderr: (s: string) => o.err.push(s) };
+  return o;
+}
+
+test('the run and board commands register with their options', (t) => {
+  const p = new Command('neurostream');
+  registerRun(p);
+  registerBoard(p);
+  const run = p.commands.find((c) => c.name() === 'run');
+  const board = p.commands.find((c) => c.name() === 'board');
+  t.truthy(run);
+  t.truthy(board);
+  const flags = run!.options.map((o) => o.long);
+  for (const f of ['--port', '--learner', '--duration', '--json', '--snapshot']) t.true(flags.includes(f), f);
+  t.true(board!.options.some((o) => o.long === '--virtual'));
+});
+
+test('run without --port or --virtual says how to name the board', async (t) => {
+  await t.throwsAsync(runLive({ ...base, virtual: false }, io()), { message: /--port PATH/ });
+});
+
+const socat = hasSocat();
+const ptyTest = socat || process.env.CI ? test : test.skip;
+const why = socat || process.env.CI ? '' : ' (skipped: socat is not installed; apt-get install socat)';
+
+ptyTest(`run --virtual --duration --json prints one summary whose NMSE falls from the first to the last tenth${why}`, async (t) => {
+  if (!socat) return t.fail('socat is missing but CI is set: install it (.ci/run does)');
+  const o = io();
+  await runLive({ ...base, duration: 4, json: true }, o);
+  t.is(o.out.length, 1);
+  const s = JSON.parse(o.out[0]);
+  for (const k of ['samples', 'frames_dropped', 'reconnects', 'nmse_first', 'nmse_last']) t.true(k in s, k);
+  t.log(`summary: ${o.out[0].trim()}`);
+  t.true(s.samples > 4000, `samples ${s.samples}`);
+  t.is(s.frames_dropped, 0);
+  t.is(s.reconnects, 0);
+  t.true(s.nmse_last < 0.5 * s.nmse_first, `NMSE ${s.nmse_first} -> ${s.nmse_last}`);
+});
+
+ptyTest(`an abort (Ctrl-C) ends a run without --duration cleanly, with a summary${why}`, async (t) => {
+  if (!socat) return t.fail('socat is missing but CI is set: install it (.ci/run does)');
+  const o = io();
+  const ac = new AbortController();
+  setTimeout(() => ac.abort(), 2000);
+  const s = await runLive({ ...base, json: true }, { ...o, signal: ac.signal });
+  t.true(s.samples > 0);
+  t.is(o.out.length, 1);
+});
