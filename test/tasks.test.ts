@@ -2,7 +2,9 @@ import test from 'ava';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PerformanceObserver } from 'node:perf_hooks';
+import { PerformanceObserver, performance } from 'node:perf_hooks';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { createTask, createCsvTask, createDriftTask, createPeriodicTask, periodicTarget, type Task } from '../sim/tasks/index.ts';
 import { createSimLearner, measureRecovery, median, runStream, runTrials } from '../sim/tasks/run.ts';
 import { InputError } from '../sim/modelio.ts';
@@ -204,15 +206,46 @@ test('a stream run scores prequentially and reports persistence and skipped samp
   t.is(r.curve.at(-1)?.at, 2000);
 });
 
-test.serial('the trial loop allocates nothing per step: 400 training trials run without a garbage collection', async (t) => {
-  const task = createPeriodicTask();
-  const { learner } = createSimLearner({ learner: 'rflo', hidden: 30, tau: 10, lrRec: 0.03, lrOut: 0.03, update: 'trial', seed: 1 }, task);
-  runTrials(learner, task, { trials: 50, noise: 0.01, curvePoints: 1 }); // warm up, let the JIT settle
-  let gcs = 0;
-  const obs = new PerformanceObserver((list) => (gcs += list.getEntries().length));
+/**
+ * Garbage collections that start while fn runs. A full collection first empties the young generation, so a
+ * collection during fn can only come from fn's own allocations; collections outside fn's time window
+ * (idle-time memory reduction, the observer's own delivery) are not counted.
+ */
+async function collectionsDuring(fn: () => void): Promise<number> {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  gc();
+  const starts: number[] = [];
+  const obs = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) starts.push(e.startTime);
+  });
   obs.observe({ entryTypes: ['gc'] });
-  runTrials(learner, task, { trials: 400, noise: 0.01, curvePoints: 1 }); // 80,000 steps with state noise
+  const t0 = performance.now();
+  fn();
+  const t1 = performance.now();
   await new Promise((r) => setTimeout(r, 50)); // gc entries are delivered asynchronously
   obs.disconnect();
+  return starts.filter((s) => s >= t0 && s <= t1).length;
+}
+
+test.serial('the trial loop allocates nothing per step: 400 training trials with state noise run without a garbage collection', async (t) => {
+  const task = createPeriodicTask();
+  const { learner } = createSimLearner({ learner: 'rflo', hidden: 30, tau: 10, lrRec: 0.03, lrOut: 0.03, update: 'trial', seed: 1 }, task);
+  runTrials(learner, task, { trials: 400, noise: 0.01, curvePoints: 1 }); // warm up, let the JIT settle
+  const gcs = await collectionsDuring(() => runTrials(learner, task, { trials: 400, noise: 0.01, curvePoints: 1 })); // 80,000 steps
+  t.is(gcs, 0);
+});
+
+test.serial('the stream loop allocates nothing per step: 60,000 drift samples with state noise run without a garbage collection', async (t) => {
+  const make = () => createDriftTask({ seed: 4, steps: 60000, changeEvery: 5000 });
+  const { learner } = createSimLearner({ learner: 'rflo', hidden: 20, tau: 3, lrRec: 0.01, lrOut: 0.01, update: 'step', seed: 1 }, make());
+  // Warm up on the same stream so that every branch (curve points, progress, events) is compiled before counting.
+  runStream(learner, make(), { noise: 0.01, onProgress: () => {} });
+  const task = make();
+  let steps = 0;
+  const gcs = await collectionsDuring(() => {
+    steps = runStream(learner, task, { noise: 0.01, onProgress: () => {} }).steps;
+  });
+  t.is(steps, 60000);
   t.is(gcs, 0);
 });

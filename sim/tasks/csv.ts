@@ -93,11 +93,15 @@ export function createCsvTask(o: CsvOptions): Task {
   const mean = new Float64Array(M);
   const m2 = new Float64Array(M);
   let cnt = 0;
-  let tMean = 0;
-  let tM2 = 0;
+  // Target-column statistics [mean, M2, last finite value at or before the current row] in a typed array: doubles
+  // held in closure variables would be boxed into a fresh heap number on every write.
+  const ts3 = new Float64Array(3);
+  const T_MEAN = 0;
+  const T_M2 = 1;
+  const T_LAST = 2;
+  ts3[T_LAST] = NaN;
   let tCnt = 0;
-  let nextTRow = 0; // target-column rows [0, nextTRow) are folded into tMean/tM2
-  let lastT = NaN; // last finite target-column value at or before the current row
+  let nextTRow = 0; // target-column rows [0, nextTRow) are folded into the statistics
   let i = 0; // next valid sample
   let curRow = -1;
   const scale = new Float64Array(1).fill(1);
@@ -107,11 +111,11 @@ export function createCsvTask(o: CsvOptions): Task {
     mean.fill(0);
     m2.fill(0);
     cnt = 0;
-    tMean = 0;
-    tM2 = 0;
+    ts3[T_MEAN] = 0;
+    ts3[T_M2] = 0;
+    ts3[T_LAST] = NaN;
     tCnt = 0;
     nextTRow = 0;
-    lastT = NaN;
     i = 0;
     curRow = -1;
     scale[0] = 1;
@@ -149,15 +153,15 @@ export function createCsvTask(o: CsvOptions): Task {
       for (; nextTRow <= r; nextTRow++) {
         const v = ts[nextTRow];
         if (!Number.isFinite(v)) continue;
-        lastT = v;
+        ts3[T_LAST] = v;
         tCnt++;
-        const d = v - tMean;
-        tMean += d / tCnt;
-        tM2 += d * (v - tMean);
+        const d = v - ts3[T_MEAN];
+        ts3[T_MEAN] += d / tCnt;
+        ts3[T_M2] += d * (v - ts3[T_MEAN]);
       }
       if (normalize && tCnt > 0) {
-        scale[0] = std(tM2, tCnt);
-        offset[0] = tMean;
+        scale[0] = std(ts3[T_M2], tCnt);
+        offset[0] = ts3[T_MEAN];
       }
       target[0] = (ts[r + K] - offset[0]) / scale[0];
       return true;
@@ -168,7 +172,8 @@ export function createCsvTask(o: CsvOptions): Task {
     },
     persistence(out: Float64Array): Float64Array {
       // Before any finite target-column value was seen, persistence predicts the running mean (0 normalised).
-      out[0] = Number.isFinite(lastT) && curRow >= 0 ? (lastT - offset[0]) / scale[0] : 0;
+      const last = ts3[T_LAST];
+      out[0] = Number.isFinite(last) && curRow >= 0 ? (last - offset[0]) / scale[0] : 0;
       return out;
     },
     describe(): string {

@@ -21,9 +21,10 @@ export function periodicTarget(t: number, P: number): number {
 export function createPeriodicTask(o: PeriodicOptions = {}): Task {
   const P = o.period ?? 200;
   if (!Number.isInteger(P) || P < 2) throw new InputError(`periodic: period must be an integer >= 2 (got ${P})`);
-  let t = 0; // steps written in the current trial
-  let last = 0;
-  let current = 0;
+  let t = 0; // steps written in the current trial (a small integer: no boxing)
+  // [previous target, current target]: doubles live in a typed array, since a double held in a closure variable
+  // would be boxed into a fresh heap number on every write.
+  const v = new Float64Array(2);
   return {
     name: 'periodic',
     inputs: 0,
@@ -37,21 +38,21 @@ export function createPeriodicTask(o: PeriodicOptions = {}): Task {
     next(_x: Float64Array, target: Float64Array): boolean {
       if (t >= P) t = 0; // a caller that forgot startTrial() still gets the periodic signal
       t++;
-      last = current;
-      current = periodicTarget(t, P);
-      target[0] = current;
+      v[0] = v[1];
+      v[1] = periodicTarget(t, P);
+      target[0] = v[1];
       return true;
     },
     startTrial(): void {
       t = 0;
-      last = 0;
-      current = 0;
+      v[0] = 0;
+      v[1] = 0;
     },
     reset(): void {
       this.startTrial();
     },
     persistence(out: Float64Array): Float64Array {
-      out[0] = t === 1 ? 0 : last;
+      out[0] = t === 1 ? 0 : v[0];
       return out;
     },
     describe(): string {

@@ -223,6 +223,66 @@ export interface StreamRunResult {
   recovery: Recovery[];
 }
 
+const ACC_SE = 0;
+const ACC_PSE = 1;
+const ACC_CHUNK_SE = 2;
+const ACC_SIZE = 3;
+
+/** Everything one stream sample touches, bound once; accumulators live in typed arrays, not boxed locals. */
+interface StreamState {
+  learner: OnlineLearner;
+  task: Task;
+  x: Float64Array;
+  target: Float64Array;
+  y: Float64Array;
+  delta: Float64Array;
+  pers: Float64Array;
+  scale: Float64Array;
+  offset: Float64Array;
+  sigma: number;
+  rng: Uint32Array;
+  /** [sum |e|^2, sum |persistence error|^2, sum |e|^2 of the current chunk] */
+  acc: Float64Array;
+  tSum: Float64Array;
+  tSq: Float64Array;
+  cSum: Float64Array;
+  cSq: Float64Array;
+  /** Per-sample |e|^2 and targets for the recovery measure; length 0 when not tracked. */
+  errAt: Float64Array;
+  tgtAt: Float64Array;
+}
+
+/** Sample n of a stream: predict, learn, score in signal units (state noise is the caller's). False at the end. */
+function streamSample(s: StreamState, n: number): boolean {
+  const { task, x, target, y, pers, scale, offset, acc } = s;
+  if (!task.next(x, target)) return false;
+  task.persistence(pers);
+  s.learner.step(x, target, y);
+  const O = target.length;
+  const tracking = s.errAt.length > 0;
+  let e2 = 0;
+  let pe2 = 0;
+  for (let k = 0; k < O; k++) {
+    const sc = scale[k];
+    const off = offset[k];
+    const t = target[k] * sc + off;
+    const e = t - (y[k] * sc + off);
+    const pe = t - (pers[k] * sc + off);
+    e2 += e * e;
+    pe2 += pe * pe;
+    s.tSum[k] += t;
+    s.tSq[k] += t * t;
+    s.cSum[k] += t;
+    s.cSq[k] += t * t;
+    if (tracking) s.tgtAt[n * O + k] = t;
+  }
+  acc[ACC_SE] += e2;
+  acc[ACC_PSE] += pe2;
+  acc[ACC_CHUNK_SE] += e2;
+  if (tracking) s.errAt[n] = e2;
+  return true;
+}
+
 /** Prequential run of a learner over a stream. */
 export function runStream(learner: OnlineLearner, task: Task, o: StreamRunOptions = {}): StreamRunResult {
   if (task.trialLength !== null) throw new InputError(`task "${task.name}" is trial-based; use runTrials`);
@@ -243,57 +303,53 @@ export function runStream(learner: OnlineLearner, task: Task, o: StreamRunOption
   const points = Math.max(1, Math.min(o.curvePoints ?? 20, limit));
   const curve: CurvePoint[] = [];
 
-  let se = 0;
-  let pse = 0;
-  // Per-output sums of the target for the overall variance (up to 8 outputs in locals would be faster; O is small).
-  const tSum = new Float64Array(O);
-  const tSq = new Float64Array(O);
-  const cSum = new Float64Array(O);
-  const cSq = new Float64Array(O);
-  let cSe = 0;
-  let cN = 0;
+  const st: StreamState = {
+    learner,
+    task,
+    x: b.x,
+    target: b.target,
+    y: b.y,
+    delta: b.delta,
+    pers,
+    scale: task.scale,
+    offset: task.offset,
+    sigma,
+    rng,
+    acc: new Float64Array(ACC_SIZE),
+    tSum: new Float64Array(O),
+    tSq: new Float64Array(O),
+    cSum: new Float64Array(O),
+    cSq: new Float64Array(O),
+    errAt,
+    tgtAt,
+  };
+  const onProgress = o.onProgress;
   let nextPoint = 1;
   let n = 0;
+  let cN = 0;
   task.reset();
   learner.resetState();
-  while (n < limit && task.next(b.x, b.target)) {
-    task.persistence(pers);
-    learner.step(b.x, b.target, b.y);
+  while (n < limit && streamSample(st, n)) {
     if (sigma > 0) addNoise(learner, b.delta, sigma, rng);
-    let e2 = 0;
-    for (let k = 0; k < O; k++) {
-      const sc = task.scale[k];
-      const off = task.offset[k];
-      const t = b.target[k] * sc + off;
-      const e = t - (b.y[k] * sc + off);
-      const pe = t - (pers[k] * sc + off);
-      e2 += e * e;
-      pse += pe * pe;
-      tSum[k] += t;
-      tSq[k] += t * t;
-      cSum[k] += t;
-      cSq[k] += t * t;
-      if (tracking) tgtAt[n * O + k] = t;
-    }
-    se += e2;
-    cSe += e2;
-    cN++;
-    if (tracking) errAt[n] = e2;
     n++;
+    cN++;
     if (n === Math.round((nextPoint * limit) / points)) {
       let v = 0;
       for (let k = 0; k < O; k++) {
-        v += cSq[k] - (cSum[k] * cSum[k]) / cN;
-        cSum[k] = 0;
-        cSq[k] = 0;
+        v += st.cSq[k] - (st.cSum[k] * st.cSum[k]) / cN;
+        st.cSum[k] = 0;
+        st.cSq[k] = 0;
       }
-      curve.push({ at: n, nmse: cSe / v });
-      cSe = 0;
+      curve.push({ at: n, nmse: st.acc[ACC_CHUNK_SE] / v });
+      st.acc[ACC_CHUNK_SE] = 0;
       cN = 0;
       nextPoint++;
     }
-    if (o.onProgress && (n & 1023) === 0) o.onProgress(n, limit);
+    if (onProgress !== undefined && (n & 1023) === 0) onProgress(n, limit);
   }
+  const { tSum, tSq } = st;
+  const se = st.acc[ACC_SE];
+  const pse = st.acc[ACC_PSE];
   let v = 0;
   for (let k = 0; k < O; k++) v += tSq[k] - (tSum[k] * tSum[k]) / n;
   const recovery = tracking ? measureRecovery(errAt, tgtAt, O, n, task.events, W, ratio) : [];
