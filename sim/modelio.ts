@@ -4,7 +4,7 @@
  *
  *   model.json: {"tau": 10, "W_in": N x M, "W_rec": N x N, "b": N, "W_out": O x N, "h0": N, "B": N x O}
  *               (B is optional unless the learner is RFLO with random feedback; M may be 0: W_in is N empty rows)
- *   data.json:  {"x": T x M, "target": T x O}; x[t-1] and target[t-1] belong to step t.
+ *   data.json:  {"x": T x M, "target": T x O}; x[t-1] and target[t-1] belong to step t (x may be left out when M = 0).
  *
  * Every error is an InputError whose message names the file, the field, the expected shape and what was found.
  * Plan-time code: allocates freely.
@@ -154,15 +154,19 @@ export function parseData(json: unknown, shape: { inputs: number; outputs: numbe
   const f = label;
   const { inputs: M, outputs: O } = shape;
   if (!isObject(json)) throw new InputError(`${f}: must be a JSON object {"x": T x M, "target": T x O}, got ${describe(json)}`);
-  if (!Array.isArray(json.x)) throw new InputError(`${f}: x must be a T x ${M} array (T steps x M inputs), got ${describe(json.x)}`);
+  // A model without inputs (M = 0) may leave x out or give it as [].
+  const xs: unknown = M === 0 && (json.x === undefined || (Array.isArray(json.x) && json.x.length === 0)) && Array.isArray(json.target)
+    ? json.target.map(() => [])
+    : json.x;
+  if (!Array.isArray(xs)) throw new InputError(`${f}: x must be a T x ${M} array (T steps x M inputs), got ${describe(xs)}`);
   if (!Array.isArray(json.target)) throw new InputError(`${f}: target must be a T x ${O} array (T steps x O outputs), got ${describe(json.target)}`);
   const T = json.target.length;
   if (T < 1) throw new InputError(`${f}: target must have at least one step, got 0 rows`);
-  if (json.x.length !== T) throw new InputError(`${f}: x must have one row per step like target (${T} rows), got ${json.x.length} rows`);
+  if (xs.length !== T) throw new InputError(`${f}: x must have one row per step like target (${T} rows), got ${xs.length} rows`);
   const x: Float64Array[] = [];
   const target: Float64Array[] = [];
   for (let t = 0; t < T; t++) {
-    const xr = json.x[t] as unknown;
+    const xr = xs[t] as unknown;
     if (!Array.isArray(xr) || xr.length !== M) throw new InputError(`${f}: x[${t}] must be an array of ${M} numbers (M inputs of the model), got ${describe(xr)}`);
     const tr = json.target[t] as unknown;
     if (!Array.isArray(tr) || tr.length !== O) throw new InputError(`${f}: target[${t}] must be an array of ${O} numbers (O outputs of the model), got ${describe(tr)}`);

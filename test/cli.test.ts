@@ -67,12 +67,15 @@ for (const args of [['bptt'], ['bptt', '--window', '2'], ['rtrl'], ['rflo'], ['r
   });
 }
 
-test('grad accepts a model without inputs (W_in as N empty rows)', (t) => {
+test('grad accepts a model without inputs (W_in as N empty rows), with x as empty rows or left out', (t) => {
   const m = { ...model, W_in: [[], [], []] };
   const d = { x: data.x.map(() => []), target: data.target };
   const r = run('grad', '--model', file('m0.json', m), '--data', file('d0.json', d), '--learner', 'rtrl');
   t.is(r.code, 0, r.stderr);
   t.deepEqual(JSON.parse(r.stdout).grad.W_in, [[], [], []]);
+  const noX = run('grad', '--model', file('m0b.json', m), '--data', file('d0b.json', { target: data.target }), '--learner', 'rtrl');
+  t.is(noX.code, 0, noX.stderr);
+  t.is(noX.stdout, r.stdout);
 });
 
 test('grad exits 2 and names W_rec and its expected shape when W_rec is 3 x 2', (t) => {
