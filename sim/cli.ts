@@ -10,12 +10,16 @@ import { InputError } from './modelio.ts';
 import { register as registerDemo } from './commands/demo.ts';
 import { register as registerGrad } from './commands/grad.ts';
 import { register as registerSim } from './commands/sim.ts';
+import { register as registerPlan } from './commands/plan.ts';
+import { register as registerSnapshot } from './commands/snapshot.ts';
+import { register as registerBoard } from './commands/board.ts';
+import { register as registerRun } from './commands/run.ts';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
 export const EXIT_USAGE = 2;
 
-const COMMANDS: ((program: Command) => void)[] = [registerDemo, registerSim, registerGrad];
+const COMMANDS: ((program: Command) => void)[] = [registerDemo, registerSim, registerGrad, registerPlan, registerSnapshot, registerBoard, registerRun];
 
 export function buildProgram(): Command {
   const program = new Command('neurostream');
