@@ -32,6 +32,7 @@ import {
   PROTOCOL_VERSION,
   SUBJECT_FRAME,
   SUBJECT_SAMPLES,
+  STATS_FIELDS,
   createMessage,
   encodeFrame,
   errorText,
@@ -56,6 +57,9 @@ export interface StreamConfig {
   deviceLearner?: LearnerKind | 'none';
   hidden?: number;
 }
+
+/** The device's STATS counters by name (PROTOCOL.md, STATS). */
+export type DeviceStats = Record<(typeof STATS_FIELDS)[number], number>;
 
 export type SessionState = 'idle' | 'connecting' | 'handshake' | 'configuring' | 'streaming' | 'reconnecting' | 'closed';
 
@@ -197,6 +201,7 @@ export class Session {
   private nmseSeen = 0;
 
   private sessionDrops: DropCounters = createDropCounters();
+  private statsWaiter: { resolve: (s: DeviceStats) => void; reject: (e: Error) => void; timer: NodeJS.Timeout } | null = null;
   private readonly statsObj: SessionStats;
   private startWaiters: { resolve: () => void; reject: (e: Error) => void } | null = null;
 
@@ -334,7 +339,31 @@ export class Session {
       this.startWaiters.reject(new Error('session stopped before streaming started'));
       this.startWaiters = null;
     }
+    if (this.statsWaiter) {
+      clearTimeout(this.statsWaiter.timer);
+      this.statsWaiter.reject(new Error('session stopped'));
+      this.statsWaiter = null;
+    }
     await this.transport.close().catch(noop);
+  }
+
+  /**
+   * Asks the device for its counters (STATS_REQUEST -> STATS). Rejects when not streaming, when another request
+   * is pending, or when no answer comes within timeoutMs.
+   */
+  requestDeviceStats(timeoutMs = 1000): Promise<DeviceStats> {
+    if (this.state !== 'streaming') return Promise.reject(new Error(`device stats need a streaming session (state ${this.state})`));
+    if (this.statsWaiter) return Promise.reject(new Error('a device stats request is already pending'));
+    return new Promise<DeviceStats>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.statsWaiter = null;
+        reject(new Error(`no STATS from ${this.transport.path} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.statsWaiter = { resolve, reject, timer };
+      this.tx.type = MsgType.STATS_REQUEST;
+      this.send(true);
+      this.flush();
+    });
   }
 
   /** Waits until every accepted sample has been stepped (for tests and summaries). */
@@ -476,8 +505,18 @@ export class Session {
       case MsgType.ERROR:
         this.onDeviceError(m);
         return;
+      case MsgType.STATS:
+        if (this.statsWaiter) {
+          const w = this.statsWaiter;
+          this.statsWaiter = null;
+          clearTimeout(w.timer);
+          const out = {} as DeviceStats;
+          STATS_FIELDS.forEach((name, i) => (out[name] = m.stats[i]));
+          w.resolve(out);
+        }
+        return;
       default:
-        return; // HEARTBEAT (liveness only), STATS, SNAPSHOT_*: nothing to do here
+        return; // HEARTBEAT (liveness only), SNAPSHOT_*: nothing to do here
     }
   }
 

@@ -103,6 +103,29 @@ for (const target of targets) {
     t.is(session.stats.framesDropped, 0);
   });
 
+  test.serial(`${target.name}: the device answers a stats request with counters that match the stream`, async (t) => {
+    const dev = await target.make();
+    let n = 0;
+    const session = new Session({
+      transport: dev.transport(),
+      learner: null,
+      config: { inputs: dev.inputs, outputs: dev.outputs, rateHz: dev.rateHz },
+      onStep: () => n++,
+    });
+    try {
+      await session.start();
+      await until(() => n >= 300, 10000, '300 samples');
+      const s = await session.requestDeviceStats();
+      t.true(s.samplesSent >= n, `device sent ${s.samplesSent}, host stepped ${n}`);
+      t.true(s.samplesGenerated >= s.samplesSent);
+      t.true(s.framesRx > 0);
+      t.is(s.badCrc + s.badLength + s.unknownType + s.overflow, 0, 'the device saw no bad frames from the host');
+    } finally {
+      await session.stop();
+      await dev.dispose();
+    }
+  });
+
   test.serial(`${target.name}: a new session after the first one closed handshakes again and streams only newer samples`, async (t) => {
     const dev = await target.make();
     const seqs: number[] = [];

@@ -58,7 +58,7 @@ export class SerialTransport implements Transport {
     return new Promise<void>((resolve, reject) => {
       port.open((err) => {
         if (err) {
-          reject(new Error(`cannot open ${o.path}: ${err.message}. Check the path and that no other program holds the port.`));
+          reject(new Error(`cannot open ${o.path}: ${err.message.replace(/^Error: /, '')}. Check the path and that no other program holds the port.`));
           return;
         }
         this.port = port;

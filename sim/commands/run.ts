@@ -151,6 +151,7 @@ export async function runLive(a: RunArgs, io: RunIo): Promise<RunSummary> {
   const learner = makeLearner(a);
   const log = new ErrorLog(a.outputs);
   const events: SessionEvent[] = [];
+  let lastOpenFailure = '';
   const session = new Session({
     transport: new SerialTransport({ path: port, baudRate: a.baud }),
     learner,
@@ -160,7 +161,12 @@ export async function runLive(a: RunArgs, io: RunIo): Promise<RunSummary> {
     },
     onEvent: (e) => {
       events.push(e);
-      if (e.type !== 'open-failed' && e.type !== 'streaming') io.stderr(`\n${e.type}: ${e.message}\n`);
+      if (e.type === 'open-failed') {
+        // retried with backoff: say it once per distinct cause, not at every retry
+        if (e.message !== lastOpenFailure) io.stderr(`${e.message}; retrying (Ctrl-C to stop)\n`);
+        lastOpenFailure = e.message;
+      } else if (e.type !== 'streaming') io.stderr(`\n${e.type}: ${e.message}\n`);
+      else lastOpenFailure = '';
     },
   });
   const t0 = Date.now();
