@@ -182,7 +182,8 @@ export class VirtualBoard {
   /** Starts sampling and opens the port (retrying until it opens). */
   async start(): Promise<void> {
     this.running = true;
-    this.t0 = this.now();
+    // continue the sample clock where it stopped (a restart is not a burst and not a stall)
+    this.t0 = this.now() - (this.statsCounters.samplesGenerated * 1000) / this.rateHz;
     this.timer = setInterval(() => this.tick(), this.options.tickMs ?? 5);
     await this.tryOpen();
   }
