@@ -1,0 +1,85 @@
+/*
+ * Fixed-point helpers of the C kernel: a line-by-line port of runtime/fixed.ts (see runtime/ARITHMETIC.md).
+ *
+ * The TypeScript runtime keeps integers in float64 and forms products with Math.imul; this file reproduces the
+ * same integers in C99 without undefined behaviour:
+ * - Math.imul (a product wrapped to 32 bits) is ns_imul: the product is formed on uint32_t, where wrapping is
+ *   defined, and converted back with ns_i32 (ToInt32 of the ECMAScript spec), which is portable.
+ * - JavaScript's `>>` first wraps its operand to int32 (ToInt32); callers pass ns_i32(v) where a value may not fit.
+ * - Right shifts of negative numbers are written as floors (ns_asr32/ns_asr64), so the code does not depend on
+ *   the implementation-defined `>>` of negative signed values.
+ * - "Wide" sums, which the TypeScript code keeps exactly in float64 below 2^53, are int64_t here.
+ * Rounding is round half up everywhere: floor((v + 2^(s-1)) / 2^s), computed as (v >> s) + bit (s-1) of v.
+ */
+#ifndef NS_FIXED_H
+#define NS_FIXED_H
+#include <stdint.h>
+
+/* ToInt32: v modulo 2^32 into [-2^31, 2^31). Portable (no implementation-defined signed conversion). */
+static inline int32_t ns_i32(int64_t v) {
+  uint32_t u = (uint32_t)(uint64_t)v;
+  return u <= 0x7fffffffu ? (int32_t)u : (int32_t)(u - 0x80000000u) - 0x7fffffff - 1;
+}
+
+/* Math.imul: the low 32 bits of a * b as a signed int32. */
+static inline int32_t ns_imul(int32_t a, int32_t b) {
+  return ns_i32((int64_t)((uint32_t)a * (uint32_t)b));
+}
+
+/* floor(v / 2^s) for s in 0..31 (an arithmetic shift, spelled out). */
+static inline int32_t ns_asr32(int32_t v, int s) {
+  return v >= 0 ? (int32_t)((uint32_t)v >> s) : (int32_t)~(~(uint32_t)v >> s);
+}
+
+/* floor(v / 2^s) for s in 0..63. */
+static inline int64_t ns_asr64(int64_t v, int s) {
+  return v >= 0 ? (int64_t)((uint64_t)v >> s) : (int64_t)~(~(uint64_t)v >> s);
+}
+
+/* roundShiftRight: round-half-up shift of an int32 by s in 1..31; never overflows. */
+static inline int32_t ns_rsr(int32_t v, int s) {
+  return ns_asr32(v, s) + (ns_asr32(v, s - 1) & 1);
+}
+
+/* roundShiftRightWide: round-half-up shift of a wide integer by s in 0..62. */
+static inline int64_t ns_rsrw(int64_t v, int s) {
+  if (s == 0) return v;
+  return ns_asr64(v, s) + (ns_asr64(v, s - 1) & 1);
+}
+
+/* mul32x16RoundShift: round-half-up (a * b) / 2^s, exact, for a int32, b in [-32768, 32768], s in 0..47. */
+static inline int64_t ns_mul32x16(int32_t a, int32_t b, int s) {
+  return ns_rsrw((int64_t)a * b, s);
+}
+
+/*
+ * mulWide16RoundShift: round-half-up (v * m) / 2^s for a wide v (|v| < 2^53), m in [-32768, 32768], s in 20..52.
+ * v * m may need 68 bits, so v is split as hi * 2^20 + lo (lo in [0, 2^20)), exactly as runtime/fixed.ts does.
+ */
+static inline int64_t ns_mulwide16(int64_t v, int32_t m, int s) {
+  int64_t hi = ns_asr64(v, 20);
+  int64_t lo = v - hi * 1048576;
+  if (s == 20) return hi * m + ns_rsrw(lo * m, 20);
+  return ns_rsrw(hi * m + ns_asr64(lo * m, 20), s - 20);
+}
+
+/* Saturation, counted in *count when the value is clamped. */
+static inline int32_t ns_sat16(int64_t v, uint32_t *count) {
+  if (v > 32767) { (*count)++; return 32767; }
+  if (v < -32768) { (*count)++; return -32768; }
+  return (int32_t)v;
+}
+
+static inline int32_t ns_sat32(int64_t v, uint32_t *count) {
+  if (v > 2147483647) { (*count)++; return 2147483647; }
+  if (v < -2147483647 - 1) { (*count)++; return -2147483647 - 1; }
+  return (int32_t)v;
+}
+
+/* What storing a number into an Int16Array does: ToInt16 (wrap modulo 2^16). Used where the value provably fits. */
+static inline int16_t ns_i16(int32_t v) {
+  uint16_t u = (uint16_t)(uint32_t)v;
+  return u <= 0x7fffu ? (int16_t)u : (int16_t)((int32_t)u - 65536);
+}
+
+#endif

@@ -1,0 +1,267 @@
+/*
+ * The fixed-point forward step and the learners, ported line by line from runtime/network.ts, runtime/learners/
+ * and runtime/learner.ts (formats, rounding and saturation: runtime/ARITHMETIC.md). Every product, sum, rounding
+ * and clamp is the runtime's; comments name the TypeScript function each block ports.
+ */
+#include <string.h>
+#include "ns.h"
+#include "ns_fixed.h"
+
+/* network.ts forwardQ (Murray 2019, eq. 1-2): u = W_rec h + W_in x + b; h += a (tanh(u) - h); y = W_out h. */
+static void forward(ns_learner *l) {
+  const int N = l->p.cfg.hidden, M = l->p.cfg.inputs, O = l->p.cfg.outputs;
+  const int32_t alpha = l->p.alpha;
+  int16_t *h = l->h, *hp = l->h_prev;
+  memcpy(hp, h, (size_t)N * sizeof *h);
+  for (int i = 0; i < N; i++) {
+    const int16_t *wr = l->W_rec_q + (size_t)i * N, *wi = l->W_in_q + (size_t)i * M;
+    int64_t acc = 0, accIn = 0;
+    for (int k = 0; k < N; k++) acc += (int32_t)wr[k] * hp[k];
+    for (int j = 0; j < M; j++) accIn += (int32_t)wi[j] * l->x[j];
+    acc += accIn * 8 + (int64_t)l->b_q[i] * 32768;
+    int64_t u = ns_rsrw(acc, 15);
+    l->u[i] = ns_i32(u);
+    int32_t t = ns_tanh_q15(u);
+    int32_t d = ns_dtanh_q15(t);
+    l->dphi[i] = d;
+    l->aphi[i] = ns_rsr(ns_imul(alpha, d), 15);
+    int32_t hi = hp[i];
+    h[i] = ns_i16(hi + ns_rsr(ns_imul(alpha, t - hi), 15));
+  }
+  for (int o = 0; o < O; o++) {
+    const int16_t *wo = l->W_out_q + (size_t)o * N;
+    int64_t acc = 0;
+    for (int i = 0; i < N; i++) acc += (int32_t)wo[i] * h[i];
+    l->y[o] = (int16_t)ns_sat16(ns_rsrw(acc, 15), &l->sat[NS_SAT_Y]);
+  }
+}
+
+/* network.ts errorQ. */
+static void error_q(ns_learner *l) {
+  for (int o = 0; o < l->p.cfg.outputs; o++)
+    l->e[o] = (int16_t)ns_sat16((int32_t)l->target[o] - l->y[o], &l->sat[NS_SAT_E]);
+}
+
+/* network.ts feedbackQ: (W_out^T e)_a or (B e)_a, Q7.24, saturated ('feedback'). */
+static void feedback_q(ns_learner *l) {
+  const int N = l->p.cfg.hidden, O = l->p.cfg.outputs;
+  for (int a = 0; a < N; a++) {
+    int64_t acc = 0;
+    if (l->p.transpose)
+      for (int o = 0; o < O; o++) acc += (int32_t)l->W_out_q[(size_t)o * N + a] * l->e[o];
+    else
+      for (int o = 0; o < O; o++) acc += (int32_t)l->B[(size_t)a * O + o] * l->e[o];
+    l->fb[a] = ns_sat32(acc, &l->sat[NS_SAT_FEEDBACK]);
+  }
+}
+
+/* learners/apply.ts applyStep: W += round(d / 2^shift) * mul, saturated; refresh the Q3.12 forward copy. */
+static inline void apply_step(ns_learner *l, int32_t *W, int16_t *Wq, size_t i, int64_t d, int satIdx) {
+  int32_t w = ns_sat32((int64_t)W[i] + ns_rsrw(d, l->p.shiftApply) * l->p.applyMul, &l->sat[satIdx]);
+  W[i] = w;
+  Wq[i] = (int16_t)ns_sat16(ns_rsr(w, 12), &l->sat[NS_SAT_WEIGHTS_Q12]);
+}
+
+/* learners/apply.ts applyTrial. */
+static void apply_trial(ns_learner *l, int32_t *W, int16_t *Wq, int64_t *acc, size_t n, int32_t m, int shift, int satIdx) {
+  for (size_t i = 0; i < n; i++) {
+    int32_t w = ns_sat32((int64_t)W[i] + ns_mulwide16(acc[i], m, shift) * l->p.applyMul, &l->sat[satIdx]);
+    W[i] = w;
+    Wq[i] = (int16_t)ns_sat16(ns_rsr(w, 12), &l->sat[NS_SAT_WEIGHTS_Q12]);
+  }
+}
+
+/* learners/output.ts updateOutput: the delta rule on W_out, term e_o h_j (Q27 x 8 -> Q30). */
+static void update_output(ns_learner *l) {
+  const int N = l->p.cfg.hidden, O = l->p.cfg.outputs;
+  const int step = l->p.cfg.stepMode;
+  for (int o = 0; o < O; o++) {
+    int32_t e = l->e[o];
+    if (e == 0) continue;
+    int32_t g = ns_imul(e, l->p.etaOutM);
+    size_t oo = (size_t)o * N;
+    for (int j = 0; j < N; j++) {
+      l->acc_W_out[oo + j] += (int64_t)ns_imul(e, l->h[j]) * 8;
+      if (step) apply_step(l, l->W_out, l->W_out_q, oo + j, ns_mul32x16(g, l->h[j], l->p.shiftOut), NS_SAT_W_OUT);
+    }
+  }
+}
+
+/*
+ * learners/rflo.ts advanceTraces (Murray 2019, eq. 13-14; SnAp-1: Menick et al. 2021):
+ * P := round((d P + c v) / 2^15), d = 1 - a or the SnAp-1 decay, c = a phi'(u_a); saturated ('trace').
+ */
+static void advance_traces(ns_learner *l, int snap) {
+  const int N = l->p.cfg.hidden, M = l->p.cfg.inputs, fr = l->p.traceFracRec;
+  int16_t *Pr = l->P_rec, *Pi = l->P_in, *Pb = l->P_b;
+  const int16_t *hp = l->h_prev, *x = l->x;
+  uint32_t *st = &l->sat[NS_SAT_TRACE];
+  for (int a = 0; a < N; a++) {
+    const int32_t c = l->aphi[a];
+    int32_t d = l->p.oneMinusAlpha;
+    if (snap) {
+      d += ns_rsr(ns_imul(c, l->W_rec_q[(size_t)a * N + a]), 12);
+      if (d > 32768) { l->sat[NS_SAT_DECAY]++; d = 32768; }
+      else if (d < -32768) { l->sat[NS_SAT_DECAY]++; d = -32768; }
+      l->decay[a] = d;
+    }
+    int16_t *pr = Pr + (size_t)a * N;
+    if (fr == 15) {
+      for (int b = 0; b < N; b++)
+        pr[b] = (int16_t)ns_sat16(ns_rsr(ns_i32((int64_t)ns_imul(d, pr[b]) + ns_imul(c, hp[b])), 15), st);
+    } else {
+      for (int b = 0; b < N; b++)
+        pr[b] = (int16_t)ns_sat16(
+            ns_rsr(ns_i32((int64_t)ns_imul(d, pr[b]) + ns_rsr(ns_imul(c, hp[b]), 15 - fr)), 15), st);
+    }
+    int16_t *pi = Pi + (size_t)a * M;
+    for (int b = 0; b < M; b++)
+      pi[b] = (int16_t)ns_sat16(ns_rsr(ns_i32((int64_t)ns_imul(d, pi[b]) + ns_imul(c, x[b])), 15), st);
+    Pb[a] = (int16_t)ns_sat16(ns_rsr(ns_i32((int64_t)ns_imul(d, Pb[a]) + (int64_t)c * ((int64_t)1 << fr)), 15), st);
+  }
+}
+
+/* learners/rflo.ts updateTraces: term f_a P (Q30); 'step' mode applies round(g_a P), g_a = f_a m >> 15 ('gain'). */
+static void update_traces(ns_learner *l) {
+  const int N = l->p.cfg.hidden, M = l->p.cfg.inputs;
+  const int step = l->p.cfg.stepMode;
+  const int sr = l->p.traceFracRec - 6, si = l->p.traceFracIn - 6;
+  for (int a = 0; a < N; a++) {
+    const int32_t f = l->fb[a];
+    if (f == 0) continue;
+    const int32_t g = step ? ns_sat32(ns_mul32x16(f, l->p.etaRecM, 15), &l->sat[NS_SAT_GAIN]) : 0;
+    size_t ro = (size_t)a * N;
+    for (int b = 0; b < N; b++) {
+      int32_t p = l->P_rec[ro + b];
+      l->acc_W_rec[ro + b] += ns_mul32x16(f, p, sr);
+      if (step) apply_step(l, l->W_rec, l->W_rec_q, ro + b, ns_mul32x16(g, p, l->p.shiftTraceRec), NS_SAT_W_REC);
+    }
+    size_t io = (size_t)a * M;
+    for (int b = 0; b < M; b++) {
+      int32_t p = l->P_in[io + b];
+      l->acc_W_in[io + b] += ns_mul32x16(f, p, si);
+      if (step) apply_step(l, l->W_in, l->W_in_q, io + b, ns_mul32x16(g, p, l->p.shiftTraceIn), NS_SAT_W_IN);
+    }
+    int32_t p = l->P_b[a];
+    l->acc_b[a] += ns_mul32x16(f, p, sr);
+    if (step) apply_step(l, l->b, l->b_q, (size_t)a, ns_mul32x16(g, p, l->p.shiftTraceRec), NS_SAT_B);
+  }
+}
+
+/*
+ * learners/rtrl.ts advanceRtrl (Williams & Zipser 1989): S' = (1-a) S + a phi'_j (direct + sum_k W_jk S_k).
+ * The sums keep the runtime's split (hi = S >> 16 signed, lo = S & 0xffff) so the scratch buffers match too.
+ */
+static void advance_rtrl(ns_learner *l) {
+  const int N = l->p.cfg.hidden, M = l->p.cfg.inputs, P = l->p.theta;
+  const int inBase = N * N, bBase = N * N + N * M;
+  int32_t *S = l->S, *Sn = l->S_next;
+  int64_t *hi = l->sum_hi, *lo = l->sum_lo;
+  uint32_t *ss = &l->sat[NS_SAT_SENS];
+  for (int j = 0; j < N; j++) {
+    for (int t = 0; t < P; t++) hi[t] = 0, lo[t] = 0;
+    for (int k = 0; k < N; k++) {
+      const int32_t w = l->W_rec_q[(size_t)j * N + k];
+      if (w == 0) continue;
+      const int32_t *sk = S + (size_t)k * P;
+      for (int t = 0; t < P; t++) {
+        hi[t] += w * ns_asr32(sk[t], 16);
+        lo[t] += w * (int32_t)((uint32_t)sk[t] & 0xffffu);
+      }
+    }
+    const int32_t c = l->aphi[j], keep = l->p.oneMinusAlpha;
+    size_t base = (size_t)j * P;
+    for (int t = 0; t < P; t++) {
+      int64_t inner = hi[t] * 16 + ns_rsrw(lo[t], 12);
+      if (t >= j * N && t < j * N + N) inner += (int64_t)l->h_prev[t - j * N] * 32;
+      else if (t >= inBase + j * M && t < inBase + j * M + M) inner += (int64_t)l->x[t - inBase - j * M] * 256;
+      else if (t == bBase + j) inner += 1048576;
+      int32_t in32 = ns_sat32(inner, ss);
+      Sn[base + t] = ns_sat32(ns_mul32x16(S[base + t], keep, 15) + ns_mul32x16(in32, c, 15), ss);
+    }
+  }
+  memcpy(S, Sn, (size_t)N * P * sizeof *S);
+}
+
+/* learners/rtrl.ts updateRtrl: D_theta = sum_j c_j S_j,theta (Q32), accumulated in Q30; 'step' applies D m. */
+static void update_rtrl(ns_learner *l) {
+  const int N = l->p.cfg.hidden, P = l->p.theta;
+  const int nRec = N * N, nIn = N * l->p.cfg.inputs;
+  const int step = l->p.cfg.stepMode;
+  int64_t *hi = l->sum_hi, *lo = l->sum_lo;
+  for (int t = 0; t < P; t++) hi[t] = 0, lo[t] = 0;
+  for (int j = 0; j < N; j++) {
+    const int32_t c = ns_sat16(ns_rsr(l->fb[j], 12), &l->sat[NS_SAT_FEEDBACK]);
+    if (c == 0) continue;
+    const int32_t *sj = l->S + (size_t)j * P;
+    for (int t = 0; t < P; t++) {
+      hi[t] += c * ns_asr32(sj[t], 16);
+      lo[t] += c * (int32_t)((uint32_t)sj[t] & 0xffffu);
+    }
+  }
+  for (int t = 0; t < P; t++) {
+    int64_t term = hi[t] * 16384 + ns_rsrw(lo[t], 2);
+    int64_t d = 0;
+    if (step)
+      d = ns_mul32x16(ns_sat32(hi[t] * 16 + ns_rsrw(lo[t], 12), &l->sat[NS_SAT_GRAD]), l->p.etaRecM, l->p.shiftRtrl);
+    if (t < nRec) {
+      l->acc_W_rec[t] += term;
+      if (step) apply_step(l, l->W_rec, l->W_rec_q, (size_t)t, d, NS_SAT_W_REC);
+    } else if (t < nRec + nIn) {
+      l->acc_W_in[t - nRec] += term;
+      if (step) apply_step(l, l->W_in, l->W_in_q, (size_t)(t - nRec), d, NS_SAT_W_IN);
+    } else {
+      l->acc_b[t - nRec - nIn] += term;
+      if (step) apply_step(l, l->b, l->b_q, (size_t)(t - nRec - nIn), d, NS_SAT_B);
+    }
+  }
+}
+
+/* learner.ts stepQ + core. */
+void ns_step(ns_learner *l, const int16_t *x, const int16_t *target, int16_t *out) {
+  const int kind = l->p.cfg.kind;
+  memcpy(l->x, x, (size_t)l->p.cfg.inputs * sizeof *x);
+  if (target) memcpy(l->target, target, (size_t)l->p.cfg.outputs * sizeof *target);
+  forward(l);
+  if (kind == NS_RFLO) advance_traces(l, 0);
+  else if (kind == NS_SNAP1) advance_traces(l, 1);
+  else if (kind == NS_RTRL) advance_rtrl(l);
+  l->steps[0]++;
+  if (target) {
+    error_q(l);
+    if (kind != NS_OUTPUT) {
+      feedback_q(l);
+      if (kind == NS_RTRL) update_rtrl(l);
+      else update_traces(l);
+    }
+    update_output(l);
+  }
+  memcpy(out, l->y, (size_t)l->p.cfg.outputs * sizeof *out);
+}
+
+/* learner.ts resetState: h := h0, traces and sensitivities := 0. */
+void ns_reset_state(ns_learner *l) {
+  const ns_plan *p = &l->p;
+  memcpy(l->h, l->h0, p->length[NB_H] * 2u);
+  memcpy(l->h_prev, l->h0, p->length[NB_H] * 2u);
+  memset(l->P_in, 0, p->length[NB_P_IN] * 2u);
+  memset(l->P_rec, 0, p->length[NB_P_REC] * 2u);
+  memset(l->P_b, 0, p->length[NB_P_B] * 2u);
+  memset(l->S, 0, p->length[NB_S] * 4u);
+  memset(l->S_next, 0, p->length[NB_S_NEXT] * 4u);
+}
+
+/* learner.ts endTrial: in 'trial' mode apply the accumulated terms; then clear the accumulators. */
+void ns_end_trial(ns_learner *l) {
+  const ns_plan *p = &l->p;
+  if (!p->cfg.stepMode) {
+    apply_trial(l, l->W_rec, l->W_rec_q, l->acc_W_rec, p->length[NB_W_REC], p->etaRecM, p->shiftTrialRec, NS_SAT_W_REC);
+    apply_trial(l, l->W_in, l->W_in_q, l->acc_W_in, p->length[NB_W_IN], p->etaRecM, p->shiftTrialRec, NS_SAT_W_IN);
+    apply_trial(l, l->b, l->b_q, l->acc_b, p->length[NB_B], p->etaRecM, p->shiftTrialRec, NS_SAT_B);
+    apply_trial(l, l->W_out, l->W_out_q, l->acc_W_out, p->length[NB_W_OUT], p->etaOutM, p->shiftTrialOut, NS_SAT_W_OUT);
+  }
+  memset(l->acc_W_in, 0, p->length[NB_ACC_W_IN] * 8u);
+  memset(l->acc_W_rec, 0, p->length[NB_ACC_W_REC] * 8u);
+  memset(l->acc_b, 0, p->length[NB_ACC_B] * 8u);
+  memset(l->acc_W_out, 0, p->length[NB_ACC_W_OUT] * 8u);
+}

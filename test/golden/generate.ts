@@ -1,0 +1,117 @@
+/**
+ * Golden vectors for the C kernel (firmware-bridge/firmware/), written by the TypeScript fixed-point runtime.
+ * Run `npx tsx test/golden/generate.ts` to rewrite test/golden/*.txt; test/firmware.test.ts regenerates them in
+ * memory and fails when the checked-in files differ (the runtime changed), then checks the C build reproduces them.
+ *
+ * File format (text, one record per line, integers in decimal, bytes in hex):
+ *   case NAME
+ *   plan alpha etaRecM etaRecK etaOutM etaOutK shiftTraceRec shiftTraceIn shiftOut shiftRtrl shiftApply
+ *        shiftTrialRec shiftTrialOut totalBytes          (runtime/plan.ts constants the C plan must reproduce)
+ *   snapshot HEX                                         (runtime/snapshot.ts bytes of the initial learner)
+ *   s x_1..x_M | t_1..t_O | y_1..y_O                     (one step: Q3.12 inputs, targets or '-', prediction)
+ *   e                                                    (endTrial() then resetState())
+ *   final HEX                                            (snapshot after the last step)
+ *   end
+ */
+import { writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createFixedLearner } from '../../runtime/learner.ts';
+import { initWeights } from '../../runtime/init.ts';
+import { saveSnapshot } from '../../runtime/snapshot.ts';
+import type { FixedOptions } from '../../runtime/plan.ts';
+import type { LearnerOptions } from '../../runtime/types.ts';
+import { createDriftTask } from '../../sim/tasks/drift.ts';
+
+export interface GoldenCase {
+  name: string;
+  options: LearnerOptions;
+  fixed?: FixedOptions;
+  steps: number;
+  seed: number;
+  /** Initial weights: W_rec gain and input scale (larger values drive saturation). */
+  gain?: number;
+  inScale?: number;
+  /** Multiplies the drift signal before quantization (values beyond +-8 saturate x and targets). */
+  signalScale?: number;
+  /** Every k-th step runs inference only (target null). */
+  inferEvery?: number;
+  /** 'trial' mode: endTrial() and resetState() after every trialLength steps. */
+}
+
+const base = { tau: 10, update: 'step', trialLength: 1, feedback: 'random' } as const;
+
+export const GOLDEN_CASES: readonly GoldenCase[] = [
+  { name: 'rflo-n16', options: { ...base, learner: 'rflo', inputs: 3, hidden: 16, outputs: 3, lrRec: 0.003, lrOut: 0.01 }, steps: 1500, seed: 1, inferEvery: 7 },
+  { name: 'rflo-transpose-trial', options: { ...base, learner: 'rflo', inputs: 3, hidden: 10, outputs: 3, lrRec: 0.05, lrOut: 0.05, update: 'trial', trialLength: 50, feedback: 'transpose', tau: 5 }, steps: 600, seed: 2 },
+  { name: 'snap1-n12', options: { ...base, learner: 'snap1', inputs: 3, hidden: 12, outputs: 3, lrRec: 0.002, lrOut: 0.01 }, steps: 1000, seed: 3 },
+  { name: 'output-n16', options: { ...base, learner: 'output', inputs: 3, hidden: 16, outputs: 3, lrRec: 0, lrOut: 0.02 }, steps: 1000, seed: 4 },
+  { name: 'rtrl-n6', options: { ...base, learner: 'rtrl', inputs: 3, hidden: 6, outputs: 3, lrRec: 0.002, lrOut: 0.01 }, steps: 400, seed: 5 },
+  { name: 'rtrl-trial', options: { ...base, learner: 'rtrl', inputs: 2, hidden: 5, outputs: 2, lrRec: 0.05, lrOut: 0.05, update: 'trial', trialLength: 40, tau: 3 }, steps: 400, seed: 6 },
+  // Saturation on purpose: large weights and inputs, int16-resolution weights, fast learning, tau = 1.
+  { name: 'saturate', options: { ...base, learner: 'rflo', inputs: 3, hidden: 8, outputs: 3, lrRec: 0.4, lrOut: 0.4, tau: 1 }, fixed: { weightFracBits: 12, updateFracBits: 16 }, steps: 800, seed: 7, gain: 6, inScale: 5, signalScale: 30 },
+  { name: 'rtrl-saturate', options: { ...base, learner: 'rtrl', inputs: 3, hidden: 5, outputs: 3, lrRec: 0.3, lrOut: 0.3, tau: 1 }, steps: 400, seed: 9, gain: 8, inScale: 6, signalScale: 20 },
+  { name: 'snap1-saturate', options: { ...base, learner: 'snap1', inputs: 3, hidden: 8, outputs: 3, lrRec: 0.3, lrOut: 0.3, tau: 2 }, steps: 800, seed: 8, gain: 8, inScale: 4, signalScale: 20 },
+];
+
+/** Float to Q3.12 the way FixedLearner.step quantizes: round half up, saturate to int16. */
+function q12(v: number): number {
+  const q = Math.floor(v * 4096 + 0.5);
+  return q > 32767 ? 32767 : q < -32768 ? -32768 : q;
+}
+
+function hex(b: Uint8Array): string {
+  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
+}
+
+/** The golden text of one case. Deterministic: the same runtime gives the same text. */
+export function generateCase(c: GoldenCase): string {
+  const o = c.options;
+  const w = initWeights({ inputs: o.inputs, hidden: o.hidden, outputs: o.outputs, tau: o.tau, seed: c.seed, gain: c.gain ?? 1.2, inScale: c.inScale ?? 1 });
+  const l = createFixedLearner(o, w, c.fixed ?? {});
+  const p = l.plan;
+  const lines: string[] = [`case ${c.name}`];
+  const s = p.shifts;
+  lines.push(
+    `plan ${p.alphaQ15} ${p.etaRec.m} ${p.etaRec.k} ${p.etaOut.m} ${p.etaOut.k} ${s.traceRec} ${s.traceIn} ${s.out} ${s.rtrl} ` +
+      `${s.apply} ${s.trialRec} ${s.trialOut} ${p.totalBytes}`,
+  );
+  lines.push(`snapshot ${hex(saveSnapshot(l))}`);
+  const task = createDriftTask({ seed: c.seed, channels: Math.max(o.inputs, o.outputs), steps: null, changeEvery: 300 });
+  const xf = new Float64Array(task.inputs);
+  const tf = new Float64Array(task.outputs);
+  const x = new Int16Array(o.inputs);
+  const t = new Int16Array(o.outputs);
+  const y = new Int16Array(o.outputs);
+  const scale = c.signalScale ?? 1;
+  for (let k = 0; k < c.steps; k++) {
+    task.next(xf, tf);
+    for (let j = 0; j < o.inputs; j++) x[j] = q12(xf[j] * scale);
+    for (let j = 0; j < o.outputs; j++) t[j] = q12(tf[j] * scale);
+    const infer = c.inferEvery !== undefined && k % c.inferEvery === c.inferEvery - 1;
+    l.stepQ(x, infer ? null : t, y);
+    lines.push(`s ${x.join(' ')} | ${infer ? '-' : t.join(' ')} | ${y.join(' ')}`);
+    if (o.update === 'trial' && (k + 1) % o.trialLength === 0) {
+      l.endTrial();
+      l.resetState();
+      lines.push('e');
+    }
+  }
+  lines.push(`final ${hex(saveSnapshot(l))}`);
+  lines.push('end');
+  return lines.join('\n') + '\n';
+}
+
+export const GOLDEN_DIR = dirname(fileURLToPath(import.meta.url));
+
+export function goldenPath(c: GoldenCase): string {
+  return join(GOLDEN_DIR, `${c.name}.txt`);
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  for (const c of GOLDEN_CASES) {
+    const text = generateCase(c);
+    writeFileSync(goldenPath(c), text);
+    console.log(`${goldenPath(c)}: ${c.steps} steps, ${text.length} bytes`);
+  }
+}
