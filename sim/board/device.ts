@@ -30,8 +30,20 @@ import {
 import type { Transport } from '../../firmware-bridge/transport.ts';
 import { SyntheticSignal, type SignalOptions } from './signals.ts';
 
+/**
+ * Where the board's samples come from: channels and targets of sample n (in real units; the board quantizes
+ * them). SyntheticSignal is one; firmware-bridge/johnny-five.ts reads the pins of a stock Firmata board.
+ */
+export interface SampleSource {
+  readonly channels: number;
+  readonly outputs: number;
+  sample(n: number, x: Float64Array, target: Float64Array): void;
+}
+
 export interface VirtualBoardOptions extends SignalOptions {
   transport: Transport;
+  /** Sample source (default: a SyntheticSignal built from the signal options). */
+  source?: SampleSource;
   /** Samples kept for resending (default 16384). */
   bufferCapacity?: number;
   /** Most samples sent but not yet acknowledged (default 2048). */
@@ -67,7 +79,7 @@ export interface VirtualBoardStats {
 }
 
 export class VirtualBoard {
-  readonly signal: SyntheticSignal;
+  readonly signal: SampleSource;
   readonly statsCounters: VirtualBoardStats = {
     framesRx: 0,
     framesTx: 0,
@@ -132,7 +144,7 @@ export class VirtualBoard {
   constructor(options: VirtualBoardOptions) {
     this.options = options;
     this.transport = options.transport;
-    this.signal = new SyntheticSignal(options);
+    this.signal = options.source ?? new SyntheticSignal(options);
     this.C = this.signal.channels;
     this.T = this.signal.outputs;
     this.cap = options.bufferCapacity ?? 16384;
@@ -142,7 +154,7 @@ export class VirtualBoard {
     this.ringTs = new Uint32Array(this.cap);
     this.xs = new Float64Array(this.C);
     this.ts = new Float64Array(Math.max(1, this.T));
-    this.rateHz = this.signal.rateHz;
+    this.rateHz = options.rateHz ?? 1000;
     this.inputs = this.C;
     this.outputs = this.T;
     this.frac = options.frac ?? 12;

@@ -13,8 +13,11 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 import type { SignalOptions } from './signals.ts';
+import { VirtualBoard, type VirtualBoardOptions } from './device.ts';
+import { createMockPair } from '../../firmware-bridge/transports/mock.ts';
+import type { Transport } from '../../firmware-bridge/transport.ts';
 
-export { VirtualBoard, type VirtualBoardOptions, type VirtualBoardStats } from './device.ts';
+export { VirtualBoard, type VirtualBoardOptions, type VirtualBoardStats, type SampleSource } from './device.ts';
 export { SyntheticSignal, type SignalOptions } from './signals.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -160,4 +163,22 @@ export async function startVirtualBoard(options: StartVirtualBoardOptions = {}):
       await pty.close();
     },
   };
+}
+
+export interface InProcessBoard {
+  /** Host end: hand it to a Session. */
+  transport: Transport;
+  board: VirtualBoard;
+  stop(): Promise<void>;
+}
+
+/**
+ * A board in this process on the mock cable: the device side of the protocol around any SampleSource (a
+ * SyntheticSignal by default, or a FirmataSource reading a stock Firmata board through johnny-five).
+ */
+export async function createInProcessBoard(options: Omit<VirtualBoardOptions, 'transport'>): Promise<InProcessBoard> {
+  const pair = createMockPair({ record: false });
+  const board = new VirtualBoard({ ...options, transport: pair.device });
+  await board.start();
+  return { transport: pair.host, board, stop: () => board.stop() };
 }
