@@ -1,0 +1,265 @@
+/**
+ * Host side of the on-device learning profile of the bridge protocol (device.h describes it): drives a board
+ * that runs the C learner (the firmware here, on QEMU or on silicon) over a serial port or pty.
+ *   HELLO -> CAPABILITIES; the runtime's snapshot of the initial learner as SNAPSHOT_DATA chunks (each ACKed);
+ *   CONFIGURE (on-device learner, sizes, fracs 12, START | TARGETS) -> ACK; SAMPLE + TARGET -> PREDICTION per step,
+ *   pipelined `window` steps deep; STATS_REQUEST -> STATS; SNAPSHOT_REQUEST -> the device's snapshot.
+ * Both sides start from identical weights because the host sends the exact bytes of a runtime snapshot (integer
+ * Q7.24 weights, Q3.12 forward copies, state, traces): nothing is re-derived from floats or seeds on the device.
+ * Test and tooling code (allocates per call); the runtime's step path is not involved.
+ */
+import { SerialPort } from 'serialport';
+import { Framer } from '../framer.ts';
+import { MAX_SNAPSHOT_CHUNK, MAX_WIRE, MsgType, NO_RESUME, createMessage, encodeFrame, errorText, LEARNER_CODES } from '../protocol.ts';
+import type { Message } from '../protocol.ts';
+import type { LearnerKind } from '../../runtime/types.ts';
+
+export interface DeviceCapabilities {
+  version: number;
+  channels: number;
+  maxTargets: number;
+  learnerMask: number;
+  deviceId: number;
+}
+
+export interface DeviceConfigure {
+  learner: LearnerKind;
+  inputs: number;
+  outputs: number;
+  hidden: number;
+}
+
+type Waiter = { want: number; resolve: (m: Message) => void; reject: (e: Error) => void; timer: NodeJS.Timeout };
+
+export class DeviceLearnerClient {
+  private readonly port: SerialPort;
+  private readonly framer: Framer;
+  private readonly out = createMessage();
+  private readonly wire = new Uint8Array(MAX_WIRE);
+  private fseq = 0;
+  private waiter: Waiter | null = null;
+  private onPrediction: ((m: Message) => void) | null = null;
+  private onSnapshot: ((m: Message) => void) | null = null;
+  private failure: Error | null = null;
+  /** ERROR frames received, as "code: text". */
+  readonly errors: string[] = [];
+  timeoutMs = 5000;
+
+  private constructor(port: SerialPort) {
+    this.port = port;
+    this.framer = new Framer((m) => this.receive(m));
+    port.on('data', (d: Buffer) => this.framer.push(d));
+  }
+
+  static async open(path: string): Promise<DeviceLearnerClient> {
+    const port = new SerialPort({ path, baudRate: 115200, autoOpen: false });
+    await new Promise<void>((res, rej) => port.open((e) => (e ? rej(e) : res())));
+    return new DeviceLearnerClient(port);
+  }
+
+  async close(): Promise<void> {
+    if (this.port.isOpen) await new Promise<void>((res) => this.port.close(() => res()));
+  }
+
+  /** Framer counters of what the host received (bad frames from the device would show here). */
+  get receiveCounters() {
+    return this.framer.counters;
+  }
+
+  private receive(m: Message): void {
+    if (m.type === MsgType.ERROR) {
+      const e = `${m.code}: ${errorText(m)}`;
+      this.errors.push(e);
+      this.failure = new Error(`device sent ERROR ${e}`);
+      if (this.waiter) this.settle(null, this.failure);
+      if (this.onSnapshot) this.onSnapshot(m);
+      return;
+    }
+    if (m.type === MsgType.SNAPSHOT_DATA && this.onSnapshot) {
+      this.onSnapshot(m);
+      return;
+    }
+    if (m.type === MsgType.PREDICTION && this.onPrediction) {
+      this.onPrediction(m);
+      return;
+    }
+    if (this.waiter && m.type === this.waiter.want) this.settle(m, null);
+    else if (this.waiter && m.type === MsgType.NACK) {
+      // The ERROR that explains a NACK follows it; wait for it unless none comes.
+      const w = this.waiter;
+      clearTimeout(w.timer);
+      w.timer = setTimeout(() => this.settle(null, new Error(`device sent NACK code ${m.code}`)), 500);
+    }
+  }
+
+  private settle(m: Message | null, e: Error | null): void {
+    const w = this.waiter;
+    if (!w) return;
+    this.waiter = null;
+    clearTimeout(w.timer);
+    if (e) w.reject(e);
+    else {
+      // Framer reuses its message: hand out a copy of the fields callers read.
+      const c = createMessage();
+      Object.assign(c, m, { values: m!.values.slice(), bytes: m!.bytes.slice(), stats: m!.stats.slice() });
+      w.resolve(c);
+    }
+  }
+
+  private send(type: number): Buffer {
+    this.out.type = type;
+    this.out.flags = 0;
+    this.out.fseq = this.fseq;
+    this.fseq = (this.fseq + 1) & 0xffff;
+    const n = encodeFrame(this.out, this.wire, 0);
+    return Buffer.from(this.wire.subarray(0, n));
+  }
+
+  private request(type: number, want: number, extra: Buffer[] = []): Promise<Message> {
+    if (this.waiter) throw new Error('one request at a time');
+    this.failure = null;
+    const p = new Promise<Message>((resolve, reject) => {
+      const timer = setTimeout(() => this.settle(null, new Error(`no answer 0x${want.toString(16)} within ${this.timeoutMs} ms`)), this.timeoutMs);
+      this.waiter = { want, resolve, reject, timer };
+    });
+    this.port.write(Buffer.concat([...extra, this.send(type)]));
+    return p;
+  }
+
+  async hello(): Promise<DeviceCapabilities> {
+    const o = this.out;
+    o.version = 1;
+    o.minVersion = 1;
+    o.maxPayload = 256;
+    o.resumeSeq = NO_RESUME;
+    this.fseq = 0;
+    this.framer.reset();
+    const m = await this.request(MsgType.HELLO, MsgType.CAPABILITIES, [Buffer.from([0])]);
+    return { version: m.version, channels: m.channels, maxTargets: m.maxTargets, learnerMask: m.learnerMask, deviceId: m.deviceId };
+  }
+
+  /** Sends a runtime snapshot (saveSnapshot bytes) in chunks, waiting for each chunk's ACK. */
+  async loadSnapshot(bytes: Uint8Array, transferId = 1): Promise<void> {
+    const o = this.out;
+    for (let off = 0; off < bytes.length; off += MAX_SNAPSHOT_CHUNK) {
+      const n = Math.min(MAX_SNAPSHOT_CHUNK, bytes.length - off);
+      o.transferId = transferId;
+      o.snapshotFlags = off + n === bytes.length ? 1 : 0;
+      o.offset = off;
+      o.totalLength = bytes.length;
+      o.count = n;
+      o.bytes.set(bytes.subarray(off, off + n));
+      await this.request(MsgType.SNAPSHOT_DATA, MsgType.ACK);
+    }
+  }
+
+  async configure(c: DeviceConfigure): Promise<void> {
+    const o = this.out;
+    o.learner = LEARNER_CODES[c.learner];
+    o.inputs = c.inputs;
+    o.outputs = c.outputs;
+    o.hidden = c.hidden;
+    o.configFlags = 3; // START | TARGETS
+    o.inputFrac = 12;
+    o.targetFrac = 12;
+    o.predictionFrac = 12;
+    o.heartbeatMs = 200;
+    o.heartbeatTimeoutMs = 1000;
+    o.rateHz = 0;
+    await this.request(MsgType.CONFIGURE, MsgType.ACK);
+  }
+
+  /**
+   * Streams T steps: x (T*M, Q3.12) and targets (T*O, Q3.12) as SAMPLE + TARGET with seq first..first+T-1, keeping
+   * at most `window` steps in flight; writes the PREDICTIONs into y (T*O). Rejects on an ERROR, a prediction out of
+   * order, or `timeoutMs` without progress.
+   */
+  stream(x: Int16Array, targets: Int16Array, y: Int16Array, M: number, O: number, window = 32, first = 0): Promise<void> {
+    const T = x.length / M;
+    let sent = 0;
+    let got = 0;
+    this.failure = null;
+    return new Promise<void>((resolve, reject) => {
+      let timer: NodeJS.Timeout;
+      const done = (e: Error | null) => {
+        clearTimeout(timer);
+        this.onPrediction = null;
+        if (e) reject(e);
+        else resolve();
+      };
+      const arm = () => {
+        clearTimeout(timer);
+        timer = setTimeout(() => done(new Error(`no prediction for step ${got} within ${this.timeoutMs} ms (${this.errors.join('; ')})`)), this.timeoutMs);
+      };
+      const pump = () => {
+        const parts: Buffer[] = [];
+        const o = this.out;
+        while (sent < T && sent - got < window) {
+          o.seq = (first + sent) >>> 0;
+          o.timestampUs = 0;
+          o.count = M;
+          for (let j = 0; j < M; j++) o.values[j] = x[sent * M + j];
+          parts.push(this.send(MsgType.SAMPLE));
+          o.count = O;
+          for (let j = 0; j < O; j++) o.values[j] = targets[sent * O + j];
+          parts.push(this.send(MsgType.TARGET));
+          sent++;
+        }
+        if (parts.length) this.port.write(Buffer.concat(parts));
+      };
+      this.onPrediction = (m) => {
+        if (this.failure) return done(this.failure);
+        if (m.seq !== ((first + got) >>> 0) || m.count !== O) {
+          return done(new Error(`prediction out of order: seq ${m.seq} (count ${m.count}), expected seq ${first + got}`));
+        }
+        for (let j = 0; j < O; j++) y[got * O + j] = m.values[j];
+        got++;
+        if (got === T) return done(null);
+        arm();
+        pump();
+      };
+      arm();
+      pump();
+    });
+  }
+
+  async stats(): Promise<Uint32Array> {
+    const m = await this.request(MsgType.STATS_REQUEST, MsgType.STATS);
+    return m.stats;
+  }
+
+  /** The device learner's snapshot in the runtime's format (SNAPSHOT_REQUEST, chunks reassembled). */
+  readSnapshot(transferId = 2): Promise<Uint8Array> {
+    const o = this.out;
+    o.transferId = transferId;
+    o.offset = 0;
+    o.maxChunk = MAX_SNAPSHOT_CHUNK;
+    this.failure = null;
+    return new Promise<Uint8Array>((resolve, reject) => {
+      let buf: Uint8Array | null = null;
+      let have = 0;
+      let timer: NodeJS.Timeout;
+      const done = (e: Error | null) => {
+        clearTimeout(timer);
+        this.onSnapshot = null;
+        if (e) reject(e);
+        else resolve(buf!);
+      };
+      const arm = () => {
+        clearTimeout(timer);
+        timer = setTimeout(() => done(new Error(`snapshot stalled at ${have} bytes (${this.errors.join('; ')})`)), this.timeoutMs);
+      };
+      this.onSnapshot = (m) => {
+        if (m.type === MsgType.ERROR) return done(this.failure);
+        if (buf === null) buf = new Uint8Array(m.totalLength);
+        if (m.offset !== have || m.offset + m.count > buf.length) return done(new Error(`snapshot chunk at ${m.offset}, expected ${have}`));
+        buf.set(m.bytes.subarray(0, m.count), m.offset);
+        have += m.count;
+        if (have === buf.length) done(null);
+        else arm();
+      };
+      arm();
+      this.port.write(this.send(MsgType.SNAPSHOT_REQUEST));
+    });
+  }
+}

@@ -1,0 +1,118 @@
+/**
+ * Hardware-in-the-loop check shared by test/hil.test.ts and test/long/hil.test.ts: the same drift stream through
+ * the TypeScript fixed-point learner on the host and the C learner on a board (QEMU or silicon), compared at every
+ * step and, at the end, byte for byte through the runtime's snapshot format.
+ */
+import { createFixedLearner } from '../../runtime/learner.ts';
+import { initWeights } from '../../runtime/init.ts';
+import { saveSnapshot } from '../../runtime/snapshot.ts';
+import type { FixedOptions } from '../../runtime/plan.ts';
+import type { LearnerOptions } from '../../runtime/types.ts';
+import { createDriftTask } from '../../sim/tasks/drift.ts';
+import type { DeviceLearnerClient } from './client.ts';
+
+export interface HilRun {
+  options: LearnerOptions;
+  fixed?: FixedOptions;
+  steps: number;
+  seed: number;
+  window?: number;
+}
+
+export interface HilResult {
+  steps: number;
+  ms: number;
+  stepsPerSecond: number;
+  /** First step whose device prediction differs from the host's, or -1. */
+  firstPredictionMismatch: string | null;
+  /** First differing byte of the final snapshots (with the buffer it belongs to), or null. */
+  firstSnapshotMismatch: string | null;
+  hostSnapshot: Uint8Array;
+  deviceSnapshot: Uint8Array;
+  initialSnapshot: Uint8Array;
+  /** Device STATS words (PROTOCOL.md order). */
+  stats: Uint32Array;
+  /** Saturation counters of the host learner (the device's are inside its snapshot). */
+  saturation: Record<string, number>;
+}
+
+function q12(v: number): number {
+  const q = Math.floor(v * 4096 + 0.5);
+  return q > 32767 ? 32767 : q < -32768 ? -32768 : q;
+}
+
+/** Where byte i of a snapshot of learner lies: 'header/config', 'crc' or 'BUFFER[index]'. */
+function describeSnapshotByte(bytes: Uint8Array, i: number, buffers: readonly { name: string; type: string; offset: number; bytes: number }[]): string {
+  const cfgLen = bytes[8] | (bytes[9] << 8) | (bytes[10] << 16) | (bytes[11] << 24);
+  const arenaAt = Math.ceil((16 + cfgLen) / 8) * 8;
+  if (i < arenaAt) return 'header/config';
+  if (i >= bytes.length - 4) return 'crc';
+  const a = i - arenaAt;
+  for (const b of buffers) {
+    if (a >= b.offset && a < b.offset + b.bytes) {
+      const size = b.type === 'i16' ? 2 : b.type === 'f64' ? 8 : 4;
+      return `${b.name}[${Math.floor((a - b.offset) / size)}]`;
+    }
+  }
+  return 'padding';
+}
+
+export async function runHil(client: DeviceLearnerClient, r: HilRun): Promise<HilResult> {
+  const o = r.options;
+  const { inputs: M, hidden: N, outputs: O } = o;
+  const host = createFixedLearner(o, initWeights({ inputs: M, hidden: N, outputs: O, tau: o.tau, seed: r.seed, gain: 1.2 }), r.fixed ?? {});
+  const initialSnapshot = saveSnapshot(host);
+  await client.hello();
+  await client.loadSnapshot(initialSnapshot);
+  await client.configure({ learner: o.learner, inputs: M, outputs: O, hidden: N });
+
+  const T = r.steps;
+  const task = createDriftTask({ seed: r.seed, channels: Math.max(M, O), steps: T });
+  const xf = new Float64Array(task.inputs);
+  const tf = new Float64Array(task.outputs);
+  const x = new Int16Array(T * M);
+  const tg = new Int16Array(T * O);
+  const want = new Int16Array(T * O);
+  const got = new Int16Array(T * O);
+  for (let k = 0; k < T; k++) {
+    task.next(xf, tf);
+    for (let j = 0; j < M; j++) x[k * M + j] = q12(xf[j]);
+    for (let j = 0; j < O; j++) tg[k * O + j] = q12(tf[j]);
+    host.stepQ(x.subarray(k * M, k * M + M), tg.subarray(k * O, k * O + O), want.subarray(k * O, k * O + O));
+  }
+  const t0 = performance.now();
+  await client.stream(x, tg, got, M, O, r.window ?? 64);
+  const ms = performance.now() - t0;
+
+  let firstPredictionMismatch: string | null = null;
+  for (let i = 0; i < got.length && firstPredictionMismatch === null; i++) {
+    if (got[i] !== want[i]) {
+      firstPredictionMismatch = `step ${Math.floor(i / O)}, output ${i % O}: host ${want[i]}, device ${got[i]}`;
+    }
+  }
+  const deviceSnapshot = await client.readSnapshot();
+  const hostSnapshot = saveSnapshot(host);
+  let firstSnapshotMismatch: string | null = null;
+  if (deviceSnapshot.length !== hostSnapshot.length) {
+    firstSnapshotMismatch = `length: host ${hostSnapshot.length}, device ${deviceSnapshot.length}`;
+  } else {
+    for (let i = 0; i < hostSnapshot.length && firstSnapshotMismatch === null; i++) {
+      if (hostSnapshot[i] !== deviceSnapshot[i]) {
+        firstSnapshotMismatch = `byte ${i} (${describeSnapshotByte(hostSnapshot, i, host.plan.buffers)}): host ${hostSnapshot[i]}, device ${deviceSnapshot[i]}`;
+      }
+    }
+  }
+  const stats = await client.stats();
+  return {
+    steps: T,
+    ms,
+    stepsPerSecond: (T / ms) * 1000,
+    firstPredictionMismatch,
+    firstSnapshotMismatch,
+    hostSnapshot,
+    deviceSnapshot,
+    initialSnapshot,
+    stats,
+    saturation: host.saturation(),
+  };
+}
