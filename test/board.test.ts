@@ -111,6 +111,7 @@ ptyTest(`live learning over a pty from the virtual board: running NMSE falls, an
   );
   // squared error and target per stepped sample, by seq
   const rec: { seq: number; e2: number; t: number }[] = [];
+  const W = 1000;
   const session = new Session({
     transport: new SerialTransport({ path: board.path }),
     learner,
@@ -124,7 +125,9 @@ ptyTest(`live learning over a pty from the virtual board: running NMSE falls, an
     await session.start();
     await until(() => rec.length > 0, 5000, 'the first sample');
     first = rec[0].seq;
-    await until(() => rec.length > 0 && rec[rec.length - 1].seq >= (Math.floor(first / driftEvery) + 4) * driftEvery, 30000, 'three drift events');
+    // the first drift counted is the first one at least 3 windows after the first sample (start-up time varies)
+    const end = Math.ceil((first + 3 * W) / driftEvery) * driftEvery + 3 * driftEvery;
+    await until(() => rec.length > 0 && rec[rec.length - 1].seq >= end, 40000, 'three drift events');
   } finally {
     await session.stop();
     await board.stop();
@@ -143,8 +146,7 @@ ptyTest(`live learning over a pty from the virtual board: running NMSE falls, an
     }
     return e2 / (s2 - (s * s) / n);
   };
-  const W = 1000;
-  const regime0End = (Math.floor(first / driftEvery) + 1) * driftEvery;
+  const regime0End = Math.ceil((first + 3 * W) / driftEvery) * driftEvery;
   const start = nmse(first, first + W);
   const settled = nmse(regime0End - W, regime0End);
   t.log(`NMSE first ${W} samples ${start.toFixed(3)}, before the first drift ${settled.toFixed(3)}`);
