@@ -6,7 +6,7 @@
  * Formats and rounding: runtime/ARITHMETIC.md, "traces" and "learning".
  */
 import type { FixedState } from '../network.ts';
-import { mul32x16RoundShift, roundShiftRight, saturate16Count, saturate32Count } from '../fixed.ts';
+import { mul32x16RoundShift, roundShiftRight, roundShiftRightWide, saturate16Count, saturate32Count } from '../fixed.ts';
 import { SAT } from '../plan.ts';
 import { applyStep } from './apply.ts';
 
@@ -70,11 +70,102 @@ export function advanceTraces(s: TraceState, snap: boolean): void {
 }
 
 /**
+ * One row of updateTraces with the 32x16 products and roundings written out (the optimized kernel; bit-exact
+ * with updateTracesReference, test/runtime-kernels.test.ts). f and g are split into signed high and unsigned low
+ * halves once per row. accShift is T - 6 in 6..9.
+ *   term = hi(f) p 2^(16 - accShift) + roundShiftRight(lo(f) p, accShift)        (= mul32x16RoundShift(f, p, accShift))
+ * 'step' mode, when dShift >= 17 and applyShift >= 1 (the usual learning rates; otherwise the helpers are called):
+ *   d    = roundShiftRight(hi(g) p + (lo(g) p >> 16), dShift - 16)                (= mul32x16RoundShift(g, p, dShift))
+ *   W   += roundShiftRight(d, applyShift) applyMul, saturated; Wq = roundShiftRight(W, 12), saturated.
+ */
+function updateRow(
+  W: Int32Array,
+  Wq: Int16Array,
+  acc: Float64Array,
+  P: Int16Array,
+  off: number,
+  len: number,
+  f: number,
+  accShift: number,
+  g: number,
+  dShift: number,
+  step: boolean,
+  applyShift: number,
+  applyMul: number,
+  sat: Uint32Array,
+  satIdx: number,
+): void {
+  const fhi = f >> 16;
+  const flo = f & 0xffff;
+  const accMul = 1 << (16 - accShift);
+  const ar = accShift - 1;
+  const ghi = g >> 16;
+  const glo = g & 0xffff;
+  const ds = dShift - 16;
+  const dr = ds - 1;
+  const as = applyShift - 1;
+  const fastD = dShift >= 17 && applyShift >= 1;
+  for (let i = off; i < off + len; i++) {
+    const p = P[i];
+    const lp = Math.imul(flo, p);
+    acc[i] += Math.imul(fhi, p) * accMul + ((lp >> accShift) + ((lp >> ar) & 1));
+    if (!step) continue;
+    let delta: number;
+    if (fastD) {
+      const t = Math.imul(ghi, p) + (Math.imul(glo, p) >> 16);
+      const d = (t >> ds) + ((t >> dr) & 1);
+      delta = ((d >> applyShift) + ((d >> as) & 1)) * applyMul;
+    } else {
+      delta = roundShiftRightWide(mul32x16RoundShift(g, p, dShift), applyShift) * applyMul;
+    }
+    if (delta === 0) continue;
+    let w = W[i] + delta;
+    if (w > 2147483647) {
+      sat[satIdx]++;
+      w = 2147483647;
+    } else if (w < -2147483648) {
+      sat[satIdx]++;
+      w = -2147483648;
+    }
+    W[i] = w;
+    let q = (w >> 12) + ((w >> 11) & 1);
+    if (q > 32767) {
+      sat[SAT.weights_q12]++;
+      q = 32767;
+    } else if (q < -32768) {
+      sat[SAT.weights_q12]++;
+      q = -32768;
+    }
+    Wq[i] = q;
+  }
+}
+
+/**
  * Learning step after feedbackQ: for every unit a with feedback f_a (Q7.24),
  * accumulates term = f_a P (Q7.24 x Q(T) >> (T - 6) -> Q30, exact 32x16 products, rounded half up);
  * in 'step' mode also applies round(g_a P) with gain g_a = f_a m_rec >> 15 in Q(9 + k) (saturated, 'gain').
  */
 export function updateTraces(s: TraceState): void {
+  const N = s.N;
+  const M = s.M;
+  const step = s.stepMode;
+  const sat = s.sat;
+  const sr = s.traceFracRec - 6;
+  const si = s.traceFracIn - 6;
+  const sa = s.shiftApply;
+  const am = s.applyMul;
+  for (let a = 0; a < N; a++) {
+    const f = s.fb[a];
+    if (f === 0) continue;
+    const g = step ? saturate32Count(mul32x16RoundShift(f, s.etaRecM, 15), sat, SAT.gain) : 0;
+    updateRow(s.W_rec, s.W_rec_q, s.acc_W_rec, s.P_rec, a * N, N, f, sr, g, s.shiftTraceRec, step, sa, am, sat, SAT.W_rec);
+    updateRow(s.W_in, s.W_in_q, s.acc_W_in, s.P_in, a * M, M, f, si, g, s.shiftTraceIn, step, sa, am, sat, SAT.W_in);
+    updateRow(s.b, s.b_q, s.acc_b, s.P_b, a, 1, f, sr, g, s.shiftTraceRec, step, sa, am, sat, SAT.b);
+  }
+}
+
+/** The reference form of updateTraces: every product through the named helpers. */
+export function updateTracesReference(s: TraceState): void {
   const N = s.N;
   const M = s.M;
   const step = s.stepMode;
