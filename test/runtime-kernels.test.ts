@@ -17,6 +17,7 @@ const CASES: [LearnerKind, 'step' | 'trial', number, FixedOptions][] = [
   ['rflo', 'step', 0.03, {}], // inline shifts (rec 21, in 18)
   ['rflo', 'step', 0.2, {}], // in-kernel shift below 17: helper path
   ['rflo', 'step', 0.03, { weightFracBits: 12, updateFracBits: 12 }], // applyShift 0: helper path
+  ['rflo', 'step', 0.03, { weightFracBits: 16, updateFracBits: 20 }], // coarser weights: helper path
   ['rflo', 'trial', 0.2, {}],
   ['snap1', 'step', 0.03, {}],
   ['snap1', 'step', 0.2, {}],

@@ -74,7 +74,7 @@ export function advanceTraces(s: TraceState, snap: boolean): void {
  * with updateTracesReference, test/runtime-kernels.test.ts). f and g are split into signed high and unsigned low
  * halves once per row. accShift is T - 6 in 6..9.
  *   term = hi(f) p 2^(16 - accShift) + roundShiftRight(lo(f) p, accShift)        (= mul32x16RoundShift(f, p, accShift))
- * 'step' mode, when dShift >= 17 and applyShift >= 1 (the usual learning rates; otherwise the helpers are called):
+ * 'step' mode, when dShift >= 17, applyShift >= 1 and weights are full Q7.24 (the usual case; else the helpers):
  *   d    = roundShiftRight(hi(g) p + (lo(g) p >> 16), dShift - 16)                (= mul32x16RoundShift(g, p, dShift))
  *   W   += roundShiftRight(d, applyShift) applyMul, saturated; Wq = roundShiftRight(W, 12), saturated.
  */
@@ -104,28 +104,43 @@ function updateRow(
   const ds = dShift - 16;
   const dr = ds - 1;
   const as = applyShift - 1;
-  const fastD = dShift >= 17 && applyShift >= 1;
+  const fastD = dShift >= 17 && applyShift >= 1 && applyMul === 1;
+  if (!step) {
+    for (let i = off; i < off + len; i++) {
+      const p = P[i];
+      const lp = Math.imul(flo, p);
+      acc[i] += Math.imul(fhi, p) * accMul + ((lp >> accShift) + ((lp >> ar) & 1));
+    }
+    return;
+  }
   for (let i = off; i < off + len; i++) {
     const p = P[i];
     const lp = Math.imul(flo, p);
     acc[i] += Math.imul(fhi, p) * accMul + ((lp >> accShift) + ((lp >> ar) & 1));
-    if (!step) continue;
-    let delta: number;
+    let w: number;
     if (fastD) {
       const t = Math.imul(ghi, p) + (Math.imul(glo, p) >> 16);
       const d = (t >> ds) + ((t >> dr) & 1);
-      delta = ((d >> applyShift) + ((d >> as) & 1)) * applyMul;
+      // |delta| < 2^30: int32 addition; signed overflow iff the sum's sign differs from both operands' signs.
+      const delta = ((d >> applyShift) + ((d >> as) & 1)) * applyMul;
+      if (delta === 0) continue;
+      const w0 = W[i];
+      w = (w0 + delta) | 0;
+      if (((w0 ^ w) & (delta ^ w)) < 0) {
+        sat[satIdx]++;
+        w = w0 < 0 ? -2147483648 : 2147483647;
+      }
     } else {
-      delta = roundShiftRightWide(mul32x16RoundShift(g, p, dShift), applyShift) * applyMul;
-    }
-    if (delta === 0) continue;
-    let w = W[i] + delta;
-    if (w > 2147483647) {
-      sat[satIdx]++;
-      w = 2147483647;
-    } else if (w < -2147483648) {
-      sat[satIdx]++;
-      w = -2147483648;
+      const delta = roundShiftRightWide(mul32x16RoundShift(g, p, dShift), applyShift) * applyMul;
+      if (delta === 0) continue;
+      w = W[i] + delta;
+      if (w > 2147483647) {
+        sat[satIdx]++;
+        w = 2147483647;
+      } else if (w < -2147483648) {
+        sat[satIdx]++;
+        w = -2147483648;
+      }
     }
     W[i] = w;
     let q = (w >> 12) + ((w >> 11) & 1);
