@@ -6,8 +6,9 @@
  * - Math.imul (a product wrapped to 32 bits) is ns_imul: the product is formed on uint32_t, where wrapping is
  *   defined, and converted back with ns_i32 (ToInt32 of the ECMAScript spec), which is portable.
  * - JavaScript's `>>` first wraps its operand to int32 (ToInt32); callers pass ns_i32(v) where a value may not fit.
- * - Right shifts of negative numbers are written as floors (ns_asr32/ns_asr64), so the code does not depend on
- *   the implementation-defined `>>` of negative signed values.
+ * - Right shifts of negative numbers (ns_asr32/ns_asr64) use `>>` on signed types: C99 leaves that
+ *   implementation-defined, every compiler this code targets (gcc, clang, arm-none-eabi-gcc) documents it as an
+ *   arithmetic shift (a floor), and a compile-time check below refuses to build where it is not.
  * - "Wide" sums, which the TypeScript code keeps exactly in float64 below 2^53, are int64_t here.
  * Rounding is round half up everywhere: floor((v + 2^(s-1)) / 2^s), computed as (v >> s) + bit (s-1) of v.
  */
@@ -26,14 +27,17 @@ static inline int32_t ns_imul(int32_t a, int32_t b) {
   return ns_i32((int64_t)((uint32_t)a * (uint32_t)b));
 }
 
-/* floor(v / 2^s) for s in 0..31 (an arithmetic shift, spelled out). */
+/* Fails to compile unless >> of a negative signed value is an arithmetic shift (floor division by 2^s). */
+typedef char ns_arithmetic_shift_required[((-7 >> 1) == -4 && ((int64_t)-7 >> 1) == -4) ? 1 : -1];
+
+/* floor(v / 2^s) for s in 0..31. */
 static inline int32_t ns_asr32(int32_t v, int s) {
-  return v >= 0 ? (int32_t)((uint32_t)v >> s) : (int32_t)~(~(uint32_t)v >> s);
+  return v >> s;
 }
 
 /* floor(v / 2^s) for s in 0..63. */
 static inline int64_t ns_asr64(int64_t v, int s) {
-  return v >= 0 ? (int64_t)((uint64_t)v >> s) : (int64_t)~(~(uint64_t)v >> s);
+  return v >> s;
 }
 
 /* roundShiftRight: round-half-up shift of an int32 by s in 1..31; never overflows. */

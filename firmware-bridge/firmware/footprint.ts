@@ -1,0 +1,47 @@
+/**
+ * Flash and RAM of the lm3s6965 firmware for an RFLO learner (4 inputs, 4 outputs) at several N, with the static
+ * arena sized exactly to runtime/plan.ts's arena for that learner, and the largest N that still links (64 KB SRAM
+ * minus the 4 KB stack reserve, 256 KB flash). Prints a markdown table (and JSON with --json).
+ *   npx tsx firmware-bridge/firmware/footprint.ts [--json]
+ */
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { plan } from '../../runtime/plan.ts';
+import { FIRMWARE_DIR, elfSize } from '../qemu.ts';
+
+const M = 4;
+const O = 4;
+
+function rfloArena(N: number): number {
+  return plan({ learner: 'rflo', inputs: M, hidden: N, outputs: O, tau: 10, lrRec: 0.001, lrOut: 0.001, update: 'step', trialLength: 1 }).totalBytes;
+}
+
+/** Builds for hidden N; returns the sizes or null when it does not fit (the link fails). */
+function build(N: number): { text: number; data: number; bss: number; arena: number } | null {
+  const arena = rfloArena(N);
+  const vars = [`NS_MAX_HIDDEN=${N}`, `NS_MAX_INPUTS=${M}`, `NS_MAX_OUTPUTS=${O}`, `NS_ARENA_BYTES=${arena}`];
+  const r = spawnSync('make', ['-C', FIRMWARE_DIR, '--no-print-directory', 'fw', ...vars], { encoding: 'utf8' });
+  if (r.status !== 0) {
+    if (/SRAM overflow|overflowed/.test(r.stderr)) return null;
+    throw new Error(`make fw failed for N = ${N}:\n${r.stderr}`);
+  }
+  return { ...elfSize(join(FIRMWARE_DIR, 'build', `fw-n${N}-m${M}-o${O}-a${arena}.elf`)), arena };
+}
+
+let lo = 32;
+let hi = 256;
+while (hi - lo > 1) {
+  const mid = (lo + hi) >> 1;
+  if (build(mid)) lo = mid;
+  else hi = mid;
+}
+const rows = [16, 32, lo].map((N) => ({ N, ...build(N)! }));
+if (process.argv.includes('--json')) console.log(JSON.stringify(rows));
+else {
+  console.log('| RFLO, 4 in / 4 out | arena (plan.ts) | .text | .data | .bss | flash (.text + .data) | RAM (.data + .bss) |');
+  console.log('|---|---|---|---|---|---|---|');
+  for (const r of rows) {
+    const note = r.N === lo ? ` (largest that fits; N = ${hi} needs ${rfloArena(hi)} B of arena)` : '';
+    console.log(`| N = ${r.N}${note} | ${r.arena} | ${r.text} | ${r.data} | ${r.bss} | ${r.text + r.data} | ${r.data + r.bss} |`);
+  }
+}
