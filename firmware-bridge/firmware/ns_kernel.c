@@ -62,6 +62,19 @@ static inline void apply_step(ns_learner *l, int32_t *W, int16_t *Wq, size_t i, 
   Wq[i] = (int16_t)ns_sat16(ns_rsr(w, 12), &l->sat[NS_SAT_WEIGHTS_Q12]);
 }
 
+/*
+ * learners/rflo.ts updateRow ('step' part): as apply_step, but a zero change leaves W and its forward copy untouched
+ * (so a forward copy already saturated is not counted again in 'weights_q12'; applyStep, used by the output and
+ * RTRL updates, refreshes and counts on every call).
+ */
+static inline void apply_step_nonzero(ns_learner *l, int32_t *W, int16_t *Wq, size_t i, int64_t d, int satIdx) {
+  int64_t delta = ns_rsrw(d, l->p.shiftApply) * l->p.applyMul;
+  if (delta == 0) return;
+  int32_t w = ns_sat32((int64_t)W[i] + delta, &l->sat[satIdx]);
+  W[i] = w;
+  Wq[i] = (int16_t)ns_sat16(ns_rsr(w, 12), &l->sat[NS_SAT_WEIGHTS_Q12]);
+}
+
 /* learners/apply.ts applyTrial. */
 static void apply_trial(ns_learner *l, int32_t *W, int16_t *Wq, int64_t *acc, size_t n, int32_t m, int shift, int satIdx) {
   for (size_t i = 0; i < n; i++) {
@@ -121,7 +134,7 @@ static void advance_traces(ns_learner *l, int snap) {
   }
 }
 
-/* learners/rflo.ts updateTraces: term f_a P (Q30); 'step' mode applies round(g_a P), g_a = f_a m >> 15 ('gain'). */
+/* learners/rflo.ts updateTraces/updateRow: term f_a P (Q30); 'step' mode applies round(g_a P), g_a = f_a m >> 15 ('gain'). */
 static void update_traces(ns_learner *l) {
   const int N = l->p.cfg.hidden, M = l->p.cfg.inputs;
   const int step = l->p.cfg.stepMode;
@@ -134,17 +147,17 @@ static void update_traces(ns_learner *l) {
     for (int b = 0; b < N; b++) {
       int32_t p = l->P_rec[ro + b];
       l->acc_W_rec[ro + b] += ns_mul32x16(f, p, sr);
-      if (step) apply_step(l, l->W_rec, l->W_rec_q, ro + b, ns_mul32x16(g, p, l->p.shiftTraceRec), NS_SAT_W_REC);
+      if (step) apply_step_nonzero(l, l->W_rec, l->W_rec_q, ro + b, ns_mul32x16(g, p, l->p.shiftTraceRec), NS_SAT_W_REC);
     }
     size_t io = (size_t)a * M;
     for (int b = 0; b < M; b++) {
       int32_t p = l->P_in[io + b];
       l->acc_W_in[io + b] += ns_mul32x16(f, p, si);
-      if (step) apply_step(l, l->W_in, l->W_in_q, io + b, ns_mul32x16(g, p, l->p.shiftTraceIn), NS_SAT_W_IN);
+      if (step) apply_step_nonzero(l, l->W_in, l->W_in_q, io + b, ns_mul32x16(g, p, l->p.shiftTraceIn), NS_SAT_W_IN);
     }
     int32_t p = l->P_b[a];
     l->acc_b[a] += ns_mul32x16(f, p, sr);
-    if (step) apply_step(l, l->b, l->b_q, (size_t)a, ns_mul32x16(g, p, l->p.shiftTraceRec), NS_SAT_B);
+    if (step) apply_step_nonzero(l, l->b, l->b_q, (size_t)a, ns_mul32x16(g, p, l->p.shiftTraceRec), NS_SAT_B);
   }
 }
 
