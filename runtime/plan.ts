@@ -196,7 +196,7 @@ export function plan(config: FixedConfig): FixedPlan {
   if (typeof tau !== 'number' || !Number.isFinite(tau) || tau < 1) fail(`tau must be >= 1 (got ${String(tau)})`);
   if (tau > 32768) fail(`tau must be <= 32768 so that 1/tau is representable in Q1.15 (got ${tau})`);
   if (config.update !== 'step' && config.update !== 'trial') fail(`update must be 'step' or 'trial' (got ${String(config.update)})`);
-  const P = checkInt('trialLength', config.trialLength, 1, 2 ** 22);
+  const P = checkInt('trialLength', config.trialLength, 1, 65536);
   const feedback = config.feedback ?? 'random';
   if (feedback !== 'random' && feedback !== 'transpose') fail(`feedback must be 'random' or 'transpose' (got ${String(feedback)})`);
   const F = checkInt('weightFracBits', config.weightFracBits ?? FRAC.W, 8, FRAC.W);

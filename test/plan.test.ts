@@ -22,6 +22,7 @@ test('plan refuses non-integer or non-positive sizes', (t) => {
   t.throws(() => plan({ ...base, hidden: 0 }), { message: 'hidden must be an integer in [1, 65535] (got 0)' });
   t.throws(() => plan({ ...base, outputs: 1.5 }), { message: 'outputs must be an integer in [1, 65535] (got 1.5)' });
   t.throws(() => plan({ ...base, inputs: -1 }), { message: 'inputs must be an integer in [0, 65535] (got -1)' });
+  t.throws(() => plan({ ...base, trialLength: 70000 }), { message: 'trialLength must be an integer in [1, 65536] (got 70000)' });
 });
 
 test('plan refuses learning rates that Q-format cannot represent, giving the valid range', (t) => {
