@@ -11,7 +11,7 @@ import { DeviceLearnerClient } from '../firmware-bridge/firmware/client.ts';
 import { runHil } from '../firmware-bridge/firmware/hil.ts';
 import { createFixedLearner } from '../runtime/learner.ts';
 import { initWeights } from '../runtime/init.ts';
-import { saveSnapshot } from '../runtime/snapshot.ts';
+import { loadSnapshot, saveSnapshot } from '../runtime/snapshot.ts';
 import type { LearnerOptions } from '../runtime/types.ts';
 
 const missing = missingTool(['make', 'arm-none-eabi-gcc', 'qemu-system-arm']);
@@ -50,7 +50,7 @@ hil('10^4 drift steps of RFLO (N = 16) on the emulated Cortex-M3 match the host 
   t.is(r.firstPredictionMismatch, null);
   t.is(r.firstSnapshotMismatch, null);
   t.notDeepEqual(r.deviceSnapshot, r.initialSnapshot, 'the device learned (its state changed)');
-  t.is(r.stats[STATS.samplesGenerated], 10000);
+  t.is(r.stats[STATS.samplesGenerated] - r.statsBefore[STATS.samplesGenerated], 10000);
   for (const k of ['badCrc', 'badLength', 'unknownType', 'overflow', 'outOfSequence'] as const) t.is(r.stats[STATS[k]], 0, k);
 });
 
@@ -63,6 +63,18 @@ for (const [learner, hidden, steps] of [['snap1', 12, 1000], ['output', 16, 1000
     t.notDeepEqual(r.deviceSnapshot, r.initialSnapshot);
   });
 }
+
+hil('negative control: a device started with one recurrent weight 1 LSB (2^-24) off is caught by the comparison', async (t) => {
+  const options: LearnerOptions = { ...base, learner: 'rflo', inputs: 3, hidden: 16, outputs: 3, lrRec: 0.003, lrOut: 0.01 };
+  const perturbDevice = (snap: Uint8Array) => {
+    const l = loadSnapshot(snap);
+    l.W_rec[5] += 1;
+    return saveSnapshot(l);
+  };
+  const r = await runHil(client!, { options, steps: 2000, seed: 11, perturbDevice });
+  t.log(`first prediction mismatch: ${r.firstPredictionMismatch}; snapshot: ${r.firstSnapshotMismatch}`);
+  t.regex(r.firstSnapshotMismatch ?? '', /W_rec\[5\]/);
+});
 
 hil('the device refuses a snapshot with a wrong checksum and one larger than its arena', async (t) => {
   const o: LearnerOptions = { ...base, learner: 'rflo', inputs: 3, hidden: 8, outputs: 3, lrRec: 0.003, lrOut: 0.01 };

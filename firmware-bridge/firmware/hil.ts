@@ -17,6 +17,8 @@ export interface HilRun {
   steps: number;
   seed: number;
   window?: number;
+  /** Negative control: changes the snapshot sent to the device (the host keeps the original). */
+  perturbDevice?: (snapshot: Uint8Array) => Uint8Array;
 }
 
 export interface HilResult {
@@ -30,8 +32,9 @@ export interface HilResult {
   hostSnapshot: Uint8Array;
   deviceSnapshot: Uint8Array;
   initialSnapshot: Uint8Array;
-  /** Device STATS words (PROTOCOL.md order). */
+  /** Device STATS words (PROTOCOL.md order, counted since the device started) after the run, and before it. */
   stats: Uint32Array;
+  statsBefore: Uint32Array;
   /** Saturation counters of the host learner (the device's are inside its snapshot). */
   saturation: Record<string, number>;
 }
@@ -63,9 +66,10 @@ export async function runHil(client: DeviceLearnerClient, r: HilRun): Promise<Hi
   const host = createFixedLearner(o, initWeights({ inputs: M, hidden: N, outputs: O, tau: o.tau, seed: r.seed, gain: 1.2 }), r.fixed ?? {});
   const initialSnapshot = saveSnapshot(host);
   await client.hello();
-  await client.loadSnapshot(initialSnapshot);
+  await client.loadSnapshot(r.perturbDevice ? r.perturbDevice(initialSnapshot) : initialSnapshot);
   await client.configure({ learner: o.learner, inputs: M, outputs: O, hidden: N });
 
+  const statsBefore = await client.stats();
   const T = r.steps;
   const task = createDriftTask({ seed: r.seed, channels: Math.max(M, O), steps: T });
   const xf = new Float64Array(task.inputs);
@@ -113,6 +117,7 @@ export async function runHil(client: DeviceLearnerClient, r: HilRun): Promise<Hi
     deviceSnapshot,
     initialSnapshot,
     stats,
+    statsBefore,
     saturation: host.saturation(),
   };
 }
