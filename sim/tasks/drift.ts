@@ -10,7 +10,8 @@
  * Seeded with the integer xorshift RNG; parameters are redrawn into preallocated arrays, nothing allocates per sample.
  */
 import type { Task } from './task.ts';
-import { createRng, rngNormal, rngSeed, rngUniform } from '../../runtime/rng.ts';
+import { createRng, rngSeed, rngUniform } from '../../runtime/rng.ts';
+import { fillNormal } from './noise.ts';
 import { InputError } from '../modelio.ts';
 
 export interface DriftOptions {
@@ -44,6 +45,7 @@ export function createDriftTask(o: DriftOptions = {}): Task {
   const phase = new Float64Array(C * COMPONENTS);
   const cur = new Float64Array(C); // s(t), the sample handed out as input
   const nxt = new Float64Array(C); // s(t+1), the target
+  const nz = new Float64Array(C); // sensor noise of one sample
   const events: number[] = [];
   // An event is the index of the first sample whose target follows the new regime (its input is still old).
   if (steps !== null) for (let s = every; s < steps; s += every) events.push(s - 1);
@@ -58,13 +60,14 @@ export function createDriftTask(o: DriftOptions = {}): Task {
   }
   // Sample of time index n under the current regime, noise included, into out.
   function sample(n: number, out: Float64Array): void {
+    fillNormal(nz, 0, C, sigma, rng);
     for (let c = 0; c < C; c++) {
       let v = 0;
       for (let k = 0; k < COMPONENTS; k++) {
         const i = c * COMPONENTS + k;
         v += amp[i] * Math.sin((2 * Math.PI * n) / period[i] + phase[i]);
       }
-      out[c] = v + sigma * rngNormal(rng);
+      out[c] = v + nz[c];
     }
   }
   function rewind(): void {

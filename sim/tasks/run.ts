@@ -16,7 +16,8 @@
  */
 import type { Engine, Feedback, LearnerKind, LearnerOptions, ModelWeights, OnlineLearner, UpdateMode } from '../../runtime/types.ts';
 import { initWeights } from '../../runtime/init.ts';
-import { createRng, rngNormal } from '../../runtime/rng.ts';
+import { createRng } from '../../runtime/rng.ts';
+import { fillNormal } from './noise.ts';
 import { createBpttLearner, createFloatLearner } from '../reference/index.ts';
 import { InputError } from '../modelio.ts';
 import type { Task } from './task.ts';
@@ -115,7 +116,7 @@ function buffers(task: Task, learner: OnlineLearner): Buffers {
 }
 
 function addNoise(learner: OnlineLearner, delta: Float64Array, sigma: number, rng: Uint32Array): void {
-  for (let i = 0; i < delta.length; i++) delta[i] = sigma * rngNormal(rng);
+  fillNormal(delta, 0, delta.length, sigma, rng);
   learner.perturbHidden(delta);
 }
 
@@ -325,6 +326,8 @@ export function runStream(learner: OnlineLearner, task: Task, o: StreamRunOption
   };
   const onProgress = o.onProgress;
   let nextPoint = 1;
+  // Integer-only bookkeeping per sample (until the JIT optimizes this loop, a double here would be boxed).
+  let nextAt = Math.round(limit / points);
   let n = 0;
   let cN = 0;
   task.reset();
@@ -333,7 +336,7 @@ export function runStream(learner: OnlineLearner, task: Task, o: StreamRunOption
     if (sigma > 0) addNoise(learner, b.delta, sigma, rng);
     n++;
     cN++;
-    if (n === Math.round((nextPoint * limit) / points)) {
+    if (n === nextAt) {
       let v = 0;
       for (let k = 0; k < O; k++) {
         v += st.cSq[k] - (st.cSum[k] * st.cSum[k]) / cN;
@@ -344,6 +347,7 @@ export function runStream(learner: OnlineLearner, task: Task, o: StreamRunOption
       st.acc[ACC_CHUNK_SE] = 0;
       cN = 0;
       nextPoint++;
+      nextAt = Math.round((nextPoint * limit) / points);
     }
     if (onProgress !== undefined && (n & 1023) === 0) onProgress(n, limit);
   }
