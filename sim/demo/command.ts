@@ -1,0 +1,49 @@
+/**
+ * `neurostream demo` as a commander subcommand around runDemo: options, Ctrl-C (first: stop streaming and still
+ * write the report; second: quit at once), SIGTERM treated like Ctrl-C. The board process and socat are stopped in
+ * runDemo's finally block in every case.
+ */
+import { Command, Option } from 'commander';
+import { LEARNER_KINDS } from '../../runtime/types.ts';
+import { choiceOption, intOption, numberOption } from '../commands/options.ts';
+import { runDemo, type DemoOptions } from './index.ts';
+
+export function registerDemo(program: Command): Command {
+  return program
+    .command('demo')
+    .summary('live demo: learn online from the virtual board, write a report with plots (about a minute)')
+    .description(
+      'Starts the virtual board behind a pseudo-terminal (or opens a real board with --port), connects over the serial bridge, and learns ' +
+        'online from its stream with the fixed-point learner, the output-only baseline and the float64 twin of the learner, same samples ' +
+        'into all three. Shows a live progress line, then writes a report folder (SVG + PNG plots, index.html, index.md, summary.json) and ' +
+        'prints a summary table and the report path.',
+    )
+    .addOption(new Option('--learner <kind>', 'learning rule of the main learner').argParser(choiceOption(LEARNER_KINDS)).default('rflo'))
+    .option('--hidden <n>', 'hidden units', intOption(1), 24)
+    .option('--duration <seconds>', 'seconds of streaming', numberOption(0, false), 60)
+    .option('--port <path>', 'a real board running the bridge protocol instead of the virtual one')
+    .option('--out <dir>', 'report folder (default ./reports/demo-<timestamp>/)')
+    .option('--json', 'print the summary as one JSON object on stdout')
+    .option('--seed <n>', 'seed of the initial weights and of the virtual board signal', intOption(0), 1)
+    .option('--drift-every <samples>', 'virtual board: samples between drift events', intOption(0), 15000)
+    .option('--no-progress', 'no progress line on stderr')
+    .addHelpText('after', '\nExamples:\n  npm start\n  neurostream demo --duration 20 --out /tmp/report\n  neurostream demo --port /dev/ttyACM0 --json')
+    .action(async (o: DemoOptions) => {
+      const ac = new AbortController();
+      let interrupts = 0;
+      const onSignal = (): void => {
+        interrupts++;
+        if (interrupts > 1) process.exit(130);
+        process.stderr.write('\nstopping: writing the report from what was learned (Ctrl-C again to quit at once)\n');
+        ac.abort();
+      };
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
+      try {
+        await runDemo(o, { stdout: (s) => process.stdout.write(s), stderr: (s) => process.stderr.write(s), signal: ac.signal, isTTY: process.stderr.isTTY === true });
+      } finally {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+      }
+    });
+}
