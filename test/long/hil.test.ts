@@ -22,7 +22,8 @@ let client: DeviceLearnerClient | null = null;
 
 test.before(async () => {
   if (skip) return;
-  board = await startQemu(buildFirmware({ hidden: 32, inputs: 4, outputs: 4 }));
+  // A different build from test/hil.test.ts's, so the two suites can build and run side by side (npm run hil).
+  board = await startQemu(buildFirmware({ hidden: 40, inputs: 4, outputs: 4 }));
   client = await DeviceLearnerClient.open(board.path);
 });
 
