@@ -107,7 +107,7 @@ export function lineChartSpec(o: LineChartOptions): Record<string, unknown> {
     width: o.width ?? 720,
     height: o.height ?? 260,
     background: 'white',
-    config: { font: 'DejaVu Sans', legend: { orient: 'top', labelLimit: 260 } },
+    config: { font: 'DejaVu Sans', legend: { orient: 'top', labelLimit: 420 } },
     layer: layers,
   };
 }
