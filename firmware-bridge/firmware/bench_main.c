@@ -1,0 +1,100 @@
+/*
+ * On-target step cost: builds a learner in the static arena from a config (learner, N, 4 in, 4 out), fills its
+ * weights with a fixed integer pattern, runs warm-up steps, then times STEPS steps with SysTick and prints
+ *   "learner N ticks_per_step calib_ticks\n" where calib_ticks is the time of a fixed 2^20-iteration loop of
+ * CALIB_INSNS_PER_ITER instructions. Under `qemu-system-arm -icount shift=0` (one instruction per virtual ns)
+ * ticks_per_step / calib_ticks * 2^20 * CALIB_INSNS_PER_ITER is the instruction count of one step.
+ * Output goes to UART0 (run QEMU with -serial stdio). Build: make bench-fw NS_MAX_HIDDEN=N.
+ */
+#include <string.h>
+#include "ns.h"
+#include "platform.h"
+
+void platform_cycles_init(void);
+uint32_t platform_cycles(void);
+
+static uint8_t arena[NS_ARENA_BYTES] __attribute__((aligned(8)));
+
+static void puts_(const char *s) { while (*s) platform_putc((uint8_t)*s++); }
+static void putu(uint32_t v) {
+  char b[11];
+  int i = 10;
+  b[i] = 0;
+  do b[--i] = (char)('0' + v % 10); while ((v /= 10) != 0);
+  puts_(b + i);
+}
+static char *cat(char *d, const char *s) { while (*s) *d++ = *s++; *d = 0; return d; }
+static char *catu(char *d, uint32_t v) {
+  char b[11];
+  int i = 10;
+  b[i] = 0;
+  do b[--i] = (char)('0' + v % 10); while ((v /= 10) != 0);
+  return cat(d, b + i);
+}
+
+/* 2^20 iterations of a 4-instruction loop body (subs, nop, nop, bne). */
+#define CALIB_ITERS (1u << 20)
+static uint32_t calibrate(void) {
+  uint32_t n = CALIB_ITERS, t0 = platform_cycles();
+  __asm__ volatile("1: subs %0, %0, #1\n nop\n nop\n bne 1b" : "+r"(n) : : "cc");
+  return (platform_cycles() - t0) & 0x00FFFFFFu;
+}
+
+static uint32_t rng = 12345u;
+static int32_t rnd(int32_t range) {
+  rng ^= rng << 13; rng ^= rng >> 17; rng ^= rng << 5;
+  return (int32_t)(rng % (uint32_t)(2 * range + 1)) - range;
+}
+
+static void run(const char *kind, int N) {
+  char json[256], *p = json, err[120];
+  ns_config cfg;
+  ns_plan plan;
+  ns_learner l;
+  p = cat(p, "{\"learner\":\"");
+  p = cat(p, kind);
+  p = cat(p, "\",\"inputs\":4,\"hidden\":");
+  p = catu(p, (uint32_t)N);
+  p = cat(p, ",\"outputs\":4,\"tau\":10,\"lrRec\":0.01,\"lrOut\":0.01,\"update\":\"step\",\"trialLength\":100}");
+  if (ns_parse_config(json, (size_t)(p - json), &cfg, err, sizeof err) || ns_make_plan(&cfg, &plan, err, sizeof err) ||
+      plan.totalBytes > sizeof arena) {
+    puts_(kind); puts_(" "); putu((uint32_t)N); puts_(" does-not-fit\n");
+    return;
+  }
+  memset(arena, 0, plan.totalBytes);
+  ns_bind(&l, &plan, arena);
+  /* Weights ~ U(-1.2, 1.2)/sqrt(N)-ish in Q7.24 and their Q3.12 copies; B, W_out, W_in small; h0 = 0.1. */
+  int32_t rec = (int32_t)((1.2 * 16777216.0) / 8.0); /* about 1.2/sqrt(64) */
+  for (uint32_t i = 0; i < plan.length[NB_W_REC]; i++) l.W_rec[i] = rnd(rec), l.W_rec_q[i] = (int16_t)(l.W_rec[i] >> 12);
+  for (uint32_t i = 0; i < plan.length[NB_W_IN]; i++) l.W_in[i] = rnd(1 << 24), l.W_in_q[i] = (int16_t)(l.W_in[i] >> 12);
+  for (uint32_t i = 0; i < plan.length[NB_W_OUT]; i++) l.W_out[i] = rnd(1 << 21), l.W_out_q[i] = (int16_t)(l.W_out[i] >> 12);
+  for (uint32_t i = 0; i < plan.length[NB_BFB]; i++) l.B[i] = (int16_t)rnd(1 << 11);
+  for (uint32_t i = 0; i < plan.length[NB_H0]; i++) l.h0[i] = 3277;
+  ns_reset_state(&l);
+  int16_t x[4], t[4], y[4];
+  uint32_t total = 0, steps = 0;
+  for (int s = 0; s < 40; s++) {
+    for (int j = 0; j < 4; j++) x[j] = (int16_t)rnd(4096), t[j] = (int16_t)rnd(2048);
+    uint32_t t0 = platform_cycles();
+    ns_step(&l, x, t, y);
+    uint32_t dt = (platform_cycles() - t0) & 0x00FFFFFFu;
+    if (s >= 8) total += dt, steps++;
+  }
+  puts_(kind); puts_(" "); putu((uint32_t)N); puts_(" "); putu(total / steps); puts_(" ");
+  putu(calibrate()); puts_("\n");
+}
+
+int main(void) {
+  platform_init();
+  platform_cycles_init();
+  static const int sizes[] = { 8, 16, 32, 48, 64 };
+  for (unsigned i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+    if (sizes[i] > NS_MAX_HIDDEN) break;
+    run("output", sizes[i]);
+    run("rflo", sizes[i]);
+    run("snap1", sizes[i]);
+    if (sizes[i] <= 8) run("rtrl", sizes[i]);
+  }
+  puts_("done\n");
+  for (;;) { }
+}
