@@ -68,7 +68,8 @@ static inline void apply_step(ns_learner *l, int32_t *W, int16_t *Wq, size_t i, 
  * RTRL updates, refreshes and counts on every call).
  */
 static inline void apply_step_nonzero(ns_learner *l, int32_t *W, int16_t *Wq, size_t i, int64_t d, int satIdx) {
-  int64_t delta = ns_rsrw(d, l->p.shiftApply) * l->p.applyMul;
+  const int sa = l->p.shiftApply;
+  int64_t delta = (sa >= 1 && d >= INT32_MIN && d <= INT32_MAX ? (int64_t)ns_rsr((int32_t)d, sa) : ns_rsrw(d, sa)) * l->p.applyMul;
   if (delta == 0) return;
   int32_t w = ns_sat32((int64_t)W[i] + delta, &l->sat[satIdx]);
   W[i] = w;
@@ -134,7 +135,50 @@ static void advance_traces(ns_learner *l, int snap) {
   }
 }
 
-/* learners/rflo.ts updateTraces/updateRow: term f_a P (Q30); 'step' mode applies round(g_a P), g_a = f_a m >> 15 ('gain'). */
+/*
+ * One row of learners/rflo.ts updateTraces (updateRow): for each trace p of the row,
+ *   acc += mul32x16RoundShift(f, p, accShift);  'step': W += round(mul32x16RoundShift(g, p, dShift) / 2^applyShift) mul
+ * with 32-bit arithmetic where it is exact (the runtime's own split, runtime/fixed.ts): f and g are split once per
+ * row into a signed high and an unsigned low half; for dShift >= 17 the product is hi(g) p + (lo(g) p >> 16),
+ * rounded by dShift - 16 bits in 32 bits. Other shifts take the 64-bit helpers. Same results, far fewer
+ * instructions on a Cortex-M3 than the 64-bit forms (firmware-bridge/firmware/cycles.ts).
+ */
+static void update_row(ns_learner *l, int32_t *W, int16_t *Wq, int64_t *acc, const int16_t *P, size_t len, int32_t f,
+                       int accShift, int32_t g, int dShift, int step, int satIdx) {
+  const int32_t fhi = ns_asr32(f, 16), flo = (int32_t)((uint32_t)f & 0xffffu);
+  const int32_t accMul = (int32_t)1 << (16 - accShift);
+  const int32_t ghi = ns_asr32(g, 16), glo = (int32_t)((uint32_t)g & 0xffffu);
+  const int sa = l->p.shiftApply, ds = dShift - 16;
+  if (!step) {
+    for (size_t i = 0; i < len; i++) {
+      const int32_t p = P[i];
+      acc[i] += (int64_t)(fhi * p) * accMul + ns_rsr(ns_imul(flo, p), accShift);
+    }
+    return;
+  }
+  if (dShift >= 17 && sa >= 1 && l->p.applyMul == 1) {
+    /* The usual case (runtime: updateRow's fastD): every product and rounding in 32 bits. */
+    uint32_t *satW = &l->sat[satIdx], *satQ = &l->sat[NS_SAT_WEIGHTS_Q12];
+    for (size_t i = 0; i < len; i++) {
+      const int32_t p = P[i];
+      acc[i] += (int64_t)(fhi * p) * accMul + ns_rsr(ns_imul(flo, p), accShift);
+      const int32_t t = ghi * p + ns_asr32(ns_imul(glo, p), 16);
+      const int32_t delta = ns_rsr(ns_rsr(t, ds), sa);
+      if (delta == 0) continue;
+      const int32_t w = ns_sat32((int64_t)W[i] + delta, satW);
+      W[i] = w;
+      Wq[i] = (int16_t)ns_sat16(ns_rsr(w, 12), satQ);
+    }
+    return;
+  }
+  for (size_t i = 0; i < len; i++) {
+    const int32_t p = P[i];
+    acc[i] += (int64_t)(fhi * p) * accMul + ns_rsr(ns_imul(flo, p), accShift);
+    apply_step_nonzero(l, W, Wq, i, dShift >= 17 ? ns_rsr(ghi * p + ns_asr32(ns_imul(glo, p), 16), ds) : ns_mul32x16(g, p, dShift), satIdx);
+  }
+}
+
+/* learners/rflo.ts updateTraces: term f_a P (Q30); 'step' mode applies round(g_a P), g_a = f_a m >> 15 ('gain'). */
 static void update_traces(ns_learner *l) {
   const int N = l->p.cfg.hidden, M = l->p.cfg.inputs;
   const int step = l->p.cfg.stepMode;
@@ -143,21 +187,10 @@ static void update_traces(ns_learner *l) {
     const int32_t f = l->fb[a];
     if (f == 0) continue;
     const int32_t g = step ? ns_sat32(ns_mul32x16(f, l->p.etaRecM, 15), &l->sat[NS_SAT_GAIN]) : 0;
-    size_t ro = (size_t)a * N;
-    for (int b = 0; b < N; b++) {
-      int32_t p = l->P_rec[ro + b];
-      l->acc_W_rec[ro + b] += ns_mul32x16(f, p, sr);
-      if (step) apply_step_nonzero(l, l->W_rec, l->W_rec_q, ro + b, ns_mul32x16(g, p, l->p.shiftTraceRec), NS_SAT_W_REC);
-    }
-    size_t io = (size_t)a * M;
-    for (int b = 0; b < M; b++) {
-      int32_t p = l->P_in[io + b];
-      l->acc_W_in[io + b] += ns_mul32x16(f, p, si);
-      if (step) apply_step_nonzero(l, l->W_in, l->W_in_q, io + b, ns_mul32x16(g, p, l->p.shiftTraceIn), NS_SAT_W_IN);
-    }
-    int32_t p = l->P_b[a];
-    l->acc_b[a] += ns_mul32x16(f, p, sr);
-    if (step) apply_step_nonzero(l, l->b, l->b_q, (size_t)a, ns_mul32x16(g, p, l->p.shiftTraceRec), NS_SAT_B);
+    size_t ro = (size_t)a * N, io = (size_t)a * M;
+    update_row(l, l->W_rec + ro, l->W_rec_q + ro, l->acc_W_rec + ro, l->P_rec + ro, (size_t)N, f, sr, g, l->p.shiftTraceRec, step, NS_SAT_W_REC);
+    update_row(l, l->W_in + io, l->W_in_q + io, l->acc_W_in + io, l->P_in + io, (size_t)M, f, si, g, l->p.shiftTraceIn, step, NS_SAT_W_IN);
+    update_row(l, l->b + a, l->b_q + a, l->acc_b + a, l->P_b + a, 1, f, sr, g, l->p.shiftTraceRec, step, NS_SAT_B);
   }
 }
 
