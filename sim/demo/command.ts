@@ -6,7 +6,7 @@
 import { Command, Option } from 'commander';
 import { LEARNER_KINDS } from '../../runtime/types.ts';
 import { choiceOption, intOption, numberOption } from '../commands/options.ts';
-import { runDemo, type DemoOptions } from './index.ts';
+import { DEMO_DEFAULTS, runDemo, type DemoOptions } from './index.ts';
 
 export function registerDemo(program: Command): Command {
   return program
@@ -19,13 +19,16 @@ export function registerDemo(program: Command): Command {
         'prints a summary table and the report path.',
     )
     .addOption(new Option('--learner <kind>', 'learning rule of the main learner').argParser(choiceOption(LEARNER_KINDS)).default('rflo'))
-    .option('--hidden <n>', 'hidden units', intOption(1), 24)
-    .option('--duration <seconds>', 'seconds of streaming', numberOption(0, false), 60)
+    .option('--hidden <n>', 'hidden units', intOption(1), DEMO_DEFAULTS.hidden)
+    .option('--duration <seconds>', 'seconds of streaming', numberOption(0, false), DEMO_DEFAULTS.duration)
     .option('--port <path>', 'a real board running the bridge protocol instead of the virtual one')
     .option('--out <dir>', 'report folder (default ./reports/demo-<timestamp>/)')
     .option('--json', 'print the summary as one JSON object on stdout')
+    .option('--tau <steps>', 'time constant, >= 1', numberOption(1), DEMO_DEFAULTS.tau)
+    .option('--lr-out <rate>', 'learning rate of W_out', numberOption(0), DEMO_DEFAULTS.lrOut)
+    .option('--lr-rec <rate>', 'learning rate of W_in, W_rec, b', numberOption(0), DEMO_DEFAULTS.lrRec)
     .option('--seed <n>', 'seed of the initial weights and of the virtual board signal', intOption(0), 1)
-    .option('--drift-every <samples>', 'virtual board: samples between drift events', intOption(0), 15000)
+    .option('--drift-every <samples>', 'virtual board: samples between drift events', intOption(0), DEMO_DEFAULTS.driftEvery)
     .option('--no-progress', 'no progress line on stderr')
     .addHelpText('after', '\nExamples:\n  npm start\n  neurostream demo --duration 20 --out /tmp/report\n  neurostream demo --port /dev/ttyACM0 --json')
     .action(async (o: DemoOptions) => {
