@@ -178,7 +178,11 @@ export class Session {
   // link
   private lastRxAt = 0;
   private lastTxAt = 0;
+  /** When the last HELLO or CONFIGURE went out (the handshake timeout counts from it). */
   private helloAt = 0;
+  /** When the last SAMPLE frame arrived, and the device's nextSeq from its last HEARTBEAT. */
+  private lastSampleAt = 0;
+  private deviceNextSeq = -1;
   private helloTries = 0;
   private configureFseq = -1;
   private backoffMs: number;
@@ -402,6 +406,10 @@ export class Session {
     this.helloTries++;
     this.helloAt = this.now();
     this.txFseq = 0;
+    // a resend from 'configuring' starts the handshake over: the device answers this HELLO with CAPABILITIES and
+    // stops streaming, so an ACK of the earlier CONFIGURE must not count, and a new CONFIGURE must follow
+    this.state = 'handshake';
+    this.configureFseq = -1;
     // one 0x00 first so that a partial frame left in the device's receiver ends here
     this.txBuf[this.txLen++] = 0;
     const m = this.tx;
@@ -458,6 +466,12 @@ export class Session {
       this.linkDown(`no frame from the device for ${now - this.lastRxAt} ms (heartbeat timeout ${this.heartbeatTimeoutMs} ms)`);
       return;
     }
+    if (this.deviceNextSeq >= 0 && seqDiff(this.deviceNextSeq, this.expected) > 0 && now - this.lastSampleAt > this.heartbeatTimeoutMs) {
+      // alive (heartbeats) but not sending samples it has: the device lost the handshake; start it over
+      this.statsObj.heartbeatTimeouts++;
+      this.linkDown(`the device has samples up to ${this.deviceNextSeq} but sent none for ${now - this.lastSampleAt} ms`);
+      return;
+    }
     if (this.sinceAck > 0 && now - this.lastAckAt >= this.heartbeatMs / 2) this.sendAck();
     if (now - this.lastTxAt >= this.heartbeatMs) {
       const m = this.tx;
@@ -497,7 +511,13 @@ export class Session {
         }
         return;
       case MsgType.SAMPLE:
-        if (this.state === 'streaming') this.onSample(m);
+        if (this.state === 'streaming') {
+          this.lastSampleAt = this.lastRxAt;
+          this.onSample(m);
+        }
+        return;
+      case MsgType.HEARTBEAT:
+        if (this.state === 'streaming') this.deviceNextSeq = m.nextSeq >>> 0;
         return;
       case MsgType.TARGET:
         if (this.state === 'streaming') this.onTarget(m);
@@ -516,7 +536,7 @@ export class Session {
         }
         return;
       default:
-        return; // HEARTBEAT (liveness only), SNAPSHOT_*: nothing to do here
+        return; // SNAPSHOT_*: nothing to do here
     }
   }
 
@@ -550,11 +570,14 @@ export class Session {
     t.rateHz = Math.round(c.rateHz);
     this.configureFseq = this.txFseq;
     this.state = 'configuring';
+    this.helloAt = this.now();
     this.send(true);
   }
 
   private onConfigured(): void {
     this.state = 'streaming';
+    this.lastSampleAt = this.now();
+    this.deviceNextSeq = -1;
     const s = this.statsObj;
     s.connects++;
     s.reconnects = s.connects - 1;

@@ -201,9 +201,12 @@ test('samples the device overwrote during a long unplug are reported lost, and t
   await r.stop();
   const st = r.session.stats;
   t.true(st.samplesLost > 0, `lost ${st.samplesLost}`);
+  // the unplug makes one gap; a host starved of CPU may let the tiny ring overwrite more, which must be reported too
   const gaps = breaks(r.seqs);
-  t.is(gaps.length, 1, 'exactly one gap, where the overwritten samples were');
-  t.is(r.seqs[gaps[0]] - r.seqs[gaps[0] - 1] - 1, st.samplesLost, 'the gap is exactly the samples reported lost');
+  t.true(gaps.length >= 1, 'the overwritten samples left a gap');
+  const missing = gaps.reduce((sum, i) => sum + (r.seqs[i] - r.seqs[i - 1] - 1), 0);
+  t.true(gaps.every((i) => r.seqs[i] > r.seqs[i - 1]), 'no sample repeated');
+  t.is(missing, st.samplesLost, 'the gaps hold exactly the samples reported lost');
 });
 
 test('session options that do not match the learner are refused with both shapes named', (t) => {

@@ -30,6 +30,8 @@ export class SerialTransport implements Transport {
   private port: Port | null = null;
   private handlers: TransportHandlers = { data: noop, drain: noop, close: noop };
   private closing = false;
+  /** Ends the current link once (reports close to the handlers); null when no link is open. */
+  private endLink: ((e: Error | null) => void) | null = null;
 
   constructor(options: SerialTransportOptions) {
     this.path = options.path;
@@ -66,10 +68,14 @@ export class SerialTransport implements Transport {
         const end = (e: Error | null): void => {
           if (ended) return;
           ended = true;
-          if (this.port === port) this.port = null;
+          if (this.port === port) {
+            this.port = null;
+            this.endLink = null;
+          }
           if (port.isOpen) port.close(noop);
           this.handlers.close(e);
         };
+        this.endLink = end;
         port.on('data', (chunk: Buffer) => this.handlers.data(chunk));
         port.on('drain', () => this.handlers.drain());
         port.on('error', (e: Error) => end(e));
@@ -89,18 +95,20 @@ export class SerialTransport implements Transport {
 
   close(): Promise<void> {
     const port = this.port;
-    if (!port) return Promise.resolve();
+    const end = this.endLink;
+    if (!port || !end) return Promise.resolve();
     this.closing = true;
     return new Promise<void>((resolve) => {
       if (!port.isOpen) {
-        if (this.port === port) {
-          this.port = null;
-          this.handlers.close(null);
-        }
+        end(null);
         resolve();
         return;
       }
-      port.close(() => resolve());
+      // the 'close' event normally ends the link; end it here too in case a dead port fails to close cleanly
+      port.close(() => {
+        end(null);
+        resolve();
+      });
     });
   }
 }

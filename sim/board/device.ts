@@ -56,6 +56,8 @@ export interface VirtualBoardOptions extends SignalOptions {
   reopenMs?: number;
   /** Timer period (default 5 ms). */
   tickMs?: number;
+  /** Link events (opened, open failed, closed, HELLO, CONFIGURE), for debugging. */
+  onLog?: (message: string) => void;
   now?: () => number;
 }
 
@@ -173,7 +175,7 @@ export class VirtualBoard {
         this.waitingDrain = false;
         this.pump();
       },
-      close: () => this.onClose(),
+      close: (e) => this.onClose(e),
     });
   }
 
@@ -216,11 +218,13 @@ export class VirtualBoard {
     try {
       await this.transport.open();
       this.statsCounters.opens++;
+      this.options.onLog?.(`opened ${this.transport.path}`);
       this.framer.reset();
       this.txLen = 0;
       this.waitingDrain = false;
       this.lastRxAt = this.now();
-    } catch {
+    } catch (e) {
+      this.options.onLog?.(`open failed: ${(e as Error).message}`);
       this.scheduleReopen();
     } finally {
       this.opening = false;
@@ -235,7 +239,8 @@ export class VirtualBoard {
     }, this.options.reopenMs ?? 50);
   }
 
-  private onClose(): void {
+  private onClose(error: Error | null): void {
+    this.options.onLog?.(`closed${error ? `: ${error.message}` : ''}`);
     this.streaming = false;
     this.scheduleReopen();
   }
@@ -257,7 +262,16 @@ export class VirtualBoard {
     const now = this.now();
     this.generate(now);
     if (this.streaming && now - this.lastRxAt > this.heartbeatTimeoutMs) this.streaming = false; // host went quiet
-    if (this.transport.isOpen && this.lastRxAt > 0 && now - this.lastTxAt >= this.heartbeatMs && this.streaming) {
+    if (this.transport.isOpen && now - this.lastRxAt > Math.max(3 * this.heartbeatTimeoutMs, 2000)) {
+      // A pty whose peer died does not always report it on read, and a silent device never writes: after a long
+      // silence, reopen the port, which fails until the link is back and then gets a live one.
+      this.options.onLog?.(`no frame from the host for ${now - this.lastRxAt} ms; reopening the port`);
+      this.lastRxAt = now;
+      void this.transport.close();
+      return;
+    }
+    // heartbeats whenever the port is open (not only while streaming): a write is how a dead link shows up (EIO)
+    if (this.transport.isOpen && now - this.lastTxAt >= this.heartbeatMs) {
       const m = this.tx;
       m.type = MsgType.HEARTBEAT;
       m.uptimeMs = (now - this.startedAt) >>> 0;
@@ -430,6 +444,7 @@ export class VirtualBoard {
 
   private onHello(m: Message): void {
     this.statsCounters.hellos++;
+    this.options.onLog?.(`HELLO resume ${m.resumeSeq >>> 0}`);
     this.streaming = false;
     this.txFseq = 0;
     this.txLen = 0;

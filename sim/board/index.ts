@@ -75,6 +75,11 @@ export async function createPtyPair(dir = mkdtempSync(join(tmpdir(), 'neurostrea
       p.once('exit', () => resolve());
       p.kill('SIGKILL');
     });
+    // A killed socat leaves its links behind, pointing at /dev/pts numbers the kernel hands out again: the next
+    // socat may get the old "device" number for its host side, and a peer reopening the stale link would land on
+    // the wrong end. Remove them, so only the new socat's links can be opened.
+    rmSync(host, { force: true });
+    rmSync(device, { force: true });
   };
   await startSocat();
   return {

@@ -3,6 +3,7 @@
  * [--outputs 1] [--rate 1000] [--seed 1] [--noise 0.02] [--drift-every 4000]`. Opens the device end of a
  * pseudo-terminal pair (retrying until it exists), prints "ready <path>" once started, streams until SIGTERM
  * or SIGINT, and reopens the path whenever the link goes away (socat restarted = cable replugged).
+ * NEUROSTREAM_BOARD_DEBUG=1 logs link events (open, close, HELLO) on stderr.
  */
 import { SerialTransport } from '../../firmware-bridge/transports/serial.ts';
 import { VirtualBoard } from './device.ts';
@@ -35,6 +36,7 @@ const board = new VirtualBoard({
   seed: num('seed', 1),
   noise: num('noise', 0.02),
   driftEvery: num('drift-every', 4000),
+  onLog: process.env.NEUROSTREAM_BOARD_DEBUG ? (m) => process.stderr.write(`[board ${Date.now() % 100000}] ${m}\n`) : undefined,
 });
 let stopping = false;
 async function shutdown(): Promise<void> {
