@@ -11,6 +11,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GOLDEN_CASES, generateCase, goldenPath } from './golden/generate.ts';
 import { dtanhQ15, tanhQ15 } from '../runtime/activation.ts';
+import { plan } from '../runtime/plan.ts';
+import type { FixedConfig } from '../runtime/plan.ts';
+import { createRng, rngNextU32 } from '../runtime/rng.ts';
 import { FIRMWARE_DIR, buildHost, missingTool } from '../firmware-bridge/qemu.ts';
 
 const missing = missingTool(['gcc', 'make']);
@@ -91,4 +94,67 @@ needTools("the C tanh and phi' equal the runtime's for every Q12 input in [-8.5,
     if (out.readInt16LE(i * 6) !== tt || out.readInt32LE(i * 6 + 2) !== dtanhQ15(tt)) bad = u;
   }
   t.is(bad, -1, `first mismatch at u = ${bad}`);
+});
+
+/** The 13 plan constants of a golden file's plan line, from the TypeScript plan, or null when plan() refuses. */
+function tsPlanLine(c: FixedConfig): { line: string | null; json: string } {
+  try {
+    const p = plan(c);
+    const s = p.shifts;
+    const saved = { ...p.options, weightFracBits: p.weightFracBits, updateFracBits: p.updateFracBits, memoryBudget: p.memoryBudget };
+    const line = [p.alphaQ15, p.etaRec.m, p.etaRec.k, p.etaOut.m, p.etaOut.k, s.traceRec, s.traceIn, s.out, s.rtrl, s.apply, s.trialRec, s.trialOut, p.totalBytes].join(' ');
+    return { line, json: JSON.stringify(saved) };
+  } catch {
+    return { line: null, json: JSON.stringify(c) };
+  }
+}
+
+needTools('the C plan computes the same constants as runtime/plan.ts for 3000 configurations and refuses the ones it refuses', (t) => {
+  const rng = createRng(99);
+  const pick = <T>(a: readonly T[]): T => a[rngNextU32(rng) % a.length];
+  const taus = [1, 1.5, 2, 3, 7, 10, 12.5, 33.3, 100, 1000, 32768, 0.5, 40000];
+  const lrs = [0, 1e-9, 1e-7, 2.5e-6, 0.0001, 0.001, 0.003, 0.0123, 0.03, 0.1, 0.5, 1, 3, 100];
+  const configs: FixedConfig[] = [];
+  for (let i = 0; i < 3000; i++) {
+    const F = pick([24, 24, 16, 12, 8]);
+    configs.push({
+      learner: pick(['rtrl', 'rflo', 'snap1', 'output'] as const),
+      inputs: pick([0, 1, 3, 4]),
+      hidden: pick([1, 5, 16, 32]),
+      outputs: pick([1, 3, 4]),
+      tau: pick(taus),
+      lrRec: pick(lrs),
+      lrOut: pick(lrs),
+      update: pick(['step', 'trial'] as const),
+      trialLength: pick([1, 7, 100, 200, 4096]),
+      feedback: pick(['random', 'transpose'] as const),
+      weightFracBits: F,
+      updateFracBits: pick([30, F]),
+    });
+  }
+  const cases = configs.map(tsPlanLine);
+  const r = spawnSync(golden(), ['--plan'], { input: cases.map((c) => c.json).join('\n') + '\n', encoding: 'utf8' });
+  const lines = r.stdout.trim().split('\n');
+  t.is(lines.length, cases.length);
+  let accepted = 0;
+  let firstBad = '';
+  for (let i = 0; i < cases.length && firstBad === ''; i++) {
+    const want = cases[i].line;
+    if (want === null) {
+      if (!lines[i].startsWith('error: ')) firstBad = `${cases[i].json}: runtime refuses, C planned ${lines[i]}`;
+    } else {
+      accepted++;
+      if (lines[i] !== want) firstBad = `${cases[i].json}: runtime ${want}, C ${lines[i]}`;
+    }
+  }
+  t.log(`${accepted} of ${cases.length} configurations accepted by the runtime, all planned identically; the rest refused by both`);
+  t.is(firstBad, '');
+  t.true(accepted > 1000 && accepted < cases.length, `${accepted} of ${cases.length} accepted by the runtime`);
+});
+
+needTools('the C config reader refuses a number it cannot read exactly (more than 15 significant digits), naming the key', (t) => {
+  const { json } = tsPlanLine({ learner: 'rflo', inputs: 3, hidden: 8, outputs: 3, tau: 10, lrRec: 0.1 + 0.2, lrOut: 0.01, update: 'step', trialLength: 1 });
+  t.true(json.includes('0.30000000000000004'));
+  const r = spawnSync(golden(), ['--plan'], { input: json + '\n', encoding: 'utf8' });
+  t.is(r.stdout.trim(), 'error: config: the value of lrRec is not a number with at most 15 significant digits and an exponent within +-22');
 });

@@ -3,6 +3,8 @@
  * C kernel and checks every prediction and the final snapshot bit for bit, reporting the first mismatch.
  *   golden FILE...       one line per file: "PASS name: ..." or "FAIL name: first mismatch ..."; exit 1 on any FAIL
  *   golden --tanh        writes tanh (int16 LE) and phi' (int32 LE) for every Q12 input in [-34816, 34816] to stdout
+ *   golden --plan        reads config JSON objects, one per line, from stdin and prints, per line, the 13 plan
+ *                        constants (as in a golden file's plan line) or "error: MESSAGE"
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -145,6 +147,23 @@ int main(int argc, char **argv) {
       int32_t t = ns_tanh_q15(u), d = ns_dtanh_q15(t);
       uint8_t b[6] = { (uint8_t)t, (uint8_t)(t >> 8), (uint8_t)d, (uint8_t)(d >> 8), (uint8_t)(d >> 16), (uint8_t)(d >> 24) };
       fwrite(b, 1, 6, stdout);
+    }
+    return 0;
+  }
+  if (argc == 2 && strcmp(argv[1], "--plan") == 0) {
+    static char cfgLine[4096];
+    while (fgets(cfgLine, sizeof cfgLine, stdin)) {
+      ns_config c;
+      ns_plan p;
+      char err[200];
+      size_t n = strcspn(cfgLine, "\n");
+      if (ns_parse_config(cfgLine, n, &c, err, sizeof err) || ns_make_plan(&c, &p, err, sizeof err)) {
+        printf("error: %s\n", err);
+        continue;
+      }
+      printf("%ld %ld %ld %ld %ld %d %d %d %d %d %d %d %lu\n", (long)p.alpha, (long)p.etaRecM, (long)p.etaRecK,
+             (long)p.etaOutM, (long)p.etaOutK, p.shiftTraceRec, p.shiftTraceIn, p.shiftOut, p.shiftRtrl, p.shiftApply,
+             p.shiftTrialRec, p.shiftTrialOut, (unsigned long)p.totalBytes);
     }
     return 0;
   }
