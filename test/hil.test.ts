@@ -3,6 +3,8 @@
  * on the device and the TypeScript fixed-point learner on the host get the same drift stream; every prediction and
  * the final state (the runtime's snapshot bytes) must be identical. Measured: ~600 steps/s over the emulated UART.
  * Needs make, arm-none-eabi-gcc and qemu-system-arm: skipped naming the tool when CI is unset, failing with CI=true.
+ * With TEST_PORT=/dev/ttyX the same tests run against a board on that port flashed with
+ * `make -C firmware-bridge/firmware fw NS_MAX_HIDDEN=32 NS_MAX_INPUTS=4 NS_MAX_OUTPUTS=4` (QEMU is not started).
  */
 import test from 'ava';
 import { buildFirmware, missingTool, startQemu } from '../firmware-bridge/qemu.ts';
@@ -14,10 +16,13 @@ import { initWeights } from '../runtime/init.ts';
 import { loadSnapshot, saveSnapshot } from '../runtime/snapshot.ts';
 import type { LearnerOptions } from '../runtime/types.ts';
 
-const missing = missingTool(['make', 'arm-none-eabi-gcc', 'qemu-system-arm']);
+const testPort = process.env.TEST_PORT;
+const missing = testPort ? null : missingTool(['make', 'arm-none-eabi-gcc', 'qemu-system-arm']);
 const skip = missing !== null && process.env.CI !== 'true';
 const hil = skip ? test.serial.skip : test.serial;
 if (skip) console.log(`hardware-in-the-loop tests skipped: ${missing} is not installed (set CI=true to make this a failure)`);
+// A board on TEST_PORT may still hold a learner from an earlier run, so the fresh-device check is QEMU only.
+const fresh = testPort ? test.serial.skip : hil;
 
 const STATS = { framesRx: 0, badCrc: 2, badLength: 3, unknownType: 4, overflow: 5, outOfSequence: 6, samplesGenerated: 7 };
 const base = { tau: 10, update: 'step', trialLength: 1, feedback: 'random' } as const;
@@ -27,6 +32,10 @@ let client: DeviceLearnerClient | null = null;
 
 test.before(async () => {
   if (skip) return;
+  if (testPort) {
+    client = await DeviceLearnerClient.open(testPort);
+    return;
+  }
   const elf = buildFirmware({ hidden: 32, inputs: 4, outputs: 4 });
   board = await startQemu(elf);
   client = await DeviceLearnerClient.open(board.path);
@@ -37,7 +46,7 @@ test.after.always(async () => {
   if (board) await board.stop();
 });
 
-hil('a freshly started device refuses CONFIGURE before a learner snapshot was loaded, naming what to send', async (t) => {
+fresh('a freshly started device refuses CONFIGURE before a learner snapshot was loaded, naming what to send', async (t) => {
   await client!.hello();
   const e = await t.throwsAsync(client!.configure({ learner: 'rflo', inputs: 3, outputs: 3, hidden: 16 }));
   t.regex(e!.message, /ERROR 7: no learner loaded: send its snapshot/);
