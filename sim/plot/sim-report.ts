@@ -4,7 +4,7 @@
  * over training (Murray 2019, Fig. 2c): the cosine between RFLO's update and the BPTT gradient of the same trial
  * (same weights), and the cosine between W_out and the feedback matrix B.
  */
-import { type Engine, type Feedback, type LearnerOptions, type OnlineLearner } from '../../runtime/types.ts';
+import type { Engine, Feedback, LearnerKind, LearnerOptions, OnlineLearner } from '../../runtime/types.ts';
 import { initWeights } from '../../runtime/init.ts';
 import { createLearner } from '../engine.ts';
 import { computeGradient } from '../reference/index.ts';
@@ -17,6 +17,8 @@ import { lineChartSpec, writeFigure, type Figure, type Series } from './charts.t
 import { writeReportIndex } from './report.ts';
 
 export interface AlignmentOptions {
+  /** The learner whose update is compared with BPTT (default 'rflo'; 'rtrl' must give cosine 1, a check of the set-up). */
+  learner?: LearnerKind;
   /** A trial task (alignment per trial, from h0) or a stream (per window of `window` samples, from the current state). */
   task: Task;
   hidden: number;
@@ -41,7 +43,7 @@ export interface AlignmentOptions {
 export interface AlignmentPoint {
   /** Trials (or samples) learned before this measurement. */
   at: number;
-  /** cos(RFLO update, BPTT gradient descent direction) over W_rec. */
+  /** cos(the learner's update, the BPTT gradient-descent direction) over W_rec. */
   cos_w_rec: number;
   /** The same over all recurrent parameters (W_in, W_rec, b). */
   cos_recurrent: number;
@@ -81,7 +83,7 @@ export function alignmentCurve(o: AlignmentOptions): AlignmentPoint[] {
   const update = o.update ?? (stream ? 'step' : 'trial');
   const weights = initWeights({ inputs: task.inputs, hidden: o.hidden, outputs: task.outputs, tau: o.tau, seed: o.seed });
   const opts: LearnerOptions = {
-    learner: 'rflo',
+    learner: o.learner ?? 'rflo',
     inputs: task.inputs,
     hidden: o.hidden,
     outputs: task.outputs,
@@ -111,7 +113,7 @@ export function alignmentCurve(o: AlignmentOptions): AlignmentPoint[] {
     if (measureAt.has(u)) {
       const w = learner.getWeights();
       if (stream) w.h0.set(learner.readHidden(h));
-      const r = computeGradient('rflo', w, xs, ts, { feedback: o.feedback });
+      const r = computeGradient(o.learner ?? 'rflo', w, xs, ts, { feedback: o.feedback });
       const g = computeGradient('bptt', w, xs, ts);
       const O = task.outputs;
       const N = o.hidden;
