@@ -15,6 +15,8 @@ import { createFixedLearner } from '../runtime/learner.ts';
 import { initWeights } from '../runtime/init.ts';
 import { loadSnapshot, saveSnapshot } from '../runtime/snapshot.ts';
 import type { LearnerOptions } from '../runtime/types.ts';
+import { cobsEncode, crc16 } from '../firmware-bridge/protocol.ts';
+import { createRng, rngNextU32 } from '../runtime/rng.ts';
 
 const testPort = process.env.TEST_PORT;
 const missing = testPort ? null : missingTool(['make', 'arm-none-eabi-gcc', 'qemu-system-arm']);
@@ -83,6 +85,60 @@ hil('negative control: a device started with one recurrent weight 1 LSB (2^-24) 
   const r = await runHil(client!, { options, steps: 2000, seed: 11, perturbDevice });
   t.log(`first prediction mismatch: ${r.firstPredictionMismatch}; snapshot: ${r.firstSnapshotMismatch}`);
   t.regex(r.firstSnapshotMismatch ?? '', /W_rec\[5\]/);
+});
+
+/** One wire frame (COBS + 0x00) of arbitrary type, fseq and body, with a correct CRC unless badCrc. */
+function rawFrame(type: number, fseq: number, body: number[], badCrc = false): Uint8Array {
+  const p = new Uint8Array(4 + body.length + 2);
+  p.set([type, 0, fseq & 0xff, fseq >> 8, ...body]);
+  const c = crc16(p, 0, 4 + body.length) ^ (badCrc ? 0x0100 : 0);
+  p[4 + body.length] = c & 0xff;
+  p[5 + body.length] = c >> 8;
+  const out = new Uint8Array(p.length + 4);
+  const n = cobsEncode(p, p.length, out, 0);
+  return out.subarray(0, n + 1); // out[n] is 0: the delimiter
+}
+
+hil('bad frames between steps are dropped and counted once each by reason, and the learner stays bit-identical', async (t) => {
+  const o: LearnerOptions = { ...base, learner: 'rflo', inputs: 3, hidden: 8, outputs: 3, lrRec: 0.003, lrOut: 0.01 };
+  const host = createFixedLearner(o, initWeights({ inputs: 3, hidden: 8, outputs: 3, tau: 10, seed: 4 }));
+  const c = client!;
+  await c.hello();
+  await c.loadSnapshot(saveSnapshot(host));
+  await c.configure({ learner: 'rflo', inputs: 3, outputs: 3, hidden: 8 });
+  const before = await c.stats();
+  const rng = createRng(5);
+  const x = new Int16Array(3);
+  const tg = new Int16Array(3);
+  const want = new Int16Array(3);
+  const got = new Int16Array(3);
+  const T = 150;
+  let mismatch = -1;
+  for (let k = 0; k < T; k++) {
+    for (let j = 0; j < 3; j++) {
+      x[j] = (rngNextU32(rng) % 8192) - 4096;
+      tg[j] = (rngNextU32(rng) % 4096) - 2048;
+    }
+    const f = c.nextFseq;
+    // A SAMPLE with a wrong CRC, a frame of unknown type 0x7f, a HEARTBEAT 5 frames behind, 300 bytes without a
+    // delimiter, and a 3-byte frame: each dropped under exactly one reason.
+    c.sendRaw(rawFrame(0x10, f, [k, 0, 0, 0, 0, 0, 0, 0, 3, 1, 2, 3, 4, 5, 6], true));
+    c.sendRaw(rawFrame(0x7f, f, [1, 2, 3]));
+    c.sendRaw(rawFrame(0x30, (f - 5) & 0xffff, [0, 0, 0, 0, 0, 0, 0, 0]));
+    c.sendRaw(new Uint8Array(301).fill(0x55).map((v, i) => (i === 300 ? 0 : v)));
+    c.sendRaw(new Uint8Array([0x03, 0x01, 0x02, 0x00]));
+    host.stepQ(x, tg, want);
+    await c.stream(x, tg, got, 3, 3, 1, k);
+    if (mismatch < 0 && (got[0] !== want[0] || got[1] !== want[1] || got[2] !== want[2])) mismatch = k;
+  }
+  const after = await c.stats();
+  const d = (i: number) => after[i] - before[i];
+  t.is(mismatch, -1);
+  t.deepEqual(
+    { badCrc: d(STATS.badCrc), unknownType: d(STATS.unknownType), outOfSequence: d(STATS.outOfSequence), overflow: d(STATS.overflow), badLength: d(STATS.badLength) },
+    { badCrc: T, unknownType: T, outOfSequence: T, overflow: T, badLength: T },
+  );
+  t.deepEqual(await c.readSnapshot(), saveSnapshot(host));
 });
 
 hil('the device refuses a snapshot with a wrong checksum and one larger than its arena', async (t) => {

@@ -106,6 +106,16 @@ export class DeviceLearnerClient {
     }
   }
 
+  /** Writes raw bytes (for fault injection in tests). */
+  sendRaw(bytes: Uint8Array): void {
+    this.port.write(Buffer.from(bytes));
+  }
+
+  /** The fseq the next frame this client sends will carry. */
+  get nextFseq(): number {
+    return this.fseq;
+  }
+
   private send(type: number): Buffer {
     this.out.type = type;
     this.out.flags = 0;

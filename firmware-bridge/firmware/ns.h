@@ -26,7 +26,7 @@
 #define NS_A8(bytes) ((((bytes) + 7u) / 8u) * 8u)
 #define NS_ARENA_FOR(N, M, O)                                                                              \
   (NS_A8(4u * (N) * (M)) + NS_A8(4u * (N) * (N)) + NS_A8(4u * (N)) + NS_A8(4u * (O) * (N)) +              \
-   NS_A8(2u * (N) * (M)) + NS_A8(2u * (N) * (N)) + NS_A8(2u * (N)) + NS_A8(2u * (O) * (N)) +              \
+   NS_A8(2u * (N) * (N)) + NS_A8(2u * (O) * (N)) +                                                          \
    NS_A8(2u * (N) * (O)) + 3u * NS_A8(2u * (N)) + NS_A8(2u * (M)) + 3u * NS_A8(2u * (O)) +                \
    4u * NS_A8(4u * (N)) + NS_A8(2u * (N) * (M)) + NS_A8(2u * (N) * (N)) + NS_A8(2u * (N)) + NS_A8(4u * (N)) + \
    8u * (N) * (M) + 8u * (N) * (N) + 8u * (N) + 8u * (O) * (N) + NS_A8(4u * NS_SAT_COUNT) + 8u)
@@ -45,7 +45,7 @@ enum ns_sat {
 
 /* Arena buffers, in runtime/plan.ts's order. Buffers a learner does not use have length 0 and are skipped. */
 enum ns_buf {
-  NB_W_IN, NB_W_REC, NB_B, NB_W_OUT, NB_W_IN_Q, NB_W_REC_Q, NB_B_Q, NB_W_OUT_Q, NB_BFB, NB_H0, NB_H, NB_H_PREV,
+  NB_W_IN, NB_W_REC, NB_B, NB_W_OUT, NB_W_REC_Q, NB_W_OUT_Q, NB_BFB, NB_H0, NB_H, NB_H_PREV,
   NB_X, NB_TARGET, NB_Y, NB_E, NB_U, NB_DPHI, NB_APHI, NB_FB, NB_P_IN, NB_P_REC, NB_P_B, NB_DECAY, NB_S,
   NB_S_NEXT, NB_SUM_HI, NB_SUM_LO, NB_ACC_W_IN, NB_ACC_W_REC, NB_ACC_B, NB_ACC_W_OUT, NB_SATURATION, NB_STEPS,
   NB_COUNT
@@ -85,7 +85,7 @@ typedef struct {
   ns_plan p;
   uint8_t *arena;
   int32_t *W_in, *W_rec, *b, *W_out;
-  int16_t *W_in_q, *W_rec_q, *b_q, *W_out_q, *B, *h0, *h, *h_prev, *x, *target, *y, *e;
+  int16_t *W_rec_q, *W_out_q, *B, *h0, *h, *h_prev, *x, *target, *y, *e;
   int32_t *u, *dphi, *aphi, *fb;
   int16_t *P_in, *P_rec, *P_b;
   int32_t *decay, *S, *S_next;

@@ -7,32 +7,48 @@
 #include "ns.h"
 #include "ns_fixed.h"
 
-/* network.ts forwardQ (Murray 2019, eq. 1-2): u = W_rec h + W_in x + b; h += a (tanh(u) - h); y = W_out h. */
+/*
+ * network.ts forwardQ (Murray 2019, eq. 1-2): u = W_rec h + W_in x + b; h += a (tanh(u) - h); y = W_out h.
+ * Reads the Q7.24 master weights exactly: each weight is split into hi = W >> 16 and lo = W & 0xffff, and the two
+ * products with the state are summed separately (the runtime's order), W_in x times 8 and b times 2^15, so the total
+ * hi 2^16 + lo is Q39; rounded half up to Q19.12 as rsrw(hi + floor(lo / 2^16), 11). y likewise, saturated.
+ */
 static void forward(ns_learner *l) {
   const int N = l->p.cfg.hidden, M = l->p.cfg.inputs, O = l->p.cfg.outputs;
   const int32_t alpha = l->p.alpha;
   int16_t *h = l->h, *hp = l->h_prev;
   memcpy(hp, h, (size_t)N * sizeof *h);
   for (int i = 0; i < N; i++) {
-    const int16_t *wr = l->W_rec_q + (size_t)i * N, *wi = l->W_in_q + (size_t)i * M;
-    int64_t acc = 0, accIn = 0;
-    for (int k = 0; k < N; k++) acc += (int32_t)wr[k] * hp[k];
-    for (int j = 0; j < M; j++) accIn += (int32_t)wi[j] * l->x[j];
-    acc += accIn * 8 + (int64_t)l->b_q[i] * 32768;
-    int64_t u = ns_rsrw(acc, 15);
+    const int32_t *wr = l->W_rec + (size_t)i * N, *wi = l->W_in + (size_t)i * M;
+    int64_t hi = 0, lo = 0, hiIn = 0, loIn = 0;
+    for (int k = 0; k < N; k++) {
+      hi += ns_asr32(wr[k], 16) * (int32_t)hp[k];
+      lo += (int32_t)((uint32_t)wr[k] & 0xffffu) * (int32_t)hp[k];
+    }
+    for (int j = 0; j < M; j++) {
+      hiIn += ns_asr32(wi[j], 16) * (int32_t)l->x[j];
+      loIn += (int32_t)((uint32_t)wi[j] & 0xffffu) * (int32_t)l->x[j];
+    }
+    const int32_t bi = l->b[i];
+    hi += hiIn * 8 + (int64_t)ns_asr32(bi, 16) * 32768;
+    lo += loIn * 8 + (int64_t)((uint32_t)bi & 0xffffu) * 32768;
+    int64_t u = ns_rsrw(hi + ns_asr64(lo, 16), 11);
     l->u[i] = ns_i32(u);
     int32_t t = ns_tanh_q15(u);
     int32_t d = ns_dtanh_q15(t);
     l->dphi[i] = d;
     l->aphi[i] = ns_rsr(ns_imul(alpha, d), 15);
-    int32_t hi = hp[i];
-    h[i] = ns_i16(hi + ns_rsr(ns_imul(alpha, t - hi), 15));
+    int32_t hv = hp[i];
+    h[i] = ns_i16(hv + ns_rsr(ns_imul(alpha, t - hv), 15));
   }
   for (int o = 0; o < O; o++) {
-    const int16_t *wo = l->W_out_q + (size_t)o * N;
-    int64_t acc = 0;
-    for (int i = 0; i < N; i++) acc += (int32_t)wo[i] * h[i];
-    l->y[o] = (int16_t)ns_sat16(ns_rsrw(acc, 15), &l->sat[NS_SAT_Y]);
+    const int32_t *wo = l->W_out + (size_t)o * N;
+    int64_t hi = 0, lo = 0;
+    for (int i = 0; i < N; i++) {
+      hi += ns_asr32(wo[i], 16) * (int32_t)h[i];
+      lo += (int32_t)((uint32_t)wo[i] & 0xffffu) * (int32_t)h[i];
+    }
+    l->y[o] = (int16_t)ns_sat16(ns_rsrw(hi + ns_asr64(lo, 16), 11), &l->sat[NS_SAT_Y]);
   }
 }
 
@@ -59,7 +75,7 @@ static void feedback_q(ns_learner *l) {
 static inline void apply_step(ns_learner *l, int32_t *W, int16_t *Wq, size_t i, int64_t d, int satIdx) {
   int32_t w = ns_sat32((int64_t)W[i] + ns_rsrw(d, l->p.shiftApply) * l->p.applyMul, &l->sat[satIdx]);
   W[i] = w;
-  Wq[i] = (int16_t)ns_sat16(ns_rsr(w, 12), &l->sat[NS_SAT_WEIGHTS_Q12]);
+  if (Wq) Wq[i] = (int16_t)ns_sat16(ns_rsr(w, 12), &l->sat[NS_SAT_WEIGHTS_Q12]);
 }
 
 /*
@@ -73,7 +89,7 @@ static inline void apply_step_nonzero(ns_learner *l, int32_t *W, int16_t *Wq, si
   if (delta == 0) return;
   int32_t w = ns_sat32((int64_t)W[i] + delta, &l->sat[satIdx]);
   W[i] = w;
-  Wq[i] = (int16_t)ns_sat16(ns_rsr(w, 12), &l->sat[NS_SAT_WEIGHTS_Q12]);
+  if (Wq) Wq[i] = (int16_t)ns_sat16(ns_rsr(w, 12), &l->sat[NS_SAT_WEIGHTS_Q12]);
 }
 
 /* learners/apply.ts applyTrial. */
@@ -81,7 +97,7 @@ static void apply_trial(ns_learner *l, int32_t *W, int16_t *Wq, int64_t *acc, si
   for (size_t i = 0; i < n; i++) {
     int32_t w = ns_sat32((int64_t)W[i] + ns_mulwide16(acc[i], m, shift) * l->p.applyMul, &l->sat[satIdx]);
     W[i] = w;
-    Wq[i] = (int16_t)ns_sat16(ns_rsr(w, 12), &l->sat[NS_SAT_WEIGHTS_Q12]);
+    if (Wq) Wq[i] = (int16_t)ns_sat16(ns_rsr(w, 12), &l->sat[NS_SAT_WEIGHTS_Q12]);
   }
 }
 
@@ -167,7 +183,7 @@ static void update_row(ns_learner *l, int32_t *W, int16_t *Wq, int64_t *acc, con
       if (delta == 0) continue;
       const int32_t w = ns_sat32((int64_t)W[i] + delta, satW);
       W[i] = w;
-      Wq[i] = (int16_t)ns_sat16(ns_rsr(w, 12), satQ);
+      if (Wq) Wq[i] = (int16_t)ns_sat16(ns_rsr(w, 12), satQ);
     }
     return;
   }
@@ -189,8 +205,8 @@ static void update_traces(ns_learner *l) {
     const int32_t g = step ? ns_sat32(ns_mul32x16(f, l->p.etaRecM, 15), &l->sat[NS_SAT_GAIN]) : 0;
     size_t ro = (size_t)a * N, io = (size_t)a * M;
     update_row(l, l->W_rec + ro, l->W_rec_q + ro, l->acc_W_rec + ro, l->P_rec + ro, (size_t)N, f, sr, g, l->p.shiftTraceRec, step, NS_SAT_W_REC);
-    update_row(l, l->W_in + io, l->W_in_q + io, l->acc_W_in + io, l->P_in + io, (size_t)M, f, si, g, l->p.shiftTraceIn, step, NS_SAT_W_IN);
-    update_row(l, l->b + a, l->b_q + a, l->acc_b + a, l->P_b + a, 1, f, sr, g, l->p.shiftTraceRec, step, NS_SAT_B);
+    update_row(l, l->W_in + io, NULL, l->acc_W_in + io, l->P_in + io, (size_t)M, f, si, g, l->p.shiftTraceIn, step, NS_SAT_W_IN);
+    update_row(l, l->b + a, NULL, l->acc_b + a, l->P_b + a, 1, f, sr, g, l->p.shiftTraceRec, step, NS_SAT_B);
   }
 }
 
@@ -255,10 +271,10 @@ static void update_rtrl(ns_learner *l) {
       if (step) apply_step(l, l->W_rec, l->W_rec_q, (size_t)t, d, NS_SAT_W_REC);
     } else if (t < nRec + nIn) {
       l->acc_W_in[t - nRec] += term;
-      if (step) apply_step(l, l->W_in, l->W_in_q, (size_t)(t - nRec), d, NS_SAT_W_IN);
+      if (step) apply_step(l, l->W_in, NULL, (size_t)(t - nRec), d, NS_SAT_W_IN);
     } else {
       l->acc_b[t - nRec - nIn] += term;
-      if (step) apply_step(l, l->b, l->b_q, (size_t)(t - nRec - nIn), d, NS_SAT_B);
+      if (step) apply_step(l, l->b, NULL, (size_t)(t - nRec - nIn), d, NS_SAT_B);
     }
   }
 }
@@ -302,8 +318,8 @@ void ns_end_trial(ns_learner *l) {
   const ns_plan *p = &l->p;
   if (!p->cfg.stepMode) {
     apply_trial(l, l->W_rec, l->W_rec_q, l->acc_W_rec, p->length[NB_W_REC], p->etaRecM, p->shiftTrialRec, NS_SAT_W_REC);
-    apply_trial(l, l->W_in, l->W_in_q, l->acc_W_in, p->length[NB_W_IN], p->etaRecM, p->shiftTrialRec, NS_SAT_W_IN);
-    apply_trial(l, l->b, l->b_q, l->acc_b, p->length[NB_B], p->etaRecM, p->shiftTrialRec, NS_SAT_B);
+    apply_trial(l, l->W_in, NULL, l->acc_W_in, p->length[NB_W_IN], p->etaRecM, p->shiftTrialRec, NS_SAT_W_IN);
+    apply_trial(l, l->b, NULL, l->acc_b, p->length[NB_B], p->etaRecM, p->shiftTrialRec, NS_SAT_B);
     apply_trial(l, l->W_out, l->W_out_q, l->acc_W_out, p->length[NB_W_OUT], p->etaOutM, p->shiftTrialOut, NS_SAT_W_OUT);
   }
   memset(l->acc_W_in, 0, p->length[NB_ACC_W_IN] * 8u);

@@ -7,12 +7,12 @@
 #include "ns.h"
 
 static const char *const BUF_NAMES[NB_COUNT] = {
-  "W_in", "W_rec", "b", "W_out", "W_in_q", "W_rec_q", "b_q", "W_out_q", "B", "h0", "h", "h_prev", "x", "target",
+  "W_in", "W_rec", "b", "W_out", "W_rec_q", "W_out_q", "B", "h0", "h", "h_prev", "x", "target",
   "y", "e", "u", "dphi", "aphi", "fb", "P_in", "P_rec", "P_b", "decay", "S", "S_next", "sum_hi", "sum_lo",
   "acc_W_in", "acc_W_rec", "acc_b", "acc_W_out", "saturation", "steps",
 };
 static const uint8_t BUF_TYPES[NB_COUNT] = {
-  NT_I32, NT_I32, NT_I32, NT_I32, NT_I16, NT_I16, NT_I16, NT_I16, NT_I16, NT_I16, NT_I16, NT_I16, NT_I16, NT_I16,
+  NT_I32, NT_I32, NT_I32, NT_I32, NT_I16, NT_I16, NT_I16, NT_I16, NT_I16, NT_I16, NT_I16, NT_I16,
   NT_I16, NT_I16, NT_I32, NT_I32, NT_I32, NT_I32, NT_I16, NT_I16, NT_I16, NT_I32, NT_I32, NT_I32, NT_F64, NT_F64,
   NT_F64, NT_F64, NT_F64, NT_F64, NT_U32, NT_F64,
 };
@@ -255,7 +255,7 @@ int ns_make_plan(const ns_config *c, ns_plan *p, char *err, size_t errLen) {
 
   uint64_t len[NB_COUNT] = { 0 };
   len[NB_W_IN] = (uint64_t)N * M; len[NB_W_REC] = (uint64_t)N * N; len[NB_B] = N; len[NB_W_OUT] = (uint64_t)O * N;
-  len[NB_W_IN_Q] = len[NB_W_IN]; len[NB_W_REC_Q] = len[NB_W_REC]; len[NB_B_Q] = N; len[NB_W_OUT_Q] = len[NB_W_OUT];
+  len[NB_W_REC_Q] = len[NB_W_REC]; len[NB_W_OUT_Q] = len[NB_W_OUT];
   len[NB_BFB] = (uint64_t)N * O; len[NB_H0] = N; len[NB_H] = N; len[NB_H_PREV] = N;
   len[NB_X] = M; len[NB_TARGET] = O; len[NB_Y] = O; len[NB_E] = O;
   len[NB_U] = N; len[NB_DPHI] = N; len[NB_APHI] = N; len[NB_FB] = N;
@@ -290,9 +290,7 @@ void ns_bind(ns_learner *l, const ns_plan *p, uint8_t *a) {
   l->W_rec = (int32_t *)(void *)(a + o[NB_W_REC]);
   l->b = (int32_t *)(void *)(a + o[NB_B]);
   l->W_out = (int32_t *)(void *)(a + o[NB_W_OUT]);
-  l->W_in_q = (int16_t *)(void *)(a + o[NB_W_IN_Q]);
   l->W_rec_q = (int16_t *)(void *)(a + o[NB_W_REC_Q]);
-  l->b_q = (int16_t *)(void *)(a + o[NB_B_Q]);
   l->W_out_q = (int16_t *)(void *)(a + o[NB_W_OUT_Q]);
   l->B = (int16_t *)(void *)(a + o[NB_BFB]);
   l->h0 = (int16_t *)(void *)(a + o[NB_H0]);
