@@ -1,0 +1,515 @@
+// The fixed-point learner's step (runtime/learner.ts core()) in AssemblyScript with WebAssembly SIMD, bit-exact with
+// the TypeScript kernels (runtime/network.ts, runtime/learners/*) and runtime/ARITHMETIC.md. The TS reference keeps
+// wide sums exactly in float64; here they are i64 (as in the C port), and the Q30 accumulators stay f64 in the arena
+// (integer additions, exact as in TS). The arena lives in the imported memory; configure() reads its layout from the
+// config block the loader writes (runtime/wasm/backend.ts), step() runs one step. Nothing is allocated.
+
+// ---- configuration (written by the loader at CONFIG, read once by configure()) ----
+// Keep in sync with the cfg array in runtime/wasm/backend.ts.
+const CONFIG: usize = 16384;
+/** Q1.15 tanh table (1025 entries, runtime/activation.ts TANH_TABLE), written by the loader. */
+const TANH: usize = 20480;
+
+let N: i32 = 0;
+let M: i32 = 0;
+let O: i32 = 0;
+let THETA: i32 = 0;
+let KIND: i32 = 0;
+let STEP: i32 = 0;
+let ALPHA: i32 = 0;
+let KEEP: i32 = 0;
+let ETA_REC: i32 = 0;
+let ETA_OUT: i32 = 0;
+let SH_TRACE_REC: i32 = 0;
+let SH_TRACE_IN: i32 = 0;
+let SH_OUT: i32 = 0;
+let SH_RTRL: i32 = 0;
+let SH_APPLY: i32 = 0;
+let FR_REC: i32 = 0;
+let FR_IN: i32 = 0;
+let APPLY_LOG2: i32 = 0;
+let TRANSPOSE: i32 = 0;
+
+let pW_in: usize = 0;
+let pW_rec: usize = 0;
+let pB: usize = 0;
+let pW_out: usize = 0;
+let pW_in_q: usize = 0;
+let pW_rec_q: usize = 0;
+let pB_q: usize = 0;
+let pW_out_q: usize = 0;
+let pFB_B: usize = 0;
+let pH: usize = 0;
+let pHP: usize = 0;
+let pX: usize = 0;
+let pT: usize = 0;
+let pY: usize = 0;
+let pE: usize = 0;
+let pU: usize = 0;
+let pDPHI: usize = 0;
+let pAPHI: usize = 0;
+let pFB: usize = 0;
+let pACC_IN: usize = 0;
+let pACC_REC: usize = 0;
+let pACC_B: usize = 0;
+let pACC_OUT: usize = 0;
+let pSTEPS: usize = 0;
+let pP_IN: usize = 0;
+let pP_REC: usize = 0;
+let pP_B: usize = 0;
+let pDECAY: usize = 0;
+let pS: usize = 0;
+let pSN: usize = 0;
+let pHI: usize = 0;
+let pLO: usize = 0;
+let pSCR: usize = 0;
+// saturation counters (u32 addresses)
+let sY: usize = 0;
+let sE: usize = 0;
+let sFEEDBACK: usize = 0;
+let sGAIN: usize = 0;
+let sW_IN: usize = 0;
+let sW_REC: usize = 0;
+let sB: usize = 0;
+let sW_OUT: usize = 0;
+let sWQ: usize = 0;
+let sTRACE: usize = 0;
+let sDECAY: usize = 0;
+let sSENS: usize = 0;
+let sGRAD: usize = 0;
+
+const KIND_RTRL = 0;
+const KIND_RFLO = 1;
+const KIND_SNAP1 = 2;
+
+@inline function cfg(i: i32): i32 {
+  return load<i32>(CONFIG + (<usize>i << 2));
+}
+@inline function cfgp(i: i32): usize {
+  return <usize>load<u32>(CONFIG + (<usize>i << 2));
+}
+
+export function configure(): void {
+  N = cfg(0); M = cfg(1); O = cfg(2); THETA = cfg(3); KIND = cfg(4); STEP = cfg(5); ALPHA = cfg(6); KEEP = cfg(7);
+  ETA_REC = cfg(8); ETA_OUT = cfg(9); SH_TRACE_REC = cfg(10); SH_TRACE_IN = cfg(11); SH_OUT = cfg(12);
+  SH_RTRL = cfg(13); SH_APPLY = cfg(14); FR_REC = cfg(15); FR_IN = cfg(16); APPLY_LOG2 = cfg(17); TRANSPOSE = cfg(18);
+  pW_in = cfgp(19); pW_rec = cfgp(20); pB = cfgp(21); pW_out = cfgp(22); pW_in_q = cfgp(23); pW_rec_q = cfgp(24);
+  pB_q = cfgp(25); pW_out_q = cfgp(26); pFB_B = cfgp(27); pH = cfgp(28); pHP = cfgp(29); pX = cfgp(30);
+  pT = cfgp(31); pY = cfgp(32); pE = cfgp(33); pU = cfgp(34); pDPHI = cfgp(35); pAPHI = cfgp(36); pFB = cfgp(37);
+  pACC_IN = cfgp(38); pACC_REC = cfgp(39); pACC_B = cfgp(40); pACC_OUT = cfgp(41); pSTEPS = cfgp(42);
+  pP_IN = cfgp(43); pP_REC = cfgp(44); pP_B = cfgp(45); pDECAY = cfgp(46); pS = cfgp(47); pSN = cfgp(48);
+  pHI = cfgp(49); pLO = cfgp(50); pSCR = cfgp(51);
+  sY = cfgp(52); sE = cfgp(53); sFEEDBACK = cfgp(54); sGAIN = cfgp(55); sW_IN = cfgp(56); sW_REC = cfgp(57);
+  sB = cfgp(58); sW_OUT = cfgp(59); sWQ = cfgp(60); sTRACE = cfgp(61); sDECAY = cfgp(62); sSENS = cfgp(63);
+  sGRAD = cfgp(64);
+}
+
+// ---- scalar helpers (runtime/fixed.ts) ----
+
+/** roundShiftRight: round-half-up shift of an i32 by s in 1..31. */
+@inline function rsr(v: i32, s: i32): i32 {
+  return (v >> s) + ((v >> (s - 1)) & 1);
+}
+/** roundShiftRightWide on an exact i64, s in 0..62. */
+@inline function rsr64(v: i64, s: i32): i64 {
+  return s == 0 ? v : (v + (<i64>1 << (s - 1))) >> s;
+}
+@inline function count(p: usize): void {
+  store<u32>(p, load<u32>(p) + 1);
+}
+@inline function sat16c(v: i64, p: usize): i32 {
+  if (v > 32767) {
+    count(p);
+    return 32767;
+  }
+  if (v < -32768) {
+    count(p);
+    return -32768;
+  }
+  return <i32>v;
+}
+@inline function sat32c(v: i64, p: usize): i32 {
+  if (v > 2147483647) {
+    count(p);
+    return 2147483647;
+  }
+  if (v < -2147483648) {
+    count(p);
+    return -2147483648;
+  }
+  return <i32>v;
+}
+/** mul32x16RoundShift: round-half-up (a b) / 2^s, exact. */
+@inline function mul32x16(a: i32, b: i32, s: i32): i64 {
+  return rsr64(<i64>a * <i64>b, s);
+}
+@inline function ld16(p: usize, i: i32): i32 {
+  return <i32>load<i16>(p + (<usize>i << 1));
+}
+@inline function ld32(p: usize, i: i32): i32 {
+  return load<i32>(p + (<usize>i << 2));
+}
+
+/** applyStep: W[i] += rsr(d, SH_APPLY) 2^APPLY_LOG2 (saturated, counted), refreshes the Q3.12 copy if Wq != 0. */
+function applyStep(W: usize, Wq: usize, i: i32, d: i64, satp: usize): void {
+  const w = sat32c(<i64>ld32(W, i) + (rsr64(d, SH_APPLY) << APPLY_LOG2), satp);
+  store<i32>(W + (<usize>i << 2), w);
+  if (Wq != 0) store<i16>(Wq + (<usize>i << 1), sat16c(<i64>rsr(w, 12), sWQ));
+}
+
+/** tanhQ15 (runtime/activation.ts). */
+@inline function tanhQ15(u: i32): i32 {
+  const a = u < 0 ? -u : u;
+  let t: i32;
+  if (a >= 32768) t = 32767;
+  else {
+    const i = a >> 5;
+    const f = a & 31;
+    const t0 = <i32>load<i16>(TANH + (<usize>i << 1));
+    const t1 = <i32>load<i16>(TANH + (<usize>(i + 1) << 1));
+    t = t0 + rsr((t1 - t0) * f, 5);
+  }
+  return u < 0 ? -t : t;
+}
+
+// ---- SIMD kernels ----
+
+/**
+ * Exact sum of n int32 x int16 products (Q7.24 master weights times Q1.15 or Q3.12 values): i64x2.extmul of the
+ * weights with the sign-extended values, summed in i64 lanes (|product| < 2^46).
+ */
+function dot32x16(pw: usize, pv: usize, n: i32): i64 {
+  let acc0 = i64x2.splat(0);
+  let acc1 = i64x2.splat(0);
+  let k = 0;
+  for (; k + 4 <= n; k += 4) {
+    const w4 = v128.load(pw + (<usize>k << 2));
+    const v4 = v128.load16x4_s(pv + (<usize>k << 1));
+    acc0 = i64x2.add(acc0, i64x2.extmul_low_i32x4_s(w4, v4));
+    acc1 = i64x2.add(acc1, i64x2.extmul_high_i32x4_s(w4, v4));
+  }
+  const a = i64x2.add(acc0, acc1);
+  let s = i64x2.extract_lane(a, 0) + i64x2.extract_lane(a, 1);
+  for (; k < n; k++) s += <i64>ld32(pw, k) * <i64>ld16(pv, k);
+  return s;
+}
+
+/**
+ * forwardQ (runtime/network.ts), reading the Q7.24 master weights: the exact Q39 total
+ * sum W_rec h + 8 sum W_in x + 2^15 b is rounded half up to Q19.12 by one shift of 27 (the reference's
+ * roundShiftRightWide(hi + floor(lo / 2^16), 11) is the same number: floor((total + 2^26) / 2^27)).
+ */
+function forward(): void {
+  memory.copy(pHP, pH, <usize>N << 1);
+  for (let i = 0; i < N; i++) {
+    let acc = dot32x16(pW_rec + (<usize>(i * N) << 2), pHP, N);
+    let accIn: i64 = 0;
+    const io = i * M;
+    for (let j = 0; j < M; j++) accIn += <i64>ld32(pW_in, io + j) * <i64>ld16(pX, j);
+    acc += accIn * 8 + <i64>ld32(pB, i) * 32768;
+    const u = <i32>rsr64(acc, 27);
+    store<i32>(pU + (<usize>i << 2), u);
+    const t = tanhQ15(u);
+    const d = 32768 - rsr(t * t, 15);
+    store<i32>(pDPHI + (<usize>i << 2), d);
+    store<i32>(pAPHI + (<usize>i << 2), rsr(ALPHA * d, 15));
+    const hi = ld16(pHP, i);
+    store<i16>(pH + (<usize>i << 1), hi + rsr(ALPHA * (t - hi), 15));
+  }
+  for (let o = 0; o < O; o++) {
+    const acc = dot32x16(pW_out + (<usize>(o * N) << 2), pH, N);
+    store<i16>(pY + (<usize>o << 1), sat16c(rsr64(acc, 27), sY));
+  }
+}
+
+/** Number of lanes of r outside int16 (each counted once), added to cnt. */
+@inline function outside16(cnt: v128, r: v128): v128 {
+  cnt = i32x4.sub(cnt, i32x4.gt_s(r, i32x4.splat(32767)));
+  return i32x4.sub(cnt, i32x4.lt_s(r, i32x4.splat(-32768)));
+}
+@inline function rsrV(v: v128, s: i32): v128 {
+  return i32x4.add(i32x4.shr_s(v, s), v128.and(i32x4.shr_s(v, s - 1), i32x4.splat(1)));
+}
+@inline function sumLanes(v: v128): i32 {
+  return i32x4.extract_lane(v, 0) + i32x4.extract_lane(v, 1) + i32x4.extract_lane(v, 2) + i32x4.extract_lane(v, 3);
+}
+
+/** advanceTraces (runtime/learners/rflo.ts): RFLO (snap = false) and SnAp-1 (snap = true). */
+function advanceTraces(snap: bool): void {
+  let cntV = i32x4.splat(0);
+  let cnt: i32 = 0;
+  const fr = FR_REC;
+  for (let a = 0; a < N; a++) {
+    const c = ld32(pAPHI, a);
+    let d = KEEP;
+    if (snap) {
+      d += rsr(c * ld16(pW_rec_q, a * N + a), 12);
+      if (d > 32768) {
+        count(sDECAY);
+        d = 32768;
+      } else if (d < -32768) {
+        count(sDECAY);
+        d = -32768;
+      }
+      store<i32>(pDECAY + (<usize>a << 2), d);
+    }
+    const row = pP_REC + (<usize>(a * N) << 1);
+    const dv = i32x4.splat(d);
+    const cv = i32x4.splat(c);
+    let b = 0;
+    if (fr == 15) {
+      for (; b + 8 <= N; b += 8) {
+        const off = <usize>b << 1;
+        const P8 = v128.load(row + off);
+        const H8 = v128.load(pHP + off);
+        const lo = rsrV(i32x4.add(i32x4.mul(i32x4.extend_low_i16x8_s(P8), dv), i32x4.mul(i32x4.extend_low_i16x8_s(H8), cv)), 15);
+        const hi = rsrV(i32x4.add(i32x4.mul(i32x4.extend_high_i16x8_s(P8), dv), i32x4.mul(i32x4.extend_high_i16x8_s(H8), cv)), 15);
+        cntV = outside16(outside16(cntV, lo), hi);
+        v128.store(row + off, i16x8.narrow_i32x4_s(lo, hi));
+      }
+      for (; b < N; b++) {
+        const p = row + (<usize>b << 1);
+        store<i16>(p, sat16c(<i64>rsr(d * <i32>load<i16>(p) + c * ld16(pHP, b), 15), sTRACE));
+      }
+    } else {
+      const s = 15 - fr;
+      for (; b + 8 <= N; b += 8) {
+        const off = <usize>b << 1;
+        const P8 = v128.load(row + off);
+        const H8 = v128.load(pHP + off);
+        const lo = rsrV(i32x4.add(i32x4.mul(i32x4.extend_low_i16x8_s(P8), dv), rsrV(i32x4.mul(i32x4.extend_low_i16x8_s(H8), cv), s)), 15);
+        const hi = rsrV(i32x4.add(i32x4.mul(i32x4.extend_high_i16x8_s(P8), dv), rsrV(i32x4.mul(i32x4.extend_high_i16x8_s(H8), cv), s)), 15);
+        cntV = outside16(outside16(cntV, lo), hi);
+        v128.store(row + off, i16x8.narrow_i32x4_s(lo, hi));
+      }
+      for (; b < N; b++) {
+        const p = row + (<usize>b << 1);
+        store<i16>(p, sat16c(<i64>rsr(d * <i32>load<i16>(p) + rsr(c * ld16(pHP, b), s), 15), sTRACE));
+      }
+    }
+    const io = a * M;
+    for (let j = 0; j < M; j++) {
+      const p = pP_IN + (<usize>(io + j) << 1);
+      store<i16>(p, sat16c(<i64>rsr(d * <i32>load<i16>(p) + c * ld16(pX, j), 15), sTRACE));
+    }
+    const pb = pP_B + (<usize>a << 1);
+    store<i16>(pb, sat16c(<i64>rsr(d * <i32>load<i16>(pb) + c * (1 << fr), 15), sTRACE));
+  }
+  cnt += sumLanes(cntV);
+  if (cnt != 0) store<u32>(sTRACE, load<u32>(sTRACE) + <u32>cnt);
+}
+
+/** errorQ (runtime/network.ts). */
+function errorQ(): void {
+  for (let o = 0; o < O; o++) store<i16>(pE + (<usize>o << 1), sat16c(<i64>(ld16(pT, o) - ld16(pY, o)), sE));
+}
+
+/** feedbackQ (runtime/network.ts). */
+function feedback(): void {
+  for (let a = 0; a < N; a++) {
+    let acc: i64 = 0;
+    if (TRANSPOSE) for (let o = 0; o < O; o++) acc += <i64>(ld16(pW_out_q, o * N + a) * ld16(pE, o));
+    else for (let o = 0; o < O; o++) acc += <i64>(ld16(pFB_B, a * O + o) * ld16(pE, o));
+    store<i32>(pFB + (<usize>a << 2), sat32c(acc, sFEEDBACK));
+  }
+}
+
+/**
+ * One row of updateTraces (runtime/learners/rflo.ts): acc += round(f p / 2^accShift) for len traces p. The product
+ * f p (|f p| < 2^47) is exact in f64 and so is its scaling by 2^-accShift, + 1/2 and floor: the term is the same
+ * integer as mul32x16RoundShift(f, p, accShift), added to the same f64 accumulator. 'step' mode: W += the rounded
+ * update (i64), skipped on a zero change as in the reference.
+ */
+function updateRow(W: usize, Wq: usize, acc: usize, P: usize, off: i32, len: i32, f: i32, accShift: i32, g: i32, dShift: i32, satp: usize): void {
+  const fs = <f64>f * (1.0 / <f64>(1 << accShift));
+  const fsv = f64x2.splat(fs);
+  const half = f64x2.splat(0.5);
+  const pA = acc + (<usize>off << 3);
+  const pP = P + (<usize>off << 1);
+  let i = 0;
+  for (; i + 8 <= len; i += 8) {
+    const P8 = v128.load(pP + (<usize>i << 1));
+    const lo = i32x4.extend_low_i16x8_s(P8);
+    const hi = i32x4.extend_high_i16x8_s(P8);
+    const q = pA + (<usize>i << 3);
+    v128.store(q, f64x2.add(v128.load(q), f64x2.floor(f64x2.add(f64x2.mul(f64x2.convert_low_i32x4_s(lo), fsv), half))));
+    v128.store(q + 16, f64x2.add(v128.load(q + 16), f64x2.floor(f64x2.add(f64x2.mul(f64x2.convert_low_i32x4_s(i32x4.shuffle(lo, lo, 2, 3, 0, 1)), fsv), half))));
+    v128.store(q + 32, f64x2.add(v128.load(q + 32), f64x2.floor(f64x2.add(f64x2.mul(f64x2.convert_low_i32x4_s(hi), fsv), half))));
+    v128.store(q + 48, f64x2.add(v128.load(q + 48), f64x2.floor(f64x2.add(f64x2.mul(f64x2.convert_low_i32x4_s(i32x4.shuffle(hi, hi, 2, 3, 0, 1)), fsv), half))));
+  }
+  for (; i < len; i++) {
+    const q = pA + (<usize>i << 3);
+    store<f64>(q, load<f64>(q) + Math.floor(<f64>ld16(pP, i) * fs + 0.5));
+  }
+  if (!STEP) return;
+  for (let k = 0; k < len; k++) {
+    const idx = off + k;
+    const p = ld16(P, idx);
+    const delta = rsr64(mul32x16(g, p, dShift), SH_APPLY) << APPLY_LOG2;
+    if (delta == 0) continue;
+    const w = sat32c(<i64>ld32(W, idx) + delta, satp);
+    store<i32>(W + (<usize>idx << 2), w);
+    if (Wq != 0) store<i16>(Wq + (<usize>idx << 1), sat16c(<i64>rsr(w, 12), sWQ));
+  }
+}
+
+/** updateTraces (runtime/learners/rflo.ts). */
+function updateTraces(): void {
+  const sr = FR_REC - 6;
+  const si = FR_IN - 6;
+  for (let a = 0; a < N; a++) {
+    const f = ld32(pFB, a);
+    if (f == 0) continue;
+    const g = STEP ? sat32c(mul32x16(f, ETA_REC, 15), sGAIN) : 0;
+    updateRow(pW_rec, pW_rec_q, pACC_REC, pP_REC, a * N, N, f, sr, g, SH_TRACE_REC, sW_REC);
+    updateRow(pW_in, 0, pACC_IN, pP_IN, a * M, M, f, si, g, SH_TRACE_IN, sW_IN);
+    updateRow(pB, 0, pACC_B, pP_B, a, 1, f, sr, g, SH_TRACE_REC, sB);
+  }
+}
+
+/** updateOutput (runtime/learners/output.ts). */
+function updateOutput(): void {
+  for (let o = 0; o < O; o++) {
+    const e = ld16(pE, o);
+    if (e == 0) continue;
+    const g = e * ETA_OUT;
+    const oo = o * N;
+    for (let j = 0; j < N; j++) {
+      const h = ld16(pH, j);
+      const q = pACC_OUT + (<usize>(oo + j) << 3);
+      store<f64>(q, load<f64>(q) + <f64>(e * h) * 8);
+      if (STEP) applyStep(pW_out, pW_out_q, oo + j, mul32x16(g, h, SH_OUT), sW_OUT);
+    }
+  }
+}
+
+/** hi/lo partial sums of row j exactly as the reference leaves them in sum_hi/sum_lo (f64). */
+function refSums(j: i32): void {
+  const P = THETA;
+  for (let t = 0; t < P; t++) {
+    store<f64>(pHI + (<usize>t << 3), 0);
+    store<f64>(pLO + (<usize>t << 3), 0);
+  }
+  for (let k = 0; k < N; k++) {
+    const w = ld16(pW_rec_q, j * N + k);
+    if (w == 0) continue;
+    const base = k * P;
+    for (let t = 0; t < P; t++) {
+      const v = ld32(pS, base + t);
+      const qh = pHI + (<usize>t << 3);
+      const ql = pLO + (<usize>t << 3);
+      store<f64>(qh, load<f64>(qh) + <f64>(w * (v >> 16)));
+      store<f64>(ql, load<f64>(ql) + <f64>(w * (v & 0xffff)));
+    }
+  }
+}
+
+/**
+ * advanceRtrl (runtime/learners/rtrl.ts). sum_k W_jk S_k,theta is an exact i64 sum (i64x2.extmul of i32 lanes);
+ * rounding the Q32 total to Q20 half up equals the reference's hi 16 + round(lo / 2^12) (hi 2^16 is a multiple of
+ * 2^12). The i64 sums live in a private scratch; sum_hi/sum_lo get the reference's values of the last row.
+ */
+function advanceRtrl(): void {
+  const P = THETA;
+  const inBase = N * N;
+  const bBase = N * N + N * M;
+  if (N > 0 && !STEP_LEARN) refSums(N - 1);
+  for (let j = 0; j < N; j++) {
+    memory.fill(pSCR, 0, <usize>P << 3);
+    for (let k = 0; k < N; k++) {
+      const w = ld16(pW_rec_q, j * N + k);
+      if (w == 0) continue;
+      const wv = i32x4.splat(w);
+      const row = pS + (<usize>(k * P) << 2);
+      let t = 0;
+      for (; t + 4 <= P; t += 4) {
+        const s4 = v128.load(row + (<usize>t << 2));
+        const q = pSCR + (<usize>t << 3);
+        v128.store(q, i64x2.add(v128.load(q), i64x2.extmul_low_i32x4_s(s4, wv)));
+        v128.store(q + 16, i64x2.add(v128.load(q + 16), i64x2.extmul_high_i32x4_s(s4, wv)));
+      }
+      for (; t < P; t++) {
+        const q = pSCR + (<usize>t << 3);
+        store<i64>(q, load<i64>(q) + <i64>w * <i64>load<i32>(row + (<usize>t << 2)));
+      }
+    }
+    const c = ld32(pAPHI, j);
+    const base = j * P;
+    for (let t = 0; t < P; t++) {
+      let inner = (load<i64>(pSCR + (<usize>t << 3)) + 2048) >> 12;
+      if (t >= j * N && t < j * N + N) inner += <i64>(ld16(pHP, t - j * N) * 32);
+      else if (t >= inBase + j * M && t < inBase + j * M + M) inner += <i64>(ld16(pX, t - inBase - j * M) * 256);
+      else if (t == bBase + j) inner += 1048576;
+      const inn = sat32c(inner, sSENS);
+      const sn = sat32c(mul32x16(ld32(pS, base + t), KEEP, 15) + mul32x16(inn, c, 15), sSENS);
+      store<i32>(pSN + (<usize>(base + t) << 2), sn);
+    }
+  }
+  memory.copy(pS, pSN, <usize>(N * P) << 2);
+}
+
+/** updateRtrl (runtime/learners/rtrl.ts), with the reference's f64 partial sums (they stay in the arena). */
+function updateRtrl(): void {
+  const P = THETA;
+  const nRec = N * N;
+  const nIn = N * M;
+  for (let t = 0; t < P; t++) {
+    store<f64>(pHI + (<usize>t << 3), 0);
+    store<f64>(pLO + (<usize>t << 3), 0);
+  }
+  for (let j = 0; j < N; j++) {
+    const c = sat16c(<i64>rsr(ld32(pFB, j), 12), sFEEDBACK);
+    if (c == 0) continue;
+    const base = j * P;
+    for (let t = 0; t < P; t++) {
+      const v = ld32(pS, base + t);
+      const qh = pHI + (<usize>t << 3);
+      const ql = pLO + (<usize>t << 3);
+      store<f64>(qh, load<f64>(qh) + <f64>(c * (v >> 16)));
+      store<f64>(ql, load<f64>(ql) + <f64>(c * (v & 0xffff)));
+    }
+  }
+  for (let t = 0; t < P; t++) {
+    const hi = load<f64>(pHI + (<usize>t << 3));
+    const lo = load<f64>(pLO + (<usize>t << 3));
+    const term = hi * 16384 + Math.floor(lo * 0.25 + 0.5);
+    let d: i64 = 0;
+    if (STEP) {
+      const dq = <i64>(hi * 16 + Math.floor(lo * (1.0 / 4096) + 0.5));
+      d = mul32x16(sat32c(dq, sGRAD), ETA_REC, SH_RTRL);
+    }
+    if (t < nRec) {
+      const q = pACC_REC + (<usize>t << 3);
+      store<f64>(q, load<f64>(q) + term);
+      if (STEP) applyStep(pW_rec, pW_rec_q, t, d, sW_REC);
+    } else if (t < nRec + nIn) {
+      const q = pACC_IN + (<usize>(t - nRec) << 3);
+      store<f64>(q, load<f64>(q) + term);
+      if (STEP) applyStep(pW_in, 0, t - nRec, d, sW_IN);
+    } else {
+      const q = pACC_B + (<usize>(t - nRec - nIn) << 3);
+      store<f64>(q, load<f64>(q) + term);
+      if (STEP) applyStep(pB, 0, t - nRec - nIn, d, sB);
+    }
+  }
+}
+
+let STEP_LEARN: bool = false;
+
+/** One step of FixedLearner.core(learn): forward, traces/sensitivities, and with a target the learning update. */
+export function step(learn: i32): void {
+  STEP_LEARN = learn != 0;
+  forward();
+  if (KIND == KIND_RFLO) advanceTraces(false);
+  else if (KIND == KIND_SNAP1) advanceTraces(true);
+  else if (KIND == KIND_RTRL) advanceRtrl();
+  store<f64>(pSTEPS, load<f64>(pSTEPS) + 1);
+  if (!learn) return;
+  errorQ();
+  if (KIND != 3) {
+    feedback();
+    if (KIND == KIND_RTRL) updateRtrl();
+    else updateTraces();
+  }
+  updateOutput();
+}

@@ -1,0 +1,136 @@
+/**
+ * The WebAssembly SIMD backend of the fixed-point learner (issue 7): loads runtime/wasm/kernels.wasm (embedded in
+ * base64, so no Node API is needed: WebAssembly.Module/Instance and atob only), places the learner's arena in the
+ * instance's memory and runs FixedLearner.core() there, bit-exact with the TypeScript kernels.
+ *
+ * Memory of one instance (one per learner; it never grows, so the arena's typed-array views stay valid):
+ *   [0, 16384)        unused (AssemblyScript's stub runtime keeps no data here: the module has no data segments)
+ *   CONFIG = 16384    config block: constants and buffer addresses (int32), read by configure()
+ *   TANH = 20480      the Q1.15 tanh table (runtime/activation.ts)
+ *   ARENA_BASE        the plan's arena, byte for byte as in the TypeScript backend
+ *   after the arena   private scratch (RTRL's exact i64 partial sums, theta x 8 bytes)
+ */
+import type { FixedPlan } from '../plan.ts';
+import { SAT } from '../plan.ts';
+import { TANH_TABLE } from '../activation.ts';
+import { KERNELS_WASM_BASE64 } from './kernels-wasm.ts';
+
+/** Kernel backend of the fixed-point learner: 'auto' picks 'wasm' when the engine supports WebAssembly SIMD. */
+export type Backend = 'auto' | 'js' | 'wasm';
+
+const CONFIG = 16384;
+const TANH = 20480;
+/** Byte offset of the arena in the instance's memory. */
+export const ARENA_BASE = 65536;
+const PAGE = 65536;
+
+/** (module (func (result v128) v128.const i32x4 0 0 0 0)): validates only where SIMD is supported. */
+const SIMD_PROBE = new Uint8Array([
+  0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x01, 0x05, 0x01, 0x60, 0x00, 0x01, 0x7b, 0x03, 0x02, 0x01, 0x00,
+  0x0a, 0x16, 0x01, 0x14, 0x00, 0xfd, 0x0c, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x0b,
+]);
+
+/** The part of the WebAssembly JS API used here (the project's lib has no DOM/WebAssembly typings). */
+interface WasmMemory {
+  readonly buffer: ArrayBuffer;
+}
+interface WasmApi {
+  validate(bytes: Uint8Array): boolean;
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: object) => { readonly exports: Record<string, unknown> };
+  Memory: new (descriptor: { initial: number; maximum: number }) => WasmMemory;
+}
+const WA: WasmApi | undefined = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
+
+let simd: boolean | undefined;
+/** True when this engine has WebAssembly with the SIMD proposal (checked once with WebAssembly.validate). */
+export function wasmSimdSupported(): boolean {
+  if (simd === undefined) {
+    try {
+      simd = WA !== undefined && WA.validate(SIMD_PROBE);
+    } catch {
+      simd = false;
+    }
+  }
+  return simd === true;
+}
+
+let compiled: object | undefined;
+function kernelsModule(api: WasmApi): object {
+  if (compiled === undefined) {
+    const s = atob(KERNELS_WASM_BASE64);
+    const bytes = new Uint8Array(s.length);
+    for (let i = 0; i < s.length; i++) bytes[i] = s.charCodeAt(i);
+    compiled = new api.Module(bytes);
+  }
+  return compiled;
+}
+
+/** One learner's wasm instance: its memory (holding the arena at `base`) and the step entry point. */
+export interface WasmKernel {
+  readonly memory: WasmMemory;
+  /** memory.buffer; valid for the learner's life (the memory never grows). */
+  readonly buffer: ArrayBuffer;
+  /** Byte offset of the arena in buffer. */
+  readonly base: number;
+  /** core(learn): learn 1 runs the learning update after the forward step, 0 only the forward step and traces. */
+  readonly step: (learn: number) => void;
+}
+
+/** Integer constants of the learner (the FixedLearner fields the kernels read). */
+export interface WasmKernelConstants {
+  readonly kindCode: number;
+  readonly stepMode: boolean;
+  readonly transpose: boolean;
+  readonly applyMul: number;
+}
+
+/** Instantiates the kernels for plan p with a zeroed arena; throws when WebAssembly SIMD is unavailable. */
+export function createWasmKernel(p: FixedPlan, k: WasmKernelConstants): WasmKernel {
+  const o = p.options;
+  const N = o.hidden;
+  const M = o.inputs;
+  const O = o.outputs;
+  const scratchAt = ARENA_BASE + Math.ceil(p.totalBytes / 16) * 16;
+  const scratchBytes = p.kind === 'rtrl' ? p.thetaCount * 8 : 0;
+  const pages = Math.ceil((scratchAt + scratchBytes + 16) / PAGE);
+  if (WA === undefined) throw new Error('this engine has no WebAssembly');
+  const memory = new WA.Memory({ initial: pages, maximum: pages });
+  const inst = new WA.Instance(kernelsModule(WA), { env: { memory } });
+  const buffer = memory.buffer;
+  new Int16Array(buffer, TANH, TANH_TABLE.length).set(TANH_TABLE);
+  const at: Record<string, number> = {};
+  for (const b of p.buffers) at[b.name] = ARENA_BASE + b.offset;
+  // Buffers a kind does not have point at a harmless address (never read for that kind).
+  const ptr = (name: string) => at[name] ?? scratchAt;
+  const sat = (name: keyof typeof SAT) => at.saturation + 4 * SAT[name];
+  const applyLog2 = Math.log2(k.applyMul);
+  const cfg = [
+    N, M, O, p.thetaCount, k.kindCode, k.stepMode ? 1 : 0, p.alphaQ15, 32768 - p.alphaQ15, p.etaRec.m, p.etaOut.m,
+    p.shifts.traceRec, p.shifts.traceIn, p.shifts.out, p.shifts.rtrl, p.shifts.apply, p.traceFrac.rec, p.traceFrac.in,
+    applyLog2, k.transpose ? 1 : 0,
+    ptr('W_in'), ptr('W_rec'), ptr('b'), ptr('W_out'), 0, ptr('W_rec_q'), 0, ptr('W_out_q'),
+    ptr('B'), ptr('h'), ptr('h_prev'), ptr('x'), ptr('target'), ptr('y'), ptr('e'), ptr('u'), ptr('dphi'), ptr('aphi'),
+    ptr('fb'), ptr('acc_W_in'), ptr('acc_W_rec'), ptr('acc_b'), ptr('acc_W_out'), ptr('steps'), ptr('P_in'), ptr('P_rec'),
+    ptr('P_b'), ptr('decay'), ptr('S'), ptr('S_next'), ptr('sum_hi'), ptr('sum_lo'), scratchAt,
+    sat('y'), sat('e'), sat('feedback'), sat('gain'), sat('W_in'), sat('W_rec'), sat('b'), sat('W_out'), sat('weights_q12'),
+    sat('trace'), sat('decay'), sat('sens'), sat('grad'),
+  ];
+  if (!Number.isInteger(applyLog2)) throw new RangeError('applyMul must be a power of two');
+  new Int32Array(buffer, CONFIG, cfg.length).set(cfg);
+  const ex = inst.exports as { configure: () => void; step: (learn: number) => void };
+  ex.configure();
+  return { memory, buffer, base: ARENA_BASE, step: ex.step };
+}
+
+/** The backend a learner gets for `requested`: 'js' or 'wasm' ('auto' is 'wasm' where SIMD is supported). */
+export function resolveBackend(requested: Backend | undefined): 'js' | 'wasm' {
+  const r = requested ?? 'auto';
+  if (r === 'js') return 'js';
+  if (r === 'wasm') {
+    if (!wasmSimdSupported()) throw new Error("backend 'wasm' needs WebAssembly SIMD, which this engine does not support");
+    return 'wasm';
+  }
+  if (r !== 'auto') throw new RangeError(`backend must be 'auto', 'js' or 'wasm' (got ${String(r)})`);
+  return wasmSimdSupported() ? 'wasm' : 'js';
+}
