@@ -10,3 +10,5 @@ export { saveSnapshot, loadSnapshot, inspectSnapshot, crc32, SNAPSHOT_VERSION } 
 export type { SnapshotDescription } from './snapshot.ts';
 export { createScaler, StreamScaler } from './scaler.ts';
 export type { ScalerConfig, ScalerMode } from './scaler.ts';
+export { wasmSimdSupported } from './wasm/backend.ts';
+export type { Backend } from './wasm/backend.ts';

@@ -14,6 +14,8 @@ import { advanceRtrl, updateRtrl } from './learners/rtrl.ts';
 import type { SensState } from './learners/rtrl.ts';
 import type { TraceState } from './learners/rflo.ts';
 import { applyTrial } from './learners/apply.ts';
+import { createWasmKernel, resolveBackend } from './wasm/backend.ts';
+import type { Backend } from './wasm/backend.ts';
 
 const KIND_RTRL = 0;
 const KIND_RFLO = 1;
@@ -22,16 +24,16 @@ const KIND_OUTPUT = 3;
 
 type View = Int16Array | Int32Array | Uint32Array | Float64Array;
 
-function makeView(buf: ArrayBuffer, s: BufferSpec): View {
+function makeView(buf: ArrayBuffer, s: BufferSpec, base: number): View {
   switch (s.type) {
     case 'i16':
-      return new Int16Array(buf, s.offset, s.length);
+      return new Int16Array(buf, base + s.offset, s.length);
     case 'i32':
-      return new Int32Array(buf, s.offset, s.length);
+      return new Int32Array(buf, base + s.offset, s.length);
     case 'u32':
-      return new Uint32Array(buf, s.offset, s.length);
+      return new Uint32Array(buf, base + s.offset, s.length);
     default:
-      return new Float64Array(buf, s.offset, s.length);
+      return new Float64Array(buf, base + s.offset, s.length);
   }
 }
 
@@ -44,8 +46,13 @@ export class FixedLearner implements OnlineLearner, TraceState, SensState {
   readonly engine = 'fixed' as const;
   readonly options: Readonly<LearnerOptions>;
   readonly plan: FixedPlan;
-  /** The one arena: every buffer of the learner, at the plan's offsets. */
+  /** The one arena: every buffer of the learner, at the plan's offsets plus arenaOffset. */
   readonly arena: ArrayBuffer;
+  /** Where the arena starts in `arena`: 0 for the 'js' backend; for 'wasm', `arena` is the instance's memory. */
+  readonly arenaOffset: number;
+  /** Kernel backend running step(): 'js' (the TypeScript kernels) or 'wasm' (runtime/wasm, bit-exact with them). */
+  readonly backend: 'js' | 'wasm';
+  private readonly wasmStep: ((learn: number) => void) | null;
   readonly views: Readonly<Record<string, View>>;
 
   readonly N: number;
@@ -103,7 +110,7 @@ export class FixedLearner implements OnlineLearner, TraceState, SensState {
   readonly sumHi: Float64Array;
   readonly sumLo: Float64Array;
 
-  constructor(p: FixedPlan, weights: ModelWeights, arena?: ArrayBuffer) {
+  constructor(p: FixedPlan, weights: ModelWeights, arena?: ArrayBuffer, backend?: Backend) {
     this.plan = p;
     this.options = p.options;
     const o = p.options;
@@ -129,9 +136,19 @@ export class FixedLearner implements OnlineLearner, TraceState, SensState {
     if (arena !== undefined && arena.byteLength !== p.totalBytes) {
       throw new RangeError(`arena must have ${p.totalBytes} bytes for this plan (got ${arena.byteLength})`);
     }
-    this.arena = arena ?? new ArrayBuffer(p.totalBytes);
+    // Backend hook (runtime/wasm/backend.ts): with 'wasm' the arena lives in the wasm instance's memory.
+    this.backend = resolveBackend(backend);
+    this.wasmStep = null;
+    this.arenaOffset = 0;
+    if (this.backend === 'wasm') {
+      const k = createWasmKernel(p, { kindCode: this.kindCode, stepMode: this.stepMode, transpose: this.transpose, applyMul: this.applyMul });
+      if (arena !== undefined) new Uint8Array(k.buffer, k.base, p.totalBytes).set(new Uint8Array(arena));
+      this.arena = k.buffer;
+      this.arenaOffset = k.base;
+      this.wasmStep = k.step;
+    } else this.arena = arena ?? new ArrayBuffer(p.totalBytes);
     const v: Record<string, View> = {};
-    for (const s of p.buffers) v[s.name] = makeView(this.arena, s);
+    for (const s of p.buffers) v[s.name] = makeView(this.arena, s, this.arenaOffset);
     this.views = Object.freeze(v);
     this.W_in = v.W_in as Int32Array;
     this.W_rec = v.W_rec as Int32Array;
@@ -218,6 +235,10 @@ export class FixedLearner implements OnlineLearner, TraceState, SensState {
   }
 
   private core(learn: boolean): void {
+    if (this.wasmStep !== null) {
+      this.wasmStep(learn ? 1 : 0);
+      return;
+    }
     forwardQ(this);
     const kind = this.kindCode;
     if (kind === KIND_RFLO) advanceTraces(this, false);
@@ -373,12 +394,18 @@ function checkWeightsShape(w: ModelWeights, o: LearnerOptions): void {
   if (w.tau !== o.tau) throw new RangeError(`weights.tau must equal options.tau (got ${w.tau}, options ${o.tau})`);
 }
 
-/** Binds one arena for plan p and loads the weights (quantized). */
-export function create(p: FixedPlan, weights: ModelWeights): FixedLearner {
-  return new FixedLearner(p, weights);
+/** Binds one arena for plan p and loads the weights (quantized). backend: 'auto' (default; 'wasm' where the engine has
+ * WebAssembly SIMD, else 'js'), 'js' or 'wasm' (runtime/wasm, bit-exact with the TypeScript kernels). */
+export function create(p: FixedPlan, weights: ModelWeights, backend?: Backend): FixedLearner {
+  return new FixedLearner(p, weights, undefined, backend);
 }
 
 /** create(plan({...options, ...extra}), weights). */
-export function createFixedLearner(options: LearnerOptions, weights: ModelWeights, extra: FixedOptions = {}): FixedLearner {
-  return create(plan({ ...options, ...extra }), weights);
+export function createFixedLearner(
+  options: LearnerOptions,
+  weights: ModelWeights,
+  extra: FixedOptions & { backend?: Backend } = {},
+): FixedLearner {
+  const { backend, ...fixed } = extra;
+  return create(plan({ ...options, ...fixed }), weights, backend);
 }

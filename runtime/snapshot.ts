@@ -67,7 +67,7 @@ function configOf(l: FixedLearner): FixedConfig {
 export function saveSnapshot(l: FixedLearner): Uint8Array {
   checkHost();
   const cfg = ascii(JSON.stringify(configOf(l)));
-  const arena = new Uint8Array(l.arena);
+  const arena = new Uint8Array(l.arena, l.arenaOffset, l.plan.totalBytes);
   const arenaAt = Math.ceil((HEADER + cfg.length) / 8) * 8;
   const total = arenaAt + arena.length + 4;
   const out = new Uint8Array(total);
