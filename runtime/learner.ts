@@ -79,9 +79,7 @@ export class FixedLearner implements OnlineLearner, TraceState, SensState {
   readonly W_rec: Int32Array;
   readonly b: Int32Array;
   readonly W_out: Int32Array;
-  readonly W_in_q: Int16Array;
   readonly W_rec_q: Int16Array;
-  readonly b_q: Int16Array;
   readonly W_out_q: Int16Array;
   readonly B: Int16Array;
   readonly h0: Int16Array;
@@ -154,9 +152,7 @@ export class FixedLearner implements OnlineLearner, TraceState, SensState {
     this.W_rec = v.W_rec as Int32Array;
     this.b = v.b as Int32Array;
     this.W_out = v.W_out as Int32Array;
-    this.W_in_q = v.W_in_q as Int16Array;
     this.W_rec_q = v.W_rec_q as Int16Array;
-    this.b_q = v.b_q as Int16Array;
     this.W_out_q = v.W_out_q as Int16Array;
     this.B = v.B as Int16Array;
     this.h0 = v.h0 as Int16Array;
@@ -272,8 +268,8 @@ export class FixedLearner implements OnlineLearner, TraceState, SensState {
       const sat = this.sat;
       const mul = this.applyMul;
       applyTrial(this.W_rec, this.W_rec_q, this.acc_W_rec, p.etaRec.m, p.shifts.trialRec, mul, sat, SAT.W_rec);
-      applyTrial(this.W_in, this.W_in_q, this.acc_W_in, p.etaRec.m, p.shifts.trialRec, mul, sat, SAT.W_in);
-      applyTrial(this.b, this.b_q, this.acc_b, p.etaRec.m, p.shifts.trialRec, mul, sat, SAT.b);
+      applyTrial(this.W_in, null, this.acc_W_in, p.etaRec.m, p.shifts.trialRec, mul, sat, SAT.W_in);
+      applyTrial(this.b, null, this.acc_b, p.etaRec.m, p.shifts.trialRec, mul, sat, SAT.b);
       applyTrial(this.W_out, this.W_out_q, this.acc_W_out, p.etaOut.m, p.shifts.trialOut, mul, sat, SAT.W_out);
     }
     this.clearGradient();
@@ -343,7 +339,7 @@ export class FixedLearner implements OnlineLearner, TraceState, SensState {
     const drop = FRAC.W - this.plan.weightFracBits;
     const F = this.plan.weightFracBits;
     const lim = 2 ** (31 - drop);
-    const setW = (dst: Int32Array, dq: Int16Array, src: Float64Array, idx: number) => {
+    const setW = (dst: Int32Array, dq: Int16Array | null, src: Float64Array, idx: number) => {
       for (let i = 0; i < src.length; i++) {
         let q = Math.floor(src[i] * 2 ** F + 0.5);
         if (q !== q) q = 0;
@@ -353,12 +349,12 @@ export class FixedLearner implements OnlineLearner, TraceState, SensState {
         }
         const v = q * 2 ** drop;
         dst[i] = v;
-        dq[i] = saturate16Count(roundShiftRight(v, 12), sat, SAT.weights_q12);
+        if (dq !== null) dq[i] = saturate16Count(roundShiftRight(v, 12), sat, SAT.weights_q12);
       }
     };
-    setW(this.W_in, this.W_in_q, w.W_in, SAT.W_in);
+    setW(this.W_in, null, w.W_in, SAT.W_in);
     setW(this.W_rec, this.W_rec_q, w.W_rec, SAT.W_rec);
-    setW(this.b, this.b_q, w.b, SAT.b);
+    setW(this.b, null, w.b, SAT.b);
     setW(this.W_out, this.W_out_q, w.W_out, SAT.W_out);
     for (let i = 0; i < this.B.length; i++) this.B[i] = toQ16(w.B[i], FRAC.WQ);
     for (let i = 0; i < this.h0.length; i++) this.h0[i] = toQ16(w.h0[i], FRAC.H);

@@ -37,9 +37,7 @@ export interface FixedState {
   readonly W_rec: Int32Array;
   readonly b: Int32Array;
   readonly W_out: Int32Array;
-  readonly W_in_q: Int16Array;
   readonly W_rec_q: Int16Array;
-  readonly b_q: Int16Array;
   readonly W_out_q: Int16Array;
   readonly B: Int16Array;
   readonly h0: Int16Array;
@@ -62,11 +60,14 @@ export interface FixedState {
 }
 
 /**
- * Forward step from s.x: h_prev := h; u, h, phi'(u), a phi'(u) and y.
- * u: exact sum of Q3.12 x Q1.15 products (Q27; the W_in x Q3.12 x Q3.12 products are Q24, times 8; b is shifted
- * up by 15), accumulated exactly in float64 (int64_t in C), then rounded half up to Q19.12.
+ * Forward step from s.x: h_prev := h; u, h, phi'(u), a phi'(u) and y, reading the Q7.24 master weights exactly.
+ * u: every master weight (int32) is split into hi = W >> 16 (signed) and lo = W & 0xffff; hi h and lo h (x Q1.15) are
+ * single Math.imul products, summed exactly in two wide sums (int64_t in C). W_in x (Q7.24 x Q3.12 = Q36) enters
+ * both sums times 8 and b (Q24) times 2^15, so the exact total hi 2^16 + lo is Q39. It is rounded half up to Q19.12
+ * as roundShiftRightWide(hi + floor(lo / 2^16), 11) (exact: floor((hi 2^16 + lo + 2^26) / 2^27)).
  * h: h + round(a (tanh(u) - h)), one Math.imul (|a| <= 2^15, |tanh - h| < 2^16: fits int32).
- * y: exact sum of Q3.12 x Q1.15 -> Q27, rounded to Q3.12 and saturated to int16 (counted as 'y').
+ * y: W_out h the same way (Q39 -> Q3.12), saturated to int16 (counted as 'y').
+ * Measured reason for reading the master weights rather than a Q3.12 copy: ARITHMETIC.md, "Why these formats".
  */
 export function forwardQ(s: FixedState): void {
   const N = s.N;
@@ -75,37 +76,59 @@ export function forwardQ(s: FixedState): void {
   const h = s.h;
   const hp = s.h_prev;
   const x = s.x;
-  const Wr = s.W_rec_q;
-  const Wi = s.W_in_q;
-  const bq = s.b_q;
+  const Wr = s.W_rec;
+  const Wi = s.W_in;
+  const bias = s.b;
   const alpha = s.alpha;
   for (let i = 0; i < N; i++) hp[i] = h[i];
   for (let i = 0; i < N; i++) {
-    let acc = 0;
+    let hi = 0;
+    let lo = 0;
     const ro = i * N;
-    for (let k = 0; k < N; k++) acc += Math.imul(Wr[ro + k], hp[k]);
-    let accIn = 0;
+    for (let k = 0; k < N; k++) {
+      const w = Wr[ro + k];
+      const v = hp[k];
+      hi += Math.imul(w >> 16, v);
+      lo += Math.imul(w & 0xffff, v);
+    }
+    let hiIn = 0;
+    let loIn = 0;
     const io = i * M;
-    for (let j = 0; j < M; j++) accIn += Math.imul(Wi[io + j], x[j]);
-    acc += accIn * 8 + bq[i] * 32768;
-    const u = roundShiftRightWide(acc, 15);
+    for (let j = 0; j < M; j++) {
+      const w = Wi[io + j];
+      const v = x[j];
+      hiIn += Math.imul(w >> 16, v);
+      loIn += Math.imul(w & 0xffff, v);
+    }
+    const bi = bias[i];
+    hi += hiIn * 8 + (bi >> 16) * 32768;
+    lo += loIn * 8 + (bi & 0xffff) * 32768;
+    const u = roundShiftRightWide(hi + Math.floor(lo * TWO_NEG16), 11);
     s.u[i] = u;
     const t = tanhQ15(u);
     const d = dtanhQ15(t);
     s.dphi[i] = d;
     s.aphi[i] = roundShiftRight(Math.imul(alpha, d), 15);
-    const hi = hp[i];
-    h[i] = hi + roundShiftRight(Math.imul(alpha, t - hi), 15);
+    const hv = hp[i];
+    h[i] = hv + roundShiftRight(Math.imul(alpha, t - hv), 15);
   }
-  const Wo = s.W_out_q;
+  const Wo = s.W_out;
   const sat = s.sat;
   for (let o = 0; o < O; o++) {
-    let acc = 0;
+    let hi = 0;
+    let lo = 0;
     const oo = o * N;
-    for (let i = 0; i < N; i++) acc += Math.imul(Wo[oo + i], h[i]);
-    s.y[o] = saturate16Count(roundShiftRightWide(acc, 15), sat, SAT.y);
+    for (let i = 0; i < N; i++) {
+      const w = Wo[oo + i];
+      const v = h[i];
+      hi += Math.imul(w >> 16, v);
+      lo += Math.imul(w & 0xffff, v);
+    }
+    s.y[o] = saturate16Count(roundShiftRightWide(hi + Math.floor(lo * TWO_NEG16), 11), sat, SAT.y);
   }
 }
+
+const TWO_NEG16 = 2 ** -16;
 
 /** e = target - y, saturated to Q3.12 (counted as 'e'). */
 export function errorQ(s: FixedState): void {

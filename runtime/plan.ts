@@ -12,7 +12,7 @@ import type { Scale } from './fixed.ts';
 export const FRAC = {
   /** Master weights W_in, W_rec, b, W_out: Q7.24 int32. */
   W: 24,
-  /** Forward copies of the weights and B: Q3.12 int16. */
+  /** Copies of W_rec and W_out for the feedback and sensitivity kernels, and B: Q3.12 int16. */
   WQ: 12,
   /** Hidden state h, h0, RFLO/SnAp-1 traces of W_rec and b: Q1.15 int16. */
   H: 15,
@@ -233,10 +233,8 @@ export function plan(config: FixedConfig): FixedPlan {
   add('W_rec', 'i32', N * N, 'Q7.24', 'master recurrent weights');
   add('b', 'i32', N, 'Q7.24', 'master biases');
   add('W_out', 'i32', O * N, 'Q7.24', 'master output weights');
-  add('W_in_q', 'i16', N * M, 'Q3.12', 'forward copy of W_in');
-  add('W_rec_q', 'i16', N * N, 'Q3.12', 'forward copy of W_rec');
-  add('b_q', 'i16', N, 'Q3.12', 'forward copy of b');
-  add('W_out_q', 'i16', O * N, 'Q3.12', 'forward copy of W_out');
+  add('W_rec_q', 'i16', N * N, 'Q3.12', 'copy of W_rec for SnAp-1 / RTRL');
+  add('W_out_q', 'i16', O * N, 'Q3.12', 'copy of W_out for W_out^T e');
   add('B', 'i16', N * O, 'Q3.12', 'RFLO random feedback');
   add('h0', 'i16', N, 'Q1.15', 'state at a trial start');
   add('h', 'i16', N, 'Q1.15', 'hidden state h(t)');

@@ -7,11 +7,11 @@ import { SAT } from '../plan.ts';
 /**
  * 'step' mode: W[i] += round(d / 2^shift) * mul, where d is this step's scaled update in Q(updateFracBits),
  * saturated to int32 (counted in satIdx); the Q3.12 forward copy is refreshed (round half up, saturated, counted
- * as 'weights_q12').
+ * as 'weights_q12') when the block has one (W_rec, W_out).
  */
 export function applyStep(
   W: Int32Array,
-  Wq: Int16Array,
+  Wq: Int16Array | null,
   i: number,
   d: number,
   shift: number,
@@ -21,7 +21,7 @@ export function applyStep(
 ): void {
   const w = saturate32Count(W[i] + roundShiftRightWide(d, shift) * mul, sat, satIdx);
   W[i] = w;
-  Wq[i] = saturate16Count(roundShiftRight(w, 12), sat, SAT.weights_q12);
+  if (Wq !== null) Wq[i] = saturate16Count(roundShiftRight(w, 12), sat, SAT.weights_q12);
 }
 
 /**
@@ -30,7 +30,7 @@ export function applyStep(
  */
 export function applyTrial(
   W: Int32Array,
-  Wq: Int16Array,
+  Wq: Int16Array | null,
   acc: Float64Array,
   m: number,
   shift: number,
@@ -41,6 +41,6 @@ export function applyTrial(
   for (let i = 0; i < W.length; i++) {
     const w = saturate32Count(W[i] + mulWide16RoundShift(acc[i], m, shift) * mul, sat, satIdx);
     W[i] = w;
-    Wq[i] = saturate16Count(roundShiftRight(w, 12), sat, SAT.weights_q12);
+    if (Wq !== null) Wq[i] = saturate16Count(roundShiftRight(w, 12), sat, SAT.weights_q12);
   }
 }

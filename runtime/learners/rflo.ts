@@ -80,7 +80,7 @@ export function advanceTraces(s: TraceState, snap: boolean): void {
  */
 function updateRow(
   W: Int32Array,
-  Wq: Int16Array,
+  Wq: Int16Array | null,
   acc: Float64Array,
   P: Int16Array,
   off: number,
@@ -143,6 +143,7 @@ function updateRow(
       }
     }
     W[i] = w;
+    if (Wq === null) continue;
     let q = (w >> 12) + ((w >> 11) & 1);
     if (q > 32767) {
       sat[SAT.weights_q12]++;
@@ -174,8 +175,8 @@ export function updateTraces(s: TraceState): void {
     if (f === 0) continue;
     const g = step ? saturate32Count(mul32x16RoundShift(f, s.etaRecM, 15), sat, SAT.gain) : 0;
     updateRow(s.W_rec, s.W_rec_q, s.acc_W_rec, s.P_rec, a * N, N, f, sr, g, s.shiftTraceRec, step, sa, am, sat, SAT.W_rec);
-    updateRow(s.W_in, s.W_in_q, s.acc_W_in, s.P_in, a * M, M, f, si, g, s.shiftTraceIn, step, sa, am, sat, SAT.W_in);
-    updateRow(s.b, s.b_q, s.acc_b, s.P_b, a, 1, f, sr, g, s.shiftTraceRec, step, sa, am, sat, SAT.b);
+    updateRow(s.W_in, null, s.acc_W_in, s.P_in, a * M, M, f, si, g, s.shiftTraceIn, step, sa, am, sat, SAT.W_in);
+    updateRow(s.b, null, s.acc_b, s.P_b, a, 1, f, sr, g, s.shiftTraceRec, step, sa, am, sat, SAT.b);
   }
 }
 
@@ -205,10 +206,10 @@ export function updateTracesReference(s: TraceState): void {
     for (let b = 0; b < M; b++) {
       const p = Pi[io + b];
       accI[io + b] += mul32x16RoundShift(f, p, si);
-      if (step) applyStep(s.W_in, s.W_in_q, io + b, mul32x16RoundShift(g, p, s.shiftTraceIn), s.shiftApply, s.applyMul, sat, SAT.W_in);
+      if (step) applyStep(s.W_in, null, io + b, mul32x16RoundShift(g, p, s.shiftTraceIn), s.shiftApply, s.applyMul, sat, SAT.W_in);
     }
     const p = s.P_b[a];
     s.acc_b[a] += mul32x16RoundShift(f, p, sr);
-    if (step) applyStep(s.b, s.b_q, a, mul32x16RoundShift(g, p, s.shiftTraceRec), s.shiftApply, s.applyMul, sat, SAT.b);
+    if (step) applyStep(s.b, null, a, mul32x16RoundShift(g, p, s.shiftTraceRec), s.shiftApply, s.applyMul, sat, SAT.b);
   }
 }

@@ -104,10 +104,10 @@ export function updateRtrl(s: SensState): void {
       if (step) applyStep(s.W_rec, s.W_rec_q, t, d, s.shiftApply, s.applyMul, sat, SAT.W_rec);
     } else if (t < nRec + nIn) {
       s.acc_W_in[t - nRec] += term;
-      if (step) applyStep(s.W_in, s.W_in_q, t - nRec, d, s.shiftApply, s.applyMul, sat, SAT.W_in);
+      if (step) applyStep(s.W_in, null, t - nRec, d, s.shiftApply, s.applyMul, sat, SAT.W_in);
     } else {
       s.acc_b[t - nRec - nIn] += term;
-      if (step) applyStep(s.b, s.b_q, t - nRec - nIn, d, s.shiftApply, s.applyMul, sat, SAT.b);
+      if (step) applyStep(s.b, null, t - nRec - nIn, d, s.shiftApply, s.applyMul, sat, SAT.b);
     }
   }
 }

@@ -334,7 +334,7 @@ function updateRow(W: usize, Wq: usize, acc: usize, P: usize, off: i32, len: i32
     const q = pA + (<usize>i << 3);
     v128.store(q, f64x2.add(v128.load(q), f64x2.floor(f64x2.add(f64x2.mul(f64x2.convert_low_i32x4_s(lo), fsv), half))));
     v128.store(q + 16, f64x2.add(v128.load(q + 16), f64x2.floor(f64x2.add(f64x2.mul(f64x2.convert_low_i32x4_s(i32x4.shuffle(lo, lo, 2, 3, 0, 1)), fsv), half))));
-    v128.store(q + 32, f64x2.add(v128.load(q + 32), f64x2.floor(f64x2.add(f64x2.mul(f64x2.convert_low_i32x4_s(hi), fsv), half))));
+    v128.store(q + 32, f64x2.add(v128.load(q + 32), f64x2.floor(f64x2.mul(f64x2.convert_low_i32x4_s(hi), fsv))));
     v128.store(q + 48, f64x2.add(v128.load(q + 48), f64x2.floor(f64x2.add(f64x2.mul(f64x2.convert_low_i32x4_s(i32x4.shuffle(hi, hi, 2, 3, 0, 1)), fsv), half))));
   }
   for (; i < len; i++) {
