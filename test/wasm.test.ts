@@ -75,7 +75,8 @@ function drive(ls: FixedLearner[], steps: number, seed: number, check: (step: nu
       } else l.step(x, y, out);
       if (s % 50 === 49) l.endTrial();
     }
-    if (s % 500 === 499 && !check(s)) return s;
+    // Checked mid-trial (s % 50 = 24) so the accumulators are non-zero also in step mode.
+    if (s % 500 === 474 && !check(s)) return s;
   }
   return -1;
 }
@@ -114,3 +115,81 @@ for (const c of CASES) {
     if (c.kind !== 'output') t.notDeepEqual(Array.from(js.W_rec), Array.from(w0.W_rec));
   });
 }
+
+/** Random full-range state (with extremes) in every buffer of the arena, identical in both learners. */
+function randomizeArena(js: FixedLearner, wasm: FixedLearner, rng: Uint32Array): void {
+  const bytes = arenaBytes(js);
+  const dv = new DataView(js.arena, js.arenaOffset, js.plan.totalBytes);
+  const pick = (lo: number, hi: number) => {
+    const r = rngNextU32(rng);
+    if ((r & 15) === 0) return lo;
+    if ((r & 15) === 1) return hi;
+    if ((r & 15) === 2) return 0;
+    return lo + (rngNextU32(rng) % (hi - lo + 1));
+  };
+  for (const s of js.plan.buffers) {
+    for (let i = 0; i < s.length; i++) {
+      const at = s.offset + i * (s.bytes / s.length);
+      if (s.type === 'i16') dv.setInt16(at, pick(-32768, 32767), true);
+      else if (s.type === 'i32') dv.setInt32(at, pick(-2147483648, 2147483647), true);
+      else if (s.type === 'u32') dv.setUint32(at, rngNextU32(rng) & 1023, true);
+      else dv.setFloat64(at, (rngNextU32(rng) % 2 ? -1 : 1) * (rngNextU32(rng) * 256 + (rngNextU32(rng) & 255)), true);
+    }
+  }
+  dv.setFloat64(js.plan.buffers.find((b) => b.name === 'steps')!.offset, 12345, true);
+  arenaBytes(wasm).set(bytes);
+}
+
+for (const c of CASES) {
+  const name = `${c.kind} N=${c.N} ${c.update}${c.feedback === 'transpose' ? ' transpose' : ''} tau=${c.tau}`;
+  (skip ? test.skip : test)(`one wasm step equals one js step from random full-range arenas, saturating everywhere (${name})`, (t) => {
+    const [js, wasm] = pair(c);
+    const rng = createRng(c.N * 31 + c.tau);
+    const out = new Int16Array(O);
+    const x = new Int16Array(M);
+    const y = new Int16Array(O);
+    let saturations = 0;
+    for (let it = 0; it < 150; it++) {
+      randomizeArena(js, wasm, rng);
+      const before = js.sat.reduce((a, v) => a + v, 0);
+      for (let j = 0; j < M; j++) x[j] = (rngNextU32(rng) & 0xffff) - 32768;
+      for (let o = 0; o < O; o++) y[o] = (rngNextU32(rng) & 0xffff) - 32768;
+      const learn = it % 5 !== 4;
+      js.stepQ(x, learn ? y : null, out);
+      wasm.stepQ(x, learn ? y : null, out);
+      saturations += js.sat.reduce((a, v) => a + v, 0) - before;
+      const d = firstDiff(js, arenaBytes(js), arenaBytes(wasm));
+      if (d !== null) {
+        t.fail(`iteration ${it} (learn ${learn}): ${d}`);
+        return;
+      }
+    }
+    t.log(`saturation events counted in 150 random steps: ${saturations}`);
+    t.true(saturations > 150, 'random states should saturate often');
+  });
+}
+
+(skip ? test.skip : test)('snapshots move a learner between the wasm and js backends unchanged', (t) => {
+  const c = CASES[0];
+  const [js, wasm] = pair(c);
+  drive([js, wasm], 600, 3, () => true);
+  const fromWasm = loadSnapshot(saveSnapshot(wasm));
+  const fromJs = loadSnapshot(saveSnapshot(js));
+  t.deepEqual(saveSnapshot(wasm), saveSnapshot(js));
+  t.deepEqual(arenaBytes(fromWasm), arenaBytes(js));
+  t.deepEqual(arenaBytes(fromJs), arenaBytes(wasm));
+  // A learner loaded from a snapshot continues identically on either backend.
+  const jsCopy = new FixedLearner(fromWasm.plan, undefined as never, arenaBytes(fromWasm).slice().buffer, 'js');
+  drive([jsCopy, fromJs], 600, 4, () => true);
+  t.is(jsCopy.backend, 'js');
+  t.deepEqual(arenaBytes(jsCopy), arenaBytes(fromJs));
+});
+
+test('backend auto picks wasm exactly when WebAssembly SIMD validates, and js is always available', (t) => {
+  const c = CASES[4];
+  const w = initWeights({ inputs: M, hidden: c.N, outputs: O, tau: c.tau, seed: 1 });
+  t.is(createFixedLearner(options(c), w).backend, wasmSimdSupported() ? 'wasm' : 'js');
+  t.is(createFixedLearner(options(c), w, { backend: 'auto' }).backend, wasmSimdSupported() ? 'wasm' : 'js');
+  t.is(createFixedLearner(options(c), w, { backend: 'js' }).backend, 'js');
+  t.throws(() => createFixedLearner(options(c), w, { backend: 'gpu' as never }), { message: /backend must be/ });
+});

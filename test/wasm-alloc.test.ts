@@ -1,0 +1,81 @@
+import test from 'ava';
+import { PerformanceObserver } from 'node:perf_hooks';
+import { initWeights } from '../runtime/init.ts';
+import { createFixedLearner } from '../runtime/learner.ts';
+import { wasmSimdSupported } from '../runtime/wasm/backend.ts';
+import type { LearnerKind } from '../runtime/types.ts';
+
+// The wasm backend's step: no copies between JS and wasm, no allocation. One file, run serially: the GC observer
+// sees the whole process.
+
+async function gcEventsDuring(fn: () => void): Promise<number> {
+  let n = 0;
+  const obs = new PerformanceObserver((list) => {
+    n += list.getEntries().length;
+  });
+  obs.observe({ entryTypes: ['gc'] });
+  fn();
+  await new Promise((r) => setTimeout(r, 50));
+  obs.disconnect();
+  return n;
+}
+
+const skip = !wasmSimdSupported();
+
+for (const [kind, N, update] of [
+  ['rflo', 32, 'step'],
+  ['rflo', 32, 'trial'],
+  ['snap1', 32, 'step'],
+  ['output', 32, 'step'],
+  ['rtrl', 4, 'step'],
+] as [LearnerKind, number, 'step' | 'trial'][]) {
+  (skip ? test.serial.skip : test.serial)(`wasm backend: ${kind} (${update} mode) runs 10^5 steps with zero GC events and a flat heap`, async (t) => {
+    const M = 4;
+    const O = 4;
+    const w = initWeights({ inputs: M, hidden: N, outputs: O, tau: 10, seed: 2 });
+    const l = createFixedLearner(
+      { learner: kind, inputs: M, hidden: N, outputs: O, tau: 10, lrRec: 0.01, lrOut: 0.01, update, trialLength: 100 },
+      w,
+      { backend: 'wasm' },
+    );
+    t.is(l.backend, 'wasm');
+    const x = new Float64Array(M);
+    const y = new Float64Array(O);
+    const out = new Float64Array(O);
+    const xq = new Int16Array(M);
+    const outq = new Int16Array(O);
+    const run = (steps: number) => {
+      for (let s = 0; s < steps; s++) {
+        const v = (s % 100) / 100 - 0.5;
+        x[0] = v;
+        x[1] = -v;
+        y[0] = v * 0.5;
+        y[3] = -v * 0.5;
+        if (s % 3 === 0) l.stepQ(xq, null, outq);
+        else l.step(x, y, out);
+        if (s % 100 === 99) l.endTrial();
+      }
+    };
+    run(20000);
+    let rounds = 0;
+    while (rounds < 40 && (await gcEventsDuring(() => run(5000))) > 0) rounds++;
+    globalThis.gc?.();
+    const before = process.memoryUsage().heapUsed;
+    const steps0 = l.stepCount();
+    const events = await gcEventsDuring(() => run(100000));
+    const grew = process.memoryUsage().heapUsed - before;
+    t.log(`GC events ${events}, heap change ${grew} bytes (extra warm-up rounds ${rounds})`);
+    t.is(l.stepCount() - steps0, 100000);
+    t.is(events, 0);
+    t.true(grew < 256 * 1024, `heap grew ${grew} bytes`);
+  });
+}
+
+test.serial('the GC detector sees a loop that allocates (control)', async (t) => {
+  let keep: number[] = [];
+  const events = await gcEventsDuring(() => {
+    for (let i = 0; i < 200000; i++) keep = [i, i + 1, i + 2];
+  });
+  t.true(keep.length === 3);
+  t.true(events > 0);
+});
