@@ -74,6 +74,8 @@ export interface SimSummary {
   hidden: number;
   tau: number;
   update: UpdateMode;
+  /** BPTT truncation window in steps; null = full BPTT or not BPTT. */
+  window: number | null;
   noise: number;
   /** Streams only. */
   skipped?: number;
@@ -190,6 +192,7 @@ export function runSim(a: SimArgs): SimSummary {
     hidden,
     tau,
     update,
+    window: a.learner === 'bptt' && a.window !== undefined && Number.isFinite(a.window) ? a.window : null,
     noise,
     description: probe.describe(),
   };
@@ -211,7 +214,8 @@ export function formatSim(s: SimSummary): string {
   const length = s.trials !== null ? `${s.trials} trials` : `${s.steps} samples`;
   lines.push(
     `learner ${s.learner}, engine ${s.engine}, ${length} per seed, lr_rec ${s.lr_rec}, lr_out ${s.lr_out}, ` +
-      `N ${s.hidden}, tau ${s.tau}, update ${s.update}, state noise ${s.noise}`,
+      `N ${s.hidden}, tau ${s.tau}, update ${s.update}, state noise ${s.noise}` +
+      (s.learner === 'bptt' ? `, ${s.window === null ? 'full BPTT' : `truncated to ${s.window} steps`}` : ''),
   );
   lines.push('');
   const stream = s.trials === null;
