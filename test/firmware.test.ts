@@ -41,6 +41,20 @@ test('the checked-in golden vectors equal what the TypeScript runtime generates 
   }
 });
 
+test("the runtime's default kernel backend (wasm where available) writes the same golden vectors as the TypeScript kernels", (t) => {
+  for (const c of GOLDEN_CASES) {
+    const js = generateCase(c, 'js');
+    const auto = generateCase(c, 'auto');
+    if (js !== auto) {
+      const a = js.split('\n');
+      const b = auto.split('\n');
+      let i = 0;
+      while (i < a.length && a[i] === b[i]) i++;
+      t.fail(`${c.name}: backend 'auto' differs from 'js' at golden line ${i + 1}`);
+    } else t.pass();
+  }
+});
+
 needTools('the host C build reproduces every prediction and final snapshot of every golden case bit for bit', (t) => {
   const files = GOLDEN_CASES.map(goldenPath);
   const r = spawnSync(golden(), files, { encoding: 'utf8' });

@@ -20,6 +20,7 @@ import { createFixedLearner } from '../../runtime/learner.ts';
 import { initWeights } from '../../runtime/init.ts';
 import { saveSnapshot } from '../../runtime/snapshot.ts';
 import type { FixedOptions } from '../../runtime/plan.ts';
+import type { Backend } from '../../runtime/wasm/backend.ts';
 import type { LearnerOptions } from '../../runtime/types.ts';
 import { createDriftTask } from '../../sim/tasks/drift.ts';
 
@@ -64,11 +65,14 @@ function hex(b: Uint8Array): string {
   return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
 }
 
-/** The golden text of one case. Deterministic: the same runtime gives the same text. */
-export function generateCase(c: GoldenCase): string {
+/**
+ * The golden text of one case. Deterministic: the same runtime gives the same text. The checked-in files come from
+ * the TypeScript kernels (backend 'js', the reference); test/firmware.test.ts also runs the default backend.
+ */
+export function generateCase(c: GoldenCase, backend: Backend = 'js'): string {
   const o = c.options;
   const w = initWeights({ inputs: o.inputs, hidden: o.hidden, outputs: o.outputs, tau: o.tau, seed: c.seed, gain: c.gain ?? 1.2, inScale: c.inScale ?? 1 });
-  const l = createFixedLearner(o, w, c.fixed ?? {});
+  const l = createFixedLearner(o, w, { ...(c.fixed ?? {}), backend });
   const p = l.plan;
   const lines: string[] = [`case ${c.name}`];
   const s = p.shifts;
