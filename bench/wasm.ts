@@ -1,0 +1,142 @@
+/**
+ * The wasm SIMD backend against the TypeScript kernels and the firmware's host C build (-O2, -O3 -march=native),
+ * RFLO at N = 16..256 and RTRL at N = 8..64, 4 inputs, 4 outputs, 'step' updates, tau 10 (the options of
+ * bench/runtime.ts and firmware-bridge/firmware/bench.ts, so the three step identical learners). Measured side by
+ * side: every round times js, wasm and C for every size once, so a change of machine load hits all of them; the
+ * figures are medians over the rounds. Writes bench-results/wasm.json and prints a table with ratios.
+ *
+ *   npx tsx bench/wasm.ts [--quick] [--no-c] [--rounds 5] [--seconds 0.3]
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { initWeights } from '../runtime/init.ts';
+import { createFixedLearner } from '../runtime/learner.ts';
+import type { FixedLearner } from '../runtime/learner.ts';
+import type { LearnerKind, LearnerOptions } from '../runtime/types.ts';
+import { runCBench } from '../firmware-bridge/firmware/bench.ts';
+
+const argv = process.argv;
+const arg = (name: string) => {
+  const i = argv.indexOf(name);
+  return i > 0 ? argv[i + 1] : undefined;
+};
+const quick = argv.includes('--quick');
+const withC = !argv.includes('--no-c');
+const ROUNDS = Number(arg('--rounds') ?? (quick ? 3 : 5));
+const SECONDS = Number(arg('--seconds') ?? (quick ? 0.1 : 0.3));
+const SIZES: [LearnerKind, number[]][] = [
+  ['rflo', [16, 32, 64, 128, 256]],
+  ['rtrl', [8, 16, 32, 64]],
+];
+const M = 4;
+const O = 4;
+const BACKENDS = ['js', 'wasm', 'c-O2', 'c-O3-native'] as const;
+type BackendName = (typeof BACKENDS)[number];
+
+function median(a: number[]): number {
+  const s = [...a].sort((x, y) => x - y);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+function options(kind: LearnerKind, N: number): LearnerOptions {
+  return { learner: kind, inputs: M, hidden: N, outputs: O, tau: 10, lrRec: 0.01, lrOut: 0.01, update: 'step', trialLength: 100 };
+}
+
+/** A timed stepper over the 64 cycled samples of bench/runtime.ts. */
+function stepper(l: FixedLearner): (seconds: number) => number {
+  const xs: Float64Array[] = [];
+  const ys: Float64Array[] = [];
+  for (let t = 0; t < 64; t++) {
+    xs.push(Float64Array.from({ length: M }, (_, j) => Math.sin(t / 5 + j)));
+    ys.push(Float64Array.from({ length: O }, (_, j) => 0.5 * Math.cos(t / 7 + j)));
+  }
+  const out = new Float64Array(O);
+  let t = 0;
+  return (seconds: number): number => {
+    let n = 0;
+    const start = performance.now();
+    const end = start + seconds * 1000;
+    let now = start;
+    while (now < end) {
+      for (let i = 0; i < 4; i++) {
+        l.step(xs[t & 63], ys[t & 63], out);
+        t++;
+      }
+      n += 4;
+      now = performance.now();
+    }
+    return n / ((now - start) / 1000);
+  };
+}
+
+interface Row {
+  learner: LearnerKind;
+  N: number;
+  runs: Record<BackendName, number[]>;
+}
+
+const rows: Row[] = [];
+const steppers = new Map<string, (s: number) => number>();
+for (const [kind, sizes] of SIZES) {
+  for (const N of sizes) {
+    const w = initWeights({ inputs: M, hidden: N, outputs: O, tau: 10, seed: 1 });
+    for (const b of ['js', 'wasm'] as const) {
+      const l = createFixedLearner(options(kind, N), w, { memoryBudget: 2 ** 31, backend: b });
+      if (l.backend !== b) throw new Error(`backend ${b} unavailable`);
+      const run = stepper(l);
+      run(SECONDS / 2); // warm-up
+      steppers.set(`${kind}/${N}/${b}`, run);
+    }
+    rows.push({ learner: kind, N, runs: { js: [], wasm: [], 'c-O2': [], 'c-O3-native': [] } });
+  }
+}
+
+let cError: string | null = null;
+for (let r = 0; r < ROUNDS; r++) {
+  for (const row of rows) {
+    for (const b of ['js', 'wasm'] as const) row.runs[b].push(steppers.get(`${row.learner}/${row.N}/${b}`)!(SECONDS));
+  }
+  if (withC && cError === null) {
+    for (const [kind, sizes] of SIZES) {
+      try {
+        for (const rec of runCBench({ learner: kind, sizes, seconds: SECONDS, runs: 1 })) {
+          const row = rows.find((x) => x.learner === kind && x.N === rec.N)!;
+          row.runs[rec.backend as BackendName].push(rec.steps_per_s);
+        }
+      } catch (e) {
+        cError = (e as Error).message;
+      }
+    }
+  }
+  process.stderr.write(`round ${r + 1}/${ROUNDS} done\n`);
+}
+
+const records = rows.map((row) => {
+  const med = {} as Record<BackendName, number | null>;
+  for (const b of BACKENDS) med[b] = row.runs[b].length ? Math.round(median(row.runs[b])) : null;
+  return { learner: row.learner, N: row.N, steps_per_s: med, runs: row.runs };
+});
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+mkdirSync(join(root, 'bench-results'), { recursive: true });
+writeFileSync(
+  join(root, 'bench-results', 'wasm.json'),
+  JSON.stringify(
+    { node: process.version, date: new Date().toISOString(), inputs: M, outputs: O, update: 'step', tau: 10, rounds: ROUNDS, seconds: SECONDS, cError, records },
+    null,
+    2,
+  ) + '\n',
+);
+
+const f = (v: number | null) => (v === null ? '-' : String(v)).padStart(11);
+const ratio = (a: number | null, b: number | null) => (a === null || b === null ? '-' : (a / b).toFixed(2)).padStart(9);
+const lines = ['learner  N    js steps/s  wasm steps/s   C -O2 st/s  C -O3n st/s  wasm/js  wasm/O2  wasm/O3n'];
+for (const r of records) {
+  const s = r.steps_per_s;
+  lines.push(
+    `${r.learner.padEnd(7)}  ${String(r.N).padEnd(4)} ${f(s.js)}  ${f(s.wasm)}  ${f(s['c-O2'])}  ${f(s['c-O3-native'])} ${ratio(s.wasm, s.js)}${ratio(s.wasm, s['c-O2'])}${ratio(s.wasm, s['c-O3-native'])}`,
+  );
+}
+if (cError) lines.push(`C benchmark unavailable: ${cError}`);
+process.stdout.write(lines.join('\n') + '\n');
