@@ -212,7 +212,16 @@ function timestamp(d = new Date()): string {
   return `${d.getFullYear()}${p(d.getMonth() + 1)}${p(d.getDate())}-${p(d.getHours())}${p(d.getMinutes())}${p(d.getSeconds())}`;
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+/** Timers a run waits on; all cleared at the end so nothing keeps the process alive after an early stop. */
+class Timers {
+  private readonly ids: NodeJS.Timeout[] = [];
+  sleep(ms: number): Promise<void> {
+    return new Promise((r) => this.ids.push(setTimeout(r, ms)));
+  }
+  clear(): void {
+    for (const id of this.ids) clearTimeout(id);
+  }
+}
 
 /** Runs the demo; returns the summary (also printed: a table, or JSON with `json`). */
 export async function runDemo(options: DemoOptions = {}, io: DemoIo = defaultIo()): Promise<DemoSummary> {
@@ -252,6 +261,7 @@ export async function runDemo(options: DemoOptions = {}, io: DemoIo = defaultIo(
   let t0 = Date.now();
   let t1 = t0;
   const showProgress = options.progress !== false;
+  const timers = new Timers();
   try {
     if (virtual) {
       if (showProgress) io.stderr('demo: starting the virtual board (socat pty + board process) ...\n');
@@ -285,7 +295,7 @@ export async function runDemo(options: DemoOptions = {}, io: DemoIo = defaultIo(
     });
     const started = session.start();
     started.catch(() => {});
-    const gotStart = await Promise.race([started.then(() => true), aborted.then(() => false), sleep(30000).then(() => false)]);
+    const gotStart = await Promise.race([started.then(() => true), aborted.then(() => false), timers.sleep(30000).then(() => false)]);
     if (!gotStart && !io.signal?.aborted) throw new Error(`demo: no handshake with the board at ${port} within 30 s`);
     t0 = Date.now();
     if (gotStart) {
@@ -303,10 +313,11 @@ export async function runDemo(options: DemoOptions = {}, io: DemoIo = defaultIo(
         io.stderr(io.isTTY ? `\r${line}\x1b[K` : line + '\n');
       };
       if (showProgress) progressTimer = setInterval(show, io.isTTY ? 1000 : 5000);
-      await Promise.race([aborted, sleep(duration * 1000)]);
+      await Promise.race([aborted, timers.sleep(duration * 1000)]);
     }
     t1 = Date.now();
   } finally {
+    timers.clear();
     if (progressTimer) clearInterval(progressTimer);
     if (showProgress && io.isTTY) io.stderr('\r\x1b[K');
     if (session) await session.stop();

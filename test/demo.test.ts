@@ -1,0 +1,96 @@
+/**
+ * The live demo against the virtual board (socat pty + board process). Needs socat: skipped with a message naming
+ * it when CI is unset, failing with CI=true.
+ */
+import test from 'ava';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Command } from 'commander';
+import { hasSocat } from '../sim/board/index.ts';
+import { runDemo, type DemoSummary } from '../sim/demo/index.ts';
+import { registerDemo } from '../sim/demo/command.ts';
+
+const skip = !hasSocat() && process.env.CI !== 'true';
+if (skip) console.log('demo tests skipped: socat is not installed (set CI=true to make this a failure)');
+const serial = skip ? test.serial.skip : test.serial;
+
+/** socat and node children of this test process (the board process and its pty); tsx's esbuild service is not counted. */
+function children(): string[] {
+  try {
+    return execFileSync('ps', ['--ppid', String(process.pid), '-o', 'comm='], { encoding: 'utf8' })
+      .split('\n')
+      .map((s) => s.trim())
+      .filter((s) => s === 'socat' || s === 'node');
+  } catch {
+    return []; // ps exits 1 when there are none
+  }
+}
+
+serial('the demo learns from the virtual board with three learners, writes SVG and PNG plots and an index, and leaves no process behind', async (t) => {
+  const out = mkdtempSync(join(tmpdir(), 'neurostream-demo-'));
+  let stdout = '';
+  let stderr = '';
+  const t0 = Date.now();
+  const s: DemoSummary = await runDemo(
+    { duration: 12, driftEvery: 4000, out, json: true },
+    { stdout: (x) => (stdout += x), stderr: (x) => (stderr += x), isTTY: false },
+  );
+  const wall = (Date.now() - t0) / 1000;
+  t.deepEqual(JSON.parse(stdout), s, '--json prints the summary');
+  t.true(s.virtual && s.samples > 9000, `${s.samples} samples in ${s.duration_s} s`);
+  t.true(wall < 40, `wall time ${wall} s`);
+  t.true(s.drift_events.length >= 2 && s.drift_events.every((e) => e % 4000 === 0), `drift events ${s.drift_events}`);
+  t.regex(stderr, /demo: \d+ samples, \d+\/s \| NMSE RFLO \(fixed Q\) [\d.e-]+, output-only \(fixed Q\) [\d.e-]+, RFLO \(float64\) [\d.e-]+ \| drift events \d/);
+  t.deepEqual(s.learners.map((l) => l.name), ['RFLO (fixed Q)', 'output-only (fixed Q)', 'RFLO (float64)']);
+  const [rflo, output, float] = s.learners;
+  t.true(rflo.nmse_last! < rflo.nmse_first!, `RFLO NMSE first ${rflo.nmse_first}, last ${rflo.nmse_last}`);
+  t.true(rflo.nmse_all! < output.nmse_all!, `RFLO ${rflo.nmse_all} vs output-only ${output.nmse_all}`);
+  t.true(Math.abs(rflo.nmse_all! - float.nmse_all!) < 0.05 * float.nmse_all!, `fixed ${rflo.nmse_all} vs float ${float.nmse_all}`);
+  t.true(s.fixed_vs_float.rms_lsb! > 0 && s.fixed_vs_float.rms_lsb! < 8, `fixed vs float RMS ${s.fixed_vs_float.rms_lsb} LSB`);
+  for (const r of rflo.recovery) t.not(r.steps, null, `RFLO recovers after the drift at ${r.event}`);
+  for (const f of ['prediction-drift-1', 'prediction-end', 'nmse', 'fixed-vs-float', 'nmse-gap']) {
+    t.true(existsSync(join(out, `${f}.svg`)) && existsSync(join(out, `${f}.png`)), f);
+  }
+  const html = readFileSync(join(out, 'index.html'), 'utf8');
+  for (const f of s.figures) t.true(html.includes(`src="${f}"`), `index.html shows ${f}`);
+  t.true(existsSync(join(out, 'index.md')) && existsSync(join(out, 'summary.json')));
+  t.deepEqual(children(), [], 'board process and socat stopped');
+  rmSync(out, { recursive: true, force: true });
+});
+
+serial('aborting the demo (Ctrl-C) stops streaming at once, still writes the report, and stops the board', async (t) => {
+  const out = mkdtempSync(join(tmpdir(), 'neurostream-demo-'));
+  const ac = new AbortController();
+  let stderr = '';
+  const t0 = Date.now();
+  const p = runDemo({ duration: 120, out }, { stdout: () => {}, stderr: (x) => (stderr += x), signal: ac.signal, isTTY: false });
+  let sawBoard = false;
+  const timer = setInterval(() => {
+    sawBoard ||= children().includes('socat');
+    if (sawBoard && Date.now() - t0 > 8000) {
+      clearInterval(timer);
+      ac.abort();
+    }
+  }, 100);
+  const s = await p;
+  clearInterval(timer);
+  const wall = (Date.now() - t0) / 1000;
+  t.true(sawBoard, 'the board was running before the abort');
+  t.true(wall < 30, `returned ${wall} s after the start (duration was 120 s)`);
+  t.true(s.samples > 0 && s.duration_s < 20, `${s.samples} samples in ${s.duration_s} s`);
+  t.true(existsSync(join(out, 'nmse.png')) && existsSync(join(out, 'index.html')));
+  t.deepEqual(children(), [], 'board process and socat stopped');
+  rmSync(out, { recursive: true, force: true });
+});
+
+test('the demo command refuses an unknown learner and a non-positive duration before starting anything', async (t) => {
+  for (const argv of [['demo', '--learner', 'lstm'], ['demo', '--duration', '0']]) {
+    const program = new Command('neurostream').exitOverride().configureOutput({ writeErr: () => {}, writeOut: () => {} });
+    registerDemo(program);
+    const e = await t.throwsAsync(program.parseAsync(argv, { from: 'user' }));
+    t.regex(String(e?.message), /invalid/, argv.join(' '));
+  }
+  t.deepEqual(children(), []);
+});
