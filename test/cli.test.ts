@@ -222,3 +222,12 @@ test('sim refuses options that do not fit the task or learner with exit code 2',
   t.is(d.code, 2);
   t.regex(d.stderr, /the fixed-point engine is not available yet/);
 });
+
+test('demo runs RFLO against output-only and prints the NMSE table, a plot and the comparison', (t) => {
+  const r = run('demo', '--trials', '40');
+  t.is(r.code, 0, r.stderr);
+  t.regex(r.stdout, /RFLO \(lr 0\.03\) +\d/);
+  t.regex(r.stdout, /output-only \(lr 0\.1\) +\d/);
+  t.regex(r.stdout, /one test trial \(learning off\)/);
+  t.regex(r.stdout, /(times smaller than the output-only baseline's|did not beat the output-only baseline)/);
+});
