@@ -5,6 +5,7 @@ import { wasmSimdSupported } from '../runtime/wasm/backend.ts';
 import { saveSnapshot, loadSnapshot } from '../runtime/snapshot.ts';
 import { createRng, rngNextU32, rngUniform } from '../runtime/rng.ts';
 import type { LearnerKind, LearnerOptions } from '../runtime/types.ts';
+import type { FixedOptions } from '../runtime/plan.ts';
 
 // The wasm backend (runtime/wasm) against the TypeScript kernels: same plan, same weights, same inputs; the whole
 // arena (every buffer, counters and step count included) must be byte-identical.
@@ -28,6 +29,8 @@ interface Case {
   feedback?: 'random' | 'transpose';
   tau: number;
   gain: number;
+  /** Fixed-point options (weightFracBits < 24 takes the kernels' general 'step' path). */
+  extra?: FixedOptions;
 }
 
 const M = 3;
@@ -50,8 +53,8 @@ function options(c: Case): LearnerOptions {
 
 function pair(c: Case): [FixedLearner, FixedLearner] {
   const w = initWeights({ inputs: M, hidden: c.N, outputs: O, tau: c.tau, seed: 7, gain: c.gain, inScale: 2, outScale: 1 });
-  const js = createFixedLearner(options(c), w, { backend: 'js' });
-  const wasm = createFixedLearner(options(c), w, { backend: 'wasm' });
+  const js = createFixedLearner(options(c), w, { ...c.extra, backend: 'js' });
+  const wasm = createFixedLearner(options(c), w, { ...c.extra, backend: 'wasm' });
   return [js, wasm];
 }
 
@@ -84,6 +87,7 @@ function drive(ls: FixedLearner[], steps: number, seed: number, check: (step: nu
 const CASES: Case[] = [
   { kind: 'rflo', N: 37, update: 'step', tau: 10, gain: 1.5 },
   { kind: 'rflo', N: 64, update: 'trial', feedback: 'transpose', tau: 4, gain: 1.5 },
+  { kind: 'rflo', N: 19, update: 'step', tau: 10, gain: 1.5, extra: { weightFracBits: 16, updateFracBits: 20 } },
   { kind: 'snap1', N: 37, update: 'step', tau: 10, gain: 1.5 },
   { kind: 'snap1', N: 24, update: 'trial', tau: 1, gain: 3 },
   { kind: 'output', N: 37, update: 'step', tau: 10, gain: 1.5 },
@@ -95,7 +99,7 @@ const CASES: Case[] = [
 const skip = !wasmSimdSupported();
 
 for (const c of CASES) {
-  const name = `${c.kind} N=${c.N} ${c.update}${c.feedback === 'transpose' ? ' transpose' : ''} tau=${c.tau}`;
+  const name = `${c.kind} N=${c.N} ${c.update}${c.feedback === 'transpose' ? ' transpose' : ''} tau=${c.tau}${c.extra ? ` ${JSON.stringify(c.extra)}` : ''}`;
   (skip ? test.skip : test)(`wasm and js backends keep byte-identical arenas over 10^4 steps (${name})`, (t) => {
     const [js, wasm] = pair(c);
     t.is(js.backend, 'js');
@@ -141,7 +145,7 @@ function randomizeArena(js: FixedLearner, wasm: FixedLearner, rng: Uint32Array):
 }
 
 for (const c of CASES) {
-  const name = `${c.kind} N=${c.N} ${c.update}${c.feedback === 'transpose' ? ' transpose' : ''} tau=${c.tau}`;
+  const name = `${c.kind} N=${c.N} ${c.update}${c.feedback === 'transpose' ? ' transpose' : ''} tau=${c.tau}${c.extra ? ` ${JSON.stringify(c.extra)}` : ''}`;
   (skip ? test.skip : test)(`one wasm step equals one js step from random full-range arenas, saturating everywhere (${name})`, (t) => {
     const [js, wasm] = pair(c);
     const rng = createRng(c.N * 31 + c.tau);

@@ -334,7 +334,7 @@ function updateRow(W: usize, Wq: usize, acc: usize, P: usize, off: i32, len: i32
     const q = pA + (<usize>i << 3);
     v128.store(q, f64x2.add(v128.load(q), f64x2.floor(f64x2.add(f64x2.mul(f64x2.convert_low_i32x4_s(lo), fsv), half))));
     v128.store(q + 16, f64x2.add(v128.load(q + 16), f64x2.floor(f64x2.add(f64x2.mul(f64x2.convert_low_i32x4_s(i32x4.shuffle(lo, lo, 2, 3, 0, 1)), fsv), half))));
-    v128.store(q + 32, f64x2.add(v128.load(q + 32), f64x2.floor(f64x2.mul(f64x2.convert_low_i32x4_s(hi), fsv))));
+    v128.store(q + 32, f64x2.add(v128.load(q + 32), f64x2.floor(f64x2.add(f64x2.mul(f64x2.convert_low_i32x4_s(hi), fsv), half))));
     v128.store(q + 48, f64x2.add(v128.load(q + 48), f64x2.floor(f64x2.add(f64x2.mul(f64x2.convert_low_i32x4_s(i32x4.shuffle(hi, hi, 2, 3, 0, 1)), fsv), half))));
   }
   for (; i < len; i++) {
@@ -342,7 +342,9 @@ function updateRow(W: usize, Wq: usize, acc: usize, P: usize, off: i32, len: i32
     store<f64>(q, load<f64>(q) + Math.floor(<f64>ld16(pP, i) * fs + 0.5));
   }
   if (!STEP) return;
-  for (let k = 0; k < len; k++) {
+  let k = 0;
+  if (dShift >= 17 && SH_APPLY >= 1 && APPLY_LOG2 == 0) k = stepRowFast(W, Wq, P, off, len, g, dShift, satp);
+  for (; k < len; k++) {
     const idx = off + k;
     const p = ld16(P, idx);
     const delta = rsr64(mul32x16(g, p, dShift), SH_APPLY) << APPLY_LOG2;
@@ -351,6 +353,63 @@ function updateRow(W: usize, Wq: usize, acc: usize, P: usize, off: i32, len: i32
     store<i32>(W + (<usize>idx << 2), w);
     if (Wq != 0) store<i16>(Wq + (<usize>idx << 1), sat16c(<i64>rsr(w, 12), sWQ));
   }
+}
+
+/**
+ * The 'step' update of a row, 8 weights at a time, for the usual case (dShift >= 17, SH_APPLY >= 1, full Q7.24
+ * weights): the reference's inline path in i32 lanes. g is split into a signed high and an unsigned low half;
+ *   t = hi(g) p + (lo(g) p >> 16)  (= floor(g p / 2^16), fits int32),  d = rsr(t, dShift - 16),  delta = rsr(d, SH_APPLY)
+ * (|delta| < 2^30), W + delta in int32 with the signed-overflow test (saturated, counted); the Q3.12 copy is
+ * rewritten (and its saturation counted) only where delta != 0, as in the reference. Returns how many weights it did.
+ */
+function stepRowFast(W: usize, Wq: usize, P: usize, off: i32, len: i32, g: i32, dShift: i32, satp: usize): i32 {
+  const ghi = i32x4.splat(g >> 16);
+  const glo = i32x4.splat(g & 0xffff);
+  const ds = dShift - 16;
+  const as = SH_APPLY;
+  const maxv = i32x4.splat(i32.MAX_VALUE);
+  const zero = i32x4.splat(0);
+  let satW = zero;
+  let satQ = zero;
+  const pW = W + (<usize>off << 2);
+  const pP = P + (<usize>off << 1);
+  const pQ = Wq + (<usize>off << 1);
+  let k = 0;
+  for (; k + 8 <= len; k += 8) {
+    const P8 = v128.load(pP + (<usize>k << 1));
+    const p0 = i32x4.extend_low_i16x8_s(P8);
+    const p1 = i32x4.extend_high_i16x8_s(P8);
+    const delta0 = rsrV(rsrV(i32x4.add(i32x4.mul(ghi, p0), i32x4.shr_s(i32x4.mul(glo, p0), 16)), ds), as);
+    const delta1 = rsrV(rsrV(i32x4.add(i32x4.mul(ghi, p1), i32x4.shr_s(i32x4.mul(glo, p1), 16)), ds), as);
+    const nz0 = v128.not(i32x4.eq(delta0, zero));
+    const nz1 = v128.not(i32x4.eq(delta1, zero));
+    if (!v128.any_true(v128.or(nz0, nz1))) continue;
+    const qa = pW + (<usize>k << 2);
+    const w00 = v128.load(qa);
+    const w01 = v128.load(qa + 16);
+    const s0 = i32x4.add(w00, delta0);
+    const s1 = i32x4.add(w01, delta1);
+    const ovf0 = i32x4.shr_s(v128.and(v128.xor(w00, s0), v128.xor(delta0, s0)), 31);
+    const ovf1 = i32x4.shr_s(v128.and(v128.xor(w01, s1), v128.xor(delta1, s1)), 31);
+    satW = i32x4.sub(i32x4.sub(satW, ovf0), ovf1);
+    const w0 = v128.bitselect(v128.xor(i32x4.shr_s(w00, 31), maxv), s0, ovf0);
+    const w1 = v128.bitselect(v128.xor(i32x4.shr_s(w01, 31), maxv), s1, ovf1);
+    v128.store(qa, w0);
+    v128.store(qa + 16, w1);
+    if (Wq != 0) {
+      const q0 = rsrV(w0, 12);
+      const q1 = rsrV(w1, 12);
+      satQ = i32x4.sub(satQ, v128.and(nz0, v128.or(i32x4.gt_s(q0, i32x4.splat(32767)), i32x4.lt_s(q0, i32x4.splat(-32768)))));
+      satQ = i32x4.sub(satQ, v128.and(nz1, v128.or(i32x4.gt_s(q1, i32x4.splat(32767)), i32x4.lt_s(q1, i32x4.splat(-32768)))));
+      const qq = pQ + (<usize>k << 1);
+      v128.store(qq, v128.bitselect(i16x8.narrow_i32x4_s(q0, q1), v128.load(qq), i16x8.narrow_i32x4_s(nz0, nz1)));
+    }
+  }
+  const nW = sumLanes(satW);
+  if (nW != 0) store<u32>(satp, load<u32>(satp) + <u32>nW);
+  const nQ = sumLanes(satQ);
+  if (nQ != 0) store<u32>(sWQ, load<u32>(sWQ) + <u32>nQ);
+  return k;
 }
 
 /** updateTraces (runtime/learners/rflo.ts). */
