@@ -10,7 +10,7 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, statSync, unlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -40,30 +40,62 @@ export function missingTool(tools: readonly string[]): string | null {
   return null;
 }
 
-function make(args: string[]): void {
-  const r = spawnSync('make', ['-C', FIRMWARE_DIR, '--no-print-directory', ...args], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`make ${args.join(' ')} failed in ${FIRMWARE_DIR}:\n${r.stdout}\n${r.stderr}`);
+// The builds of firmware-bridge/firmware/Makefile, run without make (keep the flags in step with it). Each output
+// is written to a temporary name and renamed, so test files building side by side never see a partial file; it is
+// rebuilt only when a source is newer.
+const KERNEL = ['ns_activation.c', 'ns_plan.c', 'ns_kernel.c', 'ns_snapshot.c'];
+const HEADERS = ['ns.h', 'ns_fixed.h'];
+const PLATFORM = ['platform/lm3s6965/startup.c', 'platform/lm3s6965/uart.c', 'platform/lm3s6965/cycles.c'];
+const FW_DEPS = [...KERNEL, ...HEADERS, ...PLATFORM, 'platform.h', 'device.h', 'platform/lm3s6965/link.ld'];
+
+function compile(cc: string, out: string, deps: string[], args: string[]): string {
+  const target = join(FIRMWARE_DIR, 'build', out);
+  const newest = Math.max(...deps.map((d) => statSync(join(FIRMWARE_DIR, d)).mtimeMs));
+  if (existsSync(target) && statSync(target).mtimeMs >= newest) return target;
+  mkdirSync(join(FIRMWARE_DIR, 'build'), { recursive: true });
+  const tmp = `${target}.${process.pid}.tmp`;
+  const r = spawnSync(cc, ['-o', tmp, ...args], { cwd: FIRMWARE_DIR, encoding: 'utf8' });
+  if (r.status !== 0) {
+    if (existsSync(tmp)) unlinkSync(tmp);
+    const err = r.error ? r.error.message : r.stderr;
+    throw new Error(`${cc} ${args.join(' ')} failed in ${FIRMWARE_DIR}:\n${err}`);
+  }
+  renameSync(tmp, target);
+  return target;
 }
 
-/** Builds a host program of the firmware folder ('golden', 'bench-O2' or 'bench-O3-native'); returns its path. */
+/** Builds a host program of the firmware folder ('golden', 'bench-O2' or 'bench-O3-native') with gcc; returns its path. */
 export function buildHost(target: 'golden' | 'bench-O2' | 'bench-O3-native'): string {
-  make([`build/${target}`]);
-  return join(FIRMWARE_DIR, 'build', target);
+  const cc = process.env.CC ?? 'gcc';
+  if (target === 'golden') {
+    return compile(cc, target, ['host/golden.c', ...KERNEL, ...HEADERS], ['-O2', '-Wall', '-Wextra', '-std=c99', '-pedantic', '-I.', 'host/golden.c', ...KERNEL]);
+  }
+  const opt = target === 'bench-O2' ? ['-O2'] : ['-O3', '-march=native'];
+  return compile(cc, target, ['host/bench.c', ...KERNEL, ...HEADERS], [...opt, '-std=c99', '-Wall', '-Wextra', '-I.', 'host/bench.c', ...KERNEL, '-lm']);
 }
 
 export interface FirmwareSize {
   hidden: number;
   inputs: number;
   outputs: number;
+  /** Arena bytes; default: SnAp-1 (RFLO's superset) at these sizes (ns.h NS_ARENA_FOR). */
+  arenaBytes?: number;
+  /** 'fw' (the protocol firmware, main.c) or 'bench' (bench_main.c, step timing). Default 'fw'. */
+  program?: 'fw' | 'bench';
 }
 
-/** Builds the lm3s6965 firmware whose static arena fits SnAp-1/RFLO at these sizes; returns the ELF's path. */
+/** Builds an lm3s6965 image with arm-none-eabi-gcc (newlib-nano); returns the ELF's path. */
 export function buildFirmware(s: FirmwareSize = { hidden: 32, inputs: 8, outputs: 8 }): string {
-  const vars = [`NS_MAX_HIDDEN=${s.hidden}`, `NS_MAX_INPUTS=${s.inputs}`, `NS_MAX_OUTPUTS=${s.outputs}`];
-  make(['fw', ...vars]);
-  const elf = join(FIRMWARE_DIR, 'build', `fw-n${s.hidden}-m${s.inputs}-o${s.outputs}.elf`);
-  if (!existsSync(elf)) throw new Error(`make fw did not produce ${elf}`);
-  return elf;
+  const program = s.program ?? 'fw';
+  const defs = [`-DNS_MAX_HIDDEN=${s.hidden}`, `-DNS_MAX_INPUTS=${s.inputs}`, `-DNS_MAX_OUTPUTS=${s.outputs}`];
+  if (s.arenaBytes !== undefined) defs.push(`-DNS_ARENA_BYTES=${s.arenaBytes}u`);
+  const name = program === 'fw'
+    ? `fw-n${s.hidden}-m${s.inputs}-o${s.outputs}${s.arenaBytes !== undefined ? `-a${s.arenaBytes}` : ''}.elf`
+    : `bench-fw-n${s.hidden}-m${s.inputs}-o${s.outputs}.elf`;
+  const mains = program === 'fw' ? ['main.c', 'device.c'] : ['bench_main.c'];
+  const flags = ['-mcpu=cortex-m3', '-mthumb', '-O2', '-std=c99', '-Wall', '-Wextra', '-ffunction-sections', '-fdata-sections', '-I.', ...defs];
+  const link = ['-nostartfiles', '-T', 'platform/lm3s6965/link.ld', '-Wl,--gc-sections', '--specs=nano.specs'];
+  return compile(process.env.ARM_CC ?? 'arm-none-eabi-gcc', name, [...mains, ...FW_DEPS], [...flags, ...link, ...mains, ...KERNEL, ...PLATFORM]);
 }
 
 /** `.text`, `.data` and `.bss` of an ELF, from arm-none-eabi-size. */

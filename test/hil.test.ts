@@ -2,7 +2,7 @@
  * Hardware in the loop on an emulated Cortex-M3 (QEMU lm3s6965evb running firmware-bridge/firmware/): the C learner
  * on the device and the TypeScript fixed-point learner on the host get the same drift stream; every prediction and
  * the final state (the runtime's snapshot bytes) must be identical. Measured: ~600 steps/s over the emulated UART.
- * Needs make, arm-none-eabi-gcc and qemu-system-arm: skipped naming the tool when CI is unset, failing with CI=true.
+ * Needs arm-none-eabi-gcc and qemu-system-arm: skipped naming the tool when CI is unset, failing with CI=true.
  * With TEST_PORT=/dev/ttyX the same tests run against a board on that port flashed with
  * `make -C firmware-bridge/firmware fw NS_MAX_HIDDEN=32 NS_MAX_INPUTS=4 NS_MAX_OUTPUTS=4` (QEMU is not started).
  */
@@ -19,7 +19,7 @@ import { cobsEncode, crc16 } from '../firmware-bridge/protocol.ts';
 import { createRng, rngNextU32 } from '../runtime/rng.ts';
 
 const testPort = process.env.TEST_PORT;
-const missing = testPort ? null : missingTool(['make', 'arm-none-eabi-gcc', 'qemu-system-arm']);
+const missing = testPort ? null : missingTool(['arm-none-eabi-gcc', 'qemu-system-arm']);
 const skip = missing !== null && process.env.CI !== 'true';
 const hil = skip ? test.serial.skip : test.serial;
 if (skip) console.log(`hardware-in-the-loop tests skipped: ${missing} is not installed (set CI=true to make this a failure)`);

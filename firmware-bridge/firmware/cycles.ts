@@ -6,9 +6,8 @@
  * steps/s at a given clock are at most clock / instructions.
  *   npx tsx firmware-bridge/firmware/cycles.ts [--json]
  */
-import { spawn, spawnSync } from 'node:child_process';
-import { join } from 'node:path';
-import { FIRMWARE_DIR } from '../qemu.ts';
+import { spawn } from 'node:child_process';
+import { buildFirmware } from '../qemu.ts';
 
 const CALIB_INSNS = 4 * 2 ** 20;
 const MAX_N = 48;
@@ -22,9 +21,7 @@ export interface StepCost {
 }
 
 export async function measureStepInstructions(): Promise<StepCost[]> {
-  const r = spawnSync('make', ['-C', FIRMWARE_DIR, '--no-print-directory', 'bench-fw', `NS_MAX_HIDDEN=${MAX_N}`, 'NS_MAX_INPUTS=4', 'NS_MAX_OUTPUTS=4'], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`make bench-fw failed:\n${r.stderr}`);
-  const elf = join(FIRMWARE_DIR, 'build', `bench-fw-n${MAX_N}.elf`);
+  const elf = buildFirmware({ hidden: MAX_N, inputs: 4, outputs: 4, program: 'bench' });
   const args = ['-M', 'lm3s6965evb', '-nographic', '-monitor', 'none', '-serial', 'stdio', '-icount', 'shift=0', '-kernel', elf];
   const child = spawn('qemu-system-arm', args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';

@@ -4,10 +4,8 @@
  * minus the 4 KB stack reserve, 256 KB flash). Prints a markdown table (and JSON with --json).
  *   npx tsx firmware-bridge/firmware/footprint.ts [--json]
  */
-import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
 import { plan } from '../../runtime/plan.ts';
-import { FIRMWARE_DIR, elfSize } from '../qemu.ts';
+import { buildFirmware, elfSize } from '../qemu.ts';
 
 const M = 4;
 const O = 4;
@@ -16,16 +14,15 @@ function rfloArena(N: number): number {
   return plan({ learner: 'rflo', inputs: M, hidden: N, outputs: O, tau: 10, lrRec: 0.001, lrOut: 0.001, update: 'step', trialLength: 1 }).totalBytes;
 }
 
-/** Builds for hidden N; returns the sizes or null when it does not fit (the link fails). */
+/** Builds for hidden N; returns the sizes or null when it does not fit (the link fails on SRAM overflow). */
 function build(N: number): { text: number; data: number; bss: number; arena: number } | null {
   const arena = rfloArena(N);
-  const vars = [`NS_MAX_HIDDEN=${N}`, `NS_MAX_INPUTS=${M}`, `NS_MAX_OUTPUTS=${O}`, `NS_ARENA_BYTES=${arena}`];
-  const r = spawnSync('make', ['-C', FIRMWARE_DIR, '--no-print-directory', 'fw', ...vars], { encoding: 'utf8' });
-  if (r.status !== 0) {
-    if (/SRAM overflow|overflowed/.test(r.stderr)) return null;
-    throw new Error(`make fw failed for N = ${N}:\n${r.stderr}`);
+  try {
+    return { ...elfSize(buildFirmware({ hidden: N, inputs: M, outputs: O, arenaBytes: arena })), arena };
+  } catch (e) {
+    if (/SRAM overflow|overflowed/.test((e as Error).message)) return null;
+    throw e;
   }
-  return { ...elfSize(join(FIRMWARE_DIR, 'build', `fw-n${N}-m${M}-o${O}-a${arena}.elf`)), arena };
 }
 
 let lo = 32;

@@ -2,7 +2,7 @@
  * Long hardware-in-the-loop runs on the emulated Cortex-M3 (QEMU lm3s6965evb): 5 x 10^4 drift steps of RFLO at
  * N = 32 (the size the README's footprint table leads with), and SnAp-1 / RTRL for longer than the fast suite;
  * every prediction and the final snapshot bit-identical to the TypeScript learner. About 2-3 minutes.
- * Needs make, arm-none-eabi-gcc and qemu-system-arm: skipped naming the tool when CI is unset, failing with CI=true.
+ * Needs arm-none-eabi-gcc and qemu-system-arm: skipped naming the tool when CI is unset, failing with CI=true.
  */
 import test from 'ava';
 import { buildFirmware, missingTool, startQemu } from '../../firmware-bridge/qemu.ts';
@@ -11,7 +11,7 @@ import { DeviceLearnerClient } from '../../firmware-bridge/firmware/client.ts';
 import { runHil } from '../../firmware-bridge/firmware/hil.ts';
 import type { LearnerOptions } from '../../runtime/types.ts';
 
-const missing = missingTool(['make', 'arm-none-eabi-gcc', 'qemu-system-arm']);
+const missing = missingTool(['arm-none-eabi-gcc', 'qemu-system-arm']);
 const skip = missing !== null && process.env.CI !== 'true';
 const hil = skip ? test.serial.skip : test.serial;
 if (skip) console.log(`long hardware-in-the-loop tests skipped: ${missing} is not installed (set CI=true to make this a failure)`);
