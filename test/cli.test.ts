@@ -118,16 +118,16 @@ test('grad exits 2 for tau below 1, a missing file, bad JSON and a data shape th
   t.regex(wrongX.stderr, /data\.json: x\[0\] must be an array of 2 numbers/);
 });
 
-test('grad exits 2 for an unknown learner, a missing option and the fixed engine, which is not available yet', (t) => {
+test('grad exits 2 for an unknown learner, a missing option, and bptt on the fixed engine (float64 only)', (t) => {
   const unknown = run('grad', '--model', modelPath, '--data', dataPath, '--learner', 'adam');
   t.is(unknown.code, 2);
   t.regex(unknown.stderr, /Allowed choices are bptt, rtrl, rflo, snap1, output/);
   const missing = run('grad', '--model', modelPath, '--data', dataPath);
   t.is(missing.code, 2);
   t.regex(missing.stderr, /required option '--learner <name>' not specified/);
-  const fixed = run('grad', '--model', modelPath, '--data', dataPath, '--learner', 'rtrl', '--engine', 'fixed');
+  const fixed = run('grad', '--model', modelPath, '--data', dataPath, '--learner', 'bptt', '--engine', 'fixed');
   t.is(fixed.code, 2);
-  t.regex(fixed.stderr, /the fixed-point engine is not available yet/);
+  t.regex(fixed.stderr, /--learner bptt runs on the float64 engine only/);
   const win = run('grad', '--model', modelPath, '--data', dataPath, '--learner', 'rtrl', '--window', '3');
   t.is(win.code, 2);
   t.regex(win.stderr, /--window applies to --learner bptt only/);
@@ -180,6 +180,42 @@ test('sim --json prints one object with the task, learner, seeds, per-seed NMSE,
   t.is(s.curve.at(-1).trial, 20);
   t.is(s.lr_rec, 0.03);
   t.false('persistence_nmse' in s);
+});
+
+for (const learner of ['rtrl', 'rflo', 'snap1', 'output']) {
+  test(`grad --engine fixed --learner ${learner} is the fixed-point learner's gradient, close to the float64 one`, (t) => {
+    const fixed = run('grad', '--model', modelPath, '--data', dataPath, '--learner', learner, '--engine', 'fixed');
+    t.is(fixed.code, 0, fixed.stderr);
+    const float = run('grad', '--model', modelPath, '--data', dataPath, '--learner', learner, '--engine', 'float');
+    const a = JSON.parse(fixed.stdout);
+    const b = JSON.parse(float.stdout);
+    const fa = [a.grad.W_in, a.grad.W_rec, a.grad.b, a.grad.W_out].flat(2) as number[];
+    const fb = [b.grad.W_in, b.grad.W_rec, b.grad.b, b.grad.W_out].flat(2) as number[];
+    t.is(fa.length, fb.length);
+    let diff = 0;
+    let max = 0;
+    for (let i = 0; i < fa.length; i++) {
+      diff = Math.max(diff, Math.abs(fa[i] - fb[i]));
+      max = Math.max(max, Math.abs(fb[i]));
+    }
+    // Q3.12 predictions and Q1.15 states over 6 steps: a few LSB of 2^-12 relative to the largest entry.
+    t.true(diff <= 1e-2 * max, `max |fixed - float| = ${diff}, max |float| = ${max}`);
+    t.true(Math.abs(a.loss - b.loss) <= 1e-2 * b.loss, `loss ${a.loss} vs ${b.loss}`);
+    if (learner !== 'output') t.true(fa.some((v, i) => v !== fb[i]), 'the fixed engine really ran (results differ in the last bits)');
+  });
+}
+
+test('sim --engine fixed trains the fixed-point learner and tracks the float64 twin on the same seed', (t) => {
+  const args = ['sim', '--task', 'periodic', '--learner', 'rflo', '--trials', '100', '--seeds', '1', '--hidden', '12', '--json'];
+  const fixed = run(...args, '--engine', 'fixed');
+  t.is(fixed.code, 0, fixed.stderr);
+  const float = run(...args, '--engine', 'float');
+  const a = JSON.parse(fixed.stdout);
+  const b = JSON.parse(float.stdout);
+  t.is(a.engine, 'fixed');
+  t.is(b.engine, 'float');
+  t.not(a.median_nmse, b.median_nmse);
+  t.true(Math.abs(a.median_nmse - b.median_nmse) <= 0.05 * b.median_nmse, `fixed ${a.median_nmse} vs float ${b.median_nmse}`);
 });
 
 test('sim --seeds 1,2,7 runs those seeds and the table has a row per seed and a median', (t) => {

@@ -121,7 +121,6 @@ function checkArgs(a: SimArgs, stream: boolean): void {
 /** Runs every seed and summarises; the object is what `--json` prints. */
 export function runSim(a: SimArgs): SimSummary {
   const engine = a.engine ?? 'float';
-  if (engine === 'fixed') throw new InputError('the fixed-point engine is not available yet; use --engine float');
   const probe = makeTask(a, a.seeds[0]);
   const stream = probe.trialLength === null;
   checkArgs(a, stream);

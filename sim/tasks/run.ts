@@ -18,7 +18,8 @@ import type { Engine, Feedback, LearnerKind, LearnerOptions, ModelWeights, Onlin
 import { initWeights } from '../../runtime/init.ts';
 import { createRng } from '../../runtime/rng.ts';
 import { fillNormal } from './noise.ts';
-import { createBpttLearner, createFloatLearner } from '../reference/index.ts';
+import { createBpttLearner } from '../reference/index.ts';
+import { createLearner } from '../engine.ts';
 import { InputError } from '../modelio.ts';
 import type { Task } from './task.ts';
 
@@ -51,7 +52,9 @@ export interface LearnerConfig {
  */
 export function createSimLearner(c: LearnerConfig, task: Task): { learner: OnlineLearner; weights: ModelWeights } {
   const engine = c.engine ?? 'float';
-  if (engine === 'fixed') throw new InputError('the fixed-point engine is not available yet; use --engine float');
+  if (engine === 'fixed' && c.learner === 'bptt') {
+    throw new InputError('--learner bptt runs on the float64 engine only (it is the reference gradient); use --engine float, or rflo, rtrl, snap1 or output with --engine fixed');
+  }
   const weights = initWeights({ inputs: task.inputs, hidden: c.hidden, outputs: task.outputs, tau: c.tau, seed: c.seed });
   const common: Omit<LearnerOptions, 'learner'> = {
     inputs: task.inputs,
@@ -69,7 +72,7 @@ export function createSimLearner(c: LearnerConfig, task: Task): { learner: Onlin
     if (c.update !== 'trial') throw new InputError(`--learner bptt supports --update trial only (got ${c.update})`);
     return { learner: createBpttLearner({ ...common, window: c.window ?? Infinity }, weights), weights };
   }
-  return { learner: createFloatLearner({ ...common, learner: c.learner }, weights), weights };
+  return { learner: createLearner(engine, { ...common, learner: c.learner }, weights), weights };
 }
 
 export interface CurvePoint {
