@@ -1,5 +1,6 @@
 /**
- * Steps per second of every learner, fixed-point runtime vs float64 twin, 4 inputs, 4 outputs, 'step' updates
+ * Steps per second of every learner, fixed-point runtime (TypeScript kernels, backend 'js', and the wasm backend)
+ * vs float64 twin, 4 inputs, 4 outputs, 'step' updates
  * (the per-sample learning case). Medians of several timed runs after warm-up; inputs are allocated outside the
  * timed loop. Writes bench-results/runtime.json and prints a table.
  *
@@ -11,6 +12,12 @@ import { fileURLToPath } from 'node:url';
 import { initWeights } from '../runtime/init.ts';
 import type { Engine, LearnerKind, LearnerOptions } from '../runtime/types.ts';
 import { createLearner } from '../sim/engine.ts';
+import { createFixedLearner } from '../runtime/learner.ts';
+import { wasmSimdSupported } from '../runtime/wasm/backend.ts';
+
+type Backend = 'js' | 'wasm';
+/** Fixed point on the TypeScript kernels and (where WebAssembly SIMD exists) the wasm backend; float64 twin in JS. */
+const CONFIGS: [Engine, Backend][] = [['fixed', 'js'], ...(wasmSimdSupported() ? ([['fixed', 'wasm']] as [Engine, Backend][]) : []), ['float', 'js']];
 
 const quick = process.argv.includes('--quick');
 const SIZES: Record<LearnerKind, number[]> = {
@@ -38,9 +45,10 @@ function median(a: number[]): number {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
 
-function bench(kind: LearnerKind, engine: Engine, N: number): Record_ {
+function bench(kind: LearnerKind, engine: Engine, backend: Backend, N: number): Record_ {
   const opt: LearnerOptions = { learner: kind, inputs: M, hidden: N, outputs: O, tau: 10, lrRec: 0.01, lrOut: 0.01, update: 'step', trialLength: 100 };
-  const l = createLearner(engine, opt, initWeights({ inputs: M, hidden: N, outputs: O, tau: 10, seed: 1 }), { memoryBudget: 2 ** 31 });
+  const w = initWeights({ inputs: M, hidden: N, outputs: O, tau: 10, seed: 1 });
+  const l = engine === 'fixed' ? createFixedLearner(opt, w, { memoryBudget: 2 ** 31, backend }) : createLearner('float', opt, w);
   const xs: Float64Array[] = [];
   const ys: Float64Array[] = [];
   for (let t = 0; t < 64; t++) {
@@ -67,16 +75,16 @@ function bench(kind: LearnerKind, engine: Engine, N: number): Record_ {
   runFor(RUN_SECONDS); // warm-up
   const runs: number[] = [];
   for (let r = 0; r < RUNS; r++) runs.push(runFor(RUN_SECONDS));
-  return { learner: kind, engine, backend: 'js', N, steps_per_s: Math.round(median(runs)), runs: runs.map(Math.round) };
+  return { learner: kind, engine, backend, N, steps_per_s: Math.round(median(runs)), runs: runs.map(Math.round) };
 }
 
 const records: Record_[] = [];
 for (const kind of ['rflo', 'snap1', 'output', 'rtrl'] as LearnerKind[]) {
   for (const N of SIZES[kind]) {
-    for (const engine of ['fixed', 'float'] as Engine[]) {
-      const r = bench(kind, engine, N);
+    for (const [engine, backend] of CONFIGS) {
+      const r = bench(kind, engine, backend, N);
       records.push(r);
-      process.stderr.write(`${kind} ${engine} N=${N}: ${r.steps_per_s} steps/s\n`);
+      process.stderr.write(`${kind} ${engine}/${backend} N=${N}: ${r.steps_per_s} steps/s\n`);
     }
   }
 }
@@ -88,13 +96,15 @@ writeFileSync(
   JSON.stringify({ node: process.version, date: new Date().toISOString(), inputs: M, outputs: O, update: 'step', runs: RUNS, records }, null, 2) + '\n',
 );
 
-const lines = ['learner  N     fixed steps/s   float steps/s   fixed/float'];
+const lines = ['learner  N     fixed/js steps/s  fixed/wasm steps/s  float steps/s  fixed-js/float'];
 for (const kind of ['rflo', 'snap1', 'output', 'rtrl'] as LearnerKind[]) {
   for (const N of SIZES[kind]) {
-    const f = records.find((r) => r.learner === kind && r.N === N && r.engine === 'fixed')!;
-    const d = records.find((r) => r.learner === kind && r.N === N && r.engine === 'float')!;
+    const get = (e: Engine, b: Backend) => records.find((r) => r.learner === kind && r.N === N && r.engine === e && r.backend === b);
+    const f = get('fixed', 'js')!;
+    const w = get('fixed', 'wasm');
+    const d = get('float', 'js')!;
     lines.push(
-      `${kind.padEnd(7)}  ${String(N).padEnd(4)}  ${String(f.steps_per_s).padStart(13)}   ${String(d.steps_per_s).padStart(13)}   ${(f.steps_per_s / d.steps_per_s).toFixed(2).padStart(11)}`,
+      `${kind.padEnd(7)}  ${String(N).padEnd(4)}  ${String(f.steps_per_s).padStart(16)}  ${String(w ? w.steps_per_s : '-').padStart(18)}  ${String(d.steps_per_s).padStart(13)}  ${(f.steps_per_s / d.steps_per_s).toFixed(2).padStart(14)}`,
     );
   }
 }

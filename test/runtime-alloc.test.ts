@@ -31,7 +31,9 @@ for (const [kind, N, update] of [
     const M = 4;
     const O = 4;
     const w = initWeights({ inputs: M, hidden: N, outputs: O, tau: 10, seed: 2 });
-    const l = createFixedLearner({ learner: kind, inputs: M, hidden: N, outputs: O, tau: 10, lrRec: 0.01, lrOut: 0.01, update, trialLength: 100 }, w);
+    // backend 'js': the TypeScript kernels (test/wasm-alloc.test.ts covers the wasm backend).
+    const l = createFixedLearner({ learner: kind, inputs: M, hidden: N, outputs: O, tau: 10, lrRec: 0.01, lrOut: 0.01, update, trialLength: 100 }, w, { backend: 'js' });
+    t.is(l.backend, 'js');
     const x = new Float64Array(M);
     const y = new Float64Array(O);
     const out = new Float64Array(O);

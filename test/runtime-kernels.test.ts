@@ -30,8 +30,8 @@ for (const [kind, update, lr, extra] of CASES) {
       const N = 24;
       const w = initWeights({ inputs: 3, hidden: N, outputs: 2, tau: 7, seed: 17 });
       const o = { learner: kind, inputs: 3, hidden: N, outputs: 2, tau: 7, lrRec: lr, lrOut: 0.1, update, trialLength: 50 } as const;
-      const fast = createFixedLearner(o, w, extra);
-      const ref = createFixedLearner(o, w, extra);
+      const fast = createFixedLearner(o, w, { ...extra, backend: 'js' });
+      const ref = createFixedLearner(o, w, { ...extra, backend: 'js' });
       let changed = 0;
       const w0 = new Int32Array(fast.W_rec);
       // Route the reference learner's update through the reference kernel.
