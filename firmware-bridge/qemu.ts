@@ -155,7 +155,8 @@ export function startQemu(elf: string, o: StartQemuOptions = {}): Promise<QemuBo
 // the pty to connect to (e.g. TEST_PORT=... npx ava test/hil.test.ts); Ctrl-C (or SIGTERM) stops QEMU.
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const [hidden = 32, inputs = 4, outputs = 4] = process.argv.slice(2).map(Number);
-  const board = await startQemu(buildFirmware({ hidden, inputs, outputs }));
-  console.log(board.path);
-  for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => void board.stop().then(() => process.exit(0)));
+  void startQemu(buildFirmware({ hidden, inputs, outputs })).then((board) => {
+    console.log(board.path);
+    for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => void board.stop().then(() => process.exit(0)));
+  });
 }

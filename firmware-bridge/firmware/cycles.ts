@@ -7,6 +7,7 @@
  *   npx tsx firmware-bridge/firmware/cycles.ts [--json]
  */
 import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { buildFirmware } from '../qemu.ts';
 
 const CALIB_INSNS = 4 * 2 ** 20;
@@ -51,13 +52,13 @@ export async function measureStepInstructions(): Promise<StepCost[]> {
   return rows;
 }
 
-const main = process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').pop()!);
-if (main) {
-  const rows = await measureStepInstructions();
-  if (process.argv.includes('--json')) console.log(JSON.stringify(rows));
-  else {
-    console.log('| learner | N | instructions / step | steps/s at 50 MHz, 1 instruction/cycle (upper bound) |');
-    console.log('|---|---|---|---|');
-    for (const r of rows) console.log(`| ${r.learner} | ${r.N} | ${r.instructionsPerStep} | ${Math.floor(50e6 / r.instructionsPerStep)} |`);
-  }
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  void measureStepInstructions().then((rows) => {
+    if (process.argv.includes('--json')) console.log(JSON.stringify(rows));
+    else {
+      console.log('| learner | N | instructions / step | steps/s at 50 MHz, 1 instruction/cycle (upper bound) |');
+      console.log('|---|---|---|---|');
+      for (const r of rows) console.log(`| ${r.learner} | ${r.N} | ${r.instructionsPerStep} | ${Math.floor(50e6 / r.instructionsPerStep)} |`);
+    }
+  });
 }

@@ -129,6 +129,10 @@ int ns_parse_config(const char *s, size_t len, ns_config *c, char *err, size_t e
         seen[key] = 2;
       }
       i++;
+    } else if (key < 0 && (i + 4 <= len && (memcmp(s + i, "true", 4) == 0 || memcmp(s + i, "null", 4) == 0))) {
+      i += 4; /* an unknown key's literal: ignored, so newer runtimes may add fields */
+    } else if (key < 0 && i + 5 <= len && memcmp(s + i, "false", 5) == 0) {
+      i += 5;
     } else {
       double v;
       size_t n = parse_number(s + i, len - i, &v);
