@@ -19,9 +19,13 @@ export function registerDemo(program: Command): Command {
         'prints a summary table and the report path.',
     )
     .addOption(new Option('--learner <kind>', 'learning rule of the main learner').argParser(choiceOption(LEARNER_KINDS)).default('rflo'))
-    .option('--hidden <n>', 'hidden units', intOption(1), DEMO_DEFAULTS.hidden)
+    .option('--hidden <n>', `hidden units (default ${DEMO_DEFAULTS.hidden}; ${DEMO_DEFAULTS.hiddenRtrl} for rtrl, whose O(N^4) step cannot keep up with 1 kHz at ${DEMO_DEFAULTS.hidden})`, intOption(1))
     .option('--duration <seconds>', 'seconds of streaming', numberOption(0, false), DEMO_DEFAULTS.duration)
     .option('--port <path>', 'a real board running the bridge protocol instead of the virtual one')
+    .option('--inputs <n>', 'channels per sample', intOption(1), 3)
+    .option('--outputs <n>', 'targets per sample', intOption(1), 1)
+    .option('--rate <hz>', 'sample rate asked of the board', numberOption(1), DEMO_DEFAULTS.rateHz)
+    .option('--baud <rate>', 'baud rate of a real board (ignored by pseudo-terminals)', intOption(1), 115200)
     .option('--out <dir>', 'report folder (default ./reports/demo-<timestamp>/)')
     .option('--json', 'print the summary as one JSON object on stdout')
     .option('--tau <steps>', 'time constant, >= 1', numberOption(1), DEMO_DEFAULTS.tau)
@@ -31,7 +35,9 @@ export function registerDemo(program: Command): Command {
     .option('--drift-every <samples>', 'virtual board: samples between drift events', intOption(0), DEMO_DEFAULTS.driftEvery)
     .option('--no-progress', 'no progress line on stderr')
     .addHelpText('after', '\nExamples:\n  npm start\n  neurostream demo --duration 20 --out /tmp/report\n  neurostream demo --port /dev/ttyACM0 --json')
-    .action(async (o: DemoOptions) => {
+    .action(async (c: DemoOptions & { rate: number }) => {
+      const { rate, ...rest } = c;
+      const o: DemoOptions = { ...rest, rateHz: rate };
       const ac = new AbortController();
       let interrupts = 0;
       const onSignal = (): void => {
