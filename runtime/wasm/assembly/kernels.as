@@ -474,23 +474,35 @@ function advanceRtrl(): void {
   const bBase = N * N + N * M;
   if (N > 0 && !STEP_LEARN) refSums(N - 1);
   for (let j = 0; j < N; j++) {
-    memory.fill(pSCR, 0, <usize>P << 3);
-    for (let k = 0; k < N; k++) {
-      const w = ld16(pW_rec_q, j * N + k);
-      if (w == 0) continue;
-      const wv = i32x4.splat(w);
-      const row = pS + (<usize>(k * P) << 2);
-      let t = 0;
-      for (; t + 4 <= P; t += 4) {
-        const s4 = v128.load(row + (<usize>t << 2));
-        const q = pSCR + (<usize>t << 3);
-        v128.store(q, i64x2.add(v128.load(q), i64x2.extmul_low_i32x4_s(s4, wv)));
-        v128.store(q + 16, i64x2.add(v128.load(q + 16), i64x2.extmul_high_i32x4_s(s4, wv)));
+    // Blocks of 8 parameters: the 8 i64 sums stay in registers over k (no scratch traffic per k).
+    const wrow = pW_rec_q + (<usize>(j * N) << 1);
+    let t = 0;
+    for (; t + 8 <= P; t += 8) {
+      let a0 = i64x2.splat(0);
+      let a1 = i64x2.splat(0);
+      let a2 = i64x2.splat(0);
+      let a3 = i64x2.splat(0);
+      let ps = pS + (<usize>t << 2);
+      for (let k = 0; k < N; k++) {
+        const wv = i32x4.splat(<i32>load<i16>(wrow + (<usize>k << 1)));
+        const s0 = v128.load(ps);
+        const s1 = v128.load(ps + 16);
+        a0 = i64x2.add(a0, i64x2.extmul_low_i32x4_s(s0, wv));
+        a1 = i64x2.add(a1, i64x2.extmul_high_i32x4_s(s0, wv));
+        a2 = i64x2.add(a2, i64x2.extmul_low_i32x4_s(s1, wv));
+        a3 = i64x2.add(a3, i64x2.extmul_high_i32x4_s(s1, wv));
+        ps += <usize>P << 2;
       }
-      for (; t < P; t++) {
-        const q = pSCR + (<usize>t << 3);
-        store<i64>(q, load<i64>(q) + <i64>w * <i64>load<i32>(row + (<usize>t << 2)));
-      }
+      const q = pSCR + (<usize>t << 3);
+      v128.store(q, a0);
+      v128.store(q + 16, a1);
+      v128.store(q + 32, a2);
+      v128.store(q + 48, a3);
+    }
+    for (; t < P; t++) {
+      let acc: i64 = 0;
+      for (let k = 0; k < N; k++) acc += <i64>ld16(wrow, k) * <i64>ld32(pS, k * P + t);
+      store<i64>(pSCR + (<usize>t << 3), acc);
     }
     const c = ld32(pAPHI, j);
     const base = j * P;
