@@ -464,6 +464,66 @@ function refSums(j: i32): void {
 }
 
 /**
+ * S_next[j, t] for t in [t0, t1), a range with a direct term (h_b, x_b or 1):
+ * inner = round(sum / 2^12) + direct (saturated), S' = round(S (1-a) / 2^15) + round(inner c / 2^15) (saturated).
+ */
+function finalizeScalar(j: i32, c: i32, t0: i32, t1: i32): void {
+  const P = THETA;
+  const inBase = N * N;
+  const bBase = N * N + N * M;
+  const base = j * P;
+  for (let t = t0; t < t1; t++) {
+    let inner = (load<i64>(pSCR + (<usize>t << 3)) + 2048) >> 12;
+    if (t >= j * N && t < j * N + N) inner += <i64>(ld16(pHP, t - j * N) * 32);
+    else if (t >= inBase + j * M && t < inBase + j * M + M) inner += <i64>(ld16(pX, t - inBase - j * M) * 256);
+    else if (t == bBase + j) inner += 1048576;
+    const inn = sat32c(inner, sSENS);
+    const sn = sat32c(mul32x16(ld32(pS, base + t), KEEP, 15) + mul32x16(inn, c, 15), sSENS);
+    store<i32>(pSN + (<usize>(base + t) << 2), sn);
+  }
+}
+
+/** i64x2 lanes clamped to int32, out-of-range lanes counted into the cnt global. */
+let SATCNT: v128 = i64x2.splat(0);
+@inline function clamp64(v: v128): v128 {
+  const hi = i64x2.gt_s(v, i64x2.splat(2147483647));
+  const lo = i64x2.lt_s(v, i64x2.splat(-2147483648));
+  SATCNT = i64x2.sub(i64x2.sub(SATCNT, hi), lo);
+  return v128.bitselect(i64x2.splat(2147483647), v128.bitselect(i64x2.splat(-2147483648), v, lo), hi);
+}
+
+/** finalizeScalar for a range without a direct term, 4 parameters at a time (i64x2 lanes). */
+function finalizeVec(j: i32, c: i32, t0: i32, t1: i32): void {
+  const base = j * THETA;
+  const keep = i32x4.splat(KEEP);
+  const cv = i32x4.splat(c);
+  const h12 = i64x2.splat(2048);
+  const h15 = i64x2.splat(16384);
+  SATCNT = i64x2.splat(0);
+  let t = t0;
+  for (; t + 4 <= t1; t += 4) {
+    const q = pSCR + (<usize>t << 3);
+    const i0 = clamp64(i64x2.shr_s(i64x2.add(v128.load(q), h12), 12));
+    const i1 = clamp64(i64x2.shr_s(i64x2.add(v128.load(q + 16), h12), 12));
+    const inner = i32x4.shuffle(i0, i1, 0, 2, 4, 6);
+    const ps = pS + (<usize>(base + t) << 2);
+    const s4 = v128.load(ps);
+    const n0 = i64x2.add(
+      i64x2.shr_s(i64x2.add(i64x2.extmul_low_i32x4_s(s4, keep), h15), 15),
+      i64x2.shr_s(i64x2.add(i64x2.extmul_low_i32x4_s(inner, cv), h15), 15),
+    );
+    const n1 = i64x2.add(
+      i64x2.shr_s(i64x2.add(i64x2.extmul_high_i32x4_s(s4, keep), h15), 15),
+      i64x2.shr_s(i64x2.add(i64x2.extmul_high_i32x4_s(inner, cv), h15), 15),
+    );
+    v128.store(pSN + (<usize>(base + t) << 2), i32x4.shuffle(clamp64(n0), clamp64(n1), 0, 2, 4, 6));
+  }
+  const n = <u32>(i64x2.extract_lane(SATCNT, 0) + i64x2.extract_lane(SATCNT, 1));
+  if (n != 0) store<u32>(sSENS, load<u32>(sSENS) + n);
+  if (t < t1) finalizeScalar(j, c, t, t1);
+}
+
+/**
  * advanceRtrl (runtime/learners/rtrl.ts). sum_k W_jk S_k,theta is an exact i64 sum (i64x2.extmul of i32 lanes);
  * rounding the Q32 total to Q20 half up equals the reference's hi 16 + round(lo / 2^12) (hi 2^16 is a multiple of
  * 2^12). The i64 sums live in a private scratch; sum_hi/sum_lo get the reference's values of the last row.
@@ -505,16 +565,15 @@ function advanceRtrl(): void {
       store<i64>(pSCR + (<usize>t << 3), acc);
     }
     const c = ld32(pAPHI, j);
-    const base = j * P;
-    for (let t = 0; t < P; t++) {
-      let inner = (load<i64>(pSCR + (<usize>t << 3)) + 2048) >> 12;
-      if (t >= j * N && t < j * N + N) inner += <i64>(ld16(pHP, t - j * N) * 32);
-      else if (t >= inBase + j * M && t < inBase + j * M + M) inner += <i64>(ld16(pX, t - inBase - j * M) * 256);
-      else if (t == bBase + j) inner += 1048576;
-      const inn = sat32c(inner, sSENS);
-      const sn = sat32c(mul32x16(ld32(pS, base + t), KEEP, 15) + mul32x16(inn, c, 15), sSENS);
-      store<i32>(pSN + (<usize>(base + t) << 2), sn);
-    }
+    const rec0 = j * N;
+    const in0 = inBase + j * M;
+    finalizeVec(j, c, 0, rec0);
+    finalizeScalar(j, c, rec0, rec0 + N);
+    finalizeVec(j, c, rec0 + N, in0);
+    finalizeScalar(j, c, in0, in0 + M);
+    finalizeVec(j, c, in0 + M, bBase + j);
+    finalizeScalar(j, c, bBase + j, bBase + j + 1);
+    finalizeVec(j, c, bBase + j + 1, P);
   }
   memory.copy(pS, pSN, <usize>(N * P) << 2);
 }
