@@ -64,11 +64,19 @@ function compile(cc: string, out: string, deps: string[], args: string[]): strin
   return target;
 }
 
-/** Builds a host program of the firmware folder ('golden', 'bench-O2' or 'bench-O3-native') with gcc; returns its path. */
-export function buildHost(target: 'golden' | 'bench-O2' | 'bench-O3-native'): string {
+/**
+ * Builds a host program of the firmware folder with gcc and returns its path: 'golden' (the golden-vector driver),
+ * 'golden-sanitized' (the same under AddressSanitizer and UndefinedBehaviorSanitizer, aborting on the first
+ * finding), 'bench-O2', 'bench-O3-native'.
+ */
+export function buildHost(target: 'golden' | 'golden-sanitized' | 'bench-O2' | 'bench-O3-native'): string {
   const cc = process.env.CC ?? 'gcc';
   if (target === 'golden') {
     return compile(cc, target, ['host/golden.c', ...KERNEL, ...HEADERS], ['-O2', '-Wall', '-Wextra', '-std=c99', '-pedantic', '-I.', 'host/golden.c', ...KERNEL]);
+  }
+  if (target === 'golden-sanitized') {
+    const san = ['-O1', '-g', '-fsanitize=address,undefined', '-fno-sanitize-recover=all', '-std=c99', '-I.'];
+    return compile(cc, target, ['host/golden.c', ...KERNEL, ...HEADERS], [...san, 'host/golden.c', ...KERNEL]);
   }
   const opt = target === 'bench-O2' ? ['-O2'] : ['-O3', '-march=native'];
   return compile(cc, target, ['host/bench.c', ...KERNEL, ...HEADERS], [...opt, '-std=c99', '-Wall', '-Wextra', '-I.', 'host/bench.c', ...KERNEL, '-lm']);

@@ -14,7 +14,7 @@ import { dtanhQ15, tanhQ15 } from '../runtime/activation.ts';
 import { plan } from '../runtime/plan.ts';
 import type { FixedConfig } from '../runtime/plan.ts';
 import { createRng, rngNextU32 } from '../runtime/rng.ts';
-import { FIRMWARE_DIR, buildHost, missingTool } from '../firmware-bridge/qemu.ts';
+import { buildHost, missingTool } from '../firmware-bridge/qemu.ts';
 
 const missing = missingTool(['gcc']);
 const needTools = missing !== null && process.env.CI !== 'true' ? test.skip : test;
@@ -62,6 +62,18 @@ needTools('the host C build reproduces every prediction and final snapshot of ev
   t.is(lines.length, GOLDEN_CASES.length, r.stdout + r.stderr);
   for (const [i, c] of GOLDEN_CASES.entries()) t.true(lines[i].startsWith(`PASS ${c.name}:`), lines[i]);
   t.is(r.status, 0, r.stdout);
+});
+
+needTools('the C kernel runs every golden case, the tanh sweep and 3000 plans without undefined behaviour or memory errors (ASan + UBSan)', (t) => {
+  const san = buildHost('golden-sanitized');
+  const r = spawnSync(san, GOLDEN_CASES.map(goldenPath), { encoding: 'utf8' });
+  t.is(r.status, 0, r.stdout + r.stderr);
+  t.is(r.stdout.trim().split('\n').filter((l) => l.startsWith('PASS ')).length, GOLDEN_CASES.length);
+  const tanh = spawnSync(san, ['--tanh'], { maxBuffer: 1 << 24 });
+  t.is(tanh.status, 0, String(tanh.stderr));
+  const plans = spawnSync(san, ['--plan'], { input: sampleConfigs().map((c) => tsPlanLine(c).json).join('\n') + '\n', encoding: 'utf8' });
+  t.is(plans.status, 0, plans.stderr);
+  t.is(plans.stdout.trim().split('\n').length, 3000);
 });
 
 needTools('the C driver reports the first mismatching step when a prediction differs', (t) => {
@@ -123,7 +135,8 @@ function tsPlanLine(c: FixedConfig): { line: string | null; json: string } {
   }
 }
 
-needTools('the C plan computes the same constants as runtime/plan.ts for 3000 configurations and refuses the ones it refuses', (t) => {
+/** 3000 configurations sampled over every option, many of them outside what plan() accepts. */
+function sampleConfigs(): FixedConfig[] {
   const rng = createRng(99);
   const pick = <T>(a: readonly T[]): T => a[rngNextU32(rng) % a.length];
   const taus = [1, 1.5, 2, 3, 7, 10, 12.5, 33.3, 100, 1000, 32768, 0.5, 40000];
@@ -146,6 +159,11 @@ needTools('the C plan computes the same constants as runtime/plan.ts for 3000 co
       updateFracBits: pick([30, F]),
     });
   }
+  return configs;
+}
+
+needTools('the C plan computes the same constants as runtime/plan.ts for 3000 configurations and refuses the ones it refuses', (t) => {
+  const configs = sampleConfigs();
   const cases = configs.map(tsPlanLine);
   const r = spawnSync(golden(), ['--plan'], { input: cases.map((c) => c.json).join('\n') + '\n', encoding: 'utf8' });
   const lines = r.stdout.trim().split('\n');
