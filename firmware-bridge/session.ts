@@ -90,6 +90,12 @@ export interface SessionOptions {
   sendPredictions?: boolean;
   /** Time constant, in samples, of the running NMSE (default 1000). */
   nmseWindow?: number;
+  /**
+   * Where a fresh session starts: the seq of the first sample wanted, if the device still holds it (its buffer
+   * may reach back to before the host connected); default: the device's next new sample. Reconnects always
+   * resume at the first sample not yet accepted.
+   */
+  startSeq?: number;
   /** Called after every learner step (x, target and y are reused buffers: copy what you keep). */
   onStep?: (seq: number, x: Float64Array, target: Float64Array | null, y: Float64Array) => void;
   onEvent?: (e: SessionEvent) => void;
@@ -183,6 +189,7 @@ export class Session {
   /** When the last SAMPLE frame arrived, and the device's nextSeq from its last HEARTBEAT. */
   private lastSampleAt = 0;
   private deviceNextSeq = -1;
+  private deviceRestarted = false;
   private helloTries = 0;
   private configureFseq = -1;
   private backoffMs: number;
@@ -417,7 +424,7 @@ export class Session {
     m.version = PROTOCOL_VERSION;
     m.minVersion = MIN_PROTOCOL_VERSION;
     m.maxPayload = MAX_PAYLOAD;
-    m.resumeSeq = this.started ? this.expected >>> 0 : NO_RESUME;
+    m.resumeSeq = this.started ? this.expected >>> 0 : this.options.startSeq !== undefined ? this.options.startSeq >>> 0 : NO_RESUME;
     this.send(true);
     this.flush();
   }
@@ -555,6 +562,8 @@ export class Session {
       return;
     }
     this.statsObj.deviceId = m.deviceId;
+    // a device whose next sample is behind what the host already accepted has restarted its count
+    this.deviceRestarted = this.started && seqDiff(m.nextSeq >>> 0, this.expected) < 0;
     const t = this.tx;
     t.type = MsgType.CONFIGURE;
     t.learner = LEARNER_CODES[c.deviceLearner ?? 'none'];
@@ -611,10 +620,13 @@ export class Session {
         if (gap > 0) {
           this.statsObj.samplesLost += gap;
           this.emit('samples-lost', `device could not resend ${gap} samples; continuing at seq ${d}`);
-        } else if (gap < 0) {
+          this.expected = d;
+        } else if (gap < 0 && this.deviceRestarted) {
           this.emit('samples-lost', `device sequence restarted at ${d} (host expected ${this.expected}); the device was reset`);
+          this.expected = d;
         }
-        this.expected = d;
+        // gap < 0 otherwise: a stale notice (answering an older NACK); the host is already past it
+        this.deviceRestarted = false;
       }
       this.pendingSeq = -1;
       return;

@@ -56,12 +56,12 @@ ptyTest(`run --virtual --duration --json prints one summary whose NMSE falls fro
   if (!socat) return t.fail('socat is missing but CI is set: install it (.ci/run does)');
   const o = io();
   // no drift events here: one landing in the last tenth would measure relearning, not this summary
-  await runLive({ ...base, duration: 4, json: true, driftEvery: 0 }, o);
+  await runLive({ ...base, duration: 6, json: true, driftEvery: 0 }, o);
   t.is(o.out.length, 1);
   const s = JSON.parse(o.out[0]);
   for (const k of ['samples', 'frames_dropped', 'reconnects', 'nmse_first', 'nmse_last']) t.true(k in s, k);
   t.log(`summary: ${o.out[0].trim()}`);
-  t.true(s.samples > 4000, `samples ${s.samples}`);
+  t.true(s.samples > 2000, `samples ${s.samples}`);
   t.is(s.frames_dropped, 0);
   t.is(s.reconnects, 0);
   t.true(s.nmse_last < 0.5 * s.nmse_first, `NMSE ${s.nmse_first} -> ${s.nmse_last}`);
@@ -71,7 +71,7 @@ ptyTest(`an abort (Ctrl-C) ends a run without --duration cleanly, with a summary
   if (!socat) return t.fail('socat is missing but CI is set: install it (.ci/run does)');
   const o = io();
   const ac = new AbortController();
-  setTimeout(() => ac.abort(), 2000);
+  setTimeout(() => ac.abort(), 5000);
   const s = await runLive({ ...base, json: true }, { ...o, signal: ac.signal });
   t.true(s.samples > 0);
   t.is(o.out.length, 1);

@@ -115,7 +115,7 @@ for (const target of targets) {
     try {
       await session.start();
       await until(() => n >= 300, 10000, '300 samples');
-      const s = await session.requestDeviceStats();
+      const s = await session.requestDeviceStats(5000);
       t.true(s.samplesSent >= n, `device sent ${s.samplesSent}, host stepped ${n}`);
       t.true(s.samplesGenerated >= s.samplesSent);
       t.true(s.framesRx > 0);

@@ -71,20 +71,26 @@ ptyTest(`twenty kills of the pty peer mid-stream: the session reconnects each ti
     heartbeatMs: 100,
     heartbeatTimeoutMs: 500,
     onStep: (seq) => seqs.push(seq),
+    onEvent: (e) => events.push(`${Date.now() - t0} ms ${e.type}: ${e.message}`),
   });
+  const t0 = Date.now();
+  const events: string[] = [];
   try {
     await session.start();
     for (let i = 0; i < 20; i++) {
       const n = seqs.length;
-      await until(() => seqs.length > n + 40, 5000, `samples before kill ${i + 1}`);
+      await until(() => seqs.length > n + 40, 15000, `samples before kill ${i + 1}`);
       const connects = session.stats.connects;
       await board.unplug();
       await sleep(20);
       await board.replug();
-      await until(() => session.stats.connects === connects + 1, 10000, `reconnect ${i + 1}`);
+      await until(() => session.stats.connects === connects + 1, 30000, `reconnect ${i + 1}`);
     }
     const n = seqs.length;
-    await until(() => seqs.length > n + 100, 5000, 'samples after the last reconnect');
+    await until(() => seqs.length > n + 100, 10000, 'samples after the last reconnect');
+  } catch (e) {
+    t.log(`session events before the failure:\n${events.slice(-20).join('\n')}`);
+    throw e;
   } finally {
     await session.stop();
     await board.stop();
@@ -116,6 +122,7 @@ ptyTest(`live learning over a pty from the virtual board: running NMSE falls, an
     transport: new SerialTransport({ path: board.path }),
     learner,
     config: { inputs: 3, outputs: 1, rateHz },
+    startSeq: 0, // learn from the board's first sample, however long the start-up took (its buffer holds 4 s)
     onStep: (seq, _x, target, y) => {
       if (target) rec.push({ seq, e2: (target[0] - y[0]) ** 2, t: target[0] });
     },

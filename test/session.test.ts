@@ -3,6 +3,8 @@ import { Session, type SessionOptions } from '../firmware-bridge/session.ts';
 import { createMockPair, type MockPair } from '../firmware-bridge/transports/mock.ts';
 import { VirtualBoard, type VirtualBoardOptions } from '../sim/board/device.ts';
 import type { Transport, TransportHandlers } from '../firmware-bridge/transport.ts';
+import { scriptedStreamingSession } from '../firmware-bridge/fuzz.ts';
+import { ErrorCode, MAX_WIRE, MsgType, createMessage, encodeFrame } from '../firmware-bridge/protocol.ts';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 async function until(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
@@ -78,6 +80,21 @@ test('a host that connects long after the board started sampling still gets the 
   t.deepEqual(breaks(seqs), []);
 });
 
+test('a session with startSeq 0 gets the samples the board buffered before the host connected', async (t) => {
+  const pair = createMockPair({ record: false });
+  const board = new VirtualBoard({ transport: pair.device, channels: 3, outputs: 1, rateHz: 4000 });
+  await board.start();
+  await until(() => board.generated > 1000, 5000, 'the board to sample 1000 times');
+  const seqs: number[] = [];
+  const session = new Session({ transport: pair.host, learner: null, config: { inputs: 3, outputs: 1, rateHz: 4000 }, startSeq: 0, onStep: (q) => seqs.push(q) });
+  await session.start();
+  await until(() => seqs.length >= 1500, 10000, '1500 samples');
+  await session.stop();
+  await board.stop();
+  t.is(seqs[0], 0);
+  t.deepEqual(breaks(seqs), []);
+});
+
 test('twenty unplugs of the mock cable each end in a reconnect, and no sample is lost or repeated', async (t) => {
   const r = await rig();
   for (let i = 0; i < 20; i++) {
@@ -113,7 +130,7 @@ test('a device that goes silent is detected by the heartbeat timeout and the ses
 
 test('a slow learner makes the bounded queue overflow: drops are counted and resent, nothing is lost or repeated', async (t) => {
   const r = await rig({ queueCapacity: 16, stepBudget: 1 }, { rateHz: 8000 });
-  await until(() => r.seqs.length >= 1500, 10000, '1500 samples');
+  await until(() => r.seqs.length >= 1500, 40000, '1500 samples');
   await r.stop();
   const st = r.session.stats;
   t.true(st.dropped.overflow > 0, `overflow drops counted (${st.dropped.overflow})`);
@@ -215,4 +232,25 @@ test('session options that do not match the learner are refused with both shapes
   t.throws(() => new Session({ transport: pair.host, learner: fake, config: { inputs: 3, outputs: 1, rateHz: 100 } }), {
     message: /learner has 2 inputs and 1 outputs but the stream has 3 and 1/,
   });
+});
+
+test('a samples-lost notice behind the expected seq is stale and ignored; one ahead skips and counts the gap', async (t) => {
+  const s = await scriptedStreamingSession(20, null);
+  const m = createMessage();
+  const wire = new Uint8Array(MAX_WIRE);
+  const put = (): void => s.transport.emitNow(wire.subarray(0, encodeFrame(m, wire)));
+  m.type = MsgType.ERROR;
+  m.fseq = s.nextFseq;
+  m.code = ErrorCode.SAMPLES_LOST;
+  m.detail = 5; // behind: the host already accepted 0..19
+  m.count = 0;
+  put();
+  t.is(s.session.stats.expectedSeq, 20);
+  t.is(s.session.stats.samplesLost, 0);
+  m.fseq = s.nextFseq + 1;
+  m.detail = 30; // ahead: 20..29 are gone
+  put();
+  t.is(s.session.stats.expectedSeq, 30);
+  t.is(s.session.stats.samplesLost, 10);
+  await s.session.stop();
 });

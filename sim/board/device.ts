@@ -322,7 +322,7 @@ export class VirtualBoard {
       while (
         this.sendPtr < this.nextSeq &&
         this.sendPtr - this.oldestSeq < this.window &&
-        this.txLen + 2 * MAX_WIRE <= this.txBuf.length &&
+        this.txLen + 6 * MAX_WIRE <= this.txBuf.length && // keep room for control frames (ACK, CAPABILITIES, STATS)
         !this.waitingDrain
       ) {
         this.sendSample(this.sendPtr);
