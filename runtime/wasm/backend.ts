@@ -8,7 +8,7 @@
  *   CONFIG = 16384    config block: constants and buffer addresses (int32), read by configure()
  *   TANH = 20480      the Q1.15 tanh table (runtime/activation.ts)
  *   ARENA_BASE        the plan's arena, byte for byte as in the TypeScript backend
- *   after the arena   private scratch (RTRL's exact i64 partial sums, theta x 8 bytes)
+ *   after the arena   private scratch (RTRL: exact i64 partial sums, theta x 8 bytes, and c_j, N x 4 bytes)
  */
 import type { FixedPlan } from '../plan.ts';
 import { SAT } from '../plan.ts';
@@ -92,7 +92,7 @@ export function createWasmKernel(p: FixedPlan, k: WasmKernelConstants): WasmKern
   const M = o.inputs;
   const O = o.outputs;
   const scratchAt = ARENA_BASE + Math.ceil(p.totalBytes / 16) * 16;
-  const scratchBytes = p.kind === 'rtrl' ? p.thetaCount * 8 : 0;
+  const scratchBytes = p.kind === 'rtrl' ? p.thetaCount * 8 + N * 4 : 0;
   const pages = Math.ceil((scratchAt + scratchBytes + 16) / PAGE);
   if (WA === undefined) throw new Error('this engine has no WebAssembly');
   const memory = new WA.Memory({ initial: pages, maximum: pages });

@@ -583,21 +583,52 @@ function updateRtrl(): void {
   const P = THETA;
   const nRec = N * N;
   const nIn = N * M;
-  for (let t = 0; t < P; t++) {
-    store<f64>(pHI + (<usize>t << 3), 0);
-    store<f64>(pLO + (<usize>t << 3), 0);
-  }
-  for (let j = 0; j < N; j++) {
-    const c = sat16c(<i64>rsr(ld32(pFB, j), 12), sFEEDBACK);
-    if (c == 0) continue;
-    const base = j * P;
-    for (let t = 0; t < P; t++) {
-      const v = ld32(pS, base + t);
-      const qh = pHI + (<usize>t << 3);
-      const ql = pLO + (<usize>t << 3);
-      store<f64>(qh, load<f64>(qh) + <f64>(c * (v >> 16)));
-      store<f64>(ql, load<f64>(ql) + <f64>(c * (v & 0xffff)));
+  // c_j once per unit (its saturation counted once), after the private i64 sums.
+  const pC = pSCR + (<usize>P << 3);
+  for (let j = 0; j < N; j++) store<i32>(pC + (<usize>j << 2), sat16c(<i64>rsr(ld32(pFB, j), 12), sFEEDBACK));
+  // hi_t = sum_j c_j (S >> 16), lo_t = sum_j c_j (S & 0xffff): exact i64 lanes, 4 parameters at a time, then stored
+  // as f64 (exact integers: the reference's sum_hi/sum_lo values).
+  const mask = i32x4.splat(0xffff);
+  let t = 0;
+  for (; t + 4 <= P; t += 4) {
+    let h0 = i64x2.splat(0);
+    let h1 = i64x2.splat(0);
+    let l0 = i64x2.splat(0);
+    let l1 = i64x2.splat(0);
+    for (let j = 0; j < N; j++) {
+      const c = load<i32>(pC + (<usize>j << 2));
+      if (c == 0) continue;
+      const cv = i32x4.splat(c);
+      const v = v128.load(pS + (<usize>(j * P + t) << 2));
+      const vh = i32x4.shr_s(v, 16);
+      const vl = v128.and(v, mask);
+      h0 = i64x2.add(h0, i64x2.extmul_low_i32x4_s(vh, cv));
+      h1 = i64x2.add(h1, i64x2.extmul_high_i32x4_s(vh, cv));
+      l0 = i64x2.add(l0, i64x2.extmul_low_i32x4_s(vl, cv));
+      l1 = i64x2.add(l1, i64x2.extmul_high_i32x4_s(vl, cv));
     }
+    const qh = pHI + (<usize>t << 3);
+    const ql = pLO + (<usize>t << 3);
+    store<f64>(qh, <f64>i64x2.extract_lane(h0, 0));
+    store<f64>(qh + 8, <f64>i64x2.extract_lane(h0, 1));
+    store<f64>(qh + 16, <f64>i64x2.extract_lane(h1, 0));
+    store<f64>(qh + 24, <f64>i64x2.extract_lane(h1, 1));
+    store<f64>(ql, <f64>i64x2.extract_lane(l0, 0));
+    store<f64>(ql + 8, <f64>i64x2.extract_lane(l0, 1));
+    store<f64>(ql + 16, <f64>i64x2.extract_lane(l1, 0));
+    store<f64>(ql + 24, <f64>i64x2.extract_lane(l1, 1));
+  }
+  for (; t < P; t++) {
+    let hs: i64 = 0;
+    let ls: i64 = 0;
+    for (let j = 0; j < N; j++) {
+      const c = load<i32>(pC + (<usize>j << 2));
+      const v = ld32(pS, j * P + t);
+      hs += <i64>(c * (v >> 16));
+      ls += <i64>(c * (v & 0xffff));
+    }
+    store<f64>(pHI + (<usize>t << 3), <f64>hs);
+    store<f64>(pLO + (<usize>t << 3), <f64>ls);
   }
   for (let t = 0; t < P; t++) {
     const hi = load<f64>(pHI + (<usize>t << 3));
