@@ -6,6 +6,10 @@
  *
  * It runs over any Transport: the device end of a mock pair in-process, or a pseudo-terminal in its own
  * process (sim/board/main.ts). Buffers are allocated once; the streaming path allocates nothing per frame.
+ *
+ * Link handling: it sends HEARTBEAT whenever its port is open (a write is how a dead pty shows up, as EIO),
+ * reopens the port after the link closes, and also after 3 x heartbeatTimeoutMs (at least 2 s) without a frame
+ * from the host, because a pty whose peer died does not always report it to a reader that never writes.
  */
 import { Framer } from '../../firmware-bridge/framer.ts';
 import {
