@@ -67,9 +67,10 @@ function compile(cc: string, out: string, deps: string[], args: string[]): strin
 /**
  * Builds a host program of the firmware folder with gcc and returns its path: 'golden' (the golden-vector driver),
  * 'golden-sanitized' (the same under AddressSanitizer and UndefinedBehaviorSanitizer, aborting on the first
- * finding), 'bench-O2', 'bench-O3-native'.
+ * finding), 'fuzz-device' (the protocol engine device.c fed random frames, sanitized the same way), 'bench-O2',
+ * 'bench-O3-native'.
  */
-export function buildHost(target: 'golden' | 'golden-sanitized' | 'bench-O2' | 'bench-O3-native'): string {
+export function buildHost(target: 'golden' | 'golden-sanitized' | 'fuzz-device' | 'bench-O2' | 'bench-O3-native'): string {
   const cc = process.env.CC ?? 'gcc';
   if (target === 'golden') {
     return compile(cc, target, ['host/golden.c', ...KERNEL, ...HEADERS], ['-O2', '-Wall', '-Wextra', '-std=c99', '-pedantic', '-I.', 'host/golden.c', ...KERNEL]);
@@ -77,6 +78,11 @@ export function buildHost(target: 'golden' | 'golden-sanitized' | 'bench-O2' | '
   if (target === 'golden-sanitized') {
     const san = ['-O1', '-g', '-fsanitize=address,undefined', '-fno-sanitize-recover=all', '-std=c99', '-I.'];
     return compile(cc, target, ['host/golden.c', ...KERNEL, ...HEADERS], [...san, 'host/golden.c', ...KERNEL]);
+  }
+  if (target === 'fuzz-device') {
+    const san = ['-O1', '-g', '-fsanitize=address,undefined', '-fno-sanitize-recover=all', '-std=c99', '-Wall', '-Wextra', '-I.'];
+    const deps = ['host/fuzz_device.c', 'device.c', 'device.h', 'platform.h', ...KERNEL, ...HEADERS];
+    return compile(cc, target, deps, [...san, 'host/fuzz_device.c', 'device.c', ...KERNEL]);
   }
   const opt = target === 'bench-O2' ? ['-O2'] : ['-O3', '-march=native'];
   return compile(cc, target, ['host/bench.c', ...KERNEL, ...HEADERS], [...opt, '-std=c99', '-Wall', '-Wextra', '-I.', 'host/bench.c', ...KERNEL, '-lm']);

@@ -10,6 +10,9 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GOLDEN_CASES, generateCase, goldenPath } from './golden/generate.ts';
+import { createFixedLearner } from '../runtime/learner.ts';
+import { initWeights } from '../runtime/init.ts';
+import { saveSnapshot } from '../runtime/snapshot.ts';
 import { dtanhQ15, tanhQ15 } from '../runtime/activation.ts';
 import { plan } from '../runtime/plan.ts';
 import type { FixedConfig } from '../runtime/plan.ts';
@@ -74,6 +77,19 @@ needTools('the C kernel runs every golden case, the tanh sweep and 3000 plans wi
   const plans = spawnSync(san, ['--plan'], { input: sampleConfigs().map((c) => tsPlanLine(c).json).join('\n') + '\n', encoding: 'utf8' });
   t.is(plans.status, 0, plans.stderr);
   t.is(plans.stdout.trim().split('\n').length, 3000);
+});
+
+needTools('the device protocol engine survives 60 000 random frames and byte runs under ASan + UBSan and still loads and returns a snapshot byte for byte', (t) => {
+  const fuzz = buildHost('fuzz-device');
+  const o = { learner: 'rflo', inputs: 3, hidden: 8, outputs: 3, tau: 10, lrRec: 0.003, lrOut: 0.01, update: 'step', trialLength: 1 } as const;
+  const dir = mkdtempSync(join(tmpdir(), 'ns-fuzz-'));
+  const f = join(dir, 'rflo8.nsnp');
+  writeFileSync(f, saveSnapshot(createFixedLearner(o, initWeights({ inputs: 3, hidden: 8, outputs: 3, tau: 10, seed: 3 }))));
+  for (const seed of [1, 2, 3]) {
+    const r = spawnSync(fuzz, [f, '20000', String(seed)], { encoding: 'utf8' });
+    t.is(r.status, 0, r.stdout + r.stderr);
+    t.regex(r.stdout, /^ok \d+ frames out/);
+  }
 });
 
 needTools('the C driver reports the first mismatching step when a prediction differs', (t) => {
