@@ -39,7 +39,8 @@ serial('the demo learns from the virtual board with three learners, writes SVG a
   );
   const wall = (Date.now() - t0) / 1000;
   t.deepEqual(JSON.parse(stdout), s, '--json prints the summary');
-  t.true(s.virtual && s.samples > 9000, `${s.samples} samples in ${s.duration_s} s`);
+  // The board streams 1000 samples/s (a lone run keeps up: 12000 in 12 s); half of that leaves room for a loaded CI machine.
+  t.true(s.virtual && s.samples > 6000, `${s.samples} samples in ${s.duration_s} s`);
   t.true(wall < 40, `wall time ${wall} s`);
   t.true(s.drift_events.length >= 2 && s.drift_events.every((e) => e % 4000 === 0), `drift events ${s.drift_events}`);
   t.regex(stderr, /demo: \d+ samples, \d+\/s \| NMSE RFLO \(fixed Q\) [\d.e-]+, output-only \(fixed Q\) [\d.e-]+, RFLO \(float64\) [\d.e-]+ \| drift events \d/);
