@@ -141,6 +141,25 @@ hil('bad frames between steps are dropped and counted once each by reason, and t
   t.deepEqual(await c.readSnapshot(), saveSnapshot(host));
 });
 
+// The device's clock is SysTick at 1 kHz. Under QEMU on a loaded host the emulated timer loses ticks (measured: 900 ms
+// of device time in 1.5 s at load average ~10), so the heartbeat count is checked against the device's own clock.
+hil('an idle device sends one HEARTBEAT per heartbeatMs (200) of its own clock, and its STATS uptime advances', async (t) => {
+  const o: LearnerOptions = { ...base, learner: 'output', inputs: 3, hidden: 4, outputs: 3, lrRec: 0, lrOut: 0.01 };
+  const c = client!;
+  await c.hello();
+  await c.loadSnapshot(saveSnapshot(createFixedLearner(o, initWeights({ inputs: 3, hidden: 4, outputs: 3, tau: 10, seed: 1 }))));
+  await c.configure({ learner: 'output', inputs: 3, outputs: 3, hidden: 4 });
+  const s0 = await c.stats();
+  const h0 = c.heartbeats;
+  await new Promise((r) => setTimeout(r, 1500));
+  const s1 = await c.stats();
+  const beats = c.heartbeats - h0;
+  const uptime = s1[11] - s0[11];
+  t.log(`${beats} heartbeats and ${uptime} ms of device uptime in 1.5 s of host time`);
+  t.true(uptime >= 300 && uptime <= 1700, `uptime advanced ${uptime} ms in 1500 ms`);
+  t.true(Math.abs(beats - uptime / 200) <= 2, `${beats} heartbeats for ${uptime} ms of device time`);
+});
+
 hil('the device refuses a snapshot with a wrong checksum and one larger than its arena', async (t) => {
   const o: LearnerOptions = { ...base, learner: 'rflo', inputs: 3, hidden: 8, outputs: 3, lrRec: 0.003, lrOut: 0.01 };
   const snap = saveSnapshot(createFixedLearner(o, initWeights({ inputs: 3, hidden: 8, outputs: 3, tau: 10, seed: 1 })));

@@ -41,6 +41,8 @@ export class DeviceLearnerClient {
   private onPrediction: ((m: Message) => void) | null = null;
   private onSnapshot: ((m: Message) => void) | null = null;
   private failure: Error | null = null;
+  /** HEARTBEAT frames received from the device. */
+  heartbeats = 0;
   /** ERROR frames received, as "code: text". */
   readonly errors: string[] = [];
   timeoutMs = 5000;
@@ -67,6 +69,10 @@ export class DeviceLearnerClient {
   }
 
   private receive(m: Message): void {
+    if (m.type === MsgType.HEARTBEAT) {
+      this.heartbeats++;
+      return;
+    }
     if (m.type === MsgType.ERROR) {
       const e = `${m.code}: ${errorText(m)}`;
       this.errors.push(e);

@@ -34,6 +34,8 @@ static int rxOverflow;
 static uint16_t rxExpected;
 static uint16_t txSeq;
 static uint32_t stats[ST_COUNT];
+static uint32_t nowMs, lastTxMs, heartbeatMs = 200;
+static int linkUp;
 
 static int16_t xbuf[NS_MAX_INPUTS > 0 ? NS_MAX_INPUTS : 1];
 static int16_t tbuf[NS_MAX_OUTPUTS], ybuf[NS_MAX_OUTPUTS];
@@ -87,6 +89,7 @@ static void send_frame(uint8_t type, uint32_t bodyLen) {
   for (uint32_t i = 0; i < e; i++) platform_putc(enc[i]);
   platform_putc(0);
   stats[ST_FRAMES_TX]++;
+  lastTxMs = nowMs;
 }
 
 static void send_ack(uint8_t type, uint8_t subject, uint8_t code, uint16_t ref, uint32_t value) {
@@ -156,6 +159,7 @@ static void on_configure(uint16_t fseq, const uint8_t *b) {
   if (rd16(b + 4) != c->hidden) { refuse(fseq, E_BAD_CONFIG, "hidden differs from the loaded snapshot's"); return; }
   if (b[6] != 12 || b[7] != 12 || b[8] != 12) { refuse(fseq, E_BAD_CONFIG, "inputFrac, targetFrac and predictionFrac must be 12 (Q3.12)"); return; }
   if (!c->stepMode) { refuse(fseq, E_BAD_CONFIG, "update must be 'step' on the device (the protocol has no endTrial)"); return; }
+  heartbeatMs = rd16(b + 10);
   withTargets = (b[3] & 2) != 0;
   active = (b[3] & 1) != 0;
   pending = 0;
@@ -238,8 +242,16 @@ static void on_snapshot_request(const uint8_t *b) {
   }
 }
 
+static void send_heartbeat(void) {
+  uint8_t *h = tx + 4;
+  wr32(h, nowMs);
+  wr32(h + 4, nextSeq);
+  send_frame(T_HEARTBEAT, 8);
+}
+
 static void on_stats(void) {
   uint8_t *b = tx + 4;
+  stats[ST_UPTIME] = nowMs;
   for (int i = 0; i < ST_COUNT; i++) wr32(b + 4 * i, stats[i]);
   send_frame(T_STATS, 4 * ST_COUNT);
 }
@@ -278,20 +290,14 @@ static void on_frame(uint8_t *p, uint32_t n) {
   rxExpected = (uint16_t)(fseq + 1);
   stats[ST_FRAMES_RX]++;
   switch (type) {
-    case T_HELLO: on_hello(b); break;
+    case T_HELLO: on_hello(b); linkUp = 1; break;
     case T_CONFIGURE: on_configure(fseq, b); break;
     case T_SAMPLE: on_sample(b); break;
     case T_TARGET: on_target(b); break;
     case T_STATS_REQUEST: on_stats(); break;
     case T_SNAPSHOT_DATA: on_snapshot_data(fseq, b); break;
     case T_SNAPSHOT_REQUEST: on_snapshot_request(b); break;
-    case T_HEARTBEAT: {
-      uint8_t *h = tx + 4;
-      wr32(h, 0);
-      wr32(h + 4, nextSeq);
-      send_frame(T_HEARTBEAT, 8);
-      break;
-    }
+    case T_HEARTBEAT: send_heartbeat(); break;
     default: break; /* ACK, NACK, ERROR, PREDICTION, CAPABILITIES, STATS from the host: nothing to do */
   }
 }
@@ -315,6 +321,12 @@ void device_init(void) {
   loader.configText = configText;
   loader.configCapacity = sizeof configText;
   ns_snapshot_load_begin(&loader);
+}
+
+/* PROTOCOL.md 4.4: after a HELLO, a HEARTBEAT whenever nothing was sent for heartbeatMs (0 = never). */
+void device_poll(uint32_t ms) {
+  nowMs = ms;
+  if (linkUp && heartbeatMs != 0 && (uint32_t)(nowMs - lastTxMs) >= heartbeatMs) send_heartbeat();
 }
 
 void device_rx(uint8_t c) {

@@ -14,5 +14,7 @@
 void device_init(void);
 /* Feeds one received byte; may send frames (through platform_putc) before returning. */
 void device_rx(uint8_t c);
+/* Call often with platform_millis(): sends a HEARTBEAT when the device has sent nothing for heartbeatMs. */
+void device_poll(uint32_t nowMs);
 
 #endif

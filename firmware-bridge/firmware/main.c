@@ -8,5 +8,6 @@ int main(void) {
   for (;;) {
     int c = platform_getc();
     if (c >= 0) device_rx((uint8_t)c);
+    else device_poll(platform_millis());
   }
 }

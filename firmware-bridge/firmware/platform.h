@@ -8,5 +8,7 @@ void platform_init(void);
 int platform_getc(void);
 /* Sends one byte, waiting while the transmitter is full. */
 void platform_putc(uint8_t c);
+/* Milliseconds since platform_init (wraps after 49.7 days). */
+uint32_t platform_millis(void);
 
 #endif

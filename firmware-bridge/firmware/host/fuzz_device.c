@@ -55,6 +55,7 @@ static void on_out_frame(uint8_t *enc, uint32_t n) {
 
 void platform_init(void) {}
 int platform_getc(void) { return -1; }
+uint32_t platform_millis(void) { return 0; }
 void platform_putc(uint8_t c) {
   if (c == 0) {
     on_out_frame(out, outLen);

@@ -3,6 +3,7 @@
 
 extern uint32_t _sidata, _sdata, _edata, _sbss, _ebss, _estack;
 extern int main(void);
+void systick_handler(void);
 
 void reset_handler(void);
 static void default_handler(void) { for (;;) { } }
@@ -21,7 +22,7 @@ static void (*const vectors[16])(void) = {
   default_handler, /* DebugMon */
   0,
   default_handler, /* PendSV */
-  default_handler, /* SysTick */
+  systick_handler, /* SysTick: the millisecond clock (clock.c) */
 };
 
 void reset_handler(void) {

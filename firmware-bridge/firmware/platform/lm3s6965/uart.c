@@ -17,7 +17,10 @@
 #define FR_RXFE (1u << 4)
 #define FR_TXFF (1u << 5)
 
+void platform_clock_init(void);
+
 void platform_init(void) {
+  platform_clock_init();
   SYSCTL_RCGC1 |= 1u;        /* UART0 clock */
   SYSCTL_RCGC2 |= 1u;        /* GPIO port A clock (PA0/PA1 carry UART0) */
   UART_CTL = 0;
