@@ -17,6 +17,7 @@
 import { plan, SATURATION_NAMES } from './plan.ts';
 import type { FixedConfig } from './plan.ts';
 import { FixedLearner } from './learner.ts';
+import type { Backend } from './wasm/backend.ts';
 
 export const SNAPSHOT_MAGIC = 'NSNP';
 export const SNAPSHOT_VERSION = 1;
@@ -126,8 +127,11 @@ function hex(n: number): string {
   return '0x' + n.toString(16).padStart(8, '0');
 }
 
-/** Restores a learner from saveSnapshot's bytes; refuses wrong magic, version, size or checksum with a message. */
-export function loadSnapshot(bytes: Uint8Array): FixedLearner {
+/**
+ * Restores a learner from saveSnapshot's bytes (on `backend`, default 'auto'); refuses wrong magic, version, size or
+ * checksum with a message.
+ */
+export function loadSnapshot(bytes: Uint8Array, backend?: Backend): FixedLearner {
   checkHost();
   const p = parse(bytes);
   const pl = plan(p.config);
@@ -136,7 +140,7 @@ export function loadSnapshot(bytes: Uint8Array): FixedLearner {
   }
   const arena = new ArrayBuffer(p.arenaLength);
   new Uint8Array(arena).set(bytes.subarray(p.arenaAt, p.arenaAt + p.arenaLength));
-  return new FixedLearner(pl, undefined as never, arena);
+  return new FixedLearner(pl, undefined as never, arena, backend);
 }
 
 export interface SnapshotDescription {

@@ -67,7 +67,7 @@ export function comparePeriodic(
 ): { fixed: number; float: number } {
   const opt = periodicOptions(kind, extra.update ?? 'trial');
   const w = initWeights({ inputs: 0, hidden: opt.hidden, outputs: 1, tau: opt.tau, seed });
-  const fixed = trainPeriodic(createFixedLearner(opt, w, extra), trials);
+  const fixed = trainPeriodic(createFixedLearner(opt, w, { backend: 'js', ...extra }), trials);
   const float = trainPeriodic(createFloatLearner(opt, w), trials);
   return { fixed, float };
 }

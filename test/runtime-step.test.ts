@@ -1,6 +1,8 @@
 import test from 'ava';
 import { initWeights } from '../runtime/init.ts';
 import { createFixedLearner } from '../runtime/learner.ts';
+// The TypeScript kernels (backend 'js'); test/wasm.test.ts proves the wasm backend writes the same arena.
+const JS = { backend: 'js' } as const;
 import { zeroGradient } from '../runtime/types.ts';
 import type { LearnerOptions } from '../runtime/types.ts';
 
@@ -8,7 +10,7 @@ const opt: LearnerOptions = { learner: 'rflo', inputs: 2, hidden: 8, outputs: 2,
 const w = initWeights({ inputs: 2, hidden: 8, outputs: 2, tau: 10, seed: 4 });
 
 test('target null runs inference only: state and traces advance, weights and accumulators stay', (t) => {
-  const l = createFixedLearner(opt, w);
+  const l = createFixedLearner(opt, w, JS);
   const W = new Int32Array(l.W_rec);
   const h = new Int16Array(l.h);
   const out = new Float64Array(2);
@@ -22,8 +24,8 @@ test('target null runs inference only: state and traces advance, weights and acc
 });
 
 test('step is a thin wrapper of stepQ: the same Q3.12 inputs give the same arena', (t) => {
-  const a = createFixedLearner(opt, w);
-  const b = createFixedLearner(opt, w);
+  const a = createFixedLearner(opt, w, JS);
+  const b = createFixedLearner(opt, w, JS);
   const out = new Float64Array(2);
   const outq = new Int16Array(2);
   for (let s = 0; s < 50; s++) {
@@ -37,7 +39,7 @@ test('step is a thin wrapper of stepQ: the same Q3.12 inputs give the same arena
 });
 
 test('NaN and out-of-range inputs are counted, never fed as garbage', (t) => {
-  const l = createFixedLearner(opt, w);
+  const l = createFixedLearner(opt, w, JS);
   const out = new Float64Array(2);
   l.step([NaN, 100], [0, 0], out);
   const s = l.saturation();
@@ -50,7 +52,7 @@ test('NaN and out-of-range inputs are counted, never fed as garbage', (t) => {
 });
 
 test('perturbHidden rounds to Q1.15 and counts saturation', (t) => {
-  const l = createFixedLearner(opt, w);
+  const l = createFixedLearner(opt, w, JS);
   const before = l.h[0];
   l.perturbHidden([0.01, 5, 0, 0, 0, 0, 0, 0]);
   t.is(l.h[0], before + Math.floor(0.01 * 32768 + 0.5));
@@ -59,13 +61,13 @@ test('perturbHidden rounds to Q1.15 and counts saturation', (t) => {
 });
 
 test('wrong input lengths are refused with a message naming the expected length', (t) => {
-  const l = createFixedLearner(opt, w);
+  const l = createFixedLearner(opt, w, JS);
   t.throws(() => l.step([1], null, new Float64Array(2)), { message: 'x must have 2 entries (inputs), got 1' });
   t.throws(() => l.stepQ(new Int16Array(2), new Int16Array(3), new Int16Array(2)), { message: 'target must have 2 entries (outputs) or be null, got 3' });
 });
 
 test('getWeights returns the quantized weights and setWeights round-trips them exactly', (t) => {
-  const l = createFixedLearner(opt, w);
+  const l = createFixedLearner(opt, w, JS);
   const g = l.getWeights();
   for (let i = 0; i < w.W_rec.length; i++) t.true(Math.abs(g.W_rec[i] - w.W_rec[i]) <= 2 ** -25);
   const arena = new Uint8Array(l.arena).slice();

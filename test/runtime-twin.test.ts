@@ -1,6 +1,8 @@
 import test from 'ava';
 import { initWeights } from '../runtime/init.ts';
 import { createFixedLearner } from '../runtime/learner.ts';
+// The TypeScript kernels (backend 'js'); test/wasm.test.ts proves the wasm backend writes the same arena.
+const JS = { backend: 'js' } as const;
 import type { FixedLearner } from '../runtime/learner.ts';
 import { zeroGradient } from '../runtime/types.ts';
 import type { LearnerKind, LearnerOptions, ModelWeights } from '../runtime/types.ts';
@@ -33,7 +35,7 @@ for (const kind of ['rtrl', 'rflo', 'snap1', 'output'] as const) {
     const O = 2;
     const w = representable(initWeights({ inputs: M, hidden: N, outputs: O, tau: 10, seed: 11, h0: 0.3 }));
     const opt = options(kind, N, M, O);
-    const fx = createFixedLearner(opt, w);
+    const fx = createFixedLearner(opt, w, JS);
     const fl = createFloatLearner(opt, w);
     const x = [0.5, -0.25, 0.75];
     const target = [0.5, -0.5];
@@ -66,7 +68,7 @@ test('RTRL gradient over a 50-step sequence matches the float twin within 1 %', 
   const O = 2;
   const w = representable(initWeights({ inputs: M, hidden: N, outputs: O, tau: 5, seed: 3 }));
   const opt: LearnerOptions = { ...options('rtrl', N, M, O), tau: 5, lrRec: 0, lrOut: 0 };
-  const fx = createFixedLearner(opt, w);
+  const fx = createFixedLearner(opt, w, JS);
   const fl = createFloatLearner(opt, w);
   const out = new Float64Array(O);
   for (let s = 0; s < 50; s++) {
@@ -95,7 +97,7 @@ test(`10^4 forward steps without learning keep the hidden state within 60 dB SNR
   const w0 = initWeights({ inputs: M, hidden: N, outputs: O, tau: 10, seed: 5, gain: 0.8 });
   const w = round ? representable(w0) : w0;
   const opt = options('output', N, M, O);
-  const fx = createFixedLearner(opt, w);
+  const fx = createFixedLearner(opt, w, JS);
   const fl = createFloatLearner(opt, w);
   const out = new Float64Array(O);
   const ha = new Float64Array(N);
@@ -126,7 +128,7 @@ test(`10^4 forward steps without learning keep the hidden state within 60 dB SNR
 function runDeterministic(kind: LearnerKind): FixedLearner {
   const N = kind === 'rtrl' ? 6 : 16;
   const w = initWeights({ inputs: 2, hidden: N, outputs: 2, tau: 10, seed: 42 });
-  const l = createFixedLearner({ ...options(kind, N, 2, 2), update: 'step', lrRec: 0.01, lrOut: 0.01, trialLength: 10 }, w);
+  const l = createFixedLearner({ ...options(kind, N, 2, 2), update: 'step', lrRec: 0.01, lrOut: 0.01, trialLength: 10 }, w, JS);
   const out = new Float64Array(2);
   const x = new Float64Array(2);
   const y = new Float64Array(2);

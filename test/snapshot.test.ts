@@ -1,6 +1,8 @@
 import test from 'ava';
 import { initWeights } from '../runtime/init.ts';
 import { createFixedLearner } from '../runtime/learner.ts';
+// The TypeScript kernels (backend 'js'); test/wasm.test.ts proves the wasm backend writes the same arena.
+const JS = { backend: 'js' } as const;
 import type { FixedLearner } from '../runtime/learner.ts';
 import { crc32, inspectSnapshot, loadSnapshot, saveSnapshot } from '../runtime/snapshot.ts';
 import type { LearnerKind } from '../runtime/types.ts';
@@ -8,7 +10,11 @@ import type { LearnerKind } from '../runtime/types.ts';
 function make(kind: LearnerKind): FixedLearner {
   const N = kind === 'rtrl' ? 6 : 12;
   const w = initWeights({ inputs: 2, hidden: N, outputs: 1, tau: 10, seed: 9 });
-  return createFixedLearner({ learner: kind, inputs: 2, hidden: N, outputs: 1, tau: 10, lrRec: 0.05, lrOut: 0.05, update: 'trial', trialLength: 50 }, w);
+  return createFixedLearner({ learner: kind, inputs: 2, hidden: N, outputs: 1, tau: 10, lrRec: 0.05, lrOut: 0.05, update: 'trial', trialLength: 50 }, w, JS);
+}
+
+function arenaBytes(l: FixedLearner): Uint8Array {
+  return new Uint8Array(l.arena, l.arenaOffset, l.plan.totalBytes);
 }
 
 function drive(l: FixedLearner, from: number, to: number): void {
@@ -28,10 +34,10 @@ for (const kind of ['rtrl', 'rflo', 'snap1', 'output'] as const) {
     const a = make(kind);
     drive(a, 0, 1025);
     const bytes = saveSnapshot(a);
-    const b = loadSnapshot(bytes);
+    const b = loadSnapshot(bytes, 'js');
     drive(a, 1025, 2000);
     drive(b, 1025, 2000);
-    t.deepEqual(new Uint8Array(b.arena), new Uint8Array(a.arena));
+    t.deepEqual(arenaBytes(b), arenaBytes(a));
     t.is(b.stepCount(), 2000);
     t.deepEqual(b.options, a.options);
   });

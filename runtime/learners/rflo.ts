@@ -28,7 +28,8 @@ function satTrace(v: number, sat: Uint32Array): number {
  * P := round((d P + c v) / 2^15) with d = 1 - a (RFLO) or the SnAp-1 decay (Q1.15, |d| <= 1), c = a phi'(u_a) (Q1.15)
  * and v = h_b(t-1) (Q1.15), x_b (Q3.12) or 1. c v is first brought to the trace's format Q(15 + T) (exact for RFLO,
  * where T equals v's fractional bits; SnAp-1's Q3.12 W_rec/b traces round c h by 3 bits first). Both terms fit int32
- * and so does their sum (|d P| <= 2^30, |c v| < 2^30). Round half up; saturated to int16 ('trace').
+ * and so does their sum (|d P| <= 2^30, |c v| < 2^30; in [-2^31, 2^31 - 2^15], so `| 0` is exact and keeps V8 on
+ * int32 arithmetic). Round half up; saturated to int16 ('trace').
  */
 export function advanceTraces(s: TraceState, snap: boolean): void {
   const N = s.N;
@@ -57,15 +58,15 @@ export function advanceTraces(s: TraceState, snap: boolean): void {
     }
     const ro = a * N;
     if (fr === 15) {
-      for (let b = 0; b < N; b++) Pr[ro + b] = satTrace(roundShiftRight(Math.imul(d, Pr[ro + b]) + Math.imul(c, hp[b]), 15), sat);
+      for (let b = 0; b < N; b++) Pr[ro + b] = satTrace(roundShiftRight((Math.imul(d, Pr[ro + b]) + Math.imul(c, hp[b])) | 0, 15), sat);
     } else {
       for (let b = 0; b < N; b++) {
-        Pr[ro + b] = satTrace(roundShiftRight(Math.imul(d, Pr[ro + b]) + roundShiftRight(Math.imul(c, hp[b]), 15 - fr), 15), sat);
+        Pr[ro + b] = satTrace(roundShiftRight((Math.imul(d, Pr[ro + b]) + roundShiftRight(Math.imul(c, hp[b]), 15 - fr)) | 0, 15), sat);
       }
     }
     const io = a * M;
-    for (let b = 0; b < M; b++) Pi[io + b] = satTrace(roundShiftRight(Math.imul(d, Pi[io + b]) + Math.imul(c, x[b]), 15), sat);
-    Pb[a] = satTrace(roundShiftRight(Math.imul(d, Pb[a]) + c * (1 << fr), 15), sat);
+    for (let b = 0; b < M; b++) Pi[io + b] = satTrace(roundShiftRight((Math.imul(d, Pi[io + b]) + Math.imul(c, x[b])) | 0, 15), sat);
+    Pb[a] = satTrace(roundShiftRight((Math.imul(d, Pb[a]) + c * (1 << fr)) | 0, 15), sat);
   }
 }
 
