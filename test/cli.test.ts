@@ -1,6 +1,6 @@
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -144,7 +144,7 @@ test('every subcommand has a --help that exits 0 and names its options', (t) => 
   const expect: Record<string, string[]> = {
     grad: ['--model', '--data', '--learner', '--window', '--feedback', '--engine'],
     sim: ['--task', '--learner', '--trials', '--steps', '--seeds', '--noise', '--lr-rec', '--lr-out', '--hidden', '--tau', '--update', '--window', '--engine', '--json', '--file', '--columns', '--target', '--horizon'],
-    demo: ['--trials', '--seed'],
+    demo: ['--duration', '--learner', '--port'],
   };
   for (const [cmd, opts] of Object.entries(expect)) {
     const r = run(cmd, '--help');
@@ -254,16 +254,20 @@ test('sim refuses options that do not fit the task or learner with exit code 2',
   const c = run('sim', '--seeds', 'one');
   t.is(c.code, 2);
   t.regex(c.stderr, /Expected seeds like 1\.\.5 or 1,2,7/);
-  const d = run('sim', '--engine', 'fixed', '--trials', '1');
+  const d = run('sim', '--engine', 'fixed', '--learner', 'bptt', '--trials', '1');
   t.is(d.code, 2);
-  t.regex(d.stderr, /the fixed-point engine is not available yet/);
+  t.regex(d.stderr, /--learner bptt runs on the float64 engine only/);
 });
 
-test('demo runs RFLO against output-only and prints the NMSE table, a plot and the comparison', (t) => {
-  const r = run('demo', '--trials', '40');
+
+test('sim --plot DIR writes the learning curve and, for rflo, the alignment figure as SVG and PNG with an index', (t) => {
+  const out = join(dir, 'plot-report');
+  const r = run('sim', '--task', 'periodic', '--learner', 'rflo', '--trials', '30', '--hidden', '10', '--plot', out);
   t.is(r.code, 0, r.stderr);
-  t.regex(r.stdout, /RFLO \(lr 0\.03\) +\d/);
-  t.regex(r.stdout, /output-only \(lr 0\.1\) +\d/);
-  t.regex(r.stdout, /one test trial \(learning off\)/);
-  t.regex(r.stdout, /(times smaller than the output-only baseline's|did not beat the output-only baseline)/);
+  t.regex(r.stderr, /report: .*index\.html/);
+  for (const f of ['learning-curve.svg', 'learning-curve.png', 'alignment.svg', 'alignment.png', 'index.html', 'summary.json']) {
+    t.true(existsSync(join(out, f)), `${f} written`);
+  }
+  const png = readFileSync(join(out, 'alignment.png'));
+  t.deepEqual([...png.subarray(1, 4)], [0x50, 0x4e, 0x47], 'a PNG file');
 });

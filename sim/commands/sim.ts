@@ -6,6 +6,7 @@
 import { Command, Option } from 'commander';
 import type { Engine, Feedback, UpdateMode } from '../../runtime/types.ts';
 import { InputError } from '../modelio.ts';
+import { alignmentCurve, writeSimReport, type AlignmentPoint } from '../plot/sim-report.ts';
 import { TASK_NAMES, createTask, type Task, type TaskName } from '../tasks/index.ts';
 import {
   SIM_LEARNERS,
@@ -246,6 +247,24 @@ export function formatSim(s: SimSummary): string {
 
 interface SimCliOptions extends Omit<SimArgs, 'progress'> {
   json?: boolean;
+  plot?: string;
+}
+
+/** RFLO's alignment with BPTT along the same training as the run's first seed (Murray 2019, Fig. 2c). */
+export function alignmentFor(a: SimArgs, s: SimSummary): AlignmentPoint[] {
+  return alignmentCurve({
+    task: makeTask(a, s.seeds[0]),
+    hidden: s.hidden,
+    tau: s.tau,
+    lrRec: s.lr_rec,
+    lrOut: s.lr_out,
+    seed: s.seeds[0],
+    trials: s.trials ?? s.steps ?? 0,
+    update: s.update,
+    feedback: a.feedback,
+    engine: s.engine,
+    points: 20,
+  });
 }
 
 export function register(program: Command): void {
@@ -284,6 +303,7 @@ export function register(program: Command): void {
     .option('--horizon <K>', 'csv: predict the target K rows ahead (default 1)', intOption(1))
     .option('--no-normalize', 'csv: feed raw values instead of a running z-score')
     .option('--json', 'print one JSON object instead of the table')
+    .option('--plot <dir>', 'also write a report into DIR: learning curves as SVG + PNG and index.html; for rflo its alignment with BPTT (trains a second time)')
     .addHelpText(
       'after',
       '\nJSON (--json): {"task","learner","engine","trials","seeds":[...],"nmse":[per seed],"median_nmse","curve":[...],...}\n' +
@@ -294,9 +314,13 @@ export function register(program: Command): void {
         '  neurostream sim --task drift --learner rflo --steps 20000\n' +
         '  neurostream sim --task csv --file examples/sensor-log.csv --columns temperature,humidity --target temperature --horizon 3',
     )
-    .action((o: SimCliOptions) => {
-      const { json, ...rest } = o;
+    .action(async (o: SimCliOptions) => {
+      const { json, plot, ...rest } = o;
       const summary = runSim({ ...rest, progress: true });
       process.stdout.write((json ? JSON.stringify(summary) : formatSim(summary)) + '\n');
+      if (plot) {
+        const alignment = summary.learner === 'rflo' ? alignmentFor(rest, summary) : undefined;
+        process.stderr.write(`report: ${await writeSimReport(plot, { runs: [summary], alignment })}\n`);
+      }
     });
 }
