@@ -123,7 +123,7 @@ export function createWasmKernel(p: FixedPlan, k: WasmKernelConstants): WasmKern
   return { memory, buffer, base: ARENA_BASE, step: ex.step };
 }
 
-/** The backend a learner gets for `requested`: 'js' or 'wasm' ('auto' is 'wasm' where SIMD is supported). */
+/** The backend a learner gets for `requested`: 'js' or 'wasm' ('auto' is 'wasm' where SIMD is supported and the module compiles). */
 export function resolveBackend(requested: Backend | undefined): 'js' | 'wasm' {
   const r = requested ?? 'auto';
   if (r === 'js') return 'js';
@@ -132,5 +132,13 @@ export function resolveBackend(requested: Backend | undefined): 'js' | 'wasm' {
     return 'wasm';
   }
   if (r !== 'auto') throw new RangeError(`backend must be 'auto', 'js' or 'wasm' (got ${String(r)})`);
-  return wasmSimdSupported() ? 'wasm' : 'js';
+  if (!wasmSimdSupported() || WA === undefined) return 'js';
+  // An engine may refuse to compile (e.g. a content security policy without 'wasm-unsafe-eval', or a limit on
+  // synchronous compilation on a browser's main thread): then 'auto' falls back to the TypeScript kernels.
+  try {
+    kernelsModule(WA);
+  } catch {
+    return 'js';
+  }
+  return 'wasm';
 }

@@ -323,28 +323,24 @@ function feedback(): void {
 function updateRow(W: usize, Wq: usize, acc: usize, P: usize, off: i32, len: i32, f: i32, accShift: i32, g: i32, dShift: i32, satp: usize): void {
   const fs = <f64>f * (1.0 / <f64>(1 << accShift));
   const fsv = f64x2.splat(fs);
-  const half = f64x2.splat(0.5);
   const pA = acc + (<usize>off << 3);
   const pP = P + (<usize>off << 1);
+  const fast = STEP && dShift >= 17 && SH_APPLY >= 1 && APPLY_LOG2 == 0;
   let i = 0;
-  for (; i + 8 <= len; i += 8) {
-    const P8 = v128.load(pP + (<usize>i << 1));
-    const lo = i32x4.extend_low_i16x8_s(P8);
-    const hi = i32x4.extend_high_i16x8_s(P8);
-    const q = pA + (<usize>i << 3);
-    v128.store(q, f64x2.add(v128.load(q), f64x2.floor(f64x2.add(f64x2.mul(f64x2.convert_low_i32x4_s(lo), fsv), half))));
-    v128.store(q + 16, f64x2.add(v128.load(q + 16), f64x2.floor(f64x2.add(f64x2.mul(f64x2.convert_low_i32x4_s(i32x4.shuffle(lo, lo, 2, 3, 0, 1)), fsv), half))));
-    v128.store(q + 32, f64x2.add(v128.load(q + 32), f64x2.floor(f64x2.add(f64x2.mul(f64x2.convert_low_i32x4_s(hi), fsv), half))));
-    v128.store(q + 48, f64x2.add(v128.load(q + 48), f64x2.floor(f64x2.add(f64x2.mul(f64x2.convert_low_i32x4_s(i32x4.shuffle(hi, hi, 2, 3, 0, 1)), fsv), half))));
+  if (fast) i = stepRowFast(W, Wq, P, off, len, g, dShift, satp, pA, fsv);
+  else {
+    for (; i + 8 <= len; i += 8) {
+      const P8 = v128.load(pP + (<usize>i << 1));
+      accBlock8(pA + (<usize>i << 3), i32x4.extend_low_i16x8_s(P8), i32x4.extend_high_i16x8_s(P8), fsv);
+    }
   }
+  const done = i;
   for (; i < len; i++) {
     const q = pA + (<usize>i << 3);
     store<f64>(q, load<f64>(q) + Math.floor(<f64>ld16(pP, i) * fs + 0.5));
   }
   if (!STEP) return;
-  let k = 0;
-  if (dShift >= 17 && SH_APPLY >= 1 && APPLY_LOG2 == 0) k = stepRowFast(W, Wq, P, off, len, g, dShift, satp);
-  for (; k < len; k++) {
+  for (let k = fast ? done : 0; k < len; k++) {
     const idx = off + k;
     const p = ld16(P, idx);
     const delta = rsr64(mul32x16(g, p, dShift), SH_APPLY) << APPLY_LOG2;
@@ -355,14 +351,24 @@ function updateRow(W: usize, Wq: usize, acc: usize, P: usize, off: i32, len: i32
   }
 }
 
+/** acc[0..8) += floor(p f 2^-accShift + 1/2) for the 8 traces in lo (lanes 0-3) and hi (4-7); fsv = f 2^-accShift. */
+@inline function accBlock8(q: usize, lo: v128, hi: v128, fsv: v128): void {
+  const half = f64x2.splat(0.5);
+  v128.store(q, f64x2.add(v128.load(q), f64x2.floor(f64x2.add(f64x2.mul(f64x2.convert_low_i32x4_s(lo), fsv), half))));
+  v128.store(q + 16, f64x2.add(v128.load(q + 16), f64x2.floor(f64x2.add(f64x2.mul(f64x2.convert_low_i32x4_s(i32x4.shuffle(lo, lo, 2, 3, 0, 1)), fsv), half))));
+  v128.store(q + 32, f64x2.add(v128.load(q + 32), f64x2.floor(f64x2.add(f64x2.mul(f64x2.convert_low_i32x4_s(hi), fsv), half))));
+  v128.store(q + 48, f64x2.add(v128.load(q + 48), f64x2.floor(f64x2.add(f64x2.mul(f64x2.convert_low_i32x4_s(i32x4.shuffle(hi, hi, 2, 3, 0, 1)), fsv), half))));
+}
+
 /**
  * The 'step' update of a row, 8 weights at a time, for the usual case (dShift >= 17, SH_APPLY >= 1, full Q7.24
  * weights): the reference's inline path in i32 lanes. g is split into a signed high and an unsigned low half;
  *   t = hi(g) p + (lo(g) p >> 16)  (= floor(g p / 2^16), fits int32),  d = rsr(t, dShift - 16),  delta = rsr(d, SH_APPLY)
  * (|delta| < 2^30), W + delta in int32 with the signed-overflow test (saturated, counted); the Q3.12 copy is
- * rewritten (and its saturation counted) only where delta != 0, as in the reference. Returns how many weights it did.
+ * rewritten (and its saturation counted) only where delta != 0, as in the reference. The accumulator update of the
+ * same 8 traces (accBlock8) is fused in. Returns how many weights it did.
  */
-function stepRowFast(W: usize, Wq: usize, P: usize, off: i32, len: i32, g: i32, dShift: i32, satp: usize): i32 {
+function stepRowFast(W: usize, Wq: usize, P: usize, off: i32, len: i32, g: i32, dShift: i32, satp: usize, pA: usize, fsv: v128): i32 {
   const ghi = i32x4.splat(g >> 16);
   const glo = i32x4.splat(g & 0xffff);
   const ds = dShift - 16;
@@ -379,6 +385,7 @@ function stepRowFast(W: usize, Wq: usize, P: usize, off: i32, len: i32, g: i32, 
     const P8 = v128.load(pP + (<usize>k << 1));
     const p0 = i32x4.extend_low_i16x8_s(P8);
     const p1 = i32x4.extend_high_i16x8_s(P8);
+    accBlock8(pA + (<usize>k << 3), p0, p1, fsv);
     const delta0 = rsrV(rsrV(i32x4.add(i32x4.mul(ghi, p0), i32x4.shr_s(i32x4.mul(glo, p0), 16)), ds), as);
     const delta1 = rsrV(rsrV(i32x4.add(i32x4.mul(ghi, p1), i32x4.shr_s(i32x4.mul(glo, p1), 16)), ds), as);
     const nz0 = v128.not(i32x4.eq(delta0, zero));
