@@ -20,6 +20,7 @@ import { createInProcessBoard, type SampleSource } from '../sim/board/index.ts';
 
 const SPEED = 0.5; // simulated seconds per wall second
 const WAVE = { freqHz: 2, ampMv: 2000, offsetMv: 2500 }; // ADC0, in simulated time
+const WAVE1 = { freqHz: 0.5, ampMv: 1000, offsetMv: 2500 }; // ADC1: read raw from Firmata only, to show the channels apart
 const SAMPLING_MS = 10; // Firmata's analog sampling interval (simulated ms; the firmware's minimum)
 const FREQ_MS = SAMPLING_MS / SPEED; // johnny-five Sensor period and the learner's sample period (wall ms): 20
 const AHEAD = 5; // samples predicted ahead (100 ms)
@@ -97,7 +98,7 @@ hil(`the real StandardFirmata on an emulated Uno streams the injected A0 sine th
   const firmataIo = await load('firmata-io');
   const Firmata = firmataIo.Firmata ?? firmataIo.default.Firmata;
 
-  const uno = await startSimavr({ speed: SPEED, adc0: WAVE });
+  const uno = await startSimavr({ speed: SPEED, adc0: WAVE, adc1: WAVE1 });
   const port = new SerialPort({ path: uno.path, baudRate: 57600, autoOpen: false });
   let source: FirmataSource | null = null;
   let harnessReport = '';
@@ -114,11 +115,12 @@ hil(`the real StandardFirmata on an emulated Uno streams the injected A0 sine th
       io.once('ready', () => (clearTimeout(timer), resolve()));
     });
     const raw: number[] = []; // every A0 report, as Firmata sent it
-    io.on('analog-read-0', (v: number) => {
-      raw.push(v);
-    });
+    io.on('analog-read-0', (v: number) => raw.push(v));
+    const raw1: number[] = [];
+    io.analogRead(1, (v: number) => raw1.push(v));
     source = await FirmataSource.open({ five, io, inputs: ['A0'], freqMs: FREQ_MS, readyTimeoutMs: 15000 });
     t.regex(String(io.firmware?.name), /StandardFirmata/, 'the board is the real StandardFirmata');
+    t.log(`firmware ${io.firmware.name} ${io.firmware.version?.major}.${io.firmware.version?.minor}, protocol ${io.version.major}.${io.version.minor}`);
 
     const board = await createInProcessBoard({ source: new AheadSource(source), rateHz: source.rateHz });
     const options = { learner: 'rflo', inputs: 1, hidden: 16, outputs: 1, tau: 2, lrRec: 0.03, lrOut: 0.03, update: 'step', trialLength: 1 } as const;
@@ -153,6 +155,11 @@ hil(`the real StandardFirmata on an emulated Uno streams the injected A0 sine th
     const perReport = frequency(raw, index, 511.5, 50);
     const rawMax = Math.max(...raw);
     const rawMin = Math.min(...raw);
+    const perReport1 = frequency(raw1, raw1.map((_, i) => i), 511.5, 50);
+    const expectedMax1 = (1023 * (WAVE1.offsetMv + WAVE1.ampMv)) / 5000;
+    const expectedMin1 = (1023 * (WAVE1.offsetMv - WAVE1.ampMv)) / 5000;
+    const raw1Max = Math.max(...raw1);
+    const raw1Min = Math.min(...raw1);
     // The pace the harness kept over the run (simulated s per wall s), from the reports that arrived.
     const speed = (rawRun * SAMPLING_MS) / 1000 / (wall1 - wall0);
     // What the learner received, back in ADC counts, with the wall time each sample reached the host.
@@ -167,11 +174,14 @@ hil(`the real StandardFirmata on an emulated Uno streams the injected A0 sine th
     const nmseLast = nmse(rows, rows.length - q, rows.length, 2);
     const persistenceLast = nmse(rows, rows.length - q, rows.length, 0);
     t.log(`${raw.length} A0 reports (${rawRun} during the run), ${(perReport * 1000).toFixed(3)} cycles per 1000 reports (expected ${WAVE.freqHz * SAMPLING_MS}), counts ${rawMin}..${rawMax} (expected ${expectedMin.toFixed(1)}..${expectedMax.toFixed(1)})`);
+    t.log(`${raw1.length} A1 reports, ${(perReport1 * 1000).toFixed(3)} cycles per 1000 reports (expected ${WAVE1.freqHz * SAMPLING_MS}), counts ${raw1Min}..${raw1Max} (expected ${expectedMin1.toFixed(1)}..${expectedMax1.toFixed(1)})`);
     t.log(`harness pace over the run ${speed.toFixed(3)}x real time (asked ${SPEED}); learner got ${rows.length} samples, ${learnerHz.toFixed(4)} Hz (expected ${(WAVE.freqHz * speed).toFixed(4)}), counts ${learnerMin.toFixed(1)}..${learnerMax.toFixed(1)}`);
     t.log(`NMSE first quarter ${nmseFirst.toFixed(4)}, last quarter ${nmseLast.toFixed(4)}, persistence last quarter ${persistenceLast.toFixed(4)}, session running NMSE ${runningNmse.toFixed(4)}`);
 
     t.true(Math.abs(perReport / (WAVE.freqHz * SAMPLING_MS * 1e-3) - 1) < 0.01, `A0 reports: ${perReport} cycles per report`);
     t.true(Math.abs(rawMax - expectedMax) <= 2 && Math.abs(rawMin - expectedMin) <= 2, `A0 reports span ${rawMin}..${rawMax}`);
+    t.true(Math.abs(perReport1 / (WAVE1.freqHz * SAMPLING_MS * 1e-3) - 1) < 0.02, `A1 reports: ${perReport1} cycles per report`);
+    t.true(Math.abs(raw1Max - expectedMax1) <= 2 && Math.abs(raw1Min - expectedMin1) <= 2, `A1 reports span ${raw1Min}..${raw1Max}`);
     t.true(Math.abs(learnerHz / (WAVE.freqHz * speed) - 1) < 0.05, `learner's signal at ${learnerHz} Hz`);
     t.true(Math.abs(learnerMax - expectedMax) <= 3 && Math.abs(learnerMin - expectedMin) <= 3, `learner's signal spans ${learnerMin}..${learnerMax}`);
     t.true(rows.length >= 0.5 * RUN_S * (1000 / FREQ_MS), `only ${rows.length} samples reached the learner`);
