@@ -8,8 +8,8 @@ import type { BufferSpec, FixedOptions, FixedPlan, SaturationName } from './plan
 import { roundShiftRight, saturate16Count, toQ16 } from './fixed.ts';
 import { errorQ, feedbackQ, forwardQ } from './network.ts';
 import { updateOutput } from './learners/output.ts';
-import { advanceTraces, updateTraces } from './learners/rflo.ts';
-import { advanceSnap1, updateSnap1 } from './learners/snap1.ts';
+import { advanceAndUpdateTraces, advanceTraces } from './learners/rflo.ts';
+import { advanceSnap1 } from './learners/snap1.ts';
 import { advanceRtrl, updateRtrl } from './learners/rtrl.ts';
 import type { SensState } from './learners/rtrl.ts';
 import type { TraceState } from './learners/rflo.ts';
@@ -237,17 +237,24 @@ export class FixedLearner implements OnlineLearner, TraceState, SensState {
     }
     forwardQ(this);
     const kind = this.kindCode;
+    if (learn && (kind === KIND_RFLO || kind === KIND_SNAP1)) {
+      // Traces and their learning update fused per unit (same arithmetic as the separate passes below).
+      this.steps[0]++;
+      errorQ(this);
+      feedbackQ(this, this.transpose);
+      advanceAndUpdateTraces(this, kind === KIND_SNAP1);
+      updateOutput(this);
+      return;
+    }
     if (kind === KIND_RFLO) advanceTraces(this, false);
     else if (kind === KIND_SNAP1) advanceSnap1(this);
     else if (kind === KIND_RTRL) advanceRtrl(this);
     this.steps[0]++;
     if (!learn) return;
     errorQ(this);
-    if (kind !== KIND_OUTPUT) {
+    if (kind === KIND_RTRL) {
       feedbackQ(this, this.transpose);
-      if (kind === KIND_RTRL) updateRtrl(this);
-      else if (kind === KIND_SNAP1) updateSnap1(this);
-      else updateTraces(this);
+      updateRtrl(this);
     }
     updateOutput(this);
   }

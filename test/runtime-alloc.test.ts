@@ -1,10 +1,17 @@
 import test from 'ava';
 import { PerformanceObserver } from 'node:perf_hooks';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { initWeights } from '../runtime/init.ts';
 import { createFixedLearner } from '../runtime/learner.ts';
 import type { LearnerKind } from '../runtime/types.ts';
 
 // One file, run serially: the GC observer sees the whole process.
+
+// A full collection before each measurement, so garbage left by earlier tests or the warm-up (and V8's memory
+// reducer acting on it) cannot land in the measured window.
+setFlagsFromString('--expose-gc');
+const fullGc = runInNewContext('gc') as () => void;
 
 async function gcEventsDuring(fn: () => void): Promise<number> {
   let n = 0;
@@ -56,7 +63,8 @@ for (const [kind, N, update] of [
     run(20000);
     let rounds = 0;
     while (rounds < 40 && (await gcEventsDuring(() => run(5000))) > 0) rounds++;
-    globalThis.gc?.();
+    fullGc();
+    await new Promise((r) => setTimeout(r, 20));
     const before = process.memoryUsage().heapUsed;
     const events = await gcEventsDuring(() => run(100000));
     const grew = process.memoryUsage().heapUsed - before;

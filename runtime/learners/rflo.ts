@@ -32,6 +32,11 @@ function satTrace(v: number, sat: Uint32Array): number {
  * int32 arithmetic). Round half up; saturated to int16 ('trace').
  */
 export function advanceTraces(s: TraceState, snap: boolean): void {
+  for (let a = 0; a < s.N; a++) advanceRow(s, a, snap);
+}
+
+/** advanceTraces for the traces of unit a (row a of P_rec and P_in, and P_b[a]). */
+function advanceRow(s: TraceState, a: number, snap: boolean): void {
   const N = s.N;
   const M = s.M;
   const hp = s.h_prev;
@@ -41,33 +46,31 @@ export function advanceTraces(s: TraceState, snap: boolean): void {
   const Pb = s.P_b;
   const sat = s.sat;
   const fr = s.traceFracRec;
-  for (let a = 0; a < N; a++) {
-    const c = s.aphi[a];
-    let d = s.oneMinusAlpha;
-    if (snap) {
-      // SnAp-1 (Menick et al. 2021): the diagonal of the exact recursion, d = (1-a) + a phi'(u_a) W_aa.
-      d += roundShiftRight(Math.imul(c, s.W_rec_q[a * N + a]), 12);
-      if (d > 32768) {
-        sat[SAT.decay]++;
-        d = 32768;
-      } else if (d < -32768) {
-        sat[SAT.decay]++;
-        d = -32768;
-      }
-      s.decay[a] = d;
+  const c = s.aphi[a];
+  let d = s.oneMinusAlpha;
+  if (snap) {
+    // SnAp-1 (Menick et al. 2021): the diagonal of the exact recursion, d = (1-a) + a phi'(u_a) W_aa.
+    d += roundShiftRight(Math.imul(c, s.W_rec_q[a * N + a]), 12);
+    if (d > 32768) {
+      sat[SAT.decay]++;
+      d = 32768;
+    } else if (d < -32768) {
+      sat[SAT.decay]++;
+      d = -32768;
     }
-    const ro = a * N;
-    if (fr === 15) {
-      for (let b = 0; b < N; b++) Pr[ro + b] = satTrace(roundShiftRight((Math.imul(d, Pr[ro + b]) + Math.imul(c, hp[b])) | 0, 15), sat);
-    } else {
-      for (let b = 0; b < N; b++) {
-        Pr[ro + b] = satTrace(roundShiftRight((Math.imul(d, Pr[ro + b]) + roundShiftRight(Math.imul(c, hp[b]), 15 - fr)) | 0, 15), sat);
-      }
-    }
-    const io = a * M;
-    for (let b = 0; b < M; b++) Pi[io + b] = satTrace(roundShiftRight((Math.imul(d, Pi[io + b]) + Math.imul(c, x[b])) | 0, 15), sat);
-    Pb[a] = satTrace(roundShiftRight((Math.imul(d, Pb[a]) + c * (1 << fr)) | 0, 15), sat);
+    s.decay[a] = d;
   }
+  const ro = a * N;
+  if (fr === 15) {
+    for (let b = 0; b < N; b++) Pr[ro + b] = satTrace(roundShiftRight((Math.imul(d, Pr[ro + b]) + Math.imul(c, hp[b])) | 0, 15), sat);
+  } else {
+    for (let b = 0; b < N; b++) {
+      Pr[ro + b] = satTrace(roundShiftRight((Math.imul(d, Pr[ro + b]) + roundShiftRight(Math.imul(c, hp[b]), 15 - fr)) | 0, 15), sat);
+    }
+  }
+  const io = a * M;
+  for (let b = 0; b < M; b++) Pi[io + b] = satTrace(roundShiftRight((Math.imul(d, Pi[io + b]) + Math.imul(c, x[b])) | 0, 15), sat);
+  Pb[a] = satTrace(roundShiftRight((Math.imul(d, Pb[a]) + c * (1 << fr)) | 0, 15), sat);
 }
 
 /**
@@ -163,6 +166,24 @@ function updateRow(
  * in 'step' mode also applies round(g_a P) with gain g_a = f_a m_rec >> 15 in Q(9 + k) (saturated, 'gain').
  */
 export function updateTraces(s: TraceState): void {
+  for (let a = 0; a < s.N; a++) updateUnit(s, a);
+}
+
+/**
+ * advanceTraces then updateTraces, one unit at a time, so each row of traces is used while it is still in cache.
+ * The same operations on the same values as the two passes: unit a's trace update reads only unit a's weights
+ * (SnAp-1's W_aa), which only unit a's learning update changes, after it.
+ */
+export function advanceAndUpdateTraces(s: TraceState, snap: boolean): void {
+  for (let a = 0; a < s.N; a++) {
+    advanceRow(s, a, snap);
+    updateUnit(s, a);
+  }
+}
+
+function updateUnit(s: TraceState, a: number): void {
+  const f = s.fb[a];
+  if (f === 0) return;
   const N = s.N;
   const M = s.M;
   const step = s.stepMode;
@@ -171,14 +192,10 @@ export function updateTraces(s: TraceState): void {
   const si = s.traceFracIn - 6;
   const sa = s.shiftApply;
   const am = s.applyMul;
-  for (let a = 0; a < N; a++) {
-    const f = s.fb[a];
-    if (f === 0) continue;
-    const g = step ? saturate32Count(mul32x16RoundShift(f, s.etaRecM, 15), sat, SAT.gain) : 0;
-    updateRow(s.W_rec, s.W_rec_q, s.acc_W_rec, s.P_rec, a * N, N, f, sr, g, s.shiftTraceRec, step, sa, am, sat, SAT.W_rec);
-    updateRow(s.W_in, null, s.acc_W_in, s.P_in, a * M, M, f, si, g, s.shiftTraceIn, step, sa, am, sat, SAT.W_in);
-    updateRow(s.b, null, s.acc_b, s.P_b, a, 1, f, sr, g, s.shiftTraceRec, step, sa, am, sat, SAT.b);
-  }
+  const g = step ? saturate32Count(mul32x16RoundShift(f, s.etaRecM, 15), sat, SAT.gain) : 0;
+  updateRow(s.W_rec, s.W_rec_q, s.acc_W_rec, s.P_rec, a * N, N, f, sr, g, s.shiftTraceRec, step, sa, am, sat, SAT.W_rec);
+  updateRow(s.W_in, null, s.acc_W_in, s.P_in, a * M, M, f, si, g, s.shiftTraceIn, step, sa, am, sat, SAT.W_in);
+  updateRow(s.b, null, s.acc_b, s.P_b, a, 1, f, sr, g, s.shiftTraceRec, step, sa, am, sat, SAT.b);
 }
 
 /** The reference form of updateTraces: every product through the named helpers. */
