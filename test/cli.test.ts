@@ -136,7 +136,7 @@ test('grad exits 2 for an unknown learner, a missing option, and bptt on the fix
 test('--help lists the commands and the exit codes, and exits 0', (t) => {
   const r = run('--help');
   t.is(r.code, 0);
-  for (const c of ['demo', 'sim', 'grad']) t.regex(r.stdout, new RegExp(`\\n  ${c} `));
+  for (const c of ['demo', 'sim', 'grad', 'plan', 'snapshot', 'board', 'run', 'bench']) t.regex(r.stdout, new RegExp(`\\n  ${c} `));
   t.regex(r.stdout, /Exit codes:\n  0  ok\n  1  runtime failure\n  2  bad usage/);
 });
 
@@ -144,10 +144,15 @@ test('every subcommand has a --help that exits 0 and names its options', (t) => 
   const expect: Record<string, string[]> = {
     grad: ['--model', '--data', '--learner', '--window', '--feedback', '--engine'],
     sim: ['--task', '--learner', '--trials', '--steps', '--seeds', '--noise', '--lr-rec', '--lr-out', '--hidden', '--tau', '--update', '--window', '--engine', '--json', '--file', '--columns', '--target', '--horizon'],
-    demo: ['--duration', '--learner', '--port'],
+    demo: ['--duration', '--learner', '--port', '--hidden', '--out', '--json'],
+    plan: ['--learner', '--hidden', '--inputs', '--outputs'],
+    'snapshot inspect': ['<file>', '--json'],
+    board: ['--virtual'],
+    run: ['--port', '--learner', '--duration', '--json'],
+    bench: ['--quick', '--no-c', '--no-numpy'],
   };
   for (const [cmd, opts] of Object.entries(expect)) {
-    const r = run(cmd, '--help');
+    const r = run(...cmd.split(' '), '--help');
     t.is(r.code, 0, cmd);
     for (const o of opts) t.true(r.stdout.includes(o), `${cmd} --help mentions ${o}`);
   }
