@@ -338,7 +338,7 @@ export class FixedLearner implements OnlineLearner, TraceState, SensState {
 
   /**
    * Quantizes w: weights to Q7.24 at the plan's weightFracBits resolution (round half up, saturated and counted),
-   * forward copies and B to Q3.12, h0 to Q1.15; then resetState().
+   * the Q3.12 copies of W_rec and W_out and B to Q3.12, h0 to Q1.15; then resetState().
    */
   setWeights(w: ModelWeights): void {
     checkWeightsShape(w, this.options);

@@ -137,7 +137,7 @@ export function errorQ(s: FixedState): void {
 
 /**
  * Error fed back to each unit, Q7.24 (exact Q3.12 x Q3.12 sums, saturated to int32, counted as 'feedback'):
- * (W_out^T e)_a with the forward copy of W_out before this step's update, or (B e)_a for RFLO's random feedback.
+ * (W_out^T e)_a with the Q3.12 copy of W_out before this step's update, or (B e)_a for RFLO's random feedback.
  */
 export function feedbackQ(s: FixedState, transpose: boolean): void {
   const N = s.N;

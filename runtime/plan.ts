@@ -67,7 +67,7 @@ export interface FixedOptions {
   memoryBudget?: number;
   /**
    * Resolution of the stored weights in fractional bits, 8..24 (default 24: Q7.24 master weights). 12 stores them
-   * at the resolution of the forward copy (what plain int16 weights would keep): the negative control.
+   * at the resolution of a Q3.12 int16 weight (what plain int16 weights would keep): the negative control.
    */
   weightFracBits?: number;
   /**

@@ -1,5 +1,5 @@
 /**
- * Versioned binary snapshots of a fixed-point learner: the whole arena (weights, forward copies, state, traces or
+ * Versioned binary snapshots of a fixed-point learner: the whole arena (weights, Q3.12 copies, state, traces or
  * sensitivities, accumulators, saturation counters, step counter) plus the configuration, with a CRC-32.
  * Loading one and stepping on is bit-identical to never having stopped.
  *

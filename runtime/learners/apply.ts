@@ -6,7 +6,7 @@ import { SAT } from '../plan.ts';
 
 /**
  * 'step' mode: W[i] += round(d / 2^shift) * mul, where d is this step's scaled update in Q(updateFracBits),
- * saturated to int32 (counted in satIdx); the Q3.12 forward copy is refreshed (round half up, saturated, counted
+ * saturated to int32 (counted in satIdx); the Q3.12 copy (W_rec_q, W_out_q) is refreshed (round half up, saturated, counted
  * as 'weights_q12') when the block has one (W_rec, W_out).
  */
 export function applyStep(
@@ -26,7 +26,7 @@ export function applyStep(
 
 /**
  * 'trial' mode: W += round(acc * m / 2^shift) * mul for every entry, where acc holds the summed unscaled terms in
- * Q30 and m 2^-k is lr / trialLength (shift = k + 30 - weightFracBits); refreshes the forward copy.
+ * Q30 and m 2^-k is lr / trialLength (shift = k + 30 - weightFracBits); refreshes the Q3.12 copy if any.
  */
 export function applyTrial(
   W: Int32Array,
