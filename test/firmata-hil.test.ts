@@ -27,7 +27,7 @@ const WAVE1 = { freqHz: 0.5, ampMv: 1000, offsetMv: 2500 }; // ADC1: read raw fr
 const SAMPLING_MS = 10; // Firmata's analog sampling interval (simulated ms; the firmware's minimum)
 const FREQ_MS = (2 * SAMPLING_MS) / SPEED; // johnny-five Sensor period and the learner's sample period (wall ms): 40
 const AHEAD = 5; // samples predicted ahead (200 ms)
-const RUN_S = 50; // wall seconds of learning
+const RUN_S = 40; // wall seconds of learning (the whole test takes ~45 s)
 
 const missing = missingSimavrTool();
 // Without the tools, skip on a developer machine; under CI a missing tool fails (the test runs and says what is missing).
