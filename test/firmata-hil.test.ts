@@ -97,14 +97,14 @@ hil(`the real StandardFirmata on an emulated Uno streams the injected A0 sine th
   }
   // Modules the package.json lists as devDependencies but ships no types for.
   const load = (name: string): Promise<any> => import(name);
-  const five = ((await load('johnny-five')).default ?? (await load('johnny-five'))) as FiveModule;
+  const j5 = await load('johnny-five');
+  const five = (j5.default ?? j5) as FiveModule;
   const firmataIo = await load('firmata-io');
   const Firmata = firmataIo.Firmata ?? firmataIo.default.Firmata;
 
   const uno = await startSimavr({ speed: SPEED, adc0: WAVE, adc1: WAVE1 });
   const port = new SerialPort({ path: uno.path, baudRate: 57600, autoOpen: false });
   let source: FirmataSource | null = null;
-  let harnessReport = '';
   try {
     await new Promise<void>((resolve, reject) => port.open((e) => (e ? reject(e) : resolve())));
     // firmata-io takes the open port as its transport and does its handshake on it (it asks for the version itself
@@ -198,7 +198,6 @@ hil(`the real StandardFirmata on an emulated Uno streams the injected A0 sine th
   } finally {
     source?.close();
     if (port.isOpen) await new Promise<void>((r) => port.close(() => r()));
-    harnessReport = await uno.stop();
-    t.log(harnessReport);
+    t.log(await uno.stop());
   }
 });
