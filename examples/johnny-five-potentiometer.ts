@@ -16,9 +16,9 @@
  */
 import { pathToFileURL } from 'node:url';
 import { createFixedLearner, initWeights, type LearnerKind } from '../runtime/index.ts';
-import { FirmataSource, type FiveModule } from '../firmware-bridge/johnny-five.ts';
+import { FirmataSource, PredictAheadSource, openFirmata, type FiveModule } from '../firmware-bridge/johnny-five.ts';
 import { Session } from '../firmware-bridge/session.ts';
-import { createInProcessBoard, type SampleSource } from '../sim/board/index.ts';
+import { createInProcessBoard } from '../sim/board/index.ts';
 
 export interface PotentiometerOptions {
   /** The johnny-five module (`await import('johnny-five')`) and an io object (firmata-io's Firmata on a port). */
@@ -47,35 +47,11 @@ export interface PotentiometerResult {
   persistenceLast: number;
 }
 
-/** Input: the reading `ahead` samples ago; target: the reading now. So the learner predicts `ahead` samples forward. */
-class AheadSource implements SampleSource {
-  readonly channels = 1;
-  readonly outputs = 1;
-  private readonly ring: Float64Array;
-  private readonly raw = new Float64Array(1);
-  private readonly none = new Float64Array(0);
-  private last = -1;
-  constructor(private readonly source: FirmataSource, private readonly ahead: number) {
-    this.ring = new Float64Array(ahead + 1);
-  }
-  sample(n: number, x: Float64Array, target: Float64Array): void {
-    const K = this.ring.length;
-    if (n > this.last) {
-      this.source.sample(n, this.raw, this.none);
-      if (this.last < 0) this.ring.fill(this.raw[0]);
-      this.ring[n % K] = this.raw[0];
-      this.last = n;
-    }
-    target[0] = this.ring[n % K];
-    x[0] = this.ring[(n + 1) % K]; // written `ahead` samples before n
-  }
-}
-
 export async function runPotentiometer(o: PotentiometerOptions): Promise<PotentiometerResult> {
   const freqMs = o.freqMs ?? 10;
   const ahead = Math.max(1, Math.round((o.aheadMs ?? 100) / freqMs));
   const source = await FirmataSource.open({ five: o.five, io: o.io, inputs: [o.pin ?? 'A0'], freqMs });
-  const board = await createInProcessBoard({ source: new AheadSource(source, ahead), rateHz: source.rateHz });
+  const board = await createInProcessBoard({ source: new PredictAheadSource(source, ahead), rateHz: source.rateHz });
   const options = { learner: o.learner ?? 'rflo', inputs: 1, hidden: 16, outputs: 1, tau: 2, lrRec: 0.03, lrOut: 0.03, update: 'step', trialLength: 1 } as const;
   const learner = createFixedLearner(options, initWeights({ ...options, seed: 1, gain: 1.2 }));
   const rows: number[][] = []; // [input, target, prediction]
@@ -129,19 +105,15 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
     process.stderr.write('usage: npx tsx examples/johnny-five-potentiometer.ts /dev/ttyACM0 [seconds]\n');
     process.exit(2);
   }
-  const load = (name: string): Promise<any> => import(name); // optional packages, not dependencies of neurostream
-  const five = await load('johnny-five').catch(() => null);
-  const firmata = await load('firmata-io').catch(() => null);
-  if (!five || !firmata) {
-    process.stderr.write('this example needs johnny-five and firmata-io: npm install johnny-five firmata-io\n');
+  const conn = await openFirmata(path).catch((e: Error) => {
+    process.stderr.write(e.message + '\n');
     process.exit(2);
-  }
-  const { SerialPort } = await import('serialport');
-  const io = new (firmata.Firmata ?? firmata.default.Firmata)(new SerialPort({ path, baudRate: 57600 }));
+  });
   const ac = new AbortController();
   process.once('SIGINT', () => ac.abort());
   const seconds = process.argv[3] ? Number(process.argv[3]) : undefined;
-  const r = await runPotentiometer({ five: five.default ?? five, io, seconds, signal: ac.signal, onProgress: (l) => process.stderr.write(l + '\n') });
+  const r = await runPotentiometer({ five: conn.five, io: conn.io, seconds, signal: ac.signal, onProgress: (l) => process.stderr.write(l + '\n') });
   console.log(`${r.samples} samples; NMSE first quarter ${r.nmseFirst.toFixed(4)}, last quarter ${r.nmseLast.toFixed(4)} (knob-stays-put ${r.persistenceLast.toFixed(4)})`);
+  await conn.close();
   process.exit(0);
 }

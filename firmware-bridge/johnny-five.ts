@@ -109,3 +109,89 @@ export class FirmataSource implements SampleSource {
     for (const s of this.sensors) s.disable();
   }
 }
+
+/**
+ * Turns sample-and-hold readings into a prediction task: input x(n) = every channel's reading `ahead` samples ago,
+ * target(n) = the first channel's reading now, so the learner predicts the first pin `ahead` samples forward.
+ * Allocation-free per sample (one ring of ahead + 1 rows).
+ */
+export class PredictAheadSource implements SampleSource {
+  readonly channels: number;
+  readonly outputs = 1;
+  private readonly ring: Float64Array;
+  private readonly row: Float64Array;
+  private readonly none = new Float64Array(0);
+  private last = -1;
+  constructor(private readonly source: SampleSource, private readonly ahead: number) {
+    if (!(Number.isInteger(ahead) && ahead >= 1)) throw new RangeError(`ahead must be an integer >= 1 sample (got ${ahead})`);
+    this.channels = source.channels;
+    this.row = new Float64Array(source.channels);
+    this.ring = new Float64Array((ahead + 1) * source.channels);
+  }
+  sample(n: number, x: Float64Array, target: Float64Array): void {
+    const C = this.channels;
+    const K = this.ahead + 1;
+    if (n > this.last) {
+      this.source.sample(n, this.row, this.none);
+      if (this.last < 0) for (let k = 0; k < K; k++) this.ring.set(this.row, k * C);
+      else this.ring.set(this.row, (n % K) * C);
+      this.last = n;
+    }
+    const old = ((n + 1) % K) * C; // written `ahead` samples before n
+    for (let c = 0; c < C; c++) x[c] = this.ring[old + c];
+    target[0] = this.ring[(n % K) * C];
+  }
+}
+
+/** An open stock-Firmata board: the johnny-five module, the firmata-io io object on it, and how to close both. */
+export interface FirmataConnection {
+  five: FiveModule;
+  io: any;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens the serial port at `path`, runs firmata-io's handshake on it and waits for the board to be ready, so johnny-five
+ * can take the io directly. firmata-io emits "connect" only on the port's "open", long gone for a port opened
+ * beforehand; johnny-five then waits forever. Waiting for the io's "ready" first makes johnny-five see io.isReady and
+ * proceed (checked against the real StandardFirmata on simavr, test/firmata-hil.test.ts). johnny-five and firmata-io
+ * are loaded here, with a message saying how to install them when they are missing.
+ */
+export async function openFirmata(
+  path: string,
+  o: { baudRate?: number; samplingIntervalMs?: number; timeoutMs?: number; reportVersionTimeoutMs?: number } = {},
+): Promise<FirmataConnection> {
+  const load = (name: string): Promise<any> => import(name);
+  const missing = 'stock Firmata boards need johnny-five and firmata-io: npm install johnny-five@2.1 firmata-io (with "overrides": {"serialport": "$serialport"})';
+  const j5 = await load('johnny-five').catch(() => {
+    throw new Error(missing);
+  });
+  const fio = await load('firmata-io').catch(() => {
+    throw new Error(missing);
+  });
+  const Firmata = fio.Firmata ?? fio.default?.Firmata;
+  const { SerialPort } = await import('serialport');
+  const port = new SerialPort({ path, baudRate: o.baudRate ?? 57600, autoOpen: false });
+  await new Promise<void>((resolve, reject) =>
+    port.open((e) => (e ? reject(new Error(`cannot open the Firmata board at ${path}: ${e.message}`)) : resolve())),
+  );
+  const io = new Firmata(port, { reportVersionTimeout: o.reportVersionTimeoutMs ?? 300, samplingInterval: o.samplingIntervalMs ?? 10 });
+  const timeout = o.timeoutMs ?? 15000;
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`no StandardFirmata handshake from ${path} within ${timeout} ms; check that StandardFirmata is flashed and the baud rate (57600) matches`)),
+        timeout,
+      );
+      io.once('ready', () => (clearTimeout(timer), resolve()));
+    });
+  } catch (e) {
+    if (port.isOpen) await new Promise<void>((r) => port.close(() => r()));
+    throw e;
+  }
+  return {
+    five: (j5.default ?? j5) as FiveModule,
+    io,
+    close: () => new Promise<void>((r) => (port.isOpen ? port.close(() => r()) : r())),
+  };
+}

@@ -14,12 +14,12 @@
  * up to 180 ms on the shared machine) bursts of repeats that threw the learner off.
  */
 import test from 'ava';
-import { SerialPort } from 'serialport';
-import { FirmataSource, type FiveModule } from '../firmware-bridge/johnny-five.ts';
+import { FirmataSource, PredictAheadSource, openFirmata, type FirmataConnection } from '../firmware-bridge/johnny-five.ts';
 import { Session } from '../firmware-bridge/session.ts';
 import { missingSimavrTool, startSimavr } from '../firmware-bridge/simavr.ts';
 import { createFixedLearner, initWeights } from '../runtime/index.ts';
-import { createInProcessBoard, type SampleSource } from '../sim/board/index.ts';
+import { createInProcessBoard } from '../sim/board/index.ts';
+import { runLive } from '../sim/commands/run.ts';
 
 const SPEED = 0.5; // simulated seconds per wall second
 const WAVE = { freqHz: 1, ampMv: 2000, offsetMv: 2500 }; // ADC0, in simulated time
@@ -31,30 +31,9 @@ const RUN_S = 40; // wall seconds of learning (the whole test takes ~45 s)
 
 const missing = missingSimavrTool();
 // Without the tools, skip on a developer machine; under CI a missing tool fails (the test runs and says what is missing).
-const hil = missing !== null && !process.env.CI ? test.skip : test;
+// serial: each test runs its own emulated Uno, which needs most of a core to keep its pace.
+const hil = missing !== null && !process.env.CI ? test.skip : test.serial;
 const skipNote = missing !== null && !process.env.CI ? ` (skipped: ${missing} not found)` : '';
-
-/** Input: the reading AHEAD samples ago; target: the reading now. */
-class AheadSource implements SampleSource {
-  readonly channels = 1;
-  readonly outputs = 1;
-  private readonly ring = new Float64Array(AHEAD + 1);
-  private readonly raw = new Float64Array(1);
-  private readonly none = new Float64Array(0);
-  private last = -1;
-  constructor(private readonly source: FirmataSource) {}
-  sample(n: number, x: Float64Array, target: Float64Array): void {
-    const K = this.ring.length;
-    if (n > this.last) {
-      this.source.sample(n, this.raw, this.none);
-      if (this.last < 0) this.ring.fill(this.raw[0]);
-      this.ring[n % K] = this.raw[0];
-      this.last = n;
-    }
-    target[0] = this.ring[n % K];
-    x[0] = this.ring[(n + 1) % K];
-  }
-}
 
 /** Upward crossings of `mid` (with hysteresis) in `v`: their indices. */
 function upCrossings(v: ArrayLike<number>, mid: number, hyst: number): number[] {
@@ -95,28 +74,13 @@ hil(`the real StandardFirmata on an emulated Uno streams the injected A0 sine th
     t.fail(`CI is set but ${missing} is missing: install simavr, libsimavr-dev, libelf-dev, gcc and make`);
     return;
   }
-  // Modules the package.json lists as devDependencies but ships no types for.
-  const load = (name: string): Promise<any> => import(name);
-  const j5 = await load('johnny-five');
-  const five = (j5.default ?? j5) as FiveModule;
-  const firmataIo = await load('firmata-io');
-  const Firmata = firmataIo.Firmata ?? firmataIo.default.Firmata;
-
   const uno = await startSimavr({ speed: SPEED, adc0: WAVE, adc1: WAVE1 });
-  const port = new SerialPort({ path: uno.path, baudRate: 57600, autoOpen: false });
+  let conn: FirmataConnection | null = null;
   let source: FirmataSource | null = null;
   try {
-    await new Promise<void>((resolve, reject) => port.open((e) => (e ? reject(e) : resolve())));
-    // firmata-io takes the open port as its transport and does its handshake on it (it asks for the version itself
-    // after reportVersionTimeout: the boot banner went out before the host opened the pty), then sets the sampling
-    // interval. johnny-five waits for the io's "connect" and "ready", but firmata-io emits "connect" only on the
-    // port's "open", long gone for a port opened beforehand; so wait for the io to be ready first: johnny-five then
-    // sees io.isReady and emits both itself.
-    const io = new Firmata(port, { reportVersionTimeout: 300, samplingInterval: SAMPLING_MS });
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('firmata-io saw no StandardFirmata handshake within 15 s')), 15000);
-      io.once('ready', () => (clearTimeout(timer), resolve()));
-    });
+    // openFirmata: the port is opened first, firmata-io's handshake runs on it, and johnny-five gets a ready io.
+    conn = await openFirmata(uno.path, { samplingIntervalMs: SAMPLING_MS });
+    const { five, io } = conn;
     const raw: number[] = []; // every A0 report, as Firmata sent it
     io.on('analog-read-0', (v: number) => raw.push(v));
     const raw1: number[] = [];
@@ -125,7 +89,7 @@ hil(`the real StandardFirmata on an emulated Uno streams the injected A0 sine th
     t.regex(String(io.firmware?.name), /StandardFirmata/, 'the board is the real StandardFirmata');
     t.log(`firmware ${io.firmware.name} ${io.firmware.version?.major}.${io.firmware.version?.minor}, protocol ${io.version.major}.${io.version.minor}`);
 
-    const board = await createInProcessBoard({ source: new AheadSource(source), rateHz: source.rateHz });
+    const board = await createInProcessBoard({ source: new PredictAheadSource(source, AHEAD), rateHz: source.rateHz });
     const options = { learner: 'rflo', inputs: 1, hidden: 16, outputs: 1, tau: 2, lrRec: 0.01, lrOut: 0.01, update: 'step', trialLength: 1 } as const;
     const learner = createFixedLearner(options, initWeights({ ...options, seed: 1, gain: 1.2 }));
     const rows: number[][] = []; // [input, target, prediction]
@@ -197,7 +161,54 @@ hil(`the real StandardFirmata on an emulated Uno streams the injected A0 sine th
     t.true(nmseLast < persistenceLast, `NMSE ${nmseLast} is not below persistence ${persistenceLast}`);
   } finally {
     source?.close();
-    if (port.isOpen) await new Promise<void>((r) => port.close(() => r()));
+    if (conn) await conn.close();
+    t.log(await uno.stop());
+  }
+});
+
+hil(`neurostream run --firmata learns from the emulated Uno's A0 through johnny-five and reports a falling NMSE${skipNote}`, async (t) => {
+  t.timeout(90_000);
+  if (missing !== null) {
+    t.fail(`CI is set but ${missing} is missing: install simavr, libsimavr-dev, libelf-dev, gcc and make`);
+    return;
+  }
+  const uno = await startSimavr({ speed: SPEED, adc0: WAVE, adc1: WAVE1 });
+  const err: string[] = [];
+  try {
+    const summary = await runLive(
+      {
+        port: uno.path,
+        firmata: true,
+        pins: ['A0'],
+        sampleMs: FREQ_MS,
+        aheadMs: AHEAD * FREQ_MS,
+        learner: 'rflo',
+        engine: 'fixed',
+        inputs: 3,
+        outputs: 1,
+        rate: 1000,
+        hidden: 16,
+        tau: 2,
+        lrOut: 0.01,
+        lrRec: 0.01,
+        seed: 1,
+        baud: 115200,
+        duration: 30,
+        json: true,
+        snapshotEvery: 60,
+        driftEvery: 0,
+        progress: false,
+      },
+      { stdout: () => {}, stderr: (s) => err.push(s) },
+    );
+    t.log(err.join('').trim());
+    t.log(`samples ${summary.samples}, NMSE first tenth ${summary.nmse_first}, last tenth ${summary.nmse_last}, dropped ${summary.frames_dropped}`);
+    t.regex(err.join(''), /StandardFirmata at .* pins A0 every 40 ms/);
+    t.true(summary.samples >= 400, `samples: ${summary.samples} (30 s at 25 Hz is 750)`);
+    t.is(summary.frames_dropped, 0);
+    t.true(summary.nmse_first !== null && summary.nmse_last !== null);
+    t.true(summary.nmse_last! < 0.5 * summary.nmse_first!, `NMSE ${summary.nmse_first} -> ${summary.nmse_last}`);
+  } finally {
     t.log(await uno.stop());
   }
 });

@@ -13,7 +13,8 @@ import { saveSnapshot } from '../../runtime/snapshot.ts';
 import { createFloatLearner } from '../reference/index.ts';
 import { Session, type SessionEvent } from '../../firmware-bridge/session.ts';
 import { SerialTransport } from '../../firmware-bridge/transports/serial.ts';
-import { hasSocat, startVirtualBoard, type VirtualBoardHandle } from '../board/index.ts';
+import { createInProcessBoard, hasSocat, startVirtualBoard, type InProcessBoard, type VirtualBoardHandle } from '../board/index.ts';
+import { FirmataSource, PredictAheadSource, openFirmata, type FirmataConnection } from '../../firmware-bridge/johnny-five.ts';
 import { InputError, modelToJson } from '../modelio.ts';
 import { saveSnapshotFile } from '../snapshot-file.ts';
 import { fmt } from '../report.ts';
@@ -22,6 +23,11 @@ import { choiceOption, intOption, numberOption } from './options.ts';
 export interface RunArgs {
   port?: string;
   virtual?: boolean;
+  /** The board at --port runs stock StandardFirmata: read --pins through johnny-five. */
+  firmata?: boolean;
+  pins?: string[];
+  sampleMs?: number;
+  aheadMs?: number;
   learner: LearnerKind;
   engine: Engine;
   inputs: number;
@@ -147,13 +153,30 @@ export async function runLive(a: RunArgs, io: RunIo): Promise<RunSummary> {
     if (!hasSocat()) throw new InputError('run --virtual: socat is not installed; install it with: apt-get install -y --no-install-recommends socat');
     board = await startVirtualBoard({ channels: a.inputs, outputs: a.outputs, rateHz: a.rate, seed: a.seed, driftEvery: a.driftEvery, stderr: 'inherit' });
   }
+  let firmata: { conn: FirmataConnection; source: FirmataSource; board: InProcessBoard } | null = null;
+  if (a.firmata) {
+    if (a.virtual) throw new InputError('run: --firmata reads a real board at --port; it cannot be combined with --virtual');
+    const pins = a.pins ?? ['A0'];
+    const sampleMs = a.sampleMs ?? 20;
+    const ahead = Math.max(1, Math.round((a.aheadMs ?? 100) / sampleMs));
+    const conn = await openFirmata(a.port!, { baudRate: a.baud === 115200 ? 57600 : a.baud, samplingIntervalMs: Math.min(sampleMs, 10) });
+    const source = await FirmataSource.open({ five: conn.five, io: conn.io, inputs: pins, freqMs: sampleMs }).catch(async (e) => {
+      await conn.close();
+      throw e;
+    });
+    // Input: every pin `ahead` samples ago; target: the first pin now (so the learner predicts it aheadMs forward).
+    const inProcess = await createInProcessBoard({ source: new PredictAheadSource(source, ahead), rateHz: source.rateHz });
+    firmata = { conn, source, board: inProcess };
+    a = { ...a, inputs: pins.length, outputs: 1, rate: source.rateHz };
+    io.stderr(`run: StandardFirmata at ${a.port}, pins ${pins.join(',')} every ${sampleMs} ms, predicting ${pins[0]} ${ahead * sampleMs} ms ahead\n`);
+  }
   const port = board ? board.path : a.port!;
   const learner = makeLearner(a);
   const log = new ErrorLog(a.outputs);
   const events: SessionEvent[] = [];
   let lastOpenFailure = '';
   const session = new Session({
-    transport: new SerialTransport({ path: port, baudRate: a.baud }),
+    transport: firmata ? firmata.board.transport : new SerialTransport({ path: port, baudRate: a.baud }),
     learner,
     config: { inputs: a.inputs, outputs: a.outputs, rateHz: a.rate, hidden: a.hidden },
     onStep: (_seq, _x, target, y) => {
@@ -208,6 +231,11 @@ export async function runLive(a: RunArgs, io: RunIo): Promise<RunSummary> {
     if (snapshotTimer) clearInterval(snapshotTimer);
     await session.stop();
     if (board) await board.stop();
+    if (firmata) {
+      await firmata.board.stop();
+      firmata.source.close();
+      await firmata.conn.close();
+    }
   }
   if (io.isTTY && a.progress !== false) io.stderr('\r\x1b[K');
   if (a.snapshot && log.n > 0) {
@@ -262,8 +290,12 @@ export function register(program: Command): void {
     )
     .option('--port <path>', 'serial device or pseudo-terminal (e.g. /dev/ttyACM0)')
     .option('--virtual', 'start a virtual board for this run instead of opening --port')
+    .option('--firmata', 'the board at --port runs stock StandardFirmata (57600 baud): read --pins through johnny-five and learn to predict the first pin --ahead-ms ahead')
+    .option('--pins <list>', 'firmata: analog pins to read (default A0)', (v: string) => v.split(',').map((p) => p.trim()).filter((p) => p !== ''))
+    .option('--sample-ms <ms>', 'firmata: milliseconds between samples (default 20)', numberOption(1))
+    .option('--ahead-ms <ms>', 'firmata: how far ahead to predict the first pin (default 100)', numberOption(1))
     .addOption(new Option('--learner <kind>', 'learning rule').argParser(choiceOption(LEARNER_KINDS)).default('rflo'))
-    .addOption(new Option('--engine <engine>', 'fixed-point runtime or float64 reference').argParser(choiceOption(['float', 'fixed'] as const)).default('float'))
+    .addOption(new Option('--engine <engine>', 'fixed-point runtime or float64 reference').argParser(choiceOption(['float', 'fixed'] as const)).default('fixed'))
     .option('--inputs <n>', 'channels per sample', intOption(1), 3)
     .option('--outputs <n>', 'targets per sample', intOption(1), 1)
     .option('--rate <hz>', 'sample rate asked of the board', numberOption(1), 1000)
@@ -282,7 +314,8 @@ export function register(program: Command): void {
     .addHelpText(
       'after',
       '\nExamples:\n  neurostream board --virtual            # prints a path\n  neurostream run --port /tmp/neurostream-pty-XXXX/host --learner rflo\n' +
-        '  neurostream run --virtual --duration 10 --json',
+        '  neurostream run --virtual --duration 10 --json\n' +
+        '  neurostream run --port /dev/ttyACM0 --firmata --pins A0,A1 --engine fixed',
     )
     .action(async (a: RunArgs) => {
       const ac = new AbortController();
