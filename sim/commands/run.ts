@@ -15,6 +15,9 @@ import { Session, type SessionEvent } from '../../firmware-bridge/session.ts';
 import { SerialTransport } from '../../firmware-bridge/transports/serial.ts';
 import { createInProcessBoard, hasSocat, startVirtualBoard, type InProcessBoard, type VirtualBoardHandle } from '../board/index.ts';
 import { FirmataSource, PredictAheadSource, openFirmata, type FirmataConnection } from '../../firmware-bridge/johnny-five.ts';
+import { DeviceLearnerClient } from '../../firmware-bridge/firmware/client.ts';
+import { runHil } from '../../firmware-bridge/firmware/hil.ts';
+import { buildFirmware, missingTool, startQemu, type QemuBoard } from '../../firmware-bridge/qemu.ts';
 import { InputError, modelToJson } from '../modelio.ts';
 import { saveSnapshotFile } from '../snapshot-file.ts';
 import { fmt } from '../report.ts';
@@ -28,6 +31,10 @@ export interface RunArgs {
   pins?: string[];
   sampleMs?: number;
   aheadMs?: number;
+  /** The board at --port (or QEMU with --virtual) runs our firmware and learns itself; the host streams and compares. */
+  onDevice?: boolean;
+  /** --on-device: steps of the drift stream to send (default 10000). */
+  steps?: number;
   learner: LearnerKind;
   engine: Engine;
   inputs: number;
@@ -122,6 +129,12 @@ export interface RunIo {
   isTTY?: boolean;
 }
 
+/** --lr-rec, or lr-out / 5 rounded to 12 significant digits (0.003 / 5 is 0.0006000000000000001 in float64, which
+ * the firmware's exact config reader refuses; the rounded value is what a user would have typed). */
+function lrRecOf(a: RunArgs): number {
+  return a.lrRec ?? Number((a.lrOut / 5).toPrecision(12));
+}
+
 function makeLearner(a: RunArgs): OnlineLearner {
   const opts: LearnerOptions = {
     learner: a.learner,
@@ -129,7 +142,7 @@ function makeLearner(a: RunArgs): OnlineLearner {
     hidden: a.hidden,
     outputs: a.outputs,
     tau: a.tau,
-    lrRec: a.lrRec ?? a.lrOut / 5,
+    lrRec: lrRecOf(a),
     lrOut: a.lrOut,
     update: 'step',
     trialLength: 1,
@@ -142,6 +155,81 @@ function writeSnapshot(a: RunArgs, learner: OnlineLearner): void {
   if (!a.snapshot) return;
   if (a.engine === 'fixed') saveSnapshotFile(a.snapshot, saveSnapshot(learner as ReturnType<typeof createFixedLearner>));
   else saveSnapshotFile(a.snapshot, new TextEncoder().encode(JSON.stringify(modelToJson(learner.getWeights())) + '\n'));
+}
+
+export interface OnDeviceSummary {
+  port: string;
+  learner: LearnerKind;
+  steps: number;
+  steps_per_s: number;
+  /** Every prediction and the final state of the device equal the host's TypeScript learner, bit for bit. */
+  bit_exact: boolean;
+  first_prediction_mismatch: string | null;
+  first_snapshot_mismatch: string | null;
+  device_stats: number[];
+}
+
+/**
+ * --on-device: the board runs firmware-bridge/firmware and learns on the device. The host sends it the initial
+ * learner as a runtime snapshot, streams the drift task's samples and targets, and steps the same TypeScript
+ * learner beside it: every prediction and the final snapshot must agree bit for bit. --virtual builds the firmware
+ * for the requested sizes and starts it on QEMU's lm3s6965evb.
+ */
+export async function runOnDevice(a: RunArgs, io: RunIo): Promise<OnDeviceSummary> {
+  if (!a.port && !a.virtual) throw new InputError('run --on-device: give the board with --port PATH, or --virtual to start the firmware on QEMU');
+  if (a.firmata) throw new InputError('run: --on-device and --firmata exclude each other (a Firmata board runs StandardFirmata, not our firmware)');
+  if (a.engine !== 'fixed') throw new InputError('run --on-device compares with the fixed-point runtime: use --engine fixed (the default)');
+  let qemu: QemuBoard | null = null;
+  if (a.virtual) {
+    const missing = missingTool(['arm-none-eabi-gcc', 'qemu-system-arm']);
+    if (missing) throw new InputError(`run --on-device --virtual needs ${missing}: apt-get install -y --no-install-recommends gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm`);
+    qemu = await startQemu(buildFirmware({ hidden: Math.max(a.hidden, 8), inputs: Math.max(a.inputs, 1), outputs: Math.max(a.outputs, 1) }));
+  }
+  const port = qemu ? qemu.path : a.port!;
+  const client = await DeviceLearnerClient.open(port);
+  const steps = a.steps ?? 10000;
+  try {
+    io.stderr(`run --on-device: ${a.learner} N=${a.hidden} on ${qemu ? 'QEMU lm3s6965evb at ' : ''}${port}, ${steps} steps\n`);
+    const r = await runHil(client, {
+      options: {
+        learner: a.learner,
+        inputs: a.inputs,
+        hidden: a.hidden,
+        outputs: a.outputs,
+        tau: a.tau,
+        lrRec: lrRecOf(a),
+        lrOut: a.lrOut,
+        update: 'step',
+        trialLength: 1,
+      },
+      steps,
+      seed: a.seed,
+    });
+    const summary: OnDeviceSummary = {
+      port,
+      learner: a.learner,
+      steps: r.steps,
+      steps_per_s: Number(r.stepsPerSecond.toFixed(1)),
+      bit_exact: r.firstPredictionMismatch === null && r.firstSnapshotMismatch === null,
+      first_prediction_mismatch: r.firstPredictionMismatch,
+      first_snapshot_mismatch: r.firstSnapshotMismatch,
+      device_stats: [...r.stats],
+    };
+    if (a.json) io.stdout(JSON.stringify(summary) + '\n');
+    else {
+      io.stdout(
+        `${summary.steps} steps on the device at ${summary.steps_per_s} steps/s; ` +
+          (summary.bit_exact
+            ? 'every prediction and the final state equal the host runtime, bit for bit\n'
+            : `DIFFERENT from the host runtime: ${summary.first_prediction_mismatch ?? ''} ${summary.first_snapshot_mismatch ?? ''}\n`),
+      );
+    }
+    if (!summary.bit_exact) throw new Error(`the device differs from the host runtime (${summary.first_prediction_mismatch ?? summary.first_snapshot_mismatch}); flash the firmware built from this checkout`);
+    return summary;
+  } finally {
+    await client.close();
+    if (qemu) await qemu.stop();
+  }
 }
 
 /** Runs until the duration elapses or io.signal aborts; returns (and with --json prints) the summary. */
@@ -294,6 +382,8 @@ export function register(program: Command): void {
     .option('--pins <list>', 'firmata: analog pins to read (default A0)', (v: string) => v.split(',').map((p) => p.trim()).filter((p) => p !== ''))
     .option('--sample-ms <ms>', 'firmata: milliseconds between samples (default 20)', numberOption(1))
     .option('--ahead-ms <ms>', 'firmata: how far ahead to predict the first pin (default 100)', numberOption(1))
+    .option('--on-device', 'the board runs our firmware (firmware-bridge/firmware) and learns itself; the host streams the drift task and checks every prediction and the final state bit for bit (--virtual: on QEMU)')
+    .option('--steps <n>', 'on-device: steps to stream (default 10000)', intOption(1))
     .addOption(new Option('--learner <kind>', 'learning rule').argParser(choiceOption(LEARNER_KINDS)).default('rflo'))
     .addOption(new Option('--engine <engine>', 'fixed-point runtime or float64 reference').argParser(choiceOption(['float', 'fixed'] as const)).default('fixed'))
     .option('--inputs <n>', 'channels per sample', intOption(1), 3)
@@ -315,7 +405,8 @@ export function register(program: Command): void {
       'after',
       '\nExamples:\n  neurostream board --virtual            # prints a path\n  neurostream run --port /tmp/neurostream-pty-XXXX/host --learner rflo\n' +
         '  neurostream run --virtual --duration 10 --json\n' +
-        '  neurostream run --port /dev/ttyACM0 --firmata --pins A0,A1 --engine fixed',
+        '  neurostream run --port /dev/ttyACM0 --firmata --pins A0,A1\n' +
+        '  neurostream run --virtual --on-device --steps 10000 --json     # our firmware on QEMU, compared bit for bit',
     )
     .action(async (a: RunArgs) => {
       const ac = new AbortController();
@@ -328,7 +419,9 @@ export function register(program: Command): void {
       };
       process.on('SIGINT', onSigint);
       try {
-        await runLive(a, { stdout: (s) => process.stdout.write(s), stderr: (s) => process.stderr.write(s), signal: ac.signal, isTTY: process.stderr.isTTY === true });
+        const io = { stdout: (s: string) => process.stdout.write(s), stderr: (s: string) => process.stderr.write(s), signal: ac.signal, isTTY: process.stderr.isTTY === true };
+        if (a.onDevice) await runOnDevice(a, io);
+        else await runLive(a, { stdout: (s) => process.stdout.write(s), stderr: (s) => process.stderr.write(s), signal: ac.signal, isTTY: process.stderr.isTTY === true });
       } finally {
         process.off('SIGINT', onSigint);
       }
