@@ -1,35 +1,80 @@
 #!/usr/bin/env node
-// Runs the ava suites named on the command line with the TAP reporter, passes the report through,
-// and ends with the plain summary line CI reads: "N passed, N failed[, N skipped]".
+// Runs the project's ava suites with the TAP reporter, passes the report through, and ends with the plain summary
+// line CI reads: "N passed, N failed[, N skipped]".
+//
+//   node scripts/test.mjs            npm test: every test/*.test.ts
+//   node scripts/test.mjs long       npm run test:long: test/long/*.test.ts
+//   node scripts/test.mjs hil        npm run hil: the emulated hardware-in-the-loop suites, short and long
+//   node scripts/test.mjs FILE...    just those files
+//
+// The emulated boards (QEMU, simavr) keep real-time paces and sample-and-hold sensors: with the rest of the suite
+// competing for the 2 cores their host side stalls, readings repeat or skip, and a learning check measures the
+// machine's load instead of the learner. So they run in a second phase, one file at a time, after everything else.
 import { spawn } from 'node:child_process';
+import { readdirSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const ava = join(root, 'node_modules', 'ava', 'entrypoints', 'cli.mjs');
-const args = process.argv.slice(2);
-const child = spawn(process.execPath, [ava, '--tap', ...args], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+
+const SOLO = ['test/hil.test.ts', 'test/firmata-hil.test.ts', 'test/run-on-device.test.ts'];
+const files = (dir) =>
+  readdirSync(join(root, dir))
+    .filter((f) => f.endsWith('.test.ts'))
+    .sort()
+    .map((f) => `${dir}/${f}`);
+
+const arg = process.argv[2];
+let phases;
+if (arg === undefined || arg === 'all') {
+  phases = [
+    { name: 'suites', files: files('test').filter((f) => !SOLO.includes(f)), args: [] },
+    { name: 'emulated boards, one file at a time', files: SOLO, args: ['--concurrency=1', '--serial'] },
+  ];
+} else if (arg === 'long') {
+  phases = [{ name: 'long suites', files: files('test/long'), args: [] }];
+} else if (arg === 'hil') {
+  phases = [{ name: 'emulated boards, one file at a time', files: [...SOLO, 'test/long/hil.test.ts'], args: ['--concurrency=1', '--serial'] }];
+} else {
+  phases = [{ name: 'selected files', files: process.argv.slice(2), args: [] }];
+}
 
 let passed = 0;
 let failed = 0;
 let skipped = 0;
-const rl = createInterface({ input: child.stdout });
-rl.on('line', (line) => {
-  process.stdout.write(line + '\n');
-  if (/^not ok \d+/.test(line)) {
-    if (/# TODO/.test(line)) skipped++;
-    else failed++;
-  } else if (/^ok \d+/.test(line)) {
-    if (/# SKIP|# TODO/.test(line)) skipped++;
-    else passed++;
-  }
-});
-child.on('close', (code) => {
-  rl.close();
-  // ava exits non-zero on uncaught errors or timeouts even when no test line says "not ok".
-  if (code !== 0 && failed === 0) failed = 1;
-  const tail = skipped > 0 ? `, ${skipped} skipped` : '';
-  process.stdout.write(`${passed} passed, ${failed} failed${tail}\n`);
-  process.exit(code === null ? 1 : code);
-});
+
+function runPhase(p) {
+  return new Promise((resolve) => {
+    process.stdout.write(`# phase: ${p.name} (${p.files.length} files)\n`);
+    const child = spawn(process.execPath, [ava, '--tap', ...p.args, ...p.files], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+    let phaseFailed = 0;
+    const rl = createInterface({ input: child.stdout });
+    rl.on('line', (line) => {
+      process.stdout.write(line + '\n');
+      if (/^not ok \d+/.test(line)) {
+        if (/# TODO/.test(line)) skipped++;
+        else (failed++, phaseFailed++);
+      } else if (/^ok \d+/.test(line)) {
+        if (/# SKIP|# TODO/.test(line)) skipped++;
+        else passed++;
+      }
+    });
+    child.on('close', (code) => {
+      rl.close();
+      // ava exits non-zero on uncaught errors or timeouts even when no test line says "not ok".
+      if (code !== 0 && phaseFailed === 0) failed++;
+      resolve(code === null ? 1 : code);
+    });
+  });
+}
+
+let exit = 0;
+for (const p of phases) {
+  const code = await runPhase(p);
+  if (code !== 0) exit = code;
+}
+const tail = skipped > 0 ? `, ${skipped} skipped` : '';
+process.stdout.write(`${passed} passed, ${failed} failed${tail}\n`);
+process.exit(exit);
