@@ -135,8 +135,9 @@ function lrRecOf(a: RunArgs): number {
   return a.lrRec ?? Number((a.lrOut / 5).toPrecision(12));
 }
 
-function makeLearner(a: RunArgs): OnlineLearner {
-  const opts: LearnerOptions = {
+/** The run's learner options: per-sample ('step') updates on an open stream. */
+function learnerOptions(a: RunArgs): LearnerOptions {
+  return {
     learner: a.learner,
     inputs: a.inputs,
     hidden: a.hidden,
@@ -147,6 +148,10 @@ function makeLearner(a: RunArgs): OnlineLearner {
     update: 'step',
     trialLength: 1,
   };
+}
+
+function makeLearner(a: RunArgs): OnlineLearner {
+  const opts = learnerOptions(a);
   const w = initWeights({ inputs: a.inputs, hidden: a.hidden, outputs: a.outputs, tau: a.tau, seed: a.seed, gain: 1.2 });
   return a.engine === 'fixed' ? createFixedLearner(opts, w) : createFloatLearner(opts, w);
 }
@@ -191,17 +196,7 @@ export async function runOnDevice(a: RunArgs, io: RunIo): Promise<OnDeviceSummar
   try {
     io.stderr(`run --on-device: ${a.learner} N=${a.hidden} on ${qemu ? 'QEMU lm3s6965evb at ' : ''}${port}, ${steps} steps\n`);
     const r = await runHil(client, {
-      options: {
-        learner: a.learner,
-        inputs: a.inputs,
-        hidden: a.hidden,
-        outputs: a.outputs,
-        tau: a.tau,
-        lrRec: lrRecOf(a),
-        lrOut: a.lrOut,
-        update: 'step',
-        trialLength: 1,
-      },
+      options: learnerOptions(a),
       steps,
       seed: a.seed,
     });
