@@ -259,3 +259,14 @@ test.serial('the stream loop allocates nothing per step: 10x the samples with st
   t.is(steps, 600000);
   t.true(long <= short + 2);
 });
+
+test.serial('with the fixed-point engine the trial loop allocates nothing per step either (sim --engine fixed)', async (t) => {
+  const task = createPeriodicTask();
+  const { learner } = createSimLearner({ learner: 'rflo', engine: 'fixed', hidden: 16, tau: 10, lrRec: 0.03, lrOut: 0.03, update: 'trial', seed: 1 }, task);
+  t.is(learner.engine, 'fixed');
+  runTrials(learner, task, { trials: 200, noise: 0.01, curvePoints: 4 }); // warm up, let the JIT settle
+  const short = await collectionsDuring(() => runTrials(learner, task, { trials: 100, noise: 0.01, curvePoints: 4 }));
+  const long = await collectionsDuring(() => runTrials(learner, task, { trials: 1000, noise: 0.01, curvePoints: 4 })); // 200,000 steps
+  t.log(`collections: ${short} in 100 trials, ${long} in 1000 trials`);
+  t.true(long <= short + 2);
+});
