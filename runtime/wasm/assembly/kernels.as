@@ -63,6 +63,8 @@ let pSN: usize = 0;
 let pHI: usize = 0;
 let pLO: usize = 0;
 let pSCR: usize = 0;
+/** Where finalizeScalar/finalizeVec read the row's exact i64 sums (the scratch or sum_hi). */
+let pSUM: usize = 0;
 // saturation counters (u32 addresses)
 let sY: usize = 0;
 let sE: usize = 0;
@@ -480,7 +482,7 @@ function finalizeScalar(j: i32, c: i32, t0: i32, t1: i32): void {
   const bBase = N * N + N * M;
   const base = j * P;
   for (let t = t0; t < t1; t++) {
-    let inner = (load<i64>(pSCR + (<usize>t << 3)) + 2048) >> 12;
+    let inner = (load<i64>(pSUM + (<usize>t << 3)) + 2048) >> 12;
     if (t >= j * N && t < j * N + N) inner += <i64>(ld16(pHP, t - j * N) * 32);
     else if (t >= inBase + j * M && t < inBase + j * M + M) inner += <i64>(ld16(pX, t - inBase - j * M) * 256);
     else if (t == bBase + j) inner += 1048576;
@@ -509,7 +511,7 @@ function finalizeVec(j: i32, c: i32, t0: i32, t1: i32): void {
   SATCNT = i64x2.splat(0);
   let t = t0;
   for (; t + 4 <= t1; t += 4) {
-    const q = pSCR + (<usize>t << 3);
+    const q = pSUM + (<usize>t << 3);
     const i0 = clamp64(i64x2.shr_s(i64x2.add(v128.load(q), h12), 12));
     const i1 = clamp64(i64x2.shr_s(i64x2.add(v128.load(q + 16), h12), 12));
     const inner = i32x4.shuffle(i0, i1, 0, 2, 4, 6);
@@ -537,10 +539,66 @@ function finalizeVec(j: i32, c: i32, t0: i32, t1: i32): void {
  */
 function advanceRtrl(): void {
   const P = THETA;
-  const inBase = N * N;
-  const bBase = N * N + N * M;
-  if (N > 0 && !STEP_LEARN) refSums(N - 1);
-  for (let j = 0; j < N; j++) {
+  // Rows in pairs: each S block loaded once serves both rows (half the S traffic); row j's sums go to the private
+  // scratch, row j + 1's to sum_hi (free until refSums / updateRtrl write the reference's values below).
+  let j = 0;
+  for (; j + 2 <= N; j += 2) {
+    const wrow = pW_rec_q + (<usize>(j * N) << 1);
+    const wrow1 = wrow + (<usize>N << 1);
+    let t = 0;
+    for (; t + 8 <= P; t += 8) {
+      let a0 = i64x2.splat(0);
+      let a1 = i64x2.splat(0);
+      let a2 = i64x2.splat(0);
+      let a3 = i64x2.splat(0);
+      let b0 = i64x2.splat(0);
+      let b1 = i64x2.splat(0);
+      let b2 = i64x2.splat(0);
+      let b3 = i64x2.splat(0);
+      let ps = pS + (<usize>t << 2);
+      for (let k = 0; k < N; k++) {
+        const wv = i32x4.splat(<i32>load<i16>(wrow + (<usize>k << 1)));
+        const wv1 = i32x4.splat(<i32>load<i16>(wrow1 + (<usize>k << 1)));
+        const s0 = v128.load(ps);
+        const s1 = v128.load(ps + 16);
+        a0 = i64x2.add(a0, i64x2.extmul_low_i32x4_s(s0, wv));
+        a1 = i64x2.add(a1, i64x2.extmul_high_i32x4_s(s0, wv));
+        a2 = i64x2.add(a2, i64x2.extmul_low_i32x4_s(s1, wv));
+        a3 = i64x2.add(a3, i64x2.extmul_high_i32x4_s(s1, wv));
+        b0 = i64x2.add(b0, i64x2.extmul_low_i32x4_s(s0, wv1));
+        b1 = i64x2.add(b1, i64x2.extmul_high_i32x4_s(s0, wv1));
+        b2 = i64x2.add(b2, i64x2.extmul_low_i32x4_s(s1, wv1));
+        b3 = i64x2.add(b3, i64x2.extmul_high_i32x4_s(s1, wv1));
+        ps += <usize>P << 2;
+      }
+      const q = pSCR + (<usize>t << 3);
+      v128.store(q, a0);
+      v128.store(q + 16, a1);
+      v128.store(q + 32, a2);
+      v128.store(q + 48, a3);
+      const q1 = pHI + (<usize>t << 3);
+      v128.store(q1, b0);
+      v128.store(q1 + 16, b1);
+      v128.store(q1 + 32, b2);
+      v128.store(q1 + 48, b3);
+    }
+    for (; t < P; t++) {
+      let acc: i64 = 0;
+      let acc1: i64 = 0;
+      for (let k = 0; k < N; k++) {
+        const v = <i64>ld32(pS, k * P + t);
+        acc += <i64>ld16(wrow, k) * v;
+        acc1 += <i64>ld16(wrow1, k) * v;
+      }
+      store<i64>(pSCR + (<usize>t << 3), acc);
+      store<i64>(pHI + (<usize>t << 3), acc1);
+    }
+    pSUM = pSCR;
+    finalizeRow(j);
+    pSUM = pHI;
+    finalizeRow(j + 1);
+  }
+  for (; j < N; j++) {
     // Blocks of 8 parameters: the 8 i64 sums stay in registers over k (no scratch traffic per k).
     const wrow = pW_rec_q + (<usize>(j * N) << 1);
     let t = 0;
@@ -571,18 +629,29 @@ function advanceRtrl(): void {
       for (let k = 0; k < N; k++) acc += <i64>ld16(wrow, k) * <i64>ld32(pS, k * P + t);
       store<i64>(pSCR + (<usize>t << 3), acc);
     }
-    const c = ld32(pAPHI, j);
-    const rec0 = j * N;
-    const in0 = inBase + j * M;
-    finalizeVec(j, c, 0, rec0);
-    finalizeScalar(j, c, rec0, rec0 + N);
-    finalizeVec(j, c, rec0 + N, in0);
-    finalizeScalar(j, c, in0, in0 + M);
-    finalizeVec(j, c, in0 + M, bBase + j);
-    finalizeScalar(j, c, bBase + j, bBase + j + 1);
-    finalizeVec(j, c, bBase + j + 1, P);
+    pSUM = pSCR;
+    finalizeRow(j);
   }
+  // The reference's sum_hi/sum_lo of the last row (read from the old S, still in place until the copy below).
+  if (N > 0 && !STEP_LEARN) refSums(N - 1);
   memory.copy(pS, pSN, <usize>(N * P) << 2);
+}
+
+/** Row j of S_next from its exact i64 sums at pSUM. */
+function finalizeRow(j: i32): void {
+  const P = THETA;
+  const inBase = N * N;
+  const bBase = N * N + N * M;
+  const c = ld32(pAPHI, j);
+  const rec0 = j * N;
+  const in0 = inBase + j * M;
+  finalizeVec(j, c, 0, rec0);
+  finalizeScalar(j, c, rec0, rec0 + N);
+  finalizeVec(j, c, rec0 + N, in0);
+  finalizeScalar(j, c, in0, in0 + M);
+  finalizeVec(j, c, in0 + M, bBase + j);
+  finalizeScalar(j, c, bBase + j, bBase + j + 1);
+  finalizeVec(j, c, bBase + j + 1, P);
 }
 
 /** updateRtrl (runtime/learners/rtrl.ts), with the reference's f64 partial sums (they stay in the arena). */
