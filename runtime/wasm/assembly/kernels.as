@@ -542,6 +542,7 @@ function advanceRtrl(): void {
   // Rows in pairs: each S block loaded once serves both rows (half the S traffic); row j's sums go to the private
   // scratch, row j + 1's to sum_hi (free until refSums / updateRtrl write the reference's values below).
   let j = 0;
+  if (advanceRtrlDot()) j = N;
   for (; j + 2 <= N; j += 2) {
     const wrow = pW_rec_q + (<usize>(j * N) << 1);
     const wrow1 = wrow + (<usize>N << 1);
@@ -635,6 +636,120 @@ function advanceRtrl(): void {
   // The reference's sum_hi/sum_lo of the last row (read from the old S, still in place until the copy below).
   if (N > 0 && !STEP_LEARN) refSums(N - 1);
   memory.copy(pS, pSN, <usize>(N * P) << 2);
+}
+
+/** Row j of S_next for parameters [t0, t1) from its exact i64 sums at pSUM. */
+function finalizeRange(j: i32, c: i32, t0: i32, t1: i32): void {
+  const inBase = N * N;
+  const bBase = N * N + N * M;
+  const rec0 = j * N;
+  const in0 = inBase + j * M;
+  rangeVec(j, c, t0, t1, 0, rec0);
+  rangeScalar(j, c, t0, t1, rec0, rec0 + N);
+  rangeVec(j, c, t0, t1, rec0 + N, in0);
+  rangeScalar(j, c, t0, t1, in0, in0 + M);
+  rangeVec(j, c, t0, t1, in0 + M, bBase + j);
+  rangeScalar(j, c, t0, t1, bBase + j, bBase + j + 1);
+  rangeVec(j, c, t0, t1, bBase + j + 1, THETA);
+}
+@inline function rangeVec(j: i32, c: i32, t0: i32, t1: i32, a: i32, b: i32): void {
+  const lo = max(a, t0);
+  const hi = min(b, t1);
+  if (lo < hi) finalizeVec(j, c, lo, hi);
+}
+@inline function rangeScalar(j: i32, c: i32, t0: i32, t1: i32, a: i32, b: i32): void {
+  const lo = max(a, t0);
+  const hi = min(b, t1);
+  if (lo < hi) finalizeScalar(j, c, lo, hi);
+}
+
+/**
+ * The sums sum_k W_jk S_k,theta with i32x4.dot_i16x8_s. S = a 2^22 + b 2^11 + c with a = S >> 22 in [-512, 511],
+ * b = (S >> 11) & 2047, c = S & 2047: all three fit i16, so per pair of k one dot gives W_jk x_k + W_jk+1 x_k+1
+ * exactly (|.| <= 2 * 32768 * 2047 < 2^27), and 16 such pairs (32 k) still sum exactly in i32 before the three
+ * partial sums are combined exactly in i64 (2^22 A + 2^11 B + C). Parameters go in chunks of CH: the pieces of
+ * the chunk (k pairs interleaved as i16, an odd N padded with a zero k) sit in the private scratch, the chunk's
+ * sums in sum_hi (free until refSums / updateRtrl write the reference's values), each row is finalized per chunk.
+ * Returns false (nothing done) when the scratch cannot hold a chunk of 8.
+ */
+function advanceRtrlDot(): bool {
+  const P = THETA;
+  const KP = (N + 1) >> 1;
+  let CH = (P << 3) / (12 * KP);
+  if (CH > 64) CH = 64;
+  if (CH > P) CH = P;
+  CH &= ~7;
+  if (CH < 8) return false;
+  const chB = <usize>CH << 2;
+  const XA = pSCR;
+  const XB = XA + <usize>KP * chB;
+  const XC = XB + <usize>KP * chB;
+  const m11 = i32x4.splat(2047);
+  const m16 = i32x4.splat(0xffff);
+  for (let t0 = 0; t0 < P; t0 += CH) {
+    const t1 = min(t0 + CH, P);
+    // pieces of the chunk
+    for (let kp = 0; kp < KP; kp++) {
+      const k0 = kp << 1;
+      const p0 = pS + (<usize>(k0 * P + t0) << 2);
+      const odd = k0 + 1 < N;
+      const p1 = p0 + (<usize>P << 2);
+      const o = <usize>kp * chB;
+      for (let u = 0; u < CH; u += 4) {
+        const v0 = v128.load(p0 + (<usize>u << 2));
+        const v1 = odd ? v128.load(p1 + (<usize>u << 2)) : i32x4.splat(0);
+        const q = o + (<usize>u << 2);
+        v128.store(XC + q, v128.or(v128.and(v0, m11), i32x4.shl(v128.and(v1, m11), 16)));
+        v128.store(XB + q, v128.or(v128.and(i32x4.shr_u(v0, 11), m11), i32x4.shl(v128.and(i32x4.shr_u(v1, 11), m11), 16)));
+        v128.store(XA + q, v128.or(v128.and(i32x4.shr_s(v0, 22), m16), i32x4.shl(i32x4.shr_s(v1, 22), 16)));
+      }
+    }
+    pSUM = pHI - (<usize>t0 << 3);
+    for (let j = 0; j < N; j++) {
+      const wrow = pW_rec_q + (<usize>(j * N) << 1);
+      // an odd N reads one i16 past the row as the partner of the padded zero k: its product is 0
+      for (let u = 0; u < CH; u += 8) {
+        let s0 = i64x2.splat(0);
+        let s1 = i64x2.splat(0);
+        let s2 = i64x2.splat(0);
+        let s3 = i64x2.splat(0);
+        for (let kb = 0; kb < KP; kb += 16) {
+          const ke = min(kb + 16, KP);
+          let a0 = i32x4.splat(0);
+          let a1 = i32x4.splat(0);
+          let b0 = i32x4.splat(0);
+          let b1 = i32x4.splat(0);
+          let c0 = i32x4.splat(0);
+          let c1 = i32x4.splat(0);
+          let q = <usize>kb * chB + (<usize>u << 2);
+          for (let kp = kb; kp < ke; kp++) {
+            const wp = i32x4.splat(load<i32>(wrow + (<usize>kp << 2)));
+            a0 = i32x4.add(a0, i32x4.dot_i16x8_s(v128.load(XA + q), wp));
+            a1 = i32x4.add(a1, i32x4.dot_i16x8_s(v128.load(XA + q + 16), wp));
+            b0 = i32x4.add(b0, i32x4.dot_i16x8_s(v128.load(XB + q), wp));
+            b1 = i32x4.add(b1, i32x4.dot_i16x8_s(v128.load(XB + q + 16), wp));
+            c0 = i32x4.add(c0, i32x4.dot_i16x8_s(v128.load(XC + q), wp));
+            c1 = i32x4.add(c1, i32x4.dot_i16x8_s(v128.load(XC + q + 16), wp));
+            q += chB;
+          }
+          s0 = i64x2.add(s0, comb(i64x2.extend_low_i32x4_s(a0), i64x2.extend_low_i32x4_s(b0), i64x2.extend_low_i32x4_s(c0)));
+          s1 = i64x2.add(s1, comb(i64x2.extend_high_i32x4_s(a0), i64x2.extend_high_i32x4_s(b0), i64x2.extend_high_i32x4_s(c0)));
+          s2 = i64x2.add(s2, comb(i64x2.extend_low_i32x4_s(a1), i64x2.extend_low_i32x4_s(b1), i64x2.extend_low_i32x4_s(c1)));
+          s3 = i64x2.add(s3, comb(i64x2.extend_high_i32x4_s(a1), i64x2.extend_high_i32x4_s(b1), i64x2.extend_high_i32x4_s(c1)));
+        }
+        const d = pHI + (<usize>u << 3);
+        v128.store(d, s0);
+        v128.store(d + 16, s1);
+        v128.store(d + 32, s2);
+        v128.store(d + 48, s3);
+      }
+      finalizeRange(j, ld32(pAPHI, j), t0, t1);
+    }
+  }
+  return true;
+}
+@inline function comb(a: v128, b: v128, c: v128): v128 {
+  return i64x2.add(i64x2.add(i64x2.shl(a, 22), i64x2.shl(b, 11)), c);
 }
 
 /** Row j of S_next from its exact i64 sums at pSUM. */
