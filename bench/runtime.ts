@@ -10,10 +10,11 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { initWeights } from '../runtime/init.ts';
-import type { Engine, LearnerKind, LearnerOptions } from '../runtime/types.ts';
+import type { Engine, LearnerKind } from '../runtime/types.ts';
 import { createLearner } from '../sim/engine.ts';
 import { createFixedLearner } from '../runtime/learner.ts';
 import { wasmSimdSupported } from '../runtime/wasm/backend.ts';
+import { M, O, benchOptions, median, stepper } from './timing.ts';
 
 type Backend = 'js' | 'wasm';
 /** Fixed point on the TypeScript kernels and (where WebAssembly SIMD exists) the wasm backend; float64 twin in JS. */
@@ -28,8 +29,6 @@ const SIZES: Record<LearnerKind, number[]> = {
 };
 const RUNS = quick ? 3 : 5;
 const RUN_SECONDS = quick ? 0.1 : 0.3;
-const M = 4;
-const O = 4;
 
 interface Record_ {
   learner: LearnerKind;
@@ -40,38 +39,11 @@ interface Record_ {
   runs: number[];
 }
 
-function median(a: number[]): number {
-  const s = [...a].sort((x, y) => x - y);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-}
-
 function bench(kind: LearnerKind, engine: Engine, backend: Backend, N: number): Record_ {
-  const opt: LearnerOptions = { learner: kind, inputs: M, hidden: N, outputs: O, tau: 10, lrRec: 0.01, lrOut: 0.01, update: 'step', trialLength: 100 };
+  const opt = benchOptions(kind, N);
   const w = initWeights({ inputs: M, hidden: N, outputs: O, tau: 10, seed: 1 });
   const l = engine === 'fixed' ? createFixedLearner(opt, w, { memoryBudget: 2 ** 31, backend }) : createLearner('float', opt, w);
-  const xs: Float64Array[] = [];
-  const ys: Float64Array[] = [];
-  for (let t = 0; t < 64; t++) {
-    xs.push(Float64Array.from({ length: M }, (_, j) => Math.sin(t / 5 + j)));
-    ys.push(Float64Array.from({ length: O }, (_, j) => 0.5 * Math.cos(t / 7 + j)));
-  }
-  const out = new Float64Array(O);
-  let t = 0;
-  const runFor = (seconds: number): number => {
-    let n = 0;
-    const start = performance.now();
-    const end = start + seconds * 1000;
-    let now = start;
-    while (now < end) {
-      for (let i = 0; i < 16; i++) {
-        l.step(xs[t & 63], ys[t & 63], out);
-        t++;
-      }
-      n += 16;
-      now = performance.now();
-    }
-    return n / ((now - start) / 1000);
-  };
+  const runFor = stepper(l);
   runFor(RUN_SECONDS); // warm-up
   const runs: number[] = [];
   for (let r = 0; r < RUNS; r++) runs.push(runFor(RUN_SECONDS));

@@ -12,9 +12,9 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { initWeights } from '../runtime/init.ts';
 import { createFixedLearner } from '../runtime/learner.ts';
-import type { FixedLearner } from '../runtime/learner.ts';
-import type { LearnerKind, LearnerOptions } from '../runtime/types.ts';
+import type { LearnerKind } from '../runtime/types.ts';
 import { runCBench } from '../firmware-bridge/firmware/bench.ts';
+import { M, O, benchOptions, median, stepper } from './timing.ts';
 
 const argv = process.argv;
 const arg = (name: string) => {
@@ -29,46 +29,8 @@ const SIZES: [LearnerKind, number[]][] = [
   ['rflo', [16, 32, 64, 128, 256]],
   ['rtrl', [8, 16, 32, 64]],
 ];
-const M = 4;
-const O = 4;
 const BACKENDS = ['js', 'wasm', 'c-O2', 'c-O3-native'] as const;
 type BackendName = (typeof BACKENDS)[number];
-
-function median(a: number[]): number {
-  const s = [...a].sort((x, y) => x - y);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-}
-
-function options(kind: LearnerKind, N: number): LearnerOptions {
-  return { learner: kind, inputs: M, hidden: N, outputs: O, tau: 10, lrRec: 0.01, lrOut: 0.01, update: 'step', trialLength: 100 };
-}
-
-/** A timed stepper over the 64 cycled samples of bench/runtime.ts. */
-function stepper(l: FixedLearner): (seconds: number) => number {
-  const xs: Float64Array[] = [];
-  const ys: Float64Array[] = [];
-  for (let t = 0; t < 64; t++) {
-    xs.push(Float64Array.from({ length: M }, (_, j) => Math.sin(t / 5 + j)));
-    ys.push(Float64Array.from({ length: O }, (_, j) => 0.5 * Math.cos(t / 7 + j)));
-  }
-  const out = new Float64Array(O);
-  let t = 0;
-  return (seconds: number): number => {
-    let n = 0;
-    const start = performance.now();
-    const end = start + seconds * 1000;
-    let now = start;
-    while (now < end) {
-      for (let i = 0; i < 4; i++) {
-        l.step(xs[t & 63], ys[t & 63], out);
-        t++;
-      }
-      n += 4;
-      now = performance.now();
-    }
-    return n / ((now - start) / 1000);
-  };
-}
 
 interface Row {
   learner: LearnerKind;
@@ -82,9 +44,9 @@ for (const [kind, sizes] of SIZES) {
   for (const N of sizes) {
     const w = initWeights({ inputs: M, hidden: N, outputs: O, tau: 10, seed: 1 });
     for (const b of ['js', 'wasm'] as const) {
-      const l = createFixedLearner(options(kind, N), w, { memoryBudget: 2 ** 31, backend: b });
+      const l = createFixedLearner(benchOptions(kind, N), w, { memoryBudget: 2 ** 31, backend: b });
       if (l.backend !== b) throw new Error(`backend ${b} unavailable`);
-      const run = stepper(l);
+      const run = stepper(l, 4);
       run(SECONDS / 2); // warm-up
       steppers.set(`${kind}/${N}/${b}`, run);
     }
