@@ -20,6 +20,7 @@ import {
   type SimLearner,
 } from '../tasks/run.ts';
 import { createProgress, fmt, table } from '../report.ts';
+import { scoreLinearBaselines } from '../baselines.ts';
 import { choiceOption, intOption, numberOption, parseSeeds, windowOption } from './options.ts';
 
 export interface SimArgs {
@@ -83,6 +84,16 @@ export interface SimSummary {
   persistence_nmse?: number;
   /** Streams only: persistence NMSE per seed. */
   persistence?: number[];
+  /**
+   * Streams with inputs: the better of the two linear AR baselines (median over seeds; sim/baselines.ts), which one,
+   * both medians and both per seed. NLMS mu 0.5 and RLS lambda 0.999, over the last 8 samples of every input.
+   */
+  linear_nmse?: number;
+  linear_variant?: 'nlms' | 'rls';
+  nlms_nmse?: number;
+  rls_nmse?: number;
+  nlms?: number[];
+  rls?: number[];
   /** drift only, per seed: one entry per change. */
   recovery?: { event: number; pre_nmse: number; post_nmse: number; steps: number | null }[][];
   description: string;
@@ -136,6 +147,8 @@ export function runSim(a: SimArgs): SimSummary {
   const curves: CurvePoint[][] = [];
   const persistence: number[] = [];
   const recovery: Recovery[][] = [];
+  const nlms: number[] = [];
+  const rls: number[] = [];
   let skipped = 0;
   let steps: number | null = null;
   const progress = createProgress(`sim ${a.task} ${a.learner}`, { enabled: a.progress ?? false });
@@ -172,6 +185,11 @@ export function runSim(a: SimArgs): SimSummary {
       recovery.push(r.recovery);
       skipped = r.skipped;
       steps = r.steps;
+      if (task.inputs > 0) {
+        const lin = scoreLinearBaselines(task, r.steps);
+        nlms.push(lin.nlms);
+        rls.push(lin.rls);
+      }
     }
   }
   progress.done();
@@ -200,6 +218,16 @@ export function runSim(a: SimArgs): SimSummary {
     summary.skipped = skipped;
     summary.persistence_nmse = median(persistence);
     summary.persistence = persistence;
+    if (nlms.length > 0) {
+      const mn = median(nlms);
+      const mr = median(rls);
+      summary.linear_variant = mr < mn ? 'rls' : 'nlms';
+      summary.linear_nmse = Math.min(mn, mr);
+      summary.nlms_nmse = mn;
+      summary.rls_nmse = mr;
+      summary.nlms = nlms;
+      summary.rls = rls;
+    }
     if (a.task === 'drift') {
       summary.recovery = recovery.map((rs) => rs.map((r) => ({ event: r.event, pre_nmse: r.preNmse, post_nmse: r.postNmse, steps: r.steps })));
     }
@@ -220,16 +248,21 @@ export function formatSim(s: SimSummary): string {
   lines.push('');
   const stream = s.trials === null;
   const head = stream ? ['seed', 'NMSE (prequential)', 'persistence NMSE'] : ['seed', 'test NMSE'];
+  const linear = stream && s.nlms !== undefined;
+  if (linear) head.push('NLMS-AR p8', 'RLS-AR p8');
   if (s.recovery) head.push('recovery steps per change');
   const rows: string[][] = [head];
   s.seeds.forEach((seed, i) => {
     const r = [String(seed), Number.isFinite(s.nmse[i]) ? fmt(s.nmse[i]) : 'diverged'];
     if (stream) r.push(fmt(s.persistence?.[i]));
+    if (linear) r.push(fmt(s.nlms?.[i]), fmt(s.rls?.[i]));
     if (s.recovery) r.push(s.recovery[i].map((x) => (x.steps === null ? 'never' : String(x.steps))).join(' '));
     rows.push(r);
   });
   const med = ['median', Number.isFinite(s.median_nmse) ? fmt(s.median_nmse) : 'diverged'];
   if (stream) med.push(fmt(s.persistence_nmse));
+  if (linear) med.push(fmt(s.nlms_nmse), fmt(s.rls_nmse));
+  if (s.recovery) med.push('');
   rows.push(med);
   lines.push(table(rows));
   if (s.nmse.some((v) => !Number.isFinite(v))) lines.push('diverged: the weights overflowed to NaN/Infinity; try smaller --lr-rec / --lr-out');
