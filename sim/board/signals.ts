@@ -5,6 +5,16 @@
  * channels within a regime, so a learner has something to learn, and has to relearn after each drift.
  *
  * Deterministic in (seed, n): sample n can be recomputed at any time. Allocation-free after construction.
+ *
+ * Scenario 'heater' (option `scenario`): a heated body whose temperature depends on the history of its inputs, so a
+ * learner needs memory and a nonlinearity, not a same-time mix. Channels: 0 heater drive d(n) in [0, 1] (a new
+ * random level every 40 samples), 1 fan speed f(n) in [0, 1] and 2 ambient temperature a(n) (slow sinusoids), further
+ * channels slow distractor sinusoids. The drive is a voltage, so the heating power is gain * d^2 (Joule heating);
+ * Newton cooling, stronger with the fan. First-order lag, explicit Euler with one sample as the time step:
+ *   T(n) = T(n-1) + (gain d(n-1)^2 - (1 + f(n-1)) (T(n-1) - a(n-1))) / tauTh
+ * The target is T(n) - 0.5 (one output); gain U(0.6, 1.4) and tauTh U(15, 60) samples are redrawn at every drift
+ * event with the fan and ambient waves. The temperature is a recursion: samples are cheapest in increasing n; any
+ * other order replays from n = 0.
  */
 import { createRng, rngSeed, rngUniform } from '../../runtime/rng.ts';
 
@@ -25,7 +35,12 @@ export interface SignalOptions {
   /** Frequency range in Hz (default rateHz/400 .. rateHz/50: 2.5 .. 20 Hz at 1 kHz, so every period spans 50..400 samples). */
   minHz?: number;
   maxHz?: number;
+  /** 'mix' (default): the target is a same-time linear mix of the clean channels. 'heater': see above. */
+  scenario?: 'mix' | 'heater';
 }
+
+/** Samples between two heater drive levels. */
+const HEATER_HOLD = 40;
 
 export class SyntheticSignal {
   readonly channels: number;
@@ -44,6 +59,13 @@ export class SyntheticSignal {
   private readonly mix: Float64Array; // outputs x channels
   private readonly clean: Float64Array;
   private readonly rng = createRng(0);
+  readonly scenario: 'mix' | 'heater';
+  /** heater: [gain, tauTh] of the current regime, the temperature T(last) and the last sample index computed. */
+  private heatGain = 1;
+  private heatTau = 30;
+  private temp = 0.5;
+  private last = -1;
+  private readonly prevX: Float64Array;
 
   constructor(o: SignalOptions = {}) {
     this.channels = o.channels ?? 3;
@@ -57,6 +79,11 @@ export class SyntheticSignal {
     this.maxHz = o.maxHz ?? this.rateHz / 50;
     if (!Number.isInteger(this.channels) || this.channels < 1) throw new RangeError(`channels must be an integer >= 1 (got ${this.channels})`);
     if (!(this.rateHz > 0)) throw new RangeError(`rateHz must be > 0 (got ${this.rateHz})`);
+    this.scenario = o.scenario ?? 'mix';
+    if (this.scenario !== 'mix' && this.scenario !== 'heater') throw new RangeError(`scenario must be 'mix' or 'heater' (got ${String(o.scenario)})`);
+    if (this.scenario === 'heater' && this.outputs !== 1) throw new RangeError(`the heater scenario has one output, the temperature (got outputs ${this.outputs})`);
+    if (this.scenario === 'heater' && this.channels < 3) throw new RangeError(`the heater scenario needs channels >= 3 (drive, fan, ambient; got ${this.channels})`);
+    this.prevX = new Float64Array(this.channels);
     const n = this.channels * this.K;
     this.amp = new Float64Array(n);
     this.omega = new Float64Array(n);
@@ -97,10 +124,61 @@ export class SyntheticSignal {
       }
       for (let c = 0; c < C; c++) this.mix[o * C + c] /= norm > 0 ? norm : 1;
     }
+    if (this.scenario === 'heater') {
+      this.heatGain = 0.6 + 0.8 * rngUniform(rng);
+      this.heatTau = 15 + 45 * rngUniform(rng);
+    }
+  }
+
+  /** heater: the clean channels of sample n into this.clean (drive, fan, ambient, distractors). */
+  private heaterInputs(n: number): void {
+    const C = this.channels;
+    const K = this.K;
+    this.clean[0] = hashUniform(this.seed, Math.floor(n / HEATER_HOLD), 1000003);
+    for (let c = 1; c < C; c++) {
+      let v = 0;
+      for (let k = 0; k < K; k++) {
+        const i = c * K + k;
+        // Slow waves (a tenth of the mix scenario's frequencies), in [0, 1] for the fan, around 0 otherwise.
+        v += this.amp[i] * Math.sin(0.1 * this.omega[i] * n + this.phase[i]);
+      }
+      this.clean[c] = c === 1 ? 0.5 + 0.5 * v : 0.3 * v;
+    }
+  }
+
+  /** heater: advances the temperature to sample n (replaying from 0 when n is not the next sample). */
+  private heaterSample(n: number, x: Float64Array, target: Float64Array): void {
+    if (n !== this.last + 1) {
+      if (n <= this.last || n > this.last + 1) {
+        this.last = -1;
+        this.temp = 0.5;
+        for (let m = 0; m < n; m++) this.heaterStep(m);
+      }
+    }
+    this.heaterStep(n);
+    const C = this.channels;
+    for (let c = 0; c < C; c++) x[c] = this.clean[c] + this.noise * Math.sqrt(3) * (2 * hashUniform(this.seed, n, c) - 1);
+    target[0] = this.temp - 0.5;
+  }
+
+  /** One Euler step of the heated body: from T(n-1) with the inputs of n-1 to T(n); leaves the inputs of n in clean. */
+  private heaterStep(n: number): void {
+    if (n > 0) {
+      const d = this.prevX[0];
+      this.temp += (this.heatGain * d * d - (1 + this.prevX[1]) * (this.temp - this.prevX[2])) / this.heatTau;
+    }
+    this.setRegime(this.regimeOf(n));
+    this.heaterInputs(n);
+    this.prevX.set(this.clean);
+    this.last = n;
   }
 
   /** Channels of sample n into x (length channels) and the target into target (length outputs). */
   sample(n: number, x: Float64Array, target: Float64Array): void {
+    if (this.scenario === 'heater') {
+      this.heaterSample(n, x, target);
+      return;
+    }
     this.setRegime(this.regimeOf(n));
     const C = this.channels;
     const K = this.K;

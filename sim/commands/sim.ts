@@ -48,6 +48,10 @@ export interface SimArgs {
   channels?: number;
   changeEvery?: number;
   sensorNoise?: number;
+  // board
+  scenario?: 'mix' | 'heater';
+  // mackey-glass
+  sampleStep?: number;
   // csv
   file?: string;
   columns?: string[];
@@ -110,6 +114,12 @@ function makeTask(a: SimArgs, seed: number): Task {
       if (!a.columns || a.columns.length === 0) throw new InputError('--task csv needs --columns a,b (the input columns, by header name)');
       if (!a.target) throw new InputError('--task csv needs --target COL (the column to predict)');
       return createTask('csv', { file: a.file, columns: a.columns, target: a.target, horizon: a.horizon, normalize: a.normalize });
+    case 'board':
+      return createTask('board', { seed, scenario: a.scenario, channels: a.channels, driftEvery: a.changeEvery, steps: a.steps });
+    case 'narma10':
+      return createTask('narma10', { seed, steps: a.steps });
+    case 'mackey-glass':
+      return createTask('mackey-glass', { seed, steps: a.steps, sampleStep: a.sampleStep, horizon: a.horizon });
   }
 }
 
@@ -121,10 +131,14 @@ function checkArgs(a: SimArgs, stream: boolean): void {
   if (a.window !== undefined && a.learner !== 'bptt') throw new InputError(`--window applies to --learner bptt only (got --learner ${a.learner})`);
   if (a.feedback !== undefined && a.learner !== 'rflo') throw new InputError(`--feedback applies to --learner rflo only (got --learner ${a.learner})`);
   if (a.task !== 'periodic' && a.period !== undefined) throw new InputError('--period applies to --task periodic only');
-  if (a.task !== 'drift' && (a.channels !== undefined || a.changeEvery !== undefined || a.sensorNoise !== undefined)) {
-    throw new InputError('--channels, --change-every and --sensor-noise apply to --task drift only');
+  if (a.task !== 'drift' && a.task !== 'board' && (a.channels !== undefined || a.changeEvery !== undefined)) {
+    throw new InputError('--channels and --change-every apply to --task drift and board only');
   }
-  if (a.task !== 'csv' && (a.file !== undefined || a.columns !== undefined || a.target !== undefined || a.horizon !== undefined)) {
+  if (a.task !== 'drift' && a.sensorNoise !== undefined) throw new InputError('--sensor-noise applies to --task drift only');
+  if (a.task !== 'board' && a.scenario !== undefined) throw new InputError('--scenario applies to --task board only');
+  if (a.task !== 'mackey-glass' && a.sampleStep !== undefined) throw new InputError('--sample-step applies to --task mackey-glass only');
+  if (a.task !== 'csv' && a.task !== 'mackey-glass' && a.horizon !== undefined) throw new InputError('--horizon applies to --task csv and mackey-glass only');
+  if (a.task !== 'csv' && (a.file !== undefined || a.columns !== undefined || a.target !== undefined)) {
     throw new InputError('--file, --columns, --target and --horizon apply to --task csv only');
   }
   if (a.seeds.length === 0) throw new InputError('--seeds must list at least one seed, e.g. 1..5');
@@ -314,7 +328,7 @@ export function register(program: Command): void {
     .addOption(new Option('--learner <name>', 'learner').choices(SIM_LEARNERS).default('rflo'))
     .addOption(new Option('--engine <engine>', 'numeric engine').choices(['float', 'fixed']).default('float'))
     .option('--trials <n>', 'periodic: training trials per seed (default 5000)', intOption(0))
-    .option('--steps <n>', 'streams: samples per seed (default: drift 10000, csv the whole file)', intOption(1))
+    .option('--steps <n>', 'streams: samples per seed (default: csv the whole file, other streams 10000)', intOption(1))
     .addOption(new Option('--seeds <list>', 'seeds of the initial weights (and noise): 1..5 or 1,2,7').argParser(parseSeeds).default([1], '1'))
     .option('--noise <sigma>', 'state noise: sigma * N(0,1) added to every h_i after every step, in training and test', numberOption(0), 0)
     .option('--lr-rec <lr>', 'learning rate of W_in, W_rec, b (default 0.03 for rflo, 0.1 otherwise)', numberOption(0))
@@ -328,12 +342,14 @@ export function register(program: Command): void {
     .option('--curve-points <n>', 'points of the learning curve', intOption(1), 20)
     .option('--period <P>', 'periodic: period = trial length in steps', intOption(2))
     .option('--channels <C>', 'drift: sensor channels (inputs = outputs = C)', intOption(1))
-    .option('--change-every <n>', 'drift: steps between abrupt changes of the signal (default 2000)', intOption(1))
+    .option('--change-every <n>', 'drift, board: steps between abrupt changes of the signal (default drift 2000, board 4000)', intOption(1))
     .option('--sensor-noise <sigma>', 'drift: sensor noise standard deviation (default 0.05)', numberOption(0))
+    .addOption(new Option('--scenario <name>', 'board: mix (target = a same-time mix of the channels) or heater (a heated body: the target follows the inputs through a lag and a square law)').argParser(choiceOption(['mix', 'heater'] as const)))
+    .option('--sample-step <dt>', 'mackey-glass: time units between samples (default 1)', numberOption(0.1))
     .option('--file <path>', 'csv: the recorded log, with a header row')
     .option('--columns <a,b>', 'csv: input columns by header name', (v: string) => v.split(',').map((c) => c.trim()).filter((c) => c !== ''))
     .option('--target <col>', 'csv: the column to predict')
-    .option('--horizon <K>', 'csv: predict the target K rows ahead (default 1)', intOption(1))
+    .option('--horizon <K>', 'csv, mackey-glass: predict the target K rows ahead (default 1)', intOption(1))
     .option('--no-normalize', 'csv: feed raw values instead of a running z-score')
     .option('--json', 'print one JSON object instead of the table')
     .option('--plot <dir>', 'also write a report into DIR: learning curves as SVG + PNG and index.html; for rflo its alignment with BPTT (trains a second time)')
