@@ -47,6 +47,24 @@ export interface LearnerOptions extends NetworkShape {
   trialLength: number;
   /** RFLO only; default 'random'. */
   feedback?: Feedback;
+  /**
+   * The readout also reads the input: y = W_out h + D x, D (O x M) learned by the delta rule with lrOut (in
+   * reservoir-computing terms the readout reads [h; x]). Default false. Float engine only for now.
+   */
+  direct?: boolean;
+  /**
+   * Normalised readout steps (NLMS): in 'step' mode W_out (and D) move by lrOut / (readoutEps + |h|^2 (+ |x|^2 with
+   * direct)) times the delta-rule term, so one lrOut works across input scales and sizes (stable for 0 < lrOut < 2).
+   * Default false. Float engine only for now.
+   */
+  normalizedReadout?: boolean;
+  /** eps of the normalised readout step (default 1e-3). */
+  readoutEps?: number;
+  /**
+   * Divergence guard: in 'step' mode a recurrent update (W_rec, W_in, b together) whose Euclidean norm exceeds this
+   * bound is scaled down to it. Default: no bound. Float engine only for now.
+   */
+  maxRecStep?: number;
 }
 
 /** Float64 interchange form of all parameters and the initial state. */
@@ -61,6 +79,7 @@ export interface ModelWeights {
   W_out: Float64Array; // O x N
   h0: Float64Array; // N, the state a trial starts from
   B: Float64Array; // N x O, RFLO's fixed random feedback
+  D?: Float64Array; // O x M, the input-to-output readout (options.direct only)
 }
 
 /** A gradient (or an approximate one) with respect to every trained parameter, same layout as ModelWeights. */
@@ -69,6 +88,8 @@ export interface Gradient {
   W_rec: Float64Array;
   b: Float64Array;
   W_out: Float64Array;
+  /** O x M, with options.direct only. */
+  D?: Float64Array;
 }
 
 export interface OnlineLearner {

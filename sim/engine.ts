@@ -5,12 +5,38 @@ import type { Engine, LearnerOptions, ModelWeights, OnlineLearner } from '../run
 import { createFixedLearner } from '../runtime/learner.ts';
 import type { FixedOptions } from '../runtime/plan.ts';
 import { createFloatLearner } from './reference/index.ts';
+import { InputError } from './modelio.ts';
+
+/**
+ * Learner options the fixed-point engine does not implement yet, with the CLI flag that sets each. The fixed engine
+ * refuses them rather than ignore them.
+ */
+const FLOAT_ONLY: readonly [keyof LearnerOptions, string][] = [
+  ['direct', '--direct (the readout that reads the input, y = W_out h + D x)'],
+  ['normalizedReadout', '--normalized (normalised readout steps)'],
+  ['maxRecStep', '--max-rec-step (the recurrent update bound)'],
+];
+
+/** Throws an InputError naming the first option of `options` that the fixed-point engine does not have yet. */
+export function checkFixedSupports(options: LearnerOptions): void {
+  for (const [key, flag] of FLOAT_ONLY) {
+    const v = options[key];
+    if (v !== undefined && v !== false) {
+      throw new InputError(`${flag} is not yet in the fixed-point engine; use --engine float, or leave it out`);
+    }
+  }
+  if (options.readoutEps !== undefined) throw new InputError('readoutEps is not yet in the fixed-point engine; use --engine float, or leave it out');
+}
 
 export const ENGINES: readonly Engine[] = ['fixed', 'float'];
 
 /** A learner of the given engine ('fixed': runtime/, quantizing the weights; 'float': sim/reference). */
 export function createLearner(engine: Engine, options: LearnerOptions, weights: ModelWeights, fixed: FixedOptions = {}): OnlineLearner {
-  if (engine === 'fixed') return createFixedLearner(options, weights, fixed);
+  if (engine === 'fixed') {
+    checkFixedSupports(options);
+    if (weights.D !== undefined) throw new InputError('weights with D (the input-to-output readout) are not yet in the fixed-point engine; use --engine float');
+    return createFixedLearner(options, weights, fixed);
+  }
   if (engine === 'float') return createFloatLearner(options, weights);
   throw new RangeError(`engine must be 'fixed' or 'float' (got ${String(engine)})`);
 }

@@ -7,11 +7,12 @@
  *   dh(t) = -W_out^T e(t) + (1-a) dh(t+1) + W_rec^T gu(t+1)      (dh(t) = dL/dh(t), total)
  *   gu(t) = a phi'(u(t)) * dh(t)                                  (= dL/du(t))
  *   dL/dW_rec += gu(t) h(t-1)^T,  dL/dW_in += gu(t) x(t)^T,  dL/db += gu(t),  dL/dW_out += -e(t) h(t)^T
+ *   with options.direct (y = W_out h + D x): dL/dD += -e(t) x(t)^T (D does not reach the hidden units)
  * The error of step t enters through h(t); the first step of a segment uses h(t-1) = the state it started from.
  * Truncated with window K: the error of step t reaches u(t), u(t-1), ..., u(t-K+1) and no further.
  */
 import type { Gradient, LearnerKind, LearnerOptions, ModelWeights, OnlineLearner } from '../../runtime/types.ts';
-import { checkCommonOptions, checkWeights, copyWeights, copyWeightsInto } from './model.ts';
+import { checkCommonOptions, checkWeights, copyWeights, copyWeightsInto, withDirect } from './model.ts';
 import { copyGradientInto } from './learner.ts';
 
 export interface BpttOptions extends Omit<LearnerOptions, 'learner'> {
@@ -80,7 +81,7 @@ class BpttLearner implements OnlineLearner {
     this.O = O;
     this.a = 1 / options.tau;
     this.window = K === Infinity ? 0 : K;
-    this.w = copyWeights(weights);
+    this.w = options.direct === true ? withDirect(weights) : copyWeights(weights);
     this.h = Float64Array.from(this.w.h0);
     this.cap = Math.max(1, Math.ceil(options.trialLength));
     this.X = new Float64Array(this.cap * M);
@@ -94,6 +95,7 @@ class BpttLearner implements OnlineLearner {
     this.gu = new Float64Array(N);
     this.carry = new Float64Array(N);
     this.grad = { W_in: new Float64Array(N * M), W_rec: new Float64Array(N * N), b: new Float64Array(N), W_out: new Float64Array(O * N) };
+    if (this.w.D) this.grad.D = new Float64Array(O * M);
   }
 
   /** Doubles the record (allocates: only when a trial is longer than trialLength). */
@@ -145,6 +147,7 @@ class BpttLearner implements OnlineLearner {
     for (let o = 0; o < O; o++) {
       let s = 0;
       for (let i = 0; i < N; i++) s += w.W_out[o * N + i] * h[i];
+      if (w.D) for (let j = 0; j < M; j++) s += w.D[o * M + j] * x[j];
       out[o] = s;
     }
     if (target === null) {
@@ -206,6 +209,8 @@ class BpttLearner implements OnlineLearner {
     g.W_rec.fill(0);
     g.b.fill(0);
     g.W_out.fill(0);
+    if (g.D) g.D.fill(0);
+    const M = this.M;
     const len = this.len;
     // dL/dW_out = sum_t -e(t) h(t)^T.
     for (let t = 0; t < len; t++) {
@@ -213,6 +218,7 @@ class BpttLearner implements OnlineLearner {
       for (let o = 0; o < O; o++) {
         const eo = this.E[t * O + o];
         for (let i = 0; i < N; i++) g.W_out[o * N + i] -= eo * this.H[t * N + i];
+        if (g.D) for (let j = 0; j < M; j++) g.D[o * M + j] -= eo * this.X[t * M + j];
       }
     }
     let dh = this.dh;
@@ -266,6 +272,7 @@ class BpttLearner implements OnlineLearner {
     for (let i = 0; i < g.W_in.length; i++) w.W_in[i] -= sRec * g.W_in[i];
     for (let i = 0; i < g.b.length; i++) w.b[i] -= sRec * g.b[i];
     for (let i = 0; i < g.W_out.length; i++) w.W_out[i] -= sOut * g.W_out[i];
+    if (g.D && w.D) for (let i = 0; i < g.D.length; i++) w.D[i] -= sOut * g.D[i];
     this.clearGradient();
   }
 

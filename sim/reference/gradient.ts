@@ -12,6 +12,8 @@ export interface GradientOptions {
   feedback?: Feedback;
   /** BPTT truncation window (default Infinity = full). */
   window?: number;
+  /** The readout reads the input too (y = W_out h + D x; weights.D, zeros when absent); the gradient gains D. */
+  direct?: boolean;
 }
 
 /**
@@ -39,6 +41,7 @@ export function computeGradient(
     update: 'trial',
     trialLength: Math.max(1, T),
     feedback: opts.feedback,
+    direct: opts.direct === true || weights.D !== undefined ? true : undefined,
   };
   const learner: OnlineLearner =
     kind === 'bptt'

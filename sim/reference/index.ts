@@ -14,6 +14,7 @@ export {
   checkWeights,
   copyWeights,
   copyWeightsInto,
+  withDirect,
   gradientMaxAbs,
   gradientRelativeError,
 } from './model.ts';

@@ -7,6 +7,11 @@
  * trace of W_rec_ab is at a*N + b, of W_in_ab at N*N + a*M + b and of b_a at N*N + N*M + a. The unit
  * a parameter "belongs to" is the row a in every block.
  *
+ * Options beyond Murray 2019 (runtime/types.ts LearnerOptions): `direct` adds D x(t) to the readout, D learned by the
+ * same delta rule as W_out (its gradient -e(t) x(t)^T is exact and does not reach the hidden units);
+ * `normalizedReadout` divides the readout step by eps + |h|^2 (+ |x|^2), NLMS-style; `maxRecStep` bounds the norm of
+ * each per-step recurrent update (a divergence guard; `guardedSteps` counts how often it acted).
+ *
  * Sign convention: term(t) is the descent direction of step t (minus the gradient of 1/2 |e(t)|^2 for RTRL);
  * the accumulator holds minus the summed terms, so readGradient() has the sign of a gradient.
  */
@@ -18,7 +23,7 @@ import type {
   ModelWeights,
   OnlineLearner,
 } from '../../runtime/types.ts';
-import { checkCommonOptions, checkWeights, copyWeights, copyWeightsInto } from './model.ts';
+import { checkCommonOptions, checkWeights, copyWeights, copyWeightsInto, withDirect } from './model.ts';
 
 const KIND_RTRL = 0;
 const KIND_RFLO = 1;
@@ -55,6 +60,15 @@ class FloatLearner implements OnlineLearner {
   /** Feedback through W_out^T (RTRL, SnAp-1, RFLO 'transpose') rather than B (RFLO 'random'). */
   private readonly transposeFeedback: boolean;
   private readonly w: ModelWeights;
+  /** options.direct: D (O x M) lives in w.D; otherwise an empty array. */
+  private readonly direct: boolean;
+  private readonly Dw: Float64Array;
+  private readonly normalized: boolean;
+  private readonly readoutEps: number;
+  /** maxRecStep, or Infinity when unbounded. */
+  private readonly maxRecStep: number;
+  /** Steps whose recurrent update the guard scaled down (maxRecStep). */
+  guardedSteps = 0;
 
   private h: Float64Array;
   private hPrev: Float64Array;
@@ -86,7 +100,12 @@ class FloatLearner implements OnlineLearner {
     this.a = 1 / options.tau;
     this.stepMode = options.update === 'step';
     this.transposeFeedback = this.kind !== KIND_RFLO || feedback === 'transpose';
-    this.w = copyWeights(weights);
+    this.direct = options.direct === true;
+    this.w = this.direct ? withDirect(weights) : copyWeights(weights);
+    this.Dw = this.w.D ?? new Float64Array(0);
+    this.normalized = options.normalizedReadout === true;
+    this.readoutEps = options.readoutEps ?? 1e-3;
+    this.maxRecStep = options.maxRecStep ?? Infinity;
     this.h = new Float64Array(N);
     this.hPrev = new Float64Array(N);
     this.dphi = new Float64Array(N);
@@ -103,6 +122,7 @@ class FloatLearner implements OnlineLearner {
       b: new Float64Array(N),
       W_out: new Float64Array(O * N),
     };
+    if (this.direct) this.grad.D = new Float64Array(O * M);
     this.resetState();
   }
 
@@ -134,9 +154,12 @@ class FloatLearner implements OnlineLearner {
       dphi[i] = 1 - th * th;
     }
     const Wout = w.W_out;
+    const Dw = this.Dw;
+    const direct = this.direct;
     for (let o = 0; o < O; o++) {
       let s = 0;
       for (let i = 0; i < N; i++) s += Wout[o * N + i] * h[i];
+      if (direct) for (let j = 0; j < M; j++) s += Dw[o * M + j] * x[j];
       out[o] = s;
     }
 
@@ -164,15 +187,30 @@ class FloatLearner implements OnlineLearner {
       this.applyRecurrent();
     }
 
-    // Delta rule on W_out for every learner: term = e(t) h(t)^T.
+    // Delta rule on W_out (and D) for every learner: term = e(t) h(t)^T (and e(t) x(t)^T).
     const gOut = this.grad.W_out;
-    const sOut = this.options.lrOut / this.options.trialLength;
+    let sOut = this.options.lrOut / this.options.trialLength;
+    if (this.normalized) {
+      // NLMS: the step divided by eps + the squared norm of what the readout reads.
+      let n2 = this.readoutEps;
+      for (let i = 0; i < N; i++) n2 += h[i] * h[i];
+      if (direct) for (let j = 0; j < M; j++) n2 += x[j] * x[j];
+      sOut /= n2;
+    }
+    const gD = this.grad.D as Float64Array;
     for (let o = 0; o < O; o++) {
       const eo = err[o];
       for (let i = 0; i < N; i++) {
         const t = eo * h[i];
         gOut[o * N + i] -= t;
         if (this.stepMode) Wout[o * N + i] += sOut * t;
+      }
+      if (direct) {
+        for (let j = 0; j < M; j++) {
+          const t = eo * x[j];
+          gD[o * M + j] -= t;
+          if (this.stepMode) Dw[o * M + j] += sOut * t;
+        }
       }
     }
     return out;
@@ -275,10 +313,20 @@ class FloatLearner implements OnlineLearner {
     const term = this.term;
     const g = this.grad;
     const w = this.w;
-    const s = this.options.lrRec / this.options.trialLength;
+    let s = this.options.lrRec / this.options.trialLength;
     const step = this.stepMode;
     const nRec = N * N;
     const nIn = N * M;
+    if (step && this.maxRecStep !== Infinity) {
+      // Divergence guard: |s term| <= maxRecStep, by scaling the whole step (its direction is kept).
+      let n2 = 0;
+      for (let i = 0; i < this.P; i++) n2 += term[i] * term[i];
+      const norm = Math.abs(s) * Math.sqrt(n2);
+      if (norm > this.maxRecStep) {
+        s *= this.maxRecStep / norm;
+        this.guardedSteps++;
+      }
+    }
     for (let i = 0; i < nRec; i++) {
       const t = term[i];
       g.W_rec[i] -= t;
@@ -317,6 +365,7 @@ class FloatLearner implements OnlineLearner {
       for (let i = 0; i < g.W_in.length; i++) w.W_in[i] -= sRec * g.W_in[i];
       for (let i = 0; i < g.b.length; i++) w.b[i] -= sRec * g.b[i];
       for (let i = 0; i < g.W_out.length; i++) w.W_out[i] -= sOut * g.W_out[i];
+      if (g.D) for (let i = 0; i < g.D.length; i++) this.Dw[i] -= sOut * g.D[i];
     }
     this.clearGradient();
   }
@@ -331,6 +380,7 @@ class FloatLearner implements OnlineLearner {
     this.grad.W_rec.fill(0);
     this.grad.b.fill(0);
     this.grad.W_out.fill(0);
+    if (this.grad.D) this.grad.D.fill(0);
   }
 
   readHidden(out: Float64Array): Float64Array {
@@ -370,6 +420,12 @@ export function copyGradientInto(out: Gradient, src: Gradient): Gradient {
   out.W_rec.set(src.W_rec);
   out.b.set(src.b);
   out.W_out.set(src.W_out);
+  if (src.D) {
+    // A caller that made `out` before knowing about D gets one (allocates once; later reads reuse it).
+    if (!out.D) out.D = new Float64Array(src.D.length);
+    if (out.D.length !== src.D.length) throw new Error(`gradient out.D has ${out.D.length} entries, expected ${src.D.length} (O x M)`);
+    out.D.set(src.D);
+  }
   return out;
 }
 

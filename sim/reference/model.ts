@@ -5,7 +5,7 @@
  * Model (Murray 2019), a = 1/tau:
  *   u(t) = W_rec h(t-1) + W_in x(t) + b
  *   h(t) = (1 - a) h(t-1) + a tanh(u(t))
- *   y(t) = W_out h(t)
+ *   y(t) = W_out h(t) (+ D x(t) with options.direct)
  */
 import type { Gradient, LearnerOptions, ModelWeights, NetworkShape } from '../../runtime/types.ts';
 
@@ -33,6 +33,15 @@ export function checkCommonOptions(o: Omit<LearnerOptions, 'learner'>): void {
   if (o.feedback !== undefined && o.feedback !== 'random' && o.feedback !== 'transpose') {
     throw new Error(`feedback must be 'random' or 'transpose' (got ${String(o.feedback)})`);
   }
+  if (o.normalizedReadout && o.update !== 'step') {
+    throw new Error(`normalizedReadout needs update 'step' (got '${o.update}'): the normalisation is per step; turn it off for trial updates`);
+  }
+  if (o.readoutEps !== undefined && !(o.readoutEps > 0 && Number.isFinite(o.readoutEps))) {
+    throw new Error(`readoutEps must be a finite number > 0 (got ${o.readoutEps}); 1e-3 is the default`);
+  }
+  if (o.maxRecStep !== undefined && !(o.maxRecStep > 0 && Number.isFinite(o.maxRecStep))) {
+    throw new Error(`maxRecStep must be a finite number > 0 (got ${o.maxRecStep}); leave it out for no bound`);
+  }
 }
 
 function checkLength(name: string, a: ArrayLike<number> | undefined, n: number, what: string): void {
@@ -42,7 +51,7 @@ function checkLength(name: string, a: ArrayLike<number> | undefined, n: number, 
 }
 
 /** Checks that weights have the shape and tau of the options; throws a message saying what differs. */
-export function checkWeights(w: ModelWeights, o: NetworkShape & { tau: number }): void {
+export function checkWeights(w: ModelWeights, o: NetworkShape & { tau: number; direct?: boolean }): void {
   const { inputs: M, hidden: N, outputs: O } = o;
   if (w.inputs !== M || w.hidden !== N || w.outputs !== O) {
     throw new Error(
@@ -57,6 +66,17 @@ export function checkWeights(w: ModelWeights, o: NetworkShape & { tau: number })
   checkLength('W_out', w.W_out, O * N, 'O x N');
   checkLength('h0', w.h0, N, 'N');
   checkLength('B', w.B, N * O, 'N x O');
+  if (w.D !== undefined && w.D !== null) {
+    if (o.direct !== true) throw new Error('weights carry D (the input-to-output readout) but options.direct is off; turn it on or drop D');
+    checkLength('D', w.D, O * M, 'O x M');
+  }
+}
+
+/** The weights with D (O x M) present: a copy of w.D, or zeros when w has none. Allocates. */
+export function withDirect(w: ModelWeights): ModelWeights {
+  const c = copyWeights(w);
+  c.D = w.D ? Float64Array.from(w.D) : new Float64Array(w.outputs * w.inputs);
+  return c;
 }
 
 /** Copies the parameters of `src` into the preallocated `dst` (same shape); the arrays are never shared. */
@@ -67,12 +87,14 @@ export function copyWeightsInto(dst: ModelWeights, src: ModelWeights): ModelWeig
   dst.W_out.set(src.W_out);
   dst.h0.set(src.h0);
   dst.B.set(src.B);
+  if (dst.D && src.D) dst.D.set(src.D);
+  else if (dst.D) dst.D.fill(0);
   return dst;
 }
 
 /** A fresh deep copy with Float64Array storage (accepts any ArrayLike-backed weights). */
 export function copyWeights(w: ModelWeights): ModelWeights {
-  return {
+  const c: ModelWeights = {
     tau: w.tau,
     inputs: w.inputs,
     hidden: w.hidden,
@@ -84,6 +106,8 @@ export function copyWeights(w: ModelWeights): ModelWeights {
     h0: Float64Array.from(w.h0),
     B: Float64Array.from(w.B),
   };
+  if (w.D) c.D = Float64Array.from(w.D);
+  return c;
 }
 
 export interface Trajectory {
@@ -122,6 +146,7 @@ export function forward(w: ModelWeights, x: ArrayLike<number>[], h0: ArrayLike<n
     for (let o = 0; o < O; o++) {
       let s = 0;
       for (let i = 0; i < N; i++) s += w.W_out[o * N + i] * ht[i];
+      if (w.D) for (let j = 0; j < M; j++) s += w.D[o * M + j] * xt[j];
       yt[o] = s;
     }
     h.push(ht);
@@ -147,10 +172,10 @@ export function loss(w: ModelWeights, x: ArrayLike<number>[], target: ArrayLike<
   return L;
 }
 
-/** Largest absolute entry over all four parameter blocks of a gradient. */
+/** Largest absolute entry over all parameter blocks of a gradient (four, five with D). */
 export function gradientMaxAbs(g: Gradient): number {
   let m = 0;
-  for (const arr of [g.W_in, g.W_rec, g.b, g.W_out]) for (let i = 0; i < arr.length; i++) m = Math.max(m, Math.abs(arr[i]));
+  for (const arr of [g.W_in, g.W_rec, g.b, g.W_out, g.D ?? new Float64Array(0)]) for (let i = 0; i < arr.length; i++) m = Math.max(m, Math.abs(arr[i]));
   return m;
 }
 
@@ -163,6 +188,10 @@ export function gradientRelativeError(a: Gradient, b: Gradient): number {
     [a.b, b.b],
     [a.W_out, b.W_out],
   ];
+  if (a.D || b.D) {
+    if (!a.D || !b.D) throw new Error('one gradient has a D block and the other has none');
+    pairs.push([a.D, b.D]);
+  }
   for (const [p, q] of pairs) {
     if (p.length !== q.length) throw new Error(`gradient blocks differ in length (${p.length} vs ${q.length})`);
     for (let i = 0; i < p.length; i++) diff = Math.max(diff, Math.abs(p[i] - q[i]));
