@@ -42,6 +42,12 @@ export interface SimArgs {
   feedback?: Feedback;
   testTrials?: number;
   curvePoints?: number;
+  /** The readout reads the input too: y = W_out h + D x. */
+  direct?: boolean;
+  /** NLMS-normalised readout steps. */
+  normalized?: boolean;
+  /** Bound on the norm of each per-step recurrent update. */
+  maxRecStep?: number;
   // periodic
   period?: number;
   // drift
@@ -83,6 +89,10 @@ export interface SimSummary {
   /** BPTT truncation window in steps; null = full BPTT or not BPTT. */
   window: number | null;
   noise: number;
+  /** Readout options (float engine): y = W_out h + D x, NLMS-normalised readout steps, recurrent update bound. */
+  direct: boolean;
+  normalized: boolean;
+  max_rec_step: number | null;
   /** Streams only. */
   skipped?: number;
   persistence_nmse?: number;
@@ -98,6 +108,8 @@ export interface SimSummary {
   rls_nmse?: number;
   nlms?: number[];
   rls?: number[];
+  /** Streams: per seed, null or how the run diverged ('nan' | 'exploded' | 'saturated') and what to change. */
+  diverged?: ({ kind: string; at: number; message: string } | null)[];
   /** drift only, per seed: one entry per change. */
   recovery?: { event: number; pre_nmse: number; post_nmse: number; steps: number | null }[][];
   description: string;
@@ -163,6 +175,7 @@ export function runSim(a: SimArgs): SimSummary {
   const recovery: Recovery[][] = [];
   const nlms: number[] = [];
   const rls: number[] = [];
+  const diverged: ({ kind: string; at: number; message: string } | null)[] = [];
   let skipped = 0;
   let steps: number | null = null;
   const progress = createProgress(`sim ${a.task} ${a.learner}`, { enabled: a.progress ?? false });
@@ -171,7 +184,7 @@ export function runSim(a: SimArgs): SimSummary {
     const seed = a.seeds[i];
     const task = i === 0 ? probe : makeTask(a, seed);
     const { learner } = createSimLearner(
-      { learner: a.learner, engine, hidden, tau, lrRec, lrOut, update, window: a.window, feedback: a.feedback, seed },
+      { learner: a.learner, engine, hidden, tau, lrRec, lrOut, update, window: a.window, feedback: a.feedback, seed, direct: a.direct, normalized: a.normalized, maxRecStep: a.maxRecStep },
       task,
     );
     if (!stream) {
@@ -197,6 +210,7 @@ export function runSim(a: SimArgs): SimSummary {
       curves.push(r.curve);
       persistence.push(r.persistenceNmse);
       recovery.push(r.recovery);
+      diverged.push(r.divergence);
       skipped = r.skipped;
       steps = r.steps;
       if (task.inputs > 0) {
@@ -226,12 +240,16 @@ export function runSim(a: SimArgs): SimSummary {
     update,
     window: a.learner === 'bptt' && a.window !== undefined && Number.isFinite(a.window) ? a.window : null,
     noise,
+    direct: a.direct === true,
+    normalized: a.normalized === true,
+    max_rec_step: a.maxRecStep ?? null,
     description: probe.describe(),
   };
   if (stream) {
     summary.skipped = skipped;
     summary.persistence_nmse = median(persistence);
     summary.persistence = persistence;
+    summary.diverged = diverged;
     if (nlms.length > 0) {
       const mn = median(nlms);
       const mr = median(rls);
@@ -257,7 +275,10 @@ export function formatSim(s: SimSummary): string {
   lines.push(
     `learner ${s.learner}, engine ${s.engine}, ${length} per seed, lr_rec ${s.lr_rec}, lr_out ${s.lr_out}, ` +
       `N ${s.hidden}, tau ${s.tau}, update ${s.update}, state noise ${s.noise}` +
-      (s.learner === 'bptt' ? `, ${s.window === null ? 'full BPTT' : `truncated to ${s.window} steps`}` : ''),
+      (s.learner === 'bptt' ? `, ${s.window === null ? 'full BPTT' : `truncated to ${s.window} steps`}` : '') +
+      (s.direct ? ', readout reads the input (D)' : '') +
+      (s.normalized ? ', normalised readout steps' : '') +
+      (s.max_rec_step !== null ? `, recurrent step bound ${s.max_rec_step}` : ''),
   );
   lines.push('');
   const stream = s.trials === null;
@@ -267,7 +288,8 @@ export function formatSim(s: SimSummary): string {
   if (s.recovery) head.push('recovery steps per change');
   const rows: string[][] = [head];
   s.seeds.forEach((seed, i) => {
-    const r = [String(seed), Number.isFinite(s.nmse[i]) ? fmt(s.nmse[i]) : 'diverged'];
+    const dv = s.diverged?.[i];
+    const r = [String(seed), dv ? `diverged (${dv.kind})` : Number.isFinite(s.nmse[i]) ? fmt(s.nmse[i]) : 'diverged'];
     if (stream) r.push(fmt(s.persistence?.[i]));
     if (linear) r.push(fmt(s.nlms?.[i]), fmt(s.rls?.[i]));
     if (s.recovery) r.push(s.recovery[i].map((x) => (x.steps === null ? 'never' : String(x.steps))).join(' '));
@@ -279,7 +301,11 @@ export function formatSim(s: SimSummary): string {
   if (s.recovery) med.push('');
   rows.push(med);
   lines.push(table(rows));
-  if (s.nmse.some((v) => !Number.isFinite(v))) lines.push('diverged: the weights overflowed to NaN/Infinity; try smaller --lr-rec / --lr-out');
+  if (s.diverged?.some((d) => d !== null)) {
+    s.diverged.forEach((d, i) => {
+      if (d) lines.push(`seed ${s.seeds[i]} diverged (${d.kind}): ${d.message}`);
+    });
+  } else if (s.nmse.some((v) => !Number.isFinite(v))) lines.push('diverged: the weights overflowed to NaN/Infinity; try smaller --lr-rec / --lr-out');
   if (stream) lines.push(`skipped samples: ${s.skipped} (empty, non-numeric or non-finite cells; never fed)`);
   if (s.recovery) {
     lines.push('recovery: samples after a change until the 100-sample NMSE is back to <= 1.5 x its level before the change');
@@ -351,6 +377,9 @@ export function register(program: Command): void {
     .option('--target <col>', 'csv: the column to predict')
     .option('--horizon <K>', 'csv, mackey-glass: predict the target K rows ahead (default 1)', intOption(1))
     .option('--no-normalize', 'csv: feed raw values instead of a running z-score')
+    .option('--direct', 'the readout also reads the input: y = W_out h + D x (float engine)')
+    .option('--normalized', 'normalised readout steps: lr_out / (eps + |h|^2 + |x|^2), NLMS-style (float engine, streams)')
+    .option('--max-rec-step <bound>', 'bound on the norm of each per-step recurrent update, a divergence guard (float engine)', numberOption(0, false))
     .option('--json', 'print one JSON object instead of the table')
     .option('--plot <dir>', 'also write a report into DIR: learning curves as SVG + PNG and index.html; for rflo its alignment with BPTT (trains a second time)')
     .addHelpText(

@@ -44,6 +44,12 @@ export interface LearnerConfig {
   feedback?: Feedback;
   /** Seed of the initial weights (runtime/init.ts). */
   seed: number;
+  /** The readout reads the input too (y = W_out h + D x, D starts at 0). Float engine only for now. */
+  direct?: boolean;
+  /** NLMS-normalised readout steps ('step' mode). Float engine only for now. */
+  normalized?: boolean;
+  /** Bound on the norm of each recurrent update. Float engine only for now. */
+  maxRecStep?: number;
 }
 
 /**
@@ -67,6 +73,13 @@ export function createSimLearner(c: LearnerConfig, task: Task): { learner: Onlin
     trialLength: task.trialLength ?? 1,
     feedback: c.feedback,
   };
+  // Only set when asked for, so the fixed engine (which refuses them) sees options it knows.
+  if (c.direct) {
+    if (task.inputs === 0) throw new InputError(`--direct needs a task with inputs; task "${task.name}" has none`);
+    common.direct = true;
+  }
+  if (c.normalized) common.normalizedReadout = true;
+  if (c.maxRecStep !== undefined) common.maxRecStep = c.maxRecStep;
   if (c.learner === 'bptt') {
     if (task.trialLength === null) throw new InputError(`--learner bptt needs a trial task (it learns at the end of each trial); task "${task.name}" is a stream: use rflo, rtrl, snap1 or output`);
     if (c.update !== 'trial') throw new InputError(`--learner bptt supports --update trial only (got ${c.update})`);
@@ -216,6 +229,28 @@ export interface Recovery {
   steps: number | null;
 }
 
+/**
+ * How a stream run diverged, if it did, checked over consecutive windows of DIVERGENCE_WINDOW samples:
+ *   nan        a prediction was NaN or infinite (the run stops there; its NMSE is NaN)
+ *   exploded   in a window, the learner's squared error exceeded 10 x the target's variance and 10 x persistence's
+ *              squared error (worse than predicting the mean tenfold, and far worse than predicting the last value)
+ *   saturated  in a window, more than 90 % of the hidden-state values were pinned at |h| > 0.995: the recurrent and
+ *              input weights grew until tanh saturates, and the state no longer carries the input
+ * The first one found is reported, with the sample where its window ends and what to change.
+ */
+export interface Divergence {
+  kind: 'nan' | 'exploded' | 'saturated';
+  /** Sample index (1-based count) at which it was detected. */
+  at: number;
+  /** One sentence: what happened and which option to change. */
+  message: string;
+}
+
+export const DIVERGENCE_WINDOW = 1000;
+const EXPLODE_RATIO = 10;
+const SATURATED_FRACTION = 0.9;
+const SATURATED_LEVEL = 0.995;
+
 export interface StreamRunResult {
   /** Samples fed. */
   steps: number;
@@ -225,12 +260,17 @@ export interface StreamRunResult {
   /** Local NMSE of consecutive chunks (each normalised by its own target variance), at the chunk's end. */
   curve: CurvePoint[];
   recovery: Recovery[];
+  /** null when the run stayed sane (see Divergence). */
+  divergence: Divergence | null;
 }
 
 const ACC_SE = 0;
 const ACC_PSE = 1;
 const ACC_CHUNK_SE = 2;
-const ACC_SIZE = 3;
+const ACC_WIN_SE = 3;
+const ACC_WIN_PSE = 4;
+const ACC_WIN_SAT = 5;
+const ACC_SIZE = 6;
 
 /** Everything one stream sample touches, bound once; accumulators live in typed arrays, not boxed locals. */
 interface StreamState {
@@ -254,6 +294,10 @@ interface StreamState {
   /** Per-sample |e|^2 and targets for the recovery measure; length 0 when not tracked. */
   errAt: Float64Array;
   tgtAt: Float64Array;
+  /** Divergence window: target sums per output, and the hidden state of the last sample. */
+  wSum: Float64Array;
+  wSq: Float64Array;
+  hid: Float64Array;
 }
 
 /** Sample n of a stream: predict, learn, score in signal units (state noise is the caller's). False at the end. */
@@ -278,11 +322,19 @@ function streamSample(s: StreamState, n: number): boolean {
     s.tSq[k] += t * t;
     s.cSum[k] += t;
     s.cSq[k] += t * t;
+    s.wSum[k] += t;
+    s.wSq[k] += t * t;
     if (tracking) s.tgtAt[n * O + k] = t;
   }
   acc[ACC_SE] += e2;
   acc[ACC_PSE] += pe2;
   acc[ACC_CHUNK_SE] += e2;
+  acc[ACC_WIN_SE] += e2;
+  acc[ACC_WIN_PSE] += pe2;
+  const hid = s.learner.readHidden(s.hid);
+  let sat = 0;
+  for (let i = 0; i < hid.length; i++) if (hid[i] > SATURATED_LEVEL || hid[i] < -SATURATED_LEVEL) sat++;
+  acc[ACC_WIN_SAT] += sat;
   if (tracking) s.errAt[n] = e2;
   return true;
 }
@@ -326,7 +378,12 @@ export function runStream(learner: OnlineLearner, task: Task, o: StreamRunOption
     cSq: new Float64Array(O),
     errAt,
     tgtAt,
+    wSum: new Float64Array(O),
+    wSq: new Float64Array(O),
+    hid: new Float64Array(learner.options.hidden),
   };
+  let divergence: Divergence | null = null;
+  let wN = 0;
   const onProgress = o.onProgress;
   let nextPoint = 1;
   // Integer-only bookkeeping per sample (until the JIT optimizes this loop, a double here would be boxed).
@@ -339,6 +396,24 @@ export function runStream(learner: OnlineLearner, task: Task, o: StreamRunOption
     if (sigma > 0) addNoise(learner, b.delta, sigma, rng);
     n++;
     cN++;
+    wN++;
+    if (!Number.isFinite(st.acc[ACC_WIN_SE])) {
+      divergence = {
+        kind: 'nan',
+        at: n,
+        message: `the prediction overflowed to NaN/Infinity at sample ${n}: lower --lr-rec and --lr-out, or add --normalized (readout) and --max-rec-step (recurrent update bound)`,
+      };
+      break;
+    }
+    if (wN === DIVERGENCE_WINDOW) {
+      if (divergence === null) divergence = checkWindow(st, n, wN);
+      st.acc[ACC_WIN_SE] = 0;
+      st.acc[ACC_WIN_PSE] = 0;
+      st.acc[ACC_WIN_SAT] = 0;
+      st.wSum.fill(0);
+      st.wSq.fill(0);
+      wN = 0;
+    }
     if (n === nextAt) {
       let v = 0;
       for (let k = 0; k < O; k++) {
@@ -360,7 +435,43 @@ export function runStream(learner: OnlineLearner, task: Task, o: StreamRunOption
   let v = 0;
   for (let k = 0; k < O; k++) v += tSq[k] - (tSum[k] * tSum[k]) / n;
   const recovery = tracking ? measureRecovery(errAt, tgtAt, O, n, task.events, W, ratio) : [];
-  return { steps: n, nmse: se / v, persistenceNmse: pse / v, skipped: task.skipped, curve, recovery };
+  const nmse = divergence !== null && divergence.kind === 'nan' ? NaN : se / v;
+  return { steps: n, nmse, persistenceNmse: pse / v, skipped: task.skipped, curve, recovery, divergence };
+}
+
+/** The divergence test of one full window ending at sample n (see Divergence); null when it is sane. */
+function checkWindow(st: StreamState, n: number, w: number): Divergence | null {
+  let v = 0;
+  for (let k = 0; k < st.wSum.length; k++) v += st.wSq[k] - (st.wSum[k] * st.wSum[k]) / w;
+  const se = st.acc[ACC_WIN_SE];
+  const pse = st.acc[ACC_WIN_PSE];
+  if (se > EXPLODE_RATIO * v && se > EXPLODE_RATIO * pse) {
+    return {
+      kind: 'exploded',
+      at: n,
+      message:
+        `the error in samples ${n - w + 1}..${n} was ${fmtRatio(se / v)} x the target's variance and ${fmtRatio(se / pse)} x persistence's: ` +
+        'the learning rates are too high for this stream; lower --lr-rec and --lr-out, or add --normalized (readout) and --max-rec-step',
+    };
+  }
+  const frac = st.acc[ACC_WIN_SAT] / (w * st.hid.length);
+  // Only a learner that changes W_rec / W_in can drive its state into saturation; a fixed reservoir that saturates
+  // is an input-scale matter, not divergence.
+  const o = st.learner.options;
+  if (o.learner !== 'output' && o.lrRec !== 0 && frac > SATURATED_FRACTION) {
+    return {
+      kind: 'saturated',
+      at: n,
+      message:
+        `${Math.round(100 * frac)} % of the hidden states were pinned at +-1 in samples ${n - w + 1}..${n}: the recurrent weights grew too large; ` +
+        'lower --lr-rec, or bound each update with --max-rec-step',
+    };
+  }
+  return null;
+}
+
+function fmtRatio(r: number): string {
+  return r >= 1e5 ? r.toExponential(1) : r.toFixed(0);
 }
 
 /** Summed (over outputs) variance of the target over samples [from, to). */
