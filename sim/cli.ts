@@ -15,12 +15,13 @@ import { register as registerSnapshot } from './commands/snapshot.ts';
 import { register as registerBoard } from './commands/board.ts';
 import { register as registerRun } from './commands/run.ts';
 import { register as registerBench } from './commands/bench.ts';
+import { register as registerTune } from './commands/tune.ts';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
 export const EXIT_USAGE = 2;
 
-const COMMANDS: ((program: Command) => void)[] = [registerDemo, registerSim, registerGrad, registerPlan, registerSnapshot, registerBoard, registerRun, registerBench];
+const COMMANDS: ((program: Command) => void)[] = [registerDemo, registerSim, registerGrad, registerPlan, registerSnapshot, registerBoard, registerRun, registerBench, registerTune];
 
 export function buildProgram(): Command {
   const program = new Command('neurostream');

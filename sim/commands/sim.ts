@@ -21,6 +21,8 @@ import {
 } from '../tasks/run.ts';
 import { createProgress, fmt, table } from '../report.ts';
 import { scoreLinearBaselines } from '../baselines.ts';
+import { STREAM_DEFAULTS, type StreamConfig } from '../defaults.ts';
+import { readStreamConfig } from '../stream-config.ts';
 import { choiceOption, intOption, numberOption, parseSeeds, windowOption } from './options.ts';
 
 export interface SimArgs {
@@ -46,8 +48,10 @@ export interface SimArgs {
   direct?: boolean;
   /** NLMS-normalised readout steps. */
   normalized?: boolean;
-  /** Bound on the norm of each per-step recurrent update. */
+  /** Bound on the norm of each per-step recurrent update (0: none). */
   maxRecStep?: number;
+  /** A configuration file written by `neurostream tune`: its values replace the stream defaults (flags still win). */
+  config?: string;
   // periodic
   period?: number;
   // drift
@@ -115,7 +119,7 @@ export interface SimSummary {
   description: string;
 }
 
-function makeTask(a: SimArgs, seed: number): Task {
+export function makeTask(a: SimArgs, seed: number): Task {
   switch (a.task) {
     case 'periodic':
       return createTask('periodic', { period: a.period });
@@ -162,10 +166,23 @@ export function runSim(a: SimArgs): SimSummary {
   const probe = makeTask(a, a.seeds[0]);
   const stream = probe.trialLength === null;
   checkArgs(a, stream);
-  const lrRec = a.lrRec ?? defaultLearningRate(a.learner);
-  const lrOut = a.lrOut ?? defaultLearningRate(a.learner);
-  const hidden = a.hidden ?? 30;
-  const tau = a.tau ?? 10;
+  // Streams on the float engine start from the measured stream defaults (sim/defaults.ts), or from a tuned --config;
+  // the periodic task and the fixed engine (which has no D yet) keep Murray 2019's N 30, tau 10 and rates.
+  let sd: Partial<StreamConfig> = {};
+  if (stream && engine === 'float' && a.learner !== 'bptt') sd = STREAM_DEFAULTS[a.learner];
+  if (a.config !== undefined) {
+    const cfg = readStreamConfig(a.config);
+    if (!stream) throw new InputError(`--config applies to stream tasks; task ${a.task} keeps its own defaults`);
+    if (cfg.learner !== a.learner) throw new InputError(`${a.config} was tuned for --learner ${cfg.learner}; run sim with --learner ${cfg.learner}, or tune again for ${a.learner}`);
+    sd = cfg;
+  }
+  const lrRec = a.lrRec ?? sd.lrRec ?? defaultLearningRate(a.learner);
+  const lrOut = a.lrOut ?? sd.lrOut ?? defaultLearningRate(a.learner);
+  const hidden = a.hidden ?? sd.hidden ?? 30;
+  const tau = a.tau ?? sd.tau ?? 10;
+  const direct = a.direct ?? sd.direct ?? false;
+  const normalized = a.normalized ?? sd.normalized ?? false;
+  const maxRecStep = a.maxRecStep === 0 ? undefined : (a.maxRecStep ?? sd.maxRecStep);
   const update: UpdateMode = a.update ?? (stream ? 'step' : 'trial');
   const noise = a.noise ?? 0;
   const trials = stream ? null : (a.trials ?? 5000);
@@ -184,7 +201,7 @@ export function runSim(a: SimArgs): SimSummary {
     const seed = a.seeds[i];
     const task = i === 0 ? probe : makeTask(a, seed);
     const { learner } = createSimLearner(
-      { learner: a.learner, engine, hidden, tau, lrRec, lrOut, update, window: a.window, feedback: a.feedback, seed, direct: a.direct, normalized: a.normalized, maxRecStep: a.maxRecStep },
+      { learner: a.learner, engine, hidden, tau, lrRec, lrOut, update, window: a.window, feedback: a.feedback, seed, direct, normalized, maxRecStep },
       task,
     );
     if (!stream) {
@@ -240,9 +257,9 @@ export function runSim(a: SimArgs): SimSummary {
     update,
     window: a.learner === 'bptt' && a.window !== undefined && Number.isFinite(a.window) ? a.window : null,
     noise,
-    direct: a.direct === true,
-    normalized: a.normalized === true,
-    max_rec_step: a.maxRecStep ?? null,
+    direct,
+    normalized,
+    max_rec_step: maxRecStep ?? null,
     description: probe.describe(),
   };
   if (stream) {
@@ -357,10 +374,10 @@ export function register(program: Command): void {
     .option('--steps <n>', 'streams: samples per seed (default: csv the whole file, other streams 10000)', intOption(1))
     .addOption(new Option('--seeds <list>', 'seeds of the initial weights (and noise): 1..5 or 1,2,7').argParser(parseSeeds).default([1], '1'))
     .option('--noise <sigma>', 'state noise: sigma * N(0,1) added to every h_i after every step, in training and test', numberOption(0), 0)
-    .option('--lr-rec <lr>', 'learning rate of W_in, W_rec, b (default 0.03 for rflo, 0.1 otherwise)', numberOption(0))
-    .option('--lr-out <lr>', 'learning rate of W_out (default 0.03 for rflo, 0.1 otherwise)', numberOption(0))
-    .option('--hidden <N>', 'hidden units', intOption(1), 30)
-    .option('--tau <steps>', 'time constant in steps, >= 1', numberOption(1), 10)
+    .option('--lr-rec <lr>', 'learning rate of W_in, W_rec, b (periodic: 0.03 for rflo, 0.1 otherwise; streams: sim/defaults.ts)', numberOption(0))
+    .option('--lr-out <lr>', 'learning rate of W_out (periodic: 0.03 for rflo, 0.1 otherwise; streams: sim/defaults.ts)', numberOption(0))
+    .option('--hidden <N>', 'hidden units (default 30 for periodic; streams: sim/defaults.ts)', intOption(1))
+    .option('--tau <steps>', 'time constant in steps, >= 1 (default 10 for periodic; streams: sim/defaults.ts)', numberOption(1))
     .addOption(new Option('--update <mode>', 'trial: sum the terms, apply (lr/P) * sum at the end of each trial; step: apply (lr/P) * term every step (default: trial for periodic, step for streams)').choices(['trial', 'step']))
     .option('--window <K>', 'bptt only: truncation window in steps (0 or inf = full BPTT, the default)', windowOption)
     .addOption(new Option('--feedback <kind>', 'rflo only: error feedback through a fixed random B (random) or W_out^T (transpose)').argParser(choiceOption(['random', 'transpose'] as const)))
@@ -377,9 +394,12 @@ export function register(program: Command): void {
     .option('--target <col>', 'csv: the column to predict')
     .option('--horizon <K>', 'csv, mackey-glass: predict the target K rows ahead (default 1)', intOption(1))
     .option('--no-normalize', 'csv: feed raw values instead of a running z-score')
-    .option('--direct', 'the readout also reads the input: y = W_out h + D x (float engine)')
-    .option('--normalized', 'normalised readout steps: lr_out / (eps + |h|^2 + |x|^2), NLMS-style (float engine, streams)')
-    .option('--max-rec-step <bound>', 'bound on the norm of each per-step recurrent update, a divergence guard (float engine)', numberOption(0, false))
+    .option('--direct', 'the readout also reads the input: y = W_out h + D x (float engine; default on streams)')
+    .option('--no-direct', 'the readout reads h only (y = W_out h)')
+    .option('--normalized', 'normalised readout steps: lr_out / (eps + |h|^2 + |x|^2), NLMS-style (float engine; default on streams)')
+    .option('--no-normalized', 'plain delta-rule readout steps (lr_out per step)')
+    .option('--max-rec-step <bound>', 'bound on the norm of each per-step recurrent update, a divergence guard; 0 = none (float engine)', numberOption(0))
+    .option('--config <file>', 'streams: start from a configuration written by `neurostream tune` (flags still win)')
     .option('--json', 'print one JSON object instead of the table')
     .option('--plot <dir>', 'also write a report into DIR: learning curves as SVG + PNG and index.html; for rflo its alignment with BPTT (trains a second time)')
     .addHelpText(

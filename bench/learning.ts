@@ -1,0 +1,177 @@
+/**
+ * The learning acceptance table of issue "learning that pays off on real sensor streams" (measured, not a test):
+ * every online learner at its stream defaults (sim/defaults.ts) on drift, the virtual board (mix and heater), NARMA-10
+ * and Mackey-Glass, over seeds 1..10, float engine; beside persistence, NLMS-AR (p 8, mu 0.5) and RLS-AR (p 8,
+ * lambda 0.999), all scored prequentially on the same samples. Writes bench-results/learning.json and prints the table.
+ *
+ *   npm run bench:learning                        the acceptance table (seeds 1..10)
+ *   npm run bench:learning -- --sweep             the grid the defaults were chosen from (seeds 1..3)
+ *   npm run bench:learning -- --ablate            the defaults with one choice undone at a time (seeds 1..3)
+ *   npm run bench:learning -- --seeds 1..3 --streams drift,narma10 --learners rflo
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { LearnerKind } from '../runtime/types.ts';
+import { STREAM_DEFAULTS, type StreamConfig } from '../sim/defaults.ts';
+import { scoreLinearBaselines } from '../sim/baselines.ts';
+import { createTask, type Task } from '../sim/tasks/index.ts';
+import { createSimLearner, median, runStream } from '../sim/tasks/run.ts';
+import { parseSeeds } from '../sim/commands/options.ts';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+export const STREAMS = ['drift', 'board', 'heater', 'narma10', 'mackey-glass'] as const;
+export type StreamName = (typeof STREAMS)[number];
+export const LEARNERS: readonly LearnerKind[] = ['rflo', 'snap1', 'rtrl', 'output'];
+
+/** The acceptance streams, 10000 samples each. */
+export function makeStream(name: StreamName, seed: number, steps = 10000): Task {
+  switch (name) {
+    case 'drift':
+      return createTask('drift', { seed, steps });
+    case 'board':
+      return createTask('board', { seed, scenario: 'mix', driftEvery: 4000, steps });
+    case 'heater':
+      return createTask('board', { seed, scenario: 'heater', driftEvery: 4000, steps });
+    case 'narma10':
+      return createTask('narma10', { seed, steps });
+    case 'mackey-glass':
+      return createTask('mackey-glass', { seed, steps });
+  }
+}
+
+export interface Cell {
+  nmse: number[];
+  median: number;
+  diverged: number;
+}
+
+/** One learner with one configuration on one stream over seeds: prequential NMSE per seed. */
+export function measure(stream: StreamName, learner: LearnerKind, c: StreamConfig, seeds: number[], steps = 10000): Cell {
+  const nmse: number[] = [];
+  let diverged = 0;
+  for (const seed of seeds) {
+    const task = makeStream(stream, seed, steps);
+    const { learner: l } = createSimLearner(
+      { learner, hidden: c.hidden, tau: c.tau, lrRec: c.lrRec, lrOut: c.lrOut, update: 'step', seed, direct: c.direct, normalized: c.normalized, maxRecStep: c.maxRecStep },
+      task,
+    );
+    const r = runStream(l, task);
+    nmse.push(r.nmse);
+    if (r.divergence !== null) diverged++;
+  }
+  return { nmse, median: median(nmse), diverged };
+}
+
+export interface Baselines {
+  persistence: number;
+  nlms: number;
+  rls: number;
+}
+
+export function baselines(stream: StreamName, seeds: number[], steps = 10000): Baselines {
+  const p: number[] = [];
+  const n: number[] = [];
+  const r: number[] = [];
+  for (const seed of seeds) {
+    const task = makeStream(stream, seed, steps);
+    const { learner } = createSimLearner({ learner: 'output', hidden: 1, tau: 1, lrRec: 0, lrOut: 0, update: 'step', seed }, task);
+    p.push(runStream(learner, task).persistenceNmse);
+    const lin = scoreLinearBaselines(task, steps);
+    n.push(lin.nlms);
+    r.push(lin.rls);
+  }
+  return { persistence: median(p), nlms: median(n), rls: median(r) };
+}
+
+const f = (v: number): string => (Number.isFinite(v) ? (v < 1e-3 || v >= 1e4 ? v.toExponential(2) : v.toPrecision(3)) : String(v));
+
+function arg(name: string): string | undefined {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+
+/**
+ * The grid the defaults were chosen from: D and normalised readout on, N, tau and both rates varied; then the
+ * ablations at the chosen point (D off, normalisation off with plain rates, no recurrent step bound) via --ablate.
+ */
+function* sweepGrid(learner: LearnerKind): Generator<StreamConfig> {
+  const Ns = learner === 'rtrl' ? [8] : [16, 32];
+  for (const hidden of Ns)
+    for (const tau of [1, 2, 4])
+      for (const lrOut of [0.03, 0.1, 0.3, 1])
+        for (const lrRec of learner === 'output' ? [0] : [0.003, 0.01, 0.03])
+          yield { hidden, tau, direct: true, normalized: true, lrOut, lrRec, maxRecStep: learner === 'output' ? undefined : 0.05 };
+}
+
+function* ablations(learner: LearnerKind): Generator<StreamConfig> {
+  const d = STREAM_DEFAULTS[learner];
+  yield d;
+  yield { ...d, direct: false };
+  yield { ...d, tau: 10 };
+  yield { ...d, tau: 10, direct: false };
+  for (const lrOut of [0.01, 0.03, 0.1]) yield { ...d, normalized: false, lrOut };
+  if (learner !== 'output') {
+    yield { ...d, maxRecStep: undefined };
+    yield { ...d, lrRec: 0.1, maxRecStep: undefined };
+    yield { ...d, lrRec: 0.1 };
+  }
+}
+
+function main(): void {
+  const seeds = parseSeeds(arg('--seeds') ?? (process.argv.includes('--sweep') || process.argv.includes('--ablate') ? '1..3' : '1..10'));
+  const streams = (arg('--streams')?.split(',') ?? [...STREAMS]) as StreamName[];
+  const learners = (arg('--learners')?.split(',') ?? [...LEARNERS]) as LearnerKind[];
+  const steps = Number(arg('--steps') ?? 10000);
+  const t0 = Date.now();
+  const base = new Map<StreamName, Baselines>();
+  for (const s of streams) base.set(s, baselines(s, seeds, steps));
+  if (process.argv.includes('--sweep') || process.argv.includes('--ablate')) {
+    const ablate = process.argv.includes('--ablate');
+    // Every grid point on every stream; the score of a configuration is its worst ratio to NLMS-AR over the streams.
+    const out: unknown[] = [];
+    for (const learner of learners) {
+      for (const c of ablate ? ablations(learner) : sweepGrid(learner)) {
+        const cells: Record<string, number> = {};
+        let worst = 0;
+        let div = 0;
+        for (const s of streams) {
+          const m = measure(s, learner, c, seeds, steps);
+          cells[s] = m.median;
+          div += m.diverged;
+          worst = Math.max(worst, m.median / (base.get(s) as Baselines).nlms);
+        }
+        out.push({ learner, ...c, cells, worst_ratio_to_nlms: worst, diverged: div });
+        process.stderr.write(`${learner} ${JSON.stringify(c)} worst/NLMS ${f(worst)} diverged ${div} ${Object.values(cells).map(f).join(' ')} (${((Date.now() - t0) / 1000).toFixed(0)} s)\n`);
+      }
+    }
+    mkdirSync(join(root, 'bench-results'), { recursive: true });
+    writeFileSync(join(root, 'bench-results', ablate ? 'learning-ablate.json' : 'learning-sweep.json'), JSON.stringify({ seeds, steps, baselines: Object.fromEntries(base), runs: out }, null, 1));
+    return;
+  }
+  const rows: Record<string, unknown>[] = [];
+  for (const s of streams) {
+    const b = base.get(s) as Baselines;
+    for (const learner of learners) {
+      const c = STREAM_DEFAULTS[learner];
+      const m = measure(s, learner, c, seeds, steps);
+      rows.push({ stream: s, learner, ...c, nmse: m.nmse, median_nmse: m.median, diverged: m.diverged, persistence_nmse: b.persistence, nlms_ar_p8_nmse: b.nlms, rls_ar_p8_nmse: b.rls });
+      process.stderr.write(`${s} ${learner}: ${f(m.median)} (${((Date.now() - t0) / 1000).toFixed(0)} s)\n`);
+    }
+  }
+  mkdirSync(join(root, 'bench-results'), { recursive: true });
+  const file = join(root, 'bench-results', 'learning.json');
+  writeFileSync(file, JSON.stringify({ seeds, steps, engine: 'float', rows }, null, 1));
+  const head = ['stream', 'learner', 'NMSE median', 'max seed', 'diverged', 'persistence', 'NLMS-AR p8', 'RLS-AR p8', '/ NLMS', '/ best linear'];
+  const lines = [head];
+  for (const r of rows as { stream: string; learner: string; nmse: number[]; median_nmse: number; diverged: number; persistence_nmse: number; nlms_ar_p8_nmse: number; rls_ar_p8_nmse: number }[]) {
+    const best = Math.min(r.nlms_ar_p8_nmse, r.rls_ar_p8_nmse);
+    lines.push([r.stream, r.learner, f(r.median_nmse), f(Math.max(...r.nmse.map((v) => (Number.isNaN(v) ? Infinity : v)))), String(r.diverged), f(r.persistence_nmse), f(r.nlms_ar_p8_nmse), f(r.rls_ar_p8_nmse), f(r.median_nmse / r.nlms_ar_p8_nmse), f(r.median_nmse / best)]);
+  }
+  const w = head.map((_, i) => Math.max(...lines.map((l) => l[i].length)));
+  process.stdout.write(lines.map((l) => l.map((c, i) => (i < 2 ? c.padEnd(w[i]) : c.padStart(w[i]))).join('  ')).join('\n') + '\n');
+  process.stdout.write(`seeds ${seeds[0]}..${seeds[seeds.length - 1]}, ${steps} samples per stream, float engine; written to bench-results/learning.json\n`);
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) main();

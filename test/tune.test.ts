@@ -1,0 +1,67 @@
+import test from 'ava';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runTune } from '../sim/commands/tune.ts';
+import { runSim } from '../sim/commands/sim.ts';
+import { createTask } from '../sim/tasks/index.ts';
+import { readStreamConfig } from '../sim/stream-config.ts';
+import { InputError } from '../sim/modelio.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'ns-tune-'));
+
+/** A recorded log of 5000 samples of the virtual board (heater scenario): drive, fan, ambient and the temperature. */
+function boardLog(scenario: 'heater' | 'mix', seed: number): string {
+  const task = createTask('board', { seed, scenario, steps: 5000 });
+  const x = new Float64Array(3);
+  const t = new Float64Array(1);
+  const rows = ['a,b,c,y'];
+  while (task.next(x, t)) rows.push([...x, t[0]].map((v) => v.toFixed(5)).join(','));
+  const p = join(dir, `${scenario}-${seed}.csv`);
+  writeFileSync(p, rows.join('\n') + '\n');
+  return p;
+}
+
+test('tune stops trying candidates once its budget is spent (a hang check, not a speed bound)', (t) => {
+  const file = boardLog('heater', 5);
+  const start = Date.now();
+  const r = runTune({ task: 'csv', file, columns: ['a', 'b', 'c'], target: 'y', learner: 'rflo', budget: 1 });
+  const wall = (Date.now() - start) / 1000;
+  t.true(r.tried >= 1 && r.tried < r.grid, `tried ${r.tried} of ${r.grid}`);
+  // One candidate may start just before the budget ends, and the held-out scoring follows: generous slack.
+  t.true(wall < 1 + 30, `took ${wall} s for a 1 s budget`);
+});
+
+test('on a recorded log of 5000 samples, the configuration tune chooses on the first half scores no worse than the defaults on the second', (t) => {
+  for (const [scenario, seed] of [['heater', 5], ['mix', 5]] as const) {
+    const file = boardLog(scenario, seed);
+    const out = join(dir, `tuned-${scenario}.json`);
+    const r = runTune({ task: 'csv', file, columns: ['a', 'b', 'c'], target: 'y', learner: 'rflo', candidates: 24, budget: 600, out });
+    t.is(r.tried, 24);
+    t.is(r.prefix + r.rest, 4999); // 5000 rows, one step ahead
+    t.is(r.prefix, 2499);
+    t.true(r.best.prefix_nmse <= r.defaults.prefix_nmse);
+    t.true((r.best_rest_nmse as number) <= (r.defaults_rest_nmse as number), `${scenario}: held out ${r.best_rest_nmse} vs defaults ${r.defaults_rest_nmse}`);
+    t.log(`${scenario}: prefix ${r.best.prefix_nmse.toPrecision(3)} vs defaults ${r.defaults.prefix_nmse.toPrecision(3)}; held out ${r.best_rest_nmse?.toPrecision(3)} vs ${r.defaults_rest_nmse?.toPrecision(3)}`);
+    // The file round-trips into sim --config, which then runs the chosen configuration.
+    const cfg = readStreamConfig(out);
+    t.is(cfg.hidden, r.best.hidden);
+    t.is(cfg.tau, r.best.tau);
+    const s = runSim({ task: 'csv', file, columns: ['a', 'b', 'c'], target: 'y', learner: 'rflo', seeds: [1], config: out });
+    t.is(s.hidden, r.best.hidden);
+    t.is(s.lr_out, r.best.lrOut);
+    t.is(s.direct, r.best.direct);
+  }
+});
+
+test('sim --config refuses a file that is not a tuned configuration, naming the field', (t) => {
+  const bad = join(dir, 'bad.json');
+  writeFileSync(bad, JSON.stringify({ format: 'neurostream-stream-config', version: 1, learner: 'rflo', hidden: 0 }));
+  t.throws(() => readStreamConfig(bad), { instanceOf: InputError, message: /"hidden" must be an integer >= 1 \(got 0\)/ });
+  writeFileSync(bad, '{"hidden": 3');
+  t.throws(() => readStreamConfig(bad), { instanceOf: InputError, message: /not valid JSON/ });
+  const ok = JSON.parse(JSON.stringify({ format: 'neurostream-stream-config', version: 1, learner: 'snap1', hidden: 8, tau: 2, lr_rec: 0.01, lr_out: 0.3, direct: true, normalized: true, max_rec_step: null }));
+  writeFileSync(bad, JSON.stringify(ok));
+  t.throws(() => runSim({ task: 'drift', learner: 'rflo', seeds: [1], steps: 200, config: bad }), { message: /tuned for --learner snap1/ });
+  t.notThrows(() => readFileSync(bad));
+});
