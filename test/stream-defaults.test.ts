@@ -1,0 +1,35 @@
+import test from 'ava';
+import { runSim, formatSim } from '../sim/commands/sim.ts';
+import { STREAM_DEFAULTS } from '../sim/defaults.ts';
+
+test('sim on a stream starts from the stream defaults; the periodic task keeps Murray 2019 settings', (t) => {
+  const s = runSim({ task: 'drift', learner: 'rflo', seeds: [1], steps: 1500 });
+  const d = STREAM_DEFAULTS.rflo;
+  t.is(s.hidden, d.hidden);
+  t.is(s.tau, d.tau);
+  t.is(s.lr_rec, d.lrRec);
+  t.is(s.lr_out, d.lrOut);
+  t.is(s.direct, true);
+  t.is(s.normalized, true);
+  t.is(s.max_rec_step, d.maxRecStep ?? null);
+  // Flags win over the defaults; 0 turns the step bound off.
+  const f = runSim({ task: 'drift', learner: 'rflo', seeds: [1], steps: 500, tau: 10, direct: false, normalized: false, lrOut: 0.01, maxRecStep: 0 });
+  t.deepEqual([f.tau, f.direct, f.normalized, f.lr_out, f.max_rec_step], [10, false, false, 0.01, null]);
+  const p = runSim({ task: 'periodic', learner: 'rflo', seeds: [1], trials: 1 });
+  t.deepEqual([p.hidden, p.tau, p.lr_rec, p.lr_out, p.direct, p.normalized], [30, 10, 0.03, 0.03, false, false]);
+  // The fixed engine keeps the old stream settings (it has no D yet) instead of refusing the defaults.
+  const x = runSim({ task: 'drift', learner: 'output', engine: 'fixed', seeds: [1], steps: 300 });
+  t.deepEqual([x.hidden, x.tau, x.direct], [30, 10, false]);
+});
+
+test('a stream report carries both linear baselines, the better one and its name, beside persistence', (t) => {
+  const s = runSim({ task: 'drift', learner: 'output', seeds: [1, 2], steps: 2000 });
+  t.is(s.nlms?.length, 2);
+  t.is(s.rls?.length, 2);
+  t.is(s.linear_nmse, Math.min(s.nlms_nmse as number, s.rls_nmse as number));
+  t.is(s.linear_variant, (s.rls_nmse as number) < (s.nlms_nmse as number) ? 'rls' : 'nlms');
+  t.regex(formatSim(s), /persistence NMSE +NLMS-AR p8 +RLS-AR p8/);
+  // A task without inputs has no regressor: no linear fields.
+  const p = runSim({ task: 'periodic', learner: 'output', seeds: [1], trials: 1 });
+  t.is(p.linear_nmse, undefined);
+});
