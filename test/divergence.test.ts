@@ -70,9 +70,14 @@ test('hidden states pinned at +-1 for a whole window are reported as saturated, 
   t.is(out.divergence, null);
 });
 
-test('sim names the divergence of each seed and what to change', (t) => {
-  const s = runSim({ task: 'drift', learner: 'rflo', seeds: [1], steps: 5000, lrRec: 0.1, lrOut: 0.1 });
+test('sim names the divergence of each seed and what to change; the stream defaults avert it at the same lr_rec', (t) => {
+  // The old stream shape at lr 0.1 (Murray's N 30, tau 10, plain steps, no bound): RFLO diverges on drift.
+  const old = { task: 'drift', learner: 'rflo', seeds: [1], steps: 5000, lrRec: 0.1, lrOut: 0.1, hidden: 30, tau: 10, direct: false, normalized: false, maxRecStep: 0 } as const;
+  const s = runSim(old);
   t.truthy(s.diverged?.[0]);
-  const text = formatSim(s);
-  t.regex(text, /seed 1 diverged \((nan|exploded|saturated)\): .*--lr-rec/);
+  t.regex(formatSim(s), /seed 1 diverged \((nan|exploded|saturated)\): .*--lr-rec/);
+  // lr_rec 0.1 at the stream defaults (tau 2, D, normalised readout steps, a bound on each recurrent step) stays sane.
+  const safe = runSim({ task: 'drift', learner: 'rflo', seeds: [1], steps: 5000, lrRec: 0.1 });
+  t.is(safe.diverged?.[0], null);
+  t.true(safe.nmse[0] < 1, `NMSE ${safe.nmse[0]}`);
 });
