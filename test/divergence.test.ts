@@ -2,7 +2,7 @@ import test from 'ava';
 import type { LearnerOptions, OnlineLearner } from '../runtime/types.ts';
 import { createDriftTask } from '../sim/tasks/index.ts';
 import { createSimLearner, DIVERGENCE_WINDOW, runStream } from '../sim/tasks/run.ts';
-import { runSim, formatSim } from '../sim/commands/sim.ts';
+import { runSim, formatSim, type SimArgs } from '../sim/commands/sim.ts';
 
 /** A learner stand-in whose prediction and hidden state are given functions of the target: exercises the detector. */
 function fake(predict: (target: number, n: number) => number, hidden: (n: number) => number, learner: LearnerOptions['learner'] = 'rflo'): OnlineLearner {
@@ -72,7 +72,7 @@ test('hidden states pinned at +-1 for a whole window are reported as saturated, 
 
 test('sim names the divergence of each seed and what to change; the stream defaults avert it at the same lr_rec', (t) => {
   // The old stream shape at lr 0.1 (Murray's N 30, tau 10, plain steps, no bound): RFLO diverges on drift.
-  const old = { task: 'drift', learner: 'rflo', seeds: [1], steps: 5000, lrRec: 0.1, lrOut: 0.1, hidden: 30, tau: 10, direct: false, normalized: false, maxRecStep: 0 } as const;
+  const old: SimArgs = { task: 'drift', learner: 'rflo', seeds: [1], steps: 5000, lrRec: 0.1, lrOut: 0.1, hidden: 30, tau: 10, direct: false, normalized: false, maxRecStep: 0 };
   const s = runSim(old);
   t.truthy(s.diverged?.[0]);
   t.regex(formatSim(s), /seed 1 diverged \((nan|exploded|saturated)\): .*--lr-rec/);
