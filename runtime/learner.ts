@@ -14,13 +14,13 @@ import { advanceRtrl, updateRtrl } from './learners/rtrl.ts';
 import type { SensState } from './learners/rtrl.ts';
 import type { TraceState } from './learners/rflo.ts';
 import { applyTrial } from './learners/apply.ts';
+import { LEARNER_KIND_CODES } from './layout.ts';
 import { createWasmKernel, resolveBackend } from './wasm/backend.ts';
 import type { Backend } from './wasm/backend.ts';
 
-const KIND_RTRL = 0;
-const KIND_RFLO = 1;
-const KIND_SNAP1 = 2;
-const KIND_OUTPUT = 3;
+const KIND_RTRL = LEARNER_KIND_CODES.rtrl;
+const KIND_RFLO = LEARNER_KIND_CODES.rflo;
+const KIND_SNAP1 = LEARNER_KIND_CODES.snap1;
 
 type View = Int16Array | Int32Array | Uint32Array | Float64Array;
 
@@ -79,8 +79,8 @@ export class FixedLearner implements OnlineLearner, TraceState, SensState {
   readonly W_rec: Int32Array;
   readonly b: Int32Array;
   readonly W_out: Int32Array;
-  readonly W_rec_q: Int16Array;
-  readonly W_out_q: Int16Array;
+  readonly W_rec_q12: Int16Array;
+  readonly W_out_q12: Int16Array;
   readonly B: Int16Array;
   readonly h0: Int16Array;
   readonly h: Int16Array;
@@ -129,7 +129,7 @@ export class FixedLearner implements OnlineLearner, TraceState, SensState {
     this.traceFracRec = p.traceFrac.rec;
     this.traceFracIn = p.traceFrac.in;
     this.applyMul = 2 ** (FRAC.W - p.weightFracBits);
-    this.kindCode = ['rtrl', 'rflo', 'snap1', 'output'].indexOf(p.kind);
+    this.kindCode = LEARNER_KIND_CODES[p.kind];
     this.transpose = this.kindCode !== KIND_RFLO || o.feedback === 'transpose';
     if (arena !== undefined && arena.byteLength !== p.totalBytes) {
       throw new RangeError(`arena must have ${p.totalBytes} bytes for this plan (got ${arena.byteLength})`);
@@ -139,7 +139,7 @@ export class FixedLearner implements OnlineLearner, TraceState, SensState {
     this.wasmStep = null;
     this.arenaOffset = 0;
     if (this.backend === 'wasm') {
-      const k = createWasmKernel(p, { kindCode: this.kindCode, stepMode: this.stepMode, transpose: this.transpose, applyMul: this.applyMul });
+      const k = createWasmKernel(p, { transpose: this.transpose, applyMul: this.applyMul });
       if (arena !== undefined) new Uint8Array(k.buffer, k.base, p.totalBytes).set(new Uint8Array(arena));
       this.arena = k.buffer;
       this.arenaOffset = k.base;
@@ -152,8 +152,8 @@ export class FixedLearner implements OnlineLearner, TraceState, SensState {
     this.W_rec = v.W_rec as Int32Array;
     this.b = v.b as Int32Array;
     this.W_out = v.W_out as Int32Array;
-    this.W_rec_q = v.W_rec_q as Int16Array;
-    this.W_out_q = v.W_out_q as Int16Array;
+    this.W_rec_q12 = v.W_rec_q12 as Int16Array;
+    this.W_out_q12 = v.W_out_q12 as Int16Array;
     this.B = v.B as Int16Array;
     this.h0 = v.h0 as Int16Array;
     this.h = v.h as Int16Array;
@@ -274,10 +274,10 @@ export class FixedLearner implements OnlineLearner, TraceState, SensState {
       const p = this.plan;
       const sat = this.sat;
       const mul = this.applyMul;
-      applyTrial(this.W_rec, this.W_rec_q, this.acc_W_rec, p.etaRec.m, p.shifts.trialRec, mul, sat, SAT.W_rec);
+      applyTrial(this.W_rec, this.W_rec_q12, this.acc_W_rec, p.etaRec.m, p.shifts.trialRec, mul, sat, SAT.W_rec);
       applyTrial(this.W_in, null, this.acc_W_in, p.etaRec.m, p.shifts.trialRec, mul, sat, SAT.W_in);
       applyTrial(this.b, null, this.acc_b, p.etaRec.m, p.shifts.trialRec, mul, sat, SAT.b);
-      applyTrial(this.W_out, this.W_out_q, this.acc_W_out, p.etaOut.m, p.shifts.trialOut, mul, sat, SAT.W_out);
+      applyTrial(this.W_out, this.W_out_q12, this.acc_W_out, p.etaOut.m, p.shifts.trialOut, mul, sat, SAT.W_out);
     }
     this.clearGradient();
   }
@@ -360,9 +360,9 @@ export class FixedLearner implements OnlineLearner, TraceState, SensState {
       }
     };
     setW(this.W_in, null, w.W_in, SAT.W_in);
-    setW(this.W_rec, this.W_rec_q, w.W_rec, SAT.W_rec);
+    setW(this.W_rec, this.W_rec_q12, w.W_rec, SAT.W_rec);
     setW(this.b, null, w.b, SAT.b);
-    setW(this.W_out, this.W_out_q, w.W_out, SAT.W_out);
+    setW(this.W_out, this.W_out_q12, w.W_out, SAT.W_out);
     for (let i = 0; i < this.B.length; i++) this.B[i] = toQ16(w.B[i], FRAC.WQ);
     for (let i = 0; i < this.h0.length; i++) this.h0[i] = toQ16(w.h0[i], FRAC.H);
     this.resetState();

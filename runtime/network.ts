@@ -37,8 +37,8 @@ export interface FixedState {
   readonly W_rec: Int32Array;
   readonly b: Int32Array;
   readonly W_out: Int32Array;
-  readonly W_rec_q: Int16Array;
-  readonly W_out_q: Int16Array;
+  readonly W_rec_q12: Int16Array;
+  readonly W_out_q12: Int16Array;
   readonly B: Int16Array;
   readonly h0: Int16Array;
   readonly h: Int16Array;
@@ -147,7 +147,7 @@ export function feedbackQ(s: FixedState, transpose: boolean): void {
   const sat = s.sat;
   for (let a = 0; a < N; a++) {
     let acc = 0;
-    if (transpose) for (let o = 0; o < O; o++) acc += Math.imul(s.W_out_q[o * N + a], e[o]);
+    if (transpose) for (let o = 0; o < O; o++) acc += Math.imul(s.W_out_q12[o * N + a], e[o]);
     else for (let o = 0; o < O; o++) acc += Math.imul(s.B[a * O + o], e[o]);
     fb[a] = acc > 2147483647 ? (sat[SAT.feedback]++, 2147483647) : acc < -2147483648 ? (sat[SAT.feedback]++, -2147483648) : acc;
   }

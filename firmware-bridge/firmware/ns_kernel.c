@@ -64,7 +64,7 @@ static void feedback_q(ns_learner *l) {
   for (int a = 0; a < N; a++) {
     int64_t acc = 0;
     if (l->p.transpose)
-      for (int o = 0; o < O; o++) acc += (int32_t)l->W_out_q[(size_t)o * N + a] * l->e[o];
+      for (int o = 0; o < O; o++) acc += (int32_t)l->W_out_q12[(size_t)o * N + a] * l->e[o];
     else
       for (int o = 0; o < O; o++) acc += (int32_t)l->B[(size_t)a * O + o] * l->e[o];
     l->fb[a] = ns_sat32(acc, &l->sat[NS_SAT_FEEDBACK]);
@@ -112,7 +112,7 @@ static void update_output(ns_learner *l) {
     size_t oo = (size_t)o * N;
     for (int j = 0; j < N; j++) {
       l->acc_W_out[oo + j] += (int64_t)ns_imul(e, l->h[j]) * 8;
-      if (step) apply_step(l, l->W_out, l->W_out_q, oo + j, ns_mul32x16(g, l->h[j], l->p.shiftOut), NS_SAT_W_OUT);
+      if (step) apply_step(l, l->W_out, l->W_out_q12, oo + j, ns_mul32x16(g, l->h[j], l->p.shiftOut), NS_SAT_W_OUT);
     }
   }
 }
@@ -130,7 +130,7 @@ static void advance_traces(ns_learner *l, int snap) {
     const int32_t c = l->aphi[a];
     int32_t d = l->p.oneMinusAlpha;
     if (snap) {
-      d += ns_rsr(ns_imul(c, l->W_rec_q[(size_t)a * N + a]), 12);
+      d += ns_rsr(ns_imul(c, l->W_rec_q12[(size_t)a * N + a]), 12);
       if (d > 32768) { l->sat[NS_SAT_DECAY]++; d = 32768; }
       else if (d < -32768) { l->sat[NS_SAT_DECAY]++; d = -32768; }
       l->decay[a] = d;
@@ -204,7 +204,7 @@ static void update_traces(ns_learner *l) {
     if (f == 0) continue;
     const int32_t g = step ? ns_sat32(ns_mul32x16(f, l->p.etaRecM, 15), &l->sat[NS_SAT_GAIN]) : 0;
     size_t ro = (size_t)a * N, io = (size_t)a * M;
-    update_row(l, l->W_rec + ro, l->W_rec_q + ro, l->acc_W_rec + ro, l->P_rec + ro, (size_t)N, f, sr, g, l->p.shiftTraceRec, step, NS_SAT_W_REC);
+    update_row(l, l->W_rec + ro, l->W_rec_q12 + ro, l->acc_W_rec + ro, l->P_rec + ro, (size_t)N, f, sr, g, l->p.shiftTraceRec, step, NS_SAT_W_REC);
     update_row(l, l->W_in + io, NULL, l->acc_W_in + io, l->P_in + io, (size_t)M, f, si, g, l->p.shiftTraceIn, step, NS_SAT_W_IN);
     update_row(l, l->b + a, NULL, l->acc_b + a, l->P_b + a, 1, f, sr, g, l->p.shiftTraceRec, step, NS_SAT_B);
   }
@@ -223,7 +223,7 @@ static void advance_rtrl(ns_learner *l) {
   for (int j = 0; j < N; j++) {
     for (int t = 0; t < P; t++) hi[t] = 0, lo[t] = 0;
     for (int k = 0; k < N; k++) {
-      const int32_t w = l->W_rec_q[(size_t)j * N + k];
+      const int32_t w = l->W_rec_q12[(size_t)j * N + k];
       if (w == 0) continue;
       const int32_t *sk = S + (size_t)k * P;
       for (int t = 0; t < P; t++) {
@@ -268,7 +268,7 @@ static void update_rtrl(ns_learner *l) {
       d = ns_mul32x16(ns_sat32(hi[t] * 16 + ns_rsrw(lo[t], 12), &l->sat[NS_SAT_GRAD]), l->p.etaRecM, l->p.shiftRtrl);
     if (t < nRec) {
       l->acc_W_rec[t] += term;
-      if (step) apply_step(l, l->W_rec, l->W_rec_q, (size_t)t, d, NS_SAT_W_REC);
+      if (step) apply_step(l, l->W_rec, l->W_rec_q12, (size_t)t, d, NS_SAT_W_REC);
     } else if (t < nRec + nIn) {
       l->acc_W_in[t - nRec] += term;
       if (step) apply_step(l, l->W_in, NULL, (size_t)(t - nRec), d, NS_SAT_W_IN);
@@ -304,26 +304,26 @@ void ns_step(ns_learner *l, const int16_t *x, const int16_t *target, int16_t *ou
 /* learner.ts resetState: h := h0, traces and sensitivities := 0. */
 void ns_reset_state(ns_learner *l) {
   const ns_plan *p = &l->p;
-  memcpy(l->h, l->h0, p->length[NB_H] * 2u);
-  memcpy(l->h_prev, l->h0, p->length[NB_H] * 2u);
-  memset(l->P_in, 0, p->length[NB_P_IN] * 2u);
-  memset(l->P_rec, 0, p->length[NB_P_REC] * 2u);
-  memset(l->P_b, 0, p->length[NB_P_B] * 2u);
+  memcpy(l->h, l->h0, p->length[NB_h] * 2u);
+  memcpy(l->h_prev, l->h0, p->length[NB_h] * 2u);
+  memset(l->P_in, 0, p->length[NB_P_in] * 2u);
+  memset(l->P_rec, 0, p->length[NB_P_rec] * 2u);
+  memset(l->P_b, 0, p->length[NB_P_b] * 2u);
   memset(l->S, 0, p->length[NB_S] * 4u);
-  memset(l->S_next, 0, p->length[NB_S_NEXT] * 4u);
+  memset(l->S_next, 0, p->length[NB_S_next] * 4u);
 }
 
 /* learner.ts endTrial: in 'trial' mode apply the accumulated terms; then clear the accumulators. */
 void ns_end_trial(ns_learner *l) {
   const ns_plan *p = &l->p;
   if (!p->cfg.stepMode) {
-    apply_trial(l, l->W_rec, l->W_rec_q, l->acc_W_rec, p->length[NB_W_REC], p->etaRecM, p->shiftTrialRec, NS_SAT_W_REC);
-    apply_trial(l, l->W_in, NULL, l->acc_W_in, p->length[NB_W_IN], p->etaRecM, p->shiftTrialRec, NS_SAT_W_IN);
-    apply_trial(l, l->b, NULL, l->acc_b, p->length[NB_B], p->etaRecM, p->shiftTrialRec, NS_SAT_B);
-    apply_trial(l, l->W_out, l->W_out_q, l->acc_W_out, p->length[NB_W_OUT], p->etaOutM, p->shiftTrialOut, NS_SAT_W_OUT);
+    apply_trial(l, l->W_rec, l->W_rec_q12, l->acc_W_rec, p->length[NB_W_rec], p->etaRecM, p->shiftTrialRec, NS_SAT_W_REC);
+    apply_trial(l, l->W_in, NULL, l->acc_W_in, p->length[NB_W_in], p->etaRecM, p->shiftTrialRec, NS_SAT_W_IN);
+    apply_trial(l, l->b, NULL, l->acc_b, p->length[NB_b], p->etaRecM, p->shiftTrialRec, NS_SAT_B);
+    apply_trial(l, l->W_out, l->W_out_q12, l->acc_W_out, p->length[NB_W_out], p->etaOutM, p->shiftTrialOut, NS_SAT_W_OUT);
   }
-  memset(l->acc_W_in, 0, p->length[NB_ACC_W_IN] * 8u);
-  memset(l->acc_W_rec, 0, p->length[NB_ACC_W_REC] * 8u);
-  memset(l->acc_b, 0, p->length[NB_ACC_B] * 8u);
-  memset(l->acc_W_out, 0, p->length[NB_ACC_W_OUT] * 8u);
+  memset(l->acc_W_in, 0, p->length[NB_acc_W_in] * 8u);
+  memset(l->acc_W_rec, 0, p->length[NB_acc_W_rec] * 8u);
+  memset(l->acc_b, 0, p->length[NB_acc_b] * 8u);
+  memset(l->acc_W_out, 0, p->length[NB_acc_W_out] * 8u);
 }

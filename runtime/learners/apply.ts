@@ -6,7 +6,7 @@ import { SAT } from '../plan.ts';
 
 /**
  * 'step' mode: W[i] += round(d / 2^shift) * mul, where d is this step's scaled update in Q(updateFracBits),
- * saturated to int32 (counted in satIdx); the Q3.12 copy (W_rec_q, W_out_q) is refreshed (round half up, saturated, counted
+ * saturated to int32 (counted in satIdx); the Q3.12 copy (W_rec_q12, W_out_q12) is refreshed (round half up, saturated, counted
  * as 'weights_q12') when the block has one (W_rec, W_out).
  */
 export function applyStep(

@@ -24,7 +24,7 @@ export function updateOutput(s: FixedState): void {
     const oo = o * N;
     for (let j = 0; j < N; j++) {
       acc[oo + j] += Math.imul(e, h[j]) * 8;
-      if (step) applyStep(s.W_out, s.W_out_q, oo + j, mul32x16RoundShift(g, h[j], s.shiftOut), s.shiftApply, s.applyMul, s.sat, SAT.W_out);
+      if (step) applyStep(s.W_out, s.W_out_q12, oo + j, mul32x16RoundShift(g, h[j], s.shiftOut), s.shiftApply, s.applyMul, s.sat, SAT.W_out);
     }
   }
 }

@@ -50,7 +50,7 @@ function advanceRow(s: TraceState, a: number, snap: boolean): void {
   let d = s.oneMinusAlpha;
   if (snap) {
     // SnAp-1 (Menick et al. 2021): the diagonal of the exact recursion, d = (1-a) + a phi'(u_a) W_aa.
-    d += roundShiftRight(Math.imul(c, s.W_rec_q[a * N + a]), 12);
+    d += roundShiftRight(Math.imul(c, s.W_rec_q12[a * N + a]), 12);
     if (d > 32768) {
       sat[SAT.decay]++;
       d = 32768;
@@ -193,7 +193,7 @@ function updateUnit(s: TraceState, a: number): void {
   const sa = s.shiftApply;
   const am = s.applyMul;
   const g = step ? saturate32Count(mul32x16RoundShift(f, s.etaRecM, 15), sat, SAT.gain) : 0;
-  updateRow(s.W_rec, s.W_rec_q, s.acc_W_rec, s.P_rec, a * N, N, f, sr, g, s.shiftTraceRec, step, sa, am, sat, SAT.W_rec);
+  updateRow(s.W_rec, s.W_rec_q12, s.acc_W_rec, s.P_rec, a * N, N, f, sr, g, s.shiftTraceRec, step, sa, am, sat, SAT.W_rec);
   updateRow(s.W_in, null, s.acc_W_in, s.P_in, a * M, M, f, si, g, s.shiftTraceIn, step, sa, am, sat, SAT.W_in);
   updateRow(s.b, null, s.acc_b, s.P_b, a, 1, f, sr, g, s.shiftTraceRec, step, sa, am, sat, SAT.b);
 }
@@ -218,7 +218,7 @@ export function updateTracesReference(s: TraceState): void {
     for (let b = 0; b < N; b++) {
       const p = Pr[ro + b];
       accR[ro + b] += mul32x16RoundShift(f, p, sr);
-      if (step) applyStep(s.W_rec, s.W_rec_q, ro + b, mul32x16RoundShift(g, p, s.shiftTraceRec), s.shiftApply, s.applyMul, sat, SAT.W_rec);
+      if (step) applyStep(s.W_rec, s.W_rec_q12, ro + b, mul32x16RoundShift(g, p, s.shiftTraceRec), s.shiftApply, s.applyMul, sat, SAT.W_rec);
     }
     const io = a * M;
     for (let b = 0; b < M; b++) {

@@ -32,7 +32,7 @@ export function advanceRtrl(s: SensState): void {
   const Sn = s.S_next;
   const hi = s.sumHi;
   const lo = s.sumLo;
-  const Wq = s.W_rec_q;
+  const Wq = s.W_rec_q12;
   const sat = s.sat;
   const inBase = N * N;
   const bBase = N * N + N * M;
@@ -101,7 +101,7 @@ export function updateRtrl(s: SensState): void {
     if (step) d = mul32x16RoundShift(saturate32Count(hi[t] * 16 + roundShiftRightWide(lo[t], 12), sat, SAT.grad), s.etaRecM, s.shiftRtrl);
     if (t < nRec) {
       s.acc_W_rec[t] += term;
-      if (step) applyStep(s.W_rec, s.W_rec_q, t, d, s.shiftApply, s.applyMul, sat, SAT.W_rec);
+      if (step) applyStep(s.W_rec, s.W_rec_q12, t, d, s.shiftApply, s.applyMul, sat, SAT.W_rec);
     } else if (t < nRec + nIn) {
       s.acc_W_in[t - nRec] += term;
       if (step) applyStep(s.W_in, null, t - nRec, d, s.shiftApply, s.applyMul, sat, SAT.W_in);
