@@ -79,7 +79,7 @@ hil('negative control: a device started with one recurrent weight 1 LSB (2^-24) 
   const options: LearnerOptions = { ...base, learner: 'rflo', inputs: 3, hidden: 16, outputs: 3, lrRec: 0.003, lrOut: 0.01 };
   const perturbDevice = (snap: Uint8Array) => {
     const l = loadSnapshot(snap);
-    l.W_rec[5] += 1;
+    l.state.W_rec[5] += 1;
     return saveSnapshot(l);
   };
   const r = await runHil(client!, { options, steps: 2000, seed: 11, perturbDevice });

@@ -115,8 +115,8 @@ for (const c of CASES) {
     t.deepEqual(arenaBytes(wasm), arenaBytes(js));
     // The run must have learned something, or the comparison would prove little.
     const w0 = pair(c)[0];
-    t.notDeepEqual(Array.from(js.W_out), Array.from(w0.W_out));
-    if (c.kind !== 'output') t.notDeepEqual(Array.from(js.W_rec), Array.from(w0.W_rec));
+    t.notDeepEqual(Array.from(js.state.W_out), Array.from(w0.state.W_out));
+    if (c.kind !== 'output') t.notDeepEqual(Array.from(js.state.W_rec), Array.from(w0.state.W_rec));
   });
 }
 
@@ -164,13 +164,13 @@ for (const c of [...CASES, ...RANDOM_ONLY]) {
     let saturations = 0;
     for (let it = 0; it < 150; it++) {
       randomizeArena(js, wasm, rng);
-      const before = js.sat.reduce((a, v) => a + v, 0);
+      const before = js.state.saturation.reduce((a, v) => a + v, 0);
       for (let j = 0; j < M; j++) x[j] = (rngNextU32(rng) & 0xffff) - 32768;
       for (let o = 0; o < O; o++) y[o] = (rngNextU32(rng) & 0xffff) - 32768;
       const learn = it % 5 !== 4;
       js.stepQ(x, learn ? y : null, out);
       wasm.stepQ(x, learn ? y : null, out);
-      saturations += js.sat.reduce((a, v) => a + v, 0) - before;
+      saturations += js.state.saturation.reduce((a, v) => a + v, 0) - before;
       const d = firstDiff(js, arenaBytes(js), arenaBytes(wasm));
       if (d !== null) {
         t.fail(`iteration ${it} (learn ${learn}): ${d}`);
@@ -215,5 +215,5 @@ test('backend auto picks wasm exactly when WebAssembly SIMD validates, and js is
     return diff === null;
   });
   t.is(failedAt, -1, `arenas differ after step ${failedAt + 1}: ${diff}`);
-  t.notDeepEqual(Array.from(js.W_rec), Array.from(pair(RANDOM_ONLY[0])[0].W_rec), 'the run learned');
+  t.notDeepEqual(Array.from(js.state.W_rec), Array.from(pair(RANDOM_ONLY[0])[0].state.W_rec), 'the run learned');
 });

@@ -71,18 +71,19 @@ static void feedback_q(ns_learner *l) {
   }
 }
 
-/* learners/apply.ts applyStep: W += round(d / 2^shift) * mul, saturated; refresh the Q3.12 forward copy. */
+/*
+ * learners/apply.ts applyStep: W += round(d / 2^shift) * mul, saturated; refresh the Q3.12 copy. A zero change
+ * writes nothing (so an already clipped copy is not counted again in 'weights_q12': the counting rule of every path).
+ */
 static inline void apply_step(ns_learner *l, int32_t *W, int16_t *Wq, size_t i, int64_t d, int satIdx) {
-  int32_t w = ns_sat32((int64_t)W[i] + ns_rsrw(d, l->p.shiftApply) * l->p.applyMul, &l->sat[satIdx]);
+  const int64_t delta = ns_rsrw(d, l->p.shiftApply) * l->p.applyMul;
+  if (delta == 0) return;
+  int32_t w = ns_sat32((int64_t)W[i] + delta, &l->sat[satIdx]);
   W[i] = w;
   if (Wq) Wq[i] = (int16_t)ns_sat16(ns_rsr(w, 12), &l->sat[NS_SAT_WEIGHTS_Q12]);
 }
 
-/*
- * learners/rflo.ts updateRow ('step' part): as apply_step, but a zero change leaves W and its forward copy untouched
- * (so a forward copy already saturated is not counted again in 'weights_q12'; applyStep, used by the output and
- * RTRL updates, refreshes and counts on every call).
- */
+/* learners/optimized/rflo.ts updateRow ('step' part, general case): apply_step with the 32-bit rounding when d fits. */
 static inline void apply_step_nonzero(ns_learner *l, int32_t *W, int16_t *Wq, size_t i, int64_t d, int satIdx) {
   const int sa = l->p.shiftApply;
   int64_t delta = (sa >= 1 && d >= INT32_MIN && d <= INT32_MAX ? (int64_t)ns_rsr((int32_t)d, sa) : ns_rsrw(d, sa)) * l->p.applyMul;
@@ -92,10 +93,12 @@ static inline void apply_step_nonzero(ns_learner *l, int32_t *W, int16_t *Wq, si
   if (Wq) Wq[i] = (int16_t)ns_sat16(ns_rsr(w, 12), &l->sat[NS_SAT_WEIGHTS_Q12]);
 }
 
-/* learners/apply.ts applyTrial. */
+/* learners/apply.ts applyTrial (a zero change writes nothing). */
 static void apply_trial(ns_learner *l, int32_t *W, int16_t *Wq, int64_t *acc, size_t n, int32_t m, int shift, int satIdx) {
   for (size_t i = 0; i < n; i++) {
-    int32_t w = ns_sat32((int64_t)W[i] + ns_mulwide16(acc[i], m, shift) * l->p.applyMul, &l->sat[satIdx]);
+    const int64_t delta = ns_mulwide16(acc[i], m, shift) * l->p.applyMul;
+    if (delta == 0) continue;
+    int32_t w = ns_sat32((int64_t)W[i] + delta, &l->sat[satIdx]);
     W[i] = w;
     if (Wq) Wq[i] = (int16_t)ns_sat16(ns_rsr(w, 12), &l->sat[NS_SAT_WEIGHTS_Q12]);
   }
@@ -118,7 +121,7 @@ static void update_output(ns_learner *l) {
 }
 
 /*
- * learners/rflo.ts advanceTraces (Murray 2019, eq. 13-14; SnAp-1: Menick et al. 2021):
+ * learners/rflo.ts advanceTraceRow and snap1.ts snap1Decay (Murray 2019, eq. 13-14; SnAp-1: Menick et al. 2021):
  * P := round((d P + c v) / 2^15), d = 1 - a or the SnAp-1 decay, c = a phi'(u_a); saturated ('trace').
  */
 static void advance_traces(ns_learner *l, int snap) {
@@ -152,7 +155,7 @@ static void advance_traces(ns_learner *l, int snap) {
 }
 
 /*
- * One row of learners/rflo.ts updateTraces (updateRow): for each trace p of the row,
+ * One row of learners/optimized/rflo.ts updateUnit (updateRow): for each trace p of the row,
  *   acc += mul32x16RoundShift(f, p, accShift);  'step': W += round(mul32x16RoundShift(g, p, dShift) / 2^applyShift) mul
  * with 32-bit arithmetic where it is exact (the runtime's own split, runtime/fixed.ts): f and g are split once per
  * row into a signed high and an unsigned low half; for dShift >= 17 the product is hi(g) p + (lo(g) p >> 16),
@@ -194,7 +197,7 @@ static void update_row(ns_learner *l, int32_t *W, int16_t *Wq, int64_t *acc, con
   }
 }
 
-/* learners/rflo.ts updateTraces: term f_a P (Q30); 'step' mode applies round(g_a P), g_a = f_a m >> 15 ('gain'). */
+/* learners/rflo.ts updateTraceUnit (optimized/rflo.ts updateUnit): term f_a P (Q30); 'step' mode applies round(g_a P), g_a = f_a m >> 15 ('gain'). */
 static void update_traces(ns_learner *l) {
   const int N = l->p.cfg.hidden, M = l->p.cfg.inputs;
   const int step = l->p.cfg.stepMode;

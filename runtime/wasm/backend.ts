@@ -11,14 +11,18 @@
  *   ARENA_BASE        the plan's arena, byte for byte as in the TypeScript backend
  *   after the arena   private scratch (RTRL: exact i64 partial sums, theta x 8 bytes, and c_j, N x 4 bytes)
  */
+import { FRAC } from '../plan.ts';
 import type { FixedPlan } from '../plan.ts';
 import { BUFFERS, CONFIG_FIELDS, LEARNER_KIND_CODES, WASM_ARENA_BASE, WASM_CONFIG_ADDRESS, WASM_TANH_ADDRESS } from '../layout.ts';
 import type { ConfigField } from '../layout.ts';
 import { TANH_TABLE } from '../activation.ts';
 import { KERNELS_WASM_BASE64 } from './kernels-wasm.ts';
 
-/** Kernel backend of the fixed-point learner: 'auto' picks 'wasm' when the engine supports WebAssembly SIMD. */
-export type Backend = 'auto' | 'js' | 'wasm';
+/**
+ * Kernel backend of the fixed-point learner: 'auto' picks 'wasm' when the engine supports WebAssembly SIMD, else
+ * 'js' (the live TypeScript kernels); 'reference' runs the reference kernels (runtime/learners/*.ts), for tests.
+ */
+export type Backend = 'auto' | 'js' | 'wasm' | 'reference';
 
 const CONFIG = WASM_CONFIG_ADDRESS;
 const TANH = WASM_TANH_ADDRESS;
@@ -79,14 +83,8 @@ export interface WasmKernel {
   readonly step: (learn: number) => void;
 }
 
-/** Integer constants of the learner (the FixedLearner fields the kernels read). */
-export interface WasmKernelConstants {
-  readonly transpose: boolean;
-  readonly applyMul: number;
-}
-
 /** Instantiates the kernels for plan p with a zeroed arena; throws when WebAssembly SIMD is unavailable. */
-export function createWasmKernel(p: FixedPlan, k: WasmKernelConstants): WasmKernel {
+export function createWasmKernel(p: FixedPlan): WasmKernel {
   const o = p.options;
   const N = o.hidden;
   const M = o.inputs;
@@ -101,8 +99,7 @@ export function createWasmKernel(p: FixedPlan, k: WasmKernelConstants): WasmKern
   new Int16Array(buffer, TANH, TANH_TABLE.length).set(TANH_TABLE);
   const at: Record<string, number> = {};
   for (const b of p.buffers) at[b.name] = ARENA_BASE + b.offset;
-  const applyLog2 = Math.log2(k.applyMul);
-  if (!Number.isInteger(applyLog2)) throw new RangeError('applyMul must be a power of two');
+  const applyLog2 = FRAC.W - p.weightFracBits;
   const field: Record<ConfigField, number> = {
     N,
     M,
@@ -122,7 +119,7 @@ export function createWasmKernel(p: FixedPlan, k: WasmKernelConstants): WasmKern
     FR_REC: p.traceFrac.rec,
     FR_IN: p.traceFrac.in,
     APPLY_LOG2: applyLog2,
-    TRANSPOSE: k.transpose ? 1 : 0,
+    TRANSPOSE: p.kind !== 'rflo' || o.feedback === 'transpose' ? 1 : 0,
     SCRATCH: scratchAt,
   };
   // Buffers a kind does not have point at a harmless address (never read for that kind).
@@ -134,14 +131,14 @@ export function createWasmKernel(p: FixedPlan, k: WasmKernelConstants): WasmKern
 }
 
 /** The backend a learner gets for `requested`: 'js' or 'wasm' ('auto' is 'wasm' where SIMD is supported and the module compiles). */
-export function resolveBackend(requested: Backend | undefined): 'js' | 'wasm' {
+export function resolveBackend(requested: Backend | undefined): 'js' | 'wasm' | 'reference' {
   const r = requested ?? 'auto';
-  if (r === 'js') return 'js';
+  if (r === 'js' || r === 'reference') return r;
   if (r === 'wasm') {
     if (!wasmSimdSupported()) throw new Error("backend 'wasm' needs WebAssembly SIMD, which this engine does not support");
     return 'wasm';
   }
-  if (r !== 'auto') throw new RangeError(`backend must be 'auto', 'js' or 'wasm' (got ${String(r)})`);
+  if (r !== 'auto') throw new RangeError(`backend must be 'auto', 'js', 'wasm' or 'reference' (got ${String(r)})`);
   if (!wasmSimdSupported() || WA === undefined) return 'js';
   // An engine may refuse to compile (e.g. a content security policy without 'wasm-unsafe-eval', or a limit on
   // synchronous compilation on a browser's main thread): then 'auto' falls back to the TypeScript kernels.

@@ -216,9 +216,14 @@ let pSUM: usize = 0;
   return load<i32>(p + (<usize>i << 2));
 }
 
-/** applyStep: W[i] += rsr(d, SH_APPLY) 2^APPLY_LOG2 (saturated, counted), refreshes the Q3.12 copy if Wq != 0. */
+/**
+ * applyStep (runtime/learners/apply.ts): W[i] += rsr(d, SH_APPLY) 2^APPLY_LOG2 (saturated, counted), refreshes the
+ * Q3.12 copy if Wq != 0; a zero change writes nothing.
+ */
 function applyStep(W: usize, Wq: usize, i: i32, d: i64, satp: usize): void {
-  const w = sat32c(<i64>ld32(W, i) + (rsr64(d, SH_APPLY) << APPLY_LOG2), satp);
+  const delta = rsr64(d, SH_APPLY) << APPLY_LOG2;
+  if (delta == 0) return;
+  const w = sat32c(<i64>ld32(W, i) + delta, satp);
   store<i32>(W + (<usize>i << 2), w);
   if (Wq != 0) store<i16>(Wq + (<usize>i << 1), sat16c(<i64>rsr(w, 12), s_weights_q12));
 }
