@@ -7,6 +7,7 @@ import { Command, Option } from 'commander';
 import type { Engine, Feedback, UpdateMode } from '../../runtime/types.ts';
 import { InputError } from '../modelio.ts';
 import { alignmentCurve, writeSimReport, type AlignmentPoint } from '../plot/sim-report.ts';
+import type { SimSummary } from '../sim-summary.ts';
 import { TASK_NAMES, createTask, type Task, type TaskName } from '../tasks/index.ts';
 import {
   SIM_LEARNERS,
@@ -57,36 +58,7 @@ export interface SimArgs {
   progress?: boolean;
 }
 
-export interface SimSummary {
-  task: string;
-  learner: SimLearner;
-  engine: Engine;
-  /** Trials per seed (trial tasks) or null (streams). */
-  trials: number | null;
-  /** Samples per seed (streams) or null (trial tasks). */
-  steps: number | null;
-  seeds: number[];
-  nmse: number[];
-  median_nmse: number;
-  /** Median over seeds at each point: {trial|step, nmse}. */
-  curve: { trial?: number; step?: number; nmse: number }[];
-  lr_rec: number;
-  lr_out: number;
-  hidden: number;
-  tau: number;
-  update: UpdateMode;
-  /** BPTT truncation window in steps; null = full BPTT or not BPTT. */
-  window: number | null;
-  noise: number;
-  /** Streams only. */
-  skipped?: number;
-  persistence_nmse?: number;
-  /** Streams only: persistence NMSE per seed. */
-  persistence?: number[];
-  /** drift only, per seed: one entry per change. */
-  recovery?: { event: number; pre_nmse: number; post_nmse: number; steps: number | null }[][];
-  description: string;
-}
+export type { SimSummary } from '../sim-summary.ts';
 
 function makeTask(a: SimArgs, seed: number): Task {
   switch (a.task) {
