@@ -181,6 +181,16 @@ export function toWeightCount(x: number, f: number, drop: number, counts: Uint32
   return q * 2 ** drop;
 }
 
+/**
+ * An integer with `from` fractional bits as int16 with `to` fractional bits: round half up when bits are dropped
+ * (roundShiftRight), exact when bits are added; saturated to int16, a clamp counted in counts[idx].
+ */
+export function requantize16Count(v: number, from: number, to: number, counts: Uint32Array, idx: number): number {
+  if (from === to) return saturate16Count(v, counts, idx);
+  if (from > to) return saturate16Count(roundShiftRight(v, from - to), counts, idx);
+  return saturate16Count(v * 2 ** (to - from), counts, idx);
+}
+
 /** Float to fixed with f fractional bits: round half up, saturate to int16; NaN -> 0 (callers count NaN). */
 export function toQ16(x: number, f: number): number {
   const v = Math.floor(x * 2 ** f + 0.5);
