@@ -3,8 +3,8 @@
  * feedback", eLife 8:e43299), reference kernel in fixed point.
  *
  *   u(t)     = W_rec h(t-1) + W_in x(t) + b                                     (eq. 1)
- *   h(t)     = (1 - a) h(t-1) + a phi(u(t)),  a = 1/tau, phi = tanh            (eq. 2)
- *   P_ab(t)  = (1 - a) P_ab(t-1) + a phi'(u_a(t)) v_b(t)                       (eq. 13, the eligibility trace)
+ *   h(t)     = (1 - alpha) h(t-1) + alpha phi(u(t)),  alpha = 1/tau, phi = tanh    (eq. 2)
+ *   P_ab(t)  = (1 - alpha) P_ab(t-1) + alpha phi'(u_a(t)) v_b(t)               (eq. 13, the eligibility trace)
  *              v_b = h_b(t-1) for W_rec, x_b(t) for W_in, 1 for b
  *   dW_ab    = eta (B e(t))_a P_ab(t)                                           (eq. 14; B the fixed random feedback
  *              matrix, or W_out^T with feedback 'transpose')
@@ -26,7 +26,7 @@ import { applyStep } from './apply.ts';
 
 /**
  * Eq. 13 for the traces of unit a (row a of P_rec and P_in, and P_b[a]), with decay d in Q1.15 (|d| <= 1):
- * P := round((d P + c v) / 2^15), c = a phi'(u_a) (Q1.15), v = h_b(t-1) (Q1.15), x_b (Q3.12) or 1.
+ * P := round((d P + c v) / 2^15), c = alpha phi'(u_a) (Q1.15), v = h_b(t-1) (Q1.15), x_b (Q3.12) or 1.
  * c v is first brought to the trace's format Q(15 + T) (exact for RFLO, where T equals v's fractional bits;
  * SnAp-1's Q3.12 W_rec/b traces round c h by 3 bits first). Both terms fit int32 and so does their sum
  * (|d P| <= 2^30, |c v| < 2^30). Round half up; saturated to int16 ('trace'). Reads h_prev, x, aphi (after forwardQ).
@@ -53,7 +53,7 @@ export function advanceTraceRow(s: LearnerState, a: number, d: number): void {
   s.P_b[a] = saturate16Count(roundShiftRight(Math.imul(d, s.P_b[a]) + c * (1 << fr), 15), sat, SAT.trace);
 }
 
-/** Eq. 13 for every unit, RFLO's decay d = 1 - a. */
+/** Eq. 13 for every unit, RFLO's decay d = 1 - alpha. */
 export function advanceRflo(s: LearnerState): void {
   for (let a = 0; a < s.N; a++) advanceTraceRow(s, a, s.oneMinusAlpha);
 }

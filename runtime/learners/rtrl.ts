@@ -1,9 +1,9 @@
 /**
  * Exact RTRL (Williams & Zipser 1989, "A learning algorithm for continually running fully recurrent neural
- * networks", Neural Computation 1(2)) for the leaky RNN, reference kernel in fixed point. With a = 1/tau and
+ * networks", Neural Computation 1(2)) for the leaky RNN, reference kernel in fixed point. With alpha = 1/tau and
  * theta running over W_rec, W_in and b:
  *
- *   S_j,theta(t) = (1 - a) S_j,theta(t-1) + a phi'(u_j(t)) [ direct_j,theta(t) + sum_k W_jk S_k,theta(t-1) ]
+ *   S_j,theta(t) = (1 - alpha) S_j,theta(t-1) + alpha phi'(u_j(t)) [ direct_j,theta(t) + sum_k W_jk S_k,theta(t-1) ]
  *                  direct_j,W_jb = h_b(t-1),  direct_j,W_in jb = x_b(t),  direct_j,b_j = 1,  0 otherwise
  *   dtheta       = eta sum_j (W_out^T e(t))_j S_j,theta(t)      (the exact gradient of 1/2 |e(t)|^2)
  *
@@ -22,7 +22,7 @@ import { applyStep } from './apply.ts';
  * sum_k W_jk S_k,theta: each S (int32) is split into hi (signed) and lo (unsigned 16 bits); W (Q3.12 int16) times
  * each half is one Math.imul; the two sums are exact in float64 (int64_t in C). The Q32 total is rounded half up to
  * Q20 as hi * 16 + round(lo / 2^12). Adds the direct term (h_b Q15 << 5, x_b Q12 << 8, 1 << 20), then
- * S' = round((1-a) S / 2^15) + round(a phi'_j inner / 2^15) (two 32x16 products), saturated ('sens').
+ * S' = round((1 - alpha) S / 2^15) + round(alpha phi'_j inner / 2^15) (two 32x16 products), saturated ('sens').
  */
 export function advanceRtrl(s: LearnerState): void {
   const N = s.N;

@@ -127,7 +127,7 @@ function updateRow(
   }
 }
 
-/** Advances the traces of every unit (inference steps): RFLO decay 1 - a, or SnAp-1's (snap1.ts snap1Decay). */
+/** Advances the traces of every unit (inference steps): RFLO decay 1 - alpha, or SnAp-1's (snap1.ts snap1Decay). */
 export function advanceTraces(s: LearnerState, snap: boolean): void {
   for (let a = 0; a < s.N; a++) advanceRow(s, a, snap ? snap1Decay(s, a) : s.oneMinusAlpha);
 }
