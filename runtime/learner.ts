@@ -190,35 +190,38 @@ export class FixedLearner implements OnlineLearner {
   }
 
   resetState(): void {
-    this.state.h.set(this.state.h0);
-    this.state.h_prev.set(this.state.h0);
-    this.state.P_in.fill(0);
-    this.state.P_rec.fill(0);
-    this.state.P_b.fill(0);
-    this.state.S.fill(0);
-    this.state.S_next.fill(0);
+    const s = this.state;
+    s.h.set(s.h0);
+    s.h_prev.set(s.h0);
+    s.P_in.fill(0);
+    s.P_rec.fill(0);
+    s.P_b.fill(0);
+    s.S.fill(0);
+    s.S_next.fill(0);
   }
 
   endTrial(): void {
-    if (!this.state.stepMode) {
+    const s = this.state;
+    if (!s.stepMode) {
       const p = this.plan;
-      const sat = this.state.saturation;
-      const mul = this.state.applyMul;
-      applyTrial(this.state.W_rec, this.state.W_rec_q12, this.state.acc_W_rec, p.etaRec.m, p.shifts.trialRec, mul, sat, SAT.W_rec);
-      applyTrial(this.state.W_in, null, this.state.acc_W_in, p.etaRec.m, p.shifts.trialRec, mul, sat, SAT.W_in);
-      applyTrial(this.state.b, null, this.state.acc_b, p.etaRec.m, p.shifts.trialRec, mul, sat, SAT.b);
-      applyTrial(this.state.W_out, this.state.W_out_q12, this.state.acc_W_out, p.etaOut.m, p.shifts.trialOut, mul, sat, SAT.W_out);
+      const sat = s.saturation;
+      const mul = s.applyMul;
+      applyTrial(s.W_rec, s.W_rec_q12, s.acc_W_rec, p.etaRec.m, p.shifts.trialRec, mul, sat, SAT.W_rec);
+      applyTrial(s.W_in, null, s.acc_W_in, p.etaRec.m, p.shifts.trialRec, mul, sat, SAT.W_in);
+      applyTrial(s.b, null, s.acc_b, p.etaRec.m, p.shifts.trialRec, mul, sat, SAT.b);
+      applyTrial(s.W_out, s.W_out_q12, s.acc_W_out, p.etaOut.m, p.shifts.trialOut, mul, sat, SAT.W_out);
     }
     this.clearGradient();
   }
 
   readGradient(out: Gradient): Gradient {
+    const s = this.state;
     const q = -(2 ** -FRAC.ACC);
     const pairs: [Float64Array, Float64Array][] = [
-      [out.W_in, this.state.acc_W_in],
-      [out.W_rec, this.state.acc_W_rec],
-      [out.b, this.state.acc_b],
-      [out.W_out, this.state.acc_W_out],
+      [out.W_in, s.acc_W_in],
+      [out.W_rec, s.acc_W_rec],
+      [out.b, s.acc_b],
+      [out.W_out, s.acc_W_out],
     ];
     for (const [dst, src] of pairs) {
       if (dst.length !== src.length) throw new RangeError('gradient out has the wrong shape; make it with zeroGradient(options)');
@@ -228,28 +231,32 @@ export class FixedLearner implements OnlineLearner {
   }
 
   clearGradient(): void {
-    this.state.acc_W_in.fill(0);
-    this.state.acc_W_rec.fill(0);
-    this.state.acc_b.fill(0);
-    this.state.acc_W_out.fill(0);
+    const s = this.state;
+    s.acc_W_in.fill(0);
+    s.acc_W_rec.fill(0);
+    s.acc_b.fill(0);
+    s.acc_W_out.fill(0);
   }
 
   readHidden(out: Float64Array): Float64Array {
-    if (out.length < this.state.N) throw new RangeError(`out must have at least ${this.state.N} entries (hidden), got ${out.length}`);
-    for (let i = 0; i < this.state.N; i++) out[i] = this.state.h[i] / 32768;
+    const s = this.state;
+    if (out.length < s.N) throw new RangeError(`out must have at least ${s.N} entries (hidden), got ${out.length}`);
+    for (let i = 0; i < s.N; i++) out[i] = s.h[i] / 32768;
     return out;
   }
 
   perturbHidden(delta: ArrayLike<number>): void {
-    if (delta.length !== this.state.N) throw new RangeError(`delta must have ${this.state.N} entries (hidden), got ${delta.length}`);
-    const sat = this.state.saturation;
-    for (let i = 0; i < this.state.N; i++) {
+    const s = this.state;
+    if (delta.length !== s.N) throw new RangeError(`delta must have ${s.N} entries (hidden), got ${delta.length}`);
+    const sat = s.saturation;
+    for (let i = 0; i < s.N; i++) {
       const d = roundToFixed(delta[i], FRAC.H);
-      if (d === d) this.state.h[i] = saturate16Count(this.state.h[i] + d, sat, SAT.h);
+      if (d === d) s.h[i] = saturate16Count(s.h[i] + d, sat, SAT.h);
     }
   }
 
   getWeights(): ModelWeights {
+    const s = this.state;
     const o = this.options;
     const f = (a: ArrayLike<number>, bits: number) => Float64Array.from(a, (v) => v * 2 ** -bits);
     return {
@@ -257,12 +264,12 @@ export class FixedLearner implements OnlineLearner {
       inputs: o.inputs,
       hidden: o.hidden,
       outputs: o.outputs,
-      W_in: f(this.state.W_in, FRAC.W),
-      W_rec: f(this.state.W_rec, FRAC.W),
-      b: f(this.state.b, FRAC.W),
-      W_out: f(this.state.W_out, FRAC.W),
-      h0: f(this.state.h0, FRAC.H),
-      B: f(this.state.B, FRAC.WQ),
+      W_in: f(s.W_in, FRAC.W),
+      W_rec: f(s.W_rec, FRAC.W),
+      b: f(s.b, FRAC.W),
+      W_out: f(s.W_out, FRAC.W),
+      h0: f(s.h0, FRAC.H),
+      B: f(s.B, FRAC.WQ),
     };
   }
 
@@ -271,8 +278,9 @@ export class FixedLearner implements OnlineLearner {
    * the Q3.12 copies of W_rec and W_out and B to Q3.12, h0 to Q1.15; then resetState().
    */
   setWeights(w: ModelWeights): void {
+    const s = this.state;
     checkWeightsShape(w, this.options);
-    const sat = this.state.saturation;
+    const sat = s.saturation;
     const drop = FRAC.W - this.plan.weightFracBits;
     const F = this.plan.weightFracBits;
     const setW = (dst: Int32Array, dq: Int16Array | null, src: Float64Array, idx: number) => {
@@ -282,12 +290,12 @@ export class FixedLearner implements OnlineLearner {
         if (dq !== null) dq[i] = saturate16Count(roundShiftRight(v, 12), sat, SAT.weights_q12);
       }
     };
-    setW(this.state.W_in, null, w.W_in, SAT.W_in);
-    setW(this.state.W_rec, this.state.W_rec_q12, w.W_rec, SAT.W_rec);
-    setW(this.state.b, null, w.b, SAT.b);
-    setW(this.state.W_out, this.state.W_out_q12, w.W_out, SAT.W_out);
-    for (let i = 0; i < this.state.B.length; i++) this.state.B[i] = toQ16(w.B[i], FRAC.WQ);
-    for (let i = 0; i < this.state.h0.length; i++) this.state.h0[i] = toQ16(w.h0[i], FRAC.H);
+    setW(s.W_in, null, w.W_in, SAT.W_in);
+    setW(s.W_rec, s.W_rec_q12, w.W_rec, SAT.W_rec);
+    setW(s.b, null, w.b, SAT.b);
+    setW(s.W_out, s.W_out_q12, w.W_out, SAT.W_out);
+    for (let i = 0; i < s.B.length; i++) s.B[i] = toQ16(w.B[i], FRAC.WQ);
+    for (let i = 0; i < s.h0.length; i++) s.h0[i] = toQ16(w.h0[i], FRAC.H);
     this.resetState();
   }
 

@@ -59,6 +59,8 @@ export function cHeader(): string {
   L.push('');
   L.push('/* Learner kinds (the wire\'s CONFIGURE.learner is the code + 1; 0 means none). */');
   L.push(`enum ns_kind { ${LEARNER_KIND_ORDER.map((k) => `${kindC(k)} = ${LEARNER_KIND_CODES[k]}`).join(', ')} };`);
+  L.push('#define NS_KIND_COUNT ' + LEARNER_KIND_ORDER.length);
+  L.push(`#define NS_KIND_NAMES { ${LEARNER_KIND_ORDER.map((k) => `"${k}"`).join(', ')} }`);
   L.push('');
   L.push('/* Saturation counters, in the order of the arena\'s saturation buffer. */');
   L.push('enum ns_sat {');

@@ -4,6 +4,8 @@
 
 /* Learner kinds (the wire's CONFIGURE.learner is the code + 1; 0 means none). */
 enum ns_kind { NS_RTRL = 0, NS_RFLO = 1, NS_SNAP1 = 2, NS_OUTPUT = 3 };
+#define NS_KIND_COUNT 4
+#define NS_KIND_NAMES { "rtrl", "rflo", "snap1", "output" }
 
 /* Saturation counters, in the order of the arena's saturation buffer. */
 enum ns_sat {

@@ -146,9 +146,9 @@ int ns_parse_config(const char *s, size_t len, ns_config *c, char *err, size_t e
     if (k == K_BUDGET && !seen[k]) { num[k] = 64.0 * 1024 * 1024; seen[k] = 1; }
     if (seen[k] != (isString[k] ? 2 : 1)) return fail3(err, errLen, "config: ", KEYS[k], " is missing or has the wrong type");
   }
-  static const char *const kinds[4] = { "rtrl", "rflo", "snap1", "output" };
+  static const char *const kinds[NS_KIND_COUNT] = NS_KIND_NAMES;
   c->kind = -1;
-  for (int k = 0; k < 4; k++)
+  for (int k = 0; k < NS_KIND_COUNT; k++)
     if (strcmp(str[K_LEARNER], kinds[k]) == 0) c->kind = k;
   if (c->kind < 0) return fail(err, errLen, "learner must be one of rtrl, rflo, snap1, output");
   if (!is_int(num[K_INPUTS], 0, 65535)) return fail(err, errLen, "inputs must be an integer in [0, 65535]");
