@@ -50,7 +50,7 @@ export interface FixedOptions {
    */
   weightFracBits?: number;
   /**
-   * 'step' mode: resolution at which each step's scaled update lr/P * term(t) is computed before it is rounded into
+   * 'step' mode: resolution at which each step's scaled update lr/trialLength * term(t) is computed before it is rounded into
    * the weights, weightFracBits..30 (default 30, i.e. 6 guard bits below Q24). Setting it to weightFracBits removes
    * the guard bits (negative control).
    */
@@ -132,9 +132,9 @@ function etaRange(c: number, U: number): [number, number] {
   return [2 ** (14 - kMax), 2 ** (15 - kMin) * (32767 / 32768)];
 }
 
-function checkEta(name: string, lr: number, P: number, cs: number[], U: number): Scale {
+function checkEta(name: string, lr: number, trialLength: number, cs: number[], U: number): Scale {
   if (typeof lr !== 'number' || !Number.isFinite(lr) || lr < 0) fail(`${name} must be a finite number >= 0 (got ${String(lr)})`);
-  const eta = lr / P;
+  const eta = lr / trialLength;
   let lo = 0;
   let hi = Infinity;
   for (const c of cs) {
@@ -145,7 +145,7 @@ function checkEta(name: string, lr: number, P: number, cs: number[], U: number):
   if (eta !== 0 && (eta < lo || eta > hi)) {
     fail(
       `${name} / trialLength must be 0 or in [${lo.toExponential(3)}, ${hi.toExponential(3)}] to be representable ` +
-        `(got ${name} = ${lr}, trialLength = ${P}, ratio ${eta.toExponential(3)})`,
+        `(got ${name} = ${lr}, trialLength = ${trialLength}, ratio ${eta.toExponential(3)})`,
     );
   }
   const s = toScale(eta);
@@ -173,7 +173,7 @@ export function plan(config: FixedConfig): FixedPlan {
   if (typeof tau !== 'number' || !Number.isFinite(tau) || tau < 1) fail(`tau must be >= 1 (got ${String(tau)})`);
   if (tau > 32768) fail(`tau must be <= 32768 so that 1/tau is representable in Q1.15 (got ${tau})`);
   if (config.update !== 'step' && config.update !== 'trial') fail(`update must be 'step' or 'trial' (got ${String(config.update)})`);
-  const P = checkInt('trialLength', config.trialLength, 1, 65536);
+  const trialLength = checkInt('trialLength', config.trialLength, 1, 65536);
   const feedback = config.feedback ?? 'random';
   if (feedback !== 'random' && feedback !== 'transpose') fail(`feedback must be 'random' or 'transpose' (got ${String(feedback)})`);
   const F = checkInt('weightFracBits', config.weightFracBits ?? FRAC.W, 8, FRAC.W);
@@ -185,8 +185,8 @@ export function plan(config: FixedConfig): FixedPlan {
   const C_TRACE_REC = 9 + traceFrac.rec;
   const C_TRACE_IN = 9 + traceFrac.in;
   const recKernels = kind === 'rtrl' ? [C_RTRL] : kind === 'output' ? [] : [C_TRACE_REC, C_TRACE_IN];
-  const etaRec = checkEta('lrRec', config.lrRec, P, recKernels, U);
-  const etaOut = checkEta('lrOut', config.lrOut, P, [C_OUT], U);
+  const etaRec = checkEta('lrRec', config.lrRec, trialLength, recKernels, U);
+  const etaOut = checkEta('lrOut', config.lrOut, trialLength, [C_OUT], U);
   const alphaQ15 = Math.round(32768 / tau);
 
   const options: LearnerOptions = {
@@ -198,7 +198,7 @@ export function plan(config: FixedConfig): FixedPlan {
     lrRec: config.lrRec,
     lrOut: config.lrOut,
     update: config.update,
-    trialLength: P,
+    trialLength,
     feedback,
   };
   const theta = N * N + N * M + N;

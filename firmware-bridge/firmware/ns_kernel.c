@@ -122,7 +122,7 @@ static void update_output(ns_learner *l) {
 
 /*
  * learners/rflo.ts advanceTraceRow and snap1.ts snap1Decay (Murray 2019, eq. 13-14; SnAp-1: Menick et al. 2021):
- * P := round((d P + c v) / 2^15), d = 1 - a or the SnAp-1 decay, c = a phi'(u_a); saturated ('trace').
+ * P := round((d P + c v) / 2^15), d = 1 - alpha or the SnAp-1 decay, c = alpha phi'(u_a); saturated ('trace').
  */
 static void advance_traces(ns_learner *l, int snap) {
   const int N = l->p.cfg.hidden, M = l->p.cfg.inputs, fr = l->p.traceFracRec;
@@ -218,25 +218,25 @@ static void update_traces(ns_learner *l) {
  * The sums keep the runtime's split (hi = S >> 16 signed, lo = S & 0xffff) so the scratch buffers match too.
  */
 static void advance_rtrl(ns_learner *l) {
-  const int N = l->p.cfg.hidden, M = l->p.cfg.inputs, P = l->p.theta;
+  const int N = l->p.cfg.hidden, M = l->p.cfg.inputs, T = l->p.theta;
   const int inBase = N * N, bBase = N * N + N * M;
   int32_t *S = l->S, *Sn = l->S_next;
   int64_t *hi = l->sum_hi, *lo = l->sum_lo;
   uint32_t *ss = &l->sat[NS_SAT_SENS];
   for (int j = 0; j < N; j++) {
-    for (int t = 0; t < P; t++) hi[t] = 0, lo[t] = 0;
+    for (int t = 0; t < T; t++) hi[t] = 0, lo[t] = 0;
     for (int k = 0; k < N; k++) {
       const int32_t w = l->W_rec_q12[(size_t)j * N + k];
       if (w == 0) continue;
-      const int32_t *sk = S + (size_t)k * P;
-      for (int t = 0; t < P; t++) {
+      const int32_t *sk = S + (size_t)k * T;
+      for (int t = 0; t < T; t++) {
         hi[t] += w * ns_asr32(sk[t], 16);
         lo[t] += w * (int32_t)((uint32_t)sk[t] & 0xffffu);
       }
     }
     const int32_t c = l->aphi[j], keep = l->p.oneMinusAlpha;
-    size_t base = (size_t)j * P;
-    for (int t = 0; t < P; t++) {
+    size_t base = (size_t)j * T;
+    for (int t = 0; t < T; t++) {
       int64_t inner = hi[t] * 16 + ns_rsrw(lo[t], 12);
       if (t >= j * N && t < j * N + N) inner += (int64_t)l->h_prev[t - j * N] * 32;
       else if (t >= inBase + j * M && t < inBase + j * M + M) inner += (int64_t)l->x[t - inBase - j * M] * 256;
@@ -245,26 +245,26 @@ static void advance_rtrl(ns_learner *l) {
       Sn[base + t] = ns_sat32(ns_mul32x16(S[base + t], keep, 15) + ns_mul32x16(in32, c, 15), ss);
     }
   }
-  memcpy(S, Sn, (size_t)N * P * sizeof *S);
+  memcpy(S, Sn, (size_t)N * T * sizeof *S);
 }
 
 /* learners/rtrl.ts updateRtrl: D_theta = sum_j c_j S_j,theta (Q32), accumulated in Q30; 'step' applies D m. */
 static void update_rtrl(ns_learner *l) {
-  const int N = l->p.cfg.hidden, P = l->p.theta;
+  const int N = l->p.cfg.hidden, T = l->p.theta;
   const int nRec = N * N, nIn = N * l->p.cfg.inputs;
   const int step = l->p.cfg.stepMode;
   int64_t *hi = l->sum_hi, *lo = l->sum_lo;
-  for (int t = 0; t < P; t++) hi[t] = 0, lo[t] = 0;
+  for (int t = 0; t < T; t++) hi[t] = 0, lo[t] = 0;
   for (int j = 0; j < N; j++) {
     const int32_t c = ns_sat16(ns_rsr(l->fb[j], 12), &l->sat[NS_SAT_FEEDBACK]);
     if (c == 0) continue;
-    const int32_t *sj = l->S + (size_t)j * P;
-    for (int t = 0; t < P; t++) {
+    const int32_t *sj = l->S + (size_t)j * T;
+    for (int t = 0; t < T; t++) {
       hi[t] += c * ns_asr32(sj[t], 16);
       lo[t] += c * (int32_t)((uint32_t)sj[t] & 0xffffu);
     }
   }
-  for (int t = 0; t < P; t++) {
+  for (int t = 0; t < T; t++) {
     int64_t term = hi[t] * 16384 + ns_rsrw(lo[t], 2);
     int64_t d = 0;
     if (step)

@@ -193,10 +193,10 @@ static double js_round(double v) {
 }
 
 /* runtime/plan.ts etaRange, checkEta and fixed.ts toScale. */
-static int check_eta(const char *name, double lr, int P, const int *cs, int ncs, int U, int32_t *m, int32_t *k, char *err,
+static int check_eta(const char *name, double lr, int trialLength, const int *cs, int ncs, int U, int32_t *m, int32_t *k, char *err,
                      size_t errLen) {
   if (!(lr >= 0) || lr - lr != 0) return fail3(err, errLen, name, " must be a finite number >= 0", 0);
-  double eta = lr / (double)P;
+  double eta = lr / (double)trialLength;
   double lo = 0, hi = 1.0 / 0.0;
   for (int i = 0; i < ncs; i++) {
     int kMin = 16 > U - cs[i] ? 16 : U - cs[i];
