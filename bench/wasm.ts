@@ -1,7 +1,7 @@
 /**
  * The wasm SIMD backend against the TypeScript kernels and the firmware's host C build (-O2, -O3 -march=native),
  * RFLO at N = 16..256 and RTRL at N = 8..64, 4 inputs, 4 outputs, 'step' updates, tau 10 (the options of
- * bench/runtime.ts and firmware-bridge/firmware/bench.ts, so the three step identical learners). Measured side by
+ * bench/runtime.ts and firmware-bridge/device/bench.ts, so the three step identical learners). Measured side by
  * side: every round times js, wasm and C for every size once, so a change of machine load hits all of them; the
  * figures are medians over the rounds. Writes bench-results/wasm.json and prints a table with ratios.
  *
@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { initWeights } from '../runtime/init.ts';
 import { createFixedLearner } from '../runtime/learner.ts';
 import type { LearnerKind } from '../runtime/types.ts';
-import { runCBench } from '../firmware-bridge/firmware/bench.ts';
+import { runCBench } from '../firmware-bridge/device/bench.ts';
 import { M, O, benchOptions, median, stepper } from './timing.ts';
 
 const argv = process.argv;

@@ -10,7 +10,7 @@
  */
 import { pathToFileURL } from 'node:url';
 import { createFixedLearner, initWeights, saveSnapshot } from '../runtime/index.ts';
-import { DeviceLearnerClient } from '../firmware-bridge/firmware/client.ts';
+import { DeviceLearnerClient } from '../firmware-bridge/device/client.ts';
 import { buildFirmware, startQemu, type QemuBoard } from '../firmware-bridge/qemu.ts';
 import { SyntheticSignal } from '../sim/board/signals.ts';
 

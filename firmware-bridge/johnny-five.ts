@@ -9,7 +9,7 @@
  * Firmata over a serialport 13 port) rather than a path. Boards are created with repl, debug and sigint off,
  * and close() disables the sensors.
  */
-import type { SampleSource } from '../sim/board/device.ts';
+import type { SampleSource } from './source.ts';
 
 /** The slice of johnny-five this module uses. */
 export interface FiveSensor {

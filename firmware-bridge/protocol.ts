@@ -9,6 +9,8 @@
  * (created once with `createMessage()`), frames are written into caller-owned buffers, and the only scratch
  * buffer is preallocated at module load. Not re-entrant (one thread, no nesting of encodeFrame calls).
  */
+import { LEARNER_KIND_CODES } from '../runtime/layout.ts';
+import type { LearnerKindName } from '../runtime/layout.ts';
 
 export const PROTOCOL_VERSION = 1;
 export const MIN_PROTOCOL_VERSION = 1;
@@ -82,8 +84,22 @@ export const ErrorCode = {
   NOT_CONFIGURED: 7,
 } as const;
 
-/** CONFIGURE.learner codes (0: the device only streams; the host learns). */
-export const LEARNER_CODES = { none: 0, rtrl: 1, rflo: 2, snap1: 3, output: 4 } as const;
+/**
+ * CONFIGURE.learner codes: 0 none (the device only streams; the host learns), else the learner's kind code
+ * (runtime/layout.ts LEARNER_KIND_CODES) + 1. HELLO.learnerMask has bit (kind code) set per learner the device runs.
+ */
+export const LEARNER_CODES = {
+  none: 0,
+  rtrl: LEARNER_KIND_CODES.rtrl + 1,
+  rflo: LEARNER_KIND_CODES.rflo + 1,
+  snap1: LEARNER_KIND_CODES.snap1 + 1,
+  output: LEARNER_KIND_CODES.output + 1,
+} as const;
+
+/** HELLO.learnerMask bit of a learner kind. */
+export function learnerMaskBit(kind: LearnerKindName): number {
+  return 1 << LEARNER_KIND_CODES[kind];
+}
 
 /** STATS word order. */
 export const STATS_FIELDS = [

@@ -44,7 +44,7 @@ export function missingTool(tools: readonly string[]): string | null {
 // is written to a temporary name and renamed, so test files building side by side never see a partial file; it is
 // rebuilt only when a source is newer.
 const KERNEL = ['ns_activation.c', 'ns_plan.c', 'ns_kernel.c', 'ns_snapshot.c'];
-const HEADERS = ['ns.h', 'ns_fixed.h'];
+const HEADERS = ['ns.h', 'ns_layout.h', 'ns_fixed.h'];
 const PLATFORM = ['platform/lm3s6965/startup.c', 'platform/lm3s6965/uart.c', 'platform/lm3s6965/cycles.c', 'platform/lm3s6965/clock.c'];
 const FW_DEPS = [...KERNEL, ...HEADERS, ...PLATFORM, 'platform.h', 'device.h', 'platform/lm3s6965/link.ld'];
 

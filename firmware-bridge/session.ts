@@ -1,10 +1,10 @@
 /**
  * Host side of the bridge (PROTOCOL.md section 4): handshake, in-order sample acceptance with cumulative ACKs
- * and go-back-N NACKs, a bounded queue of accepted samples that feeds learner.step, predictions sent back,
- * heartbeats, and reconnect with exponential backoff after an unplug, resuming at the first sample not yet
+ * and go-back-N NACKs, a bounded queue of accepted samples handed, as the wire's integers, to the learning loop
+ * (learning-loop.ts), predictions sent back, heartbeats, and reconnect with exponential backoff after an unplug, resuming at the first sample not yet
  * accepted so that nothing acknowledged is lost or repeated.
  *
- * Memory: every buffer (receive queue, transmit buffer, x/target/y vectors) is allocated in the constructor.
+ * Memory: every buffer (receive queue, transmit buffer, one sample's vectors) is allocated in the constructor.
  * The streaming path allocates nothing per frame; the transport copies each flush (one Buffer per flush).
  *
  * What is dropped, and where it is counted (stats.dropped):
@@ -40,6 +40,7 @@ import {
   type Message,
 } from './protocol.ts';
 import type { Transport } from './transport.ts';
+import { LearningLoop } from './learning-loop.ts';
 
 export interface StreamConfig {
   /** Channels per SAMPLE = learner inputs M. */
@@ -72,6 +73,11 @@ export interface SessionOptions {
   transport: Transport;
   /** null: samples are accepted and reported through onStep with y = 0, nothing learns. */
   learner: OnlineLearner | null;
+  /**
+   * Where accepted samples go (firmware-bridge/learning-loop.ts). Default: a LearningLoop over `learner`, the
+   * stream's Q formats, `nmseWindow` and `onStep`.
+   */
+  loop?: LearningLoop;
   config: StreamConfig;
   heartbeatMs?: number;
   heartbeatTimeoutMs?: number;
@@ -139,7 +145,6 @@ const noop = (): void => {};
 export class Session {
   readonly options: SessionOptions;
   private readonly transport: Transport;
-  private readonly learner: OnlineLearner | null;
   private readonly framer: Framer;
   private readonly tx = createMessage();
   private readonly txBuf: Uint8Array;
@@ -153,9 +158,11 @@ export class Session {
   private readonly M: number;
   private readonly O: number;
   private readonly targets: boolean;
-  private readonly inScale: number;
-  private readonly tgtScale: number;
-  private readonly predScale: number;
+  /** The learning loop the accepted samples go to, and one sample's buffers for it. */
+  readonly loop: LearningLoop;
+  private readonly xRaw: Int16Array;
+  private readonly tRaw: Int16Array;
+  private readonly pred: Int16Array;
   private readonly heartbeatMs: number;
   private readonly heartbeatTimeoutMs: number;
   private readonly ackEvery: number;
@@ -199,17 +206,6 @@ export class Session {
   private readonly runStepsBound: () => void;
   private readonly startedAt: number;
 
-  // learner vectors
-  private readonly x: Float64Array;
-  private readonly t: Float64Array;
-  private readonly y: Float64Array;
-
-  // running NMSE
-  private readonly nmseAlpha: number;
-  private emaErr = 0;
-  private emaVar = 0;
-  private readonly emaMean: Float64Array;
-  private nmseSeen = 0;
 
   private sessionDrops: DropCounters = createDropCounters();
   private statsWaiter: { resolve: (s: DeviceStats) => void; reject: (e: Error) => void; timer: NodeJS.Timeout } | null = null;
@@ -233,14 +229,10 @@ export class Session {
     }
     this.options = options;
     this.transport = options.transport;
-    this.learner = L;
     this.now = options.now ?? Date.now;
     this.M = c.inputs;
     this.O = c.outputs;
     this.targets = c.targets ?? c.outputs > 0;
-    this.inScale = 1 / 2 ** (c.inputFrac ?? 12);
-    this.tgtScale = 1 / 2 ** (c.targetFrac ?? 12);
-    this.predScale = 2 ** (c.predictionFrac ?? 12);
     this.heartbeatMs = options.heartbeatMs ?? 200;
     this.heartbeatTimeoutMs = options.heartbeatTimeoutMs ?? 1000;
     this.ackEvery = options.ackEvery ?? 32;
@@ -254,11 +246,21 @@ export class Session {
     this.qHasT = new Uint8Array(this.qCap);
     this.pendingX = new Int16Array(this.M);
     this.txBuf = new Uint8Array(Math.max(options.txBufferBytes ?? 16384, 4 * MAX_WIRE));
-    this.x = new Float64Array(this.M);
-    this.t = new Float64Array(Math.max(1, this.O));
-    this.y = new Float64Array(Math.max(1, this.O));
-    this.emaMean = new Float64Array(Math.max(1, this.O));
-    this.nmseAlpha = 1 / (options.nmseWindow ?? 1000);
+    this.loop =
+      options.loop ??
+      new LearningLoop({
+        learner: L,
+        inputs: c.inputs,
+        outputs: c.outputs,
+        inputFrac: c.inputFrac,
+        targetFrac: c.targetFrac,
+        predictionFrac: c.predictionFrac,
+        nmseWindow: options.nmseWindow,
+        onStep: options.onStep,
+      });
+    this.xRaw = new Int16Array(this.M);
+    this.tRaw = new Int16Array(Math.max(1, this.O));
+    this.pred = new Int16Array(Math.max(1, this.O));
     this.framer = new Framer((m) => this.onMessage(m));
     this.runStepsBound = () => this.runSteps();
     this.startedAt = this.now();
@@ -313,7 +315,7 @@ export class Session {
     d.overflow = f.overflow + this.sessionDrops.overflow;
     d.outOfSequence = f.outOfSequence + this.sessionDrops.outOfSequence;
     s.framesDropped = totalDropped(d);
-    s.nmse = this.nmseSeen > 0 ? this.emaErr / this.emaVar : NaN;
+    s.nmse = this.loop.nmse.value;
     return { ...s, dropped: { ...d } };
   }
 
@@ -744,29 +746,24 @@ export class Session {
   // ----------------------------------------------------------------------------------------------------
   // learning
 
+  /** Hands queued samples, as the wire's integers, to the learning loop (at most stepBudget per event-loop turn). */
   private runSteps(): void {
     this.stepScheduled = false;
     const M = this.M;
     const O = this.O;
-    const L = this.learner;
-    const x = this.x;
-    const t = this.t;
-    const y = this.y;
-    const onStep = this.options.onStep;
+    const xRaw = this.xRaw;
+    const tRaw = this.tRaw;
     let n = 0;
     while (this.qLen > 0 && n < this.stepBudget) {
       const slot = this.qHead;
       const seq = this.qSeq[slot];
-      for (let i = 0; i < M; i++) x[i] = this.qX[slot * M + i] * this.inScale;
+      for (let i = 0; i < M; i++) xRaw[i] = this.qX[slot * M + i];
       const hasT = this.qHasT[slot] === 1;
-      if (hasT) for (let i = 0; i < O; i++) t[i] = this.qT[slot * O + i] * this.tgtScale;
+      if (hasT) for (let i = 0; i < O; i++) tRaw[i] = this.qT[slot * O + i];
       this.qHead = (this.qHead + 1) % this.qCap;
       this.qLen--;
-      if (L) L.step(x, hasT ? t : null, y);
-      else y.fill(0);
+      this.loop.step(seq, xRaw, hasT ? tRaw : null, this.pred);
       this.statsObj.samplesStepped++;
-      if (hasT) this.trackNmse();
-      if (onStep) onStep(seq, x, hasT ? t : null, y);
       if (this.sendPredictions && O > 0 && this.state === 'streaming') this.sendPrediction(seq);
       n++;
     }
@@ -775,27 +772,6 @@ export class Session {
       this.stepScheduled = true;
       setImmediate(this.runStepsBound);
     }
-  }
-
-  private trackNmse(): void {
-    const a = this.nmseAlpha;
-    let e2 = 0;
-    let v = 0;
-    for (let i = 0; i < this.O; i++) {
-      const e = this.t[i] - this.y[i];
-      e2 += e * e;
-      this.emaMean[i] += a * (this.t[i] - this.emaMean[i]);
-      const dv = this.t[i] - this.emaMean[i];
-      v += dv * dv;
-    }
-    if (this.nmseSeen === 0) {
-      this.emaErr = e2;
-      this.emaVar = v;
-    } else {
-      this.emaErr += a * (e2 - this.emaErr);
-      this.emaVar += a * (v - this.emaVar);
-    }
-    this.nmseSeen++;
   }
 
   private sendPrediction(seq: number): void {
@@ -808,10 +784,7 @@ export class Session {
     m.type = MsgType.PREDICTION;
     m.seq = seq >>> 0;
     m.count = this.O;
-    for (let i = 0; i < this.O; i++) {
-      const v = Math.round(this.y[i] * this.predScale);
-      m.values[i] = v > 32767 ? 32767 : v < -32768 ? -32768 : v;
-    }
+    for (let i = 0; i < this.O; i++) m.values[i] = this.pred[i];
     if (this.send(false)) this.statsObj.predictionsSent++;
   }
 

@@ -60,6 +60,19 @@ export function saturate32Count(v: number, counts: Uint32Array, idx: number): nu
   return v;
 }
 
+/** Clamps v to [-32768, 32768] (-1..1 in Q1.15 held in an int32 slot), counting a clamp in counts[idx]. */
+export function saturateQ15OneCount(v: number, counts: Uint32Array, idx: number): number {
+  if (v > Q15_ONE) {
+    counts[idx]++;
+    return Q15_ONE;
+  }
+  if (v < -Q15_ONE) {
+    counts[idx]++;
+    return -Q15_ONE;
+  }
+  return v;
+}
+
 /**
  * Round-half-up arithmetic shift of an int32 by s in 1..31: floor((v + 2^(s-1)) / 2^s).
  * Computed as (v >> s) + bit (s-1) of v, so it never overflows (no v + half is formed).
@@ -133,6 +146,49 @@ export function toScale(x: number, minK = 16): Scale {
     k--;
   }
   return { m, k };
+}
+
+/** round(x 2^f), half up, as a float64 integer; NaN for NaN (callers decide what NaN means). No saturation. */
+export function roundToFixed(x: number, f: number): number {
+  return Math.floor(x * 2 ** f + 0.5);
+}
+
+/**
+ * Float to an int16 fixed-point input with f fractional bits (the learner's x and target): round half up, saturated
+ * (counted in counts[satIdx]); NaN becomes 0, counted in counts[invalidIdx].
+ */
+export function quantizeCount(x: number, f: number, counts: Uint32Array, satIdx: number, invalidIdx: number): number {
+  const v = Math.floor(x * 2 ** f + 0.5);
+  if (v !== v) {
+    counts[invalidIdx]++;
+    return 0;
+  }
+  return saturate16Count(v, counts, satIdx);
+}
+
+/**
+ * Float weight to a Q7.24 int32 kept at f fractional bits (f = 24 - drop): round(x 2^f) half up, saturated to
+ * [-2^(31-drop), 2^(31-drop) - 1] (counted in counts[idx]), then times 2^drop. NaN becomes 0 (not counted).
+ */
+export function toWeightCount(x: number, f: number, drop: number, counts: Uint32Array, idx: number): number {
+  const lim = 2 ** (31 - drop);
+  let q = Math.floor(x * 2 ** f + 0.5);
+  if (q !== q) q = 0;
+  if (q >= lim || q < -lim) {
+    counts[idx]++;
+    q = q > 0 ? lim - 1 : -lim;
+  }
+  return q * 2 ** drop;
+}
+
+/**
+ * An integer with `from` fractional bits as int16 with `to` fractional bits: round half up when bits are dropped
+ * (roundShiftRight), exact when bits are added; saturated to int16, a clamp counted in counts[idx].
+ */
+export function requantize16Count(v: number, from: number, to: number, counts: Uint32Array, idx: number): number {
+  if (from === to) return saturate16Count(v, counts, idx);
+  if (from > to) return saturate16Count(roundShiftRight(v, from - to), counts, idx);
+  return saturate16Count(v * 2 ** (to - from), counts, idx);
 }
 
 /** Float to fixed with f fractional bits: round half up, saturate to int16; NaN -> 0 (callers count NaN). */

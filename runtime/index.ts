@@ -12,3 +12,8 @@ export { createScaler, StreamScaler } from './scaler.ts';
 export type { ScalerConfig, ScalerMode } from './scaler.ts';
 export { wasmSimdSupported } from './wasm/backend.ts';
 export type { Backend } from './wasm/backend.ts';
+export { LEARNER_KIND_CODES, BUFFERS, CONFIG_FIELDS } from './layout.ts';
+export type { BufferLayout, BufferName, LearnerKindName } from './layout.ts';
+export { RunningNmse, blockNmse, measureRecovery } from './metrics.ts';
+export type { Recovery } from './metrics.ts';
+export type { LearnerState } from './state.ts';

@@ -3,61 +3,10 @@
  *   u = W_rec h(t-1) + W_in x(t) + b;  h(t) = h(t-1) + a (tanh(u) - h(t-1));  y = W_out h(t).
  * Formats and rounding: runtime/ARITHMETIC.md, "forward".
  */
-import { roundShiftRight, roundShiftRightWide, saturate16Count } from './fixed.ts';
+import { roundShiftRight, roundShiftRightWide, saturate16Count, saturate32Count } from './fixed.ts';
 import { dtanhQ15, tanhQ15 } from './activation.ts';
-import { SAT } from './plan.ts';
-
-/** Views into the arena and the integer constants every kernel reads. Built once by create(). */
-export interface FixedState {
-  readonly N: number;
-  readonly M: number;
-  readonly O: number;
-  /** Number of recurrent parameters N*N + N*M + N, laid out [W_rec | W_in | b] (the float twin's layout). */
-  readonly theta: number;
-  readonly stepMode: boolean;
-  /** a = 1/tau in Q1.15 and 1 - a, both in [0, 32768]. */
-  readonly alpha: number;
-  readonly oneMinusAlpha: number;
-  readonly etaRecM: number;
-  readonly etaOutM: number;
-  readonly shiftTraceRec: number;
-  readonly shiftTraceIn: number;
-  readonly shiftOut: number;
-  readonly shiftRtrl: number;
-  readonly shiftApply: number;
-  /** Trace formats (fractional bits) of W_rec and b, and of W_in. */
-  readonly traceFracRec: number;
-  readonly traceFracIn: number;
-  /** 2^(24 - weightFracBits): a step's rounded update in units of the master weight's LSB. */
-  readonly applyMul: number;
-  /** RFLO feedback through W_out^T instead of B (always for SnAp-1 and RTRL). */
-  readonly transpose: boolean;
-
-  readonly W_in: Int32Array;
-  readonly W_rec: Int32Array;
-  readonly b: Int32Array;
-  readonly W_out: Int32Array;
-  readonly W_rec_q: Int16Array;
-  readonly W_out_q: Int16Array;
-  readonly B: Int16Array;
-  readonly h0: Int16Array;
-  readonly h: Int16Array;
-  readonly h_prev: Int16Array;
-  readonly x: Int16Array;
-  readonly target: Int16Array;
-  readonly y: Int16Array;
-  readonly e: Int16Array;
-  readonly u: Int32Array;
-  readonly dphi: Int32Array;
-  readonly aphi: Int32Array;
-  readonly fb: Int32Array;
-  readonly acc_W_in: Float64Array;
-  readonly acc_W_rec: Float64Array;
-  readonly acc_b: Float64Array;
-  readonly acc_W_out: Float64Array;
-  readonly sat: Uint32Array;
-  readonly steps: Float64Array;
-}
+import { SAT } from './layout.ts';
+import type { LearnerState } from './state.ts';
 
 /**
  * Forward step from s.x: h_prev := h; u, h, phi'(u), a phi'(u) and y, reading the Q7.24 master weights exactly.
@@ -69,7 +18,7 @@ export interface FixedState {
  * y: W_out h the same way (Q39 -> Q3.12), saturated to int16 (counted as 'y').
  * Measured reason for reading the master weights rather than a Q3.12 copy: ARITHMETIC.md, "Why these formats".
  */
-export function forwardQ(s: FixedState): void {
+export function forwardQ(s: LearnerState): void {
   const N = s.N;
   const M = s.M;
   const O = s.O;
@@ -113,7 +62,7 @@ export function forwardQ(s: FixedState): void {
     h[i] = hv + roundShiftRight(Math.imul(alpha, t - hv), 15);
   }
   const Wo = s.W_out;
-  const sat = s.sat;
+  const sat = s.saturation;
   for (let o = 0; o < O; o++) {
     let hi = 0;
     let lo = 0;
@@ -131,24 +80,24 @@ export function forwardQ(s: FixedState): void {
 const TWO_NEG16 = 2 ** -16;
 
 /** e = target - y, saturated to Q3.12 (counted as 'e'). */
-export function errorQ(s: FixedState): void {
-  for (let o = 0; o < s.O; o++) s.e[o] = saturate16Count(s.target[o] - s.y[o], s.sat, SAT.e);
+export function errorQ(s: LearnerState): void {
+  for (let o = 0; o < s.O; o++) s.e[o] = saturate16Count(s.target[o] - s.y[o], s.saturation, SAT.e);
 }
 
 /**
  * Error fed back to each unit, Q7.24 (exact Q3.12 x Q3.12 sums, saturated to int32, counted as 'feedback'):
  * (W_out^T e)_a with the Q3.12 copy of W_out before this step's update, or (B e)_a for RFLO's random feedback.
  */
-export function feedbackQ(s: FixedState, transpose: boolean): void {
+export function feedbackQ(s: LearnerState, transpose: boolean): void {
   const N = s.N;
   const O = s.O;
   const e = s.e;
   const fb = s.fb;
-  const sat = s.sat;
+  const sat = s.saturation;
   for (let a = 0; a < N; a++) {
     let acc = 0;
-    if (transpose) for (let o = 0; o < O; o++) acc += Math.imul(s.W_out_q[o * N + a], e[o]);
+    if (transpose) for (let o = 0; o < O; o++) acc += Math.imul(s.W_out_q12[o * N + a], e[o]);
     else for (let o = 0; o < O; o++) acc += Math.imul(s.B[a * O + o], e[o]);
-    fb[a] = acc > 2147483647 ? (sat[SAT.feedback]++, 2147483647) : acc < -2147483648 ? (sat[SAT.feedback]++, -2147483648) : acc;
+    fb[a] = saturate32Count(acc, sat, SAT.feedback);
   }
 }

@@ -6,6 +6,8 @@
 import { LEARNER_KINDS } from './types.ts';
 import type { LearnerKind, LearnerOptions } from './types.ts';
 import { toScale } from './fixed.ts';
+import { BUFFERS, TYPE_BYTES, bufferLength } from './layout.ts';
+import type { BufferName, BufferType } from './layout.ts';
 import type { Scale } from './fixed.ts';
 
 /** Fractional bits of each quantity (see ARITHMETIC.md). */
@@ -35,31 +37,8 @@ export const FRAC = {
 export const DEFAULT_MEMORY_BUDGET = 64 * 1024 * 1024;
 export const DEFAULT_UPDATE_FRAC_BITS = 30;
 
-/** Saturation counters, one per buffer or kernel result, in this order in the arena's `saturation` buffer. */
-export const SATURATION_NAMES = [
-  'x',
-  'x_invalid',
-  'target',
-  'target_invalid',
-  'y',
-  'e',
-  'feedback',
-  'gain',
-  'W_in',
-  'W_rec',
-  'b',
-  'W_out',
-  'weights_q12',
-  'h',
-  'trace',
-  'decay',
-  'sens',
-  'grad',
-] as const;
-export type SaturationName = (typeof SATURATION_NAMES)[number];
-export const SAT: { readonly [K in SaturationName]: number } = Object.fromEntries(SATURATION_NAMES.map((n, i) => [n, i])) as {
-  [K in SaturationName]: number;
-};
+export { SATURATION_NAMES, SAT } from './layout.ts';
+export type { SaturationName, BufferType } from './layout.ts';
 
 /** Options only the fixed-point engine has. */
 export interface FixedOptions {
@@ -71,7 +50,7 @@ export interface FixedOptions {
    */
   weightFracBits?: number;
   /**
-   * 'step' mode: resolution at which each step's scaled update lr/P * term(t) is computed before it is rounded into
+   * 'step' mode: resolution at which each step's scaled update lr/trialLength * term(t) is computed before it is rounded into
    * the weights, weightFracBits..30 (default 30, i.e. 6 guard bits below Q24). Setting it to weightFracBits removes
    * the guard bits (negative control).
    */
@@ -80,11 +59,9 @@ export interface FixedOptions {
 
 export type FixedConfig = LearnerOptions & FixedOptions;
 
-export type BufferType = 'i16' | 'i32' | 'u32' | 'f64';
-const TYPE_BYTES: Record<BufferType, number> = { i16: 2, i32: 4, u32: 4, f64: 8 };
 
 export interface BufferSpec {
-  name: string;
+  name: BufferName;
   type: BufferType;
   length: number;
   /** Q format or meaning, e.g. 'Q7.24'. */
@@ -155,9 +132,9 @@ function etaRange(c: number, U: number): [number, number] {
   return [2 ** (14 - kMax), 2 ** (15 - kMin) * (32767 / 32768)];
 }
 
-function checkEta(name: string, lr: number, P: number, cs: number[], U: number): Scale {
+function checkEta(name: string, lr: number, trialLength: number, cs: number[], U: number): Scale {
   if (typeof lr !== 'number' || !Number.isFinite(lr) || lr < 0) fail(`${name} must be a finite number >= 0 (got ${String(lr)})`);
-  const eta = lr / P;
+  const eta = lr / trialLength;
   let lo = 0;
   let hi = Infinity;
   for (const c of cs) {
@@ -168,7 +145,7 @@ function checkEta(name: string, lr: number, P: number, cs: number[], U: number):
   if (eta !== 0 && (eta < lo || eta > hi)) {
     fail(
       `${name} / trialLength must be 0 or in [${lo.toExponential(3)}, ${hi.toExponential(3)}] to be representable ` +
-        `(got ${name} = ${lr}, trialLength = ${P}, ratio ${eta.toExponential(3)})`,
+        `(got ${name} = ${lr}, trialLength = ${trialLength}, ratio ${eta.toExponential(3)})`,
     );
   }
   const s = toScale(eta);
@@ -196,7 +173,7 @@ export function plan(config: FixedConfig): FixedPlan {
   if (typeof tau !== 'number' || !Number.isFinite(tau) || tau < 1) fail(`tau must be >= 1 (got ${String(tau)})`);
   if (tau > 32768) fail(`tau must be <= 32768 so that 1/tau is representable in Q1.15 (got ${tau})`);
   if (config.update !== 'step' && config.update !== 'trial') fail(`update must be 'step' or 'trial' (got ${String(config.update)})`);
-  const P = checkInt('trialLength', config.trialLength, 1, 65536);
+  const trialLength = checkInt('trialLength', config.trialLength, 1, 65536);
   const feedback = config.feedback ?? 'random';
   if (feedback !== 'random' && feedback !== 'transpose') fail(`feedback must be 'random' or 'transpose' (got ${String(feedback)})`);
   const F = checkInt('weightFracBits', config.weightFracBits ?? FRAC.W, 8, FRAC.W);
@@ -208,8 +185,8 @@ export function plan(config: FixedConfig): FixedPlan {
   const C_TRACE_REC = 9 + traceFrac.rec;
   const C_TRACE_IN = 9 + traceFrac.in;
   const recKernels = kind === 'rtrl' ? [C_RTRL] : kind === 'output' ? [] : [C_TRACE_REC, C_TRACE_IN];
-  const etaRec = checkEta('lrRec', config.lrRec, P, recKernels, U);
-  const etaOut = checkEta('lrOut', config.lrOut, P, [C_OUT], U);
+  const etaRec = checkEta('lrRec', config.lrRec, trialLength, recKernels, U);
+  const etaOut = checkEta('lrOut', config.lrOut, trialLength, [C_OUT], U);
   const alphaQ15 = Math.round(32768 / tau);
 
   const options: LearnerOptions = {
@@ -221,52 +198,18 @@ export function plan(config: FixedConfig): FixedPlan {
     lrRec: config.lrRec,
     lrOut: config.lrOut,
     update: config.update,
-    trialLength: P,
+    trialLength,
     feedback,
   };
   const theta = N * N + N * M + N;
 
+  // The arena: the manifest's buffers this kind has (runtime/layout.ts), in its order.
   const specs: Omit<BufferSpec, 'offset' | 'bytes'>[] = [];
-  const add = (name: string, type: BufferType, length: number, format: string, description: string) =>
-    specs.push({ name, type, length, format, description });
-  add('W_in', 'i32', N * M, 'Q7.24', 'master input weights');
-  add('W_rec', 'i32', N * N, 'Q7.24', 'master recurrent weights');
-  add('b', 'i32', N, 'Q7.24', 'master biases');
-  add('W_out', 'i32', O * N, 'Q7.24', 'master output weights');
-  add('W_rec_q', 'i16', N * N, 'Q3.12', 'copy of W_rec for SnAp-1 / RTRL');
-  add('W_out_q', 'i16', O * N, 'Q3.12', 'copy of W_out for W_out^T e');
-  add('B', 'i16', N * O, 'Q3.12', 'RFLO random feedback');
-  add('h0', 'i16', N, 'Q1.15', 'state at a trial start');
-  add('h', 'i16', N, 'Q1.15', 'hidden state h(t)');
-  add('h_prev', 'i16', N, 'Q1.15', 'hidden state h(t-1)');
-  add('x', 'i16', M, 'Q3.12', 'input of this step');
-  add('target', 'i16', O, 'Q3.12', 'target of this step');
-  add('y', 'i16', O, 'Q3.12', 'output of this step');
-  add('e', 'i16', O, 'Q3.12', 'error target - y');
-  add('u', 'i32', N, 'Q19.12', 'pre-activation');
-  add('dphi', 'i32', N, 'Q1.15', "phi'(u) in [0, 32768]");
-  add('aphi', 'i32', N, 'Q1.15', "a phi'(u)");
-  add('fb', 'i32', N, 'Q7.24', 'error fed back to each unit');
-  if (kind === 'rflo' || kind === 'snap1') {
-    const q = (f: number) => `Q${16 - f}.${f}`;
-    add('P_in', 'i16', N * M, q(traceFrac.in), 'eligibility traces of W_in');
-    add('P_rec', 'i16', N * N, q(traceFrac.rec), 'eligibility traces of W_rec');
-    add('P_b', 'i16', N, q(traceFrac.rec), 'eligibility traces of b');
+  for (const b of BUFFERS) {
+    if (!(b.kinds as readonly string[]).includes(kind)) continue;
+    const format = kind === 'snap1' && 'snap1Format' in b ? b.snap1Format : b.format;
+    specs.push({ name: b.name, type: b.type, length: bufferLength(b, kind, N, M, O), format, description: b.description });
   }
-  if (kind === 'snap1') add('decay', 'i32', N, 'Q1.15', "(1-a) + a phi' W_aa, clamped to [-1, 1]");
-  if (kind === 'rtrl') {
-    add('S', 'i32', N * theta, 'Q11.20', 'sensitivities dh_j/dtheta');
-    add('S_next', 'i32', N * theta, 'Q11.20', 'sensitivities being computed');
-    add('sum_hi', 'f64', theta, 'int64', 'scratch: high partial sums');
-    add('sum_lo', 'f64', theta, 'int64', 'scratch: low partial sums');
-  }
-  add('acc_W_in', 'f64', N * M, 'Q30 (int64)', 'accumulated scaled terms');
-  add('acc_W_rec', 'f64', N * N, 'Q30 (int64)', 'accumulated scaled terms');
-  add('acc_b', 'f64', N, 'Q30 (int64)', 'accumulated scaled terms');
-  add('acc_W_out', 'f64', O * N, 'Q30 (int64)', 'accumulated scaled terms');
-  add('saturation', 'u32', SATURATION_NAMES.length, 'count', 'saturation events per buffer');
-  add('steps', 'f64', 1, 'count', 'steps taken');
-
   const buffers: BufferSpec[] = [];
   let offset = 0;
   let dataBytes = 0;

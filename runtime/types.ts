@@ -11,8 +11,12 @@
  * Matrices are row-major Float64Arrays: W_in is N x M (W_in[i*M + j]), W_rec N x N, W_out O x N, B N x O.
  */
 
-export type LearnerKind = 'rtrl' | 'rflo' | 'snap1' | 'output';
-export const LEARNER_KINDS: readonly LearnerKind[] = ['rtrl', 'rflo', 'snap1', 'output'];
+import { LEARNER_KIND_ORDER } from './layout.ts';
+import type { LearnerKindName } from './layout.ts';
+
+/** The learning rules; their codes are defined once in runtime/layout.ts. */
+export type LearnerKind = LearnerKindName;
+export const LEARNER_KINDS: readonly LearnerKind[] = LEARNER_KIND_ORDER;
 
 export type Engine = 'fixed' | 'float';
 

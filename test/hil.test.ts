@@ -9,8 +9,9 @@
 import test from 'ava';
 import { buildFirmware, missingTool, startQemu } from '../firmware-bridge/qemu.ts';
 import type { QemuBoard } from '../firmware-bridge/qemu.ts';
-import { DeviceLearnerClient } from '../firmware-bridge/firmware/client.ts';
-import { runHil } from '../firmware-bridge/firmware/hil.ts';
+import { DeviceLearnerClient } from '../firmware-bridge/device/client.ts';
+import { runHil } from '../firmware-bridge/device/hil.ts';
+import { createDriftTask } from '../sim/tasks/drift.ts';
 import { createFixedLearner } from '../runtime/learner.ts';
 import { initWeights } from '../runtime/init.ts';
 import { loadSnapshot, saveSnapshot } from '../runtime/snapshot.ts';
@@ -56,7 +57,7 @@ fresh('a freshly started device refuses CONFIGURE before a learner snapshot was 
 
 hil('10^4 drift steps of RFLO (N = 16) on the emulated Cortex-M3 match the host bit for bit at every step and in the final weights', async (t) => {
   const options: LearnerOptions = { ...base, learner: 'rflo', inputs: 3, hidden: 16, outputs: 3, lrRec: 0.003, lrOut: 0.01 };
-  const r = await runHil(client!, { options, steps: 10000, seed: 11 });
+  const r = await runHil(client!, { options, steps: 10000, seed: 11, stream: createDriftTask({ seed: 11, channels: Math.max(options.inputs, options.outputs), steps: 10000 }) });
   t.log(`${r.steps} steps in ${(r.ms / 1000).toFixed(1)} s: ${r.stepsPerSecond.toFixed(0)} steps/s over the emulated UART`);
   t.is(r.firstPredictionMismatch, null);
   t.is(r.firstSnapshotMismatch, null);
@@ -68,7 +69,7 @@ hil('10^4 drift steps of RFLO (N = 16) on the emulated Cortex-M3 match the host 
 for (const [learner, hidden, steps] of [['snap1', 12, 1000], ['output', 16, 1000], ['rtrl', 5, 300]] as const) {
   hil(`${learner} (N = ${hidden}) on the emulated Cortex-M3 matches the host for ${steps} drift steps and in its final snapshot`, async (t) => {
     const options: LearnerOptions = { ...base, learner, inputs: 3, hidden, outputs: 3, lrRec: learner === 'output' ? 0 : 0.003, lrOut: 0.01 };
-    const r = await runHil(client!, { options, steps, seed: 12 });
+    const r = await runHil(client!, { options, steps, seed: 12, stream: createDriftTask({ seed: 12, channels: Math.max(options.inputs, options.outputs), steps: steps }) });
     t.is(r.firstPredictionMismatch, null);
     t.is(r.firstSnapshotMismatch, null);
     t.notDeepEqual(r.deviceSnapshot, r.initialSnapshot);
@@ -79,10 +80,10 @@ hil('negative control: a device started with one recurrent weight 1 LSB (2^-24) 
   const options: LearnerOptions = { ...base, learner: 'rflo', inputs: 3, hidden: 16, outputs: 3, lrRec: 0.003, lrOut: 0.01 };
   const perturbDevice = (snap: Uint8Array) => {
     const l = loadSnapshot(snap);
-    l.W_rec[5] += 1;
+    l.state.W_rec[5] += 1;
     return saveSnapshot(l);
   };
-  const r = await runHil(client!, { options, steps: 2000, seed: 11, perturbDevice });
+  const r = await runHil(client!, { options, steps: 2000, seed: 11, perturbDevice, stream: createDriftTask({ seed: 11, channels: Math.max(options.inputs, options.outputs), steps: 2000 }) });
   t.log(`first prediction mismatch: ${r.firstPredictionMismatch}; snapshot: ${r.firstSnapshotMismatch}`);
   t.regex(r.firstSnapshotMismatch ?? '', /W_rec\[5\]/);
 });

@@ -41,7 +41,7 @@ test('the memory report gives the exact bytes of every buffer and the arena adds
   const N = 32, M = 4, O = 2;
   const by = Object.fromEntries(p.buffers.map((b) => [b.name, b]));
   t.is(by.W_rec.bytes, N * N * 4);
-  t.is(by.W_rec_q.bytes, N * N * 2);
+  t.is(by.W_rec_q12.bytes, N * N * 2);
   t.is(by.P_rec.bytes, N * N * 2);
   t.is(by.P_in.bytes, N * M * 2);
   t.is(by.acc_W_rec.bytes, N * N * 8);

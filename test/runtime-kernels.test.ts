@@ -1,17 +1,15 @@
 import test from 'ava';
 import { initWeights } from '../runtime/init.ts';
 import { createFixedLearner } from '../runtime/learner.ts';
-import { updateTracesReference } from '../runtime/learners/rflo.ts';
+import type { FixedLearner } from '../runtime/learner.ts';
+import { createRng, rngNextU32 } from '../runtime/rng.ts';
 import type { LearnerKind } from '../runtime/types.ts';
 import type { FixedOptions } from '../runtime/plan.ts';
+import { arenaBytes, firstDiff, randomizeArena } from './helpers/arena.ts';
 
-// The optimized RFLO/SnAp-1 update kernel must be bit-exact with the reference form (every product through the
-// named helpers of runtime/fixed.ts): run both on identical learners and compare the whole arena.
-
-function firstDiff(a: Uint8Array, b: Uint8Array): number {
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return i;
-  return -1;
-}
+// The live TypeScript kernels (backend 'js': runtime/learners/optimized/) must be bit-exact with the reference
+// kernels (backend 'reference': runtime/learners/*.ts, every product through runtime/fixed.ts), saturation counters
+// included: identical learners, identical streams, the whole arena compared byte for byte.
 
 const CASES: [LearnerKind, 'step' | 'trial', number, FixedOptions][] = [
   ['rflo', 'step', 0.03, {}], // inline shifts (rec 21, in 18)
@@ -25,52 +23,77 @@ const CASES: [LearnerKind, 'step' | 'trial', number, FixedOptions][] = [
 ];
 
 for (const [kind, update, lr, extra] of CASES) {
-  {
-    test(`${kind} (${update}, lr ${lr}, ${JSON.stringify(extra)}): the optimized update kernel is bit-exact with the reference over 3025 steps (ending mid-trial)`, (t) => {
-      const N = 24;
-      const w = initWeights({ inputs: 3, hidden: N, outputs: 2, tau: 7, seed: 17 });
-      const o = { learner: kind, inputs: 3, hidden: N, outputs: 2, tau: 7, lrRec: lr, lrOut: 0.1, update, trialLength: 50 } as const;
-      const fast = createFixedLearner(o, w, { ...extra, backend: 'js' });
-      const ref = createFixedLearner(o, w, { ...extra, backend: 'js' });
-      let changed = 0;
-      const w0 = new Int32Array(fast.W_rec);
-      // Route the reference learner's update through the reference kernel.
-      (ref as unknown as { core: (learn: boolean) => void }).core = function (this: typeof ref, learn: boolean) {
-        coreWith(this, learn);
-      };
-      const out = new Float64Array(2);
-      for (let s = 0; s < 3025; s++) {
-        const x = [Math.sin(s / 3), Math.cos(s / 7) * 2, ((s * 7919) % 17) / 8 - 1];
-        const y = [Math.sin(s / 5) * 1.5, ((s * 104729) % 13) / 6 - 1];
-        fast.step(x, y, out);
-        ref.step(x, y, out);
-        if (s % 50 === 49) {
-          fast.endTrial();
-          ref.endTrial();
-        }
+  test(`${kind} (${update}, lr ${lr}, ${JSON.stringify(extra)}): the optimized kernels are bit-exact with the reference over 3025 steps (ending mid-trial)`, (t) => {
+    const N = 24;
+    const w = initWeights({ inputs: 3, hidden: N, outputs: 2, tau: 7, seed: 17 });
+    const o = { learner: kind, inputs: 3, hidden: N, outputs: 2, tau: 7, lrRec: lr, lrOut: 0.1, update, trialLength: 50 } as const;
+    const fast = createFixedLearner(o, w, { ...extra, backend: 'js' });
+    const ref = createFixedLearner(o, w, { ...extra, backend: 'reference' });
+    t.is(ref.backend, 'reference');
+    const w0 = new Int32Array(fast.state.W_rec);
+    const out = new Float64Array(2);
+    for (let s = 0; s < 3025; s++) {
+      const x = [Math.sin(s / 3), Math.cos(s / 7) * 2, ((s * 7919) % 17) / 8 - 1];
+      const y = [Math.sin(s / 5) * 1.5, ((s * 104729) % 13) / 6 - 1];
+      const learn = s % 9 !== 4;
+      fast.step(x, learn ? y : null, out);
+      ref.step(x, learn ? y : null, out);
+      if (s % 50 === 49) {
+        fast.endTrial();
+        ref.endTrial();
       }
-      for (let i = 0; i < w0.length; i++) if (w0[i] !== fast.W_rec[i]) changed++;
-      t.true(changed > 0, 'W_rec learned');
-      const d = firstDiff(new Uint8Array(fast.arena), new Uint8Array(ref.arena));
-      const name = d < 0 ? '' : fast.plan.buffers.find((b) => d >= b.offset && d < b.offset + b.bytes)?.name;
-      t.is(d, -1, `first differing byte ${d} in buffer ${name}`);
-      t.true(fast.stepCount() === 3025);
-    });
-  }
+    }
+    let changed = 0;
+    for (let i = 0; i < w0.length; i++) if (w0[i] !== fast.state.W_rec[i]) changed++;
+    t.true(changed > 0, 'W_rec learned');
+    t.is(firstDiff(fast, arenaBytes(fast), arenaBytes(ref)), null);
+    t.is(fast.stepCount(), 3025);
+  });
 }
 
-import { errorQ, feedbackQ, forwardQ } from '../runtime/network.ts';
-import { advanceTraces } from '../runtime/learners/rflo.ts';
-import { updateOutput } from '../runtime/learners/output.ts';
-import type { FixedLearner } from '../runtime/learner.ts';
+/** Every kind, both modes, the general and the fast update paths. */
+const RANDOM_CASES: [LearnerKind, 'step' | 'trial', number, FixedOptions, string?][] = [
+  ['rflo', 'step', 10, {}],
+  ['rflo', 'step', 1, {}, 'transpose'],
+  ['rflo', 'step', 1, { weightFracBits: 16, updateFracBits: 20 }],
+  ['rflo', 'trial', 2, {}],
+  ['snap1', 'step', 10, {}],
+  ['snap1', 'trial', 1, {}],
+  ['rtrl', 'step', 10, {}],
+  ['rtrl', 'trial', 3, {}],
+  ['output', 'step', 2, {}],
+];
 
-function coreWith(l: FixedLearner, learn: boolean): void {
-  forwardQ(l);
-  advanceTraces(l, l.options.learner === 'snap1');
-  l.steps[0]++;
-  if (!learn) return;
-  errorQ(l);
-  feedbackQ(l, l.transpose);
-  updateTracesReference(l);
-  updateOutput(l);
+for (const [kind, update, tau, extra, feedback] of RANDOM_CASES) {
+  test(`${kind} ${update} tau ${tau}${feedback ? ` ${feedback}` : ''} ${JSON.stringify(extra)}: one optimized step equals one reference step from random full-range arenas, saturating everywhere`, (t) => {
+    const N = kind === 'rtrl' ? 6 : 13;
+    const o = { learner: kind, inputs: 3, hidden: N, outputs: 2, tau, lrRec: 0.05, lrOut: 0.05, update, trialLength: 50, feedback: (feedback ?? 'random') as 'random' | 'transpose' } as const;
+    const w = initWeights({ inputs: 3, hidden: N, outputs: 2, tau, seed: 5 });
+    const fast = createFixedLearner(o, w, { ...extra, backend: 'js' });
+    const ref = createFixedLearner(o, w, { ...extra, backend: 'reference' });
+    const rng = createRng(N * 31 + tau);
+    const x = new Int16Array(3);
+    const y = new Int16Array(2);
+    const out = new Int16Array(2);
+    let saturations = 0;
+    for (let it = 0; it < 200; it++) {
+      randomizeArena(ref, [fast], rng);
+      const before = ref.state.saturation.reduce((a, v) => a + v, 0);
+      for (let j = 0; j < 3; j++) x[j] = (rngNextU32(rng) & 0xffff) - 32768;
+      for (let k = 0; k < 2; k++) y[k] = (rngNextU32(rng) & 0xffff) - 32768;
+      const learn = it % 5 !== 4;
+      for (const l of [fast, ref] as FixedLearner[]) {
+        l.stepQ(x, learn ? y : null, out);
+        if (it % 7 === 6) l.endTrial();
+      }
+      saturations += ref.state.saturation.reduce((a, v) => a + v, 0) - before;
+      const d = firstDiff(ref, arenaBytes(ref), arenaBytes(fast));
+      if (d !== null) {
+        t.fail(`iteration ${it} (learn ${learn}): ${d}`);
+        return;
+      }
+    }
+    t.log(`saturation events counted in 200 random steps: ${saturations}`);
+    t.true(saturations > 200, 'random states should saturate often');
+  });
 }

@@ -11,13 +11,13 @@ const w = initWeights({ inputs: 2, hidden: 8, outputs: 2, tau: 10, seed: 4 });
 
 test('target null runs inference only: state and traces advance, weights and accumulators stay', (t) => {
   const l = createFixedLearner(opt, w, JS);
-  const W = new Int32Array(l.W_rec);
-  const h = new Int16Array(l.h);
+  const W = new Int32Array(l.state.W_rec);
+  const h = new Int16Array(l.state.h);
   const out = new Float64Array(2);
   for (let s = 0; s < 20; s++) l.step([0.5, -0.5], null, out);
-  t.deepEqual(new Int32Array(l.W_rec), W);
-  t.notDeepEqual(new Int16Array(l.h), h);
-  t.true(l.P_rec.some((v) => v !== 0));
+  t.deepEqual(new Int32Array(l.state.W_rec), W);
+  t.notDeepEqual(new Int16Array(l.state.h), h);
+  t.true(l.state.P_rec.some((v) => v !== 0));
   const g = l.readGradient(zeroGradient(opt));
   t.true(g.W_rec.every((v) => v === 0) && g.W_out.every((v) => v === 0));
   t.is(l.stepCount(), 20);
@@ -45,7 +45,7 @@ test('NaN and out-of-range inputs are counted, never fed as garbage', (t) => {
   const s = l.saturation();
   t.is(s.x_invalid, 1);
   t.is(s.x, 1);
-  t.deepEqual([...l.x], [0, 32767]);
+  t.deepEqual([...l.state.x], [0, 32767]);
   l.step([0, 0], [Infinity, NaN], out);
   t.is(l.saturation().target, 1);
   t.is(l.saturation().target_invalid, 1);
@@ -53,10 +53,10 @@ test('NaN and out-of-range inputs are counted, never fed as garbage', (t) => {
 
 test('perturbHidden rounds to Q1.15 and counts saturation', (t) => {
   const l = createFixedLearner(opt, w, JS);
-  const before = l.h[0];
+  const before = l.state.h[0];
   l.perturbHidden([0.01, 5, 0, 0, 0, 0, 0, 0]);
-  t.is(l.h[0], before + Math.floor(0.01 * 32768 + 0.5));
-  t.is(l.h[1], 32767);
+  t.is(l.state.h[0], before + Math.floor(0.01 * 32768 + 0.5));
+  t.is(l.state.h[1], 32767);
   t.is(l.saturation().h, 1);
 });
 

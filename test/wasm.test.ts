@@ -6,21 +6,10 @@ import { saveSnapshot, loadSnapshot } from '../runtime/snapshot.ts';
 import { createRng, rngNextU32, rngUniform } from '../runtime/rng.ts';
 import type { LearnerKind, LearnerOptions } from '../runtime/types.ts';
 import type { FixedOptions } from '../runtime/plan.ts';
+import { arenaBytes, firstDiff, randomizeArena } from './helpers/arena.ts';
 
 // The wasm backend (runtime/wasm) against the TypeScript kernels: same plan, same weights, same inputs; the whole
 // arena (every buffer, counters and step count included) must be byte-identical.
-
-const arenaBytes = (l: FixedLearner) => new Uint8Array(l.arena, l.arenaOffset, l.plan.totalBytes);
-
-function firstDiff(l: FixedLearner, a: Uint8Array, b: Uint8Array): string | null {
-  for (let i = 0; i < a.length; i++) {
-    if (a[i] !== b[i]) {
-      const buf = l.plan.buffers.find((s) => i >= s.offset && i < s.offset + s.bytes);
-      return `byte ${i} (${buf?.name ?? '?'})`;
-    }
-  }
-  return a.length === b.length ? null : 'length';
-}
 
 interface Case {
   kind: LearnerKind;
@@ -115,33 +104,9 @@ for (const c of CASES) {
     t.deepEqual(arenaBytes(wasm), arenaBytes(js));
     // The run must have learned something, or the comparison would prove little.
     const w0 = pair(c)[0];
-    t.notDeepEqual(Array.from(js.W_out), Array.from(w0.W_out));
-    if (c.kind !== 'output') t.notDeepEqual(Array.from(js.W_rec), Array.from(w0.W_rec));
+    t.notDeepEqual(Array.from(js.state.W_out), Array.from(w0.state.W_out));
+    if (c.kind !== 'output') t.notDeepEqual(Array.from(js.state.W_rec), Array.from(w0.state.W_rec));
   });
-}
-
-/** Random full-range state (with extremes) in every buffer of the arena, identical in both learners. */
-function randomizeArena(js: FixedLearner, wasm: FixedLearner, rng: Uint32Array): void {
-  const bytes = arenaBytes(js);
-  const dv = new DataView(js.arena, js.arenaOffset, js.plan.totalBytes);
-  const pick = (lo: number, hi: number) => {
-    const r = rngNextU32(rng);
-    if ((r & 15) === 0) return lo;
-    if ((r & 15) === 1) return hi;
-    if ((r & 15) === 2) return 0;
-    return lo + (rngNextU32(rng) % (hi - lo + 1));
-  };
-  for (const s of js.plan.buffers) {
-    for (let i = 0; i < s.length; i++) {
-      const at = s.offset + i * (s.bytes / s.length);
-      if (s.type === 'i16') dv.setInt16(at, pick(-32768, 32767), true);
-      else if (s.type === 'i32') dv.setInt32(at, pick(-2147483648, 2147483647), true);
-      else if (s.type === 'u32') dv.setUint32(at, rngNextU32(rng) & 1023, true);
-      else dv.setFloat64(at, (rngNextU32(rng) % 2 ? -1 : 1) * (rngNextU32(rng) * 256 + (rngNextU32(rng) & 255)), true);
-    }
-  }
-  dv.setFloat64(js.plan.buffers.find((b) => b.name === 'steps')!.offset, 12345, true);
-  arenaBytes(wasm).set(bytes);
 }
 
 /**
@@ -163,14 +128,14 @@ for (const c of [...CASES, ...RANDOM_ONLY]) {
     const y = new Int16Array(O);
     let saturations = 0;
     for (let it = 0; it < 150; it++) {
-      randomizeArena(js, wasm, rng);
-      const before = js.sat.reduce((a, v) => a + v, 0);
+      randomizeArena(js, [wasm], rng);
+      const before = js.state.saturation.reduce((a, v) => a + v, 0);
       for (let j = 0; j < M; j++) x[j] = (rngNextU32(rng) & 0xffff) - 32768;
       for (let o = 0; o < O; o++) y[o] = (rngNextU32(rng) & 0xffff) - 32768;
       const learn = it % 5 !== 4;
       js.stepQ(x, learn ? y : null, out);
       wasm.stepQ(x, learn ? y : null, out);
-      saturations += js.sat.reduce((a, v) => a + v, 0) - before;
+      saturations += js.state.saturation.reduce((a, v) => a + v, 0) - before;
       const d = firstDiff(js, arenaBytes(js), arenaBytes(wasm));
       if (d !== null) {
         t.fail(`iteration ${it} (learn ${learn}): ${d}`);
@@ -215,5 +180,5 @@ test('backend auto picks wasm exactly when WebAssembly SIMD validates, and js is
     return diff === null;
   });
   t.is(failedAt, -1, `arenas differ after step ${failedAt + 1}: ${diff}`);
-  t.notDeepEqual(Array.from(js.W_rec), Array.from(pair(RANDOM_ONLY[0])[0].W_rec), 'the run learned');
+  t.notDeepEqual(Array.from(js.state.W_rec), Array.from(pair(RANDOM_ONLY[0])[0].state.W_rec), 'the run learned');
 });

@@ -65,11 +65,11 @@ static void run(const char *kind, int N) {
   ns_bind(&l, &plan, arena);
   /* Weights ~ U(-1.2, 1.2)/sqrt(N)-ish in Q7.24 and their Q3.12 copies; B, W_out, W_in small; h0 = 0.1. */
   int32_t rec = (int32_t)((1.2 * 16777216.0) / 8.0); /* about 1.2/sqrt(64) */
-  for (uint32_t i = 0; i < plan.length[NB_W_REC]; i++) l.W_rec[i] = rnd(rec), l.W_rec_q[i] = (int16_t)(l.W_rec[i] >> 12);
-  for (uint32_t i = 0; i < plan.length[NB_W_IN]; i++) l.W_in[i] = rnd(1 << 24);
-  for (uint32_t i = 0; i < plan.length[NB_W_OUT]; i++) l.W_out[i] = rnd(1 << 21), l.W_out_q[i] = (int16_t)(l.W_out[i] >> 12);
-  for (uint32_t i = 0; i < plan.length[NB_BFB]; i++) l.B[i] = (int16_t)rnd(1 << 11);
-  for (uint32_t i = 0; i < plan.length[NB_H0]; i++) l.h0[i] = 3277;
+  for (uint32_t i = 0; i < plan.length[NB_W_rec]; i++) l.W_rec[i] = rnd(rec), l.W_rec_q12[i] = (int16_t)(l.W_rec[i] >> 12);
+  for (uint32_t i = 0; i < plan.length[NB_W_in]; i++) l.W_in[i] = rnd(1 << 24);
+  for (uint32_t i = 0; i < plan.length[NB_W_out]; i++) l.W_out[i] = rnd(1 << 21), l.W_out_q12[i] = (int16_t)(l.W_out[i] >> 12);
+  for (uint32_t i = 0; i < plan.length[NB_B]; i++) l.B[i] = (int16_t)rnd(1 << 11);
+  for (uint32_t i = 0; i < plan.length[NB_h0]; i++) l.h0[i] = 3277;
   ns_reset_state(&l);
   int16_t x[4], t[4], y[4];
   uint32_t total = 0, steps = 0;

@@ -133,7 +133,7 @@ static void on_hello(const uint8_t *b) {
   c[1] = NS_MAX_INPUTS > 120 ? 120 : NS_MAX_INPUTS;
   wr16(c + 2, MAX_PAYLOAD);
   c[4] = NS_MAX_OUTPUTS > 122 ? 122 : NS_MAX_OUTPUTS;
-  c[5] = 0x0F; /* rtrl, rflo, snap1, output */
+  c[5] = (1u << NS_RTRL) | (1u << NS_RFLO) | (1u << NS_SNAP1) | (1u << NS_OUTPUT); /* bit (kind code) */
   wr16(c + 6, 0);
   wr32(c + 8, 0);
   wr32(c + 12, DEVICE_ID);
@@ -153,7 +153,8 @@ static void on_configure(uint16_t fseq, const uint8_t *b) {
     refuse(fseq, E_NOT_CONFIGURED, "no learner loaded: send its snapshot (SNAPSHOT_DATA) before CONFIGURE");
     return;
   }
-  if (b[0] > 4 || b[0] - 1 != c->kind) { refuse(fseq, E_BAD_CONFIG, "learner differs from the loaded snapshot's"); return; }
+  if (b[0] > NS_OUTPUT + 1 || b[0] - 1 != c->kind) { /* wire code = kind code + 1 */
+    refuse(fseq, E_BAD_CONFIG, "learner differs from the loaded snapshot's"); return; }
   if (b[1] != c->inputs) { refuse(fseq, E_BAD_CONFIG, "inputs differs from the loaded snapshot's"); return; }
   if (b[2] != c->outputs) { refuse(fseq, E_BAD_CONFIG, "outputs differs from the loaded snapshot's"); return; }
   if (rd16(b + 4) != c->hidden) { refuse(fseq, E_BAD_CONFIG, "hidden differs from the loaded snapshot's"); return; }

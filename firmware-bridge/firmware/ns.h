@@ -23,36 +23,13 @@
 #ifndef NS_MAX_OUTPUTS
 #define NS_MAX_OUTPUTS 8
 #endif
-#define NS_A8(bytes) ((((bytes) + 7u) / 8u) * 8u)
-#define NS_ARENA_FOR(N, M, O)                                                                              \
-  (NS_A8(4u * (N) * (M)) + NS_A8(4u * (N) * (N)) + NS_A8(4u * (N)) + NS_A8(4u * (O) * (N)) +              \
-   NS_A8(2u * (N) * (N)) + NS_A8(2u * (O) * (N)) +                                                          \
-   NS_A8(2u * (N) * (O)) + 3u * NS_A8(2u * (N)) + NS_A8(2u * (M)) + 3u * NS_A8(2u * (O)) +                \
-   4u * NS_A8(4u * (N)) + NS_A8(2u * (N) * (M)) + NS_A8(2u * (N) * (N)) + NS_A8(2u * (N)) + NS_A8(4u * (N)) + \
-   8u * (N) * (M) + 8u * (N) * (N) + 8u * (N) + 8u * (O) * (N) + NS_A8(4u * NS_SAT_COUNT) + 8u)
 #ifndef NS_ARENA_BYTES
 #define NS_ARENA_BYTES NS_ARENA_FOR(NS_MAX_HIDDEN, NS_MAX_INPUTS, NS_MAX_OUTPUTS)
 #endif
 
-enum ns_kind { NS_RTRL = 0, NS_RFLO = 1, NS_SNAP1 = 2, NS_OUTPUT = 3 };
-
-/* Saturation counters, in runtime/plan.ts's SATURATION_NAMES order. */
-enum ns_sat {
-  NS_SAT_X, NS_SAT_X_INVALID, NS_SAT_TARGET, NS_SAT_TARGET_INVALID, NS_SAT_Y, NS_SAT_E, NS_SAT_FEEDBACK,
-  NS_SAT_GAIN, NS_SAT_W_IN, NS_SAT_W_REC, NS_SAT_B, NS_SAT_W_OUT, NS_SAT_WEIGHTS_Q12, NS_SAT_H, NS_SAT_TRACE,
-  NS_SAT_DECAY, NS_SAT_SENS, NS_SAT_GRAD, NS_SAT_COUNT
-};
-
-/* Arena buffers, in runtime/plan.ts's order. Buffers a learner does not use have length 0 and are skipped. */
-enum ns_buf {
-  NB_W_IN, NB_W_REC, NB_B, NB_W_OUT, NB_W_REC_Q, NB_W_OUT_Q, NB_BFB, NB_H0, NB_H, NB_H_PREV,
-  NB_X, NB_TARGET, NB_Y, NB_E, NB_U, NB_DPHI, NB_APHI, NB_FB, NB_P_IN, NB_P_REC, NB_P_B, NB_DECAY, NB_S,
-  NB_S_NEXT, NB_SUM_HI, NB_SUM_LO, NB_ACC_W_IN, NB_ACC_W_REC, NB_ACC_B, NB_ACC_W_OUT, NB_SATURATION, NB_STEPS,
-  NB_COUNT
-};
-
-/* Element type of a buffer in the runtime's arena: 'i16', 'i32', 'u32' or 'f64' (int64_t here). */
-enum ns_type { NT_I16 = 2, NT_I32 = 4, NT_U32 = 5, NT_F64 = 8 };
+/* Learner kind codes (enum ns_kind), saturation counters (enum ns_sat), arena buffers (enum ns_buf), their names,
+ * types and lengths, and NS_ARENA_FOR: generated from the layout manifest runtime/layout.ts. */
+#include "ns_layout.h"
 
 /* The learner configuration (runtime/types.ts LearnerOptions + runtime/plan.ts FixedOptions). */
 typedef struct {
@@ -85,7 +62,7 @@ typedef struct {
   ns_plan p;
   uint8_t *arena;
   int32_t *W_in, *W_rec, *b, *W_out;
-  int16_t *W_rec_q, *W_out_q, *B, *h0, *h, *h_prev, *x, *target, *y, *e;
+  int16_t *W_rec_q12, *W_out_q12, *B, *h0, *h, *h_prev, *x, *target, *y, *e;
   int32_t *u, *dphi, *aphi, *fb;
   int16_t *P_in, *P_rec, *P_b;
   int32_t *decay, *S, *S_next;

@@ -64,25 +64,26 @@ static void feedback_q(ns_learner *l) {
   for (int a = 0; a < N; a++) {
     int64_t acc = 0;
     if (l->p.transpose)
-      for (int o = 0; o < O; o++) acc += (int32_t)l->W_out_q[(size_t)o * N + a] * l->e[o];
+      for (int o = 0; o < O; o++) acc += (int32_t)l->W_out_q12[(size_t)o * N + a] * l->e[o];
     else
       for (int o = 0; o < O; o++) acc += (int32_t)l->B[(size_t)a * O + o] * l->e[o];
     l->fb[a] = ns_sat32(acc, &l->sat[NS_SAT_FEEDBACK]);
   }
 }
 
-/* learners/apply.ts applyStep: W += round(d / 2^shift) * mul, saturated; refresh the Q3.12 forward copy. */
+/*
+ * learners/apply.ts applyStep: W += round(d / 2^shift) * mul, saturated; refresh the Q3.12 copy. A zero change
+ * writes nothing (so an already clipped copy is not counted again in 'weights_q12': the counting rule of every path).
+ */
 static inline void apply_step(ns_learner *l, int32_t *W, int16_t *Wq, size_t i, int64_t d, int satIdx) {
-  int32_t w = ns_sat32((int64_t)W[i] + ns_rsrw(d, l->p.shiftApply) * l->p.applyMul, &l->sat[satIdx]);
+  const int64_t delta = ns_rsrw(d, l->p.shiftApply) * l->p.applyMul;
+  if (delta == 0) return;
+  int32_t w = ns_sat32((int64_t)W[i] + delta, &l->sat[satIdx]);
   W[i] = w;
   if (Wq) Wq[i] = (int16_t)ns_sat16(ns_rsr(w, 12), &l->sat[NS_SAT_WEIGHTS_Q12]);
 }
 
-/*
- * learners/rflo.ts updateRow ('step' part): as apply_step, but a zero change leaves W and its forward copy untouched
- * (so a forward copy already saturated is not counted again in 'weights_q12'; applyStep, used by the output and
- * RTRL updates, refreshes and counts on every call).
- */
+/* learners/optimized/rflo.ts updateRow ('step' part, general case): apply_step with the 32-bit rounding when d fits. */
 static inline void apply_step_nonzero(ns_learner *l, int32_t *W, int16_t *Wq, size_t i, int64_t d, int satIdx) {
   const int sa = l->p.shiftApply;
   int64_t delta = (sa >= 1 && d >= INT32_MIN && d <= INT32_MAX ? (int64_t)ns_rsr((int32_t)d, sa) : ns_rsrw(d, sa)) * l->p.applyMul;
@@ -92,10 +93,12 @@ static inline void apply_step_nonzero(ns_learner *l, int32_t *W, int16_t *Wq, si
   if (Wq) Wq[i] = (int16_t)ns_sat16(ns_rsr(w, 12), &l->sat[NS_SAT_WEIGHTS_Q12]);
 }
 
-/* learners/apply.ts applyTrial. */
+/* learners/apply.ts applyTrial (a zero change writes nothing). */
 static void apply_trial(ns_learner *l, int32_t *W, int16_t *Wq, int64_t *acc, size_t n, int32_t m, int shift, int satIdx) {
   for (size_t i = 0; i < n; i++) {
-    int32_t w = ns_sat32((int64_t)W[i] + ns_mulwide16(acc[i], m, shift) * l->p.applyMul, &l->sat[satIdx]);
+    const int64_t delta = ns_mulwide16(acc[i], m, shift) * l->p.applyMul;
+    if (delta == 0) continue;
+    int32_t w = ns_sat32((int64_t)W[i] + delta, &l->sat[satIdx]);
     W[i] = w;
     if (Wq) Wq[i] = (int16_t)ns_sat16(ns_rsr(w, 12), &l->sat[NS_SAT_WEIGHTS_Q12]);
   }
@@ -112,14 +115,14 @@ static void update_output(ns_learner *l) {
     size_t oo = (size_t)o * N;
     for (int j = 0; j < N; j++) {
       l->acc_W_out[oo + j] += (int64_t)ns_imul(e, l->h[j]) * 8;
-      if (step) apply_step(l, l->W_out, l->W_out_q, oo + j, ns_mul32x16(g, l->h[j], l->p.shiftOut), NS_SAT_W_OUT);
+      if (step) apply_step(l, l->W_out, l->W_out_q12, oo + j, ns_mul32x16(g, l->h[j], l->p.shiftOut), NS_SAT_W_OUT);
     }
   }
 }
 
 /*
- * learners/rflo.ts advanceTraces (Murray 2019, eq. 13-14; SnAp-1: Menick et al. 2021):
- * P := round((d P + c v) / 2^15), d = 1 - a or the SnAp-1 decay, c = a phi'(u_a); saturated ('trace').
+ * learners/rflo.ts advanceTraceRow and snap1.ts snap1Decay (Murray 2019, eq. 13-14; SnAp-1: Menick et al. 2021):
+ * P := round((d P + c v) / 2^15), d = 1 - alpha or the SnAp-1 decay, c = alpha phi'(u_a); saturated ('trace').
  */
 static void advance_traces(ns_learner *l, int snap) {
   const int N = l->p.cfg.hidden, M = l->p.cfg.inputs, fr = l->p.traceFracRec;
@@ -130,7 +133,7 @@ static void advance_traces(ns_learner *l, int snap) {
     const int32_t c = l->aphi[a];
     int32_t d = l->p.oneMinusAlpha;
     if (snap) {
-      d += ns_rsr(ns_imul(c, l->W_rec_q[(size_t)a * N + a]), 12);
+      d += ns_rsr(ns_imul(c, l->W_rec_q12[(size_t)a * N + a]), 12);
       if (d > 32768) { l->sat[NS_SAT_DECAY]++; d = 32768; }
       else if (d < -32768) { l->sat[NS_SAT_DECAY]++; d = -32768; }
       l->decay[a] = d;
@@ -152,7 +155,7 @@ static void advance_traces(ns_learner *l, int snap) {
 }
 
 /*
- * One row of learners/rflo.ts updateTraces (updateRow): for each trace p of the row,
+ * One row of learners/optimized/rflo.ts updateUnit (updateRow): for each trace p of the row,
  *   acc += mul32x16RoundShift(f, p, accShift);  'step': W += round(mul32x16RoundShift(g, p, dShift) / 2^applyShift) mul
  * with 32-bit arithmetic where it is exact (the runtime's own split, runtime/fixed.ts): f and g are split once per
  * row into a signed high and an unsigned low half; for dShift >= 17 the product is hi(g) p + (lo(g) p >> 16),
@@ -194,7 +197,7 @@ static void update_row(ns_learner *l, int32_t *W, int16_t *Wq, int64_t *acc, con
   }
 }
 
-/* learners/rflo.ts updateTraces: term f_a P (Q30); 'step' mode applies round(g_a P), g_a = f_a m >> 15 ('gain'). */
+/* learners/rflo.ts updateTraceUnit (optimized/rflo.ts updateUnit): term f_a P (Q30); 'step' mode applies round(g_a P), g_a = f_a m >> 15 ('gain'). */
 static void update_traces(ns_learner *l) {
   const int N = l->p.cfg.hidden, M = l->p.cfg.inputs;
   const int step = l->p.cfg.stepMode;
@@ -204,7 +207,7 @@ static void update_traces(ns_learner *l) {
     if (f == 0) continue;
     const int32_t g = step ? ns_sat32(ns_mul32x16(f, l->p.etaRecM, 15), &l->sat[NS_SAT_GAIN]) : 0;
     size_t ro = (size_t)a * N, io = (size_t)a * M;
-    update_row(l, l->W_rec + ro, l->W_rec_q + ro, l->acc_W_rec + ro, l->P_rec + ro, (size_t)N, f, sr, g, l->p.shiftTraceRec, step, NS_SAT_W_REC);
+    update_row(l, l->W_rec + ro, l->W_rec_q12 + ro, l->acc_W_rec + ro, l->P_rec + ro, (size_t)N, f, sr, g, l->p.shiftTraceRec, step, NS_SAT_W_REC);
     update_row(l, l->W_in + io, NULL, l->acc_W_in + io, l->P_in + io, (size_t)M, f, si, g, l->p.shiftTraceIn, step, NS_SAT_W_IN);
     update_row(l, l->b + a, NULL, l->acc_b + a, l->P_b + a, 1, f, sr, g, l->p.shiftTraceRec, step, NS_SAT_B);
   }
@@ -215,25 +218,25 @@ static void update_traces(ns_learner *l) {
  * The sums keep the runtime's split (hi = S >> 16 signed, lo = S & 0xffff) so the scratch buffers match too.
  */
 static void advance_rtrl(ns_learner *l) {
-  const int N = l->p.cfg.hidden, M = l->p.cfg.inputs, P = l->p.theta;
+  const int N = l->p.cfg.hidden, M = l->p.cfg.inputs, T = l->p.theta;
   const int inBase = N * N, bBase = N * N + N * M;
   int32_t *S = l->S, *Sn = l->S_next;
   int64_t *hi = l->sum_hi, *lo = l->sum_lo;
   uint32_t *ss = &l->sat[NS_SAT_SENS];
   for (int j = 0; j < N; j++) {
-    for (int t = 0; t < P; t++) hi[t] = 0, lo[t] = 0;
+    for (int t = 0; t < T; t++) hi[t] = 0, lo[t] = 0;
     for (int k = 0; k < N; k++) {
-      const int32_t w = l->W_rec_q[(size_t)j * N + k];
+      const int32_t w = l->W_rec_q12[(size_t)j * N + k];
       if (w == 0) continue;
-      const int32_t *sk = S + (size_t)k * P;
-      for (int t = 0; t < P; t++) {
+      const int32_t *sk = S + (size_t)k * T;
+      for (int t = 0; t < T; t++) {
         hi[t] += w * ns_asr32(sk[t], 16);
         lo[t] += w * (int32_t)((uint32_t)sk[t] & 0xffffu);
       }
     }
     const int32_t c = l->aphi[j], keep = l->p.oneMinusAlpha;
-    size_t base = (size_t)j * P;
-    for (int t = 0; t < P; t++) {
+    size_t base = (size_t)j * T;
+    for (int t = 0; t < T; t++) {
       int64_t inner = hi[t] * 16 + ns_rsrw(lo[t], 12);
       if (t >= j * N && t < j * N + N) inner += (int64_t)l->h_prev[t - j * N] * 32;
       else if (t >= inBase + j * M && t < inBase + j * M + M) inner += (int64_t)l->x[t - inBase - j * M] * 256;
@@ -242,33 +245,33 @@ static void advance_rtrl(ns_learner *l) {
       Sn[base + t] = ns_sat32(ns_mul32x16(S[base + t], keep, 15) + ns_mul32x16(in32, c, 15), ss);
     }
   }
-  memcpy(S, Sn, (size_t)N * P * sizeof *S);
+  memcpy(S, Sn, (size_t)N * T * sizeof *S);
 }
 
 /* learners/rtrl.ts updateRtrl: D_theta = sum_j c_j S_j,theta (Q32), accumulated in Q30; 'step' applies D m. */
 static void update_rtrl(ns_learner *l) {
-  const int N = l->p.cfg.hidden, P = l->p.theta;
+  const int N = l->p.cfg.hidden, T = l->p.theta;
   const int nRec = N * N, nIn = N * l->p.cfg.inputs;
   const int step = l->p.cfg.stepMode;
   int64_t *hi = l->sum_hi, *lo = l->sum_lo;
-  for (int t = 0; t < P; t++) hi[t] = 0, lo[t] = 0;
+  for (int t = 0; t < T; t++) hi[t] = 0, lo[t] = 0;
   for (int j = 0; j < N; j++) {
     const int32_t c = ns_sat16(ns_rsr(l->fb[j], 12), &l->sat[NS_SAT_FEEDBACK]);
     if (c == 0) continue;
-    const int32_t *sj = l->S + (size_t)j * P;
-    for (int t = 0; t < P; t++) {
+    const int32_t *sj = l->S + (size_t)j * T;
+    for (int t = 0; t < T; t++) {
       hi[t] += c * ns_asr32(sj[t], 16);
       lo[t] += c * (int32_t)((uint32_t)sj[t] & 0xffffu);
     }
   }
-  for (int t = 0; t < P; t++) {
+  for (int t = 0; t < T; t++) {
     int64_t term = hi[t] * 16384 + ns_rsrw(lo[t], 2);
     int64_t d = 0;
     if (step)
       d = ns_mul32x16(ns_sat32(hi[t] * 16 + ns_rsrw(lo[t], 12), &l->sat[NS_SAT_GRAD]), l->p.etaRecM, l->p.shiftRtrl);
     if (t < nRec) {
       l->acc_W_rec[t] += term;
-      if (step) apply_step(l, l->W_rec, l->W_rec_q, (size_t)t, d, NS_SAT_W_REC);
+      if (step) apply_step(l, l->W_rec, l->W_rec_q12, (size_t)t, d, NS_SAT_W_REC);
     } else if (t < nRec + nIn) {
       l->acc_W_in[t - nRec] += term;
       if (step) apply_step(l, l->W_in, NULL, (size_t)(t - nRec), d, NS_SAT_W_IN);
@@ -304,26 +307,26 @@ void ns_step(ns_learner *l, const int16_t *x, const int16_t *target, int16_t *ou
 /* learner.ts resetState: h := h0, traces and sensitivities := 0. */
 void ns_reset_state(ns_learner *l) {
   const ns_plan *p = &l->p;
-  memcpy(l->h, l->h0, p->length[NB_H] * 2u);
-  memcpy(l->h_prev, l->h0, p->length[NB_H] * 2u);
-  memset(l->P_in, 0, p->length[NB_P_IN] * 2u);
-  memset(l->P_rec, 0, p->length[NB_P_REC] * 2u);
-  memset(l->P_b, 0, p->length[NB_P_B] * 2u);
+  memcpy(l->h, l->h0, p->length[NB_h] * 2u);
+  memcpy(l->h_prev, l->h0, p->length[NB_h] * 2u);
+  memset(l->P_in, 0, p->length[NB_P_in] * 2u);
+  memset(l->P_rec, 0, p->length[NB_P_rec] * 2u);
+  memset(l->P_b, 0, p->length[NB_P_b] * 2u);
   memset(l->S, 0, p->length[NB_S] * 4u);
-  memset(l->S_next, 0, p->length[NB_S_NEXT] * 4u);
+  memset(l->S_next, 0, p->length[NB_S_next] * 4u);
 }
 
 /* learner.ts endTrial: in 'trial' mode apply the accumulated terms; then clear the accumulators. */
 void ns_end_trial(ns_learner *l) {
   const ns_plan *p = &l->p;
   if (!p->cfg.stepMode) {
-    apply_trial(l, l->W_rec, l->W_rec_q, l->acc_W_rec, p->length[NB_W_REC], p->etaRecM, p->shiftTrialRec, NS_SAT_W_REC);
-    apply_trial(l, l->W_in, NULL, l->acc_W_in, p->length[NB_W_IN], p->etaRecM, p->shiftTrialRec, NS_SAT_W_IN);
-    apply_trial(l, l->b, NULL, l->acc_b, p->length[NB_B], p->etaRecM, p->shiftTrialRec, NS_SAT_B);
-    apply_trial(l, l->W_out, l->W_out_q, l->acc_W_out, p->length[NB_W_OUT], p->etaOutM, p->shiftTrialOut, NS_SAT_W_OUT);
+    apply_trial(l, l->W_rec, l->W_rec_q12, l->acc_W_rec, p->length[NB_W_rec], p->etaRecM, p->shiftTrialRec, NS_SAT_W_REC);
+    apply_trial(l, l->W_in, NULL, l->acc_W_in, p->length[NB_W_in], p->etaRecM, p->shiftTrialRec, NS_SAT_W_IN);
+    apply_trial(l, l->b, NULL, l->acc_b, p->length[NB_b], p->etaRecM, p->shiftTrialRec, NS_SAT_B);
+    apply_trial(l, l->W_out, l->W_out_q12, l->acc_W_out, p->length[NB_W_out], p->etaOutM, p->shiftTrialOut, NS_SAT_W_OUT);
   }
-  memset(l->acc_W_in, 0, p->length[NB_ACC_W_IN] * 8u);
-  memset(l->acc_W_rec, 0, p->length[NB_ACC_W_REC] * 8u);
-  memset(l->acc_b, 0, p->length[NB_ACC_B] * 8u);
-  memset(l->acc_W_out, 0, p->length[NB_ACC_W_OUT] * 8u);
+  memset(l->acc_W_in, 0, p->length[NB_acc_W_in] * 8u);
+  memset(l->acc_W_rec, 0, p->length[NB_acc_W_rec] * 8u);
+  memset(l->acc_b, 0, p->length[NB_acc_b] * 8u);
+  memset(l->acc_W_out, 0, p->length[NB_acc_W_out] * 8u);
 }

@@ -6,16 +6,8 @@
 #include <string.h>
 #include "ns.h"
 
-static const char *const BUF_NAMES[NB_COUNT] = {
-  "W_in", "W_rec", "b", "W_out", "W_rec_q", "W_out_q", "B", "h0", "h", "h_prev", "x", "target",
-  "y", "e", "u", "dphi", "aphi", "fb", "P_in", "P_rec", "P_b", "decay", "S", "S_next", "sum_hi", "sum_lo",
-  "acc_W_in", "acc_W_rec", "acc_b", "acc_W_out", "saturation", "steps",
-};
-static const uint8_t BUF_TYPES[NB_COUNT] = {
-  NT_I32, NT_I32, NT_I32, NT_I32, NT_I16, NT_I16, NT_I16, NT_I16, NT_I16, NT_I16, NT_I16, NT_I16,
-  NT_I16, NT_I16, NT_I32, NT_I32, NT_I32, NT_I32, NT_I16, NT_I16, NT_I16, NT_I32, NT_I32, NT_I32, NT_F64, NT_F64,
-  NT_F64, NT_F64, NT_F64, NT_F64, NT_U32, NT_F64,
-};
+static const char *const BUF_NAMES[NB_COUNT] = NS_BUF_NAMES;
+static const uint8_t BUF_TYPES[NB_COUNT] = NS_BUF_TYPES;
 
 int ns_buf_type(int buf) { return BUF_TYPES[buf]; }
 const char *ns_buf_name(int buf) { return BUF_NAMES[buf]; }
@@ -154,9 +146,9 @@ int ns_parse_config(const char *s, size_t len, ns_config *c, char *err, size_t e
     if (k == K_BUDGET && !seen[k]) { num[k] = 64.0 * 1024 * 1024; seen[k] = 1; }
     if (seen[k] != (isString[k] ? 2 : 1)) return fail3(err, errLen, "config: ", KEYS[k], " is missing or has the wrong type");
   }
-  static const char *const kinds[4] = { "rtrl", "rflo", "snap1", "output" };
+  static const char *const kinds[NS_KIND_COUNT] = NS_KIND_NAMES;
   c->kind = -1;
-  for (int k = 0; k < 4; k++)
+  for (int k = 0; k < NS_KIND_COUNT; k++)
     if (strcmp(str[K_LEARNER], kinds[k]) == 0) c->kind = k;
   if (c->kind < 0) return fail(err, errLen, "learner must be one of rtrl, rflo, snap1, output");
   if (!is_int(num[K_INPUTS], 0, 65535)) return fail(err, errLen, "inputs must be an integer in [0, 65535]");
@@ -201,10 +193,10 @@ static double js_round(double v) {
 }
 
 /* runtime/plan.ts etaRange, checkEta and fixed.ts toScale. */
-static int check_eta(const char *name, double lr, int P, const int *cs, int ncs, int U, int32_t *m, int32_t *k, char *err,
+static int check_eta(const char *name, double lr, int trialLength, const int *cs, int ncs, int U, int32_t *m, int32_t *k, char *err,
                      size_t errLen) {
   if (!(lr >= 0) || lr - lr != 0) return fail3(err, errLen, name, " must be a finite number >= 0", 0);
-  double eta = lr / (double)P;
+  double eta = lr / (double)trialLength;
   double lo = 0, hi = 1.0 / 0.0;
   for (int i = 0; i < ncs; i++) {
     int kMin = 16 > U - cs[i] ? 16 : U - cs[i];
@@ -257,22 +249,8 @@ int ns_make_plan(const ns_config *c, ns_plan *p, char *err, size_t errLen) {
   p->transpose = c->kind != NS_RFLO || c->transposeFeedback;
   p->theta = N * N + N * M + N;
 
-  uint64_t len[NB_COUNT] = { 0 };
-  len[NB_W_IN] = (uint64_t)N * M; len[NB_W_REC] = (uint64_t)N * N; len[NB_B] = N; len[NB_W_OUT] = (uint64_t)O * N;
-  len[NB_W_REC_Q] = len[NB_W_REC]; len[NB_W_OUT_Q] = len[NB_W_OUT];
-  len[NB_BFB] = (uint64_t)N * O; len[NB_H0] = N; len[NB_H] = N; len[NB_H_PREV] = N;
-  len[NB_X] = M; len[NB_TARGET] = O; len[NB_Y] = O; len[NB_E] = O;
-  len[NB_U] = N; len[NB_DPHI] = N; len[NB_APHI] = N; len[NB_FB] = N;
-  if (c->kind == NS_RFLO || c->kind == NS_SNAP1) {
-    len[NB_P_IN] = (uint64_t)N * M; len[NB_P_REC] = (uint64_t)N * N; len[NB_P_B] = N;
-  }
-  if (c->kind == NS_SNAP1) len[NB_DECAY] = N;
-  if (c->kind == NS_RTRL) {
-    len[NB_S] = (uint64_t)N * (uint64_t)p->theta; len[NB_S_NEXT] = len[NB_S];
-    len[NB_SUM_HI] = (uint64_t)p->theta; len[NB_SUM_LO] = (uint64_t)p->theta;
-  }
-  len[NB_ACC_W_IN] = len[NB_W_IN]; len[NB_ACC_W_REC] = len[NB_W_REC]; len[NB_ACC_B] = N; len[NB_ACC_W_OUT] = len[NB_W_OUT];
-  len[NB_SATURATION] = NS_SAT_COUNT; len[NB_STEPS] = 1;
+  /* Buffer lengths from the layout manifest (runtime/layout.ts, generated into ns_layout.h). */
+  const uint64_t len[NB_COUNT] = NS_BUF_LENGTHS(c->kind, (uint64_t)N, (uint64_t)M, (uint64_t)O, (uint64_t)p->theta);
   uint64_t off = 0;
   for (int b = 0; b < NB_COUNT; b++) {
     uint64_t bytes = len[b] * (uint64_t)(BUF_TYPES[b] == NT_U32 ? 4 : BUF_TYPES[b]);
@@ -290,36 +268,36 @@ void ns_bind(ns_learner *l, const ns_plan *p, uint8_t *a) {
   const uint32_t *o = p->offset;
   l->p = *p;
   l->arena = a;
-  l->W_in = (int32_t *)(void *)(a + o[NB_W_IN]);
-  l->W_rec = (int32_t *)(void *)(a + o[NB_W_REC]);
-  l->b = (int32_t *)(void *)(a + o[NB_B]);
-  l->W_out = (int32_t *)(void *)(a + o[NB_W_OUT]);
-  l->W_rec_q = (int16_t *)(void *)(a + o[NB_W_REC_Q]);
-  l->W_out_q = (int16_t *)(void *)(a + o[NB_W_OUT_Q]);
-  l->B = (int16_t *)(void *)(a + o[NB_BFB]);
-  l->h0 = (int16_t *)(void *)(a + o[NB_H0]);
-  l->h = (int16_t *)(void *)(a + o[NB_H]);
-  l->h_prev = (int16_t *)(void *)(a + o[NB_H_PREV]);
-  l->x = (int16_t *)(void *)(a + o[NB_X]);
-  l->target = (int16_t *)(void *)(a + o[NB_TARGET]);
-  l->y = (int16_t *)(void *)(a + o[NB_Y]);
-  l->e = (int16_t *)(void *)(a + o[NB_E]);
-  l->u = (int32_t *)(void *)(a + o[NB_U]);
-  l->dphi = (int32_t *)(void *)(a + o[NB_DPHI]);
-  l->aphi = (int32_t *)(void *)(a + o[NB_APHI]);
-  l->fb = (int32_t *)(void *)(a + o[NB_FB]);
-  l->P_in = (int16_t *)(void *)(a + o[NB_P_IN]);
-  l->P_rec = (int16_t *)(void *)(a + o[NB_P_REC]);
-  l->P_b = (int16_t *)(void *)(a + o[NB_P_B]);
-  l->decay = (int32_t *)(void *)(a + o[NB_DECAY]);
+  l->W_in = (int32_t *)(void *)(a + o[NB_W_in]);
+  l->W_rec = (int32_t *)(void *)(a + o[NB_W_rec]);
+  l->b = (int32_t *)(void *)(a + o[NB_b]);
+  l->W_out = (int32_t *)(void *)(a + o[NB_W_out]);
+  l->W_rec_q12 = (int16_t *)(void *)(a + o[NB_W_rec_q12]);
+  l->W_out_q12 = (int16_t *)(void *)(a + o[NB_W_out_q12]);
+  l->B = (int16_t *)(void *)(a + o[NB_B]);
+  l->h0 = (int16_t *)(void *)(a + o[NB_h0]);
+  l->h = (int16_t *)(void *)(a + o[NB_h]);
+  l->h_prev = (int16_t *)(void *)(a + o[NB_h_prev]);
+  l->x = (int16_t *)(void *)(a + o[NB_x]);
+  l->target = (int16_t *)(void *)(a + o[NB_target]);
+  l->y = (int16_t *)(void *)(a + o[NB_y]);
+  l->e = (int16_t *)(void *)(a + o[NB_e]);
+  l->u = (int32_t *)(void *)(a + o[NB_u]);
+  l->dphi = (int32_t *)(void *)(a + o[NB_dphi]);
+  l->aphi = (int32_t *)(void *)(a + o[NB_aphi]);
+  l->fb = (int32_t *)(void *)(a + o[NB_fb]);
+  l->P_in = (int16_t *)(void *)(a + o[NB_P_in]);
+  l->P_rec = (int16_t *)(void *)(a + o[NB_P_rec]);
+  l->P_b = (int16_t *)(void *)(a + o[NB_P_b]);
+  l->decay = (int32_t *)(void *)(a + o[NB_decay]);
   l->S = (int32_t *)(void *)(a + o[NB_S]);
-  l->S_next = (int32_t *)(void *)(a + o[NB_S_NEXT]);
-  l->sum_hi = (int64_t *)(void *)(a + o[NB_SUM_HI]);
-  l->sum_lo = (int64_t *)(void *)(a + o[NB_SUM_LO]);
-  l->acc_W_in = (int64_t *)(void *)(a + o[NB_ACC_W_IN]);
-  l->acc_W_rec = (int64_t *)(void *)(a + o[NB_ACC_W_REC]);
-  l->acc_b = (int64_t *)(void *)(a + o[NB_ACC_B]);
-  l->acc_W_out = (int64_t *)(void *)(a + o[NB_ACC_W_OUT]);
-  l->sat = (uint32_t *)(void *)(a + o[NB_SATURATION]);
-  l->steps = (int64_t *)(void *)(a + o[NB_STEPS]);
+  l->S_next = (int32_t *)(void *)(a + o[NB_S_next]);
+  l->sum_hi = (int64_t *)(void *)(a + o[NB_sum_hi]);
+  l->sum_lo = (int64_t *)(void *)(a + o[NB_sum_lo]);
+  l->acc_W_in = (int64_t *)(void *)(a + o[NB_acc_W_in]);
+  l->acc_W_rec = (int64_t *)(void *)(a + o[NB_acc_W_rec]);
+  l->acc_b = (int64_t *)(void *)(a + o[NB_acc_b]);
+  l->acc_W_out = (int64_t *)(void *)(a + o[NB_acc_W_out]);
+  l->sat = (uint32_t *)(void *)(a + o[NB_saturation]);
+  l->steps = (int64_t *)(void *)(a + o[NB_steps]);
 }

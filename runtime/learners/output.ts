@@ -2,16 +2,26 @@
  * Output-only learner (delta rule on W_out; the reservoir baseline) and the W_out update every learner shares:
  * term_oj(t) = e_o(t) h_j(t).
  */
-import type { FixedState } from '../network.ts';
+/**
+ * The readout's delta rule (LMS, as in Murray 2019), shared by every learner and the only learning of the
+ * 'output' kind (an echo-state readout), reference kernel in fixed point:
+ *
+ *   y(t) = W_out h(t),  e(t) = target(t) - y(t),  dW_out oj = eta_out e_o(t) h_j(t)
+ *
+ * Buffers (runtime/layout.ts, every kind): W_out (Q7.24), its copy W_out_q12 (Q3.12, read by the W_out^T e feedback),
+ * acc_W_out (Q30). This kernel is also the live TypeScript path; wasm (kernels.as updateOutput) and C
+ * (ns_kernel.c update_output) are bit-exact with it, counters included.
+ */
+import type { LearnerState } from '../state.ts';
 import { mul32x16RoundShift } from '../fixed.ts';
-import { SAT } from '../plan.ts';
+import { SAT } from '../layout.ts';
 import { applyStep } from './apply.ts';
 
 /**
  * Accumulates e h^T in Q30 (Math.imul of Q3.12 x Q1.15 = Q27, times 8, exact) and, in 'step' mode, applies
  * round(gain_o h_j) with gain_o = e_o m_out in Q(12 + k_out) (exact int32), shifted to Q(updateFracBits).
  */
-export function updateOutput(s: FixedState): void {
+export function updateOutput(s: LearnerState): void {
   const N = s.N;
   const O = s.O;
   const h = s.h;
@@ -24,7 +34,7 @@ export function updateOutput(s: FixedState): void {
     const oo = o * N;
     for (let j = 0; j < N; j++) {
       acc[oo + j] += Math.imul(e, h[j]) * 8;
-      if (step) applyStep(s.W_out, s.W_out_q, oo + j, mul32x16RoundShift(g, h[j], s.shiftOut), s.shiftApply, s.applyMul, s.sat, SAT.W_out);
+      if (step) applyStep(s.W_out, s.W_out_q12, oo + j, mul32x16RoundShift(g, h[j], s.shiftOut), s.shiftApply, s.applyMul, s.saturation, SAT.W_out);
     }
   }
 }

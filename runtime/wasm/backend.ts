@@ -3,25 +3,31 @@
  * base64, so no Node API is needed: WebAssembly.Module/Instance and atob only), places the learner's arena in the
  * instance's memory and runs FixedLearner.core() there, bit-exact with the TypeScript kernels.
  *
- * Memory of one instance (one per learner; it never grows, so the arena's typed-array views stay valid):
+ * Memory of one instance (one per learner; it never grows, so the arena's typed-array views stay valid; the
+ * addresses and the config block's fields are defined in runtime/layout.ts):
  *   [0, 16384)        unused (AssemblyScript's stub runtime keeps no data here: the module has no data segments)
- *   CONFIG = 16384    config block: constants and buffer addresses (int32), read by configure()
+ *   CONFIG = 16384    config block: CONFIG_FIELDS, then one arena address per buffer (int32), read by configure()
  *   TANH = 20480      the Q1.15 tanh table (runtime/activation.ts)
  *   ARENA_BASE        the plan's arena, byte for byte as in the TypeScript backend
  *   after the arena   private scratch (RTRL: exact i64 partial sums, theta x 8 bytes, and c_j, N x 4 bytes)
  */
+import { FRAC } from '../plan.ts';
 import type { FixedPlan } from '../plan.ts';
-import { SAT } from '../plan.ts';
+import { BUFFERS, CONFIG_FIELDS, LEARNER_KIND_CODES, WASM_ARENA_BASE, WASM_CONFIG_ADDRESS, WASM_TANH_ADDRESS } from '../layout.ts';
+import type { ConfigField } from '../layout.ts';
 import { TANH_TABLE } from '../activation.ts';
 import { KERNELS_WASM_BASE64 } from './kernels-wasm.ts';
 
-/** Kernel backend of the fixed-point learner: 'auto' picks 'wasm' when the engine supports WebAssembly SIMD. */
-export type Backend = 'auto' | 'js' | 'wasm';
+/**
+ * Kernel backend of the fixed-point learner: 'auto' picks 'wasm' when the engine supports WebAssembly SIMD, else
+ * 'js' (the live TypeScript kernels); 'reference' runs the reference kernels (runtime/learners/*.ts), for tests.
+ */
+export type Backend = 'auto' | 'js' | 'wasm' | 'reference';
 
-const CONFIG = 16384;
-const TANH = 20480;
+const CONFIG = WASM_CONFIG_ADDRESS;
+const TANH = WASM_TANH_ADDRESS;
 /** Byte offset of the arena in the instance's memory. */
-export const ARENA_BASE = 65536;
+export const ARENA_BASE = WASM_ARENA_BASE;
 const PAGE = 65536;
 
 /** (module (func (result v128) v128.const i32x4 0 0 0 0)): validates only where SIMD is supported. */
@@ -77,16 +83,8 @@ export interface WasmKernel {
   readonly step: (learn: number) => void;
 }
 
-/** Integer constants of the learner (the FixedLearner fields the kernels read). */
-export interface WasmKernelConstants {
-  readonly kindCode: number;
-  readonly stepMode: boolean;
-  readonly transpose: boolean;
-  readonly applyMul: number;
-}
-
 /** Instantiates the kernels for plan p with a zeroed arena; throws when WebAssembly SIMD is unavailable. */
-export function createWasmKernel(p: FixedPlan, k: WasmKernelConstants): WasmKernel {
+export function createWasmKernel(p: FixedPlan): WasmKernel {
   const o = p.options;
   const N = o.hidden;
   const M = o.inputs;
@@ -101,22 +99,31 @@ export function createWasmKernel(p: FixedPlan, k: WasmKernelConstants): WasmKern
   new Int16Array(buffer, TANH, TANH_TABLE.length).set(TANH_TABLE);
   const at: Record<string, number> = {};
   for (const b of p.buffers) at[b.name] = ARENA_BASE + b.offset;
+  const applyLog2 = FRAC.W - p.weightFracBits;
+  const field: Record<ConfigField, number> = {
+    N,
+    M,
+    O,
+    THETA: p.thetaCount,
+    KIND: LEARNER_KIND_CODES[p.kind],
+    STEP: o.update === 'step' ? 1 : 0,
+    ALPHA: p.alphaQ15,
+    KEEP: 32768 - p.alphaQ15,
+    ETA_REC: p.etaRec.m,
+    ETA_OUT: p.etaOut.m,
+    SH_TRACE_REC: p.shifts.traceRec,
+    SH_TRACE_IN: p.shifts.traceIn,
+    SH_OUT: p.shifts.out,
+    SH_RTRL: p.shifts.rtrl,
+    SH_APPLY: p.shifts.apply,
+    FR_REC: p.traceFrac.rec,
+    FR_IN: p.traceFrac.in,
+    APPLY_LOG2: applyLog2,
+    TRANSPOSE: p.kind !== 'rflo' || o.feedback === 'transpose' ? 1 : 0,
+    SCRATCH: scratchAt,
+  };
   // Buffers a kind does not have point at a harmless address (never read for that kind).
-  const ptr = (name: string) => at[name] ?? scratchAt;
-  const sat = (name: keyof typeof SAT) => at.saturation + 4 * SAT[name];
-  const applyLog2 = Math.log2(k.applyMul);
-  const cfg = [
-    N, M, O, p.thetaCount, k.kindCode, k.stepMode ? 1 : 0, p.alphaQ15, 32768 - p.alphaQ15, p.etaRec.m, p.etaOut.m,
-    p.shifts.traceRec, p.shifts.traceIn, p.shifts.out, p.shifts.rtrl, p.shifts.apply, p.traceFrac.rec, p.traceFrac.in,
-    applyLog2, k.transpose ? 1 : 0,
-    ptr('W_in'), ptr('W_rec'), ptr('b'), ptr('W_out'), 0, ptr('W_rec_q'), 0, ptr('W_out_q'),
-    ptr('B'), ptr('h'), ptr('h_prev'), ptr('x'), ptr('target'), ptr('y'), ptr('e'), ptr('u'), ptr('dphi'), ptr('aphi'),
-    ptr('fb'), ptr('acc_W_in'), ptr('acc_W_rec'), ptr('acc_b'), ptr('acc_W_out'), ptr('steps'), ptr('P_in'), ptr('P_rec'),
-    ptr('P_b'), ptr('decay'), ptr('S'), ptr('S_next'), ptr('sum_hi'), ptr('sum_lo'), scratchAt,
-    sat('y'), sat('e'), sat('feedback'), sat('gain'), sat('W_in'), sat('W_rec'), sat('b'), sat('W_out'), sat('weights_q12'),
-    sat('trace'), sat('decay'), sat('sens'), sat('grad'),
-  ];
-  if (!Number.isInteger(applyLog2)) throw new RangeError('applyMul must be a power of two');
+  const cfg = [...CONFIG_FIELDS.map(([name]) => field[name]), ...BUFFERS.map((b) => at[b.name] ?? scratchAt)];
   new Int32Array(buffer, CONFIG, cfg.length).set(cfg);
   const ex = inst.exports as { configure: () => void; step: (learn: number) => void };
   ex.configure();
@@ -124,14 +131,14 @@ export function createWasmKernel(p: FixedPlan, k: WasmKernelConstants): WasmKern
 }
 
 /** The backend a learner gets for `requested`: 'js' or 'wasm' ('auto' is 'wasm' where SIMD is supported and the module compiles). */
-export function resolveBackend(requested: Backend | undefined): 'js' | 'wasm' {
+export function resolveBackend(requested: Backend | undefined): 'js' | 'wasm' | 'reference' {
   const r = requested ?? 'auto';
-  if (r === 'js') return 'js';
+  if (r === 'js' || r === 'reference') return r;
   if (r === 'wasm') {
     if (!wasmSimdSupported()) throw new Error("backend 'wasm' needs WebAssembly SIMD, which this engine does not support");
     return 'wasm';
   }
-  if (r !== 'auto') throw new RangeError(`backend must be 'auto', 'js' or 'wasm' (got ${String(r)})`);
+  if (r !== 'auto') throw new RangeError(`backend must be 'auto', 'js', 'wasm' or 'reference' (got ${String(r)})`);
   if (!wasmSimdSupported() || WA === undefined) return 'js';
   // An engine may refuse to compile (e.g. a content security policy without 'wasm-unsafe-eval', or a limit on
   // synchronous compilation on a browser's main thread): then 'auto' falls back to the TypeScript kernels.

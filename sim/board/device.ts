@@ -32,17 +32,11 @@ import {
   type Message,
 } from '../../firmware-bridge/protocol.ts';
 import type { Transport } from '../../firmware-bridge/transport.ts';
+import type { SampleSource } from '../../firmware-bridge/source.ts';
 import { SyntheticSignal, type SignalOptions } from './signals.ts';
 
-/**
- * Where the board's samples come from: channels and targets of sample n (in real units; the board quantizes
- * them). SyntheticSignal is one; firmware-bridge/johnny-five.ts reads the pins of a stock Firmata board.
- */
-export interface SampleSource {
-  readonly channels: number;
-  readonly outputs: number;
-  sample(n: number, x: Float64Array, target: Float64Array): void;
-}
+// Where the board's samples come from: the seam is the device side's, defined in firmware-bridge/source.ts.
+export type { SampleSource } from '../../firmware-bridge/source.ts';
 
 export interface VirtualBoardOptions extends SignalOptions {
   transport: Transport;

@@ -15,8 +15,9 @@ import { Session, type SessionEvent } from '../../firmware-bridge/session.ts';
 import { SerialTransport } from '../../firmware-bridge/transports/serial.ts';
 import { createInProcessBoard, hasSocat, startVirtualBoard, type InProcessBoard, type VirtualBoardHandle } from '../board/index.ts';
 import { FirmataSource, PredictAheadSource, openFirmata, type FirmataConnection } from '../../firmware-bridge/johnny-five.ts';
-import { DeviceLearnerClient } from '../../firmware-bridge/firmware/client.ts';
-import { runHil } from '../../firmware-bridge/firmware/hil.ts';
+import { DeviceLearnerClient } from '../../firmware-bridge/device/client.ts';
+import { runHil } from '../../firmware-bridge/device/hil.ts';
+import { createDriftTask } from '../tasks/drift.ts';
 import { buildFirmware, missingTool, startQemu, type QemuBoard } from '../../firmware-bridge/qemu.ts';
 import { InputError, modelToJson } from '../modelio.ts';
 import { saveSnapshotFile } from '../snapshot-file.ts';
@@ -195,10 +196,12 @@ export async function runOnDevice(a: RunArgs, io: RunIo): Promise<OnDeviceSummar
   const steps = a.steps ?? 10000;
   try {
     io.stderr(`run --on-device: ${a.learner} N=${a.hidden} on ${qemu ? 'QEMU lm3s6965evb at ' : ''}${port}, ${steps} steps\n`);
+    const options = learnerOptions(a);
     const r = await runHil(client, {
-      options: learnerOptions(a),
+      options,
       steps,
       seed: a.seed,
+      stream: createDriftTask({ seed: a.seed, channels: Math.max(options.inputs, options.outputs), steps }),
     });
     const summary: OnDeviceSummary = {
       port,

@@ -7,6 +7,7 @@ import { Command, Option } from 'commander';
 import type { Engine, Feedback, UpdateMode } from '../../runtime/types.ts';
 import { InputError } from '../modelio.ts';
 import { alignmentCurve, writeSimReport, type AlignmentPoint } from '../plot/sim-report.ts';
+import type { SimSummary } from '../sim-summary.ts';
 import { TASK_NAMES, createTask, type Task, type TaskName } from '../tasks/index.ts';
 import {
   SIM_LEARNERS,
@@ -72,52 +73,7 @@ export interface SimArgs {
   progress?: boolean;
 }
 
-export interface SimSummary {
-  task: string;
-  learner: SimLearner;
-  engine: Engine;
-  /** Trials per seed (trial tasks) or null (streams). */
-  trials: number | null;
-  /** Samples per seed (streams) or null (trial tasks). */
-  steps: number | null;
-  seeds: number[];
-  nmse: number[];
-  median_nmse: number;
-  /** Median over seeds at each point: {trial|step, nmse}. */
-  curve: { trial?: number; step?: number; nmse: number }[];
-  lr_rec: number;
-  lr_out: number;
-  hidden: number;
-  tau: number;
-  update: UpdateMode;
-  /** BPTT truncation window in steps; null = full BPTT or not BPTT. */
-  window: number | null;
-  noise: number;
-  /** Readout options (float engine): y = W_out h + D x, NLMS-normalised readout steps, recurrent update bound. */
-  direct: boolean;
-  normalized: boolean;
-  max_rec_step: number | null;
-  /** Streams only. */
-  skipped?: number;
-  persistence_nmse?: number;
-  /** Streams only: persistence NMSE per seed. */
-  persistence?: number[];
-  /**
-   * Streams with inputs: the better of the two linear AR baselines (median over seeds; sim/baselines.ts), which one,
-   * both medians and both per seed. NLMS mu 0.5 and RLS lambda 0.999, over the last 8 samples of every input.
-   */
-  linear_nmse?: number;
-  linear_variant?: 'nlms' | 'rls';
-  nlms_nmse?: number;
-  rls_nmse?: number;
-  nlms?: number[];
-  rls?: number[];
-  /** Streams: per seed, null or how the run diverged ('nan' | 'exploded' | 'saturated') and what to change. */
-  diverged?: ({ kind: string; at: number; message: string } | null)[];
-  /** drift only, per seed: one entry per change. */
-  recovery?: { event: number; pre_nmse: number; post_nmse: number; steps: number | null }[][];
-  description: string;
-}
+export type { SimSummary } from '../sim-summary.ts';
 
 export function makeTask(a: SimArgs, seed: number): Task {
   switch (a.task) {

@@ -16,7 +16,7 @@ import { createFloatLearner } from '../reference/index.ts';
 import { Session, type SessionEvent } from '../../firmware-bridge/session.ts';
 import { SerialTransport } from '../../firmware-bridge/transports/serial.ts';
 import { hasSocat, startVirtualBoard, type VirtualBoardHandle } from '../board/index.ts';
-import { measureRecovery } from '../tasks/run.ts';
+import { RunningNmse, blockNmse, measureRecovery } from '../../runtime/metrics.ts';
 import { fmt, table } from '../report.ts';
 import { lineChartSpec, writeFigure, type Figure } from '../plot/charts.ts';
 import { writeReportIndex } from '../plot/report.ts';
@@ -148,24 +148,9 @@ class SampleLog {
     }
     return out;
   }
-  /** sum e^2 / sum over outputs of sum (t - mean)^2, samples [from, to). */
+  /** sum e^2 / sum over outputs of sum (t - mean)^2, samples [from, to) (runtime/metrics.ts blockNmse). */
   nmse(e2: Float64Array, from: number, to: number): number | null {
-    if (to - from < 2) return null;
-    const O = this.O;
-    let v = 0;
-    for (let o = 0; o < O; o++) {
-      let s = 0;
-      let s2 = 0;
-      for (let i = from; i < to; i++) {
-        const x = this.t[i * O + o];
-        s += x;
-        s2 += x * x;
-      }
-      v += s2 - (s * s) / (to - from);
-    }
-    let e = 0;
-    for (let i = from; i < to; i++) e += e2[i];
-    return v > 0 ? e / v : null;
+    return blockNmse(e2, this.t, this.O, from, to);
   }
   /** First index whose seq >= s. */
   indexOfSeq(s: number): number {
@@ -177,34 +162,6 @@ class SampleLog {
       else hi = m;
     }
     return lo;
-  }
-}
-
-/** Exponentially weighted running NMSE (time constant `window` samples) of one output stream. */
-class RunningNmse {
-  private e2 = 0;
-  private m = 0;
-  private m2 = 0;
-  private seen = 0;
-  constructor(private readonly window: number) {}
-  add(t: Float64Array, y: Float64Array): void {
-    const a = Math.max(1 / this.window, 1 / ++this.seen);
-    let e2 = 0;
-    let tt = 0;
-    let t2 = 0;
-    for (let o = 0; o < t.length; o++) {
-      const e = t[o] - y[o];
-      e2 += e * e;
-      tt += t[o];
-      t2 += t[o] * t[o];
-    }
-    this.e2 += a * (e2 - this.e2);
-    this.m += a * (tt - this.m);
-    this.m2 += a * (t2 - this.m2);
-  }
-  get value(): number {
-    const v = this.m2 - this.m * this.m;
-    return this.seen > 1 && v > 0 ? this.e2 / v : NaN;
   }
 }
 
@@ -251,7 +208,7 @@ export async function runDemo(options: DemoOptions = {}, io: DemoIo = defaultIo(
     { name: `${LABEL[kind]} (float64)`, kind, engine: 'float', l: createFloatLearner(opts(kind), w) },
   ];
   const ys = learners.map(() => new Float64Array(O));
-  const running = learners.map(() => new RunningNmse(1000));
+  const running = learners.map(() => new RunningNmse(O, 1000));
   const log = new SampleLog(O, learners.length, Math.ceil(duration * rate * 1.3) + 1024);
   let firstSeq = -1;
 

@@ -9,7 +9,7 @@ import { initWeights } from '../../runtime/init.ts';
 import { createLearner } from '../engine.ts';
 import { computeGradient } from '../reference/index.ts';
 import type { Task } from '../tasks/task.ts';
-import type { SimSummary } from '../commands/sim.ts';
+import type { SimSummary } from '../sim-summary.ts';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fmt } from '../report.ts';

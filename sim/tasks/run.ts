@@ -14,6 +14,8 @@
  *
  * Every buffer is allocated before the loop; the per-step path allocates nothing.
  */
+import { measureRecovery } from '../../runtime/metrics.ts';
+import type { Recovery } from '../../runtime/metrics.ts';
 import type { Engine, Feedback, LearnerKind, LearnerOptions, ModelWeights, OnlineLearner, UpdateMode } from '../../runtime/types.ts';
 import { initWeights } from '../../runtime/init.ts';
 import { createRng } from '../../runtime/rng.ts';
@@ -218,16 +220,7 @@ export interface StreamRunOptions {
   onProgress?: (done: number, total: number) => void;
 }
 
-export interface Recovery {
-  /** Sample index of the change (first sample whose target follows the new regime). */
-  event: number;
-  /** NMSE over the W samples before the change (normalised by the variance of the previous segment's target). */
-  preNmse: number;
-  /** NMSE over the first W samples after the change (normalised by the new segment's target variance). */
-  postNmse: number;
-  /** Samples after the change until the trailing-W NMSE is <= ratio * preNmse; null if not within the segment. */
-  steps: number | null;
-}
+export type { Recovery } from '../../runtime/metrics.ts';
 
 /**
  * How a stream run diverged, if it did, checked over consecutive windows of DIVERGENCE_WINDOW samples:
@@ -474,55 +467,7 @@ function fmtRatio(r: number): string {
   return r >= 1e5 ? r.toExponential(1) : r.toFixed(0);
 }
 
-/** Summed (over outputs) variance of the target over samples [from, to). */
-function segmentVariance(tgt: Float64Array, O: number, from: number, to: number): number {
-  let v = 0;
-  const m = to - from;
-  for (let k = 0; k < O; k++) {
-    let s = 0;
-    let q = 0;
-    for (let t = from; t < to; t++) {
-      const x = tgt[t * O + k];
-      s += x;
-      q += x * x;
-    }
-    v += q / m - (s / m) * (s / m);
-  }
-  return v;
-}
-
-/**
- * Recovery after each change (event e, segment [e, next event or end)): windowed NMSE = mean over W samples of
- * |e|^2 / the segment's target variance. pre = the W samples before e (previous segment's variance); recovered at
- * the first sample t >= e + W - 1 whose trailing window [t - W + 1, t] has NMSE <= ratio * pre; steps = t - e + 1.
- */
-export function measureRecovery(err: Float64Array, tgt: Float64Array, O: number, n: number, events: readonly number[], W: number, ratio: number): Recovery[] {
-  const out: Recovery[] = [];
-  for (let i = 0; i < events.length; i++) {
-    const e = events[i];
-    const prevStart = i === 0 ? 0 : events[i - 1];
-    const end = Math.min(n, i + 1 < events.length ? events[i + 1] : n);
-    if (e - prevStart < W || end - e < W) continue; // segments shorter than a window cannot be measured
-    const vPrev = segmentVariance(tgt, O, prevStart, e);
-    const vSeg = segmentVariance(tgt, O, e, end);
-    let pre = 0;
-    for (let t = e - W; t < e; t++) pre += err[t];
-    pre /= W * vPrev;
-    let win = 0;
-    for (let t = e; t < e + W; t++) win += err[t];
-    const post = win / (W * vSeg);
-    let steps: number | null = null;
-    for (let t = e + W - 1; t < end; t++) {
-      if (t > e + W - 1) win += err[t] - err[t - W];
-      if (win / (W * vSeg) <= ratio * pre) {
-        steps = t - e + 1;
-        break;
-      }
-    }
-    out.push({ event: e, preNmse: pre, postNmse: post, steps });
-  }
-  return out;
-}
+export { measureRecovery } from '../../runtime/metrics.ts';
 
 /** Median; NaN (a diverged run) counts as +Infinity, the worst value. */
 export function median(values: readonly number[]): number {

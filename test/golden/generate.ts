@@ -67,9 +67,9 @@ function hex(b: Uint8Array): string {
 
 /**
  * The golden text of one case. Deterministic: the same runtime gives the same text. The checked-in files come from
- * the TypeScript kernels (backend 'js', the reference); test/firmware.test.ts also runs the default backend.
+ * the reference kernels (backend 'reference'); test/firmware.test.ts also runs the default backend.
  */
-export function generateCase(c: GoldenCase, backend: Backend = 'js'): string {
+export function generateCase(c: GoldenCase, backend: Backend = 'reference'): string {
   const o = c.options;
   const w = initWeights({ inputs: o.inputs, hidden: o.hidden, outputs: o.outputs, tau: o.tau, seed: c.seed, gain: c.gain ?? 1.2, inScale: c.inScale ?? 1 });
   const l = createFixedLearner(o, w, { ...(c.fixed ?? {}), backend });

@@ -7,8 +7,9 @@
 import test from 'ava';
 import { buildFirmware, missingTool, startQemu } from '../../firmware-bridge/qemu.ts';
 import type { QemuBoard } from '../../firmware-bridge/qemu.ts';
-import { DeviceLearnerClient } from '../../firmware-bridge/firmware/client.ts';
-import { runHil } from '../../firmware-bridge/firmware/hil.ts';
+import { DeviceLearnerClient } from '../../firmware-bridge/device/client.ts';
+import { runHil } from '../../firmware-bridge/device/hil.ts';
+import { createDriftTask } from '../../sim/tasks/drift.ts';
 import type { LearnerOptions } from '../../runtime/types.ts';
 
 const missing = missingTool(['arm-none-eabi-gcc', 'qemu-system-arm']);
@@ -42,7 +43,7 @@ const runs: [LearnerOptions['learner'], number, number, LearnerOptions['feedback
 for (const [learner, hidden, steps, feedback] of runs) {
   hil(`${steps} drift steps of ${learner} (N = ${hidden}, ${feedback} feedback) on the emulated Cortex-M3 match the host at every step and in the final snapshot`, async (t) => {
     const options: LearnerOptions = { ...base, learner, feedback, inputs: 4, hidden, outputs: 4, lrRec: 0.002, lrOut: 0.01 };
-    const r = await runHil(client!, { options, steps, seed: 21 });
+    const r = await runHil(client!, { options, steps, seed: 21, stream: createDriftTask({ seed: 21, channels: Math.max(options.inputs, options.outputs), steps: steps }) });
     t.log(`${steps} steps in ${(r.ms / 1000).toFixed(1)} s (${r.stepsPerSecond.toFixed(0)} steps/s); host saturation ${JSON.stringify(r.saturation)}`);
     t.is(r.firstPredictionMismatch, null);
     t.is(r.firstSnapshotMismatch, null);

@@ -90,7 +90,7 @@ int main(int argc, char **argv) {
     memcpy(sorted, rates, sizeof rates);
     qsort(sorted, (size_t)runs, sizeof sorted[0], cmp);
     double med = runs % 2 ? sorted[runs / 2] : (sorted[runs / 2 - 1] + sorted[runs / 2]) / 2;
-    static const char *const kinds[4] = { "rtrl", "rflo", "snap1", "output" };
+    static const char *const kinds[NS_KIND_COUNT] = NS_KIND_NAMES;
     printf("%s\n{\"learner\":\"%s\",\"engine\":\"fixed\",\"backend\":\"%s\",\"N\":%d,\"inputs\":%d,\"outputs\":%d,"
            "\"steps_per_s\":%.0f,\"runs\":[",
            first ? "" : ",", kinds[l.p.cfg.kind], backend, l.p.cfg.hidden, M, O, med);

@@ -4,107 +4,171 @@
 // (integer additions, exact as in TS). The arena lives in the imported memory; configure() reads its layout from the
 // config block the loader writes (runtime/wasm/backend.ts), step() runs one step. Nothing is allocated.
 
-// ---- configuration (written by the loader at CONFIG, read once by configure()) ----
-// Keep in sync with the cfg array in runtime/wasm/backend.ts.
+// ---- configuration: the config block the loader (runtime/wasm/backend.ts) writes at CONFIG, read once by
+// configure(). Every address and code comes from the layout manifest runtime/layout.ts.
+// ---- GENERATED LAYOUT: scripts/gen-layout.ts from runtime/layout.ts; do not edit by hand ----
 const CONFIG: usize = 16384;
 /** Q1.15 tanh table (1025 entries, runtime/activation.ts TANH_TABLE), written by the loader. */
 const TANH: usize = 20480;
-
-let N: i32 = 0;
-let M: i32 = 0;
-let O: i32 = 0;
-let THETA: i32 = 0;
-let KIND: i32 = 0;
-let STEP: i32 = 0;
-let ALPHA: i32 = 0;
-let KEEP: i32 = 0;
-let ETA_REC: i32 = 0;
-let ETA_OUT: i32 = 0;
-let SH_TRACE_REC: i32 = 0;
-let SH_TRACE_IN: i32 = 0;
-let SH_OUT: i32 = 0;
-let SH_RTRL: i32 = 0;
-let SH_APPLY: i32 = 0;
-let FR_REC: i32 = 0;
-let FR_IN: i32 = 0;
-let APPLY_LOG2: i32 = 0;
-let TRANSPOSE: i32 = 0;
-
-let pW_in: usize = 0;
-let pW_rec: usize = 0;
-let pB: usize = 0;
-let pW_out: usize = 0;
-let pW_in_q: usize = 0;
-let pW_rec_q: usize = 0;
-let pB_q: usize = 0;
-let pW_out_q: usize = 0;
-let pFB_B: usize = 0;
-let pH: usize = 0;
-let pHP: usize = 0;
-let pX: usize = 0;
-let pT: usize = 0;
-let pY: usize = 0;
-let pE: usize = 0;
-let pU: usize = 0;
-let pDPHI: usize = 0;
-let pAPHI: usize = 0;
-let pFB: usize = 0;
-let pACC_IN: usize = 0;
-let pACC_REC: usize = 0;
-let pACC_B: usize = 0;
-let pACC_OUT: usize = 0;
-let pSTEPS: usize = 0;
-let pP_IN: usize = 0;
-let pP_REC: usize = 0;
-let pP_B: usize = 0;
-let pDECAY: usize = 0;
-let pS: usize = 0;
-let pSN: usize = 0;
-let pHI: usize = 0;
-let pLO: usize = 0;
-let pSCR: usize = 0;
-/** Where finalizeScalar/finalizeVec read the row's exact i64 sums (the scratch or sum_hi). */
-let pSUM: usize = 0;
-// saturation counters (u32 addresses)
-let sY: usize = 0;
-let sE: usize = 0;
-let sFEEDBACK: usize = 0;
-let sGAIN: usize = 0;
-let sW_IN: usize = 0;
-let sW_REC: usize = 0;
-let sB: usize = 0;
-let sW_OUT: usize = 0;
-let sWQ: usize = 0;
-let sTRACE: usize = 0;
-let sDECAY: usize = 0;
-let sSENS: usize = 0;
-let sGRAD: usize = 0;
-
 const KIND_RTRL = 0;
 const KIND_RFLO = 1;
 const KIND_SNAP1 = 2;
-
+const KIND_OUTPUT = 3;
+// config block fields
+let N: i32 = 0; // hidden units
+let M: i32 = 0; // inputs
+let O: i32 = 0; // outputs
+let THETA: i32 = 0; // recurrent parameters N*N + N*M + N
+let KIND: i32 = 0; // learner kind code (LEARNER_KIND_CODES)
+let STEP: i32 = 0; // 1 for update 'step', 0 for 'trial'
+let ALPHA: i32 = 0; // a = 1/tau, Q1.15
+let KEEP: i32 = 0; // 1 - a, Q1.15
+let ETA_REC: i32 = 0; // mantissa of lrRec / trialLength
+let ETA_OUT: i32 = 0; // mantissa of lrOut / trialLength
+let SH_TRACE_REC: i32 = 0; // plan shifts.traceRec
+let SH_TRACE_IN: i32 = 0; // plan shifts.traceIn
+let SH_OUT: i32 = 0; // plan shifts.out
+let SH_RTRL: i32 = 0; // plan shifts.rtrl
+let SH_APPLY: i32 = 0; // plan shifts.apply
+let FR_REC: i32 = 0; // fractional bits of the W_rec and b traces
+let FR_IN: i32 = 0; // fractional bits of the W_in traces
+let APPLY_LOG2: i32 = 0; // log2 of applyMul = 2^(24 - weightFracBits)
+let TRANSPOSE: i32 = 0; // 1 when the feedback is W_out^T e (not B e)
+let SCRATCH: usize = 0; // address of the private scratch after the arena
+// arena buffer addresses (p_ + the buffer name)
+let p_W_in: usize = 0;
+let p_W_rec: usize = 0;
+let p_b: usize = 0;
+let p_W_out: usize = 0;
+let p_W_rec_q12: usize = 0;
+let p_W_out_q12: usize = 0;
+let p_B: usize = 0;
+let p_h0: usize = 0;
+let p_h: usize = 0;
+let p_h_prev: usize = 0;
+let p_x: usize = 0;
+let p_target: usize = 0;
+let p_y: usize = 0;
+let p_e: usize = 0;
+let p_u: usize = 0;
+let p_dphi: usize = 0;
+let p_aphi: usize = 0;
+let p_fb: usize = 0;
+let p_P_in: usize = 0;
+let p_P_rec: usize = 0;
+let p_P_b: usize = 0;
+let p_decay: usize = 0;
+let p_S: usize = 0;
+let p_S_next: usize = 0;
+let p_sum_hi: usize = 0;
+let p_sum_lo: usize = 0;
+let p_acc_W_in: usize = 0;
+let p_acc_W_rec: usize = 0;
+let p_acc_b: usize = 0;
+let p_acc_W_out: usize = 0;
+let p_saturation: usize = 0;
+let p_steps: usize = 0;
+// saturation counter addresses (s_ + the counter name)
+let s_x: usize = 0;
+let s_x_invalid: usize = 0;
+let s_target: usize = 0;
+let s_target_invalid: usize = 0;
+let s_y: usize = 0;
+let s_e: usize = 0;
+let s_feedback: usize = 0;
+let s_gain: usize = 0;
+let s_W_in: usize = 0;
+let s_W_rec: usize = 0;
+let s_b: usize = 0;
+let s_W_out: usize = 0;
+let s_weights_q12: usize = 0;
+let s_h: usize = 0;
+let s_trace: usize = 0;
+let s_decay: usize = 0;
+let s_sens: usize = 0;
+let s_grad: usize = 0;
 @inline function cfg(i: i32): i32 {
   return load<i32>(CONFIG + (<usize>i << 2));
 }
 @inline function cfgp(i: i32): usize {
   return <usize>load<u32>(CONFIG + (<usize>i << 2));
 }
-
 export function configure(): void {
-  N = cfg(0); M = cfg(1); O = cfg(2); THETA = cfg(3); KIND = cfg(4); STEP = cfg(5); ALPHA = cfg(6); KEEP = cfg(7);
-  ETA_REC = cfg(8); ETA_OUT = cfg(9); SH_TRACE_REC = cfg(10); SH_TRACE_IN = cfg(11); SH_OUT = cfg(12);
-  SH_RTRL = cfg(13); SH_APPLY = cfg(14); FR_REC = cfg(15); FR_IN = cfg(16); APPLY_LOG2 = cfg(17); TRANSPOSE = cfg(18);
-  pW_in = cfgp(19); pW_rec = cfgp(20); pB = cfgp(21); pW_out = cfgp(22); pW_in_q = cfgp(23); pW_rec_q = cfgp(24);
-  pB_q = cfgp(25); pW_out_q = cfgp(26); pFB_B = cfgp(27); pH = cfgp(28); pHP = cfgp(29); pX = cfgp(30);
-  pT = cfgp(31); pY = cfgp(32); pE = cfgp(33); pU = cfgp(34); pDPHI = cfgp(35); pAPHI = cfgp(36); pFB = cfgp(37);
-  pACC_IN = cfgp(38); pACC_REC = cfgp(39); pACC_B = cfgp(40); pACC_OUT = cfgp(41); pSTEPS = cfgp(42);
-  pP_IN = cfgp(43); pP_REC = cfgp(44); pP_B = cfgp(45); pDECAY = cfgp(46); pS = cfgp(47); pSN = cfgp(48);
-  pHI = cfgp(49); pLO = cfgp(50); pSCR = cfgp(51);
-  sY = cfgp(52); sE = cfgp(53); sFEEDBACK = cfgp(54); sGAIN = cfgp(55); sW_IN = cfgp(56); sW_REC = cfgp(57);
-  sB = cfgp(58); sW_OUT = cfgp(59); sWQ = cfgp(60); sTRACE = cfgp(61); sDECAY = cfgp(62); sSENS = cfgp(63);
-  sGRAD = cfgp(64);
+  N = cfg(0);
+  M = cfg(1);
+  O = cfg(2);
+  THETA = cfg(3);
+  KIND = cfg(4);
+  STEP = cfg(5);
+  ALPHA = cfg(6);
+  KEEP = cfg(7);
+  ETA_REC = cfg(8);
+  ETA_OUT = cfg(9);
+  SH_TRACE_REC = cfg(10);
+  SH_TRACE_IN = cfg(11);
+  SH_OUT = cfg(12);
+  SH_RTRL = cfg(13);
+  SH_APPLY = cfg(14);
+  FR_REC = cfg(15);
+  FR_IN = cfg(16);
+  APPLY_LOG2 = cfg(17);
+  TRANSPOSE = cfg(18);
+  SCRATCH = cfgp(19);
+  p_W_in = cfgp(20);
+  p_W_rec = cfgp(21);
+  p_b = cfgp(22);
+  p_W_out = cfgp(23);
+  p_W_rec_q12 = cfgp(24);
+  p_W_out_q12 = cfgp(25);
+  p_B = cfgp(26);
+  p_h0 = cfgp(27);
+  p_h = cfgp(28);
+  p_h_prev = cfgp(29);
+  p_x = cfgp(30);
+  p_target = cfgp(31);
+  p_y = cfgp(32);
+  p_e = cfgp(33);
+  p_u = cfgp(34);
+  p_dphi = cfgp(35);
+  p_aphi = cfgp(36);
+  p_fb = cfgp(37);
+  p_P_in = cfgp(38);
+  p_P_rec = cfgp(39);
+  p_P_b = cfgp(40);
+  p_decay = cfgp(41);
+  p_S = cfgp(42);
+  p_S_next = cfgp(43);
+  p_sum_hi = cfgp(44);
+  p_sum_lo = cfgp(45);
+  p_acc_W_in = cfgp(46);
+  p_acc_W_rec = cfgp(47);
+  p_acc_b = cfgp(48);
+  p_acc_W_out = cfgp(49);
+  p_saturation = cfgp(50);
+  p_steps = cfgp(51);
+  s_x = p_saturation + 0;
+  s_x_invalid = p_saturation + 4;
+  s_target = p_saturation + 8;
+  s_target_invalid = p_saturation + 12;
+  s_y = p_saturation + 16;
+  s_e = p_saturation + 20;
+  s_feedback = p_saturation + 24;
+  s_gain = p_saturation + 28;
+  s_W_in = p_saturation + 32;
+  s_W_rec = p_saturation + 36;
+  s_b = p_saturation + 40;
+  s_W_out = p_saturation + 44;
+  s_weights_q12 = p_saturation + 48;
+  s_h = p_saturation + 52;
+  s_trace = p_saturation + 56;
+  s_decay = p_saturation + 60;
+  s_sens = p_saturation + 64;
+  s_grad = p_saturation + 68;
 }
+// ---- END GENERATED LAYOUT ----
+
+/** Where finalizeScalar/finalizeVec read the row's exact i64 sums (the scratch or sum_hi). */
+let pSUM: usize = 0;
 
 // ---- scalar helpers (runtime/fixed.ts) ----
 
@@ -152,11 +216,16 @@ export function configure(): void {
   return load<i32>(p + (<usize>i << 2));
 }
 
-/** applyStep: W[i] += rsr(d, SH_APPLY) 2^APPLY_LOG2 (saturated, counted), refreshes the Q3.12 copy if Wq != 0. */
+/**
+ * applyStep (runtime/learners/apply.ts): W[i] += rsr(d, SH_APPLY) 2^APPLY_LOG2 (saturated, counted), refreshes the
+ * Q3.12 copy if Wq != 0; a zero change writes nothing.
+ */
 function applyStep(W: usize, Wq: usize, i: i32, d: i64, satp: usize): void {
-  const w = sat32c(<i64>ld32(W, i) + (rsr64(d, SH_APPLY) << APPLY_LOG2), satp);
+  const delta = rsr64(d, SH_APPLY) << APPLY_LOG2;
+  if (delta == 0) return;
+  const w = sat32c(<i64>ld32(W, i) + delta, satp);
   store<i32>(W + (<usize>i << 2), w);
-  if (Wq != 0) store<i16>(Wq + (<usize>i << 1), sat16c(<i64>rsr(w, 12), sWQ));
+  if (Wq != 0) store<i16>(Wq + (<usize>i << 1), sat16c(<i64>rsr(w, 12), s_weights_q12));
 }
 
 /** tanhQ15 (runtime/activation.ts). */
@@ -202,25 +271,25 @@ function dot32x16(pw: usize, pv: usize, n: i32): i64 {
  * roundShiftRightWide(hi + floor(lo / 2^16), 11) is the same number: floor((total + 2^26) / 2^27)).
  */
 function forward(): void {
-  memory.copy(pHP, pH, <usize>N << 1);
+  memory.copy(p_h_prev, p_h, <usize>N << 1);
   for (let i = 0; i < N; i++) {
-    let acc = dot32x16(pW_rec + (<usize>(i * N) << 2), pHP, N);
+    let acc = dot32x16(p_W_rec + (<usize>(i * N) << 2), p_h_prev, N);
     let accIn: i64 = 0;
     const io = i * M;
-    for (let j = 0; j < M; j++) accIn += <i64>ld32(pW_in, io + j) * <i64>ld16(pX, j);
-    acc += accIn * 8 + <i64>ld32(pB, i) * 32768;
+    for (let j = 0; j < M; j++) accIn += <i64>ld32(p_W_in, io + j) * <i64>ld16(p_x, j);
+    acc += accIn * 8 + <i64>ld32(p_b, i) * 32768;
     const u = <i32>rsr64(acc, 27);
-    store<i32>(pU + (<usize>i << 2), u);
+    store<i32>(p_u + (<usize>i << 2), u);
     const t = tanhQ15(u);
     const d = 32768 - rsr(t * t, 15);
-    store<i32>(pDPHI + (<usize>i << 2), d);
-    store<i32>(pAPHI + (<usize>i << 2), rsr(ALPHA * d, 15));
-    const hi = ld16(pHP, i);
-    store<i16>(pH + (<usize>i << 1), hi + rsr(ALPHA * (t - hi), 15));
+    store<i32>(p_dphi + (<usize>i << 2), d);
+    store<i32>(p_aphi + (<usize>i << 2), rsr(ALPHA * d, 15));
+    const hi = ld16(p_h_prev, i);
+    store<i16>(p_h + (<usize>i << 1), hi + rsr(ALPHA * (t - hi), 15));
   }
   for (let o = 0; o < O; o++) {
-    const acc = dot32x16(pW_out + (<usize>(o * N) << 2), pH, N);
-    store<i16>(pY + (<usize>o << 1), sat16c(rsr64(acc, 27), sY));
+    const acc = dot32x16(p_W_out + (<usize>(o * N) << 2), p_h, N);
+    store<i16>(p_y + (<usize>o << 1), sat16c(rsr64(acc, 27), s_y));
   }
 }
 
@@ -242,20 +311,20 @@ function advanceTraces(snap: bool): void {
   let cnt: i32 = 0;
   const fr = FR_REC;
   for (let a = 0; a < N; a++) {
-    const c = ld32(pAPHI, a);
+    const c = ld32(p_aphi, a);
     let d = KEEP;
     if (snap) {
-      d += rsr(c * ld16(pW_rec_q, a * N + a), 12);
+      d += rsr(c * ld16(p_W_rec_q12, a * N + a), 12);
       if (d > 32768) {
-        count(sDECAY);
+        count(s_decay);
         d = 32768;
       } else if (d < -32768) {
-        count(sDECAY);
+        count(s_decay);
         d = -32768;
       }
-      store<i32>(pDECAY + (<usize>a << 2), d);
+      store<i32>(p_decay + (<usize>a << 2), d);
     }
-    const row = pP_REC + (<usize>(a * N) << 1);
+    const row = p_P_rec + (<usize>(a * N) << 1);
     const dv = i32x4.splat(d);
     const cv = i32x4.splat(c);
     let b = 0;
@@ -263,7 +332,7 @@ function advanceTraces(snap: bool): void {
       for (; b + 8 <= N; b += 8) {
         const off = <usize>b << 1;
         const P8 = v128.load(row + off);
-        const H8 = v128.load(pHP + off);
+        const H8 = v128.load(p_h_prev + off);
         const lo = rsrV(i32x4.add(i32x4.mul(i32x4.extend_low_i16x8_s(P8), dv), i32x4.mul(i32x4.extend_low_i16x8_s(H8), cv)), 15);
         const hi = rsrV(i32x4.add(i32x4.mul(i32x4.extend_high_i16x8_s(P8), dv), i32x4.mul(i32x4.extend_high_i16x8_s(H8), cv)), 15);
         cntV = outside16(outside16(cntV, lo), hi);
@@ -271,14 +340,14 @@ function advanceTraces(snap: bool): void {
       }
       for (; b < N; b++) {
         const p = row + (<usize>b << 1);
-        store<i16>(p, sat16c(<i64>rsr(d * <i32>load<i16>(p) + c * ld16(pHP, b), 15), sTRACE));
+        store<i16>(p, sat16c(<i64>rsr(d * <i32>load<i16>(p) + c * ld16(p_h_prev, b), 15), s_trace));
       }
     } else {
       const s = 15 - fr;
       for (; b + 8 <= N; b += 8) {
         const off = <usize>b << 1;
         const P8 = v128.load(row + off);
-        const H8 = v128.load(pHP + off);
+        const H8 = v128.load(p_h_prev + off);
         const lo = rsrV(i32x4.add(i32x4.mul(i32x4.extend_low_i16x8_s(P8), dv), rsrV(i32x4.mul(i32x4.extend_low_i16x8_s(H8), cv), s)), 15);
         const hi = rsrV(i32x4.add(i32x4.mul(i32x4.extend_high_i16x8_s(P8), dv), rsrV(i32x4.mul(i32x4.extend_high_i16x8_s(H8), cv), s)), 15);
         cntV = outside16(outside16(cntV, lo), hi);
@@ -286,33 +355,33 @@ function advanceTraces(snap: bool): void {
       }
       for (; b < N; b++) {
         const p = row + (<usize>b << 1);
-        store<i16>(p, sat16c(<i64>rsr(d * <i32>load<i16>(p) + rsr(c * ld16(pHP, b), s), 15), sTRACE));
+        store<i16>(p, sat16c(<i64>rsr(d * <i32>load<i16>(p) + rsr(c * ld16(p_h_prev, b), s), 15), s_trace));
       }
     }
     const io = a * M;
     for (let j = 0; j < M; j++) {
-      const p = pP_IN + (<usize>(io + j) << 1);
-      store<i16>(p, sat16c(<i64>rsr(d * <i32>load<i16>(p) + c * ld16(pX, j), 15), sTRACE));
+      const p = p_P_in + (<usize>(io + j) << 1);
+      store<i16>(p, sat16c(<i64>rsr(d * <i32>load<i16>(p) + c * ld16(p_x, j), 15), s_trace));
     }
-    const pb = pP_B + (<usize>a << 1);
-    store<i16>(pb, sat16c(<i64>rsr(d * <i32>load<i16>(pb) + c * (1 << fr), 15), sTRACE));
+    const pb = p_P_b + (<usize>a << 1);
+    store<i16>(pb, sat16c(<i64>rsr(d * <i32>load<i16>(pb) + c * (1 << fr), 15), s_trace));
   }
   cnt += sumLanes(cntV);
-  if (cnt != 0) store<u32>(sTRACE, load<u32>(sTRACE) + <u32>cnt);
+  if (cnt != 0) store<u32>(s_trace, load<u32>(s_trace) + <u32>cnt);
 }
 
 /** errorQ (runtime/network.ts). */
 function errorQ(): void {
-  for (let o = 0; o < O; o++) store<i16>(pE + (<usize>o << 1), sat16c(<i64>(ld16(pT, o) - ld16(pY, o)), sE));
+  for (let o = 0; o < O; o++) store<i16>(p_e + (<usize>o << 1), sat16c(<i64>(ld16(p_target, o) - ld16(p_y, o)), s_e));
 }
 
 /** feedbackQ (runtime/network.ts). */
 function feedback(): void {
   for (let a = 0; a < N; a++) {
     let acc: i64 = 0;
-    if (TRANSPOSE) for (let o = 0; o < O; o++) acc += <i64>(ld16(pW_out_q, o * N + a) * ld16(pE, o));
-    else for (let o = 0; o < O; o++) acc += <i64>(ld16(pFB_B, a * O + o) * ld16(pE, o));
-    store<i32>(pFB + (<usize>a << 2), sat32c(acc, sFEEDBACK));
+    if (TRANSPOSE) for (let o = 0; o < O; o++) acc += <i64>(ld16(p_W_out_q12, o * N + a) * ld16(p_e, o));
+    else for (let o = 0; o < O; o++) acc += <i64>(ld16(p_B, a * O + o) * ld16(p_e, o));
+    store<i32>(p_fb + (<usize>a << 2), sat32c(acc, s_feedback));
   }
 }
 
@@ -349,7 +418,7 @@ function updateRow(W: usize, Wq: usize, acc: usize, P: usize, off: i32, len: i32
     if (delta == 0) continue;
     const w = sat32c(<i64>ld32(W, idx) + delta, satp);
     store<i32>(W + (<usize>idx << 2), w);
-    if (Wq != 0) store<i16>(Wq + (<usize>idx << 1), sat16c(<i64>rsr(w, 12), sWQ));
+    if (Wq != 0) store<i16>(Wq + (<usize>idx << 1), sat16c(<i64>rsr(w, 12), s_weights_q12));
   }
 }
 
@@ -417,7 +486,7 @@ function stepRowFast(W: usize, Wq: usize, P: usize, off: i32, len: i32, g: i32, 
   const nW = sumLanes(satW);
   if (nW != 0) store<u32>(satp, load<u32>(satp) + <u32>nW);
   const nQ = sumLanes(satQ);
-  if (nQ != 0) store<u32>(sWQ, load<u32>(sWQ) + <u32>nQ);
+  if (nQ != 0) store<u32>(s_weights_q12, load<u32>(s_weights_q12) + <u32>nQ);
   return k;
 }
 
@@ -426,27 +495,27 @@ function updateTraces(): void {
   const sr = FR_REC - 6;
   const si = FR_IN - 6;
   for (let a = 0; a < N; a++) {
-    const f = ld32(pFB, a);
+    const f = ld32(p_fb, a);
     if (f == 0) continue;
-    const g = STEP ? sat32c(mul32x16(f, ETA_REC, 15), sGAIN) : 0;
-    updateRow(pW_rec, pW_rec_q, pACC_REC, pP_REC, a * N, N, f, sr, g, SH_TRACE_REC, sW_REC);
-    updateRow(pW_in, 0, pACC_IN, pP_IN, a * M, M, f, si, g, SH_TRACE_IN, sW_IN);
-    updateRow(pB, 0, pACC_B, pP_B, a, 1, f, sr, g, SH_TRACE_REC, sB);
+    const g = STEP ? sat32c(mul32x16(f, ETA_REC, 15), s_gain) : 0;
+    updateRow(p_W_rec, p_W_rec_q12, p_acc_W_rec, p_P_rec, a * N, N, f, sr, g, SH_TRACE_REC, s_W_rec);
+    updateRow(p_W_in, 0, p_acc_W_in, p_P_in, a * M, M, f, si, g, SH_TRACE_IN, s_W_in);
+    updateRow(p_b, 0, p_acc_b, p_P_b, a, 1, f, sr, g, SH_TRACE_REC, s_b);
   }
 }
 
 /** updateOutput (runtime/learners/output.ts). */
 function updateOutput(): void {
   for (let o = 0; o < O; o++) {
-    const e = ld16(pE, o);
+    const e = ld16(p_e, o);
     if (e == 0) continue;
     const g = e * ETA_OUT;
     const oo = o * N;
     for (let j = 0; j < N; j++) {
-      const h = ld16(pH, j);
-      const q = pACC_OUT + (<usize>(oo + j) << 3);
+      const h = ld16(p_h, j);
+      const q = p_acc_W_out + (<usize>(oo + j) << 3);
       store<f64>(q, load<f64>(q) + <f64>(e * h) * 8);
-      if (STEP) applyStep(pW_out, pW_out_q, oo + j, mul32x16(g, h, SH_OUT), sW_OUT);
+      if (STEP) applyStep(p_W_out, p_W_out_q12, oo + j, mul32x16(g, h, SH_OUT), s_W_out);
     }
   }
 }
@@ -455,17 +524,17 @@ function updateOutput(): void {
 function refSums(j: i32): void {
   const P = THETA;
   for (let t = 0; t < P; t++) {
-    store<f64>(pHI + (<usize>t << 3), 0);
-    store<f64>(pLO + (<usize>t << 3), 0);
+    store<f64>(p_sum_hi + (<usize>t << 3), 0);
+    store<f64>(p_sum_lo + (<usize>t << 3), 0);
   }
   for (let k = 0; k < N; k++) {
-    const w = ld16(pW_rec_q, j * N + k);
+    const w = ld16(p_W_rec_q12, j * N + k);
     if (w == 0) continue;
     const base = k * P;
     for (let t = 0; t < P; t++) {
-      const v = ld32(pS, base + t);
-      const qh = pHI + (<usize>t << 3);
-      const ql = pLO + (<usize>t << 3);
+      const v = ld32(p_S, base + t);
+      const qh = p_sum_hi + (<usize>t << 3);
+      const ql = p_sum_lo + (<usize>t << 3);
       store<f64>(qh, load<f64>(qh) + <f64>(w * (v >> 16)));
       store<f64>(ql, load<f64>(ql) + <f64>(w * (v & 0xffff)));
     }
@@ -483,12 +552,12 @@ function finalizeScalar(j: i32, c: i32, t0: i32, t1: i32): void {
   const base = j * P;
   for (let t = t0; t < t1; t++) {
     let inner = (load<i64>(pSUM + (<usize>t << 3)) + 2048) >> 12;
-    if (t >= j * N && t < j * N + N) inner += <i64>(ld16(pHP, t - j * N) * 32);
-    else if (t >= inBase + j * M && t < inBase + j * M + M) inner += <i64>(ld16(pX, t - inBase - j * M) * 256);
+    if (t >= j * N && t < j * N + N) inner += <i64>(ld16(p_h_prev, t - j * N) * 32);
+    else if (t >= inBase + j * M && t < inBase + j * M + M) inner += <i64>(ld16(p_x, t - inBase - j * M) * 256);
     else if (t == bBase + j) inner += 1048576;
-    const inn = sat32c(inner, sSENS);
-    const sn = sat32c(mul32x16(ld32(pS, base + t), KEEP, 15) + mul32x16(inn, c, 15), sSENS);
-    store<i32>(pSN + (<usize>(base + t) << 2), sn);
+    const inn = sat32c(inner, s_sens);
+    const sn = sat32c(mul32x16(ld32(p_S, base + t), KEEP, 15) + mul32x16(inn, c, 15), s_sens);
+    store<i32>(p_S_next + (<usize>(base + t) << 2), sn);
   }
 }
 
@@ -515,7 +584,7 @@ function finalizeVec(j: i32, c: i32, t0: i32, t1: i32): void {
     const i0 = clamp64(i64x2.shr_s(i64x2.add(v128.load(q), h12), 12));
     const i1 = clamp64(i64x2.shr_s(i64x2.add(v128.load(q + 16), h12), 12));
     const inner = i32x4.shuffle(i0, i1, 0, 2, 4, 6);
-    const ps = pS + (<usize>(base + t) << 2);
+    const ps = p_S + (<usize>(base + t) << 2);
     const s4 = v128.load(ps);
     const n0 = i64x2.add(
       i64x2.shr_s(i64x2.add(i64x2.extmul_low_i32x4_s(s4, keep), h15), 15),
@@ -525,10 +594,10 @@ function finalizeVec(j: i32, c: i32, t0: i32, t1: i32): void {
       i64x2.shr_s(i64x2.add(i64x2.extmul_high_i32x4_s(s4, keep), h15), 15),
       i64x2.shr_s(i64x2.add(i64x2.extmul_high_i32x4_s(inner, cv), h15), 15),
     );
-    v128.store(pSN + (<usize>(base + t) << 2), i32x4.shuffle(clamp64(n0), clamp64(n1), 0, 2, 4, 6));
+    v128.store(p_S_next + (<usize>(base + t) << 2), i32x4.shuffle(clamp64(n0), clamp64(n1), 0, 2, 4, 6));
   }
   const n = <u32>(i64x2.extract_lane(SATCNT, 0) + i64x2.extract_lane(SATCNT, 1));
-  if (n != 0) store<u32>(sSENS, load<u32>(sSENS) + n);
+  if (n != 0) store<u32>(s_sens, load<u32>(s_sens) + n);
   if (t < t1) finalizeScalar(j, c, t, t1);
 }
 
@@ -544,7 +613,7 @@ function advanceRtrl(): void {
   let j = 0;
   if (advanceRtrlDot()) j = N;
   for (; j + 2 <= N; j += 2) {
-    const wrow = pW_rec_q + (<usize>(j * N) << 1);
+    const wrow = p_W_rec_q12 + (<usize>(j * N) << 1);
     const wrow1 = wrow + (<usize>N << 1);
     let t = 0;
     for (; t + 8 <= P; t += 8) {
@@ -556,7 +625,7 @@ function advanceRtrl(): void {
       let b1 = i64x2.splat(0);
       let b2 = i64x2.splat(0);
       let b3 = i64x2.splat(0);
-      let ps = pS + (<usize>t << 2);
+      let ps = p_S + (<usize>t << 2);
       for (let k = 0; k < N; k++) {
         const wv = i32x4.splat(<i32>load<i16>(wrow + (<usize>k << 1)));
         const wv1 = i32x4.splat(<i32>load<i16>(wrow1 + (<usize>k << 1)));
@@ -572,12 +641,12 @@ function advanceRtrl(): void {
         b3 = i64x2.add(b3, i64x2.extmul_high_i32x4_s(s1, wv1));
         ps += <usize>P << 2;
       }
-      const q = pSCR + (<usize>t << 3);
+      const q = SCRATCH + (<usize>t << 3);
       v128.store(q, a0);
       v128.store(q + 16, a1);
       v128.store(q + 32, a2);
       v128.store(q + 48, a3);
-      const q1 = pHI + (<usize>t << 3);
+      const q1 = p_sum_hi + (<usize>t << 3);
       v128.store(q1, b0);
       v128.store(q1 + 16, b1);
       v128.store(q1 + 32, b2);
@@ -587,28 +656,28 @@ function advanceRtrl(): void {
       let acc: i64 = 0;
       let acc1: i64 = 0;
       for (let k = 0; k < N; k++) {
-        const v = <i64>ld32(pS, k * P + t);
+        const v = <i64>ld32(p_S, k * P + t);
         acc += <i64>ld16(wrow, k) * v;
         acc1 += <i64>ld16(wrow1, k) * v;
       }
-      store<i64>(pSCR + (<usize>t << 3), acc);
-      store<i64>(pHI + (<usize>t << 3), acc1);
+      store<i64>(SCRATCH + (<usize>t << 3), acc);
+      store<i64>(p_sum_hi + (<usize>t << 3), acc1);
     }
-    pSUM = pSCR;
+    pSUM = SCRATCH;
     finalizeRow(j);
-    pSUM = pHI;
+    pSUM = p_sum_hi;
     finalizeRow(j + 1);
   }
   for (; j < N; j++) {
     // Blocks of 8 parameters: the 8 i64 sums stay in registers over k (no scratch traffic per k).
-    const wrow = pW_rec_q + (<usize>(j * N) << 1);
+    const wrow = p_W_rec_q12 + (<usize>(j * N) << 1);
     let t = 0;
     for (; t + 8 <= P; t += 8) {
       let a0 = i64x2.splat(0);
       let a1 = i64x2.splat(0);
       let a2 = i64x2.splat(0);
       let a3 = i64x2.splat(0);
-      let ps = pS + (<usize>t << 2);
+      let ps = p_S + (<usize>t << 2);
       for (let k = 0; k < N; k++) {
         const wv = i32x4.splat(<i32>load<i16>(wrow + (<usize>k << 1)));
         const s0 = v128.load(ps);
@@ -619,7 +688,7 @@ function advanceRtrl(): void {
         a3 = i64x2.add(a3, i64x2.extmul_high_i32x4_s(s1, wv));
         ps += <usize>P << 2;
       }
-      const q = pSCR + (<usize>t << 3);
+      const q = SCRATCH + (<usize>t << 3);
       v128.store(q, a0);
       v128.store(q + 16, a1);
       v128.store(q + 32, a2);
@@ -627,15 +696,15 @@ function advanceRtrl(): void {
     }
     for (; t < P; t++) {
       let acc: i64 = 0;
-      for (let k = 0; k < N; k++) acc += <i64>ld16(wrow, k) * <i64>ld32(pS, k * P + t);
-      store<i64>(pSCR + (<usize>t << 3), acc);
+      for (let k = 0; k < N; k++) acc += <i64>ld16(wrow, k) * <i64>ld32(p_S, k * P + t);
+      store<i64>(SCRATCH + (<usize>t << 3), acc);
     }
-    pSUM = pSCR;
+    pSUM = SCRATCH;
     finalizeRow(j);
   }
   // The reference's sum_hi/sum_lo of the last row (read from the old S, still in place until the copy below).
   if (N > 0 && !STEP_LEARN) refSums(N - 1);
-  memory.copy(pS, pSN, <usize>(N * P) << 2);
+  memory.copy(p_S, p_S_next, <usize>(N * P) << 2);
 }
 
 /** Row j of S_next for parameters [t0, t1) from its exact i64 sums at pSUM. */
@@ -681,7 +750,7 @@ function advanceRtrlDot(): bool {
   CH &= ~7;
   if (CH < 8) return false;
   const chB = <usize>CH << 2;
-  const XA = pSCR;
+  const XA = SCRATCH;
   const XB = XA + <usize>KP * chB;
   const XC = XB + <usize>KP * chB;
   const m11 = i32x4.splat(2047);
@@ -691,7 +760,7 @@ function advanceRtrlDot(): bool {
     // pieces of the chunk
     for (let kp = 0; kp < KP; kp++) {
       const k0 = kp << 1;
-      const p0 = pS + (<usize>(k0 * P + t0) << 2);
+      const p0 = p_S + (<usize>(k0 * P + t0) << 2);
       const odd = k0 + 1 < N;
       const p1 = p0 + (<usize>P << 2);
       const o = <usize>kp * chB;
@@ -704,9 +773,9 @@ function advanceRtrlDot(): bool {
         v128.store(XA + q, v128.or(v128.and(i32x4.shr_s(v0, 22), m16), i32x4.shl(i32x4.shr_s(v1, 22), 16)));
       }
     }
-    pSUM = pHI - (<usize>t0 << 3);
+    pSUM = p_sum_hi - (<usize>t0 << 3);
     for (let j = 0; j < N; j++) {
-      const wrow = pW_rec_q + (<usize>(j * N) << 1);
+      const wrow = p_W_rec_q12 + (<usize>(j * N) << 1);
       // an odd N reads one i16 past the row as the partner of the padded zero k: its product is 0
       for (let u = 0; u < CH; u += 8) {
         let s0 = i64x2.splat(0);
@@ -737,13 +806,13 @@ function advanceRtrlDot(): bool {
           s2 = i64x2.add(s2, comb(i64x2.extend_low_i32x4_s(a1), i64x2.extend_low_i32x4_s(b1), i64x2.extend_low_i32x4_s(c1)));
           s3 = i64x2.add(s3, comb(i64x2.extend_high_i32x4_s(a1), i64x2.extend_high_i32x4_s(b1), i64x2.extend_high_i32x4_s(c1)));
         }
-        const d = pHI + (<usize>u << 3);
+        const d = p_sum_hi + (<usize>u << 3);
         v128.store(d, s0);
         v128.store(d + 16, s1);
         v128.store(d + 32, s2);
         v128.store(d + 48, s3);
       }
-      finalizeRange(j, ld32(pAPHI, j), t0, t1);
+      finalizeRange(j, ld32(p_aphi, j), t0, t1);
     }
   }
   return true;
@@ -757,7 +826,7 @@ function finalizeRow(j: i32): void {
   const P = THETA;
   const inBase = N * N;
   const bBase = N * N + N * M;
-  const c = ld32(pAPHI, j);
+  const c = ld32(p_aphi, j);
   const rec0 = j * N;
   const in0 = inBase + j * M;
   finalizeVec(j, c, 0, rec0);
@@ -775,8 +844,8 @@ function updateRtrl(): void {
   const nRec = N * N;
   const nIn = N * M;
   // c_j once per unit (its saturation counted once), after the private i64 sums.
-  const pC = pSCR + (<usize>P << 3);
-  for (let j = 0; j < N; j++) store<i32>(pC + (<usize>j << 2), sat16c(<i64>rsr(ld32(pFB, j), 12), sFEEDBACK));
+  const pC = SCRATCH + (<usize>P << 3);
+  for (let j = 0; j < N; j++) store<i32>(pC + (<usize>j << 2), sat16c(<i64>rsr(ld32(p_fb, j), 12), s_feedback));
   // hi_t = sum_j c_j (S >> 16), lo_t = sum_j c_j (S & 0xffff): exact i64 lanes, 4 parameters at a time, then stored
   // as f64 (exact integers: the reference's sum_hi/sum_lo values).
   const mask = i32x4.splat(0xffff);
@@ -790,7 +859,7 @@ function updateRtrl(): void {
       const c = load<i32>(pC + (<usize>j << 2));
       if (c == 0) continue;
       const cv = i32x4.splat(c);
-      const v = v128.load(pS + (<usize>(j * P + t) << 2));
+      const v = v128.load(p_S + (<usize>(j * P + t) << 2));
       const vh = i32x4.shr_s(v, 16);
       const vl = v128.and(v, mask);
       h0 = i64x2.add(h0, i64x2.extmul_low_i32x4_s(vh, cv));
@@ -798,8 +867,8 @@ function updateRtrl(): void {
       l0 = i64x2.add(l0, i64x2.extmul_low_i32x4_s(vl, cv));
       l1 = i64x2.add(l1, i64x2.extmul_high_i32x4_s(vl, cv));
     }
-    const qh = pHI + (<usize>t << 3);
-    const ql = pLO + (<usize>t << 3);
+    const qh = p_sum_hi + (<usize>t << 3);
+    const ql = p_sum_lo + (<usize>t << 3);
     store<f64>(qh, <f64>i64x2.extract_lane(h0, 0));
     store<f64>(qh + 8, <f64>i64x2.extract_lane(h0, 1));
     store<f64>(qh + 16, <f64>i64x2.extract_lane(h1, 0));
@@ -814,34 +883,34 @@ function updateRtrl(): void {
     let ls: i64 = 0;
     for (let j = 0; j < N; j++) {
       const c = load<i32>(pC + (<usize>j << 2));
-      const v = ld32(pS, j * P + t);
+      const v = ld32(p_S, j * P + t);
       hs += <i64>(c * (v >> 16));
       ls += <i64>(c * (v & 0xffff));
     }
-    store<f64>(pHI + (<usize>t << 3), <f64>hs);
-    store<f64>(pLO + (<usize>t << 3), <f64>ls);
+    store<f64>(p_sum_hi + (<usize>t << 3), <f64>hs);
+    store<f64>(p_sum_lo + (<usize>t << 3), <f64>ls);
   }
   for (let t = 0; t < P; t++) {
-    const hi = load<f64>(pHI + (<usize>t << 3));
-    const lo = load<f64>(pLO + (<usize>t << 3));
+    const hi = load<f64>(p_sum_hi + (<usize>t << 3));
+    const lo = load<f64>(p_sum_lo + (<usize>t << 3));
     const term = hi * 16384 + Math.floor(lo * 0.25 + 0.5);
     let d: i64 = 0;
     if (STEP) {
       const dq = <i64>(hi * 16 + Math.floor(lo * (1.0 / 4096) + 0.5));
-      d = mul32x16(sat32c(dq, sGRAD), ETA_REC, SH_RTRL);
+      d = mul32x16(sat32c(dq, s_grad), ETA_REC, SH_RTRL);
     }
     if (t < nRec) {
-      const q = pACC_REC + (<usize>t << 3);
+      const q = p_acc_W_rec + (<usize>t << 3);
       store<f64>(q, load<f64>(q) + term);
-      if (STEP) applyStep(pW_rec, pW_rec_q, t, d, sW_REC);
+      if (STEP) applyStep(p_W_rec, p_W_rec_q12, t, d, s_W_rec);
     } else if (t < nRec + nIn) {
-      const q = pACC_IN + (<usize>(t - nRec) << 3);
+      const q = p_acc_W_in + (<usize>(t - nRec) << 3);
       store<f64>(q, load<f64>(q) + term);
-      if (STEP) applyStep(pW_in, 0, t - nRec, d, sW_IN);
+      if (STEP) applyStep(p_W_in, 0, t - nRec, d, s_W_in);
     } else {
-      const q = pACC_B + (<usize>(t - nRec - nIn) << 3);
+      const q = p_acc_b + (<usize>(t - nRec - nIn) << 3);
       store<f64>(q, load<f64>(q) + term);
-      if (STEP) applyStep(pB, 0, t - nRec - nIn, d, sB);
+      if (STEP) applyStep(p_b, 0, t - nRec - nIn, d, s_b);
     }
   }
 }
@@ -855,10 +924,10 @@ export function step(learn: i32): void {
   if (KIND == KIND_RFLO) advanceTraces(false);
   else if (KIND == KIND_SNAP1) advanceTraces(true);
   else if (KIND == KIND_RTRL) advanceRtrl();
-  store<f64>(pSTEPS, load<f64>(pSTEPS) + 1);
+  store<f64>(p_steps, load<f64>(p_steps) + 1);
   if (!learn) return;
   errorQ();
-  if (KIND != 3) {
+  if (KIND != KIND_OUTPUT) {
     feedback();
     if (KIND == KIND_RTRL) updateRtrl();
     else updateTraces();

@@ -3,8 +3,8 @@
  * options, initWeights seed 1, 4 inputs, 4 outputs, 'step' updates, the same 64 cycled samples), built with -O2 and
  * with -O3 -march=native. The learners travel as runtime snapshots, so both languages step identical state.
  *
- *   npx tsx firmware-bridge/firmware/bench.ts [--quick] [--learner rflo] [--sizes 16,32,64,128,256]   (JSON on stdout)
- *   import { runCBench } from './firmware-bridge/firmware/bench.ts'   (for `neurostream bench`)
+ *   npx tsx firmware-bridge/device/bench.ts [--quick] [--learner rflo] [--sizes 16,32,64,128,256]   (JSON on stdout)
+ *   import { runCBench } from './firmware-bridge/device/bench.ts'   (for `neurostream bench`)
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';

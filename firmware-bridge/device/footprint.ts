@@ -2,7 +2,7 @@
  * Flash and RAM of the lm3s6965 firmware for an RFLO learner (4 inputs, 4 outputs) at several N, with the static
  * arena sized exactly to runtime/plan.ts's arena for that learner, and the largest N that still links (64 KB SRAM
  * minus the 4 KB stack reserve, 256 KB flash). Prints a markdown table (and JSON with --json).
- *   npx tsx firmware-bridge/firmware/footprint.ts [--json]
+ *   npx tsx firmware-bridge/device/footprint.ts [--json]
  */
 import { plan } from '../../runtime/plan.ts';
 import { buildFirmware, elfSize } from '../qemu.ts';

@@ -8,11 +8,20 @@ import { initWeights } from '../../runtime/init.ts';
 import { saveSnapshot } from '../../runtime/snapshot.ts';
 import type { FixedOptions } from '../../runtime/plan.ts';
 import type { LearnerOptions } from '../../runtime/types.ts';
-import { createDriftTask } from '../../sim/tasks/drift.ts';
+import { toQ16 } from '../../runtime/fixed.ts';
 import type { DeviceLearnerClient } from './client.ts';
+
+/** A stream of samples (any sim task fits, e.g. sim/tasks/drift.ts): writes sample k's inputs and targets. */
+export interface HilStream {
+  readonly inputs: number;
+  readonly outputs: number;
+  next(x: Float64Array, target: Float64Array): void;
+}
 
 export interface HilRun {
   options: LearnerOptions;
+  /** The samples (at least `inputs` and `outputs` channels); the same stream goes to the host and the device. */
+  stream: HilStream;
   fixed?: FixedOptions;
   steps: number;
   seed: number;
@@ -39,10 +48,8 @@ export interface HilResult {
   saturation: Record<string, number>;
 }
 
-function q12(v: number): number {
-  const q = Math.floor(v * 4096 + 0.5);
-  return q > 32767 ? 32767 : q < -32768 ? -32768 : q;
-}
+/** Float to Q3.12 as the learner's step() quantizes (round half up, saturated). */
+const q12 = (v: number): number => toQ16(v, 12);
 
 /** Where byte i of a snapshot of learner lies: 'header/config', 'crc' or 'BUFFER[index]'. */
 function describeSnapshotByte(bytes: Uint8Array, i: number, buffers: readonly { name: string; type: string; offset: number; bytes: number }[]): string {
@@ -71,7 +78,7 @@ export async function runHil(client: DeviceLearnerClient, r: HilRun): Promise<Hi
 
   const statsBefore = await client.stats();
   const T = r.steps;
-  const task = createDriftTask({ seed: r.seed, channels: Math.max(M, O), steps: T });
+  const task = r.stream;
   const xf = new Float64Array(task.inputs);
   const tf = new Float64Array(task.outputs);
   const x = new Int16Array(T * M);

@@ -4,7 +4,7 @@
  * with SysTick and converting ticks to instructions with a calibration loop of known length. QEMU is not
  * cycle-accurate, so this is an instruction count, not a cycle count: on silicon (CPI >= 1, flash wait states)
  * steps/s at a given clock are at most clock / instructions.
- *   npx tsx firmware-bridge/firmware/cycles.ts [--json]
+ *   npx tsx firmware-bridge/device/cycles.ts [--json]
  */
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
