@@ -146,6 +146,14 @@ function checkInt(name: string, v: unknown, lo: number, hi: number): number {
   return v;
 }
 
+/** x with `digits` significant digits in exponent form, rounded toward +inf ('up') or -inf ('down'). */
+function sigDigits(x: number, digits: number, dir: 'up' | 'down'): string {
+  const e = Math.floor(Math.log10(x));
+  const unit = 10 ** (e - digits + 1);
+  const m = (dir === 'up' ? Math.ceil(x / unit - 1e-9) : Math.floor(x / unit + 1e-9)) * unit;
+  return m.toExponential(digits - 1);
+}
+
 /** Smallest and largest lr/trialLength whose shifts stay in 0..47 for a kernel with base shift c (s = c + k - U). */
 function etaRange(c: number, U: number): [number, number] {
   // s = c + k - U in [0, 47] (mul32x16RoundShift's range)  <=>  k in [U - c, 47 + U - c];
@@ -166,10 +174,11 @@ function checkEta(name: string, lr: number, P: number, cs: number[], U: number):
     hi = Math.min(hi, h);
   }
   if (eta !== 0 && (eta < lo || eta > hi)) {
-    fail(
-      `${name} / trialLength must be 0 or in [${lo.toExponential(3)}, ${hi.toExponential(3)}] to be representable ` +
-        `(got ${name} = ${lr}, trialLength = ${P}, ratio ${eta.toExponential(3)})`,
-    );
+    // The printed bounds lie inside the accepted range (lo rounded up, hi rounded down), so a value that prints
+    // as a bound is accepted: hi = 2^-1 (32767/32768) prints as 4.999e-1, not 5.000e-1.
+    const range = `0 or in [${sigDigits(lo, 4, 'up')}, ${sigDigits(hi, 4, 'down')}]`;
+    if (P === 1) fail(`${name} must be ${range} to be representable (got ${lr})`);
+    fail(`${name} / trialLength must be ${range} to be representable (got ${name} = ${lr}, trialLength = ${P}, ratio ${eta.toExponential(3)})`);
   }
   const s = toScale(eta);
   if (s.k < 16) s.k = 16; // eta at the top of the range: m shrinks below 2^14, still exact to 1/2 LSB

@@ -27,7 +27,9 @@ test('plan refuses non-integer or non-positive sizes', (t) => {
 
 test('plan refuses learning rates that Q-format cannot represent, giving the valid range', (t) => {
   const e = t.throws(() => plan({ ...base, lrRec: 200, trialLength: 1 }));
-  t.regex(e!.message, /^lrRec \/ trialLength must be 0 or in \[.+, .+\] to be representable \(got lrRec = 200/);
+  t.regex(e!.message, /^lrRec must be 0 or in \[.+, .+\] to be representable \(got 200\)/);
+  const e2 = t.throws(() => plan({ ...base, lrRec: 200, trialLength: 7 }));
+  t.regex(e2!.message, /^lrRec \/ trialLength must be 0 or in \[.+, .+\] to be representable \(got lrRec = 200, trialLength = 7/);
   t.throws(() => plan({ ...base, lrOut: -1 }), { message: 'lrOut must be a finite number >= 0 (got -1)' });
 });
 

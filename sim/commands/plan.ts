@@ -8,7 +8,7 @@ import type { LearnerKind } from '../../runtime/types.ts';
 import { formatMemoryTable, plan } from '../../runtime/plan.ts';
 import type { FixedPlan } from '../../runtime/plan.ts';
 import { InputError } from '../modelio.ts';
-import { intOption, numberOption } from './options.ts';
+import { LEARNER_FLAGS, flagMessage, intOption, numberOption } from './options.ts';
 
 export interface PlanArgs {
   learner: LearnerKind;
@@ -38,7 +38,7 @@ export function runPlan(a: PlanArgs): FixedPlan {
       memoryBudget: a.memoryBudget,
     });
   } catch (err) {
-    if (err instanceof RangeError) throw new InputError(err.message);
+    if (err instanceof RangeError) throw new InputError(flagMessage(err.message, LEARNER_FLAGS));
     throw err;
   }
 }

@@ -21,7 +21,8 @@ import { buildFirmware, missingTool, startQemu, type QemuBoard } from '../../fir
 import { InputError, modelToJson } from '../modelio.ts';
 import { saveSnapshotFile } from '../snapshot-file.ts';
 import { fmt } from '../report.ts';
-import { choiceOption, intOption, numberOption } from './options.ts';
+import { LEARNER_FLAGS, choiceOption, flagMessage, intOption, numberOption } from './options.ts';
+import { withResources, type Resources } from '../lifetime.ts';
 
 export interface RunArgs {
   port?: string;
@@ -150,10 +151,19 @@ function learnerOptions(a: RunArgs): LearnerOptions {
   };
 }
 
+/** `run` sets the learner through these flags; it has no --memory-budget and no --trial-length (step updates). */
+const RUN_FLAGS = { ...LEARNER_FLAGS, memoryBudget: null, trialLength: null, update: null };
+
+/** The run's learner; a configuration the runtime refuses is bad input (exit 2), named by the flags of `run`. */
 function makeLearner(a: RunArgs): OnlineLearner {
   const opts = learnerOptions(a);
-  const w = initWeights({ inputs: a.inputs, hidden: a.hidden, outputs: a.outputs, tau: a.tau, seed: a.seed, gain: 1.2 });
-  return a.engine === 'fixed' ? createFixedLearner(opts, w) : createFloatLearner(opts, w);
+  try {
+    const w = initWeights({ inputs: a.inputs, hidden: a.hidden, outputs: a.outputs, tau: a.tau, seed: a.seed, gain: 1.2 });
+    return a.engine === 'fixed' ? createFixedLearner(opts, w) : createFloatLearner(opts, w);
+  } catch (err) {
+    if (err instanceof RangeError) throw new InputError(`run: ${flagMessage(err.message, RUN_FLAGS)}`);
+    throw err;
+  }
 }
 
 function writeSnapshot(a: RunArgs, learner: OnlineLearner): void {
@@ -184,16 +194,18 @@ export async function runOnDevice(a: RunArgs, io: RunIo): Promise<OnDeviceSummar
   if (!a.port && !a.virtual) throw new InputError('run --on-device: give the board with --port PATH, or --virtual to start the firmware on QEMU');
   if (a.firmata) throw new InputError('run: --on-device and --firmata exclude each other (a Firmata board runs StandardFirmata, not our firmware)');
   if (a.engine !== 'fixed') throw new InputError('run --on-device compares with the fixed-point runtime: use --engine fixed (the default)');
+  makeLearner(a); // a configuration the runtime refuses is refused before anything is built or opened
+  return withResources(async (res) => {
   let qemu: QemuBoard | null = null;
   if (a.virtual) {
     const missing = missingTool(['arm-none-eabi-gcc', 'qemu-system-arm']);
     if (missing) throw new InputError(`run --on-device --virtual needs ${missing}: apt-get install -y --no-install-recommends gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm`);
-    qemu = await startQemu(buildFirmware({ hidden: Math.max(a.hidden, 8), inputs: Math.max(a.inputs, 1), outputs: Math.max(a.outputs, 1) }));
+    qemu = res.own('QEMU board', await startQemu(buildFirmware({ hidden: Math.max(a.hidden, 8), inputs: Math.max(a.inputs, 1), outputs: Math.max(a.outputs, 1) })), (q) => q.stop());
   }
   const port = qemu ? qemu.path : a.port!;
-  const client = await DeviceLearnerClient.open(port);
+  const client = res.own(`device at ${port}`, await DeviceLearnerClient.open(port), (c) => c.close());
   const steps = a.steps ?? 10000;
-  try {
+  {
     io.stderr(`run --on-device: ${a.learner} N=${a.hidden} on ${qemu ? 'QEMU lm3s6965evb at ' : ''}${port}, ${steps} steps\n`);
     const r = await runHil(client, {
       options: learnerOptions(a),
@@ -221,40 +233,42 @@ export async function runOnDevice(a: RunArgs, io: RunIo): Promise<OnDeviceSummar
     }
     if (!summary.bit_exact) throw new Error(`the device differs from the host runtime (${summary.first_prediction_mismatch ?? summary.first_snapshot_mismatch}); flash the firmware built from this checkout`);
     return summary;
-  } finally {
-    await client.close();
-    if (qemu) await qemu.stop();
   }
+  });
 }
 
 /** Runs until the duration elapses or io.signal aborts; returns (and with --json prints) the summary. */
 export async function runLive(a: RunArgs, io: RunIo): Promise<RunSummary> {
   if (!a.port && !a.virtual) throw new InputError('run: give the board with --port PATH (e.g. /dev/ttyACM0, or the path `neurostream board --virtual` printed), or use --virtual');
   if (a.outputs < 1) throw new InputError('run: --outputs must be >= 1 to learn (the board must send targets)');
+  if (a.firmata && a.virtual) throw new InputError('run: --firmata reads a real board at --port; it cannot be combined with --virtual');
+  if (a.virtual && !hasSocat()) throw new InputError('run --virtual: socat is not installed; install it with: apt-get install -y --no-install-recommends socat');
+  const pins = a.pins ?? ['A0'];
+  // Input: every pin `ahead` samples ago; target: the first pin now (so the learner predicts it aheadMs forward).
+  if (a.firmata) a = { ...a, inputs: pins.length, outputs: 1 };
+  // Everything that can be checked without the board is checked before anything is opened.
+  const learner = makeLearner(a);
+  return withResources((res) => streamLive(a, io, res, learner, pins));
+}
+
+/** runLive's body: every board, port, sensor and child process it opens is registered in `res`. */
+async function streamLive(a: RunArgs, io: RunIo, res: Resources, learner: OnlineLearner, pins: string[]): Promise<RunSummary> {
   let board: VirtualBoardHandle | null = null;
   if (a.virtual) {
-    if (!hasSocat()) throw new InputError('run --virtual: socat is not installed; install it with: apt-get install -y --no-install-recommends socat');
-    board = await startVirtualBoard({ channels: a.inputs, outputs: a.outputs, rateHz: a.rate, seed: a.seed, driftEvery: a.driftEvery, stderr: 'inherit' });
+    board = res.own('virtual board', await startVirtualBoard({ channels: a.inputs, outputs: a.outputs, rateHz: a.rate, seed: a.seed, driftEvery: a.driftEvery, stderr: 'inherit' }), (b) => b.stop());
   }
   let firmata: { conn: FirmataConnection; source: FirmataSource; board: InProcessBoard } | null = null;
   if (a.firmata) {
-    if (a.virtual) throw new InputError('run: --firmata reads a real board at --port; it cannot be combined with --virtual');
-    const pins = a.pins ?? ['A0'];
     const sampleMs = a.sampleMs ?? 20;
     const ahead = Math.max(1, Math.round((a.aheadMs ?? 100) / sampleMs));
-    const conn = await openFirmata(a.port!, { baudRate: a.baud === 115200 ? 57600 : a.baud, samplingIntervalMs: Math.min(sampleMs, 10) });
-    const source = await FirmataSource.open({ five: conn.five, io: conn.io, inputs: pins, freqMs: sampleMs }).catch(async (e) => {
-      await conn.close();
-      throw e;
-    });
-    // Input: every pin `ahead` samples ago; target: the first pin now (so the learner predicts it aheadMs forward).
-    const inProcess = await createInProcessBoard({ source: new PredictAheadSource(source, ahead), rateHz: source.rateHz });
+    const conn = res.own(`Firmata board at ${a.port}`, await openFirmata(a.port!, { baudRate: a.baud === 115200 ? 57600 : a.baud, samplingIntervalMs: Math.min(sampleMs, 10) }), (c) => c.close());
+    const source = res.own('Firmata pins', await FirmataSource.open({ five: conn.five, io: conn.io, inputs: pins, freqMs: sampleMs }), (s) => s.close());
+    const inProcess = res.own('in-process board', await createInProcessBoard({ source: new PredictAheadSource(source, ahead), rateHz: source.rateHz }), (b) => b.stop());
     firmata = { conn, source, board: inProcess };
-    a = { ...a, inputs: pins.length, outputs: 1, rate: source.rateHz };
+    a = { ...a, rate: source.rateHz };
     io.stderr(`run: StandardFirmata at ${a.port}, pins ${pins.join(',')} every ${sampleMs} ms, predicting ${pins[0]} ${ahead * sampleMs} ms ahead\n`);
   }
   const port = board ? board.path : a.port!;
-  const learner = makeLearner(a);
   const log = new ErrorLog(a.outputs);
   const events: SessionEvent[] = [];
   let lastOpenFailure = '';
@@ -275,6 +289,7 @@ export async function runLive(a: RunArgs, io: RunIo): Promise<RunSummary> {
       else lastOpenFailure = '';
     },
   });
+  res.add('bridge session', () => session.stop());
   const t0 = Date.now();
   let snapshots = 0;
   let progressTimer: NodeJS.Timeout | null = null;
@@ -312,13 +327,8 @@ export async function runLive(a: RunArgs, io: RunIo): Promise<RunSummary> {
   } finally {
     if (progressTimer) clearInterval(progressTimer);
     if (snapshotTimer) clearInterval(snapshotTimer);
-    await session.stop();
-    if (board) await board.stop();
-    if (firmata) {
-      await firmata.board.stop();
-      firmata.source.close();
-      await firmata.conn.close();
-    }
+    // the session, board, port and sensor close here, before the summary, so that it reports a closed link
+    await res.closeAll();
   }
   if (io.isTTY && a.progress !== false) io.stderr('\r\x1b[K');
   if (a.snapshot && log.n > 0) {

@@ -20,7 +20,7 @@ import {
   type SimLearner,
 } from '../tasks/run.ts';
 import { createProgress, fmt, table } from '../report.ts';
-import { choiceOption, intOption, numberOption, parseSeeds, windowOption } from './options.ts';
+import { LEARNER_FLAGS, choiceOption, flagMessage, intOption, numberOption, parseSeeds, windowOption } from './options.ts';
 
 export interface SimArgs {
   task: TaskName;
@@ -119,6 +119,22 @@ function checkArgs(a: SimArgs, stream: boolean): void {
   if (a.seeds.length === 0) throw new InputError('--seeds must list at least one seed, e.g. 1..5');
 }
 
+/** `sim` sets the learner through these flags; the trial length is --period (periodic) or 1 (streams). */
+const SIM_FLAGS = { ...LEARNER_FLAGS, memoryBudget: null, trialLength: null };
+
+/** createSimLearner with a refused configuration reported as bad input in the flags of `sim`. */
+function simLearner(...args: Parameters<typeof createSimLearner>): ReturnType<typeof createSimLearner> {
+  try {
+    return createSimLearner(...args);
+  } catch (err) {
+    if (!(err instanceof RangeError)) throw err;
+    if (/typed array length|allocation failed/i.test(err.message)) {
+      throw new InputError(`sim: --hidden ${args[0].hidden} does not fit in memory (${err.message}); use a smaller --hidden`);
+    }
+    throw new InputError(`sim: ${flagMessage(err.message, SIM_FLAGS)}`);
+  }
+}
+
 /** Runs every seed and summarises; the object is what `--json` prints. */
 export function runSim(a: SimArgs): SimSummary {
   const engine = a.engine ?? 'float';
@@ -143,7 +159,7 @@ export function runSim(a: SimArgs): SimSummary {
   for (let i = 0; i < a.seeds.length; i++) {
     const seed = a.seeds[i];
     const task = i === 0 ? probe : makeTask(a, seed);
-    const { learner } = createSimLearner(
+    const { learner } = simLearner(
       { learner: a.learner, engine, hidden, tau, lrRec, lrOut, update, window: a.window, feedback: a.feedback, seed },
       task,
     );
