@@ -3,7 +3,7 @@
  * Trial tasks (periodic): test NMSE on a test trial with learning off after --trials trials.
  * Streams (drift, csv): prequential NMSE over --steps samples, with the persistence baseline beside it.
  */
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import type { Engine, Feedback, UpdateMode } from '../../runtime/types.ts';
 import { InputError } from '../modelio.ts';
 import { alignmentCurve, writeSimReport, type AlignmentPoint } from '../plot/sim-report.ts';
@@ -53,6 +53,10 @@ export interface SimArgs {
   target?: string;
   horizon?: number;
   normalize?: boolean;
+  delimiter?: string;
+  decimal?: string;
+  missing?: string[];
+  outlier?: number;
   /** Progress on stderr (default false here; the command turns it on). */
   progress?: boolean;
 }
@@ -83,6 +87,14 @@ export interface SimSummary {
   persistence_nmse?: number;
   /** Streams only: persistence NMSE per seed. */
   persistence?: number[];
+  /** Streams: samples the outlier guard kept from the learner (part of skipped). */
+  rejected?: number;
+  /** Per seed: the learner's weights are not all finite at the end (overflowed). */
+  diverged: boolean[];
+  /** Why the NMSE is undefined (null in JSON) when it is: the target has no variance. */
+  nmse_undefined?: string;
+  /** What the data itself showed: a units row, missing readings, outliers, constant columns. */
+  notes?: string[];
   /** drift only, per seed: one entry per change. */
   recovery?: { event: number; pre_nmse: number; post_nmse: number; steps: number | null }[][];
   description: string;
@@ -98,7 +110,17 @@ function makeTask(a: SimArgs, seed: number): Task {
       if (!a.file) throw new InputError('--task csv needs --file PATH (a CSV with a header row), --columns a,b and --target COL');
       if (!a.columns || a.columns.length === 0) throw new InputError('--task csv needs --columns a,b (the input columns, by header name)');
       if (!a.target) throw new InputError('--task csv needs --target COL (the column to predict)');
-      return createTask('csv', { file: a.file, columns: a.columns, target: a.target, horizon: a.horizon, normalize: a.normalize });
+      return createTask('csv', {
+        file: a.file,
+        columns: a.columns,
+        target: a.target,
+        horizon: a.horizon,
+        normalize: a.normalize,
+        delimiter: a.delimiter,
+        decimal: a.decimal,
+        missing: a.missing,
+        outlier: a.outlier,
+      });
   }
 }
 
@@ -113,8 +135,9 @@ function checkArgs(a: SimArgs, stream: boolean): void {
   if (a.task !== 'drift' && (a.channels !== undefined || a.changeEvery !== undefined || a.sensorNoise !== undefined)) {
     throw new InputError('--channels, --change-every and --sensor-noise apply to --task drift only');
   }
-  if (a.task !== 'csv' && (a.file !== undefined || a.columns !== undefined || a.target !== undefined || a.horizon !== undefined)) {
-    throw new InputError('--file, --columns, --target and --horizon apply to --task csv only');
+  const csvOnly = [a.file, a.columns, a.target, a.horizon, a.delimiter, a.decimal, a.missing, a.outlier];
+  if (a.task !== 'csv' && csvOnly.some((v) => v !== undefined)) {
+    throw new InputError('--file, --columns, --target, --horizon, --delimiter, --decimal, --missing and --outlier apply to --task csv only');
   }
   if (a.seeds.length === 0) throw new InputError('--seeds must list at least one seed, e.g. 1..5');
 }
@@ -152,6 +175,7 @@ export function runSim(a: SimArgs): SimSummary {
   const curves: CurvePoint[][] = [];
   const persistence: number[] = [];
   const recovery: Recovery[][] = [];
+  const diverged: boolean[] = [];
   let skipped = 0;
   let steps: number | null = null;
   const progress = createProgress(`sim ${a.task} ${a.learner}`, { enabled: a.progress ?? false });
@@ -174,6 +198,7 @@ export function runSim(a: SimArgs): SimSummary {
       });
       nmse.push(r.nmse);
       curves.push(r.curve);
+      diverged.push(!weightsFinite(learner));
     } else {
       const r = runStream(learner, task, {
         steps: a.steps,
@@ -184,6 +209,7 @@ export function runSim(a: SimArgs): SimSummary {
       });
       nmse.push(r.nmse);
       curves.push(r.curve);
+      diverged.push(!weightsFinite(learner));
       persistence.push(r.persistenceNmse);
       recovery.push(r.recovery);
       skipped = r.skipped;
@@ -211,8 +237,16 @@ export function runSim(a: SimArgs): SimSummary {
     window: a.learner === 'bptt' && a.window !== undefined && Number.isFinite(a.window) ? a.window : null,
     noise,
     description: probe.describe(),
+    diverged,
   };
+  if (probe.notes && probe.notes.length > 0) summary.notes = [...probe.notes];
+  // An NMSE that is not finite while the weights are: the target's variance is 0 (a constant target), not a
+  // divergence. Said as such, with the NMSE undefined (null in JSON).
+  if (nmse.some((v, i) => !Number.isFinite(v) && !diverged[i])) {
+    summary.nmse_undefined = 'the target is constant (its variance is 0), so the NMSE (squared error / variance of the target) is undefined; check the --target column';
+  }
   if (stream) {
+    summary.rejected = probe.rejected ?? 0;
     summary.skipped = skipped;
     summary.persistence_nmse = median(persistence);
     summary.persistence = persistence;
@@ -221,6 +255,19 @@ export function runSim(a: SimArgs): SimSummary {
     }
   }
   return summary;
+}
+
+/** Whether every parameter of the learner is a finite number. */
+function weightsFinite(l: { getWeights(): { W_in: ArrayLike<number>; W_rec: ArrayLike<number>; b: ArrayLike<number>; W_out: ArrayLike<number> } }): boolean {
+  const w = l.getWeights();
+  for (const a of [w.W_in, w.W_rec, w.b, w.W_out]) for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i])) return false;
+  return true;
+}
+
+/** An NMSE cell: the number, 'diverged' (weights overflowed) or 'undefined' (constant target). */
+function nmseCell(v: number | undefined, diverged: boolean): string {
+  if (v !== undefined && Number.isFinite(v)) return fmt(v);
+  return diverged ? 'diverged' : 'undefined';
 }
 
 /** The readable report of a summary. */
@@ -239,24 +286,28 @@ export function formatSim(s: SimSummary): string {
   if (s.recovery) head.push('recovery steps per change');
   const rows: string[][] = [head];
   s.seeds.forEach((seed, i) => {
-    const r = [String(seed), Number.isFinite(s.nmse[i]) ? fmt(s.nmse[i]) : 'diverged'];
-    if (stream) r.push(fmt(s.persistence?.[i]));
+    const r = [String(seed), nmseCell(s.nmse[i], s.diverged[i])];
+    if (stream) r.push(nmseCell(s.persistence?.[i], false));
     if (s.recovery) r.push(s.recovery[i].map((x) => (x.steps === null ? 'never' : String(x.steps))).join(' '));
     rows.push(r);
   });
-  const med = ['median', Number.isFinite(s.median_nmse) ? fmt(s.median_nmse) : 'diverged'];
-  if (stream) med.push(fmt(s.persistence_nmse));
+  const med = ['median', nmseCell(s.median_nmse, s.diverged.some((d) => d))];
+  if (stream) med.push(nmseCell(s.persistence_nmse, false));
   rows.push(med);
   lines.push(table(rows));
-  if (s.nmse.some((v) => !Number.isFinite(v))) lines.push('diverged: the weights overflowed to NaN/Infinity; try smaller --lr-rec / --lr-out');
-  if (stream) lines.push(`skipped samples: ${s.skipped} (empty, non-numeric or non-finite cells; never fed)`);
+  if (s.diverged.some((d) => d)) lines.push('diverged: the weights overflowed to NaN/Infinity; try smaller --lr-rec / --lr-out');
+  if (s.nmse_undefined) lines.push(`NMSE undefined: ${s.nmse_undefined}`);
+  if (stream) {
+    lines.push(`skipped samples: ${s.skipped} (missing, non-numeric or outlier cells; never fed)` + (s.rejected ? `, of which ${s.rejected} rejected by the outlier guard` : ''));
+  }
+  for (const note of s.notes ?? []) lines.push(`data: ${note}`);
   if (s.recovery) {
     lines.push('recovery: samples after a change until the 100-sample NMSE is back to <= 1.5 x its level before the change');
   }
   if (s.curve.length > 1) {
     const pts = s.curve.filter((_, j) => j % Math.ceil(s.curve.length / 8) === 0 || j === s.curve.length - 1);
     const unit = stream ? 'step' : 'trial';
-    lines.push(`learning curve (median NMSE): ` + pts.map((p) => `${unit} ${p.trial ?? p.step}: ${fmt(p.nmse)}`).join(', '));
+    lines.push(`learning curve (median NMSE): ` + pts.map((p) => `${unit} ${p.trial ?? p.step}: ${nmseCell(p.nmse, s.diverged.some((d) => d))}`).join(', '));
   }
   return lines.join('\n');
 }
@@ -318,12 +369,21 @@ export function register(program: Command): void {
     .option('--target <col>', 'csv: the column to predict')
     .option('--horizon <K>', 'csv: predict the target K rows ahead (default 1)', intOption(1))
     .option('--no-normalize', 'csv: feed raw values instead of a running z-score')
+    .option('--delimiter <sep>', "csv: field separator , ; tab or | (default: detected from the first lines)")
+    .addOption(new Option('--decimal <mark>', "csv: decimal mark (default: detected; ',' needs another separator than ',')").choices(['.', ',']))
+    .option('--missing <markers>', 'csv: values that mean a missing reading, e.g. -9999,NA (empty, NA, N/A, NaN and null always do)', (v: string) => v.split(',').map((c) => c.trim()).filter((c) => c !== ''))
+    .option('--outlier <k>', 'csv: reject a value more than k standard deviations from its column so far (default 8; inf: off)', (v: string) => {
+      const k = v === 'inf' ? Infinity : Number(v);
+      if (!(k > 0)) throw new InvalidArgumentError('Expected a number of standard deviations > 0, or inf.');
+      return k;
+    })
     .option('--json', 'print one JSON object instead of the table')
     .option('--plot <dir>', 'also write a report into DIR: learning curves as SVG + PNG and index.html; for rflo its alignment with BPTT (trains a second time)')
     .addHelpText(
       'after',
       '\nJSON (--json): {"task","learner","engine","trials","seeds":[...],"nmse":[per seed],"median_nmse","curve":[...],...}\n' +
-        'plus "steps", "skipped" and "persistence_nmse" for streams and "recovery" for drift.\n' +
+        'plus "steps", "skipped", "rejected" and "persistence_nmse" for streams and "recovery" for drift; "diverged" per seed;\n' +
+        'an NMSE that is undefined (constant target) is null, with the reason in "nmse_undefined"; "notes" on the data.\n' +
         '\nExamples:\n' +
         '  neurostream sim --task periodic --learner rflo --trials 5000 --seeds 1..5\n' +
         '  neurostream sim --task periodic --learner output --noise 0.01 --json\n' +
