@@ -133,6 +133,29 @@ export interface FixedPlan {
   readonly traceFrac: { readonly rec: number; readonly in: number };
   /** Number of recurrent parameters N*N + N*M + N (RTRL's sensitivity row length). */
   readonly thetaCount: number;
+  /** Accepted but not faithful to the float model (e.g. a tau whose state updates round away); empty when none. */
+  readonly warnings: readonly string[];
+}
+
+/** Largest tau whose Q1.15 hidden-state update keeps a dead band of at most 1/32: round(2^15 / tau) >= 16 (see tauWarning). */
+export const MAX_FAITHFUL_TAU = Math.floor(32768 / 15.5);
+
+/**
+ * The leaky update h += a (tanh(u) - h), a = round(2^15 / tau), is rounded to Q1.15 every step: a change smaller than
+ * half an LSB, |a (tanh(u) - h)| < 2^-16, vanishes, so h stops short of its drive by up to 2^-16 / (a 2^-15) = 1 / (2a),
+ * about tau / 2^16. At tau 22000 (a = 1) that dead band is 0.5 of a state in [-1, 1] and the fixed-point state reaches a
+ * fraction of the float twin's; at tau <= 2114 (a >= 16) it is at most 1/32. Returns the warning, or null.
+ */
+export function tauWarning(tau: number): string | null {
+  if (!(tau >= 1 && tau <= 32768)) return null;
+  const a = Math.round(32768 / tau);
+  if (a >= 16) return null;
+  const band = 1 / (2 * a);
+  return (
+    `tau = ${tau} is not faithful in fixed point: a = round(2^15/tau) = ${a} (exact ${(32768 / tau).toFixed(3)}), and a state ` +
+    `change smaller than ${band.toPrecision(3)} rounds to nothing each step, so h stops short of its drive; the largest ` +
+    `faithful value is tau = ${MAX_FAITHFUL_TAU} (dead band 1/32)`
+  );
 }
 
 function fail(msg: string): never {
@@ -317,6 +340,7 @@ export function plan(config: FixedConfig): FixedPlan {
     }),
     traceFrac: Object.freeze(traceFrac),
     thetaCount: theta,
+    warnings: Object.freeze([tauWarning(tau)].filter((w): w is string => w !== null)),
   });
 }
 

@@ -138,3 +138,9 @@ test.serial('withResources closes what was opened, last first, when the body thr
   t.regex(problems.join('\n'), /closing failing port failed: EIO[\s\S]*closing stuck sensor took over 50 ms/);
   t.throws(() => res.add('late', () => {}), { message: /after the command's resources were closed/ });
 });
+
+test.serial('plan --tau 22000 plans but warns that the state updates round away, naming the largest faithful --tau', async (t) => {
+  const r = await run(['plan', '--learner', 'rflo', '--hidden', '4', '--tau', '22000']);
+  t.is(r.code, 0, r.stderr);
+  t.regex(r.stderr, /warning: --tau = 22000 is not faithful in fixed point.*largest faithful value is --tau = 2114/);
+});

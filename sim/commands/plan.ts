@@ -72,6 +72,7 @@ export function register(program: Command): void {
     .addHelpText('after', '\nExample:\n  neurostream plan --learner rtrl --hidden 32 --inputs 4 --outputs 2 --memory-budget 1000000')
     .action((o: PlanArgs & { json?: boolean }) => {
       const p = runPlan(o);
+      for (const w of p.warnings) process.stderr.write(`neurostream: warning: ${flagMessage(w, LEARNER_FLAGS)}\n`);
       process.stdout.write(o.json ? JSON.stringify(planToJson(p), null, 2) + '\n' : formatMemoryTable(p) + '\n');
     });
 }

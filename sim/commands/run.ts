@@ -10,6 +10,7 @@ import { LEARNER_KINDS, type Engine, type LearnerKind, type LearnerOptions, type
 import { initWeights } from '../../runtime/init.ts';
 import { createFixedLearner } from '../../runtime/learner.ts';
 import { saveSnapshot } from '../../runtime/snapshot.ts';
+import { tauWarning } from '../../runtime/plan.ts';
 import { createFloatLearner } from '../reference/index.ts';
 import { Session, type SessionEvent } from '../../firmware-bridge/session.ts';
 import { SerialTransport } from '../../firmware-bridge/transports/serial.ts';
@@ -248,6 +249,8 @@ export async function runLive(a: RunArgs, io: RunIo): Promise<RunSummary> {
   if (a.firmata) a = { ...a, inputs: pins.length, outputs: 1 };
   // Everything that can be checked without the board is checked before anything is opened.
   const learner = makeLearner(a);
+  const tauNote = a.engine === 'fixed' ? tauWarning(a.tau) : null;
+  if (tauNote) io.stderr(`run: warning: ${flagMessage(tauNote, RUN_FLAGS)}\n`);
   return withResources((res) => streamLive(a, io, res, learner, pins));
 }
 

@@ -6,6 +6,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { Engine, Feedback, UpdateMode } from '../../runtime/types.ts';
 import { InputError } from '../modelio.ts';
+import { tauWarning } from '../../runtime/plan.ts';
 import { alignmentCurve, writeSimReport, type AlignmentPoint } from '../plot/sim-report.ts';
 import { TASK_NAMES, createTask, type Task, type TaskName } from '../tasks/index.ts';
 import {
@@ -240,6 +241,8 @@ export function runSim(a: SimArgs): SimSummary {
     diverged,
   };
   if (probe.notes && probe.notes.length > 0) summary.notes = [...probe.notes];
+  const tauNote = engine === 'fixed' ? tauWarning(tau) : null;
+  if (tauNote) summary.notes = [...(summary.notes ?? []), flagMessage(tauNote, SIM_FLAGS)];
   // An NMSE that is not finite while the weights are: the target's variance is 0 (a constant target), not a
   // divergence. Said as such, with the NMSE undefined (null in JSON).
   if (nmse.some((v, i) => !Number.isFinite(v) && !diverged[i])) {
