@@ -94,6 +94,7 @@ export class FirmataSource implements SampleSource {
         reject(new Error(`the Firmata board failed: ${e.message}`));
       });
     });
+    checkAnalogPins(o.io, [...o.inputs, ...targets]);
     const sensors = [...o.inputs, ...targets].map((pin) => new o.five.Sensor({ pin, freq, board }));
     return new FirmataSource(sensors, o.inputs.length, targets.length, freq, o.fullScale ?? 1023);
   }
@@ -107,6 +108,23 @@ export class FirmataSource implements SampleSource {
   /** Stops the sensors' reads (johnny-five keeps polling otherwise). */
   close(): void {
     for (const s of this.sensors) s.disable();
+  }
+}
+
+/**
+ * Checks pins against the analog pins the board reported (firmata-io's `analogPins`: the digital numbers of the pins
+ * with an ADC, A0 first). Throws a RangeError naming the pin and the valid ones, e.g. A7 on an Uno (A0..A5); an io
+ * plugin that reports no list is not checked.
+ */
+export function checkAnalogPins(io: unknown, pins: (string | number)[]): void {
+  const analog = (io as { analogPins?: unknown } | null)?.analogPins;
+  if (!Array.isArray(analog) || analog.length === 0) return;
+  const names = analog.map((_, i) => `A${i}`);
+  const valid = `${names[0]}..${names[names.length - 1]} (${names.length} analog pins)`;
+  for (const pin of pins) {
+    const m = typeof pin === 'string' ? /^A(\d+)$/i.exec(pin.trim()) : null;
+    const ok = m ? Number(m[1]) < analog.length : typeof pin === 'number' && analog.includes(pin);
+    if (!ok) throw new RangeError(`pin ${pin} is not an analog input of this board; it reports ${valid}`);
   }
 }
 
@@ -180,7 +198,7 @@ export async function openFirmata(
   try {
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(
-        () => reject(new Error(`no StandardFirmata handshake from ${path} within ${timeout} ms; check that StandardFirmata is flashed and the baud rate (57600) matches`)),
+        () => reject(new Error(`no StandardFirmata handshake from ${path} within ${timeout} ms; check that StandardFirmata is flashed and that the baud rate (${o.baudRate ?? 57600}) is the one in its Firmata.begin()`)),
         timeout,
       );
       io.once('ready', () => (clearTimeout(timer), resolve()));

@@ -47,7 +47,8 @@ export interface RunArgs {
   lrOut: number;
   lrRec?: number;
   seed: number;
-  baud: number;
+  /** Default 115200 (bridge firmware), 57600 with --firmata (StandardFirmata's). */
+  baud?: number;
   duration?: number;
   json?: boolean;
   snapshot?: string;
@@ -264,8 +265,14 @@ async function streamLive(a: RunArgs, io: RunIo, res: Resources, learner: Online
   if (a.firmata) {
     const sampleMs = a.sampleMs ?? 20;
     const ahead = Math.max(1, Math.round((a.aheadMs ?? 100) / sampleMs));
-    const conn = res.own(`Firmata board at ${a.port}`, await openFirmata(a.port!, { baudRate: a.baud === 115200 ? 57600 : a.baud, samplingIntervalMs: Math.min(sampleMs, 10) }), (c) => c.close());
-    const source = res.own('Firmata pins', await FirmataSource.open({ five: conn.five, io: conn.io, inputs: pins, freqMs: sampleMs }), (s) => s.close());
+    const conn = res.own(`Firmata board at ${a.port}`, await openFirmata(a.port!, { baudRate: a.baud ?? 57600, samplingIntervalMs: Math.min(sampleMs, 10) }), (c) => c.close());
+    const source = res.own(
+      'Firmata pins',
+      await FirmataSource.open({ five: conn.five, io: conn.io, inputs: pins, freqMs: sampleMs }).catch((e: unknown) => {
+        throw e instanceof RangeError ? new InputError(`run --pins: ${e.message}; e.g. --pins A0,A1`) : e;
+      }),
+      (s) => s.close(),
+    );
     const inProcess = res.own('in-process board', await createInProcessBoard({ source: new PredictAheadSource(source, ahead), rateHz: source.rateHz }), (b) => b.stop());
     firmata = { conn, source, board: inProcess };
     a = { ...a, rate: source.rateHz };
@@ -276,7 +283,7 @@ async function streamLive(a: RunArgs, io: RunIo, res: Resources, learner: Online
   const events: SessionEvent[] = [];
   let lastOpenFailure = '';
   const session = new Session({
-    transport: firmata ? firmata.board.transport : new SerialTransport({ path: port, baudRate: a.baud }),
+    transport: firmata ? firmata.board.transport : new SerialTransport({ path: port, baudRate: a.baud ?? 115200 }),
     learner,
     config: { inputs: a.inputs, outputs: a.outputs, rateHz: a.rate, hidden: a.hidden },
     onStep: (_seq, _x, target, y) => {
@@ -386,7 +393,7 @@ export function register(program: Command): void {
     )
     .option('--port <path>', 'serial device or pseudo-terminal (e.g. /dev/ttyACM0)')
     .option('--virtual', 'start a virtual board for this run instead of opening --port')
-    .option('--firmata', 'the board at --port runs stock StandardFirmata (57600 baud): read --pins through johnny-five and learn to predict the first pin --ahead-ms ahead')
+    .option('--firmata', 'the board at --port runs stock StandardFirmata (57600 baud unless --baud): read --pins through johnny-five and learn to predict the first pin --ahead-ms ahead')
     .option('--pins <list>', 'firmata: analog pins to read (default A0)', (v: string) => v.split(',').map((p) => p.trim()).filter((p) => p !== ''))
     .option('--sample-ms <ms>', 'firmata: milliseconds between samples (default 20)', numberOption(1))
     .option('--ahead-ms <ms>', 'firmata: how far ahead to predict the first pin (default 100)', numberOption(1))
@@ -402,7 +409,7 @@ export function register(program: Command): void {
     .option('--lr-out <rate>', 'learning rate of W_out', numberOption(0), 0.003)
     .option('--lr-rec <rate>', 'learning rate of W_in, W_rec, b (default lr-out / 5)', numberOption(0))
     .option('--seed <n>', 'seed of the initial weights (and of the virtual board signal)', intOption(0), 1)
-    .option('--baud <rate>', 'baud rate (ignored by pseudo-terminals)', intOption(1), 115200)
+    .option('--baud <rate>', 'baud rate (ignored by pseudo-terminals; default 115200, with --firmata 57600, the StandardFirmata sketch\'s)', intOption(1))
     .option('--duration <seconds>', 'stop after this long', numberOption(0, false))
     .option('--json', 'print one JSON summary object on stdout')
     .option('--snapshot <file>', 'write the learner here periodically and at the end (fixed: binary snapshot; float: model JSON)')
