@@ -77,6 +77,14 @@ export interface RunSummary {
   /** Exponentially weighted running NMSE at the end (window 1000 samples). */
   nmse_running: number | null;
   snapshots: number;
+  /** Times the link went down (unplug, heartbeat timeout, port error) after streaming had begun. */
+  disconnects: number;
+  /** Seconds the board was not streaming after the first handshake (including at the end, if it was gone). */
+  offline_s: number;
+  /** The run ended with the board gone (disconnected and not back); the command then exits 1. */
+  board_gone_at_end: boolean;
+  /** ERROR frames the device sent (other than ERROR 3, counted in samples_lost), by "code N". */
+  device_errors: Record<string, number>;
 }
 
 /** Per-sample squared error and targets, kept so that any window's NMSE can be computed at the end. */
@@ -129,6 +137,8 @@ export interface RunIo {
   stderr(s: string): void;
   /** Aborting it stops the run (Ctrl-C). */
   signal?: AbortSignal;
+  /** Every session event as it happens (tests use it to act at a point of the run). */
+  onSessionEvent?: (e: SessionEvent) => void;
   isTTY?: boolean;
 }
 
@@ -282,6 +292,12 @@ async function streamLive(a: RunArgs, io: RunIo, res: Resources, learner: Online
   const log = new ErrorLog(a.outputs);
   const events: SessionEvent[] = [];
   let lastOpenFailure = '';
+  // the link's record: disconnects after the first handshake, time offline, errors the device sent
+  let everStreamed = false;
+  let disconnects = 0;
+  let offlineMs = 0;
+  let offlineSince: number | null = null;
+  const deviceErrors: Record<string, number> = {};
   const session = new Session({
     transport: firmata ? firmata.board.transport : new SerialTransport({ path: port, baudRate: a.baud ?? 115200 }),
     learner,
@@ -291,11 +307,28 @@ async function streamLive(a: RunArgs, io: RunIo, res: Resources, learner: Online
     },
     onEvent: (e) => {
       events.push(e);
+      io.onSessionEvent?.(e);
+      const now = Date.now();
+      if (e.type === 'streaming') {
+        if (offlineSince !== null) offlineMs += now - offlineSince;
+        offlineSince = null;
+        everStreamed = true;
+      } else if (e.type === 'disconnected' && everStreamed && offlineSince === null) {
+        disconnects++;
+        offlineSince = now;
+      }
+      if (e.type === 'device-error') {
+        // a device may send ERROR frames continuously: count them, print each distinct one once
+        const code = /^device error (\d+)/.exec(e.message)?.[1];
+        const key = code !== undefined ? `code ${code}` : 'other';
+        deviceErrors[key] = (deviceErrors[key] ?? 0) + 1;
+        if (deviceErrors[key] > 1) return;
+      }
       if (e.type === 'open-failed') {
         // retried with backoff: say it once per distinct cause, not at every retry
         if (e.message !== lastOpenFailure) io.stderr(`${e.message}; retrying (Ctrl-C to stop)\n`);
         lastOpenFailure = e.message;
-      } else if (e.type !== 'streaming') io.stderr(`\n${e.type}: ${e.message}\n`);
+      } else if (e.type !== 'streaming') io.stderr(`\n${e.type}: ${e.message}${e.type === 'device-error' ? ' (repeats are counted in the summary)' : ''}\n`);
       else lastOpenFailure = '';
     },
   });
@@ -365,6 +398,10 @@ async function streamLive(a: RunArgs, io: RunIo, res: Resources, learner: Online
     nmse_last: tenth >= 2 ? log.nmse(log.n - tenth, log.n) : null,
     nmse_running: Number.isFinite(s.nmse) ? s.nmse : null,
     snapshots,
+    disconnects,
+    offline_s: Number(((offlineMs + (offlineSince !== null ? Date.now() - offlineSince : 0)) / 1000).toFixed(3)),
+    board_gone_at_end: offlineSince !== null,
+    device_errors: deviceErrors,
   };
   if (a.json) io.stdout(JSON.stringify(summary) + '\n');
   else {
@@ -373,8 +410,15 @@ async function streamLive(a: RunArgs, io: RunIo, res: Resources, learner: Online
         `NMSE first tenth ${fmt(summary.nmse_first)}, last tenth ${fmt(summary.nmse_last)}; ` +
         `frames dropped ${summary.frames_dropped}, reconnects ${summary.reconnects}, samples lost ${summary.samples_lost}` +
         (snapshots > 0 ? `; ${snapshots} snapshots in ${a.snapshot}` : '') +
+        '\n' +
+        `link: ${summary.disconnects} disconnect(s), ${summary.offline_s.toFixed(1)} s offline` +
+        (summary.board_gone_at_end ? ', the board was gone at the end' : '') +
+        (Object.keys(deviceErrors).length > 0 ? `; device errors ${Object.entries(deviceErrors).map(([k, v]) => `${k}: ${v}`).join(', ')}` : '') +
         '\n',
     );
+  }
+  if (summary.board_gone_at_end) {
+    throw new Error(`run: the board at ${port} went away after ${summary.samples} samples and did not come back (${summary.offline_s.toFixed(1)} s offline at the end); check the cable or power, then run again`);
   }
   if (s.samplesStepped === 0 && events.length > 0) {
     const last = events[events.length - 1];
