@@ -644,6 +644,10 @@ export class Session {
     if (m.code === ErrorCode.SAMPLES_LOST) {
       const d = m.detail >>> 0;
       if (!this.started) {
+        // A fresh start without startSeq asked for nothing old: the device starts at its nextSeq (section 4.1) and
+        // has nothing to report lost, so an ERROR 3 now is stale (answering an earlier host) and ignored (4.3). With
+        // startSeq it says where the device could start instead.
+        if (this.options.startSeq === undefined) return;
         this.expected = d;
         this.started = true;
       } else {
