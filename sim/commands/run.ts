@@ -85,6 +85,10 @@ export interface RunSummary {
   board_gone_at_end: boolean;
   /** ERROR frames the device sent (other than ERROR 3, counted in samples_lost), by "code N". */
   device_errors: Record<string, number>;
+  /** --firmata: readings rejected by the scaler (not a number, or outside the ADC's range). */
+  readings_rejected?: number;
+  /** What the input itself showed, e.g. a pin stuck at one value. */
+  notes?: string[];
 }
 
 /** Per-sample squared error and targets, kept so that any window's NMSE can be computed at the end. */
@@ -403,6 +407,11 @@ async function streamLive(a: RunArgs, io: RunIo, res: Resources, learner: Online
     board_gone_at_end: offlineSince !== null,
     device_errors: deviceErrors,
   };
+  if (firmata) {
+    summary.readings_rejected = firmata.source.rejected.reduce((x, y) => x + y, 0);
+    const stuck = firmata.source.constantPins();
+    if (stuck.length > 0) summary.notes = stuck.map((p) => `pin ${p.pin} read ${p.value} every time: a stuck or unconnected pin? it carries no information`);
+  }
   if (a.json) io.stdout(JSON.stringify(summary) + '\n');
   else {
     io.stdout(
@@ -414,7 +423,9 @@ async function streamLive(a: RunArgs, io: RunIo, res: Resources, learner: Online
         `link: ${summary.disconnects} disconnect(s), ${summary.offline_s.toFixed(1)} s offline` +
         (summary.board_gone_at_end ? ', the board was gone at the end' : '') +
         (Object.keys(deviceErrors).length > 0 ? `; device errors ${Object.entries(deviceErrors).map(([k, v]) => `${k}: ${v}`).join(', ')}` : '') +
-        '\n',
+        '\n' +
+        (summary.readings_rejected ? `readings rejected: ${summary.readings_rejected} (not a number or outside the ADC range)\n` : '') +
+        (summary.notes ?? []).map((n) => `input: ${n}\n`).join(''),
     );
   }
   if (summary.board_gone_at_end) {
