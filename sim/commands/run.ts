@@ -81,7 +81,7 @@ export interface RunSummary {
   disconnects: number;
   /** Seconds the board was not streaming after the first handshake (including at the end, if it was gone). */
   offline_s: number;
-  /** The run ended with the board gone (disconnected and not back); the command then exits 1. */
+  /** The run ended with the board gone (disconnected and not back); when it was gone for 5 s or more the command exits 1. */
   board_gone_at_end: boolean;
   /** ERROR frames the device sent (other than ERROR 3, counted in samples_lost), by "code N". */
   device_errors: Record<string, number>;
@@ -145,6 +145,9 @@ export interface RunIo {
   onSessionEvent?: (e: SessionEvent) => void;
   isTTY?: boolean;
 }
+
+/** Seconds offline at the end after which a run fails as "the board went away and did not come back". */
+const GONE_S = 5;
 
 /** --lr-rec, or lr-out / 5 rounded to 12 significant digits (0.003 / 5 is 0.0006000000000000001 in float64, which
  * the firmware's exact config reader refuses; the rounded value is what a user would have typed). */
@@ -383,6 +386,7 @@ async function streamLive(a: RunArgs, io: RunIo, res: Resources, learner: Online
     snapshots++;
   }
   const s = session.stats;
+  const offlineAtEndS = offlineSince !== null ? (Date.now() - offlineSince) / 1000 : 0;
   const tenth = Math.floor(log.n / 10);
   const duration = (Date.now() - t0) / 1000;
   const summary: RunSummary = {
@@ -403,7 +407,7 @@ async function streamLive(a: RunArgs, io: RunIo, res: Resources, learner: Online
     nmse_running: Number.isFinite(s.nmse) ? s.nmse : null,
     snapshots,
     disconnects,
-    offline_s: Number(((offlineMs + (offlineSince !== null ? Date.now() - offlineSince : 0)) / 1000).toFixed(3)),
+    offline_s: Number(((offlineMs + offlineAtEndS * 1000) / 1000).toFixed(3)),
     board_gone_at_end: offlineSince !== null,
     device_errors: deviceErrors,
   };
@@ -428,7 +432,9 @@ async function streamLive(a: RunArgs, io: RunIo, res: Resources, learner: Online
         (summary.notes ?? []).map((n) => `input: ${n}\n`).join(''),
     );
   }
-  if (summary.board_gone_at_end) {
+  // Gone for good, not a drop the reconnect (backoff up to 2 s, then a handshake) had no time to repair: offline for
+  // at least GONE_S at the end.
+  if (summary.board_gone_at_end && offlineAtEndS >= GONE_S) {
     throw new Error(`run: the board at ${port} went away after ${summary.samples} samples and did not come back (${summary.offline_s.toFixed(1)} s offline at the end); check the cable or power, then run again`);
   }
   if (s.samplesStepped === 0 && events.length > 0) {
