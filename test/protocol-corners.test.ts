@@ -134,10 +134,29 @@ test('virtual board: CONFIGURE with a Frac field beyond 15 is refused (NACK + ER
     send({ ...base, inputFrac: 16 });
     await turns(6);
     t.true(got.some((f) => f.type === MsgType.NACK && f.code === ErrorCode.BAD_CONFIG), 'inputFrac 16 refused');
-    const nextSeq = board.stats.samplesGenerated;
-    send({ type: MsgType.ACK, subject: 1, code: 0, ref: 0, value: nextSeq + 100000 });
+    // a valid CONFIGURE: the board streams
+    send({ ...base, inputFrac: 12 });
+    const firstSample = async (): Promise<number> => {
+      for (let i = 0; i < 400; i++) {
+        const f = got.find((g) => g.type === MsgType.SAMPLE);
+        if (f) return f.seq;
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      throw new Error('no SAMPLE from the board');
+    };
+    const first = await firstSample();
+    // an ACK far beyond nextSeq must release nothing: a NACK of the first sample still gets it resent
+    send({ type: MsgType.ACK, subject: 1, code: 0, ref: 0, value: (first + 1_000_000) >>> 0 });
     await turns(6);
-    t.pass('an ACK beyond nextSeq did not throw');
+    got.length = 0;
+    send({ type: MsgType.NACK, subject: 1, code: 0, ref: 0, value: first });
+    let resent: Message | undefined;
+    for (let i = 0; i < 400 && !resent; i++) {
+      resent = got.find((g) => g.type === MsgType.SAMPLE && g.seq === first);
+      if (!resent) await new Promise((r) => setTimeout(r, 5));
+    }
+    t.truthy(resent, 'the first sample is resent after the out-of-range ACK');
+    t.false(got.some((g) => g.type === MsgType.ERROR && g.code === ErrorCode.SAMPLES_LOST), 'nothing reported lost');
   } finally {
     await board.stop();
     await pair.host.close();
