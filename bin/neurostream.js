@@ -11,3 +11,10 @@ process.stdout.on('error', (err) => {
 register();
 const { main } = await import('../sim/cli.ts');
 process.exitCode = await main(process.argv);
+// Every command closes what it opened before main returns (sim/lifetime.ts). Should anything still hold the process,
+// say what and exit instead of hanging; the tests treat this message as a failure.
+setTimeout(() => {
+  const held = process.getActiveResourcesInfo().filter((r) => r !== 'Timeout');
+  process.stderr.write(`neurostream: internal error: still holding ${held.join(', ') || 'timers'} after the command ended; exiting\n`);
+  process.exit(process.exitCode || 1);
+}, 3000).unref();

@@ -10,6 +10,7 @@
  * and close() disables the sensors.
  */
 import type { SampleSource } from './source.ts';
+import { StreamScaler } from '../runtime/scaler.ts';
 
 /** The slice of johnny-five this module uses. */
 export interface FiveSensor {
@@ -49,27 +50,51 @@ export class FirmataSource implements SampleSource {
   readonly rateHz: number;
   /** Reads received per pin (inputs, then targets). */
   readonly reads: Uint32Array;
+  /** Pin names in channel order (inputs, then targets). */
+  readonly pins: string[];
   private readonly latest: Float64Array;
   private readonly sensors: FiveSensor[];
-  private readonly scale: number;
+  /** One policy for raw readings (runtime/scaler.ts): [0, fullScale] onto [-1, 1]; anything else rejected, counted. */
+  private readonly scalers: StreamScaler[];
+  private readonly raw = new Float64Array(1);
+  private readonly scaled = new Float64Array(1);
+  private readonly lo: Float64Array;
+  private readonly hi: Float64Array;
 
-  private constructor(sensors: FiveSensor[], inputs: number, outputs: number, freqMs: number, fullScale: number) {
+  private constructor(sensors: FiveSensor[], pins: string[], inputs: number, outputs: number, freqMs: number, fullScale: number) {
     this.sensors = sensors;
+    this.pins = pins;
     this.channels = inputs;
     this.outputs = outputs;
     this.rateHz = 1000 / freqMs;
-    this.scale = fullScale;
     this.latest = new Float64Array(inputs + outputs);
     this.reads = new Uint32Array(inputs + outputs);
+    this.lo = new Float64Array(inputs + outputs).fill(Infinity);
+    this.hi = new Float64Array(inputs + outputs).fill(-Infinity);
+    this.scalers = sensors.map(() => new StreamScaler({ channels: 1, mode: 'range', min: 0, max: fullScale }));
     sensors.forEach((s, i) => {
       s.on('data', () => {
         const v = s.value;
-        if (v !== null && Number.isFinite(v)) {
-          this.latest[i] = (2 * v) / this.scale - 1;
-          this.reads[i]++;
-        }
+        this.raw[0] = v === null ? NaN : v;
+        if (!this.scalers[i].scale(this.raw, this.scaled)) return; // NaN or outside [0, fullScale]: counted there
+        this.latest[i] = this.scaled[0];
+        this.reads[i]++;
+        if (v! < this.lo[i]) this.lo[i] = v!;
+        if (v! > this.hi[i]) this.hi[i] = v!;
       });
     });
+  }
+
+  /** Readings rejected (not a number, or outside [0, fullScale]) per pin, in channel order. */
+  get rejected(): number[] {
+    return this.scalers.map((s) => s.rejected);
+  }
+
+  /** Pins that read one value every time (at least 20 reads): a stuck or unconnected pin, with that value. */
+  constantPins(): { pin: string; value: number }[] {
+    const out: { pin: string; value: number }[] = [];
+    for (let i = 0; i < this.pins.length; i++) if (this.reads[i] >= 20 && this.lo[i] === this.hi[i]) out.push({ pin: this.pins[i], value: this.lo[i] });
+    return out;
   }
 
   /** Creates the johnny-five Board on `io`, waits for 'ready', and starts one Sensor per pin. */
@@ -94,8 +119,9 @@ export class FirmataSource implements SampleSource {
         reject(new Error(`the Firmata board failed: ${e.message}`));
       });
     });
+    checkAnalogPins(o.io, [...o.inputs, ...targets]);
     const sensors = [...o.inputs, ...targets].map((pin) => new o.five.Sensor({ pin, freq, board }));
-    return new FirmataSource(sensors, o.inputs.length, targets.length, freq, o.fullScale ?? 1023);
+    return new FirmataSource(sensors, [...o.inputs, ...targets].map(String), o.inputs.length, targets.length, freq, o.fullScale ?? 1023);
   }
 
   /** The latest readings (sample-and-hold); n is ignored, a live board cannot be rewound. */
@@ -107,6 +133,23 @@ export class FirmataSource implements SampleSource {
   /** Stops the sensors' reads (johnny-five keeps polling otherwise). */
   close(): void {
     for (const s of this.sensors) s.disable();
+  }
+}
+
+/**
+ * Checks pins against the analog pins the board reported (firmata-io's `analogPins`: the digital numbers of the pins
+ * with an ADC, A0 first). Throws a RangeError naming the pin and the valid ones, e.g. A7 on an Uno (A0..A5); an io
+ * plugin that reports no list is not checked.
+ */
+export function checkAnalogPins(io: unknown, pins: (string | number)[]): void {
+  const analog = (io as { analogPins?: unknown } | null)?.analogPins;
+  if (!Array.isArray(analog) || analog.length === 0) return;
+  const names = analog.map((_, i) => `A${i}`);
+  const valid = `${names[0]}..${names[names.length - 1]} (${names.length} analog pins)`;
+  for (const pin of pins) {
+    const m = typeof pin === 'string' ? /^A(\d+)$/i.exec(pin.trim()) : null;
+    const ok = m ? Number(m[1]) < analog.length : typeof pin === 'number' && analog.includes(pin);
+    if (!ok) throw new RangeError(`pin ${pin} is not an analog input of this board; it reports ${valid}`);
   }
 }
 
@@ -180,7 +223,7 @@ export async function openFirmata(
   try {
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(
-        () => reject(new Error(`no StandardFirmata handshake from ${path} within ${timeout} ms; check that StandardFirmata is flashed and the baud rate (57600) matches`)),
+        () => reject(new Error(`no StandardFirmata handshake from ${path} within ${timeout} ms; check that StandardFirmata is flashed and that the baud rate (${o.baudRate ?? 57600}) is the one in its Firmata.begin()`)),
         timeout,
       );
       io.once('ready', () => (clearTimeout(timer), resolve()));

@@ -67,10 +67,11 @@ function compile(cc: string, out: string, deps: string[], args: string[]): strin
 /**
  * Builds a host program of the firmware folder with gcc and returns its path: 'golden' (the golden-vector driver),
  * 'golden-sanitized' (the same under AddressSanitizer and UndefinedBehaviorSanitizer, aborting on the first
- * finding), 'fuzz-device' (the protocol engine device.c fed random frames, sanitized the same way), 'bench-O2',
+ * finding), 'fuzz-device' (the protocol engine device.c fed random frames, sanitized the same way), 'corners-device' (device.c
+ * through the protocol corners of PROTOCOL.md 4.6), 'bench-O2',
  * 'bench-O3-native'.
  */
-export function buildHost(target: 'golden' | 'golden-sanitized' | 'fuzz-device' | 'bench-O2' | 'bench-O3-native'): string {
+export function buildHost(target: 'golden' | 'golden-sanitized' | 'fuzz-device' | 'corners-device' | 'bench-O2' | 'bench-O3-native'): string {
   const cc = process.env.CC ?? 'gcc';
   if (target === 'golden') {
     return compile(cc, target, ['host/golden.c', ...KERNEL, ...HEADERS], ['-O2', '-Wall', '-Wextra', '-std=c99', '-pedantic', '-I.', 'host/golden.c', ...KERNEL]);
@@ -83,6 +84,12 @@ export function buildHost(target: 'golden' | 'golden-sanitized' | 'fuzz-device' 
     const san = ['-O1', '-g', '-fsanitize=address,undefined', '-fno-sanitize-recover=all', '-std=c99', '-Wall', '-Wextra', '-I.'];
     const deps = ['host/fuzz_device.c', 'device.c', 'device.h', 'platform.h', ...KERNEL, ...HEADERS];
     return compile(cc, target, deps, [...san, 'host/fuzz_device.c', 'device.c', ...KERNEL]);
+  }
+  if (target === 'corners-device') {
+    // the protocol corners of PROTOCOL.md section 4.6 on device.c, under the same sanitizers
+    const san = ['-O1', '-g', '-fsanitize=address,undefined', '-fno-sanitize-recover=all', '-std=c99', '-Wall', '-Wextra', '-I.'];
+    const deps = ['host/corners_device.c', 'device.c', 'device.h', 'platform.h', ...KERNEL, ...HEADERS];
+    return compile(cc, target, deps, [...san, 'host/corners_device.c', 'device.c', ...KERNEL]);
   }
   const opt = target === 'bench-O2' ? ['-O2'] : ['-O3', '-march=native'];
   return compile(cc, target, ['host/bench.c', ...KERNEL, ...HEADERS], [...opt, '-std=c99', '-Wall', '-Wextra', '-I.', 'host/bench.c', ...KERNEL, '-lm']);

@@ -17,6 +17,7 @@
  */
 import type { OnlineLearner, LearnerKind } from '../runtime/types.ts';
 import { Framer, createDropCounters, totalDropped, type DropCounters } from './framer.ts';
+import { LineSniffer } from './sniff.ts';
 import {
   CONFIG_START,
   CONFIG_TARGETS,
@@ -93,6 +94,12 @@ export interface SessionOptions {
   backoffMaxMs?: number;
   helloTimeoutMs?: number;
   helloRetries?: number;
+  /**
+   * Handshake rounds (each helloRetries HELLOs) that may end with bytes that are not bridge frames (text, Firmata,
+   * noise at the wrong baud rate) before start() fails with what they looked like (default 3). Rounds with no bytes
+   * at all are retried for ever: a board may still be booting.
+   */
+  foreignRounds?: number;
   sendPredictions?: boolean;
   /** Time constant, in samples, of the running NMSE (default 1000). */
   nmseWindow?: number;
@@ -198,6 +205,10 @@ export class Session {
   private deviceNextSeq = -1;
   private deviceRestarted = false;
   private helloTries = 0;
+  /** What arrived before the handshake completed, and how many rounds in a row ended with foreign bytes. */
+  private readonly sniffer = new LineSniffer();
+  private foreignRounds = 0;
+  private sawFrame = false;
   private configureFseq = -1;
   private backoffMs: number;
   private timer: NodeJS.Timeout | null = null;
@@ -407,6 +418,8 @@ export class Session {
     this.pendingSeq = -1;
     this.state = 'handshake';
     this.helloTries = 0;
+    this.sniffer.reset();
+    this.sawFrame = false;
     this.lastRxAt = this.now();
     this.sendHello();
   }
@@ -464,7 +477,7 @@ export class Session {
     const st = this.state;
     if (st === 'handshake' || st === 'configuring') {
       if (now - this.helloAt > (this.options.helloTimeoutMs ?? 500)) {
-        if (this.helloTries >= (this.options.helloRetries ?? 3)) this.linkDown(`no answer to HELLO after ${this.helloTries} tries`);
+        if (this.helloTries >= (this.options.helloRetries ?? 3)) this.noAnswer();
         else this.sendHello();
       }
       return;
@@ -492,6 +505,21 @@ export class Session {
     this.flush();
   }
 
+  /** The handshake round ended unanswered: say what arrived instead, and give up after foreignRounds such rounds. */
+  private noAnswer(): void {
+    const why = this.sawFrame ? null : this.sniffer.describe();
+    const msg = `no answer to HELLO after ${this.helloTries} tries` + (why ? `; ${why}` : '');
+    if (why === null) {
+      this.foreignRounds = 0;
+      this.linkDown(msg);
+      return;
+    }
+    this.foreignRounds++;
+    const limit = this.options.foreignRounds ?? 3;
+    if (this.foreignRounds >= limit) this.fail(new Error(`${msg}; gave up after ${limit} attempts`));
+    else this.linkDown(msg);
+  }
+
   private emit(type: SessionEvent['type'], message: string): void {
     this.options.onEvent?.({ type, message });
   }
@@ -501,12 +529,15 @@ export class Session {
 
   private onData(chunk: Uint8Array): void {
     if (this.state === 'closed') return;
+    if (this.state === 'handshake' || this.state === 'configuring') this.sniffer.push(chunk);
     this.framer.push(chunk);
     this.flush();
   }
 
   private onMessage(m: Message): void {
     this.lastRxAt = this.now();
+    this.foreignRounds = 0;
+    this.sawFrame = true;
     switch (m.type) {
       case MsgType.CAPABILITIES:
         if (this.state === 'handshake') this.onCapabilities(m);
@@ -615,6 +646,10 @@ export class Session {
     if (m.code === ErrorCode.SAMPLES_LOST) {
       const d = m.detail >>> 0;
       if (!this.started) {
+        // A fresh start without startSeq asked for nothing old: the device starts at its nextSeq (section 4.1) and
+        // has nothing to report lost, so an ERROR 3 now is stale (answering an earlier host) and ignored (4.3). With
+        // startSeq it says where the device could start instead.
+        if (this.options.startSeq === undefined) return;
         this.expected = d;
         this.started = true;
       } else {

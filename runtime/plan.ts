@@ -110,6 +110,29 @@ export interface FixedPlan {
   readonly traceFrac: { readonly rec: number; readonly in: number };
   /** Number of recurrent parameters N*N + N*M + N (RTRL's sensitivity row length). */
   readonly thetaCount: number;
+  /** Accepted but not faithful to the float model (e.g. a tau whose state updates round away); empty when none. */
+  readonly warnings: readonly string[];
+}
+
+/** Largest tau whose Q1.15 hidden-state update keeps a dead band of at most 1/32: round(2^15 / tau) >= 16 (see tauWarning). */
+export const MAX_FAITHFUL_TAU = Math.floor(32768 / 15.5);
+
+/**
+ * The leaky update h += a (tanh(u) - h), a = round(2^15 / tau), is rounded to Q1.15 every step: a change smaller than
+ * half an LSB, |a (tanh(u) - h)| < 2^-16, vanishes, so h stops short of its drive by up to 2^-16 / (a 2^-15) = 1 / (2a),
+ * about tau / 2^16. At tau 22000 (a = 1) that dead band is 0.5 of a state in [-1, 1] and the fixed-point state reaches a
+ * fraction of the float twin's; at tau <= 2114 (a >= 16) it is at most 1/32. Returns the warning, or null.
+ */
+export function tauWarning(tau: number): string | null {
+  if (!(tau >= 1 && tau <= 32768)) return null;
+  const a = Math.round(32768 / tau);
+  if (a >= 16) return null;
+  const band = 1 / (2 * a);
+  return (
+    `tau = ${tau} is not faithful in fixed point: a = round(2^15/tau) = ${a} (exact ${(32768 / tau).toFixed(3)}), and a state ` +
+    `change smaller than ${band.toPrecision(3)} rounds to nothing each step, so h stops short of its drive; the largest ` +
+    `faithful value is tau = ${MAX_FAITHFUL_TAU} (dead band 1/32)`
+  );
 }
 
 function fail(msg: string): never {
@@ -121,6 +144,14 @@ function checkInt(name: string, v: unknown, lo: number, hi: number): number {
     fail(`${name} must be an integer in [${lo}, ${hi}] (got ${String(v)})`);
   }
   return v;
+}
+
+/** x with `digits` significant digits in exponent form, rounded toward +inf ('up') or -inf ('down'). */
+function sigDigits(x: number, digits: number, dir: 'up' | 'down'): string {
+  const e = Math.floor(Math.log10(x));
+  const unit = 10 ** (e - digits + 1);
+  const m = (dir === 'up' ? Math.ceil(x / unit - 1e-9) : Math.floor(x / unit + 1e-9)) * unit;
+  return m.toExponential(digits - 1);
 }
 
 /** Smallest and largest lr/trialLength whose shifts stay in 0..47 for a kernel with base shift c (s = c + k - U). */
@@ -143,10 +174,11 @@ function checkEta(name: string, lr: number, trialLength: number, cs: number[], U
     hi = Math.min(hi, h);
   }
   if (eta !== 0 && (eta < lo || eta > hi)) {
-    fail(
-      `${name} / trialLength must be 0 or in [${lo.toExponential(3)}, ${hi.toExponential(3)}] to be representable ` +
-        `(got ${name} = ${lr}, trialLength = ${trialLength}, ratio ${eta.toExponential(3)})`,
-    );
+    // The printed bounds lie inside the accepted range (lo rounded up, hi rounded down), so a value that prints
+    // as a bound is accepted: hi = 2^-1 (32767/32768) prints as 4.999e-1, not 5.000e-1.
+    const range = `0 or in [${sigDigits(lo, 4, 'up')}, ${sigDigits(hi, 4, 'down')}]`;
+    if (trialLength === 1) fail(`${name} must be ${range} to be representable (got ${lr})`);
+    fail(`${name} / trialLength must be ${range} to be representable (got ${name} = ${lr}, trialLength = ${trialLength}, ratio ${eta.toExponential(3)})`);
   }
   const s = toScale(eta);
   if (s.k < 16) s.k = 16; // eta at the top of the range: m shrinks below 2^14, still exact to 1/2 LSB
@@ -251,6 +283,7 @@ export function plan(config: FixedConfig): FixedPlan {
     }),
     traceFrac: Object.freeze(traceFrac),
     thetaCount: theta,
+    warnings: Object.freeze([tauWarning(tau)].filter((w): w is string => w !== null)),
   });
 }
 

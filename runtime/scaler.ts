@@ -8,15 +8,26 @@
  *   mean += r d; var = (1 - r) (var + r d^2) with d = c - mean), x = (c - mean) / sqrt(var + eps), clipped to
  *   [-clip, clip]. The first `warmup` readings only update the statistics and are reported as not ready (false).
  *   Readings outside [rawMin, rawMax] are rejected and do not move the statistics.
+ * - 'cumulative': mean and sample variance of every accepted reading so far (Welford 1962), x = (c - mean) / sd with
+ *   sd = sqrt(M2 / (n - 1)) (1 while it is below 1e-12, e.g. a constant channel), clipped to [-clip, clip]: a finite
+ *   recording replayed without looking ahead. Readings outside [rawMin, rawMax] are rejected.
  * Every reading that is not a finite number is rejected. A rejected sample is counted (rejected / rejectedPerChannel)
  * and the call returns false without writing the output: the caller must not feed it to the network.
+ *
+ * Outlier guard ('running' and 'cumulative'): once a channel's statistics rest on `warmup` readings (and at least 8),
+ * a reading more than `outlier` standard deviations from the channel's mean, |c - mean| > outlier * sd, is rejected
+ * before it touches the statistics, so one absurd value (a 1e200 glitch) cannot inflate the scale and flatten every
+ * later reading. Counted apart from range rejections (outliers / outliersPerChannel). A real level shift is not an
+ * outlier forever: after `outlierRun` consecutive outliers in a channel, its statistics restart from the new level
+ * (counted in restarts). Chebyshev's inequality bounds the share of any distribution beyond k sd by 1/k^2
+ * (1/64 at the default k = 8), so the guard rejects almost nothing that belongs to the stream.
  *
  * Arithmetic: float64 with + - * / and sqrt only, which IEEE 754 rounds correctly, so results are identical on every
  * platform (C: compile without FMA contraction, -ffp-contract=off); the result is rounded half up to Q3.12 and
  * saturated. Allocates nothing per sample.
  */
 
-export type ScalerMode = 'range' | 'running';
+export type ScalerMode = 'range' | 'running' | 'cumulative';
 
 export interface ScalerConfig {
   channels: number;
@@ -30,7 +41,12 @@ export interface ScalerConfig {
   warmup?: number;
   /** 'running': output clip in standard deviations (default 4, at most 7.99). */
   clip?: number;
-  /** 'running': accepted raw range (default +-2^31). */
+  /** 'running', 'cumulative': reject readings more than this many standard deviations from the mean (default 8;
+   * Infinity turns the guard off). */
+  outlier?: number;
+  /** Consecutive outliers in one channel after which its statistics restart at the new level (default 16). */
+  outlierRun?: number;
+  /** 'running', 'cumulative': accepted raw range (default +-2^31). */
   rawMin?: number;
   rawMax?: number;
   /** 'running': variance floor (default 1, one count squared). */
@@ -53,6 +69,15 @@ export class StreamScaler {
   /** Samples rejected (NaN, infinite, or out of range in any channel). */
   rejected = 0;
   readonly rejectedPerChannel: Uint32Array;
+  /** Samples rejected by the outlier guard (a subset of rejected), per channel, and statistics restarts. */
+  outliers = 0;
+  readonly outliersPerChannel: Uint32Array;
+  restarts = 0;
+  private readonly runLength: Uint32Array;
+  private readonly count: Float64Array;
+  private readonly m2: Float64Array;
+  private readonly outlier: number;
+  private readonly outlierRun: number;
   private readonly lo: Float64Array;
   private readonly hi: Float64Array;
   readonly mean: Float64Array;
@@ -66,18 +91,27 @@ export class StreamScaler {
 
   constructor(c: ScalerConfig) {
     if (!Number.isInteger(c.channels) || c.channels < 1) throw new RangeError(`channels must be an integer >= 1 (got ${c.channels})`);
-    if (c.mode !== 'range' && c.mode !== 'running') throw new RangeError(`mode must be 'range' or 'running' (got ${String(c.mode)})`);
+    if (c.mode !== 'range' && c.mode !== 'running' && c.mode !== 'cumulative') throw new RangeError(`mode must be 'range', 'running' or 'cumulative' (got ${String(c.mode)})`);
     const n = c.channels;
     this.channels = n;
     this.config = Object.freeze({ ...c });
     this.rejectedPerChannel = new Uint32Array(n);
+    this.outliersPerChannel = new Uint32Array(n);
+    this.runLength = new Uint32Array(n);
+    this.count = new Float64Array(n);
+    this.m2 = new Float64Array(n);
+    this.outlier = c.outlier ?? 8;
+    if (!(this.outlier > 0)) throw new RangeError(`outlier must be > 0 standard deviations, or Infinity for no guard (got ${c.outlier})`);
+    this.outlierRun = c.outlierRun ?? 16;
+    if (!Number.isInteger(this.outlierRun) || this.outlierRun < 1) throw new RangeError(`outlierRun must be an integer >= 1 (got ${c.outlierRun})`);
     this.mean = new Float64Array(n);
     this.variance = new Float64Array(n);
     this.tmp = new Float64Array(n);
     this.rate = c.rate ?? 1 / 1024;
     if (!(this.rate > 0 && this.rate <= 1)) throw new RangeError(`rate must be in (0, 1] (got ${c.rate})`);
-    this.warmup = c.warmup ?? 16;
-    if (!Number.isInteger(this.warmup) || this.warmup < 1) throw new RangeError(`warmup must be an integer >= 1 (got ${c.warmup})`);
+    this.warmup = c.warmup ?? (c.mode === 'cumulative' ? 0 : 16);
+    const minWarmup = c.mode === 'cumulative' ? 0 : 1;
+    if (!Number.isInteger(this.warmup) || this.warmup < minWarmup) throw new RangeError(`warmup must be an integer >= ${minWarmup} (got ${c.warmup})`);
     this.clip = c.clip ?? 4;
     if (!(this.clip > 0 && this.clip < 8)) throw new RangeError(`clip must be in (0, 8) standard deviations (got ${c.clip})`);
     this.eps = c.eps ?? 1;
@@ -131,6 +165,30 @@ export class StreamScaler {
       this.rejected++;
       return false;
     }
+    if (this.config.mode !== 'range' && this.isOutlier(raw)) {
+      this.rejected++;
+      this.outliers++;
+      return false;
+    }
+    if (this.config.mode === 'cumulative') {
+      this.seen++;
+      for (let i = 0; i < n; i++) {
+        const c = raw[i];
+        // Welford (1962): running mean and sum of squared deviations.
+        this.count[i]++;
+        const d = c - this.mean[i];
+        this.mean[i] += d / this.count[i];
+        this.m2[i] += d * (c - this.mean[i]);
+        this.variance[i] = this.count[i] > 1 ? this.m2[i] / (this.count[i] - 1) : 0;
+        let z = (c - this.mean[i]) / this.sd(i);
+        if (z > this.clip) z = this.clip;
+        else if (z < -this.clip) z = -this.clip;
+        this.tmp[i] = z;
+      }
+      if (this.seen <= this.warmup) return false;
+      this.accepted++;
+      return true;
+    }
     if (this.config.mode === 'range') {
       for (let i = 0; i < n; i++) {
         const w = this.hi[i] - this.lo[i];
@@ -143,7 +201,8 @@ export class StreamScaler {
     this.seen++;
     for (let i = 0; i < n; i++) {
       const c = raw[i];
-      if (this.seen === 1) {
+      this.count[i]++;
+      if (this.count[i] === 1) {
         this.mean[i] = c;
         this.variance[i] = 0;
       } else {
@@ -160,6 +219,77 @@ export class StreamScaler {
     if (this.seen <= this.warmup) return false;
     this.accepted++;
     return true;
+  }
+
+  /** The standard deviation the guard and 'cumulative' scaling divide by. */
+  private sd(i: number): number {
+    if (this.config.mode === 'running') return Math.sqrt(this.variance[i] + this.eps);
+    const s = Math.sqrt(this.variance[i]);
+    return s > 1e-12 ? s : 1;
+  }
+
+  /**
+   * The standard deviation the guard compares with. 'running': the exponentially weighted variance starts at 0 and
+   * is biased low for its first ~1/rate readings; divided by 1 - (1 - rate)^(n-1) it is not (the bias correction of
+   * Kingma & Ba 2015, Adam, sec. 3), so the guard does not take the early spread for outliers.
+   */
+  private guardSd(i: number): number {
+    if (this.config.mode === 'running') {
+      const k = this.count[i] - 1;
+      const unbias = k > 0 ? 1 - Math.pow(1 - this.rate, k) : 1;
+      return Math.sqrt(this.variance[i] / unbias + this.eps);
+    }
+    const s = Math.sqrt(this.variance[i]);
+    return s > 1e-12 ? s : 1;
+  }
+
+  /**
+   * Whether `value` would be rejected by the outlier guard in channel `channel` given the statistics so far (read
+   * only: counts nothing, moves nothing). Lets a caller check a value it scales elsewhere, e.g. a target.
+   */
+  wouldRejectOutlier(channel: number, value: number): boolean {
+    if (this.config.mode === 'range') return false;
+    const seen = this.count[channel];
+    if (seen < 8 || seen <= this.warmup) return false;
+    const d = value - this.mean[channel];
+    return !(Math.abs(d) <= this.outlier * this.guardSd(channel));
+  }
+
+  /** Outlier test of a whole sample; counts per channel; restarts a channel after outlierRun outliers in a row. */
+  private isOutlier(raw: ArrayLike<number>): boolean {
+    let any = false;
+    for (let i = 0; i < this.channels; i++) {
+      if (this.wouldRejectOutlier(i, raw[i])) {
+        this.outliersPerChannel[i]++;
+        any = true;
+        if (++this.runLength[i] >= this.outlierRun) {
+          // not a glitch but a new level: forget the old statistics of this channel
+          this.runLength[i] = 0;
+          this.count[i] = 0;
+          this.mean[i] = 0;
+          this.m2[i] = 0;
+          this.variance[i] = 0;
+          this.restarts++;
+        }
+      } else this.runLength[i] = 0;
+    }
+    return any;
+  }
+
+  /** Forgets every statistic and count (a new stream). */
+  reset(): void {
+    this.accepted = 0;
+    this.rejected = 0;
+    this.outliers = 0;
+    this.restarts = 0;
+    this.seen = 0;
+    this.rejectedPerChannel.fill(0);
+    this.outliersPerChannel.fill(0);
+    this.runLength.fill(0);
+    this.count.fill(0);
+    this.mean.fill(0);
+    this.m2.fill(0);
+    this.variance.fill(0);
   }
 }
 

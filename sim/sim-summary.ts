@@ -45,7 +45,13 @@ export interface SimSummary {
   rls_nmse?: number;
   nlms?: number[];
   rls?: number[];
-  /** Streams: per seed, null or how the run diverged ('nan' | 'exploded' | 'saturated') and what to change. */
+  /** Streams: samples the outlier guard kept from the learner (part of skipped). */
+  rejected?: number;
+  /** Why the NMSE is undefined (null in JSON) when it is: the target has no variance. */
+  nmse_undefined?: string;
+  /** What the data itself showed: a units row, missing readings, outliers, constant columns. */
+  notes?: string[];
+  /** Per seed, null or how the run diverged ('nan' | 'exploded' | 'saturated') and what to change. */
   diverged?: ({ kind: string; at: number; message: string } | null)[];
   /** drift only, per seed: one entry per change. */
   recovery?: { event: number; pre_nmse: number; post_nmse: number; steps: number | null }[][];

@@ -95,3 +95,37 @@ ptyTest(`run --snapshot writes a loadable learner: model JSON for the float engi
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+ptyTest(`a board that goes away mid-run and never comes back: the summary says so and the run fails${why}`, async (t) => {
+  if (!socat) return t.fail('socat is missing but CI is set: install it (.ci/run does)');
+  const { startVirtualBoard } = await import('../sim/board/index.ts');
+  const board = await startVirtualBoard({ channels: 3, outputs: 1, rateHz: 2000, seed: 1, driftEvery: 0 });
+  const o = io();
+  let pulled = false;
+  try {
+    const err = await t.throwsAsync(
+      runLive(
+        { ...base, virtual: false, port: board.path, duration: 12, json: true },
+        {
+          ...o,
+          // unplug the board as soon as it streams
+          onSessionEvent: (e) => {
+            if (e.type === 'streaming' && !pulled) {
+              pulled = true;
+              setTimeout(() => void board.stop(), 300);
+            }
+          },
+        },
+      ),
+    );
+    t.regex(err!.message, /the board at .* went away after \d+ samples and did not come back \([\d.]+ s offline at the end\)/);
+    t.is(o.out.length, 1, 'the summary is printed before the failure');
+    const s = JSON.parse(o.out[0]);
+    t.log(`summary: ${o.out[0].trim()}`);
+    t.is(s.disconnects, 1);
+    t.true(s.board_gone_at_end);
+    t.true(s.offline_s >= 5 && s.offline_s < 12, `offline ${s.offline_s} s`);
+  } finally {
+    await board.stop();
+  }
+});

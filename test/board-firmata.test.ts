@@ -88,3 +88,20 @@ test('a Firmata board that never reports ready fails with a message naming Stand
   const f = fakeFive({}, false);
   await t.throwsAsync(FirmataSource.open({ five: f.five, io: {}, inputs: ['A0'], readyTimeoutMs: 100 }), { message: /StandardFirmata/ });
 });
+
+test('absurd readings are rejected by the one scaling policy and counted; a pin stuck at 1023 is named', async (t) => {
+  const readings: Record<string, number> = { A0: 1023, A1: 300 };
+  const f = fakeFive(readings);
+  const source = await FirmataSource.open({ five: f.five, io: {}, inputs: ['A0', 'A1'], freqMs: 2 });
+  await until(() => source.reads[1] >= 5, 2000, 'reads of A1');
+  readings.A1 = 65535; // a glitch far outside the 10-bit ADC
+  await until(() => source.rejected[1] >= 3, 2000, 'rejections of A1');
+  const x = new Float64Array(2);
+  source.sample(0, x, new Float64Array(0));
+  t.true(Math.abs(x[1] - ((2 * 300) / 1023 - 1)) <= 1 / 4096, `A1 holds its last valid reading (${x[1]})`);
+  readings.A1 = 400;
+  await until(() => source.reads[0] >= 20 && source.reads[1] >= 20, 4000, '20 reads of each pin');
+  source.close();
+  t.is(source.rejected[0], 0);
+  t.deepEqual(source.constantPins(), [{ pin: 'A0', value: 1023 }]);
+});

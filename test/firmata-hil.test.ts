@@ -192,7 +192,6 @@ hil(`neurostream run --firmata learns from the emulated Uno's A0 through johnny-
         lrOut: 0.01,
         lrRec: 0.01,
         seed: 1,
-        baud: 115200,
         duration: 30,
         json: true,
         snapshotEvery: 60,

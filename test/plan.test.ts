@@ -1,5 +1,6 @@
 import test from 'ava';
-import { plan, formatMemoryTable, DEFAULT_MEMORY_BUDGET } from '../runtime/plan.ts';
+import { plan, formatMemoryTable, DEFAULT_MEMORY_BUDGET, MAX_FAITHFUL_TAU } from '../runtime/plan.ts';
+import { roundShiftRight } from '../runtime/fixed.ts';
 import type { FixedConfig } from '../runtime/plan.ts';
 
 const base: FixedConfig = {
@@ -27,7 +28,9 @@ test('plan refuses non-integer or non-positive sizes', (t) => {
 
 test('plan refuses learning rates that Q-format cannot represent, giving the valid range', (t) => {
   const e = t.throws(() => plan({ ...base, lrRec: 200, trialLength: 1 }));
-  t.regex(e!.message, /^lrRec \/ trialLength must be 0 or in \[.+, .+\] to be representable \(got lrRec = 200/);
+  t.regex(e!.message, /^lrRec must be 0 or in \[.+, .+\] to be representable \(got 200\)/);
+  const e2 = t.throws(() => plan({ ...base, lrRec: 200, trialLength: 7 }));
+  t.regex(e2!.message, /^lrRec \/ trialLength must be 0 or in \[.+, .+\] to be representable \(got lrRec = 200, trialLength = 7/);
   t.throws(() => plan({ ...base, lrOut: -1 }), { message: 'lrOut must be a finite number >= 0 (got -1)' });
 });
 
@@ -75,4 +78,31 @@ test('formatMemoryTable lists every buffer and the total', (t) => {
   const s = formatMemoryTable(p);
   for (const b of p.buffers) t.regex(s, new RegExp(`^${b.name}\\s`, 'm'));
   t.regex(s, new RegExp(`total ${p.totalBytes} bytes`));
+});
+
+test('plan warns about a tau whose state updates round away, naming the largest faithful value', (t) => {
+  const w = plan({ ...base, tau: 22000 }).warnings;
+  t.is(w.length, 1);
+  t.regex(w[0], /^tau = 22000 is not faithful in fixed point: a = round\(2\^15\/tau\) = 1 .* largest faithful value is tau = 2114/);
+  t.deepEqual(plan({ ...base, tau: MAX_FAITHFUL_TAU }).warnings, []);
+  t.is(plan({ ...base, tau: MAX_FAITHFUL_TAU + 1 }).warnings.length, 1);
+  // What the warning is about: h += round(a (d - h) / 2^15) driven toward d from 0 for tau steps, against the float
+  // h += (d - h) / tau. At the largest faithful tau the fixed state is within 10% of the float one for drives down to
+  // 0.1; at tau 22000 it is far short.
+  const ratio = (tau: number, d: number): number => {
+    const a = Math.round(32768 / tau);
+    const dq = Math.round(d * 32768);
+    let h = 0;
+    let hf = 0;
+    for (let i = 0; i < tau; i++) {
+      h += roundShiftRight(Math.imul(a, dq - h), 15);
+      hf += (d - hf) / tau;
+    }
+    return h / 32768 / hf;
+  };
+  for (const d of [0.1, 0.25, 0.5, 1]) {
+    const r = ratio(MAX_FAITHFUL_TAU, d);
+    t.true(Math.abs(r - 1) < 0.1, `tau ${MAX_FAITHFUL_TAU}, drive ${d}: fixed/float ${r}`);
+  }
+  t.true(ratio(22000, 0.5) < 0.5, `tau 22000: fixed/float ${ratio(22000, 0.5)}`);
 });

@@ -49,7 +49,7 @@ test.serial('neurostream plan --json gives the buffers, and a budget too small i
   const j = JSON.parse(out) as { totalBytes: number; buffers: { name: string; bytes: number }[] };
   t.is(j.buffers.find((b) => b.name === 'P_rec')!.bytes, 16 * 16 * 2);
   const r = await run(['plan', '--learner', 'rtrl', '--hidden', '32', '--inputs', '4', '--outputs', '2', '--memory-budget', '100000']);
-  t.regex(r.err!.message, /needs \d+ bytes .* over memoryBudget = 100000 bytes/);
+  t.regex(r.err!.message, /needs \d+ bytes .* over --memory-budget = 100000 bytes; raise --memory-budget or reduce --hidden/);
   t.is(r.err!.name, 'InputError');
 });
 

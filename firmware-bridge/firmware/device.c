@@ -40,6 +40,10 @@ static int linkUp;
 static int16_t xbuf[NS_MAX_INPUTS > 0 ? NS_MAX_INPUTS : 1];
 static int16_t tbuf[NS_MAX_OUTPUTS], ybuf[NS_MAX_OUTPUTS];
 static uint32_t pendingSeq, nextSeq;
+/* Learning is idempotent per seq (PROTOCOL.md 4.6): a SAMPLE resent with RETRANSMIT whose seq was already stepped
+   is not stepped again; its TARGET (skipSeq) is dropped with it. */
+static int stepped, skipping;
+static uint32_t skipSeq;
 static int pending;
 
 static uint16_t rd16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
@@ -128,6 +132,7 @@ static void on_hello(const uint8_t *b) {
   txSeq = 0;
   active = 0;
   pending = 0;
+  skipping = 0;
   memset(c, 0, 24);
   c[0] = ok ? 1 : 0;
   c[1] = NS_MAX_INPUTS > 120 ? 120 : NS_MAX_INPUTS;
@@ -140,7 +145,7 @@ static void on_hello(const uint8_t *b) {
   wr32(c + 16, nextSeq);
   wr32(c + 20, nextSeq);
   send_frame(T_CAPABILITIES, 24);
-  if (!ok) send_error(E_VERSION, 0, "this device speaks protocol version 1 only");
+  if (!ok) send_error(E_VERSION, 1, "this device speaks protocol version 1 only"); /* detail: highest version spoken */
 }
 
 static void on_configure(uint16_t fseq, const uint8_t *b) {
@@ -178,12 +183,23 @@ static void predict(uint32_t seq, int learn) {
   send_frame(T_PREDICTION, 5u + 2u * (uint32_t)O);
   stats[ST_SAMPLES_SENT]++;
   nextSeq = seq + 1;
+  stepped = 1;
 }
 
-static void on_sample(const uint8_t *b) {
+static void on_sample(const uint8_t *b, uint8_t flags) {
   const int M = learner.p.cfg.inputs;
   if (!active) { send_error(E_NOT_CONFIGURED, 0, "SAMPLE before CONFIGURE with START"); return; }
-  if (b[8] != M) { send_error(E_BAD_CONFIG, rd32(b), "SAMPLE channel count differs from the configured inputs"); return; }
+  /* a count that fits the length but not the configuration: dropped and counted as badLength (PROTOCOL.md 4.6) */
+  if (b[8] != M) { stats[ST_BAD_LENGTH]++; pending = 0; return; }
+  skipping = 0;
+  if ((flags & 1) && stepped && (int32_t)(rd32(b) - nextSeq) < 0) {
+    /* a resend of a step already taken: counted (samplesRetransmitted), not stepped or predicted again */
+    stats[ST_SAMPLES_RETRANSMITTED]++;
+    pending = 0;
+    skipping = withTargets;
+    skipSeq = rd32(b);
+    return;
+  }
   for (int j = 0; j < M; j++) xbuf[j] = (int16_t)rd16(b + 9 + 2 * j);
   pendingSeq = rd32(b);
   pending = 1;
@@ -197,8 +213,9 @@ static void on_target(const uint8_t *b) {
   const int O = learner.p.cfg.outputs;
   uint32_t seq = rd32(b);
   if (!active) { send_error(E_NOT_CONFIGURED, 0, "TARGET before CONFIGURE with START"); return; }
+  if (skipping && seq == skipSeq) { skipping = 0; return; } /* the TARGET of a resent step already taken */
+  if (b[4] != O) { stats[ST_BAD_LENGTH]++; pending = 0; return; }
   if (!pending || seq != pendingSeq) { send_error(E_BAD_CONFIG, seq, "TARGET does not follow the SAMPLE with its seq"); return; }
-  if (b[4] != O) { send_error(E_BAD_CONFIG, seq, "TARGET value count differs from the configured outputs"); return; }
   for (int o = 0; o < O; o++) tbuf[o] = (int16_t)rd16(b + 5 + 2 * o);
   pending = 0;
   predict(seq, 1);
@@ -293,7 +310,7 @@ static void on_frame(uint8_t *p, uint32_t n) {
   switch (type) {
     case T_HELLO: on_hello(b); linkUp = 1; break;
     case T_CONFIGURE: on_configure(fseq, b); break;
-    case T_SAMPLE: on_sample(b); break;
+    case T_SAMPLE: on_sample(b, p[1]); break;
     case T_TARGET: on_target(b); break;
     case T_STATS_REQUEST: on_stats(); break;
     case T_SNAPSHOT_DATA: on_snapshot_data(fseq, b); break;

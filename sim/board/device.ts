@@ -491,6 +491,8 @@ export class VirtualBoard {
     else if (m.outputs > this.T) why = `outputs must be 0..${this.T} (got ${m.outputs})`;
     else if (m.rateHz < 1 || m.rateHz > (this.options.maxRateHz ?? 20000)) why = `rateHz must be 1..${this.options.maxRateHz ?? 20000} (got ${m.rateHz})`;
     else if (m.learner !== 0) why = 'this board does not learn on-device (learner must be 0)';
+    // PROTOCOL.md 4.6: Frac fields are 0..15 (the fractional bits of an int16 value)
+    else if (m.inputFrac > 15 || m.targetFrac > 15 || m.predictionFrac > 15) why = `inputFrac, targetFrac and predictionFrac must be 0..15 (got ${m.inputFrac}, ${m.targetFrac}, ${m.predictionFrac})`;
     if (why) {
       t.type = MsgType.NACK;
       t.subject = SUBJECT_FRAME;

@@ -59,3 +59,37 @@ export function choiceOption<T extends string>(choices: readonly T[]): (v: strin
     return v as T;
   };
 }
+
+/**
+ * A runtime configuration error (RangeError from plan(), the scaler, ...) in the user's terms: the configuration's
+ * field names (lrRec, trialLength, ...) become the flags this command has (--lr-rec, --trial-length), and advice about
+ * a field the command has no flag for is dropped. `flags` maps field name -> flag, or null when the command has none.
+ */
+export function flagMessage(msg: string, flags: Record<string, string | null>): string {
+  let out = msg;
+  for (const [field, flag] of Object.entries(flags)) {
+    if (flag === null) {
+      out = out.replace(new RegExp(`(raise|set|increase) ${field} or `, 'g'), '');
+    }
+  }
+  for (const [field, flag] of Object.entries(flags)) {
+    // a field without a flag is spelled in words (memoryBudget -> memory budget)
+    const name = flag ?? field.replace(/[A-Z]/g, (c) => ' ' + c.toLowerCase());
+    out = out.replace(new RegExp(`(?<![\\w/-])${field}(?![\\w-])`, 'g'), name);
+  }
+  return out;
+}
+
+/** The plan()/learner configuration fields and the flags of the commands that set them. */
+export const LEARNER_FLAGS: Record<string, string | null> = {
+  lrRec: '--lr-rec',
+  lrOut: '--lr-out',
+  trialLength: '--trial-length',
+  memoryBudget: '--memory-budget',
+  hidden: '--hidden',
+  inputs: '--inputs',
+  outputs: '--outputs',
+  tau: '--tau',
+  learner: '--learner',
+  update: '--update',
+};

@@ -8,7 +8,7 @@ import type { LearnerKind } from '../../runtime/types.ts';
 import { formatMemoryTable, plan } from '../../runtime/plan.ts';
 import type { FixedPlan } from '../../runtime/plan.ts';
 import { InputError } from '../modelio.ts';
-import { intOption, numberOption } from './options.ts';
+import { LEARNER_FLAGS, flagMessage, intOption, numberOption } from './options.ts';
 
 export interface PlanArgs {
   learner: LearnerKind;
@@ -38,7 +38,7 @@ export function runPlan(a: PlanArgs): FixedPlan {
       memoryBudget: a.memoryBudget,
     });
   } catch (err) {
-    if (err instanceof RangeError) throw new InputError(err.message);
+    if (err instanceof RangeError) throw new InputError(flagMessage(err.message, LEARNER_FLAGS));
     throw err;
   }
 }
@@ -72,6 +72,7 @@ export function register(program: Command): void {
     .addHelpText('after', '\nExample:\n  neurostream plan --learner rtrl --hidden 32 --inputs 4 --outputs 2 --memory-budget 1000000')
     .action((o: PlanArgs & { json?: boolean }) => {
       const p = runPlan(o);
+      for (const w of p.warnings) process.stderr.write(`neurostream: warning: ${flagMessage(w, LEARNER_FLAGS)}\n`);
       process.stdout.write(o.json ? JSON.stringify(planToJson(p), null, 2) + '\n' : formatMemoryTable(p) + '\n');
     });
 }

@@ -10,6 +10,7 @@ import { LEARNER_KINDS, type Engine, type LearnerKind, type LearnerOptions, type
 import { initWeights } from '../../runtime/init.ts';
 import { createFixedLearner } from '../../runtime/learner.ts';
 import { saveSnapshot } from '../../runtime/snapshot.ts';
+import { tauWarning } from '../../runtime/plan.ts';
 import { createFloatLearner } from '../reference/index.ts';
 import { Session, type SessionEvent } from '../../firmware-bridge/session.ts';
 import { SerialTransport } from '../../firmware-bridge/transports/serial.ts';
@@ -22,7 +23,8 @@ import { buildFirmware, missingTool, startQemu, type QemuBoard } from '../../fir
 import { InputError, modelToJson } from '../modelio.ts';
 import { saveSnapshotFile } from '../snapshot-file.ts';
 import { fmt } from '../report.ts';
-import { choiceOption, intOption, numberOption } from './options.ts';
+import { LEARNER_FLAGS, choiceOption, flagMessage, intOption, numberOption } from './options.ts';
+import { withResources, type Resources } from '../lifetime.ts';
 
 export interface RunArgs {
   port?: string;
@@ -46,7 +48,8 @@ export interface RunArgs {
   lrOut: number;
   lrRec?: number;
   seed: number;
-  baud: number;
+  /** Default 115200 (bridge firmware), 57600 with --firmata (StandardFirmata's). */
+  baud?: number;
   duration?: number;
   json?: boolean;
   snapshot?: string;
@@ -75,6 +78,18 @@ export interface RunSummary {
   /** Exponentially weighted running NMSE at the end (window 1000 samples). */
   nmse_running: number | null;
   snapshots: number;
+  /** Times the link went down (unplug, heartbeat timeout, port error) after streaming had begun. */
+  disconnects: number;
+  /** Seconds the board was not streaming after the first handshake (including at the end, if it was gone). */
+  offline_s: number;
+  /** The run ended with the board gone (disconnected and not back); when it was gone for 5 s or more the command exits 1. */
+  board_gone_at_end: boolean;
+  /** ERROR frames the device sent (other than ERROR 3, counted in samples_lost), by "code N". */
+  device_errors: Record<string, number>;
+  /** --firmata: readings rejected by the scaler (not a number, or outside the ADC's range). */
+  readings_rejected?: number;
+  /** What the input itself showed, e.g. a pin stuck at one value. */
+  notes?: string[];
 }
 
 /** Per-sample squared error and targets, kept so that any window's NMSE can be computed at the end. */
@@ -127,8 +142,13 @@ export interface RunIo {
   stderr(s: string): void;
   /** Aborting it stops the run (Ctrl-C). */
   signal?: AbortSignal;
+  /** Every session event as it happens (tests use it to act at a point of the run). */
+  onSessionEvent?: (e: SessionEvent) => void;
   isTTY?: boolean;
 }
+
+/** Seconds offline at the end after which a run fails as "the board went away and did not come back". */
+const GONE_S = 5;
 
 /** --lr-rec, or lr-out / 5 rounded to 12 significant digits (0.003 / 5 is 0.0006000000000000001 in float64, which
  * the firmware's exact config reader refuses; the rounded value is what a user would have typed). */
@@ -151,10 +171,19 @@ function learnerOptions(a: RunArgs): LearnerOptions {
   };
 }
 
+/** `run` sets the learner through these flags; it has no --memory-budget and no --trial-length (step updates). */
+const RUN_FLAGS = { ...LEARNER_FLAGS, memoryBudget: null, trialLength: null, update: null };
+
+/** The run's learner; a configuration the runtime refuses is bad input (exit 2), named by the flags of `run`. */
 function makeLearner(a: RunArgs): OnlineLearner {
   const opts = learnerOptions(a);
-  const w = initWeights({ inputs: a.inputs, hidden: a.hidden, outputs: a.outputs, tau: a.tau, seed: a.seed, gain: 1.2 });
-  return a.engine === 'fixed' ? createFixedLearner(opts, w) : createFloatLearner(opts, w);
+  try {
+    const w = initWeights({ inputs: a.inputs, hidden: a.hidden, outputs: a.outputs, tau: a.tau, seed: a.seed, gain: 1.2 });
+    return a.engine === 'fixed' ? createFixedLearner(opts, w) : createFloatLearner(opts, w);
+  } catch (err) {
+    if (err instanceof RangeError) throw new InputError(`run: ${flagMessage(err.message, RUN_FLAGS)}`);
+    throw err;
+  }
 }
 
 function writeSnapshot(a: RunArgs, learner: OnlineLearner): void {
@@ -185,16 +214,18 @@ export async function runOnDevice(a: RunArgs, io: RunIo): Promise<OnDeviceSummar
   if (!a.port && !a.virtual) throw new InputError('run --on-device: give the board with --port PATH, or --virtual to start the firmware on QEMU');
   if (a.firmata) throw new InputError('run: --on-device and --firmata exclude each other (a Firmata board runs StandardFirmata, not our firmware)');
   if (a.engine !== 'fixed') throw new InputError('run --on-device compares with the fixed-point runtime: use --engine fixed (the default)');
+  makeLearner(a); // a configuration the runtime refuses is refused before anything is built or opened
+  return withResources(async (res) => {
   let qemu: QemuBoard | null = null;
   if (a.virtual) {
     const missing = missingTool(['arm-none-eabi-gcc', 'qemu-system-arm']);
     if (missing) throw new InputError(`run --on-device --virtual needs ${missing}: apt-get install -y --no-install-recommends gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm`);
-    qemu = await startQemu(buildFirmware({ hidden: Math.max(a.hidden, 8), inputs: Math.max(a.inputs, 1), outputs: Math.max(a.outputs, 1) }));
+    qemu = res.own('QEMU board', await startQemu(buildFirmware({ hidden: Math.max(a.hidden, 8), inputs: Math.max(a.inputs, 1), outputs: Math.max(a.outputs, 1) })), (q) => q.stop());
   }
   const port = qemu ? qemu.path : a.port!;
-  const client = await DeviceLearnerClient.open(port);
+  const client = res.own(`device at ${port}`, await DeviceLearnerClient.open(port), (c) => c.close());
   const steps = a.steps ?? 10000;
-  try {
+  {
     io.stderr(`run --on-device: ${a.learner} N=${a.hidden} on ${qemu ? 'QEMU lm3s6965evb at ' : ''}${port}, ${steps} steps\n`);
     const options = learnerOptions(a);
     const r = await runHil(client, {
@@ -224,45 +255,61 @@ export async function runOnDevice(a: RunArgs, io: RunIo): Promise<OnDeviceSummar
     }
     if (!summary.bit_exact) throw new Error(`the device differs from the host runtime (${summary.first_prediction_mismatch ?? summary.first_snapshot_mismatch}); flash the firmware built from this checkout`);
     return summary;
-  } finally {
-    await client.close();
-    if (qemu) await qemu.stop();
   }
+  });
 }
 
 /** Runs until the duration elapses or io.signal aborts; returns (and with --json prints) the summary. */
 export async function runLive(a: RunArgs, io: RunIo): Promise<RunSummary> {
   if (!a.port && !a.virtual) throw new InputError('run: give the board with --port PATH (e.g. /dev/ttyACM0, or the path `neurostream board --virtual` printed), or use --virtual');
   if (a.outputs < 1) throw new InputError('run: --outputs must be >= 1 to learn (the board must send targets)');
+  if (a.firmata && a.virtual) throw new InputError('run: --firmata reads a real board at --port; it cannot be combined with --virtual');
+  if (a.virtual && !hasSocat()) throw new InputError('run --virtual: socat is not installed; install it with: apt-get install -y --no-install-recommends socat');
+  const pins = a.pins ?? ['A0'];
+  // Input: every pin `ahead` samples ago; target: the first pin now (so the learner predicts it aheadMs forward).
+  if (a.firmata) a = { ...a, inputs: pins.length, outputs: 1 };
+  // Everything that can be checked without the board is checked before anything is opened.
+  const learner = makeLearner(a);
+  const tauNote = a.engine === 'fixed' ? tauWarning(a.tau) : null;
+  if (tauNote) io.stderr(`run: warning: ${flagMessage(tauNote, RUN_FLAGS)}\n`);
+  return withResources((res) => streamLive(a, io, res, learner, pins));
+}
+
+/** runLive's body: every board, port, sensor and child process it opens is registered in `res`. */
+async function streamLive(a: RunArgs, io: RunIo, res: Resources, learner: OnlineLearner, pins: string[]): Promise<RunSummary> {
   let board: VirtualBoardHandle | null = null;
   if (a.virtual) {
-    if (!hasSocat()) throw new InputError('run --virtual: socat is not installed; install it with: apt-get install -y --no-install-recommends socat');
-    board = await startVirtualBoard({ channels: a.inputs, outputs: a.outputs, rateHz: a.rate, seed: a.seed, driftEvery: a.driftEvery, stderr: 'inherit' });
+    board = res.own('virtual board', await startVirtualBoard({ channels: a.inputs, outputs: a.outputs, rateHz: a.rate, seed: a.seed, driftEvery: a.driftEvery, stderr: 'inherit' }), (b) => b.stop());
   }
   let firmata: { conn: FirmataConnection; source: FirmataSource; board: InProcessBoard } | null = null;
   if (a.firmata) {
-    if (a.virtual) throw new InputError('run: --firmata reads a real board at --port; it cannot be combined with --virtual');
-    const pins = a.pins ?? ['A0'];
     const sampleMs = a.sampleMs ?? 20;
     const ahead = Math.max(1, Math.round((a.aheadMs ?? 100) / sampleMs));
-    const conn = await openFirmata(a.port!, { baudRate: a.baud === 115200 ? 57600 : a.baud, samplingIntervalMs: Math.min(sampleMs, 10) });
-    const source = await FirmataSource.open({ five: conn.five, io: conn.io, inputs: pins, freqMs: sampleMs }).catch(async (e) => {
-      await conn.close();
-      throw e;
-    });
-    // Input: every pin `ahead` samples ago; target: the first pin now (so the learner predicts it aheadMs forward).
-    const inProcess = await createInProcessBoard({ source: new PredictAheadSource(source, ahead), rateHz: source.rateHz });
+    const conn = res.own(`Firmata board at ${a.port}`, await openFirmata(a.port!, { baudRate: a.baud ?? 57600, samplingIntervalMs: Math.min(sampleMs, 10) }), (c) => c.close());
+    const source = res.own(
+      'Firmata pins',
+      await FirmataSource.open({ five: conn.five, io: conn.io, inputs: pins, freqMs: sampleMs }).catch((e: unknown) => {
+        throw e instanceof RangeError ? new InputError(`run --pins: ${e.message}; e.g. --pins A0,A1`) : e;
+      }),
+      (s) => s.close(),
+    );
+    const inProcess = res.own('in-process board', await createInProcessBoard({ source: new PredictAheadSource(source, ahead), rateHz: source.rateHz }), (b) => b.stop());
     firmata = { conn, source, board: inProcess };
-    a = { ...a, inputs: pins.length, outputs: 1, rate: source.rateHz };
+    a = { ...a, rate: source.rateHz };
     io.stderr(`run: StandardFirmata at ${a.port}, pins ${pins.join(',')} every ${sampleMs} ms, predicting ${pins[0]} ${ahead * sampleMs} ms ahead\n`);
   }
   const port = board ? board.path : a.port!;
-  const learner = makeLearner(a);
   const log = new ErrorLog(a.outputs);
   const events: SessionEvent[] = [];
   let lastOpenFailure = '';
+  // the link's record: disconnects after the first handshake, time offline, errors the device sent
+  let everStreamed = false;
+  let disconnects = 0;
+  let offlineMs = 0;
+  let offlineSince: number | null = null;
+  const deviceErrors: Record<string, number> = {};
   const session = new Session({
-    transport: firmata ? firmata.board.transport : new SerialTransport({ path: port, baudRate: a.baud }),
+    transport: firmata ? firmata.board.transport : new SerialTransport({ path: port, baudRate: a.baud ?? 115200 }),
     learner,
     config: { inputs: a.inputs, outputs: a.outputs, rateHz: a.rate, hidden: a.hidden },
     onStep: (_seq, _x, target, y) => {
@@ -270,14 +317,32 @@ export async function runLive(a: RunArgs, io: RunIo): Promise<RunSummary> {
     },
     onEvent: (e) => {
       events.push(e);
+      io.onSessionEvent?.(e);
+      const now = Date.now();
+      if (e.type === 'streaming') {
+        if (offlineSince !== null) offlineMs += now - offlineSince;
+        offlineSince = null;
+        everStreamed = true;
+      } else if (e.type === 'disconnected' && everStreamed && offlineSince === null) {
+        disconnects++;
+        offlineSince = now;
+      }
+      if (e.type === 'device-error') {
+        // a device may send ERROR frames continuously: count them, print each distinct one once
+        const code = /^device error (\d+)/.exec(e.message)?.[1];
+        const key = code !== undefined ? `code ${code}` : 'other';
+        deviceErrors[key] = (deviceErrors[key] ?? 0) + 1;
+        if (deviceErrors[key] > 1) return;
+      }
       if (e.type === 'open-failed') {
         // retried with backoff: say it once per distinct cause, not at every retry
         if (e.message !== lastOpenFailure) io.stderr(`${e.message}; retrying (Ctrl-C to stop)\n`);
         lastOpenFailure = e.message;
-      } else if (e.type !== 'streaming') io.stderr(`\n${e.type}: ${e.message}\n`);
+      } else if (e.type !== 'streaming') io.stderr(`\n${e.type}: ${e.message}${e.type === 'device-error' ? ' (repeats are counted in the summary)' : ''}\n`);
       else lastOpenFailure = '';
     },
   });
+  res.add('bridge session', () => session.stop());
   const t0 = Date.now();
   let snapshots = 0;
   let progressTimer: NodeJS.Timeout | null = null;
@@ -315,13 +380,8 @@ export async function runLive(a: RunArgs, io: RunIo): Promise<RunSummary> {
   } finally {
     if (progressTimer) clearInterval(progressTimer);
     if (snapshotTimer) clearInterval(snapshotTimer);
-    await session.stop();
-    if (board) await board.stop();
-    if (firmata) {
-      await firmata.board.stop();
-      firmata.source.close();
-      await firmata.conn.close();
-    }
+    // the session, board, port and sensor close here, before the summary, so that it reports a closed link
+    await res.closeAll();
   }
   if (io.isTTY && a.progress !== false) io.stderr('\r\x1b[K');
   if (a.snapshot && log.n > 0) {
@@ -329,6 +389,7 @@ export async function runLive(a: RunArgs, io: RunIo): Promise<RunSummary> {
     snapshots++;
   }
   const s = session.stats;
+  const offlineAtEndS = offlineSince !== null ? (Date.now() - offlineSince) / 1000 : 0;
   const tenth = Math.floor(log.n / 10);
   const duration = (Date.now() - t0) / 1000;
   const summary: RunSummary = {
@@ -348,7 +409,16 @@ export async function runLive(a: RunArgs, io: RunIo): Promise<RunSummary> {
     nmse_last: tenth >= 2 ? log.nmse(log.n - tenth, log.n) : null,
     nmse_running: Number.isFinite(s.nmse) ? s.nmse : null,
     snapshots,
+    disconnects,
+    offline_s: Number(((offlineMs + offlineAtEndS * 1000) / 1000).toFixed(3)),
+    board_gone_at_end: offlineSince !== null,
+    device_errors: deviceErrors,
   };
+  if (firmata) {
+    summary.readings_rejected = firmata.source.rejected.reduce((x, y) => x + y, 0);
+    const stuck = firmata.source.constantPins();
+    if (stuck.length > 0) summary.notes = stuck.map((p) => `pin ${p.pin} read ${p.value} every time: a stuck or unconnected pin? it carries no information`);
+  }
   if (a.json) io.stdout(JSON.stringify(summary) + '\n');
   else {
     io.stdout(
@@ -356,8 +426,19 @@ export async function runLive(a: RunArgs, io: RunIo): Promise<RunSummary> {
         `NMSE first tenth ${fmt(summary.nmse_first)}, last tenth ${fmt(summary.nmse_last)}; ` +
         `frames dropped ${summary.frames_dropped}, reconnects ${summary.reconnects}, samples lost ${summary.samples_lost}` +
         (snapshots > 0 ? `; ${snapshots} snapshots in ${a.snapshot}` : '') +
-        '\n',
+        '\n' +
+        `link: ${summary.disconnects} disconnect(s), ${summary.offline_s.toFixed(1)} s offline` +
+        (summary.board_gone_at_end ? ', the board was gone at the end' : '') +
+        (Object.keys(deviceErrors).length > 0 ? `; device errors ${Object.entries(deviceErrors).map(([k, v]) => `${k}: ${v}`).join(', ')}` : '') +
+        '\n' +
+        (summary.readings_rejected ? `readings rejected: ${summary.readings_rejected} (not a number or outside the ADC range)\n` : '') +
+        (summary.notes ?? []).map((n) => `input: ${n}\n`).join(''),
     );
+  }
+  // Gone for good, not a drop the reconnect (backoff up to 2 s, then a handshake) had no time to repair: offline for
+  // at least GONE_S at the end.
+  if (summary.board_gone_at_end && offlineAtEndS >= GONE_S) {
+    throw new Error(`run: the board at ${port} went away after ${summary.samples} samples and did not come back (${summary.offline_s.toFixed(1)} s offline at the end); check the cable or power, then run again`);
   }
   if (s.samplesStepped === 0 && events.length > 0) {
     const last = events[events.length - 1];
@@ -376,7 +457,7 @@ export function register(program: Command): void {
     )
     .option('--port <path>', 'serial device or pseudo-terminal (e.g. /dev/ttyACM0)')
     .option('--virtual', 'start a virtual board for this run instead of opening --port')
-    .option('--firmata', 'the board at --port runs stock StandardFirmata (57600 baud): read --pins through johnny-five and learn to predict the first pin --ahead-ms ahead')
+    .option('--firmata', 'the board at --port runs stock StandardFirmata (57600 baud unless --baud): read --pins through johnny-five and learn to predict the first pin --ahead-ms ahead')
     .option('--pins <list>', 'firmata: analog pins to read (default A0)', (v: string) => v.split(',').map((p) => p.trim()).filter((p) => p !== ''))
     .option('--sample-ms <ms>', 'firmata: milliseconds between samples (default 20)', numberOption(1))
     .option('--ahead-ms <ms>', 'firmata: how far ahead to predict the first pin (default 100)', numberOption(1))
@@ -392,7 +473,7 @@ export function register(program: Command): void {
     .option('--lr-out <rate>', 'learning rate of W_out', numberOption(0), 0.003)
     .option('--lr-rec <rate>', 'learning rate of W_in, W_rec, b (default lr-out / 5)', numberOption(0))
     .option('--seed <n>', 'seed of the initial weights (and of the virtual board signal)', intOption(0), 1)
-    .option('--baud <rate>', 'baud rate (ignored by pseudo-terminals)', intOption(1), 115200)
+    .option('--baud <rate>', 'baud rate (ignored by pseudo-terminals; default 115200, with --firmata 57600, the StandardFirmata sketch\'s)', intOption(1))
     .option('--duration <seconds>', 'stop after this long', numberOption(0, false))
     .option('--json', 'print one JSON summary object on stdout')
     .option('--snapshot <file>', 'write the learner here periodically and at the end (fixed: binary snapshot; float: model JSON)')

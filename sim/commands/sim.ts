@@ -3,9 +3,10 @@
  * Trial tasks (periodic): test NMSE on a test trial with learning off after --trials trials.
  * Streams (drift, csv): prequential NMSE over --steps samples, with the persistence baseline beside it.
  */
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import type { Engine, Feedback, UpdateMode } from '../../runtime/types.ts';
 import { InputError } from '../modelio.ts';
+import { tauWarning } from '../../runtime/plan.ts';
 import { alignmentCurve, writeSimReport, type AlignmentPoint } from '../plot/sim-report.ts';
 import type { SimSummary } from '../sim-summary.ts';
 import { TASK_NAMES, createTask, type Task, type TaskName } from '../tasks/index.ts';
@@ -24,7 +25,7 @@ import { createProgress, fmt, table } from '../report.ts';
 import { scoreLinearBaselines } from '../baselines.ts';
 import { STREAM_DEFAULTS, type StreamConfig } from '../defaults.ts';
 import { readStreamConfig } from '../stream-config.ts';
-import { choiceOption, intOption, numberOption, parseSeeds, windowOption } from './options.ts';
+import { LEARNER_FLAGS, choiceOption, flagMessage, intOption, numberOption, parseSeeds, windowOption } from './options.ts';
 
 export interface SimArgs {
   task: TaskName;
@@ -69,6 +70,10 @@ export interface SimArgs {
   target?: string;
   horizon?: number;
   normalize?: boolean;
+  delimiter?: string;
+  decimal?: string;
+  missing?: string[];
+  outlier?: number;
   /** Progress on stderr (default false here; the command turns it on). */
   progress?: boolean;
 }
@@ -85,7 +90,17 @@ export function makeTask(a: SimArgs, seed: number): Task {
       if (!a.file) throw new InputError('--task csv needs --file PATH (a CSV with a header row), --columns a,b and --target COL');
       if (!a.columns || a.columns.length === 0) throw new InputError('--task csv needs --columns a,b (the input columns, by header name)');
       if (!a.target) throw new InputError('--task csv needs --target COL (the column to predict)');
-      return createTask('csv', { file: a.file, columns: a.columns, target: a.target, horizon: a.horizon, normalize: a.normalize });
+      return createTask('csv', {
+        file: a.file,
+        columns: a.columns,
+        target: a.target,
+        horizon: a.horizon,
+        normalize: a.normalize,
+        delimiter: a.delimiter,
+        decimal: a.decimal,
+        missing: a.missing,
+        outlier: a.outlier,
+      });
     case 'board':
       return createTask('board', { seed, scenario: a.scenario, channels: a.channels, driftEvery: a.changeEvery, steps: a.steps });
     case 'narma10':
@@ -110,10 +125,27 @@ function checkArgs(a: SimArgs, stream: boolean): void {
   if (a.task !== 'board' && a.scenario !== undefined) throw new InputError('--scenario applies to --task board only');
   if (a.task !== 'mackey-glass' && a.sampleStep !== undefined) throw new InputError('--sample-step applies to --task mackey-glass only');
   if (a.task !== 'csv' && a.task !== 'mackey-glass' && a.horizon !== undefined) throw new InputError('--horizon applies to --task csv and mackey-glass only');
-  if (a.task !== 'csv' && (a.file !== undefined || a.columns !== undefined || a.target !== undefined)) {
-    throw new InputError('--file, --columns, --target and --horizon apply to --task csv only');
+  const csvOnly = [a.file, a.columns, a.target, a.delimiter, a.decimal, a.missing, a.outlier];
+  if (a.task !== 'csv' && csvOnly.some((v) => v !== undefined)) {
+    throw new InputError('--file, --columns, --target, --delimiter, --decimal, --missing and --outlier apply to --task csv only');
   }
   if (a.seeds.length === 0) throw new InputError('--seeds must list at least one seed, e.g. 1..5');
+}
+
+/** `sim` sets the learner through these flags; the trial length is --period (periodic) or 1 (streams). */
+const SIM_FLAGS = { ...LEARNER_FLAGS, memoryBudget: null, trialLength: null };
+
+/** createSimLearner with a refused configuration reported as bad input in the flags of `sim`. */
+function simLearner(...args: Parameters<typeof createSimLearner>): ReturnType<typeof createSimLearner> {
+  try {
+    return createSimLearner(...args);
+  } catch (err) {
+    if (!(err instanceof RangeError)) throw err;
+    if (/typed array length|allocation failed/i.test(err.message)) {
+      throw new InputError(`sim: --hidden ${args[0].hidden} does not fit in memory (${err.message}); use a smaller --hidden`);
+    }
+    throw new InputError(`sim: ${flagMessage(err.message, SIM_FLAGS)}`);
+  }
 }
 
 /** Runs every seed and summarises; the object is what `--json` prints. */
@@ -156,7 +188,7 @@ export function runSim(a: SimArgs): SimSummary {
   for (let i = 0; i < a.seeds.length; i++) {
     const seed = a.seeds[i];
     const task = i === 0 ? probe : makeTask(a, seed);
-    const { learner } = createSimLearner(
+    const { learner } = simLearner(
       { learner: a.learner, engine, hidden, tau, lrRec, lrOut, update, window: a.window, feedback: a.feedback, seed, direct, normalized, maxRecStep },
       task,
     );
@@ -171,6 +203,7 @@ export function runSim(a: SimArgs): SimSummary {
       });
       nmse.push(r.nmse);
       curves.push(r.curve);
+      diverged.push(weightsFinite(learner) ? null : overflowed(trials as number));
     } else {
       const r = runStream(learner, task, {
         steps: a.steps,
@@ -183,7 +216,7 @@ export function runSim(a: SimArgs): SimSummary {
       curves.push(r.curve);
       persistence.push(r.persistenceNmse);
       recovery.push(r.recovery);
-      diverged.push(r.divergence);
+      diverged.push(r.divergence ?? (weightsFinite(learner) ? null : overflowed(r.steps)));
       skipped = r.skipped;
       steps = r.steps;
       if (task.inputs > 0) {
@@ -217,8 +250,18 @@ export function runSim(a: SimArgs): SimSummary {
     normalized,
     max_rec_step: maxRecStep ?? null,
     description: probe.describe(),
+    diverged,
   };
+  if (probe.notes && probe.notes.length > 0) summary.notes = [...probe.notes];
+  const tauNote = engine === 'fixed' ? tauWarning(tau) : null;
+  if (tauNote) summary.notes = [...(summary.notes ?? []), flagMessage(tauNote, SIM_FLAGS)];
+  // An NMSE that is not finite while the weights are: the target's variance is 0 (a constant target), not a
+  // divergence. Said as such, with the NMSE undefined (null in JSON).
+  if (nmse.some((v, i) => !Number.isFinite(v) && diverged[i] === null)) {
+    summary.nmse_undefined = 'the target is constant (its variance is 0), so the NMSE (squared error / variance of the target) is undefined; check the --target column';
+  }
   if (stream) {
+    summary.rejected = probe.rejected ?? 0;
     summary.skipped = skipped;
     summary.persistence_nmse = median(persistence);
     summary.persistence = persistence;
@@ -238,6 +281,24 @@ export function runSim(a: SimArgs): SimSummary {
     }
   }
   return summary;
+}
+
+/** The divergence record of a run whose weights ended non-finite. */
+function overflowed(at: number): { kind: string; at: number; message: string } {
+  return { kind: 'nan', at, message: 'the weights overflowed to NaN/Infinity; try smaller --lr-rec / --lr-out' };
+}
+
+/** Whether every parameter of the learner is a finite number. */
+function weightsFinite(l: { getWeights(): { W_in: ArrayLike<number>; W_rec: ArrayLike<number>; b: ArrayLike<number>; W_out: ArrayLike<number> } }): boolean {
+  const w = l.getWeights();
+  for (const a of [w.W_in, w.W_rec, w.b, w.W_out]) for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i])) return false;
+  return true;
+}
+
+/** An NMSE cell: the number, 'diverged' (weights overflowed) or 'undefined' (constant target). */
+function nmseCell(v: number | undefined, diverged: boolean): string {
+  if (v !== undefined && Number.isFinite(v)) return fmt(v);
+  return diverged ? 'diverged' : 'undefined';
 }
 
 /** The readable report of a summary. */
@@ -262,31 +323,33 @@ export function formatSim(s: SimSummary): string {
   const rows: string[][] = [head];
   s.seeds.forEach((seed, i) => {
     const dv = s.diverged?.[i];
-    const r = [String(seed), dv ? `diverged (${dv.kind})` : Number.isFinite(s.nmse[i]) ? fmt(s.nmse[i]) : 'diverged'];
-    if (stream) r.push(fmt(s.persistence?.[i]));
+    const r = [String(seed), dv ? `diverged (${dv.kind})` : nmseCell(s.nmse[i], false)];
+    if (stream) r.push(nmseCell(s.persistence?.[i], false));
     if (linear) r.push(fmt(s.nlms?.[i]), fmt(s.rls?.[i]));
     if (s.recovery) r.push(s.recovery[i].map((x) => (x.steps === null ? 'never' : String(x.steps))).join(' '));
     rows.push(r);
   });
-  const med = ['median', Number.isFinite(s.median_nmse) ? fmt(s.median_nmse) : 'diverged'];
-  if (stream) med.push(fmt(s.persistence_nmse));
+  const med = ['median', s.diverged?.some((d) => d !== null) && !Number.isFinite(s.median_nmse) ? 'diverged' : nmseCell(s.median_nmse, false)];
+  if (stream) med.push(nmseCell(s.persistence_nmse, false));
   if (linear) med.push(fmt(s.nlms_nmse), fmt(s.rls_nmse));
   if (s.recovery) med.push('');
   rows.push(med);
   lines.push(table(rows));
-  if (s.diverged?.some((d) => d !== null)) {
-    s.diverged.forEach((d, i) => {
-      if (d) lines.push(`seed ${s.seeds[i]} diverged (${d.kind}): ${d.message}`);
-    });
-  } else if (s.nmse.some((v) => !Number.isFinite(v))) lines.push('diverged: the weights overflowed to NaN/Infinity; try smaller --lr-rec / --lr-out');
-  if (stream) lines.push(`skipped samples: ${s.skipped} (empty, non-numeric or non-finite cells; never fed)`);
+  s.diverged?.forEach((d, i) => {
+    if (d) lines.push(`seed ${s.seeds[i]} diverged (${d.kind}): ${d.message}`);
+  });
+  if (s.nmse_undefined) lines.push(`NMSE undefined: ${s.nmse_undefined}`);
+  if (stream) {
+    lines.push(`skipped samples: ${s.skipped} (missing, non-numeric or outlier cells; never fed)` + (s.rejected ? `, of which ${s.rejected} rejected by the outlier guard` : ''));
+  }
+  for (const note of s.notes ?? []) lines.push(`data: ${note}`);
   if (s.recovery) {
     lines.push('recovery: samples after a change until the 100-sample NMSE is back to <= 1.5 x its level before the change');
   }
   if (s.curve.length > 1) {
     const pts = s.curve.filter((_, j) => j % Math.ceil(s.curve.length / 8) === 0 || j === s.curve.length - 1);
     const unit = stream ? 'step' : 'trial';
-    lines.push(`learning curve (median NMSE): ` + pts.map((p) => `${unit} ${p.trial ?? p.step}: ${fmt(p.nmse)}`).join(', '));
+    lines.push(`learning curve (median NMSE): ` + pts.map((p) => `${unit} ${p.trial ?? p.step}: ${nmseCell(p.nmse, s.diverged?.some((d) => d !== null) ?? false)}`).join(', '));
   }
   return lines.join('\n');
 }
@@ -356,12 +419,21 @@ export function register(program: Command): void {
     .option('--no-normalized', 'plain delta-rule readout steps (lr_out per step)')
     .option('--max-rec-step <bound>', 'bound on the norm of each per-step recurrent update, a divergence guard; 0 = none (float engine)', numberOption(0))
     .option('--config <file>', 'streams: start from a configuration written by `neurostream tune` (flags still win)')
+    .option('--delimiter <sep>', "csv: field separator , ; tab or | (default: detected from the first lines)")
+    .addOption(new Option('--decimal <mark>', "csv: decimal mark (default: detected; ',' needs another separator than ',')").choices(['.', ',']))
+    .option('--missing <markers>', 'csv: values that mean a missing reading, e.g. -9999,NA (empty, NA, N/A, NaN and null always do)', (v: string) => v.split(',').map((c) => c.trim()).filter((c) => c !== ''))
+    .option('--outlier <k>', 'csv: reject a value more than k standard deviations from its column so far (default 8; inf: off)', (v: string) => {
+      const k = v === 'inf' ? Infinity : Number(v);
+      if (!(k > 0)) throw new InvalidArgumentError('Expected a number of standard deviations > 0, or inf.');
+      return k;
+    })
     .option('--json', 'print one JSON object instead of the table')
     .option('--plot <dir>', 'also write a report into DIR: learning curves as SVG + PNG and index.html; for rflo its alignment with BPTT (trains a second time)')
     .addHelpText(
       'after',
       '\nJSON (--json): {"task","learner","engine","trials","seeds":[...],"nmse":[per seed],"median_nmse","curve":[...],...}\n' +
-        'plus "steps", "skipped" and "persistence_nmse" for streams and "recovery" for drift.\n' +
+        'plus "steps", "skipped", "rejected" and "persistence_nmse" for streams and "recovery" for drift; "diverged" per seed;\n' +
+        'an NMSE that is undefined (constant target) is null, with the reason in "nmse_undefined"; "notes" on the data.\n' +
         '\nExamples:\n' +
         '  neurostream sim --task periodic --learner rflo --trials 5000 --seeds 1..5\n' +
         '  neurostream sim --task periodic --learner output --noise 0.01 --json\n' +

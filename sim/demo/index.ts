@@ -15,6 +15,9 @@ import { FRAC } from '../../runtime/plan.ts';
 import { createFloatLearner } from '../reference/index.ts';
 import { Session, type SessionEvent } from '../../firmware-bridge/session.ts';
 import { SerialTransport } from '../../firmware-bridge/transports/serial.ts';
+import { Resources } from '../lifetime.ts';
+import { InputError } from '../modelio.ts';
+import { LEARNER_FLAGS, flagMessage } from '../commands/options.ts';
 import { hasSocat, startVirtualBoard, type VirtualBoardHandle } from '../board/index.ts';
 import { RunningNmse, blockNmse, measureRecovery } from '../../runtime/metrics.ts';
 import { fmt, table } from '../report.ts';
@@ -201,12 +204,20 @@ export async function runDemo(options: DemoOptions = {}, io: DemoIo = defaultIo(
 
   const w = initWeights({ inputs: M, hidden, outputs: O, tau, seed, gain: 1.2 });
   const opts = (learner: LearnerKind): LearnerOptions => ({ learner, inputs: M, hidden, outputs: O, tau, lrRec, lrOut, update: 'step', trialLength: 1 });
-  const main = createFixedLearner(opts(kind), w);
-  const learners: { name: string; kind: LearnerKind; engine: 'fixed' | 'float'; l: OnlineLearner | null }[] = [
-    { name: `${LABEL[kind]} (fixed Q)`, kind, engine: 'fixed', l: null }, // steps inside the session
-    { name: 'output-only (fixed Q)', kind: 'output', engine: 'fixed', l: createFixedLearner(opts('output'), w) },
-    { name: `${LABEL[kind]} (float64)`, kind, engine: 'float', l: createFloatLearner(opts(kind), w) },
-  ];
+  let main: OnlineLearner;
+  let learners: { name: string; kind: LearnerKind; engine: 'fixed' | 'float'; l: OnlineLearner | null }[];
+  try {
+    main = createFixedLearner(opts(kind), w);
+    learners = [
+      { name: `${LABEL[kind]} (fixed Q)`, kind, engine: 'fixed', l: null }, // steps inside the session
+      { name: 'output-only (fixed Q)', kind: 'output', engine: 'fixed', l: createFixedLearner(opts('output'), w) },
+      { name: `${LABEL[kind]} (float64)`, kind, engine: 'float', l: createFloatLearner(opts(kind), w) },
+    ];
+  } catch (err) {
+    // a configuration the runtime refuses is bad input, named by the demo's flags (it has no --memory-budget)
+    if (err instanceof RangeError) throw new InputError(`demo: ${flagMessage(err.message, { ...LEARNER_FLAGS, memoryBudget: null, trialLength: null, update: null })}`);
+    throw err;
+  }
   const ys = learners.map(() => new Float64Array(O));
   const running = learners.map(() => new RunningNmse(O, 1000));
   const log = new SampleLog(O, learners.length, Math.ceil(duration * rate * 1.3) + 1024);
@@ -220,10 +231,11 @@ export async function runDemo(options: DemoOptions = {}, io: DemoIo = defaultIo(
   let t1 = t0;
   const showProgress = options.progress !== false;
   const timers = new Timers();
+  const res = new Resources(); // everything the demo opens; closed in the finally below
   try {
     if (virtual) {
       if (showProgress) io.stderr('demo: starting the virtual board (socat pty + board process) ...\n');
-      board = await startVirtualBoard({ channels: M, outputs: O, rateHz: rate, seed, driftEvery, stderr: 'inherit' });
+      board = res.own('virtual board', await startVirtualBoard({ channels: M, outputs: O, rateHz: rate, seed, driftEvery, stderr: 'inherit' }), (b) => b.stop());
       port = board.path;
     }
     let lastOpenFailure = '';
@@ -247,6 +259,8 @@ export async function runDemo(options: DemoOptions = {}, io: DemoIo = defaultIo(
         else lastOpenFailure = '';
       },
     });
+    const opened = session;
+    res.add('bridge session', () => opened.stop());
     const aborted = new Promise<void>((r) => {
       if (io.signal?.aborted) r();
       io.signal?.addEventListener('abort', () => r(), { once: true });
@@ -278,8 +292,7 @@ export async function runDemo(options: DemoOptions = {}, io: DemoIo = defaultIo(
     timers.clear();
     if (progressTimer) clearInterval(progressTimer);
     if (showProgress && io.isTTY) io.stderr('\r\x1b[K');
-    if (session) await session.stop();
-    if (board) await board.stop();
+    await res.closeAll();
   }
   const stats = session!.stats;
 

@@ -438,7 +438,8 @@ function checkWindow(st: StreamState, n: number, w: number): Divergence | null {
   for (let k = 0; k < st.wSum.length; k++) v += st.wSq[k] - (st.wSum[k] * st.wSum[k]) / w;
   const se = st.acc[ACC_WIN_SE];
   const pse = st.acc[ACC_WIN_PSE];
-  if (se > EXPLODE_RATIO * v && se > EXPLODE_RATIO * pse) {
+  // A window whose target does not vary has no NMSE to explode (a constant target is named as such by the caller).
+  if (v > 0 && se > EXPLODE_RATIO * v && se > EXPLODE_RATIO * pse) {
     return {
       kind: 'exploded',
       at: n,

@@ -38,6 +38,10 @@ export interface Task {
   readonly offset: Float64Array;
   /** Samples left out of a finite stream because a cell was empty, non-numeric or non-finite. */
   readonly skipped: number;
+  /** Samples of a finite stream rejected by the outlier guard (a subset of skipped); absent when the task has none. */
+  readonly rejected?: number;
+  /** Lines for the run's summary about the data itself (a units row, missing readings, outliers, constant columns). */
+  readonly notes?: readonly string[];
   /** Steps (0-based sample indices) where the task changed abruptly (drift); empty otherwise. */
   readonly events: readonly number[];
   /** One line describing the task and its parameters, for summaries. */

@@ -1,0 +1,146 @@
+// Every command's failure path exits, with code 2 for bad input and a message in the flags the user typed.
+// The 120 s limit is a hang detector (these paths used to wait forever for a board they had left open), not a timing
+// bound: on an idle machine each exits in about a second.
+import test from 'ava';
+import { spawn } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { withResources, Resources } from '../sim/lifetime.ts';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const bin = join(root, 'bin', 'neurostream.js');
+const HANG = 120_000;
+
+interface Exit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  hung: boolean;
+}
+
+function run(args: string[]): Promise<Exit> {
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, [bin, ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    let hung = false;
+    p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => {
+      hung = true;
+      p.kill('SIGKILL');
+    }, HANG);
+    p.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr, hung });
+    });
+  });
+}
+
+/** Bad input: exits by itself, code 2, one message naming `flag`, nothing left open behind the command's back. */
+async function refused(t: import('ava').ExecutionContext, args: string[], flag: RegExp): Promise<string> {
+  const r = await run(args);
+  t.false(r.hung, `neurostream ${args.join(' ')} did not exit within ${HANG / 1000} s; stderr: ${r.stderr}`);
+  t.is(r.code, 2, r.stderr);
+  t.regex(r.stderr, flag);
+  t.notRegex(r.stderr, /still holding/, 'the command exited with resources still open');
+  t.notRegex(r.stderr, /\b(lrRec|lrOut|trialLength|memoryBudget)\b/, 'a configuration field name instead of a flag');
+  return r.stderr;
+}
+
+// The two reports of the issue: the board opened before the error stayed open.
+test.serial('run --virtual --lr-rec 0.6 exits 2 naming --lr-rec, with a range that leaves 0.5 out', async (t) => {
+  const err = await refused(t, ['run', '--virtual', '--lr-rec', '0.6', '--no-progress'], /--lr-rec must be 0 or in \[.+, 4\.999e-1\]/);
+  t.notRegex(err, /5\.000e-1/);
+});
+
+test.serial('run --virtual --lr-rec 0.5 is refused with an upper bound printed below 0.5', async (t) => {
+  await refused(t, ['run', '--virtual', '--lr-rec', '0.5', '--no-progress'], /--lr-rec must be 0 or in \[2\.385e-7, 4\.999e-1\].*\(got 0\.5\)/);
+});
+
+test.serial('run --virtual --hidden 3000 exits 2 and its advice names an option run has', async (t) => {
+  const err = await refused(t, ['run', '--virtual', '--hidden', '3000', '--no-progress'], /--hidden = 3000, .*needs \d+ bytes.*reduce --hidden/);
+  t.notRegex(err, /--memory-budget/, 'run has no --memory-budget');
+});
+
+test.serial('run --port with a refused --tau exits 2 without opening the port', async (t) => {
+  await refused(t, ['run', '--port', '/nonexistent/tty', '--engine', 'float', '--lr-out', '0', '--tau', '1', '--lr-rec', '-1', '--no-progress'], /--lr-rec/);
+});
+
+test.serial('run --on-device with a refused learning rate exits 2 before building or opening anything', async (t) => {
+  await refused(t, ['run', '--on-device', '--port', '/nonexistent/tty', '--lr-out', '0.9'], /--lr-out must be 0 or in/);
+});
+
+test.serial('demo with a refused --lr-rec exits 2 before starting the board', async (t) => {
+  await refused(t, ['demo', '--lr-rec', '0.6', '--duration', '1', '--no-progress', '--out', join(root, 'reports', 'never')], /demo: --lr-rec must be 0 or in/);
+});
+
+test.serial('sim --engine fixed --lr-rec far out of range exits 2 naming --lr-rec', async (t) => {
+  await refused(t, ['sim', '--engine', 'fixed', '--trials', '1', '--lr-rec', '100000'], /--lr-rec \/ trial length must be 0 or in/);
+});
+
+test.serial('sim with a --hidden too large for memory exits 2 naming --hidden', async (t) => {
+  await refused(t, ['sim', '--trials', '1', '--hidden', '100000'], /--hidden 100000 does not fit in memory/);
+});
+
+test.serial('sim --task csv with a missing file exits 2 naming --file', async (t) => {
+  await refused(t, ['sim', '--task', 'csv', '--file', '/nonexistent.csv', '--columns', 'a', '--target', 'b'], /--file/);
+});
+
+test.serial('plan with a refused --lr-rec exits 2 naming --lr-rec', async (t) => {
+  await refused(t, ['plan', '--learner', 'rflo', '--hidden', '4', '--update', 'step', '--trial-length', '1', '--lr-rec', '0.5'], /--lr-rec must be 0 or in \[.+, 4\.999e-1\]/);
+});
+
+test.serial('plan over its budget advises --memory-budget, which plan has', async (t) => {
+  await refused(t, ['plan', '--learner', 'rtrl', '--hidden', '64', '--memory-budget', '1000'], /raise --memory-budget or reduce --hidden/);
+});
+
+test.serial('grad with a missing model file exits 2', async (t) => {
+  await refused(t, ['grad', '--model', '/nonexistent.json', '--data', '/nonexistent.json', '--learner', 'rtrl'], /nonexistent\.json/);
+});
+
+test.serial('snapshot inspect of a missing file exits 2', async (t) => {
+  await refused(t, ['snapshot', 'inspect', '/nonexistent.snap'], /cannot read snapshot/);
+});
+
+test.serial('board without --virtual exits 2', async (t) => {
+  await refused(t, ['board'], /--virtual/);
+});
+
+test.serial('bench with an unknown option exits 2', async (t) => {
+  await refused(t, ['bench', '--no-such-option'], /unknown option '--no-such-option'/);
+});
+
+test.serial('withResources closes what was opened, last first, when the body throws, and a stuck close is given up on', async (t) => {
+  const order: string[] = [];
+  const problems: string[] = [];
+  await t.throwsAsync(
+    withResources(async (res) => {
+      res.add('port', () => order.push('port'));
+      res.add('board', async () => {
+        order.push('board');
+      });
+      throw new Error('bad --lr-rec');
+    }),
+    { message: 'bad --lr-rec' },
+  );
+  t.deepEqual(order, ['board', 'port']);
+  const res = new Resources();
+  res.add('first', () => order.push('first'));
+  res.add('stuck sensor', () => new Promise(() => {}));
+  res.add('failing port', () => {
+    throw new Error('EIO');
+  });
+  const failed = await res.closeAll((m) => problems.push(m), 50);
+  t.deepEqual(failed, ['failing port', 'stuck sensor']);
+  t.is(order[order.length - 1], 'first', 'the closes after a stuck one still ran');
+  t.regex(problems.join('\n'), /closing failing port failed: EIO[\s\S]*closing stuck sensor took over 50 ms/);
+  t.throws(() => res.add('late', () => {}), { message: /after the command's resources were closed/ });
+});
+
+test.serial('plan --tau 22000 plans but warns that the state updates round away, naming the largest faithful --tau', async (t) => {
+  const r = await run(['plan', '--learner', 'rflo', '--hidden', '4', '--tau', '22000']);
+  t.is(r.code, 0, r.stderr);
+  t.regex(r.stderr, /warning: --tau = 22000 is not faithful in fixed point.*largest faithful value is --tau = 2114/);
+});
