@@ -325,13 +325,13 @@ export function formatSim(s: SimSummary): string {
     const dv = s.diverged?.[i];
     const r = [String(seed), dv ? `diverged (${dv.kind})` : nmseCell(s.nmse[i], false)];
     if (stream) r.push(nmseCell(s.persistence?.[i], false));
-    if (linear) r.push(fmt(s.nlms?.[i]), fmt(s.rls?.[i]));
+    if (linear) r.push(nmseCell(s.nlms?.[i], false), nmseCell(s.rls?.[i], false));
     if (s.recovery) r.push(s.recovery[i].map((x) => (x.steps === null ? 'never' : String(x.steps))).join(' '));
     rows.push(r);
   });
   const med = ['median', s.diverged?.some((d) => d !== null) && !Number.isFinite(s.median_nmse) ? 'diverged' : nmseCell(s.median_nmse, false)];
   if (stream) med.push(nmseCell(s.persistence_nmse, false));
-  if (linear) med.push(fmt(s.nlms_nmse), fmt(s.rls_nmse));
+  if (linear) med.push(nmseCell(s.nlms_nmse, false), nmseCell(s.rls_nmse, false));
   if (s.recovery) med.push('');
   rows.push(med);
   lines.push(table(rows));
