@@ -12,8 +12,7 @@ import { createFixedLearner } from '../../runtime/learner.ts';
 import { saveSnapshot } from '../../runtime/snapshot.ts';
 import { createFloatLearner } from '../reference/index.ts';
 import { Session, type SessionEvent } from '../../firmware-bridge/session.ts';
-import { SerialTransport } from '../../firmware-bridge/transports/serial.ts';
-import { createInProcessBoard, hasSocat, startVirtualBoard, type InProcessBoard, type VirtualBoardHandle } from '../board/index.ts';
+import { createInProcessBoard, hostTransport, startVirtualBoard, type InProcessBoard, type VirtualBoardHandle } from '../board/index.ts';
 import { FirmataSource, PredictAheadSource, openFirmata, type FirmataConnection } from '../../firmware-bridge/johnny-five.ts';
 import { DeviceLearnerClient } from '../../firmware-bridge/firmware/client.ts';
 import { runHil } from '../../firmware-bridge/firmware/hil.ts';
@@ -233,7 +232,6 @@ export async function runLive(a: RunArgs, io: RunIo): Promise<RunSummary> {
   if (a.outputs < 1) throw new InputError('run: --outputs must be >= 1 to learn (the board must send targets)');
   let board: VirtualBoardHandle | null = null;
   if (a.virtual) {
-    if (!hasSocat()) throw new InputError('run --virtual: socat is not installed; install it with: apt-get install -y --no-install-recommends socat');
     board = await startVirtualBoard({ channels: a.inputs, outputs: a.outputs, rateHz: a.rate, seed: a.seed, driftEvery: a.driftEvery, stderr: 'inherit' });
   }
   let firmata: { conn: FirmataConnection; source: FirmataSource; board: InProcessBoard } | null = null;
@@ -259,7 +257,7 @@ export async function runLive(a: RunArgs, io: RunIo): Promise<RunSummary> {
   const events: SessionEvent[] = [];
   let lastOpenFailure = '';
   const session = new Session({
-    transport: firmata ? firmata.board.transport : new SerialTransport({ path: port, baudRate: a.baud }),
+    transport: firmata ? firmata.board.transport : hostTransport(port, a.baud),
     learner,
     config: { inputs: a.inputs, outputs: a.outputs, rateHz: a.rate, hidden: a.hidden },
     onStep: (_seq, _x, target, y) => {
