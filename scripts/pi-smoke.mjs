@@ -33,9 +33,28 @@ chmodSync(wrapper, 0o755);
 try {
   const i = args.indexOf('--tarball');
   const extra = i >= 0 ? ['--tarball', args[i + 1]] : [];
+  const t0 = Date.now();
   const r = spawnSync(process.execPath, [join(root, 'scripts', 'consumer-smoke.mjs'), '--node', wrapper, ...extra], { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
   process.stdout.write(r.stdout);
-  process.exitCode = r.status ?? 1;
+  if (r.status !== 0) process.exit(r.status ?? 1);
+  const s = JSON.parse(r.stdout.trim().split('\n').pop());
+  const c = s.checks;
+  const curve = c.sim.curve;
+  const checks = {
+    'runs on linux-arm64': s.arch === 'linux-arm64',
+    'library learns a sine (NMSE < 1e-3)': c.library.nmse < 1e-3,
+    'README example runs': c.readme.absError < 0.01,
+    'NodeNext consumer type-checks': c.types.exitCode === 0,
+    'npx neurostream --version': /^\d+\.\d+\.\d+/.test(c.version),
+    'npx neurostream sim learns (NMSE halves)': curve[curve.length - 1].nmse < 0.5 * curve[0].nmse,
+  };
+  const failed = Object.entries(checks).filter(([, ok]) => !ok).map(([k]) => k);
+  process.stderr.write(
+    `pi-smoke: node ${s.node} ${s.arch} under qemu-user, install ${(s.install.bytes / 1e6).toFixed(1)} MB in ${s.install.packages} packages (${s.install.seconds.toFixed(0)} s), ` +
+      `library NMSE ${c.library.nmse.toExponential(2)}, sim NMSE ${curve[0].nmse.toFixed(3)} -> ${curve[curve.length - 1].nmse.toFixed(3)}, ` +
+      `${((Date.now() - t0) / 60000).toFixed(1)} min in all: ${failed.length === 0 ? 'all checks passed' : 'FAILED: ' + failed.join('; ')}\n`,
+  );
+  process.exitCode = failed.length === 0 ? 0 : 1;
 } finally {
   rmSync(wrapDir, { recursive: true, force: true });
 }
