@@ -12,13 +12,16 @@ import { registerDemo } from '../sim/demo/command.ts';
 
 const serial = test.serial;
 
-/** socat and node children of this test process (the board process, a pty's socat); tsx's esbuild service is not counted. */
+/**
+ * The board process and any socat among this test process's children, by command line (the process name is no
+ * help: Node 24 names its main thread "MainThread"); tsx's esbuild service is not counted.
+ */
 function children(): string[] {
   try {
-    return execFileSync('ps', ['--ppid', String(process.pid), '-o', 'comm='], { encoding: 'utf8' })
+    return execFileSync('ps', ['--ppid', String(process.pid), '-o', 'args='], { encoding: 'utf8' })
       .split('\n')
       .map((s) => s.trim())
-      .filter((s) => s === 'socat' || s === 'node');
+      .filter((s) => /(^|\/)socat\b/.test(s) || /sim\/board\/main\.(ts|js)\b/.test(s));
   } catch {
     return []; // ps exits 1 when there are none
   }
@@ -65,7 +68,7 @@ serial('aborting the demo (Ctrl-C) stops streaming at once, still writes the rep
   const p = runDemo({ duration: 120, out }, { stdout: () => {}, stderr: (x) => (stderr += x), signal: ac.signal, isTTY: false });
   let sawBoard = false;
   const timer = setInterval(() => {
-    sawBoard ||= children().includes('node');
+    sawBoard ||= children().some((c) => c.includes('board/main'));
     if (sawBoard && Date.now() - t0 > 8000) {
       clearInterval(timer);
       ac.abort();

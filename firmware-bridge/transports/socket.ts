@@ -114,6 +114,8 @@ export class SocketListenerTransport implements Transport {
   private peer: Socket | null = null;
   private endPeer: ((e: Error | null) => void) | null = null;
   private pending: Socket | null = null;
+  /** Every connection not yet closed, so unplug() and dispose() can end them all (server.close waits for them). */
+  private readonly sockets = new Set<Socket>();
   private handlers: TransportHandlers = { data: noop, drain: noop, close: noop };
 
   constructor(options: SocketTransportOptions) {
@@ -206,11 +208,15 @@ export class SocketListenerTransport implements Transport {
   private stopListening(): Promise<void> {
     const server = this.server;
     this.server = null;
+    for (const s of this.sockets) s.destroy();
+    this.sockets.clear();
     if (!server) return Promise.resolve();
     return new Promise<void>((resolve) => server.close(() => resolve()));
   }
 
   private onConnection(s: Socket): void {
+    this.sockets.add(s);
+    s.once('close', () => this.sockets.delete(s));
     if (!this.open_) {
       this.pending?.destroy();
       this.pending = s;

@@ -58,6 +58,8 @@ let stopping = false;
 async function shutdown(): Promise<void> {
   if (stopping) return;
   stopping = true;
+  // a link that will not close must not keep the board alive
+  setTimeout(() => process.exit(0), 2000).unref();
   await board.stop();
   await listener?.dispose();
   process.exit(0);
