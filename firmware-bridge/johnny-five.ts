@@ -205,7 +205,11 @@ export async function openFirmata(
   o: { baudRate?: number; samplingIntervalMs?: number; timeoutMs?: number; reportVersionTimeoutMs?: number } = {},
 ): Promise<FirmataConnection> {
   const load = (name: string): Promise<any> => import(name);
-  const missing = 'stock Firmata boards need johnny-five and firmata-io: npm install johnny-five@2.1 firmata-io (with "overrides": {"serialport": "$serialport"})';
+  // Optional peer dependencies of the package. The override makes johnny-five use the serialport 13 this package
+  // already installs, instead of downloading serialport 8 and compiling it with node-gyp.
+  const missing =
+    'stock Firmata boards (--firmata) need johnny-five and firmata-io, optional peer dependencies that are not installed. ' +
+    'In your project run: npm pkg set overrides.serialport=^13.0.0 && npm install johnny-five@^2.1.0 firmata-io@^2.3.0';
   const j5 = await load('johnny-five').catch(() => {
     throw new Error(missing);
   });

@@ -14,7 +14,9 @@ import { existsSync, mkdirSync, renameSync, statSync, unlinkSync } from 'node:fs
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const FIRMWARE_DIR = join(dirname(fileURLToPath(import.meta.url)), 'firmware');
+const here = dirname(fileURLToPath(import.meta.url));
+/** The C firmware sources: beside this module in a checkout; from the compiled dist/, the package's own copy. */
+export const FIRMWARE_DIR = existsSync(join(here, 'firmware', 'Makefile')) ? join(here, 'firmware') : join(here, '..', '..', 'firmware-bridge', 'firmware');
 
 export interface QemuBoard {
   /** The pseudo-terminal QEMU connected the board's UART0 to. */

@@ -7,6 +7,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { InputError } from './modelio.ts';
+import { packageVersion } from './version.ts';
 import { register as registerDemo } from './commands/demo.ts';
 import { register as registerGrad } from './commands/grad.ts';
 import { register as registerSim } from './commands/sim.ts';
@@ -30,6 +31,7 @@ export function buildProgram(): Command {
       'On-device continual learning for recurrent networks: RTRL, RFLO, SnAp-1 and an output-only baseline ' +
         'learning online from sensor streams, with a float64 reference simulator.',
     )
+    .version(packageVersion(), '-V, --version', 'print the version and exit')
     .exitOverride()
     .showHelpAfterError('(add --help for usage)')
     .addHelpText(

@@ -9,6 +9,7 @@ import type { Transport } from '../firmware-bridge/transport.ts';
 import { createMockPair } from '../firmware-bridge/transports/mock.ts';
 import { SerialTransport } from '../firmware-bridge/transports/serial.ts';
 import { VirtualBoard, hasSocat, startVirtualBoard } from '../sim/board/index.ts';
+import { SocketTransport } from '../firmware-bridge/transports/socket.ts';
 
 interface Device {
   transport(): Transport;
@@ -42,11 +43,18 @@ const targets: Target[] = [
     },
   },
 ];
+targets.push({
+  name: 'virtual board process on a local socket',
+  async make() {
+    const b = await startVirtualBoard({ channels: 3, outputs: 1, rateHz: 2000 });
+    return { transport: () => new SocketTransport({ path: b.path }), inputs: 3, outputs: 1, rateHz: 2000, dispose: () => b.stop() };
+  },
+});
 if (hasSocat()) {
   targets.push({
     name: 'virtual board process behind a socat pty',
     async make() {
-      const b = await startVirtualBoard({ channels: 3, outputs: 1, rateHz: 2000 });
+      const b = await startVirtualBoard({ channels: 3, outputs: 1, rateHz: 2000, link: 'pty' });
       return { transport: () => new SerialTransport({ path: b.path }), inputs: 3, outputs: 1, rateHz: 2000, dispose: () => b.stop() };
     },
   });

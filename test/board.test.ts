@@ -1,7 +1,6 @@
 import test from 'ava';
 import { Session } from '../firmware-bridge/session.ts';
-import { SerialTransport } from '../firmware-bridge/transports/serial.ts';
-import { SyntheticSignal, hasSocat, startVirtualBoard } from '../sim/board/index.ts';
+import { SyntheticSignal, hasSocat, hostTransport, startVirtualBoard } from '../sim/board/index.ts';
 import { initWeights } from '../runtime/init.ts';
 import { createFloatLearner } from '../sim/reference/index.ts';
 
@@ -51,20 +50,23 @@ test('drift events change the signal abruptly at the documented sample indices',
 });
 
 const socat = hasSocat();
-const ptyTest = socat ? test : process.env.CI ? test : test.skip;
-const why = socat ? '' : process.env.CI ? '' : ' (skipped: socat is not installed; apt-get install socat)';
+// Every test runs over the built-in link (a local socket, Node alone) and over a socat pty (the serial path).
+for (const link of ['socket', 'pty'] as const) {
+const ptyTest = link === 'socket' || socat ? test : process.env.CI ? test : test.skip;
+const why = link === 'socket' || socat ? '' : process.env.CI ? '' : ' (skipped: socat is not installed; apt-get install socat)';
+const over = link === 'socket' ? 'a local socket' : 'a pty';
 function needSocat(t: { fail(m: string): void }): boolean {
-  if (socat) return true;
+  if (link === 'socket' || socat) return true;
   t.fail('socat is missing but CI is set: install it with apt-get install -y --no-install-recommends socat (.ci/run does)');
   return false;
 }
 
-ptyTest(`twenty kills of the pty peer mid-stream: the session reconnects each time and no acknowledged sample is lost or repeated${why}`, async (t) => {
+ptyTest(`${over}: twenty unplugs of the link mid-stream: the session reconnects each time and no acknowledged sample is lost or repeated${why}`, async (t) => {
   if (!needSocat(t)) return;
-  const board = await startVirtualBoard({ rateHz: 2000 });
+  const board = await startVirtualBoard({ rateHz: 2000, link });
   const seqs: number[] = [];
   const session = new Session({
-    transport: new SerialTransport({ path: board.path }),
+    transport: hostTransport(board.path),
     learner: null,
     config: { inputs: 3, outputs: 1, rateHz: 2000 },
     helloTimeoutMs: 150,
@@ -105,11 +107,11 @@ ptyTest(`twenty kills of the pty peer mid-stream: the session reconnects each ti
   t.true(seqs[seqs.length - 1] + 1 >= st.ackedSeq, 'every acknowledged sample was stepped');
 });
 
-ptyTest(`live learning over a pty from the virtual board: running NMSE falls, and recovers after each drift event${why}`, async (t) => {
+ptyTest(`live learning over ${over} from the virtual board: running NMSE falls, and recovers after each drift event${why}`, async (t) => {
   if (!needSocat(t)) return;
   const rateHz = 4000;
   const driftEvery = 8000;
-  const board = await startVirtualBoard({ rateHz, driftEvery, channels: 3, outputs: 1, seed: 1 });
+  const board = await startVirtualBoard({ rateHz, driftEvery, channels: 3, outputs: 1, seed: 1, link });
   const shape = { inputs: 3, hidden: 24, outputs: 1 };
   const learner = createFloatLearner(
     { ...shape, learner: 'rflo', tau: 4, lrRec: 0.0006, lrOut: 0.003, update: 'step', trialLength: 1 },
@@ -119,7 +121,7 @@ ptyTest(`live learning over a pty from the virtual board: running NMSE falls, an
   const rec: { seq: number; e2: number; t: number }[] = [];
   const W = 1000;
   const session = new Session({
-    transport: new SerialTransport({ path: board.path }),
+    transport: hostTransport(board.path),
     learner,
     config: { inputs: 3, outputs: 1, rateHz },
     startSeq: 0, // learn from the board's first sample, however long the start-up took (its buffer holds 4 s)
@@ -168,3 +170,4 @@ ptyTest(`live learning over a pty from the virtual board: running NMSE falls, an
   }
   t.is(session.stats.samplesLost, 0);
 });
+}

@@ -1,6 +1,7 @@
 /**
  * One contract for every Transport (firmware-bridge/transport.ts), byte level: the in-memory mock (whole and
- * fragmented reads), serialport's SerialPortMock, and a socat pseudo-terminal pair. The session-level
+ * fragmented reads), serialport's SerialPortMock, a local socket (the built-in virtual board's link, Node
+ * alone) and a socat pseudo-terminal pair. The session-level
  * contract, which also runs against a real board (TEST_PORT), is test/board-contract.test.ts.
  */
 import test from 'ava';
@@ -8,6 +9,10 @@ import { SerialPortMock } from 'serialport';
 import type { Transport } from '../firmware-bridge/transport.ts';
 import { createMockPair } from '../firmware-bridge/transports/mock.ts';
 import { SerialTransport } from '../firmware-bridge/transports/serial.ts';
+import { SocketListenerTransport, SocketTransport } from '../firmware-bridge/transports/socket.ts';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createPtyPair, hasSocat } from '../sim/board/index.ts';
 import { createRng, rngNextU32 } from '../runtime/rng.ts';
 
@@ -62,6 +67,26 @@ const backends: Backend[] = [
       SerialPortMock.binding.createPort(path, { echo: true, record: false });
       const t = new SerialTransport({ path, mock: true });
       return { a: t, b: t, dispose: async () => {} };
+    },
+  },
+  {
+    name: 'local socket (host connects, device listens)',
+    canUnplug: true,
+    async make() {
+      const dir = mkdtempSync(join(tmpdir(), 'neurostream-sock-'));
+      const path = join(dir, 'board.sock');
+      const device = new SocketListenerTransport({ path });
+      await device.listen();
+      return {
+        a: new SocketTransport({ path }),
+        b: device,
+        unplug: () => device.unplug(),
+        replug: () => device.replug(),
+        dispose: async () => {
+          await device.dispose();
+          rmSync(dir, { recursive: true, force: true });
+        },
+      };
     },
   },
 ];

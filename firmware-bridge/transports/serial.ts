@@ -8,7 +8,10 @@
  * Each open() creates a fresh port object, so the transport can be reopened after an unplug. write() copies
  * the caller's bytes into one Buffer per call (the session calls it once per flush, not per frame).
  */
-import { SerialPort, SerialPortMock } from 'serialport';
+import type { SerialPort, SerialPortMock } from 'serialport';
+// serialport (a native binding) is loaded by the first open(), not when this module is imported: commands that
+// never open a port start without it.
+let serialport: typeof import('serialport') | null = null;
 import type { Transport, TransportHandlers } from '../transport.ts';
 
 export interface SerialTransportOptions {
@@ -51,11 +54,13 @@ export class SerialTransport implements Transport {
     this.handlers = handlers;
   }
 
-  open(): Promise<void> {
-    if (this.port) return Promise.reject(new Error(`cannot open ${this.path}: already open`));
+  async open(): Promise<void> {
+    if (this.port) throw new Error(`cannot open ${this.path}: already open`);
+    serialport ??= await import('serialport');
+    if (this.port) throw new Error(`cannot open ${this.path}: already open`);
     const o = this.options;
     const settings = { path: o.path, baudRate: o.baudRate ?? 115200, autoOpen: false, highWaterMark: o.highWaterMark ?? 16384, hupcl: false };
-    const port: Port = o.mock ? new SerialPortMock(settings) : new SerialPort(settings);
+    const port: Port = o.mock ? new serialport.SerialPortMock(settings) : new serialport.SerialPort(settings);
     this.closing = false;
     return new Promise<void>((resolve, reject) => {
       port.open((err) => {

@@ -1,10 +1,14 @@
 /**
- * Starts a virtual board behind a pseudo-terminal pair: socat creates two linked ptys (symlinked as
- * <dir>/host and <dir>/device), and the board process (sim/board/main.ts under tsx) speaks the bridge
- * protocol on the device end. The host opens `path` like any serial port.
+ * Starts a virtual board: a separate process (sim/board/main.ts) speaking the bridge protocol over a byte stream.
+ * - link 'socket' (the default, Node alone): the board listens on a local socket <dir>/board.sock
+ *   (firmware-bridge/transports/socket.ts) and the host connects to `path` with SocketTransport.
+ * - link 'pty' (for testing the serial path itself; needs socat): socat creates two linked pseudo-terminals
+ *   (symlinked as <dir>/host and <dir>/device), the board opens the device end and the host opens `path` like
+ *   any serial port.
+ * hostTransport(path) picks the right host transport for either path (or a real serial device).
  *
- * unplug() kills socat (both ends see the link go away, like a pulled cable); replug() starts a new socat on
- * the same link names, and the board process reopens its end by itself.
+ * unplug() cuts the link (socket: the board drops the host and stops listening, told over the process's IPC
+ * channel; pty: socat is killed); replug() restores it, and the board reopens its end by itself.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -16,11 +20,25 @@ import type { SignalOptions } from './signals.ts';
 import { VirtualBoard, type VirtualBoardOptions } from './device.ts';
 import { createMockPair } from '../../firmware-bridge/transports/mock.ts';
 import type { Transport } from '../../firmware-bridge/transport.ts';
+import { SerialTransport } from '../../firmware-bridge/transports/serial.ts';
+import { SocketTransport, isSocketPath } from '../../firmware-bridge/transports/socket.ts';
 
 export { VirtualBoard, type VirtualBoardOptions, type VirtualBoardStats, type SampleSource } from './device.ts';
 export { SyntheticSignal, type SignalOptions } from './signals.ts';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const here = fileURLToPath(import.meta.url);
+const root = join(dirname(here), '..', '..');
+/** The board process's entry: main.ts beside this file under tsx in a checkout, compiled main.js in the package. */
+const boardMain = (): string[] =>
+  here.endsWith('.ts') ? ['--import', 'tsx', join(dirname(here), 'main.ts')] : [join(dirname(here), 'main.js')];
+
+/**
+ * The host's transport for a board path: a local socket (what `neurostream board --virtual` prints) gets a
+ * SocketTransport, anything else (/dev/ttyACM0, COM3, a pty) a SerialTransport at baudRate.
+ */
+export function hostTransport(path: string, baudRate = 115200): Transport {
+  return isSocketPath(path) ? new SocketTransport({ path }) : new SerialTransport({ path, baudRate });
+}
 
 /** True when the socat binary runs. */
 export function hasSocat(): boolean {
@@ -98,22 +116,29 @@ export async function createPtyPair(dir = mkdtempSync(join(tmpdir(), 'neurostrea
 export interface StartVirtualBoardOptions extends SignalOptions {
   /** Print the board process's stderr here (default: inherit). */
   stderr?: 'inherit' | 'ignore';
+  /** The byte stream: a local socket (default, Node alone) or a socat pseudo-terminal pair ('pty'). */
+  link?: 'socket' | 'pty';
 }
 
 export interface VirtualBoardHandle {
-  /** Host-side device path: open it with SerialTransport / serialport. */
+  /** Host-side path: open it with hostTransport(path) (a socket) or SerialTransport (a pty). */
   path: string;
-  pty: PtyPair;
+  link: 'socket' | 'pty';
+  /** The pty pair when link is 'pty'. */
+  pty: PtyPair | null;
   pid: number;
   unplug(): Promise<void>;
   replug(): Promise<void>;
   stop(): Promise<void>;
 }
 
-/** Spawns socat and the board process; resolves when the board is ready on the device end. */
+/** Spawns the board process (and socat for a pty link); resolves when the board is ready on its end. */
 export async function startVirtualBoard(options: StartVirtualBoardOptions = {}): Promise<VirtualBoardHandle> {
-  const pty = await createPtyPair();
-  const args = ['--import', 'tsx', join(root, 'sim', 'board', 'main.ts'), '--path', pty.device];
+  const link = options.link ?? 'socket';
+  const pty = link === 'pty' ? await createPtyPair() : null;
+  const dir = pty ? pty.dir : mkdtempSync(join(tmpdir(), 'neurostream-board-'));
+  const sock = process.platform === 'win32' ? `\\\\.\\pipe\\neurostream-board-${process.pid}-${Date.now()}` : join(dir, 'board.sock');
+  const args = [...boardMain(), ...(pty ? ['--path', pty.device] : ['--listen', sock])];
   const add = (flag: string, v: number | undefined): void => {
     if (v !== undefined) args.push(`--${flag}`, String(v));
   };
@@ -123,7 +148,9 @@ export async function startVirtualBoard(options: StartVirtualBoardOptions = {}):
   add('seed', options.seed);
   add('noise', options.noise);
   add('drift-every', options.driftEvery);
-  const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', options.stderr ?? 'inherit'] });
+  const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', options.stderr ?? 'inherit', 'ipc'] });
+  child.on('error', () => {}); // an IPC send to a board that just exited
+  child.channel?.unref(); // the IPC channel alone does not keep this process alive
   let exited = false;
   child.on('exit', () => {
     exited = true;
@@ -145,15 +172,30 @@ export async function startVirtualBoard(options: StartVirtualBoardOptions = {}):
     });
   } catch (e) {
     if (!exited) child.kill('SIGKILL');
-    await pty.close();
+    if (pty) await pty.close();
+    else rmSync(dir, { recursive: true, force: true });
     throw e;
   }
+  // socket link: the board process cuts and restores its end when told, and answers when done
+  const tell = (what: 'unplug' | 'replug'): Promise<void> =>
+    new Promise<void>((resolve, reject) => {
+      if (exited || !child.connected) return reject(new Error(`the virtual board process is not running (cannot ${what})`));
+      const onMessage = (m: unknown): void => {
+        if (m === `${what}ged`) {
+          child.off('message', onMessage);
+          resolve();
+        }
+      };
+      child.on('message', onMessage);
+      child.send(what);
+    });
   return {
-    path: pty.host,
+    path: pty ? pty.host : sock,
+    link,
     pty,
     pid: child.pid!,
-    unplug: () => pty.unplug(),
-    replug: () => pty.replug(),
+    unplug: () => (pty ? pty.unplug() : tell('unplug')),
+    replug: () => (pty ? pty.replug() : tell('replug')),
     async stop() {
       if (!exited) {
         await new Promise<void>((resolve) => {
@@ -165,7 +207,8 @@ export async function startVirtualBoard(options: StartVirtualBoardOptions = {}):
           child.kill('SIGTERM');
         });
       }
-      await pty.close();
+      if (pty) await pty.close();
+      else rmSync(dir, { recursive: true, force: true });
     },
   };
 }

@@ -1,7 +1,8 @@
 /**
- * `neurostream board --virtual`: starts a virtual board (a separate process speaking the bridge protocol on one
- * end of a socat pseudo-terminal pair), prints the host-side device path on stdout, and keeps it running until
- * Ctrl-C. Point `neurostream run --port PATH` (or any program using firmware-bridge/session.ts) at that path.
+ * `neurostream board --virtual`: starts a virtual board (a separate process speaking the bridge protocol on a
+ * local socket, or with --pty on one end of a socat pseudo-terminal pair), prints the host-side path on stdout,
+ * and keeps it running until Ctrl-C. Point `neurostream run --port PATH` (or any program using
+ * firmware-bridge/session.ts with hostTransport(PATH)) at that path.
  */
 import { Command } from 'commander';
 import { InputError } from '../modelio.ts';
@@ -10,6 +11,7 @@ import { intOption, numberOption } from './options.ts';
 
 export interface BoardArgs {
   virtual?: boolean;
+  pty?: boolean;
   channels: number;
   outputs: number;
   rate: number;
@@ -19,19 +21,21 @@ export interface BoardArgs {
 }
 
 export function boardOptions(a: BoardArgs): StartVirtualBoardOptions {
-  return { channels: a.channels, outputs: a.outputs, rateHz: a.rate, seed: a.seed, noise: a.noise, driftEvery: a.driftEvery };
+  return { channels: a.channels, outputs: a.outputs, rateHz: a.rate, seed: a.seed, noise: a.noise, driftEvery: a.driftEvery, link: a.pty ? 'pty' : 'socket' };
 }
 
 export function register(program: Command): void {
   program
     .command('board')
-    .summary('start a virtual board behind a pseudo-terminal and print its device path')
+    .summary('start a virtual board on a local socket (or a pseudo-terminal) and print its path')
     .description(
       'Starts a virtual board: a process that streams synthetic sensor signals (sums of sinusoids with noise and ' +
-        'abrupt frequency/amplitude changes every --drift-every samples) over the bridge protocol on one end of a ' +
-        'socat pseudo-terminal pair. Prints the host-side path on stdout and runs until Ctrl-C.',
+        'abrupt frequency/amplitude changes every --drift-every samples) over the bridge protocol on a local socket ' +
+        '(Node alone), or with --pty on one end of a socat pseudo-terminal pair (the serial path itself). Prints the ' +
+        'host-side path on stdout and runs until Ctrl-C.',
     )
     .option('--virtual', 'start a virtual board (the only kind this command can start)')
+    .option('--pty', 'use a socat pseudo-terminal pair instead of a local socket (needs socat)')
     .option('--channels <n>', 'sensor channels', intOption(1), 3)
     .option('--outputs <n>', 'target values per sample', intOption(0), 1)
     .option('--rate <hz>', 'samples per second', numberOption(1), 1000)
@@ -43,7 +47,7 @@ export function register(program: Command): void {
       if (!a.virtual) {
         throw new InputError('board: only virtual boards can be started here (add --virtual); for a real board pass its path to `neurostream run --port`');
       }
-      if (!hasSocat()) throw new InputError('board: socat is not installed; install it with: apt-get install -y --no-install-recommends socat');
+      if (a.pty && !hasSocat()) throw new InputError('board --pty: socat is not installed; install it with: apt-get install -y --no-install-recommends socat');
       const board = await startVirtualBoard(boardOptions(a));
       process.stdout.write(board.path + '\n');
       process.stderr.write(

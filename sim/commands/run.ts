@@ -13,8 +13,7 @@ import { saveSnapshot } from '../../runtime/snapshot.ts';
 import { tauWarning } from '../../runtime/plan.ts';
 import { createFloatLearner } from '../reference/index.ts';
 import { Session, type SessionEvent } from '../../firmware-bridge/session.ts';
-import { SerialTransport } from '../../firmware-bridge/transports/serial.ts';
-import { createInProcessBoard, hasSocat, startVirtualBoard, type InProcessBoard, type VirtualBoardHandle } from '../board/index.ts';
+import { createInProcessBoard, hostTransport, startVirtualBoard, type InProcessBoard, type VirtualBoardHandle } from '../board/index.ts';
 import { FirmataSource, PredictAheadSource, openFirmata, type FirmataConnection } from '../../firmware-bridge/johnny-five.ts';
 import { DeviceLearnerClient } from '../../firmware-bridge/device/client.ts';
 import { runHil } from '../../firmware-bridge/device/hil.ts';
@@ -264,7 +263,6 @@ export async function runLive(a: RunArgs, io: RunIo): Promise<RunSummary> {
   if (!a.port && !a.virtual) throw new InputError('run: give the board with --port PATH (e.g. /dev/ttyACM0, or the path `neurostream board --virtual` printed), or use --virtual');
   if (a.outputs < 1) throw new InputError('run: --outputs must be >= 1 to learn (the board must send targets)');
   if (a.firmata && a.virtual) throw new InputError('run: --firmata reads a real board at --port; it cannot be combined with --virtual');
-  if (a.virtual && !hasSocat()) throw new InputError('run --virtual: socat is not installed; install it with: apt-get install -y --no-install-recommends socat');
   const pins = a.pins ?? ['A0'];
   // Input: every pin `ahead` samples ago; target: the first pin now (so the learner predicts it aheadMs forward).
   if (a.firmata) a = { ...a, inputs: pins.length, outputs: 1 };
@@ -309,7 +307,7 @@ async function streamLive(a: RunArgs, io: RunIo, res: Resources, learner: Online
   let offlineSince: number | null = null;
   const deviceErrors: Record<string, number> = {};
   const session = new Session({
-    transport: firmata ? firmata.board.transport : new SerialTransport({ path: port, baudRate: a.baud ?? 115200 }),
+    transport: firmata ? firmata.board.transport : hostTransport(port, a.baud ?? 115200),
     learner,
     config: { inputs: a.inputs, outputs: a.outputs, rateHz: a.rate, hidden: a.hidden },
     onStep: (_seq, _x, target, y) => {

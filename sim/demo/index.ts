@@ -1,5 +1,5 @@
 /**
- * The live demo (`npm start`, `neurostream demo`): starts the virtual board behind a socat pty (or opens a real
+ * The live demo (`npm start`, `neurostream demo`): starts the virtual board on a local socket (or opens a real
  * board with `port`), connects over the bridge, and learns online from the board's stream with three learners fed
  * the same samples: the fixed-point learner (RFLO by default) that drives the session, the fixed-point
  * output-only baseline, and the float64 twin of the main learner. A progress line on stderr shows samples/s, the
@@ -14,11 +14,10 @@ import { createFixedLearner } from '../../runtime/learner.ts';
 import { FRAC } from '../../runtime/plan.ts';
 import { createFloatLearner } from '../reference/index.ts';
 import { Session, type SessionEvent } from '../../firmware-bridge/session.ts';
-import { SerialTransport } from '../../firmware-bridge/transports/serial.ts';
 import { Resources } from '../lifetime.ts';
 import { InputError } from '../modelio.ts';
 import { LEARNER_FLAGS, flagMessage } from '../commands/options.ts';
-import { hasSocat, startVirtualBoard, type VirtualBoardHandle } from '../board/index.ts';
+import { hostTransport, startVirtualBoard, type VirtualBoardHandle } from '../board/index.ts';
 import { RunningNmse, blockNmse, measureRecovery } from '../../runtime/metrics.ts';
 import { fmt, table } from '../report.ts';
 import { lineChartSpec, writeFigure, type Figure } from '../plot/charts.ts';
@@ -200,7 +199,6 @@ export async function runDemo(options: DemoOptions = {}, io: DemoIo = defaultIo(
   const driftEvery = options.driftEvery ?? DEMO_DEFAULTS.driftEvery;
   const outDir = resolve(options.out ?? join('reports', `demo-${timestamp()}`));
   const virtual = !options.port;
-  if (virtual && !hasSocat()) throw new Error('demo: the virtual board needs socat; install it with: apt-get install -y --no-install-recommends socat (or give a real board with --port PATH)');
 
   const w = initWeights({ inputs: M, hidden, outputs: O, tau, seed, gain: 1.2 });
   const opts = (learner: LearnerKind): LearnerOptions => ({ learner, inputs: M, hidden, outputs: O, tau, lrRec, lrOut, update: 'step', trialLength: 1 });
@@ -234,13 +232,13 @@ export async function runDemo(options: DemoOptions = {}, io: DemoIo = defaultIo(
   const res = new Resources(); // everything the demo opens; closed in the finally below
   try {
     if (virtual) {
-      if (showProgress) io.stderr('demo: starting the virtual board (socat pty + board process) ...\n');
+      if (showProgress) io.stderr('demo: starting the virtual board (a board process on a local socket) ...\n');
       board = res.own('virtual board', await startVirtualBoard({ channels: M, outputs: O, rateHz: rate, seed, driftEvery, stderr: 'inherit' }), (b) => b.stop());
       port = board.path;
     }
     let lastOpenFailure = '';
     session = new Session({
-      transport: new SerialTransport({ path: port, baudRate: options.baud ?? 115200 }),
+      transport: hostTransport(port, options.baud ?? 115200),
       learner: main,
       config: { inputs: M, outputs: O, rateHz: rate, hidden },
       onStep: (seq, x, target, y) => {
@@ -477,7 +475,7 @@ export async function runDemo(options: DemoOptions = {}, io: DemoIo = defaultIo(
   writeReportIndex(outDir, {
     title: `neurostream demo: ${LABEL[kind]} learning live from ${virtual ? 'the virtual board' : port}`,
     intro: [
-      `${n} samples in ${streamS.toFixed(1)} s (${summary.samples_per_s} samples/s) over the serial bridge${virtual ? ' from the virtual board (socat pty)' : ''}; ` +
+      `${n} samples in ${streamS.toFixed(1)} s (${summary.samples_per_s} samples/s) over the serial bridge${virtual ? ' from the virtual board' : ''}; ` +
         `${M} input channels, ${O} target; ${events.length} drift events${virtual ? ` (every ${driftEvery} samples)` : ''}.`,
       `Three learners see the same stream, starting from the same weights (seed ${seed}): the fixed-point ${LABEL[kind]} (the one the session runs and whose predictions go back to the board), ` +
         `the fixed-point output-only baseline (only W_out learns), and the float64 twin of ${LABEL[kind]}. N = ${hidden}, tau = ${tau}, lr_out = ${lrOut}, lr_rec = ${lrRec}.`,

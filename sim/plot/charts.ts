@@ -4,9 +4,11 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import * as vega from 'vega';
-import * as vl from 'vega-lite';
-import { Resvg } from '@resvg/resvg-js';
+import type * as VegaLite from 'vega-lite';
+// vega, vega-lite and resvg are loaded on the first figure, not at start-up: `neurostream --help` and the commands
+// that draw nothing do not pay for them.
+const loadVega = async (): Promise<[typeof import('vega'), typeof import('vega-lite')]> => Promise.all([import('vega'), import('vega-lite')]);
+let resvg: typeof import('@resvg/resvg-js') | null = null;
 
 export interface Series {
   name: string;
@@ -120,7 +122,8 @@ function palette(series: Series[]): string[] {
 
 /** vega-lite spec -> SVG text (headless vega view, no renderer). */
 export async function renderSvg(spec: Record<string, unknown>): Promise<string> {
-  const compiled = vl.compile(spec as unknown as vl.TopLevelSpec).spec;
+  const [vega, vl] = await loadVega();
+  const compiled = vl.compile(spec as unknown as VegaLite.TopLevelSpec).spec;
   const view = new vega.View(vega.parse(compiled), { renderer: 'none' });
   try {
     return await view.toSVG();
@@ -130,8 +133,9 @@ export async function renderSvg(spec: Record<string, unknown>): Promise<string> 
 }
 
 /** SVG text -> PNG bytes (resvg, system fonts; 2x scale for sharp text by default). */
-export function svgToPng(svg: string, scale = 2): Buffer {
-  const r = new Resvg(svg, { fitTo: { mode: 'zoom', value: scale }, font: { loadSystemFonts: true, defaultFontFamily: 'DejaVu Sans' }, background: 'white' });
+export async function svgToPng(svg: string, scale = 2): Promise<Buffer> {
+  resvg ??= await import('@resvg/resvg-js');
+  const r = new resvg.Resvg(svg, { fitTo: { mode: 'zoom', value: scale }, font: { loadSystemFonts: true, defaultFontFamily: 'DejaVu Sans' }, background: 'white' });
   return r.render().asPng();
 }
 
@@ -150,7 +154,7 @@ export async function writeFigure(dir: string, name: string, spec: Record<string
   mkdirSync(dir, { recursive: true });
   const svg = await renderSvg(spec);
   writeFileSync(join(dir, `${name}.svg`), svg);
-  writeFileSync(join(dir, `${name}.png`), svgToPng(svg));
+  writeFileSync(join(dir, `${name}.png`), await svgToPng(svg));
   writeFileSync(join(dir, `${name}.vl.json`), JSON.stringify(spec) + '\n');
   return { name, title: String(spec.title ?? name), caption, svg: `${name}.svg`, png: `${name}.png` };
 }
