@@ -64,20 +64,34 @@ for (const backend of ['js', 'wasm'] as const) {
         }
       };
       // Warm-up: let the optimizing compiler settle (on a loaded machine concurrent compilation can take a while;
-      // until then the interpreter boxes the wide sums). Up to 40 rounds until a 5000-step window is GC-free.
+      // until then the interpreter boxes the wide sums, and finished compilations add code and metadata to the heap).
+      // Up to 40 rounds until a 5000-step window is GC-free and adds less than 1 byte per step to the heap; a step
+      // that really allocates never settles, and the measurement below then fails.
       run(20000);
       let rounds = 0;
-      while (rounds < 40 && (await gcEventsDuring(() => run(5000))) > 0) rounds++;
-      fullGc();
-      await new Promise((r) => setTimeout(r, 20));
-      const before = process.memoryUsage().heapUsed;
-      const steps0 = l.stepCount();
-      const events = await gcEventsDuring(() => run(100000));
-      const grew = process.memoryUsage().heapUsed - before;
-      t.log(`GC events ${events}, heap change ${grew} bytes (extra warm-up rounds ${rounds})`);
-      t.is(l.stepCount() - steps0, 100000);
-      t.is(events, 0);
-      t.true(grew < 256 * 1024, `heap grew ${grew} bytes`);
+      const settled = async (): Promise<boolean> => {
+        const h0 = process.memoryUsage().heapUsed;
+        const ev = await gcEventsDuring(() => run(5000));
+        return ev === 0 && process.memoryUsage().heapUsed - h0 < 5000;
+      };
+      while (rounds < 40 && !(await settled())) rounds++;
+      // Three windows of 10^5 steps: no collection in any, and the smallest heap change under 256 KiB. A real
+      // allocation in step() shows in every window (at least 16 bytes a step, 1.6 MB); a late JIT install (code and
+      // metadata on the heap, more likely on a loaded machine) lands in one window only.
+      const events: number[] = [];
+      const grew: number[] = [];
+      for (let w = 0; w < 3; w++) {
+        fullGc();
+        await new Promise((r) => setTimeout(r, 20));
+        const before = process.memoryUsage().heapUsed;
+        const steps0 = l.stepCount();
+        events.push(await gcEventsDuring(() => run(100000)));
+        grew.push(process.memoryUsage().heapUsed - before);
+        t.is(l.stepCount() - steps0, 100000);
+      }
+      t.log(`GC events ${events.join(', ')}, heap change ${grew.join(', ')} bytes (extra warm-up rounds ${rounds})`);
+      t.deepEqual(events, [0, 0, 0]);
+      t.true(Math.min(...grew) < 256 * 1024, `heap grew ${grew.join(', ')} bytes`);
     });
   }
 }
