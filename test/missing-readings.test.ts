@@ -9,6 +9,7 @@ import { createFixedLearner } from '../runtime/learner.ts';
 import { initWeights } from '../runtime/init.ts';
 import type { OnlineLearner } from '../runtime/types.ts';
 import { wasmSimdSupported } from '../runtime/wasm/backend.ts';
+import { RunningNmse } from '../runtime/metrics.ts';
 import { createFloatLearner } from '../sim/reference/learner.ts';
 import type { FloatLearner } from '../sim/reference/learner.ts';
 import type { FixedLearner } from '../runtime/learner.ts';
@@ -102,4 +103,19 @@ test('the float twin predicts a finite value and changes no weight on a NaN targ
   t.true(Number.isFinite(y[0]));
   t.deepEqual(l.getWeights(), before);
   t.is(l.invalidTargets, 1);
+});
+
+test('RunningNmse does not score a sample whose target is missing, and counts it', (t) => {
+  const a = new RunningNmse(1, 50);
+  const b = new RunningNmse(1, 50);
+  for (let s = 0; s < 500; s++) {
+    const tg = signal(s);
+    const y = tg + 0.1 * Math.sin(s * 7.1);
+    a.add([s % 7 === 6 ? NaN : tg], [y]);
+    if (s % 7 !== 6) b.add([tg], [y]);
+  }
+  t.is(a.value, b.value);
+  t.true(Number.isFinite(a.value));
+  t.is(a.missing, 71);
+  t.is(a.count, 500 - 71);
 });
