@@ -10,6 +10,8 @@ import { initWeights } from '../runtime/init.ts';
 import type { OnlineLearner } from '../runtime/types.ts';
 import { wasmSimdSupported } from '../runtime/wasm/backend.ts';
 import { RunningNmse } from '../runtime/metrics.ts';
+import { zeroGradient } from '../runtime/types.ts';
+import { createBpttLearner } from '../sim/reference/bptt.ts';
 import { createFloatLearner } from '../sim/reference/learner.ts';
 import type { FloatLearner } from '../sim/reference/learner.ts';
 import type { FixedLearner } from '../runtime/learner.ts';
@@ -118,4 +120,25 @@ test('RunningNmse does not score a sample whose target is missing, and counts it
   t.true(Number.isFinite(a.value));
   t.is(a.missing, 71);
   t.is(a.count, 500 - 71);
+});
+
+test('BPTT (the float reference) holds a missing input and does not learn from a missing target, as the online learners', (t) => {
+  const w = initWeights({ inputs: 2, hidden: 6, outputs: 1, tau: 3, seed: 5 });
+  const o = { inputs: 2, hidden: 6, outputs: 1, tau: 3, lrRec: 0, lrOut: 0, update: 'trial', trialLength: 40, window: 0 } as const;
+  const a = createBpttLearner(o, w);
+  const b = createBpttLearner(o, w);
+  const y = new Float64Array(1);
+  const held = [0, 0];
+  for (let s = 0; s < 40; s++) {
+    const x = [signal(s), signal(s + 2)];
+    const gap = s % 4 === 1;
+    if (!gap) held[1] = x[1];
+    const target = [signal(s + 1)];
+    a.step(gap ? [x[0], NaN] : x, s % 5 === 2 ? [NaN] : target, y);
+    b.step([x[0], held[1]], s % 5 === 2 ? null : target, y);
+  }
+  t.deepEqual(a.readGradient(zeroGradient(o)), b.readGradient(zeroGradient(o)));
+  const g = a.readGradient(zeroGradient(o));
+  t.true(g.W_rec.every(Number.isFinite) && g.W_rec.some((v) => v !== 0), 'a finite, non-zero gradient');
+  t.deepEqual([(a as unknown as { invalidInputs: number }).invalidInputs, (a as unknown as { invalidTargets: number }).invalidTargets], [10, 8]);
 });
