@@ -63,6 +63,14 @@ export const MSG_NAMES: Readonly<Record<number, string>> = Object.fromEntries(
 
 /** Header flags. */
 export const FLAG_RETRANSMIT = 0x01;
+/**
+ * SAMPLE / TARGET carry missing readings (PROTOCOL.md "Missing readings"): in a SAMPLE a value MISSING_VALUE is a
+ * channel without a reading (the learner holds its last value); a TARGET with this flag is missing as a whole (the
+ * learner predicts and does not learn). Without the flag every value is a reading, -32768 included.
+ */
+export const FLAG_MISSING = 0x02;
+/** The value of a channel without a reading in a SAMPLE that has FLAG_MISSING (int16 minimum, 0x8000). */
+export const MISSING_VALUE = -32768;
 
 /** CONFIGURE.flags bits. */
 export const CONFIG_START = 0x01;

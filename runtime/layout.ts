@@ -14,7 +14,11 @@ export type LearnerKindName = keyof typeof LEARNER_KIND_CODES;
 /** The kinds in code order. */
 export const LEARNER_KIND_ORDER: readonly LearnerKindName[] = ['rtrl', 'rflo', 'snap1', 'output'];
 
-/** Saturation counters, one per buffer or kernel result, in this order in the arena's `saturation` buffer. */
+/**
+ * Saturation counters, one per buffer or kernel result, in this order in the arena's `saturation` buffer.
+ * `x_invalid` and `target_invalid` count missing readings instead (runtime/ARITHMETIC.md "Missing readings"):
+ * non-finite input values held at the channel's last value, and steps whose target was missing (inference only).
+ */
 export const SATURATION_NAMES = [
   'x',
   'x_invalid',

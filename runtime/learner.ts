@@ -133,26 +133,48 @@ export class FixedLearner implements OnlineLearner {
   /**
    * One step on integers: xq (Q3.12, length M), targetq (Q3.12, length O) or null, writes y (Q3.12) into outq.
    * The live path from the scaler and the serial bridge (no float round trip). Allocates nothing.
+   * Missing readings in integer form (the bridge's MISSING flag, firmware-bridge/PROTOCOL.md), the same policy as
+   * step()'s non-finite values: xMissing[j] non-zero means input j has no reading (xq[j] is ignored; the channel
+   * holds its last value, counted as 'x_invalid'); targetMissing means the target is missing (the step predicts and
+   * does not learn, counted as 'target_invalid'; targetq is ignored). C: ns_step_missing.
    */
-  stepQ(xq: ArrayLike<number>, targetq: ArrayLike<number> | null, outq: Int16Array | Int32Array): Int16Array | Int32Array {
+  stepQ(
+    xq: ArrayLike<number>,
+    targetq: ArrayLike<number> | null,
+    outq: Int16Array | Int32Array,
+    xMissing: ArrayLike<number> | null = null,
+    targetMissing = false,
+  ): Int16Array | Int32Array {
     const s = this.state;
     const M = s.M;
     const O = s.O;
     if (xq.length !== M) throw new RangeError(`x must have ${M} entries (inputs), got ${xq.length}`);
     if (outq.length < O) throw new RangeError(`out must have at least ${O} entries (outputs), got ${outq.length}`);
-    for (let j = 0; j < M; j++) s.x[j] = xq[j];
-    if (targetq !== null) {
+    if (xMissing !== null && xMissing.length !== M) throw new RangeError(`xMissing must have ${M} entries (inputs) or be null, got ${xMissing.length}`);
+    const sat = s.saturation;
+    for (let j = 0; j < M; j++) {
+      if (xMissing !== null && xMissing[j] !== 0) sat[SAT.x_invalid]++;
+      else s.x[j] = xq[j];
+    }
+    let learn = targetq !== null;
+    if (targetMissing) {
+      sat[SAT.target_invalid]++;
+      learn = false;
+    } else if (targetq !== null) {
       if (targetq.length !== O) throw new RangeError(`target must have ${O} entries (outputs) or be null, got ${targetq.length}`);
       for (let o = 0; o < O; o++) s.target[o] = targetq[o];
     }
-    this.core(targetq !== null);
+    this.core(learn);
     for (let o = 0; o < O; o++) outq[o] = s.y[o];
     return outq;
   }
 
   /**
    * One step on floats: x and target are quantized to Q3.12 (round half up, saturated and counted as 'x' and
-   * 'target'; NaN becomes 0, counted as 'x_invalid' / 'target_invalid'); y is returned as float.
+   * 'target'). Missing readings (runtime/ARITHMETIC.md, "Missing readings"): a non-finite input (NaN, +-Infinity)
+   * holds that channel's last value (0 before the first), counted per value as 'x_invalid'; a target with any
+   * non-finite entry is missing as a whole: the step predicts and does not learn, counted per step as
+   * 'target_invalid'. y is returned as float.
    */
   step(x: ArrayLike<number>, target: ArrayLike<number> | null, out: Float64Array): Float64Array {
     const s = this.state;
@@ -161,12 +183,23 @@ export class FixedLearner implements OnlineLearner {
     if (x.length !== M) throw new RangeError(`x must have ${M} entries (inputs), got ${x.length}`);
     if (out.length < O) throw new RangeError(`out must have at least ${O} entries (outputs), got ${out.length}`);
     const sat = s.saturation;
-    for (let j = 0; j < M; j++) s.x[j] = quantizeCount(x[j], FRAC.X, sat, SAT.x, SAT.x_invalid);
+    for (let j = 0; j < M; j++) {
+      const v = x[j];
+      // v - v is 0 for every finite v, NaN for NaN and +-Infinity.
+      if (v - v === 0) s.x[j] = quantizeCount(v, FRAC.X, sat, SAT.x, SAT.x_invalid);
+      else sat[SAT.x_invalid]++;
+    }
+    let learn = target !== null;
     if (target !== null) {
       if (target.length !== O) throw new RangeError(`target must have ${O} entries (outputs) or be null, got ${target.length}`);
-      for (let o = 0; o < O; o++) s.target[o] = quantizeCount(target[o], FRAC.Y, sat, SAT.target, SAT.target_invalid);
+      for (let o = 0; o < O; o++) {
+        const v = target[o];
+        if (!(v - v === 0)) learn = false;
+      }
+      if (learn) for (let o = 0; o < O; o++) s.target[o] = quantizeCount(target[o], FRAC.Y, sat, SAT.target, SAT.target_invalid);
+      else sat[SAT.target_invalid]++;
     }
-    this.core(target !== null);
+    this.core(learn);
     for (let o = 0; o < O; o++) out[o] = s.y[o] / 4096;
     return out;
   }

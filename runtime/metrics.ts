@@ -23,10 +23,23 @@ export class RunningNmse {
     this.mean = new Float64Array(Math.max(1, outputs));
   }
 
-  /** Adds one sample's targets t and predictions y (length >= outputs). */
+  /** Samples not scored because a target entry was not finite (a missing target, runtime/ARITHMETIC.md). */
+  missing = 0;
+
+  /**
+   * Adds one sample's targets t and predictions y (length >= outputs). A target with a non-finite entry is a
+   * missing target: the sample is not scored (counted in `missing`), as the learner does not learn from it.
+   */
   add(t: ArrayLike<number>, y: ArrayLike<number>): void {
     const a = this.rate;
     const mean = this.mean;
+    for (let i = 0; i < mean.length; i++) {
+      const v = t[i];
+      if (!(v - v === 0)) {
+        this.missing++;
+        return;
+      }
+    }
     let e2 = 0;
     let v = 0;
     for (let i = 0; i < mean.length; i++) {

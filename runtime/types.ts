@@ -103,7 +103,8 @@ export interface OnlineLearner {
    * One sample: forward pass with x(t) (length M), then, when target (length O) is given, the learning step.
    * Writes y(t) (computed before any weight change of this step) into out (length O) and returns out.
    * target === null runs inference only: state and traces advance, weights and accumulators do not change.
-   * Allocates nothing.
+   * Missing readings (runtime/ARITHMETIC.md): a target with a non-finite entry is treated as null (counted); a
+   * non-finite input holds that channel's last finite value, 0 before the first (counted). Allocates nothing.
    */
   step(x: ArrayLike<number>, target: ArrayLike<number> | null, out: Float64Array): Float64Array;
   /** Start of a trial: h := h0, all eligibility traces / sensitivities := 0. Accumulators are kept. */

@@ -66,6 +66,32 @@ hil('10^4 drift steps of RFLO (N = 16) on the emulated Cortex-M3 match the host 
   for (const k of ['badCrc', 'badLength', 'unknownType', 'overflow', 'outOfSequence'] as const) t.is(r.stats[STATS[k]], 0, k);
 });
 
+hil('missing readings on the wire (MISSING flag): NaN inputs held and NaN targets skipped on the Cortex-M3 exactly as on the host, counted in its snapshot', async (t) => {
+  const options: LearnerOptions = { ...base, learner: 'rflo', inputs: 3, hidden: 16, outputs: 3, lrRec: 0.003, lrOut: 0.01 };
+  const drift = createDriftTask({ seed: 13, channels: 3, steps: 1500 });
+  let k = 0;
+  // Every 5th step one input channel (rotating) is NaN; every 7th step a target entry is NaN; -8 (x = -32768,
+  // sent as -32767 beside a missing channel) now and then.
+  const stream = {
+    inputs: 3,
+    outputs: 3,
+    next(x: Float64Array, target: Float64Array): void {
+      drift.next(x, target);
+      if (k % 5 === 1) x[k % 3] = NaN;
+      if (k % 11 === 1) x[(k + 1) % 3] = -9;
+      if (k % 7 === 3) target[k % 3] = NaN;
+      k++;
+    },
+  };
+  const r = await runHil(client!, { options, steps: 1500, seed: 13, stream });
+  t.is(r.firstPredictionMismatch, null);
+  t.is(r.firstSnapshotMismatch, null);
+  t.is(r.saturation.x_invalid, 300);
+  t.is(r.saturation.target_invalid, Math.ceil((1500 - 3) / 7));
+  const device = loadSnapshot(r.deviceSnapshot, 'js');
+  t.deepEqual(device.saturation(), r.saturation as ReturnType<typeof device.saturation>, "the device's counters equal the host's");
+});
+
 for (const [learner, hidden, steps] of [['snap1', 12, 1000], ['output', 16, 1000], ['rtrl', 5, 300]] as const) {
   hil(`${learner} (N = ${hidden}) on the emulated Cortex-M3 matches the host for ${steps} drift steps and in its final snapshot`, async (t) => {
     const options: LearnerOptions = { ...base, learner, inputs: 3, hidden, outputs: 3, lrRec: learner === 'output' ? 0 : 0.003, lrOut: 0.01 };

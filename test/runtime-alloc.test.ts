@@ -51,6 +51,7 @@ for (const backend of ['js', 'wasm'] as const) {
       const out = new Float64Array(O);
       const xq = new Int16Array(M);
       const outq = new Int16Array(O);
+      const miss = Uint8Array.of(0, 1, 0, 0);
       const run = (steps: number) => {
         for (let s = 0; s < steps; s++) {
           const v = (s % 100) / 100 - 0.5;
@@ -58,7 +59,11 @@ for (const backend of ['js', 'wasm'] as const) {
           x[1] = -v;
           y[0] = v * 0.5;
           y[3] = -v * 0.5;
-          if (s % 3 === 0) l.stepQ(xq, null, outq);
+          // Missing readings on the way: a NaN input (held), a NaN target (no learning), the integer mask form.
+          x[2] = s % 7 === 3 ? NaN : v;
+          y[1] = s % 11 === 5 ? NaN : 0.1;
+          if (s % 3 === 0) l.stepQ(xq, null, outq, s % 2 === 0 ? miss : null);
+          else if (s % 13 === 1) l.stepQ(xq, xq, outq, miss, true);
           else l.step(x, y, out);
           if (s % 100 === 99) l.endTrial();
         }
@@ -91,6 +96,7 @@ for (const backend of ['js', 'wasm'] as const) {
       }
       t.log(`GC events ${events.join(', ')}, heap change ${grew.join(', ')} bytes (extra warm-up rounds ${rounds})`);
       t.deepEqual(events, [0, 0, 0]);
+      t.true(l.saturation().x_invalid > 0 && l.saturation().target_invalid > 0, 'the missing readings were counted');
       t.true(Math.min(...grew) < 256 * 1024, `heap grew ${grew.join(', ')} bytes`);
     });
   }

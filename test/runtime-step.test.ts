@@ -38,7 +38,7 @@ test('step is a thin wrapper of stepQ: the same Q3.12 inputs give the same arena
   t.deepEqual(new Uint8Array(a.arena), new Uint8Array(b.arena));
 });
 
-test('NaN and out-of-range inputs are counted, never fed as garbage', (t) => {
+test('NaN and out-of-range inputs are counted, never fed as garbage: a missing input holds its last value', (t) => {
   const l = createFixedLearner(opt, w, JS);
   const out = new Float64Array(2);
   l.step([NaN, 100], [0, 0], out);
@@ -46,9 +46,47 @@ test('NaN and out-of-range inputs are counted, never fed as garbage', (t) => {
   t.is(s.x_invalid, 1);
   t.is(s.x, 1);
   t.deepEqual([...l.state.x], [0, 32767]);
-  l.step([0, 0], [Infinity, NaN], out);
-  t.is(l.saturation().target, 1);
-  t.is(l.saturation().target_invalid, 1);
+  l.step([0.5, -Infinity], [0, 0], out);
+  t.deepEqual([...l.state.x], [2048, 32767], 'the non-finite channel holds 8 - 2^-12, the other takes 0.5');
+  t.is(l.saturation().x_invalid, 2);
+});
+
+test('a target with a non-finite entry is missing as a whole: the step predicts and does not learn, counted once', (t) => {
+  const a = createFixedLearner(opt, w, JS);
+  const b = createFixedLearner(opt, w, JS);
+  const out = new Float64Array(2);
+  const outB = new Float64Array(2);
+  a.step([0.2, 0.1], [0.3, -0.3], out);
+  b.step([0.2, 0.1], [0.3, -0.3], outB);
+  a.step([0.1, 0.4], [Infinity, 0.5], out);
+  b.step([0.1, 0.4], null, outB);
+  t.deepEqual([...out], [...outB], 'the prediction is made as usual');
+  t.is(a.saturation().target_invalid, 1);
+  t.is(a.saturation().target, 0, 'Infinity is missing, not saturated');
+  t.deepEqual(new Int32Array(a.state.W_rec), new Int32Array(b.state.W_rec), 'no weight moved');
+  t.deepEqual(new Int32Array(a.state.W_out), new Int32Array(b.state.W_out));
+  t.deepEqual([...a.state.target], [1229, -1229], 'the last valid target stays in the arena');
+});
+
+test('stepQ with xMissing and targetMissing is step() with non-finite values, byte for byte', (t) => {
+  const a = createFixedLearner(opt, w, JS);
+  const b = createFixedLearner(opt, w, JS);
+  const out = new Float64Array(2);
+  const outq = new Int16Array(2);
+  const miss = new Uint8Array(2);
+  for (let s = 0; s < 60; s++) {
+    const xq = [Math.round(Math.sin(s) * 4096), -1000 + s];
+    const yq = [Math.round(Math.cos(s) * 2048), 300];
+    miss[0] = s % 5 === 1 ? 1 : 0;
+    miss[1] = s % 7 === 2 ? 1 : 0;
+    const tMiss = s % 4 === 3;
+    a.step(xq.map((v, j) => (miss[j] ? NaN : v / 4096)), tMiss ? [0, NaN] : yq.map((v) => v / 4096), out);
+    b.stepQ(Int16Array.from(xq), Int16Array.from(yq), outq, miss, tMiss);
+    t.deepEqual([...out], [...outq].map((v) => v / 4096));
+  }
+  t.deepEqual(new Uint8Array(a.arena), new Uint8Array(b.arena));
+  t.is(a.saturation().x_invalid, 12 + 9);
+  t.is(a.saturation().target_invalid, 15);
 });
 
 test('perturbHidden rounds to Q1.15 and counts saturation', (t) => {

@@ -10,7 +10,7 @@
  */
 import { SerialPort } from 'serialport';
 import { Framer } from '../framer.ts';
-import { MAX_SNAPSHOT_CHUNK, MAX_WIRE, MsgType, NO_RESUME, createMessage, encodeFrame, errorText, LEARNER_CODES } from '../protocol.ts';
+import { FLAG_MISSING, MAX_SNAPSHOT_CHUNK, MAX_WIRE, MISSING_VALUE, MsgType, NO_RESUME, createMessage, encodeFrame, errorText, LEARNER_CODES } from '../protocol.ts';
 import type { Message } from '../protocol.ts';
 import type { LearnerKind } from '../../runtime/types.ts';
 
@@ -122,9 +122,9 @@ export class DeviceLearnerClient {
     return this.fseq;
   }
 
-  private send(type: number): Buffer {
+  private send(type: number, flags = 0): Buffer {
     this.out.type = type;
-    this.out.flags = 0;
+    this.out.flags = flags;
     this.out.fseq = this.fseq;
     this.fseq = (this.fseq + 1) & 0xffff;
     const n = encodeFrame(this.out, this.wire, 0);
@@ -189,9 +189,34 @@ export class DeviceLearnerClient {
    * Streams T steps: x (T*M, Q3.12) and targets (T*O, Q3.12) as SAMPLE + TARGET with seq first..first+T-1, keeping
    * at most `window` steps in flight; writes the PREDICTIONs into y (T*O). Rejects on an ERROR, a prediction out of
    * order, or `timeoutMs` without progress.
+   * Missing readings (PROTOCOL.md "Missing readings"): xMissing (T*M, non-zero = that input has no reading) and
+   * targetMissing (T, non-zero = that step's target is missing), or null. A step with any missing input is sent as a
+   * SAMPLE with the MISSING flag and MISSING_VALUE in those channels; a reading of exactly -32768 cannot share such a
+   * SAMPLE (RangeError: send -32767, as runHil does). A missing target is a TARGET with the MISSING flag.
    */
-  stream(x: Int16Array, targets: Int16Array, y: Int16Array, M: number, O: number, window = 32, first = 0): Promise<void> {
+  stream(
+    x: Int16Array,
+    targets: Int16Array,
+    y: Int16Array,
+    M: number,
+    O: number,
+    window = 32,
+    first = 0,
+    xMissing: Uint8Array | null = null,
+    targetMissing: Uint8Array | null = null,
+  ): Promise<void> {
     const T = x.length / M;
+    if (xMissing !== null) {
+      for (let k = 0; k < T; k++) {
+        let any = false;
+        for (let j = 0; j < M; j++) any ||= xMissing[k * M + j] !== 0;
+        for (let j = 0; j < M && any; j++) {
+          if (xMissing[k * M + j] === 0 && x[k * M + j] === MISSING_VALUE) {
+            throw new RangeError(`step ${k}, input ${j}: a reading of -32768 cannot share a SAMPLE with a missing channel (PROTOCOL.md "Missing readings"); send -32767`);
+          }
+        }
+      }
+    }
     let sent = 0;
     let got = 0;
     this.failure = null;
@@ -214,11 +239,17 @@ export class DeviceLearnerClient {
           o.seq = (first + sent) >>> 0;
           o.timestampUs = 0;
           o.count = M;
-          for (let j = 0; j < M; j++) o.values[j] = x[sent * M + j];
-          parts.push(this.send(MsgType.SAMPLE));
+          let sampleFlags = 0;
+          for (let j = 0; j < M; j++) {
+            const gap = xMissing !== null && xMissing[sent * M + j] !== 0;
+            if (gap) sampleFlags = FLAG_MISSING;
+            o.values[j] = gap ? MISSING_VALUE : x[sent * M + j];
+          }
+          parts.push(this.send(MsgType.SAMPLE, sampleFlags));
           o.count = O;
-          for (let j = 0; j < O; j++) o.values[j] = targets[sent * O + j];
-          parts.push(this.send(MsgType.TARGET));
+          const noTarget = targetMissing !== null && targetMissing[sent] !== 0;
+          for (let j = 0; j < O; j++) o.values[j] = noTarget ? MISSING_VALUE : targets[sent * O + j];
+          parts.push(this.send(MsgType.TARGET, noTarget ? FLAG_MISSING : 0));
           sent++;
         }
         if (parts.length) this.port.write(Buffer.concat(parts));

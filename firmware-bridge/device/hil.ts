@@ -85,14 +85,28 @@ export async function runHil(client: DeviceLearnerClient, r: HilRun): Promise<Hi
   const tg = new Int16Array(T * O);
   const want = new Int16Array(T * O);
   const got = new Int16Array(T * O);
+  // Missing readings: a non-finite input is a missing channel, a target with a non-finite entry a missing target
+  // (FixedLearner.step's policy), sent with the MISSING flag; the host twin steps on the same integers and marks.
+  const xMissing = new Uint8Array(T * M);
+  const targetMissing = new Uint8Array(T);
   for (let k = 0; k < T; k++) {
     task.next(xf, tf);
-    for (let j = 0; j < M; j++) x[k * M + j] = q12(xf[j]);
-    for (let j = 0; j < O; j++) tg[k * O + j] = q12(tf[j]);
-    host.stepQ(x.subarray(k * M, k * M + M), tg.subarray(k * O, k * O + O), want.subarray(k * O, k * O + O));
+    let gaps = false;
+    for (let j = 0; j < M; j++) {
+      xMissing[k * M + j] = Number.isFinite(xf[j]) ? 0 : 1;
+      gaps ||= xMissing[k * M + j] === 1;
+      x[k * M + j] = xMissing[k * M + j] ? 0 : q12(xf[j]);
+    }
+    // PROTOCOL.md "Missing readings": -32768 marks a missing channel, so a reading beside one is sent as -32767.
+    if (gaps) for (let j = 0; j < M; j++) if (x[k * M + j] === -32768 && !xMissing[k * M + j]) x[k * M + j] = -32767;
+    for (let j = 0; j < O; j++) {
+      if (!Number.isFinite(tf[j])) targetMissing[k] = 1;
+      tg[k * O + j] = q12(tf[j]);
+    }
+    host.stepQ(x.subarray(k * M, k * M + M), tg.subarray(k * O, k * O + O), want.subarray(k * O, k * O + O), xMissing.subarray(k * M, k * M + M), targetMissing[k] === 1);
   }
   const t0 = performance.now();
-  await client.stream(x, tg, got, M, O, r.window ?? 64);
+  await client.stream(x, tg, got, M, O, r.window ?? 64, 0, xMissing, targetMissing);
   const ms = performance.now() - t0;
 
   let firstPredictionMismatch: string | null = null;

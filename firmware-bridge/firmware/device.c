@@ -18,6 +18,10 @@ enum { E_VERSION = 1, E_BAD_CONFIG = 2, E_SNAPSHOT_UNAVAILABLE = 5, E_NOT_CONFIG
 enum { ST_FRAMES_RX, ST_FRAMES_TX, ST_BAD_CRC, ST_BAD_LENGTH, ST_UNKNOWN_TYPE, ST_OVERFLOW, ST_OUT_OF_SEQUENCE,
        ST_SAMPLES_GENERATED, ST_SAMPLES_SENT, ST_SAMPLES_RETRANSMITTED, ST_SAMPLES_OVERWRITTEN, ST_UPTIME, ST_COUNT };
 
+/* Header flags (PROTOCOL.md section 1) and the missing-reading marker ("Missing readings"). */
+#define FLAG_MISSING 0x02u
+#define MISSING_VALUE (-32768)
+
 #define MAX_PAYLOAD 256
 #define MAX_ENCODED 258
 #define DEVICE_ID 0x4E530001u
@@ -39,6 +43,8 @@ static int linkUp;
 
 static int16_t xbuf[NS_MAX_INPUTS > 0 ? NS_MAX_INPUTS : 1];
 static int16_t tbuf[NS_MAX_OUTPUTS], ybuf[NS_MAX_OUTPUTS];
+static uint8_t xMissing[NS_MAX_INPUTS > 0 ? NS_MAX_INPUTS : 1];
+static int targetMissing;
 static uint32_t pendingSeq, nextSeq;
 /* Learning is idempotent per seq (PROTOCOL.md 4.6): a SAMPLE resent with RETRANSMIT whose seq was already stepped
    is not stepped again; its TARGET (skipSeq) is dropped with it. */
@@ -175,7 +181,7 @@ static void on_configure(uint16_t fseq, const uint8_t *b) {
 static void predict(uint32_t seq, int learn) {
   uint8_t *b = tx + 4;
   const int O = learner.p.cfg.outputs;
-  ns_step(&learner, xbuf, learn ? tbuf : 0, ybuf);
+  ns_step_missing(&learner, xbuf, xMissing, learn ? tbuf : 0, targetMissing, ybuf);
   stats[ST_SAMPLES_GENERATED]++;
   wr32(b, seq);
   b[4] = (uint8_t)O;
@@ -186,7 +192,9 @@ static void predict(uint32_t seq, int learn) {
   stepped = 1;
 }
 
-static void on_sample(const uint8_t *b, uint8_t flags) {
+/* PROTOCOL.md "Missing readings": with the MISSING flag, a SAMPLE value 0x8000 is a channel without a reading
+ * (it holds its last value, x_invalid) and a TARGET is missing as a whole (inference only, target_invalid). */
+static void on_sample(uint8_t flags, const uint8_t *b) {
   const int M = learner.p.cfg.inputs;
   if (!active) { send_error(E_NOT_CONFIGURED, 0, "SAMPLE before CONFIGURE with START"); return; }
   /* a count that fits the length but not the configuration: dropped and counted as badLength (PROTOCOL.md 4.6) */
@@ -200,7 +208,11 @@ static void on_sample(const uint8_t *b, uint8_t flags) {
     skipSeq = rd32(b);
     return;
   }
-  for (int j = 0; j < M; j++) xbuf[j] = (int16_t)rd16(b + 9 + 2 * j);
+  for (int j = 0; j < M; j++) {
+    xbuf[j] = (int16_t)rd16(b + 9 + 2 * j);
+    xMissing[j] = (flags & FLAG_MISSING) && xbuf[j] == MISSING_VALUE;
+  }
+  targetMissing = 0;
   pendingSeq = rd32(b);
   pending = 1;
   if (!withTargets) {
@@ -209,7 +221,7 @@ static void on_sample(const uint8_t *b, uint8_t flags) {
   }
 }
 
-static void on_target(const uint8_t *b) {
+static void on_target(uint8_t flags, const uint8_t *b) {
   const int O = learner.p.cfg.outputs;
   uint32_t seq = rd32(b);
   if (!active) { send_error(E_NOT_CONFIGURED, 0, "TARGET before CONFIGURE with START"); return; }
@@ -217,6 +229,7 @@ static void on_target(const uint8_t *b) {
   if (b[4] != O) { stats[ST_BAD_LENGTH]++; pending = 0; return; }
   if (!pending || seq != pendingSeq) { send_error(E_BAD_CONFIG, seq, "TARGET does not follow the SAMPLE with its seq"); return; }
   for (int o = 0; o < O; o++) tbuf[o] = (int16_t)rd16(b + 5 + 2 * o);
+  targetMissing = (flags & FLAG_MISSING) != 0;
   pending = 0;
   predict(seq, 1);
 }
@@ -310,8 +323,8 @@ static void on_frame(uint8_t *p, uint32_t n) {
   switch (type) {
     case T_HELLO: on_hello(b); linkUp = 1; break;
     case T_CONFIGURE: on_configure(fseq, b); break;
-    case T_SAMPLE: on_sample(b, p[1]); break;
-    case T_TARGET: on_target(b); break;
+    case T_SAMPLE: on_sample(p[1], b); break;
+    case T_TARGET: on_target(p[1], b); break;
     case T_STATS_REQUEST: on_stats(); break;
     case T_SNAPSHOT_DATA: on_snapshot_data(fseq, b); break;
     case T_SNAPSHOT_REQUEST: on_snapshot_request(b); break;

@@ -98,6 +98,13 @@ void ns_bind(ns_learner *l, const ns_plan *p, uint8_t *arena);
  * Writes y (Q3.12, O values) into out. Allocates nothing.
  */
 void ns_step(ns_learner *l, const int16_t *x, const int16_t *target, int16_t *out);
+/*
+ * ns_step with missing readings (runtime/learner.ts stepQ's xMissing and targetMissing): xMissing (M flags) or NULL;
+ * a non-zero flag ignores x[j] and holds input j's last value, counted in NS_SAT_X_INVALID; targetMissing non-zero
+ * ignores target and runs inference only, counted in NS_SAT_TARGET_INVALID (runtime/ARITHMETIC.md, "Missing readings").
+ */
+void ns_step_missing(ns_learner *l, const int16_t *x, const uint8_t *xMissing, const int16_t *target,
+                     int targetMissing, int16_t *out);
 void ns_reset_state(ns_learner *l);
 void ns_end_trial(ns_learner *l);
 

@@ -284,8 +284,23 @@ static void update_rtrl(ns_learner *l) {
 
 /* learner.ts stepQ + core. */
 void ns_step(ns_learner *l, const int16_t *x, const int16_t *target, int16_t *out) {
+  ns_step_missing(l, x, 0, target, 0, out);
+}
+
+/* learner.ts stepQ with missing readings: a missing input holds its last value (x_invalid), a missing target
+ * makes the step inference only (target_invalid). */
+void ns_step_missing(ns_learner *l, const int16_t *x, const uint8_t *xMissing, const int16_t *target,
+                     int targetMissing, int16_t *out) {
   const int kind = l->p.cfg.kind;
-  memcpy(l->x, x, (size_t)l->p.cfg.inputs * sizeof *x);
+  const int M = l->p.cfg.inputs;
+  for (int j = 0; j < M; j++) {
+    if (xMissing && xMissing[j]) l->sat[NS_SAT_X_INVALID]++;
+    else l->x[j] = x[j];
+  }
+  if (targetMissing) {
+    l->sat[NS_SAT_TARGET_INVALID]++;
+    target = 0;
+  }
   if (target) memcpy(l->target, target, (size_t)l->p.cfg.outputs * sizeof *target);
   forward(l);
   if (kind == NS_RFLO) advance_traces(l, 0);

@@ -54,6 +54,11 @@ class BpttLearner implements OnlineLearner {
   private H: Float64Array;
   private D: Float64Array;
   private nextIsSegStart = true;
+  /** Each input channel's last finite value (missing readings hold it). */
+  private readonly xHeld: Float64Array;
+  /** Input values that were not finite (held), and steps whose target was not finite (not learned from). */
+  invalidInputs = 0;
+  invalidTargets = 0;
 
   private readonly dh: Float64Array;
   private readonly gu: Float64Array;
@@ -91,6 +96,7 @@ class BpttLearner implements OnlineLearner {
     this.HP = new Float64Array(this.cap * N);
     this.H = new Float64Array(this.cap * N);
     this.D = new Float64Array(this.cap * N);
+    this.xHeld = new Float64Array(M);
     this.dh = new Float64Array(N);
     this.gu = new Float64Array(N);
     this.carry = new Float64Array(N);
@@ -125,6 +131,25 @@ class BpttLearner implements OnlineLearner {
     if (x.length !== M) throw new Error(`x must have ${M} entries (inputs), got ${x.length}`);
     if (out.length < O) throw new Error(`out must have at least ${O} entries (outputs), got ${out.length}`);
     if (target !== null && target.length !== O) throw new Error(`target must have ${O} entries (outputs) or be null, got ${target.length}`);
+    // Missing readings, the online learners' policy (runtime/ARITHMETIC.md): a non-finite input holds its channel's
+    // last value; a target with a non-finite entry is not learned from.
+    const xIn = x;
+    x = this.xHeld;
+    for (let j = 0; j < M; j++) {
+      const v = xIn[j];
+      if (v - v === 0) this.xHeld[j] = v;
+      else this.invalidInputs++;
+    }
+    if (target !== null) {
+      for (let o = 0; o < O; o++) {
+        const v = target[o];
+        if (!(v - v === 0)) {
+          this.invalidTargets++;
+          target = null;
+          break;
+        }
+      }
+    }
     if (this.len === this.cap) this.grow();
     const t = this.len++;
     this.segStart[t] = this.nextIsSegStart ? 1 : 0;

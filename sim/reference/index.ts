@@ -1,5 +1,6 @@
 /** Float64 reference twin of the runtime: the online learners, BPTT, and helpers for gradient checks. */
 export { createFloatLearner, copyGradientInto } from './learner.ts';
+export type { FloatLearner } from './learner.ts';
 export { createBpttLearner, isBpttLearner } from './bptt.ts';
 export type { BpttOptions, BpttLearnerOptions, GradientKind } from './bptt.ts';
 export { computeGradient } from './gradient.ts';

@@ -12,6 +12,10 @@
  * `normalizedReadout` divides the readout step by eps + |h|^2 (+ |x|^2), NLMS-style; `maxRecStep` bounds the norm of
  * each per-step recurrent update (a divergence guard; `guardedSteps` counts how often it acted).
  *
+ * Missing readings, the fixed-point runtime's policy (runtime/ARITHMETIC.md, "Missing readings"): a non-finite input
+ * value holds that channel's last finite value (0 before the first), counted in `invalidInputs`; a target with any
+ * non-finite entry makes the step inference only (predict, do not learn), counted per step in `invalidTargets`.
+ *
  * Sign convention: term(t) is the descent direction of step t (minus the gradient of 1/2 |e(t)|^2 for RTRL);
  * the accumulator holds minus the summed terms, so readGradient() has the sign of a gradient.
  */
@@ -45,7 +49,7 @@ function kindCode(k: LearnerKind): number {
   }
 }
 
-class FloatLearner implements OnlineLearner {
+export class FloatLearner implements OnlineLearner {
   readonly engine = 'float' as const;
   readonly options: Readonly<LearnerOptions>;
 
@@ -85,6 +89,12 @@ class FloatLearner implements OnlineLearner {
   /** This step's descent terms of the recurrent parameters (length P). */
   private readonly term: Float64Array;
   private readonly grad: Gradient;
+  /** The input as used: each channel's last finite value (missing readings hold it). */
+  private readonly xHeld: Float64Array;
+  /** Input values that were not finite (held), the fixed engine's 'x_invalid'. */
+  invalidInputs = 0;
+  /** Steps whose target had a non-finite entry (inference only), the fixed engine's 'target_invalid'. */
+  invalidTargets = 0;
 
   constructor(options: LearnerOptions, weights: ModelWeights) {
     this.kind = kindCode(options.learner);
@@ -116,6 +126,7 @@ class FloatLearner implements OnlineLearner {
     this.S2 = new Float64Array(this.kind === KIND_RTRL ? traceLen : 0);
     this.row = new Float64Array(this.kind === KIND_RTRL ? this.P : 0);
     this.term = new Float64Array(this.P);
+    this.xHeld = new Float64Array(M);
     this.grad = {
       W_in: new Float64Array(N * M),
       W_rec: new Float64Array(N * N),
@@ -135,6 +146,24 @@ class FloatLearner implements OnlineLearner {
     if (x.length !== M) throw new Error(`x must have ${M} entries (inputs), got ${x.length}`);
     if (out.length < O) throw new Error(`out must have at least ${O} entries (outputs), got ${out.length}`);
     if (target !== null && target.length !== O) throw new Error(`target must have ${O} entries (outputs) or be null, got ${target.length}`);
+    // Missing readings: a non-finite input holds its channel's last value; a non-finite target means no learning.
+    const xIn = x;
+    x = this.xHeld;
+    for (let j = 0; j < M; j++) {
+      const v = xIn[j];
+      if (v - v === 0) this.xHeld[j] = v;
+      else this.invalidInputs++;
+    }
+    if (target !== null) {
+      for (let o = 0; o < O; o++) {
+        const v = target[o];
+        if (!(v - v === 0)) {
+          this.invalidTargets++;
+          target = null;
+          break;
+        }
+      }
+    }
 
     // Forward pass (Murray 2019): u = W_rec h(t-1) + W_in x + b; h = (1-a) h(t-1) + a tanh(u).
     const hp = this.h;
@@ -433,6 +462,6 @@ export function copyGradientInto(out: Gradient, src: Gradient): Gradient {
  * A float64 learner ('rtrl' | 'rflo' | 'snap1' | 'output') with the runtime's OnlineLearner interface.
  * Copies the weights; options.tau must equal weights.tau.
  */
-export function createFloatLearner(options: LearnerOptions, weights: ModelWeights): OnlineLearner {
+export function createFloatLearner(options: LearnerOptions, weights: ModelWeights): FloatLearner {
   return new FloatLearner(options, weights);
 }

@@ -8,7 +8,8 @@
  *   plan alpha etaRecM etaRecK etaOutM etaOutK shiftTraceRec shiftTraceIn shiftOut shiftRtrl shiftApply
  *        shiftTrialRec shiftTrialOut totalBytes          (runtime/plan.ts constants the C plan must reproduce)
  *   snapshot HEX                                         (runtime/snapshot.ts bytes of the initial learner)
- *   s x_1..x_M | t_1..t_O | y_1..y_O                     (one step: Q3.12 inputs, targets or '-', prediction)
+ *   s x_1..x_M | t_1..t_O | y_1..y_O                     (one step: Q3.12 inputs, targets or '-', prediction;
+ *                                                         '?' for a missing input, '?' for a missing target)
  *   e                                                    (endTrial() then resetState())
  *   final HEX                                            (snapshot after the last step)
  *   end
@@ -38,6 +39,9 @@ export interface GoldenCase {
   /** Every k-th step runs inference only (target null). */
   inferEvery?: number;
   /** 'trial' mode: endTrial() and resetState() after every trialLength steps. */
+  /** Every k-th step input j (rotating) is missing (held, counted); every k-th step the target is missing. */
+  missingInputEvery?: number;
+  missingTargetEvery?: number;
 }
 
 const base = { tau: 10, update: 'step', trialLength: 1, feedback: 'random' } as const;
@@ -52,6 +56,9 @@ export const GOLDEN_CASES: readonly GoldenCase[] = [
   // Saturation on purpose: large weights and inputs, int16-resolution weights, fast learning, tau = 1.
   { name: 'saturate', options: { ...base, learner: 'rflo', inputs: 3, hidden: 8, outputs: 3, lrRec: 0.4, lrOut: 0.4, tau: 1 }, fixed: { weightFracBits: 12, updateFracBits: 16 }, steps: 800, seed: 7, gain: 6, inScale: 5, signalScale: 30 },
   { name: 'rtrl-saturate', options: { ...base, learner: 'rtrl', inputs: 3, hidden: 5, outputs: 3, lrRec: 0.3, lrOut: 0.3, tau: 1 }, steps: 400, seed: 9, gain: 8, inScale: 6, signalScale: 20 },
+  // Missing readings: inputs held, targets skipped (runtime/ARITHMETIC.md, "Missing readings"), with inference steps.
+  { name: 'rflo-missing', options: { ...base, learner: 'rflo', inputs: 3, hidden: 12, outputs: 3, lrRec: 0.003, lrOut: 0.01 }, steps: 700, seed: 10, inferEvery: 11, missingInputEvery: 3, missingTargetEvery: 7 },
+  { name: 'rtrl-missing', options: { ...base, learner: 'rtrl', inputs: 2, hidden: 5, outputs: 2, lrRec: 0.002, lrOut: 0.01 }, steps: 300, seed: 11, missingInputEvery: 4, missingTargetEvery: 5 },
   { name: 'snap1-saturate', options: { ...base, learner: 'snap1', inputs: 3, hidden: 8, outputs: 3, lrRec: 0.3, lrOut: 0.3, tau: 2 }, steps: 800, seed: 8, gain: 8, inScale: 4, signalScale: 20 },
 ];
 
@@ -87,14 +94,20 @@ export function generateCase(c: GoldenCase, backend: Backend = 'reference'): str
   const x = new Int16Array(o.inputs);
   const t = new Int16Array(o.outputs);
   const y = new Int16Array(o.outputs);
+  const xMissing = new Uint8Array(o.inputs);
   const scale = c.signalScale ?? 1;
   for (let k = 0; k < c.steps; k++) {
     task.next(xf, tf);
     for (let j = 0; j < o.inputs; j++) x[j] = q12(xf[j] * scale);
     for (let j = 0; j < o.outputs; j++) t[j] = q12(tf[j] * scale);
     const infer = c.inferEvery !== undefined && k % c.inferEvery === c.inferEvery - 1;
-    l.stepQ(x, infer ? null : t, y);
-    lines.push(`s ${x.join(' ')} | ${infer ? '-' : t.join(' ')} | ${y.join(' ')}`);
+    const xMiss = c.missingInputEvery !== undefined && k % c.missingInputEvery === 1;
+    xMissing.fill(0);
+    if (xMiss) xMissing[k % o.inputs] = 1;
+    const tMiss = !infer && c.missingTargetEvery !== undefined && k % c.missingTargetEvery === 2;
+    l.stepQ(x, infer ? null : t, y, xMiss ? xMissing : null, tMiss);
+    const xs = Array.from(x, (v, j) => (xMissing[j] ? '?' : String(v))).join(' ');
+    lines.push(`s ${xs} | ${infer ? '-' : tMiss ? '?' : t.join(' ')} | ${y.join(' ')}`);
     if (o.update === 'trial' && (k + 1) % o.trialLength === 0) {
       l.endTrial();
       l.resetState();

@@ -87,17 +87,24 @@ static int run_file(const char *path) {
       }
     } else if (line[0] == 's' && line[1] == ' ') {
       int16_t x[256], t[256], y[256], want[256];
+      uint8_t xMissing[256];
       const int M = l.p.cfg.inputs, O = l.p.cfg.outputs;
       char *s = line + 2;
-      int learn = 1;
-      for (int j = 0; j < M; j++) x[j] = (int16_t)strtol(s, &s, 10);
+      int learn = 1, targetMissing = 0;
+      for (int j = 0; j < M; j++) { /* '?' marks a missing input */
+        while (*s == ' ') s++;
+        xMissing[j] = *s == '?';
+        if (xMissing[j]) x[j] = 0, s++;
+        else x[j] = (int16_t)strtol(s, &s, 10);
+      }
       s = strchr(s, '|') + 1;
       while (*s == ' ') s++;
       if (*s == '-' && (s[1] == ' ' || s[1] == '|')) learn = 0, s++;
+      else if (*s == '?') targetMissing = 1, s++;
       else for (int j = 0; j < O; j++) t[j] = (int16_t)strtol(s, &s, 10);
       s = strchr(s, '|') + 1;
       for (int j = 0; j < O; j++) want[j] = (int16_t)strtol(s, &s, 10);
-      ns_step(&l, x, learn ? t : NULL, y);
+      ns_step_missing(&l, x, xMissing, learn ? t : NULL, targetMissing, y);
       for (int j = 0; j < O; j++) {
         if (y[j] != want[j]) {
           printf("FAIL %s: step %ld, output %d: expected %d, got %d\n", name, step, j, want[j], y[j]);
