@@ -22,6 +22,10 @@ export interface StreamConfig {
   normalized: boolean;
   /** Bound on the norm of each recurrent update (undefined: none). */
   maxRecStep?: number;
+  /** RLS readout with this forgetting factor (undefined: the delta rule, normalised or not). */
+  rlsReadout?: number;
+  /** Gain g of the initial W_rec ~ N(0, g^2 / N) (undefined: 1.5, Murray 2019). */
+  gain?: number;
 }
 
 export const STREAM_DEFAULTS: Record<LearnerKind, StreamConfig> = {
