@@ -29,8 +29,8 @@ export interface StreamConfig {
 }
 
 export const STREAM_DEFAULTS: Record<LearnerKind, StreamConfig> = {
-  rflo: { hidden: 32, tau: 2, lrRec: 0.03, lrOut: 0.3, direct: true, normalized: true, maxRecStep: 0.05 },
-  snap1: { hidden: 32, tau: 2, lrRec: 0.03, lrOut: 0.3, direct: true, normalized: true, maxRecStep: 0.05 },
-  rtrl: { hidden: 8, tau: 2, lrRec: 0.03, lrOut: 0.3, direct: true, normalized: true, maxRecStep: 0.003 },
-  output: { hidden: 32, tau: 2, lrRec: 0, lrOut: 0.3, direct: true, normalized: true },
+  rflo: { hidden: 32, tau: 2, lrRec: 0.01, lrOut: 0.3, direct: true, normalized: false, rlsReadout: 0.99, gain: 0.9, maxRecStep: 0.05 },
+  snap1: { hidden: 32, tau: 2, lrRec: 0.01, lrOut: 0.3, direct: true, normalized: false, rlsReadout: 0.99, gain: 0.9, maxRecStep: 0.003 },
+  rtrl: { hidden: 8, tau: 2, lrRec: 0.03, lrOut: 0.3, direct: true, normalized: false, rlsReadout: 0.99, gain: 0.9, maxRecStep: 0.003 },
+  output: { hidden: 32, tau: 2, lrRec: 0, lrOut: 0.3, direct: true, normalized: false, rlsReadout: 0.99, gain: 0.9 },
 };
