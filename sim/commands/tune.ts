@@ -179,7 +179,7 @@ export function formatTune(r: TuneResult, out?: string): string {
   const lines = [r.description, `learner ${r.learner}: ${r.tried} of ${r.grid} candidates on the first ${r.prefix} samples in ${r.elapsed_s.toFixed(1)} s (budget ${r.budget_s} s)`, ''];
   const rows = [['rank', 'N', 'tau', 'lr_rec', 'lr_out', 'D', 'readout', 'prefix NMSE']];
   r.table.slice(0, 10).forEach((c, i) => {
-    rows.push([String(i + 1) + (c === r.defaults ? ' (defaults)' : ''), String(c.hidden), String(c.tau), String(c.lrRec), String(c.lrOut), c.direct ? 'on' : 'off', c.rlsReadout !== undefined ? `RLS ${c.rlsReadout}` : c.normalized ? 'normalised' : 'delta rule', c.diverged ? 'diverged' : fmt(c.prefix_nmse)]);
+    rows.push([String(i + 1) + (c === r.defaults ? ' (defaults)' : ''), String(c.hidden), String(c.tau), String(c.lrRec), c.rlsReadout !== undefined ? '-' : String(c.lrOut), c.direct ? 'on' : 'off', c.rlsReadout !== undefined ? `RLS ${c.rlsReadout}` : c.normalized ? 'normalised' : 'delta rule', c.diverged ? 'diverged' : fmt(c.prefix_nmse)]);
   });
   lines.push(table(rows));
   if (!r.table.slice(0, 10).includes(r.defaults)) lines.push(`defaults: prefix NMSE ${fmt(r.defaults.prefix_nmse)}`);
