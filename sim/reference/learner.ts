@@ -253,14 +253,17 @@ class FloatLearner implements OnlineLearner {
     const Pz = this.rlsPz;
     const k = this.rlsK;
     const lambda = this.rlsLambda;
-    let den = lambda;
     for (let i = 0; i < L; i++) {
       let s = 0;
       for (let j = 0; j < N; j++) s += P[i * L + j] * h[j];
       for (let j = 0; j < M; j++) s += P[i * L + N + j] * x[j];
       Pz[i] = s;
-      den += (i < N ? h[i] : x[i - N]) * s;
     }
+    // lambda + z^T P z, accumulated in k[0] (a typed-array slot: no boxed double per step).
+    k[0] = lambda;
+    for (let i = 0; i < N; i++) k[0] += h[i] * Pz[i];
+    for (let j = 0; j < M; j++) k[0] += x[j] * Pz[N + j];
+    const den = k[0];
     for (let i = 0; i < L; i++) k[i] = Pz[i] / den;
     const gOut = this.grad.W_out;
     const gD = this.grad.D as Float64Array;
