@@ -69,6 +69,17 @@ export interface LearnerOptions extends NetworkShape {
    * bound is scaled down to it. Default: no bound. Float engine only for now.
    */
   maxRecStep?: number;
+  /**
+   * Recursive-least-squares readout with forgetting factor lambda in (0, 1] (Haykin, Adaptive Filter Theory, RLS;
+   * for reservoir readouts Jaeger 2003, "Adaptive nonlinear system identification with echo state networks"; FORCE,
+   * Sussillo & Abbott 2009): in 'step' mode W_out (and D) move by e(t) k(t)^T, k = P z / (lambda + z^T P z), with
+   * z = [h; x] and P (L x L, L = N (+ M)) the inverse of the exponentially weighted correlation of z, P(0) = I /
+   * readoutDelta. Replaces the delta-rule / normalised step (lrOut is not used for the readout). Does not change
+   * the gradient. Default: off. Float engine only for now.
+   */
+  rlsReadout?: number;
+  /** P(0) = I / readoutDelta of the RLS readout (default 0.01). */
+  readoutDelta?: number;
 }
 
 /** Float64 interchange form of all parameters and the initial state. */

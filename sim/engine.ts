@@ -15,6 +15,8 @@ const FLOAT_ONLY: readonly [keyof LearnerOptions, string][] = [
   ['direct', '--direct (the readout that reads the input, y = W_out h + D x)'],
   ['normalizedReadout', '--normalized (normalised readout steps)'],
   ['maxRecStep', '--max-rec-step (the recurrent update bound)'],
+  ['rlsReadout', '--rls-readout (the recursive-least-squares readout)'],
+  ['readoutDelta', '--rls-readout (the recursive-least-squares readout)'],
 ];
 
 /** Throws an InputError naming the first option of `options` that the fixed-point engine does not have yet. */

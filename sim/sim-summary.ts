@@ -30,6 +30,10 @@ export interface SimSummary {
   direct: boolean;
   normalized: boolean;
   max_rec_step: number | null;
+  /** RLS readout forgetting factor, null when the readout learns by the delta rule. */
+  rls_readout: number | null;
+  /** Gain of the initial W_rec. */
+  gain: number;
   /** Streams only. */
   skipped?: number;
   persistence_nmse?: number;

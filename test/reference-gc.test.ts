@@ -107,7 +107,9 @@ const [kind, update, windowArg] = process.argv.slice(-3);
 const M = 2, N = 8, O = 2, T = 200;
 const w = initWeights({ inputs: M, hidden: N, outputs: O, tau: 3, seed: 4 });
 const common = { inputs: M, hidden: N, outputs: O, tau: 3, lrRec: 1e-3, lrOut: 1e-3, trialLength: T, update };
-const l = kind === 'bptt' ? createBpttLearner({ ...common, window: Number(windowArg) }, w) : createFloatLearner({ ...common, learner: kind }, w);
+// windowArg 'rls': the stream defaults' readout (reads the input, learns by RLS with lambda 0.99).
+const readout = windowArg === 'rls' ? { direct: true, rlsReadout: 0.99 } : {};
+const l = kind === 'bptt' ? createBpttLearner({ ...common, window: Number(windowArg) }, w) : createFloatLearner({ ...common, ...readout, learner: kind }, w);
 const x = new Float64Array(M), target = new Float64Array(O), out = new Float64Array(O);
 const run = (trials) => {
   for (let k = 0; k < trials; k++) {
@@ -149,6 +151,7 @@ const cases: [string, string[]][] = [
   ["snap1 ('trial' mode)", ['snap1', 'trial', '0']],
   ["output ('step' mode)", ['output', 'step', '0']],
   ["rflo ('trial' mode)", ['rflo', 'trial', '0']],
+  ["rflo with the RLS readout over [h; x] ('step' mode)", ['rflo', 'step', 'rls']],
   ['truncated BPTT (window 10)', ['bptt', 'trial', '10']],
   ['full BPTT', ['bptt', 'trial', 'Infinity']],
 ];

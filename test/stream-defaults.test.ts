@@ -10,13 +10,19 @@ test('sim on a stream starts from the stream defaults; the periodic task keeps M
   t.is(s.lr_rec, d.lrRec);
   t.is(s.lr_out, d.lrOut);
   t.is(s.direct, true);
-  t.is(s.normalized, true);
+  t.is(s.normalized, d.normalized);
+  t.is(s.rls_readout, d.rlsReadout ?? null);
+  t.is(s.gain, d.gain ?? 1.5);
   t.is(s.max_rec_step, d.maxRecStep ?? null);
-  // Flags win over the defaults; 0 turns the step bound off.
-  const f = runSim({ task: 'drift', learner: 'rflo', seeds: [1], steps: 500, tau: 10, direct: false, normalized: false, lrOut: 0.01, maxRecStep: 0 });
-  t.deepEqual([f.tau, f.direct, f.normalized, f.lr_out, f.max_rec_step], [10, false, false, 0.01, null]);
+  // Flags win over the defaults; 0 turns the step bound and the RLS readout off.
+  const f = runSim({ task: 'drift', learner: 'rflo', seeds: [1], steps: 500, tau: 10, direct: false, normalized: false, rlsReadout: 0, lrOut: 0.01, maxRecStep: 0, gain: 1.2 });
+  t.deepEqual([f.tau, f.direct, f.normalized, f.rls_readout, f.lr_out, f.max_rec_step, f.gain], [10, false, false, null, 0.01, null, 1.2]);
+  // An explicit --normalized chooses the normalised delta rule over the default RLS readout.
+  const n = runSim({ task: 'drift', learner: 'rflo', seeds: [1], steps: 500, normalized: true });
+  t.deepEqual([n.normalized, n.rls_readout], [true, null]);
+  t.throws(() => runSim({ task: 'drift', learner: 'rflo', seeds: [1], steps: 500, rlsReadout: 1.5 }), { message: /--rls-readout must be a forgetting factor in \(0, 1\]/ });
   const p = runSim({ task: 'periodic', learner: 'rflo', seeds: [1], trials: 1 });
-  t.deepEqual([p.hidden, p.tau, p.lr_rec, p.lr_out, p.direct, p.normalized], [30, 10, 0.03, 0.03, false, false]);
+  t.deepEqual([p.hidden, p.tau, p.lr_rec, p.lr_out, p.direct, p.normalized, p.rls_readout, p.gain], [30, 10, 0.03, 0.03, false, false, null, 1.5]);
   // The fixed engine keeps the old stream settings (it has no D yet) instead of refusing the defaults.
   const x = runSim({ task: 'drift', learner: 'output', engine: 'fixed', seeds: [1], steps: 300 });
   t.deepEqual([x.hidden, x.tau, x.direct], [30, 10, false]);

@@ -72,4 +72,18 @@ test('sim --config refuses a file that is not a tuned configuration, naming the 
   writeFileSync(bad, JSON.stringify(ok));
   t.throws(() => runSim({ task: 'drift', learner: 'rflo', seeds: [1], steps: 200, config: bad }), { message: /tuned for --learner snap1/ });
   t.notThrows(() => readFileSync(bad));
+  // The readout fields: RLS and the normalised delta rule are two rules, and lambda must be a forgetting factor.
+  writeFileSync(bad, JSON.stringify({ ...ok, learner: 'rflo', rls_readout: 0.99 }));
+  t.throws(() => readStreamConfig(bad), { instanceOf: InputError, message: /"rls_readout" and "normalized" are two readout rules/ });
+  writeFileSync(bad, JSON.stringify({ ...ok, learner: 'rflo', normalized: false, rls_readout: 1.5 }));
+  t.throws(() => readStreamConfig(bad), { instanceOf: InputError, message: /"rls_readout" must be a forgetting factor in \(0, 1\]/ });
+  writeFileSync(bad, JSON.stringify({ ...ok, learner: 'rflo', normalized: false, rls_readout: 0.995, gain: 1.1 }));
+  const c = readStreamConfig(bad);
+  t.deepEqual([c.rlsReadout, c.gain], [0.995, 1.1]);
+  const s = runSim({ task: 'drift', learner: 'rflo', seeds: [1], steps: 200, config: bad });
+  t.deepEqual([s.rls_readout, s.gain, s.normalized], [0.995, 1.1, false]);
+  // A file from before these fields (no rls_readout, no gain) still reads: the delta rule, Murray's gain.
+  writeFileSync(bad, JSON.stringify({ ...ok, learner: 'rflo' }));
+  const old = runSim({ task: 'drift', learner: 'rflo', seeds: [1], steps: 200, config: bad });
+  t.deepEqual([old.rls_readout, old.gain, old.normalized], [null, 1.5, true]);
 });

@@ -52,6 +52,10 @@ export interface SimArgs {
   normalized?: boolean;
   /** Bound on the norm of each per-step recurrent update (0: none). */
   maxRecStep?: number;
+  /** RLS readout with this forgetting factor (0: the delta rule). */
+  rlsReadout?: number;
+  /** Gain g of the initial W_rec ~ N(0, g^2 / N). */
+  gain?: number;
   /** A configuration file written by `neurostream tune`: its values replace the stream defaults (flags still win). */
   config?: string;
   // periodic
@@ -169,9 +173,16 @@ export function runSim(a: SimArgs): SimSummary {
   const hidden = a.hidden ?? sd.hidden ?? 30;
   const tau = a.tau ?? sd.tau ?? 10;
   const direct = a.direct ?? sd.direct ?? false;
-  const normalized = a.normalized ?? sd.normalized ?? false;
+  let normalized = a.normalized ?? sd.normalized ?? false;
   const maxRecStep = a.maxRecStep === 0 ? undefined : (a.maxRecStep ?? sd.maxRecStep);
+  const rlsReadout = a.rlsReadout === 0 ? undefined : (a.rlsReadout ?? sd.rlsReadout);
+  const gain = a.gain ?? sd.gain ?? 1.5;
+  // An explicit --normalized asks for the delta rule's normalised step, which replaces a default RLS readout.
+  const normalizedWins = a.normalized === true && a.rlsReadout === undefined;
   const update: UpdateMode = a.update ?? (stream ? 'step' : 'trial');
+  const readout = normalizedWins ? undefined : rlsReadout;
+  if (readout !== undefined && !(readout > 0 && readout <= 1)) throw new InputError(`--rls-readout must be a forgetting factor in (0, 1] (got ${readout}); 0.99 to 0.999 is usual, 0 turns it off`);
+  if (readout !== undefined) normalized = false;
   const noise = a.noise ?? 0;
   const trials = stream ? null : (a.trials ?? 5000);
   const nmse: number[] = [];
@@ -189,7 +200,7 @@ export function runSim(a: SimArgs): SimSummary {
     const seed = a.seeds[i];
     const task = i === 0 ? probe : makeTask(a, seed);
     const { learner } = simLearner(
-      { learner: a.learner, engine, hidden, tau, lrRec, lrOut, update, window: a.window, feedback: a.feedback, seed, direct, normalized, maxRecStep },
+      { learner: a.learner, engine, hidden, tau, lrRec, lrOut, update, window: a.window, feedback: a.feedback, seed, direct, normalized, maxRecStep, rlsReadout: readout, gain },
       task,
     );
     if (!stream) {
@@ -249,6 +260,8 @@ export function runSim(a: SimArgs): SimSummary {
     direct,
     normalized,
     max_rec_step: maxRecStep ?? null,
+    rls_readout: readout ?? null,
+    gain,
     description: probe.describe(),
     diverged,
   };
@@ -312,6 +325,8 @@ export function formatSim(s: SimSummary): string {
       (s.learner === 'bptt' ? `, ${s.window === null ? 'full BPTT' : `truncated to ${s.window} steps`}` : '') +
       (s.direct ? ', readout reads the input (D)' : '') +
       (s.normalized ? ', normalised readout steps' : '') +
+      (s.rls_readout !== null ? `, RLS readout (lambda ${s.rls_readout})` : '') +
+      (s.gain !== 1.5 ? `, W_rec gain ${s.gain}` : '') +
       (s.max_rec_step !== null ? `, recurrent step bound ${s.max_rec_step}` : ''),
   );
   lines.push('');
@@ -417,6 +432,8 @@ export function register(program: Command): void {
     .option('--no-direct', 'the readout reads h only (y = W_out h)')
     .option('--normalized', 'normalised readout steps: lr_out / (eps + |h|^2 + |x|^2), NLMS-style (float engine; default on streams)')
     .option('--no-normalized', 'plain delta-rule readout steps (lr_out per step)')
+    .option('--rls-readout <lambda>', 'the readout learns by recursive least squares with forgetting factor lambda in (0, 1]; 0 = the delta rule (float engine; default on streams: sim/defaults.ts)', numberOption(0))
+    .option('--gain <g>', 'gain of the initial recurrent weights, W_rec ~ N(0, g^2/N) (default 1.5, Murray 2019; streams: sim/defaults.ts)', numberOption(0))
     .option('--max-rec-step <bound>', 'bound on the norm of each per-step recurrent update, a divergence guard; 0 = none (float engine)', numberOption(0))
     .option('--config <file>', 'streams: start from a configuration written by `neurostream tune` (flags still win)')
     .option('--delimiter <sep>', "csv: field separator , ; tab or | (default: detected from the first lines)")

@@ -61,16 +61,21 @@ export interface TuneResult {
   description: string;
 }
 
-/** The search grid: D and normalised readout on (as the defaults), N, tau and both rates varied. */
+/** The search grid: D and the defaults' readout rule, N, tau, lr_rec and lr_out (or the RLS forgetting factor) varied. */
 export function tuneGrid(learner: LearnerKind): StreamConfig[] {
   const d = STREAM_DEFAULTS[learner];
   const out: StreamConfig[] = [];
   const Ns = learner === 'rtrl' ? [4, 8, 12] : [8, 16, 32, 64];
   for (const hidden of Ns)
     for (const tau of [1, 2, 4, 10])
-      for (const lrOut of [0.1, 0.3, 1])
+      for (const lrOut of d.rlsReadout !== undefined ? [0.99, 0.995, 0.999] : [0.1, 0.3, 1])
         for (const lrRec of learner === 'output' ? [0] : [0.003, 0.01, 0.03])
-          out.push({ hidden, tau, lrRec, lrOut, direct: true, normalized: true, maxRecStep: d.maxRecStep });
+          // With the RLS readout (the stream default) its forgetting factor takes the place of lr_out in the grid.
+          out.push(
+            d.rlsReadout !== undefined
+              ? { ...d, hidden, tau, lrRec, rlsReadout: lrOut }
+              : { hidden, tau, lrRec, lrOut, direct: true, normalized: true, maxRecStep: d.maxRecStep, gain: d.gain },
+          );
   return out;
 }
 
@@ -93,7 +98,7 @@ function skipTask(task: Task, skip: number): Task {
 
 function score(learner: LearnerKind, c: StreamConfig, task: Task, steps: number, seed: number): { nmse: number; diverged: boolean } {
   const { learner: l } = createSimLearner(
-    { learner, hidden: c.hidden, tau: c.tau, lrRec: c.lrRec, lrOut: c.lrOut, update: 'step', seed, direct: c.direct, normalized: c.normalized, maxRecStep: c.maxRecStep },
+    { learner, hidden: c.hidden, tau: c.tau, lrRec: c.lrRec, lrOut: c.lrOut, update: 'step', seed, direct: c.direct, normalized: c.normalized, maxRecStep: c.maxRecStep, rlsReadout: c.rlsReadout, gain: c.gain },
     task,
   );
   const r = runStream(l, task, { steps });
@@ -172,9 +177,9 @@ export function runTune(a: TuneArgs): TuneResult {
 
 export function formatTune(r: TuneResult, out?: string): string {
   const lines = [r.description, `learner ${r.learner}: ${r.tried} of ${r.grid} candidates on the first ${r.prefix} samples in ${r.elapsed_s.toFixed(1)} s (budget ${r.budget_s} s)`, ''];
-  const rows = [['rank', 'N', 'tau', 'lr_rec', 'lr_out', 'D', 'normalised', 'prefix NMSE']];
+  const rows = [['rank', 'N', 'tau', 'lr_rec', 'lr_out', 'D', 'readout', 'prefix NMSE']];
   r.table.slice(0, 10).forEach((c, i) => {
-    rows.push([String(i + 1) + (c === r.defaults ? ' (defaults)' : ''), String(c.hidden), String(c.tau), String(c.lrRec), String(c.lrOut), c.direct ? 'on' : 'off', c.normalized ? 'on' : 'off', c.diverged ? 'diverged' : fmt(c.prefix_nmse)]);
+    rows.push([String(i + 1) + (c === r.defaults ? ' (defaults)' : ''), String(c.hidden), String(c.tau), String(c.lrRec), c.rlsReadout !== undefined ? '-' : String(c.lrOut), c.direct ? 'on' : 'off', c.rlsReadout !== undefined ? `RLS ${c.rlsReadout}` : c.normalized ? 'normalised' : 'delta rule', c.diverged ? 'diverged' : fmt(c.prefix_nmse)]);
   });
   lines.push(table(rows));
   if (!r.table.slice(0, 10).includes(r.defaults)) lines.push(`defaults: prefix NMSE ${fmt(r.defaults.prefix_nmse)}`);

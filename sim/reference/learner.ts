@@ -10,7 +10,10 @@
  * Options beyond Murray 2019 (runtime/types.ts LearnerOptions): `direct` adds D x(t) to the readout, D learned by the
  * same delta rule as W_out (its gradient -e(t) x(t)^T is exact and does not reach the hidden units);
  * `normalizedReadout` divides the readout step by eps + |h|^2 (+ |x|^2), NLMS-style; `maxRecStep` bounds the norm of
- * each per-step recurrent update (a divergence guard; `guardedSteps` counts how often it acted).
+ * each per-step recurrent update (a divergence guard; `guardedSteps` counts how often it acted); `rlsReadout`
+ * replaces the readout's delta rule by exponentially weighted RLS over z = [h; x] (Jaeger 2003; Sussillo & Abbott 2009),
+ * which converges in about L samples whatever the eigenvalue spread of the state correlation (LMS/NLMS on reservoir
+ * states is slow because that spread is large).
  *
  * Missing readings, the fixed-point runtime's policy (runtime/ARITHMETIC.md, "Missing readings"): a non-finite input
  * value holds that channel's last finite value (0 before the first), counted in `invalidInputs`; a target with any
@@ -71,6 +74,12 @@ export class FloatLearner implements OnlineLearner {
   private readonly readoutEps: number;
   /** maxRecStep, or Infinity when unbounded. */
   private readonly maxRecStep: number;
+  /** RLS readout: lambda (0 when off), P (L x L), P z and k (L), L = N (+ M with direct). */
+  private readonly rlsLambda: number;
+  private readonly rlsDelta: number;
+  private readonly rlsP: Float64Array;
+  private readonly rlsPz: Float64Array;
+  private readonly rlsK: Float64Array;
   /** Steps whose recurrent update the guard scaled down (maxRecStep). */
   guardedSteps = 0;
 
@@ -116,6 +125,13 @@ export class FloatLearner implements OnlineLearner {
     this.normalized = options.normalizedReadout === true;
     this.readoutEps = options.readoutEps ?? 1e-3;
     this.maxRecStep = options.maxRecStep ?? Infinity;
+    this.rlsLambda = options.rlsReadout ?? 0;
+    this.rlsDelta = options.readoutDelta ?? 0.01;
+    const L = this.rlsLambda > 0 ? N + (this.direct ? M : 0) : 0;
+    this.rlsP = new Float64Array(L * L);
+    this.rlsPz = new Float64Array(L);
+    this.rlsK = new Float64Array(L);
+    this.resetReadoutCorrelation();
     this.h = new Float64Array(N);
     this.hPrev = new Float64Array(N);
     this.dphi = new Float64Array(N);
@@ -216,6 +232,10 @@ export class FloatLearner implements OnlineLearner {
       this.applyRecurrent();
     }
 
+    if (this.rlsLambda > 0) {
+      this.rlsReadoutStep(x);
+      return out;
+    }
     // Delta rule on W_out (and D) for every learner: term = e(t) h(t)^T (and e(t) x(t)^T).
     const gOut = this.grad.W_out;
     let sOut = this.options.lrOut / this.options.trialLength;
@@ -243,6 +263,69 @@ export class FloatLearner implements OnlineLearner {
       }
     }
     return out;
+  }
+
+  /**
+   * RLS readout step (Haykin, Adaptive Filter Theory, the exponentially weighted RLS algorithm), z = [h(t); x(t)]:
+   *   Pz = P z,  k = Pz / (lambda + z^T Pz),  W += e(t) k^T,  P = (P - k Pz^T) / lambda   (P kept symmetric)
+   * with W = [W_out | D] and e(t) the a-priori error of this step. The readout gradient is still accumulated (it is
+   * the gradient; RLS only changes the step). O(L^2) per step, L = N (+ M). In fixed point the one division per step
+   * is by lambda + z^T P z >= lambda > 0 (an integer reciprocal); P needs a wide format or the inverse-QR form.
+   */
+  private rlsReadoutStep(x: ArrayLike<number>): void {
+    const N = this.N;
+    const M = this.direct ? this.M : 0;
+    const O = this.O;
+    const L = N + M;
+    const h = this.h;
+    const P = this.rlsP;
+    const Pz = this.rlsPz;
+    const k = this.rlsK;
+    const lambda = this.rlsLambda;
+    for (let i = 0; i < L; i++) {
+      let s = 0;
+      for (let j = 0; j < N; j++) s += P[i * L + j] * h[j];
+      for (let j = 0; j < M; j++) s += P[i * L + N + j] * x[j];
+      Pz[i] = s;
+    }
+    // lambda + z^T P z, accumulated in k[0] (a typed-array slot: no boxed double per step).
+    k[0] = lambda;
+    for (let i = 0; i < N; i++) k[0] += h[i] * Pz[i];
+    for (let j = 0; j < M; j++) k[0] += x[j] * Pz[N + j];
+    const den = k[0];
+    for (let i = 0; i < L; i++) k[i] = Pz[i] / den;
+    const gOut = this.grad.W_out;
+    const gD = this.grad.D as Float64Array;
+    const Wout = this.w.W_out;
+    const Dw = this.Dw;
+    const MM = this.M;
+    for (let o = 0; o < O; o++) {
+      const eo = this.err[o];
+      for (let i = 0; i < N; i++) {
+        gOut[o * N + i] -= eo * h[i];
+        Wout[o * N + i] += eo * k[i];
+      }
+      for (let j = 0; j < M; j++) {
+        gD[o * MM + j] -= eo * x[j];
+        Dw[o * MM + j] += eo * k[N + j];
+      }
+    }
+    const il = 1 / lambda;
+    for (let i = 0; i < L; i++) {
+      for (let j = i; j < L; j++) {
+        const v = (0.5 * (P[i * L + j] + P[j * L + i]) - k[i] * Pz[j]) * il;
+        P[i * L + j] = v;
+        P[j * L + i] = v;
+      }
+    }
+  }
+
+  /** P := I / readoutDelta (RLS readout only). */
+  private resetReadoutCorrelation(): void {
+    const P = this.rlsP;
+    const L = this.rlsK.length;
+    P.fill(0);
+    for (let i = 0; i < L; i++) P[i * L + i] = 1 / this.rlsDelta;
   }
 
   /**
@@ -431,6 +514,7 @@ export class FloatLearner implements OnlineLearner {
   setWeights(w: ModelWeights): void {
     checkWeights(w, this.options);
     copyWeightsInto(this.w, w);
+    this.resetReadoutCorrelation();
     this.resetState();
   }
 }

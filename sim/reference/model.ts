@@ -39,6 +39,14 @@ export function checkCommonOptions(o: Omit<LearnerOptions, 'learner'>): void {
   if (o.readoutEps !== undefined && !(o.readoutEps > 0 && Number.isFinite(o.readoutEps))) {
     throw new Error(`readoutEps must be a finite number > 0 (got ${o.readoutEps}); 1e-3 is the default`);
   }
+  if (o.rlsReadout !== undefined) {
+    if (!(o.rlsReadout > 0 && o.rlsReadout <= 1)) throw new Error(`rlsReadout (the RLS forgetting factor lambda) must be in (0, 1] (got ${o.rlsReadout}); 0.995 is the stream default`);
+    if (o.update !== 'step') throw new Error(`rlsReadout needs update 'step' (got '${o.update}'): RLS updates the readout every sample`);
+    if (o.normalizedReadout) throw new Error('rlsReadout and normalizedReadout are two readout rules; choose one');
+  }
+  if (o.readoutDelta !== undefined && !(o.readoutDelta > 0 && Number.isFinite(o.readoutDelta))) {
+    throw new Error(`readoutDelta must be a finite number > 0 (got ${o.readoutDelta}); 0.01 is the default`);
+  }
   if (o.maxRecStep !== undefined && !(o.maxRecStep > 0 && Number.isFinite(o.maxRecStep))) {
     throw new Error(`maxRecStep must be a finite number > 0 (got ${o.maxRecStep}); leave it out for no bound`);
   }

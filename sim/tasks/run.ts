@@ -52,6 +52,10 @@ export interface LearnerConfig {
   normalized?: boolean;
   /** Bound on the norm of each recurrent update. Float engine only for now. */
   maxRecStep?: number;
+  /** RLS readout with this forgetting factor (runtime/types.ts LearnerOptions.rlsReadout). Float engine only for now. */
+  rlsReadout?: number;
+  /** Gain g of the initial W_rec ~ N(0, g^2 / N) (default 1.5, Murray 2019). */
+  gain?: number;
 }
 
 /**
@@ -63,7 +67,7 @@ export function createSimLearner(c: LearnerConfig, task: Task): { learner: Onlin
   if (engine === 'fixed' && c.learner === 'bptt') {
     throw new InputError('--learner bptt runs on the float64 engine only (it is the reference gradient); use --engine float, or rflo, rtrl, snap1 or output with --engine fixed');
   }
-  const weights = initWeights({ inputs: task.inputs, hidden: c.hidden, outputs: task.outputs, tau: c.tau, seed: c.seed });
+  const weights = initWeights({ inputs: task.inputs, hidden: c.hidden, outputs: task.outputs, tau: c.tau, seed: c.seed, gain: c.gain });
   const common: Omit<LearnerOptions, 'learner'> = {
     inputs: task.inputs,
     hidden: c.hidden,
@@ -82,6 +86,7 @@ export function createSimLearner(c: LearnerConfig, task: Task): { learner: Onlin
   }
   if (c.normalized) common.normalizedReadout = true;
   if (c.maxRecStep !== undefined) common.maxRecStep = c.maxRecStep;
+  if (c.rlsReadout !== undefined) common.rlsReadout = c.rlsReadout;
   if (c.learner === 'bptt') {
     if (task.trialLength === null) throw new InputError(`--learner bptt needs a trial task (it learns at the end of each trial); task "${task.name}" is a stream: use rflo, rtrl, snap1 or output`);
     if (c.update !== 'trial') throw new InputError(`--learner bptt supports --update trial only (got ${c.update})`);
