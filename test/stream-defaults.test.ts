@@ -17,7 +17,8 @@ test('sim on a stream starts from the stream defaults; the periodic task keeps M
   t.deepEqual([f.tau, f.direct, f.normalized, f.lr_out, f.max_rec_step], [10, false, false, 0.01, null]);
   const p = runSim({ task: 'periodic', learner: 'rflo', seeds: [1], trials: 1 });
   t.deepEqual([p.hidden, p.tau, p.lr_rec, p.lr_out, p.direct, p.normalized], [30, 10, 0.03, 0.03, false, false]);
-  // The fixed engine keeps the old stream settings (it has no D yet) instead of refusing the defaults.
+  // The fixed engine keeps the old stream settings (it has D, not yet the normalised step or the step bound the
+  // defaults use) instead of refusing the defaults.
   const x = runSim({ task: 'drift', learner: 'output', engine: 'fixed', seeds: [1], steps: 300 });
   t.deepEqual([x.hidden, x.tau, x.direct], [30, 10, false]);
 });
