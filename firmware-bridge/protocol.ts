@@ -75,6 +75,11 @@ export const MISSING_VALUE = -32768;
 /** CONFIGURE.flags bits. */
 export const CONFIG_START = 0x01;
 export const CONFIG_TARGETS = 0x02;
+/**
+ * On-device learner: its readout reads the input too (options.direct, y = W_out h + D x). A device refuses a
+ * CONFIGURE whose bit differs from the learner its snapshot loaded, so host and device agree on the model.
+ */
+export const CONFIG_DIRECT = 0x04;
 
 /** ACK / NACK subject. */
 export const SUBJECT_FRAME = 0;

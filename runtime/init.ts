@@ -57,5 +57,6 @@ export function cloneWeights(w: ModelWeights): ModelWeights {
     W_out: w.W_out.slice(),
     h0: w.h0.slice(),
     B: w.B.slice(),
+    ...(w.D !== undefined ? { D: w.D.slice() } : {}),
   };
 }

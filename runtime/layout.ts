@@ -61,6 +61,11 @@ export interface BufferLayout {
   readonly snap1Format?: string;
   /** Learner kinds that have the buffer; the others get length 0 (C) or no buffer at all (TypeScript, wasm). */
   readonly kinds: readonly LearnerKindName[];
+  /**
+   * Present only with options.direct (the readout that reads the input, y = W_out h + D x); without it the buffer
+   * has length 0 (C) or does not exist (TypeScript, wasm), so the arena of a learner without D is unchanged.
+   */
+  readonly direct?: boolean;
   readonly description: string;
 }
 
@@ -70,13 +75,14 @@ const TRACES: readonly LearnerKindName[] = ['rflo', 'snap1'];
 /**
  * Every buffer, in arena order (each starts at a multiple of 8 bytes). The float64 buffers hold exact integers
  * (int64_t in C). W_rec_q12 and W_out_q12 are the Q3.12 copies the feedback, SnAp-1 decay and RTRL sensitivity
- * kernels read; B is RFLO's random feedback matrix (runtime/ARITHMETIC.md).
+ * kernels read; B is RFLO's random feedback matrix; D and acc_D exist only with options.direct (runtime/ARITHMETIC.md).
  */
 export const BUFFERS = [
   { name: 'W_in', type: 'i32', length: ['N', 'M'], format: 'Q7.24', kinds: ALL, description: 'master input weights' },
   { name: 'W_rec', type: 'i32', length: ['N', 'N'], format: 'Q7.24', kinds: ALL, description: 'master recurrent weights' },
   { name: 'b', type: 'i32', length: ['N'], format: 'Q7.24', kinds: ALL, description: 'master biases' },
   { name: 'W_out', type: 'i32', length: ['O', 'N'], format: 'Q7.24', kinds: ALL, description: 'master output weights' },
+  { name: 'D', type: 'i32', length: ['O', 'M'], format: 'Q7.24', kinds: ALL, direct: true, description: 'master input-to-output weights (direct)' },
   { name: 'W_rec_q12', type: 'i16', length: ['N', 'N'], format: 'Q3.12', kinds: ALL, description: 'copy of W_rec for SnAp-1 / RTRL' },
   { name: 'W_out_q12', type: 'i16', length: ['O', 'N'], format: 'Q3.12', kinds: ALL, description: 'copy of W_out for W_out^T e' },
   { name: 'B', type: 'i16', length: ['N', 'O'], format: 'Q3.12', kinds: ALL, description: 'RFLO random feedback matrix' },
@@ -103,6 +109,7 @@ export const BUFFERS = [
   { name: 'acc_W_rec', type: 'f64', length: ['N', 'N'], format: 'Q30 (int64)', kinds: ALL, description: 'accumulated scaled terms' },
   { name: 'acc_b', type: 'f64', length: ['N'], format: 'Q30 (int64)', kinds: ALL, description: 'accumulated scaled terms' },
   { name: 'acc_W_out', type: 'f64', length: ['O', 'N'], format: 'Q30 (int64)', kinds: ALL, description: 'accumulated scaled terms' },
+  { name: 'acc_D', type: 'f64', length: ['O', 'M'], format: 'Q30 (int64)', kinds: ALL, direct: true, description: 'accumulated scaled terms' },
   { name: 'saturation', type: 'u32', length: ['S'], format: 'count', kinds: ALL, description: 'saturation events per buffer' },
   { name: 'steps', type: 'f64', length: [], format: 'count', kinds: ALL, description: 'steps taken' },
 ] as const satisfies readonly BufferLayout[];
@@ -110,9 +117,10 @@ export const BUFFERS = [
 /** The name of an arena buffer. */
 export type BufferName = (typeof BUFFERS)[number]['name'];
 
-/** Length of a buffer for a shape (0 when the kind does not have it). */
-export function bufferLength(b: BufferLayout, kind: LearnerKindName, N: number, M: number, O: number): number {
+/** Length of a buffer for a shape (0 when the kind does not have it, or it is a direct-only buffer without direct). */
+export function bufferLength(b: BufferLayout, kind: LearnerKindName, N: number, M: number, O: number, direct = false): number {
   if (!b.kinds.includes(kind)) return 0;
+  if (b.direct === true && !direct) return 0;
   const f: Record<LengthFactor, number> = { N, M, O, T: N * N + N * M + N, S: SATURATION_NAMES.length };
   let n = 1;
   for (const k of b.length) n *= f[k];
@@ -148,6 +156,8 @@ export const CONFIG_FIELDS = [
   ['FR_IN', 'fractional bits of the W_in traces'],
   ['APPLY_LOG2', 'log2 of applyMul = 2^(24 - weightFracBits)'],
   ['TRANSPOSE', "1 when the feedback is W_out^T e (not B e)"],
+  ['DIRECT', '1 when the readout reads the input too (y = W_out h + D x)'],
+  ['SH_OUT_DIRECT', 'plan shifts.outDirect'],
   ['SCRATCH', 'address of the private scratch after the arena'],
 ] as const;
 export type ConfigField = (typeof CONFIG_FIELDS)[number][0];

@@ -243,6 +243,7 @@ export class FixedLearner implements OnlineLearner {
       applyTrial(s.W_in, null, s.acc_W_in, p.etaRec.m, p.shifts.trialRec, mul, sat, SAT.W_in);
       applyTrial(s.b, null, s.acc_b, p.etaRec.m, p.shifts.trialRec, mul, sat, SAT.b);
       applyTrial(s.W_out, s.W_out_q12, s.acc_W_out, p.etaOut.m, p.shifts.trialOut, mul, sat, SAT.W_out);
+      if (s.direct) applyTrial(s.D, null, s.acc_D, p.etaOut.m, p.shifts.trialOut, mul, sat, SAT.W_out);
     }
     this.clearGradient();
   }
@@ -260,6 +261,12 @@ export class FixedLearner implements OnlineLearner {
       if (dst.length !== src.length) throw new RangeError('gradient out has the wrong shape; make it with zeroGradient(options)');
       for (let i = 0; i < src.length; i++) dst[i] = src[i] * q + 0;
     }
+    if (s.direct) {
+      // As the float twin: a caller that made `out` before knowing about D gets one (allocates once).
+      if (!out.D) out.D = new Float64Array(s.acc_D.length);
+      if (out.D.length !== s.acc_D.length) throw new RangeError(`gradient out.D has ${out.D.length} entries, expected ${s.acc_D.length} (O x M)`);
+      for (let i = 0; i < s.acc_D.length; i++) out.D[i] = s.acc_D[i] * q + 0;
+    }
     return out;
   }
 
@@ -269,6 +276,7 @@ export class FixedLearner implements OnlineLearner {
     s.acc_W_rec.fill(0);
     s.acc_b.fill(0);
     s.acc_W_out.fill(0);
+    s.acc_D.fill(0);
   }
 
   readHidden(out: Float64Array): Float64Array {
@@ -292,7 +300,7 @@ export class FixedLearner implements OnlineLearner {
     const s = this.state;
     const o = this.options;
     const f = (a: ArrayLike<number>, bits: number) => Float64Array.from(a, (v) => v * 2 ** -bits);
-    return {
+    const w: ModelWeights = {
       tau: o.tau,
       inputs: o.inputs,
       hidden: o.hidden,
@@ -304,11 +312,14 @@ export class FixedLearner implements OnlineLearner {
       h0: f(s.h0, FRAC.H),
       B: f(s.B, FRAC.WQ),
     };
+    if (s.direct) w.D = f(s.D, FRAC.W);
+    return w;
   }
 
   /**
    * Quantizes w: weights to Q7.24 at the plan's weightFracBits resolution (round half up, saturated and counted),
-   * the Q3.12 copies of W_rec and W_out and B to Q3.12, h0 to Q1.15; then resetState().
+   * the Q3.12 copies of W_rec and W_out and B to Q3.12, h0 to Q1.15; with direct, D (O x M) like W_out (counted as
+   * 'W_out'; weights without D start it at zero, as the float twin does); then resetState().
    */
   setWeights(w: ModelWeights): void {
     const s = this.state;
@@ -327,6 +338,10 @@ export class FixedLearner implements OnlineLearner {
     setW(s.W_rec, s.W_rec_q12, w.W_rec, SAT.W_rec);
     setW(s.b, null, w.b, SAT.b);
     setW(s.W_out, s.W_out_q12, w.W_out, SAT.W_out);
+    if (s.direct) {
+      if (w.D !== undefined) setW(s.D, null, w.D, SAT.W_out);
+      else s.D.fill(0);
+    }
     for (let i = 0; i < s.B.length; i++) s.B[i] = toQ16(w.B[i], FRAC.WQ);
     for (let i = 0; i < s.h0.length; i++) s.h0[i] = toQ16(w.h0[i], FRAC.H);
     this.resetState();
@@ -357,6 +372,12 @@ function checkWeightsShape(w: ModelWeights, o: LearnerOptions): void {
   ];
   for (const [name, a, n] of want) {
     if (!a || a.length !== n) throw new RangeError(`weights.${name} must have ${n} entries for this shape (got ${a ? a.length : 'none'})`);
+  }
+  if (w.D !== undefined && o.direct === true && w.D.length !== O * M) {
+    throw new RangeError(`weights.D must have ${O * M} entries (outputs x inputs) for this shape (got ${w.D.length})`);
+  }
+  if (w.D !== undefined && o.direct !== true) {
+    throw new RangeError('weights carry D (the input-to-output readout) but options.direct is not set; set direct: true or drop D');
   }
   if (w.tau !== o.tau) throw new RangeError(`weights.tau must equal options.tau (got ${w.tau}, options ${o.tau})`);
 }

@@ -1,6 +1,6 @@
 /**
  * The leaky RNN state bound to one arena, and its fixed-point forward step (Murray 2019, eq. 1-2):
- *   u = W_rec h(t-1) + W_in x(t) + b;  h(t) = h(t-1) + a (tanh(u) - h(t-1));  y = W_out h(t).
+ *   u = W_rec h(t-1) + W_in x(t) + b;  h(t) = h(t-1) + a (tanh(u) - h(t-1));  y = W_out h(t) (+ D x(t), direct).
  * Formats and rounding: runtime/ARITHMETIC.md, "forward".
  */
 import { roundShiftRight, roundShiftRightWide, saturate16Count, saturate32Count } from './fixed.ts';
@@ -15,7 +15,8 @@ import type { LearnerState } from './state.ts';
  * both sums times 8 and b (Q24) times 2^15, so the exact total hi 2^16 + lo is Q39. It is rounded half up to Q19.12
  * as roundShiftRightWide(hi + floor(lo / 2^16), 11) (exact: floor((hi 2^16 + lo + 2^26) / 2^27)).
  * h: h + round(a (tanh(u) - h)), one Math.imul (|a| <= 2^15, |tanh - h| < 2^16: fits int32).
- * y: W_out h the same way (Q39 -> Q3.12), saturated to int16 (counted as 'y').
+ * y: W_out h the same way (Q39 -> Q3.12), saturated to int16 (counted as 'y'); with direct, D x (Q36) enters the
+ * same two sums times 8 before the one rounding (so y = round(W_out h + D x), one rounding, as u rounds W_in x).
  * Measured reason for reading the master weights rather than a Q3.12 copy: ARITHMETIC.md, "Why these formats".
  */
 export function forwardQ(s: LearnerState): void {
@@ -62,6 +63,8 @@ export function forwardQ(s: LearnerState): void {
     h[i] = hv + roundShiftRight(Math.imul(alpha, t - hv), 15);
   }
   const Wo = s.W_out;
+  const Dm = s.D;
+  const direct = s.direct;
   const sat = s.saturation;
   for (let o = 0; o < O; o++) {
     let hi = 0;
@@ -72,6 +75,20 @@ export function forwardQ(s: LearnerState): void {
       const v = h[i];
       hi += Math.imul(w >> 16, v);
       lo += Math.imul(w & 0xffff, v);
+    }
+    if (direct) {
+      // D x (Q7.24 x Q3.12 = Q36), times 8 into the same Q39 sums, exactly as W_in x enters u.
+      let hiD = 0;
+      let loD = 0;
+      const od = o * M;
+      for (let j = 0; j < M; j++) {
+        const w = Dm[od + j];
+        const v = x[j];
+        hiD += Math.imul(w >> 16, v);
+        loD += Math.imul(w & 0xffff, v);
+      }
+      hi += hiD * 8;
+      lo += loD * 8;
     }
     s.y[o] = saturate16Count(roundShiftRightWide(hi + Math.floor(lo * TWO_NEG16), 11), sat, SAT.y);
   }

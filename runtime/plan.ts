@@ -98,6 +98,8 @@ export interface FixedPlan {
     traceIn: number;
     /** W_out: gain(Q(12+kOut)) x h(Q15). */
     out: number;
+    /** D (direct): gain(Q(12+kOut)) x x(Q12). */
+    outDirect: number;
     /** RTRL: D(Q20) x m(Q k). */
     rtrl: number;
     /** 'step': scaled update Q(updateFracBits) -> stored weight resolution Q(weightFracBits). */
@@ -188,6 +190,8 @@ function checkEta(name: string, lr: number, trialLength: number, cs: number[], U
 
 /** Base shifts c of the update kernels: s = c + k - updateFracBits (gain Q(9+k) x trace Q(T): c = 9 + T). */
 const C_OUT = 27;
+/** D's update: gain Q(12 + k) x x Q12 -> c = 24. */
+const C_OUT_DIRECT = 24;
 const C_RTRL = 20;
 
 /**
@@ -210,6 +214,15 @@ export function plan(config: FixedConfig): FixedPlan {
   if (feedback !== 'random' && feedback !== 'transpose') fail(`feedback must be 'random' or 'transpose' (got ${String(feedback)})`);
   const F = checkInt('weightFracBits', config.weightFracBits ?? FRAC.W, 8, FRAC.W);
   const U = checkInt('updateFracBits', config.updateFracBits ?? DEFAULT_UPDATE_FRAC_BITS, F, 30);
+  const direct = config.direct ?? false;
+  if (direct !== true && direct !== false) fail(`direct must be true or false (got ${String(direct)})`);
+  // Options of the float twin the fixed-point runtime does not have yet: refused, never silently ignored.
+  if (config.normalizedReadout === true || config.readoutEps !== undefined) {
+    fail('normalizedReadout (normalised readout steps) is not in the fixed-point runtime yet; leave it out or use the float twin');
+  }
+  if (config.maxRecStep !== undefined) {
+    fail('maxRecStep (the recurrent update bound) is not in the fixed-point runtime yet; leave it out or use the float twin');
+  }
   const budget = config.memoryBudget ?? DEFAULT_MEMORY_BUDGET;
   if (typeof budget !== 'number' || !(budget > 0)) fail(`memoryBudget must be a number of bytes > 0 (got ${String(budget)})`);
 
@@ -218,7 +231,7 @@ export function plan(config: FixedConfig): FixedPlan {
   const C_TRACE_IN = 9 + traceFrac.in;
   const recKernels = kind === 'rtrl' ? [C_RTRL] : kind === 'output' ? [] : [C_TRACE_REC, C_TRACE_IN];
   const etaRec = checkEta('lrRec', config.lrRec, trialLength, recKernels, U);
-  const etaOut = checkEta('lrOut', config.lrOut, trialLength, [C_OUT], U);
+  const etaOut = checkEta('lrOut', config.lrOut, trialLength, direct ? [C_OUT, C_OUT_DIRECT] : [C_OUT], U);
   const alphaQ15 = Math.round(32768 / tau);
 
   const options: LearnerOptions = {
@@ -233,6 +246,8 @@ export function plan(config: FixedConfig): FixedPlan {
     trialLength,
     feedback,
   };
+  // Only a learner with D carries the key, so the options (and a snapshot's config) without it are unchanged.
+  if (direct) options.direct = true;
   const theta = N * N + N * M + N;
 
   // The arena: the manifest's buffers this kind has (runtime/layout.ts), in its order.
@@ -240,7 +255,8 @@ export function plan(config: FixedConfig): FixedPlan {
   for (const b of BUFFERS) {
     if (!(b.kinds as readonly string[]).includes(kind)) continue;
     const format = kind === 'snap1' && 'snap1Format' in b ? b.snap1Format : b.format;
-    specs.push({ name: b.name, type: b.type, length: bufferLength(b, kind, N, M, O), format, description: b.description });
+    if ('direct' in b && b.direct === true && !direct) continue;
+    specs.push({ name: b.name, type: b.type, length: bufferLength(b, kind, N, M, O, direct), format, description: b.description });
   }
   const buffers: BufferSpec[] = [];
   let offset = 0;
@@ -276,6 +292,7 @@ export function plan(config: FixedConfig): FixedPlan {
       traceRec: C_TRACE_REC + etaRec.k - U,
       traceIn: C_TRACE_IN + etaRec.k - U,
       out: C_OUT + etaOut.k - U,
+      outDirect: C_OUT_DIRECT + etaOut.k - U,
       rtrl: C_RTRL + etaRec.k - U,
       apply: U - F,
       trialRec: etaRec.k + FRAC.ACC - F,
@@ -295,7 +312,8 @@ export function formatMemoryTable(p: FixedPlan): string {
   const line = (r: string[]) => r.map((c, i) => (i >= 2 && i !== 3 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ');
   const o = p.options;
   const out = [
-    `${o.learner}: inputs ${o.inputs}, hidden ${o.hidden}, outputs ${o.outputs}, tau ${o.tau}, update ${o.update}`,
+    `${o.learner}: inputs ${o.inputs}, hidden ${o.hidden}, outputs ${o.outputs}, tau ${o.tau}, update ${o.update}` +
+      (o.direct === true ? ', direct (y = W_out h + D x)' : ''),
     line(head),
     line(widths.map((w) => '-'.repeat(w))),
     ...rows.map(line),

@@ -3,9 +3,10 @@
  * sensitivities, accumulators, saturation counters, step counter) plus the configuration, with a CRC-32.
  * Loading one and stepping on is bit-identical to never having stopped.
  *
- * Layout, little-endian (version 1):
+ * Layout, little-endian (version 1; version 2 is the same layout for a learner with options.direct, whose arena
+ * has the D and acc_D buffers):
  *   0   4  magic "NSNP"
- *   4   2  version (1)
+ *   4   2  version (1, or 2 with direct)
  *   6   2  flags (0)
  *   8   4  config length C (bytes of ASCII JSON)
  *   12  4  arena length A
@@ -20,7 +21,16 @@ import { FixedLearner } from './learner.ts';
 import type { Backend } from './wasm/backend.ts';
 
 export const SNAPSHOT_MAGIC = 'NSNP';
-export const SNAPSHOT_VERSION = 1;
+/**
+ * The newest snapshot version this runtime writes and reads. A learner without direct is written as version 1, byte
+ * for byte what earlier runtimes wrote and read; one with direct (D in its arena) as version 2, so that a runtime or
+ * firmware that reads only version 1 refuses it by its version instead of misreading the arena.
+ */
+export const SNAPSHOT_VERSION = 2;
+/** The version a learner's snapshot is written in: 2 with direct, else 1. */
+export function snapshotVersionOf(direct: boolean): number {
+  return direct ? 2 : 1;
+}
 const HEADER = 16;
 
 const CRC_TABLE = new Uint32Array(256);
@@ -74,7 +84,7 @@ export function saveSnapshot(l: FixedLearner): Uint8Array {
   const out = new Uint8Array(total);
   const dv = new DataView(out.buffer);
   out.set(ascii(SNAPSHOT_MAGIC), 0);
-  dv.setUint16(4, SNAPSHOT_VERSION, true);
+  dv.setUint16(4, snapshotVersionOf(l.plan.options.direct === true), true);
   dv.setUint16(6, 0, true);
   dv.setUint32(8, cfg.length, true);
   dv.setUint32(12, arena.length, true);
@@ -99,8 +109,9 @@ function parse(bytes: Uint8Array): Parsed {
   if (magic !== SNAPSHOT_MAGIC) throw new Error(`not a neurostream snapshot: magic is ${JSON.stringify(magic)}, expected "${SNAPSHOT_MAGIC}"`);
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const version = dv.getUint16(4, true);
-  if (version !== SNAPSHOT_VERSION) {
-    throw new Error(`snapshot version ${version} is not supported (this runtime reads version ${SNAPSHOT_VERSION})`);
+  if (version < 1 || version > SNAPSHOT_VERSION) {
+    throw new Error(`snapshot version ${version} is not supported (this runtime reads versions 1 to ${SNAPSHOT_VERSION}); ` +
+      'save it again with the runtime that wrote it, or update this one');
   }
   const cfgLen = dv.getUint32(8, true);
   const arenaLength = dv.getUint32(12, true);
@@ -135,6 +146,12 @@ export function loadSnapshot(bytes: Uint8Array, backend?: Backend): FixedLearner
   checkHost();
   const p = parse(bytes);
   const pl = plan(p.config);
+  if (snapshotVersionOf(pl.options.direct === true) !== p.version) {
+    throw new Error(
+      `snapshot version ${p.version} does not match its config (direct ${pl.options.direct === true}: version ` +
+        `${snapshotVersionOf(pl.options.direct === true)} expected); the file was not written by a neurostream runtime`,
+    );
+  }
   if (pl.totalBytes !== p.arenaLength) {
     throw new Error(`snapshot arena has ${p.arenaLength} bytes but its config plans ${pl.totalBytes} (made by another layout)`);
   }

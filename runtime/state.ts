@@ -22,6 +22,8 @@ export interface LearnerState {
   readonly shiftTraceRec: number;
   readonly shiftTraceIn: number;
   readonly shiftOut: number;
+  /** Shift of D's step update (gain x x, Q(12 + k) x Q12); 0 without direct. */
+  readonly shiftOutDirect: number;
   readonly shiftRtrl: number;
   readonly shiftApply: number;
   /** Trace formats (fractional bits) of W_rec and b, and of W_in. */
@@ -31,11 +33,15 @@ export interface LearnerState {
   readonly applyMul: number;
   /** Feedback through W_out^T instead of B (RFLO with feedback 'transpose', SnAp-1 and RTRL). */
   readonly transpose: boolean;
+  /** The readout reads the input too (options.direct): y = W_out h + D x. */
+  readonly direct: boolean;
 
   readonly W_in: Int32Array;
   readonly W_rec: Int32Array;
   readonly b: Int32Array;
   readonly W_out: Int32Array;
+  /** Input-to-output readout weights (O x M, Q7.24; empty without direct). */
+  readonly D: Int32Array;
   readonly W_rec_q12: Int16Array;
   readonly W_out_q12: Int16Array;
   readonly B: Int16Array;
@@ -65,6 +71,8 @@ export interface LearnerState {
   readonly acc_W_rec: Float64Array;
   readonly acc_b: Float64Array;
   readonly acc_W_out: Float64Array;
+  /** D's accumulated terms (O x M, Q30; empty without direct). */
+  readonly acc_D: Float64Array;
   /** The saturation counters (runtime/layout.ts SATURATION_NAMES order). */
   readonly saturation: Uint32Array;
   readonly steps: Float64Array;
@@ -112,16 +120,19 @@ export function bindState(p: FixedPlan, views: Readonly<Record<string, View>>): 
     shiftTraceRec: p.shifts.traceRec,
     shiftTraceIn: p.shifts.traceIn,
     shiftOut: p.shifts.out,
+    shiftOutDirect: p.shifts.outDirect,
     shiftRtrl: p.shifts.rtrl,
     shiftApply: p.shifts.apply,
     traceFracRec: p.traceFrac.rec,
     traceFracIn: p.traceFrac.in,
     applyMul: 2 ** (FRAC.W - p.weightFracBits),
     transpose: p.kind !== 'rflo' || o.feedback === 'transpose',
+    direct: o.direct === true,
     W_in: i32('W_in'),
     W_rec: i32('W_rec'),
     b: i32('b'),
     W_out: i32('W_out'),
+    D: i32('D'),
     W_rec_q12: i16('W_rec_q12'),
     W_out_q12: i16('W_out_q12'),
     B: i16('B'),
@@ -148,6 +159,7 @@ export function bindState(p: FixedPlan, views: Readonly<Record<string, View>>): 
     acc_W_rec: f64('acc_W_rec'),
     acc_b: f64('acc_b'),
     acc_W_out: f64('acc_W_out'),
+    acc_D: f64('acc_D'),
     saturation: v.saturation as Uint32Array,
     steps: f64('steps'),
   };

@@ -53,7 +53,8 @@ export interface LearnerOptions extends NetworkShape {
   feedback?: Feedback;
   /**
    * The readout also reads the input: y = W_out h + D x, D (O x M) learned by the delta rule with lrOut (in
-   * reservoir-computing terms the readout reads [h; x]). Default false. Float engine only for now.
+   * reservoir-computing terms the readout reads [h; x]). Default false. Both engines (fixed point: D in Q7.24,
+   * runtime/ARITHMETIC.md).
    */
   direct?: boolean;
   /**

@@ -46,9 +46,11 @@ function wrap(items: readonly string[]): string[] {
 
 function cLength(b: (typeof BUFFERS)[number]): string {
   const prod = b.length.length === 0 ? '1u' : b.length.map((f) => C_FACTOR[f]).join(' * ');
-  if (b.kinds.length === LEARNER_KIND_ORDER.length) return prod;
-  const cond = b.kinds.map((k) => `(kind) == ${kindC(k)}`).join(' || ');
-  return `((${cond}) ? ${prod} : 0u)`;
+  const conds: string[] = [];
+  if (b.kinds.length !== LEARNER_KIND_ORDER.length) conds.push(`(${b.kinds.map((k) => `(kind) == ${kindC(k)}`).join(' || ')})`);
+  if ('direct' in b && b.direct === true) conds.push('(direct)');
+  if (conds.length === 0) return prod;
+  return `((${conds.join(' && ')}) ? ${prod} : 0u)`;
 }
 
 export function cHeader(): string {
@@ -83,13 +85,15 @@ export function cHeader(): string {
   L.push('#define NS_BUF_TYPES { \\');
   for (const l of wrap(BUFFERS.map((b) => C_TYPE[b.type]))) L.push(`${l} \\`);
   L.push('}');
-  L.push('/* Lengths (elements) of every buffer, uint64_t N, M, O and T = N*N + N*M + N, for learner kind `kind`. */');
-  L.push('#define NS_BUF_LENGTHS(kind, N, M, O, T) { \\');
+  L.push('/* Lengths (elements) of every buffer, uint64_t N, M, O and T = N*N + N*M + N, for learner kind `kind`;');
+  L.push(' * direct (0 or 1): the readout reads the input too (the D buffers exist). */');
+  L.push('#define NS_BUF_LENGTHS(kind, direct, N, M, O, T) { \\');
   for (const b of BUFFERS) L.push(`  ${cLength(b)}, /* ${b.name} */ \\`);
   L.push('}');
   L.push('');
   L.push('#define NS_A8(bytes) ((((bytes) + 7u) / 8u) * 8u)');
-  L.push('/* Arena bytes of SnAp-1 (a superset of RFLO and the output-only learner) at N hidden, M inputs, O outputs. */');
+  L.push('/* Arena bytes of SnAp-1 with direct (a superset of RFLO and the output-only learner, with or without direct)');
+  L.push(' * at N hidden, M inputs, O outputs. */');
   const terms = BUFFERS.filter((b) => (b.kinds as readonly string[]).includes('snap1')).map(
     (b) => `NS_A8(${C_BYTES[b.type]}u${b.length.map((f) => ` * ${C_FACTOR[f]}`).join('')})`,
   );

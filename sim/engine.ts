@@ -12,7 +12,6 @@ import { InputError } from './modelio.ts';
  * refuses them rather than ignore them.
  */
 const FLOAT_ONLY: readonly [keyof LearnerOptions, string][] = [
-  ['direct', '--direct (the readout that reads the input, y = W_out h + D x)'],
   ['normalizedReadout', '--normalized (normalised readout steps)'],
   ['maxRecStep', '--max-rec-step (the recurrent update bound)'],
   ['rlsReadout', '--rls-readout (the recursive-least-squares readout)'],
@@ -36,7 +35,9 @@ export const ENGINES: readonly Engine[] = ['fixed', 'float'];
 export function createLearner(engine: Engine, options: LearnerOptions, weights: ModelWeights, fixed: FixedOptions = {}): OnlineLearner {
   if (engine === 'fixed') {
     checkFixedSupports(options);
-    if (weights.D !== undefined) throw new InputError('weights with D (the input-to-output readout) are not yet in the fixed-point engine; use --engine float');
+    if (weights.D !== undefined && options.direct !== true) {
+      throw new InputError('the weights carry D (the readout that reads the input) but --direct is off; add --direct, or use weights without D');
+    }
     return createFixedLearner(options, weights, fixed);
   }
   if (engine === 'float') return createFloatLearner(options, weights);

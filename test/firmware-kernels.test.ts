@@ -23,7 +23,8 @@ const missing = missingTool(['gcc']);
 const needTools = missing !== null && process.env.CI !== 'true' ? test.skip : test;
 if (missing !== null && process.env.CI !== 'true') console.log(`C kernel tests skipped: ${missing} is not installed (set CI=true to make this a failure)`);
 
-const CASES: [LearnerKind, 'step' | 'trial', number, FixedOptions, ('random' | 'transpose')?][] = [
+// The last element: the readout reads the input too (options.direct, y = W_out h + D x).
+const CASES: [LearnerKind, 'step' | 'trial', number, FixedOptions, ('random' | 'transpose')?, boolean?][] = [
   ['rflo', 'step', 10, {}],
   ['rflo', 'step', 1, {}, 'transpose'],
   ['rflo', 'step', 1, { weightFracBits: 16, updateFracBits: 20 }],
@@ -34,6 +35,11 @@ const CASES: [LearnerKind, 'step' | 'trial', number, FixedOptions, ('random' | '
   ['rtrl', 'trial', 3, {}],
   ['output', 'step', 2, {}],
   ['output', 'trial', 2, {}],
+  ['rflo', 'step', 10, {}, undefined, true],
+  ['snap1', 'trial', 1, {}, undefined, true],
+  ['rtrl', 'step', 10, {}, undefined, true],
+  ['output', 'step', 2, { weightFracBits: 16, updateFracBits: 20 }, undefined, true],
+  ['output', 'trial', 2, {}, undefined, true],
 ];
 
 needTools('the C kernel equals the TypeScript reference, counters included, from random full-range arenas of every kind', (t) => {
@@ -41,15 +47,15 @@ needTools('the C kernel equals the TypeScript reference, counters included, from
   const dir = mkdtempSync(join(tmpdir(), 'ns-random-arena-'));
   const files: string[] = [];
   let saturations = 0;
-  for (const [kind, update, tau, extra, feedback] of CASES) {
+  for (const [kind, update, tau, extra, feedback, direct] of CASES) {
     const N = kind === 'rtrl' ? 5 : 11;
-    const o = { learner: kind, inputs: 3, hidden: N, outputs: 2, tau, lrRec: 0.05, lrOut: 0.05, update, trialLength: 4, feedback: feedback ?? 'random' } as const;
+    const o = { learner: kind, inputs: 3, hidden: N, outputs: 2, tau, lrRec: 0.05, lrOut: 0.05, update, trialLength: 4, feedback: feedback ?? 'random', ...(direct ? { direct } : {}) } as const;
     const l = createFixedLearner(o, initWeights({ inputs: 3, hidden: N, outputs: 2, tau, seed: 3 }), { ...extra, backend: 'reference' });
     const rng = createRng(N * 97 + tau + files.length);
     for (let r = 0; r < 12; r++) {
       randomizeArena(l, [], rng);
       const before = l.state.saturation.reduce((a, v) => a + v, 0);
-      const name = `${kind}-${update}-tau${tau}-${files.length}`;
+      const name = `${kind}-${update}-tau${tau}${direct ? '-direct' : ''}-${files.length}`;
       const text = goldenRun(
         name,
         l,

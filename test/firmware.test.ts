@@ -173,6 +173,7 @@ function sampleConfigs(): FixedConfig[] {
       feedback: pick(['random', 'transpose'] as const),
       weightFracBits: F,
       updateFracBits: pick([30, F]),
+      direct: pick([false, true]),
     });
   }
   return configs;

@@ -102,6 +102,28 @@ for (const [learner, hidden, steps] of [['snap1', 12, 1000], ['output', 16, 1000
   });
 }
 
+hil('RFLO with the readout that reads the input (direct, y = W_out h + D x) on the emulated Cortex-M3 matches the host for 2000 drift steps and in its final snapshot', async (t) => {
+  const options: LearnerOptions = { ...base, learner: 'rflo', inputs: 3, hidden: 16, outputs: 3, lrRec: 0.003, lrOut: 0.01, direct: true };
+  const r = await runHil(client!, { options, steps: 2000, seed: 13, stream: createDriftTask({ seed: 13, channels: 3, steps: 2000 }) });
+  t.is(r.firstPredictionMismatch, null);
+  t.is(r.firstSnapshotMismatch, null);
+  t.is(r.deviceSnapshot[4], 2, 'a snapshot with D is version 2');
+  t.true(loadSnapshot(r.deviceSnapshot).state.D.some((v) => v !== 0), 'D learned on the device');
+});
+
+hil("the device refuses a CONFIGURE whose DIRECT flag differs from the loaded snapshot's, naming the flag", async (t) => {
+  const o: LearnerOptions = { ...base, learner: 'output', inputs: 3, hidden: 8, outputs: 3, lrRec: 0, lrOut: 0.01 };
+  const w = initWeights({ inputs: 3, hidden: 8, outputs: 3, tau: 10, seed: 2 });
+  await client!.hello();
+  await client!.loadSnapshot(saveSnapshot(createFixedLearner({ ...o, direct: true }, w)));
+  const e1 = await t.throwsAsync(client!.configure({ learner: 'output', inputs: 3, outputs: 3, hidden: 8 }));
+  t.regex(e1!.message, /readout reads the input \(direct\): set flags bit2 DIRECT/);
+  await client!.loadSnapshot(saveSnapshot(createFixedLearner(o, w)));
+  const e2 = await t.throwsAsync(client!.configure({ learner: 'output', inputs: 3, outputs: 3, hidden: 8, direct: true }));
+  t.regex(e2!.message, /DIRECT is set but the loaded snapshot has no direct readout/);
+  await t.notThrowsAsync(client!.configure({ learner: 'output', inputs: 3, outputs: 3, hidden: 8 }));
+});
+
 hil('negative control: a device started with one recurrent weight 1 LSB (2^-24) off is caught by the comparison', async (t) => {
   const options: LearnerOptions = { ...base, learner: 'rflo', inputs: 3, hidden: 16, outputs: 3, lrRec: 0.003, lrOut: 0.01 };
   const perturbDevice = (snap: Uint8Array) => {

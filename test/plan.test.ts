@@ -106,3 +106,28 @@ test('plan warns about a tau whose state updates round away, naming the largest 
   }
   t.true(ratio(22000, 0.5) < 0.5, `tau 22000: fixed/float ${ratio(22000, 0.5)}`);
 });
+
+test('direct adds D (O x M, Q7.24) and its Q30 accumulator and leaves every other buffer where it was', (t) => {
+  const off = plan(base);
+  const on = plan({ ...base, direct: true });
+  t.true(on.options.direct);
+  t.false('direct' in off.options, 'a plan without D carries no direct key (its snapshots stay version 1)');
+  const D = on.buffers.find((b) => b.name === 'D')!;
+  const accD = on.buffers.find((b) => b.name === 'acc_D')!;
+  t.deepEqual([D.type, D.length, D.format, D.bytes], ['i32', 2 * 4, 'Q7.24', 32]);
+  t.deepEqual([accD.type, accD.length, accD.format, accD.bytes], ['f64', 2 * 4, 'Q30 (int64)', 64]);
+  t.is(on.totalBytes, off.totalBytes + 32 + 64);
+  t.deepEqual(
+    on.buffers.filter((b) => b.name !== 'D' && b.name !== 'acc_D').map((b) => [b.name, b.bytes]),
+    off.buffers.map((b) => [b.name, b.bytes]),
+  );
+  t.false(off.buffers.some((b) => b.name === 'D' || b.name === 'acc_D'));
+  t.is(on.shifts.outDirect, on.shifts.out - 3);
+  t.regex(formatMemoryTable(on), /direct \(y = W_out h \+ D x\)/);
+});
+
+test('plan refuses the float-only readout options by name rather than ignoring them', (t) => {
+  t.throws(() => plan({ ...base, direct: 'yes' as unknown as boolean }), { message: 'direct must be true or false (got yes)' });
+  t.throws(() => plan({ ...base, normalizedReadout: true }), { message: /^normalizedReadout \(normalised readout steps\) is not in the fixed-point runtime yet/ });
+  t.throws(() => plan({ ...base, maxRecStep: 0.05 }), { message: /^maxRecStep \(the recurrent update bound\) is not in the fixed-point runtime yet/ });
+});

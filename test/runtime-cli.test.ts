@@ -44,6 +44,16 @@ test.serial('neurostream plan prints the memory table with the exact total', asy
   t.regex(out, /^S\s+i32\s+37888\s+Q11\.20\s+151552/m);
 });
 
+test.serial('neurostream plan --direct reports the bytes of D and its accumulator', async (t) => {
+  const args = ['plan', '--learner', 'rflo', '--hidden', '16', '--inputs', '3', '--outputs', '2', '--json'];
+  const without = JSON.parse((await run(args)).out) as { totalBytes: number; buffers: { name: string; bytes: number }[] };
+  const withD = JSON.parse((await run([...args, '--direct'])).out) as { totalBytes: number; buffers: { name: string; bytes: number }[] };
+  t.is(withD.buffers.find((b) => b.name === 'D')!.bytes, 2 * 3 * 4);
+  t.is(withD.buffers.find((b) => b.name === 'acc_D')!.bytes, 2 * 3 * 8);
+  t.is(withD.totalBytes, without.totalBytes + 24 + 48);
+  t.false(without.buffers.some((b) => b.name === 'D'));
+});
+
 test.serial('neurostream plan --json gives the buffers, and a budget too small is refused with the bytes needed', async (t) => {
   const { out } = await run(['plan', '--learner', 'rflo', '--hidden', '16', '--json']);
   const j = JSON.parse(out) as { totalBytes: number; buffers: { name: string; bytes: number }[] };

@@ -11,7 +11,8 @@ import { arenaBytes, firstDiff, randomizeArena } from './helpers/arena.ts';
 // kernels (backend 'reference': runtime/learners/*.ts, every product through runtime/fixed.ts), saturation counters
 // included: identical learners, identical streams, the whole arena compared byte for byte.
 
-const CASES: [LearnerKind, 'step' | 'trial', number, FixedOptions][] = [
+// The last element: the readout reads the input too (options.direct, y = W_out h + D x).
+const CASES: [LearnerKind, 'step' | 'trial', number, FixedOptions, boolean?][] = [
   ['rflo', 'step', 0.03, {}], // inline shifts (rec 21, in 18)
   ['rflo', 'step', 0.2, {}], // in-kernel shift below 17: helper path
   ['rflo', 'step', 0.03, { weightFracBits: 12, updateFracBits: 12 }], // applyShift 0: helper path
@@ -20,13 +21,15 @@ const CASES: [LearnerKind, 'step' | 'trial', number, FixedOptions][] = [
   ['snap1', 'step', 0.03, {}],
   ['snap1', 'step', 0.2, {}],
   ['snap1', 'trial', 0.03, {}],
+  ['rflo', 'step', 0.03, {}, true],
+  ['snap1', 'trial', 0.03, {}, true],
 ];
 
-for (const [kind, update, lr, extra] of CASES) {
-  test(`${kind} (${update}, lr ${lr}, ${JSON.stringify(extra)}): the optimized kernels are bit-exact with the reference over 3025 steps (ending mid-trial)`, (t) => {
+for (const [kind, update, lr, extra, direct] of CASES) {
+  test(`${kind} (${update}, lr ${lr}, ${JSON.stringify(extra)}${direct ? ', direct' : ''}): the optimized kernels are bit-exact with the reference over 3025 steps (ending mid-trial)`, (t) => {
     const N = 24;
     const w = initWeights({ inputs: 3, hidden: N, outputs: 2, tau: 7, seed: 17 });
-    const o = { learner: kind, inputs: 3, hidden: N, outputs: 2, tau: 7, lrRec: lr, lrOut: 0.1, update, trialLength: 50 } as const;
+    const o = { learner: kind, inputs: 3, hidden: N, outputs: 2, tau: 7, lrRec: lr, lrOut: 0.1, update, trialLength: 50, ...(direct ? { direct } : {}) } as const;
     const fast = createFixedLearner(o, w, { ...extra, backend: 'js' });
     const ref = createFixedLearner(o, w, { ...extra, backend: 'reference' });
     t.is(ref.backend, 'reference');
@@ -46,13 +49,14 @@ for (const [kind, update, lr, extra] of CASES) {
     let changed = 0;
     for (let i = 0; i < w0.length; i++) if (w0[i] !== fast.state.W_rec[i]) changed++;
     t.true(changed > 0, 'W_rec learned');
+    if (direct) t.true(fast.state.D.some((v) => v !== 0), 'D learned');
     t.is(firstDiff(fast, arenaBytes(fast), arenaBytes(ref)), null);
     t.is(fast.stepCount(), 3025);
   });
 }
 
 /** Every kind, both modes, the general and the fast update paths. */
-const RANDOM_CASES: [LearnerKind, 'step' | 'trial', number, FixedOptions, string?][] = [
+const RANDOM_CASES: [LearnerKind, 'step' | 'trial', number, FixedOptions, string?, boolean?][] = [
   ['rflo', 'step', 10, {}],
   ['rflo', 'step', 1, {}, 'transpose'],
   ['rflo', 'step', 1, { weightFracBits: 16, updateFracBits: 20 }],
@@ -62,12 +66,17 @@ const RANDOM_CASES: [LearnerKind, 'step' | 'trial', number, FixedOptions, string
   ['rtrl', 'step', 10, {}],
   ['rtrl', 'trial', 3, {}],
   ['output', 'step', 2, {}],
+  ['rflo', 'step', 10, {}, undefined, true],
+  ['snap1', 'step', 1, {}, undefined, true],
+  ['rtrl', 'trial', 3, {}, undefined, true],
+  ['output', 'step', 2, { weightFracBits: 16, updateFracBits: 20 }, undefined, true],
+  ['output', 'trial', 2, {}, undefined, true],
 ];
 
-for (const [kind, update, tau, extra, feedback] of RANDOM_CASES) {
-  test(`${kind} ${update} tau ${tau}${feedback ? ` ${feedback}` : ''} ${JSON.stringify(extra)}: one optimized step equals one reference step from random full-range arenas, saturating everywhere`, (t) => {
+for (const [kind, update, tau, extra, feedback, direct] of RANDOM_CASES) {
+  test(`${kind} ${update} tau ${tau}${feedback ? ` ${feedback}` : ''} ${JSON.stringify(extra)}${direct ? ' direct' : ''}: one optimized step equals one reference step from random full-range arenas, saturating everywhere`, (t) => {
     const N = kind === 'rtrl' ? 6 : 13;
-    const o = { learner: kind, inputs: 3, hidden: N, outputs: 2, tau, lrRec: 0.05, lrOut: 0.05, update, trialLength: 50, feedback: (feedback ?? 'random') as 'random' | 'transpose' } as const;
+    const o = { learner: kind, inputs: 3, hidden: N, outputs: 2, tau, lrRec: 0.05, lrOut: 0.05, update, trialLength: 50, feedback: (feedback ?? 'random') as 'random' | 'transpose', ...(direct ? { direct } : {}) } as const;
     const w = initWeights({ inputs: 3, hidden: N, outputs: 2, tau, seed: 5 });
     const fast = createFixedLearner(o, w, { ...extra, backend: 'js' });
     const ref = createFixedLearner(o, w, { ...extra, backend: 'reference' });

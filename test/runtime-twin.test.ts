@@ -62,6 +62,57 @@ for (const kind of ['rtrl', 'rflo', 'snap1', 'output'] as const) {
   });
 }
 
+for (const kind of ['rtrl', 'rflo', 'snap1', 'output'] as const) {
+  test(`one ${kind} step with direct (y = W_out h + D x) matches its float twin: y within 2 LSB, D's term and step update within 1 %`, (t) => {
+    const N = 16;
+    const M = 3;
+    const O = 2;
+    const w = representable(initWeights({ inputs: M, hidden: N, outputs: O, tau: 10, seed: 11, h0: 0.3 }));
+    w.D = Float64Array.from([0.5, -0.25, 0.125, -0.75, 0.3125, 0.0625]);
+    const x = [0.5, -0.25, 0.75];
+    const target = [0.5, -0.5];
+    const a = new Float64Array(O);
+    const b = new Float64Array(O);
+    // 'trial' mode: the accumulated terms (readGradient) after two steps.
+    const opt: LearnerOptions = { ...options(kind, N, M, O), direct: true };
+    const fx = createFixedLearner(opt, w, JS);
+    const fl = createFloatLearner(opt, w);
+    for (let s = 0; s < 2; s++) {
+      fx.step(x, target, a);
+      fl.step(x, target, b);
+    }
+    let yErr = 0;
+    for (let o = 0; o < O; o++) yErr = Math.max(yErr, Math.abs(a[o] - b[o]) * 4096);
+    const ga = fx.readGradient(zeroGradient(opt));
+    const gb = fl.readGradient(zeroGradient(opt));
+    const termErr = relErr(ga.D as Float64Array, gb.D as Float64Array);
+    const outErr = relErr(ga.W_out, gb.W_out);
+    // 'step' mode: D's change over two steps (lrOut 0.03 per step), in Q7.24 LSB and relative.
+    const optStep: LearnerOptions = { ...opt, update: 'step', trialLength: 1 };
+    const sx = createFixedLearner(optStep, w, JS);
+    const sl = createFloatLearner(optStep, w);
+    for (let s = 0; s < 2; s++) {
+      sx.step(x, target, a);
+      sl.step(x, target, b);
+    }
+    const D0 = w.D;
+    const dx = (sx.getWeights().D as Float64Array).map((v, i) => v - D0[i]);
+    const dl = (sl.getWeights().D as Float64Array).map((v, i) => v - D0[i]);
+    let lsb = 0;
+    for (let i = 0; i < dx.length; i++) lsb = Math.max(lsb, Math.abs(dx[i] - dl[i]) * 2 ** 24);
+    const stepErr = relErr(dx, dl);
+    t.log(
+      `y ${yErr.toFixed(2)} LSB (Q3.12); D term rel. error ${termErr.toExponential(2)}, W_out ${outErr.toExponential(2)}; ` +
+        `D step update rel. error ${stepErr.toExponential(2)}, worst ${lsb.toFixed(1)} LSB of Q7.24 (update ~${(Math.max(...dl.map(Math.abs)) * 2 ** 24).toFixed(0)} LSB)`,
+    );
+    t.true(yErr <= 2, `y error ${yErr} LSB`);
+    t.true(termErr <= 0.01, `D term relative error ${termErr}`);
+    t.true(outErr <= 0.01, `W_out term relative error ${outErr}`);
+    t.true(stepErr <= 0.01, `D step update relative error ${stepErr}`);
+    t.true(dl.some((v) => v !== 0), 'the float twin moved D');
+  });
+}
+
 test('RTRL gradient over a 50-step sequence matches the float twin within 1 %', (t) => {
   const N = 8;
   const M = 2;

@@ -7,10 +7,11 @@ import type { FixedLearner } from '../runtime/learner.ts';
 import { crc32, inspectSnapshot, loadSnapshot, saveSnapshot } from '../runtime/snapshot.ts';
 import type { LearnerKind } from '../runtime/types.ts';
 
-function make(kind: LearnerKind): FixedLearner {
+function make(kind: LearnerKind, direct = false): FixedLearner {
   const N = kind === 'rtrl' ? 6 : 12;
   const w = initWeights({ inputs: 2, hidden: N, outputs: 1, tau: 10, seed: 9 });
-  return createFixedLearner({ learner: kind, inputs: 2, hidden: N, outputs: 1, tau: 10, lrRec: 0.05, lrOut: 0.05, update: 'trial', trialLength: 50 }, w, JS);
+  const o = { learner: kind, inputs: 2, hidden: N, outputs: 1, tau: 10, lrRec: 0.05, lrOut: 0.05, update: 'trial', trialLength: 50 } as const;
+  return createFixedLearner(direct ? { ...o, direct: true } : o, w, JS);
 }
 
 function arenaBytes(l: FixedLearner): Uint8Array {
@@ -56,7 +57,9 @@ test('a snapshot with the wrong magic, version or size is refused with a clear m
   t.throws(() => loadSnapshot(m), { message: 'not a neurostream snapshot: magic is "XSNP", expected "NSNP"' });
   const v = good.slice();
   v[4] = 9;
-  t.throws(() => loadSnapshot(v), { message: 'snapshot version 9 is not supported (this runtime reads version 1)' });
+  t.throws(() => loadSnapshot(v), {
+    message: 'snapshot version 9 is not supported (this runtime reads versions 1 to 2); save it again with the runtime that wrote it, or update this one',
+  });
   t.throws(() => loadSnapshot(good.subarray(0, good.length - 10)), { message: /^snapshot size is \d+ bytes but its header says \d+/ });
   t.throws(() => loadSnapshot(new Uint8Array(5)), { message: /^snapshot too short/ });
 });
@@ -70,4 +73,39 @@ test('inspectSnapshot describes config, steps and buffers', (t) => {
   t.is(d.config.learner, 'rflo');
   t.is(d.arenaBytes, l.plan.totalBytes);
   t.true(d.buffers.some((b) => b.name === 'P_rec' && b.format === 'Q1.15'));
+});
+
+for (const kind of ['rflo', 'output'] as const) {
+  test(`${kind} with direct: the snapshot is version 2, carries D and resumes bit-identically`, (t) => {
+    const a = make(kind, true);
+    drive(a, 0, 1025);
+    const bytes = saveSnapshot(a);
+    t.is(bytes[4] | (bytes[5] << 8), 2);
+    const d = inspectSnapshot(bytes);
+    t.is(d.version, 2);
+    t.deepEqual(
+      d.buffers.filter((b) => b.name === 'D' || b.name === 'acc_D').map((b) => [b.name, b.length, b.format]),
+      [['D', 2, 'Q7.24'], ['acc_D', 2, 'Q30 (int64)']],
+    );
+    t.notDeepEqual([...a.state.D], [0, 0], 'D has learned something');
+    const b = loadSnapshot(bytes, 'js');
+    t.true(b.options.direct);
+    drive(a, 1025, 2000);
+    drive(b, 1025, 2000);
+    t.deepEqual(arenaBytes(b), arenaBytes(a));
+  });
+}
+
+test('a learner without direct still writes version 1 snapshots, which earlier runtimes read', (t) => {
+  const bytes = saveSnapshot(make('rflo'));
+  t.is(bytes[4] | (bytes[5] << 8), 1);
+  t.false(inspectSnapshot(bytes).config.direct === true);
+});
+
+test('a snapshot whose version disagrees with its config (direct in a version 1 file) is refused', (t) => {
+  const bytes = saveSnapshot(make('output', true));
+  bytes[4] = 1;
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  dv.setUint32(bytes.length - 4, crc32(bytes, 0, bytes.length - 4), true);
+  t.throws(() => loadSnapshot(bytes), { message: /^snapshot version 1 does not match its config \(direct true: version 2 expected\)/ });
 });

@@ -23,7 +23,8 @@ test('sim on a stream starts from the stream defaults; the periodic task keeps M
   t.throws(() => runSim({ task: 'drift', learner: 'rflo', seeds: [1], steps: 500, rlsReadout: 1.5 }), { message: /--rls-readout must be a forgetting factor in \(0, 1\]/ });
   const p = runSim({ task: 'periodic', learner: 'rflo', seeds: [1], trials: 1 });
   t.deepEqual([p.hidden, p.tau, p.lr_rec, p.lr_out, p.direct, p.normalized, p.rls_readout, p.gain], [30, 10, 0.03, 0.03, false, false, null, 1.5]);
-  // The fixed engine keeps the old stream settings (it has no D yet) instead of refusing the defaults.
+  // The fixed engine keeps the old stream settings (it has D, not yet the RLS readout, the normalised step or the
+  // step bound the defaults use) instead of refusing the defaults.
   const x = runSim({ task: 'drift', learner: 'output', engine: 'fixed', seeds: [1], steps: 300 });
   t.deepEqual([x.hidden, x.tau, x.direct], [30, 10, false]);
 });

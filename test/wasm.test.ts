@@ -20,6 +20,8 @@ interface Case {
   gain: number;
   /** Fixed-point options (weightFracBits < 24 takes the kernels' general 'step' path). */
   extra?: FixedOptions;
+  /** The readout reads the input too (options.direct, y = W_out h + D x). */
+  direct?: boolean;
 }
 
 const M = 3;
@@ -37,6 +39,7 @@ function options(c: Case): LearnerOptions {
     update: c.update,
     trialLength: 50,
     feedback: c.feedback,
+    ...(c.direct ? { direct: true } : {}),
   };
 }
 
@@ -83,12 +86,16 @@ const CASES: Case[] = [
   { kind: 'output', N: 16, update: 'trial', tau: 2, gain: 1.5 },
   { kind: 'rtrl', N: 8, update: 'step', tau: 10, gain: 1.5 },
   { kind: 'rtrl', N: 7, update: 'trial', tau: 3, gain: 2 },
+  { kind: 'rflo', N: 37, update: 'step', tau: 10, gain: 1.5, direct: true },
+  { kind: 'snap1', N: 24, update: 'step', tau: 1, gain: 3, direct: true, extra: { weightFracBits: 16, updateFracBits: 20 } },
+  { kind: 'output', N: 16, update: 'trial', tau: 2, gain: 1.5, direct: true },
+  { kind: 'rtrl', N: 6, update: 'step', tau: 10, gain: 1.5, direct: true },
 ];
 
 const skip = !wasmSimdSupported();
 
 for (const c of CASES) {
-  const name = `${c.kind} N=${c.N} ${c.update}${c.feedback === 'transpose' ? ' transpose' : ''} tau=${c.tau}${c.extra ? ` ${JSON.stringify(c.extra)}` : ''}`;
+  const name = `${c.kind} N=${c.N} ${c.update}${c.feedback === 'transpose' ? ' transpose' : ''} tau=${c.tau}${c.extra ? ` ${JSON.stringify(c.extra)}` : ''}${c.direct ? ' direct' : ''}`;
   (skip ? test.skip : test)(`wasm and js backends keep byte-identical arenas over 10^4 steps (${name})`, (t) => {
     const [js, wasm] = pair(c);
     t.is(js.backend, 'js');
@@ -106,6 +113,7 @@ for (const c of CASES) {
     const w0 = pair(c)[0];
     t.notDeepEqual(Array.from(js.state.W_out), Array.from(w0.state.W_out));
     if (c.kind !== 'output') t.notDeepEqual(Array.from(js.state.W_rec), Array.from(w0.state.W_rec));
+    if (c.direct) t.true(js.state.D.some((v) => v !== 0), 'D learned');
   });
 }
 
@@ -119,7 +127,7 @@ const RANDOM_ONLY: Case[] = [
 ];
 
 for (const c of [...CASES, ...RANDOM_ONLY]) {
-  const name = `${c.kind} N=${c.N} ${c.update}${c.feedback === 'transpose' ? ' transpose' : ''} tau=${c.tau}${c.extra ? ` ${JSON.stringify(c.extra)}` : ''}`;
+  const name = `${c.kind} N=${c.N} ${c.update}${c.feedback === 'transpose' ? ' transpose' : ''} tau=${c.tau}${c.extra ? ` ${JSON.stringify(c.extra)}` : ''}${c.direct ? ' direct' : ''}`;
   (skip ? test.skip : test)(`one wasm step equals one js step from random full-range arenas, saturating everywhere (${name})`, (t) => {
     const [js, wasm] = pair(c);
     const rng = createRng(c.N * 31 + c.tau);

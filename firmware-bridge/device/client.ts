@@ -10,7 +10,7 @@
  */
 import { SerialPort } from 'serialport';
 import { Framer } from '../framer.ts';
-import { FLAG_MISSING, MAX_SNAPSHOT_CHUNK, MAX_WIRE, MISSING_VALUE, MsgType, NO_RESUME, createMessage, encodeFrame, errorText, LEARNER_CODES } from '../protocol.ts';
+import { FLAG_MISSING, MAX_SNAPSHOT_CHUNK, MAX_WIRE, MISSING_VALUE, MsgType, NO_RESUME, createMessage, encodeFrame, errorText, LEARNER_CODES, CONFIG_START, CONFIG_TARGETS, CONFIG_DIRECT } from '../protocol.ts';
 import type { Message } from '../protocol.ts';
 import type { LearnerKind } from '../../runtime/types.ts';
 
@@ -27,6 +27,8 @@ export interface DeviceConfigure {
   inputs: number;
   outputs: number;
   hidden: number;
+  /** The loaded learner's readout reads the input too (options.direct): CONFIGURE flags bit2 DIRECT. */
+  direct?: boolean;
 }
 
 type Waiter = { want: number; resolve: (m: Message) => void; reject: (e: Error) => void; timer: NodeJS.Timeout };
@@ -175,7 +177,7 @@ export class DeviceLearnerClient {
     o.inputs = c.inputs;
     o.outputs = c.outputs;
     o.hidden = c.hidden;
-    o.configFlags = 3; // START | TARGETS
+    o.configFlags = CONFIG_START | CONFIG_TARGETS | (c.direct === true ? CONFIG_DIRECT : 0);
     o.inputFrac = 12;
     o.targetFrac = 12;
     o.predictionFrac = 12;

@@ -171,6 +171,11 @@ static void on_configure(uint16_t fseq, const uint8_t *b) {
   if (rd16(b + 4) != c->hidden) { refuse(fseq, E_BAD_CONFIG, "hidden differs from the loaded snapshot's"); return; }
   if (b[6] != 12 || b[7] != 12 || b[8] != 12) { refuse(fseq, E_BAD_CONFIG, "inputFrac, targetFrac and predictionFrac must be 12 (Q3.12)"); return; }
   if (!c->stepMode) { refuse(fseq, E_BAD_CONFIG, "update must be 'step' on the device (the protocol has no endTrial)"); return; }
+  if (((b[3] & 4) != 0) != (c->direct != 0)) {
+    refuse(fseq, E_BAD_CONFIG, c->direct ? "the loaded snapshot's readout reads the input (direct): set flags bit2 DIRECT"
+                                         : "flags bit2 DIRECT is set but the loaded snapshot has no direct readout (D)");
+    return;
+  }
   heartbeatMs = rd16(b + 10);
   withTargets = (b[3] & 2) != 0;
   active = (b[3] & 1) != 0;

@@ -13,7 +13,7 @@
 #include <stdint.h>
 #include <stddef.h>
 
-/* Compile-time capacity. The arena default fits SnAp-1 (RFLO's superset) at NS_MAX_HIDDEN/INPUTS/OUTPUTS. */
+/* Compile-time capacity. The arena default fits SnAp-1 with direct (the superset) at NS_MAX_HIDDEN/INPUTS/OUTPUTS. */
 #ifndef NS_MAX_HIDDEN
 #define NS_MAX_HIDDEN 32
 #endif
@@ -39,6 +39,7 @@ typedef struct {
   int stepMode;      /* update 'step' (1) or 'trial' (0) */
   int trialLength;
   int transposeFeedback; /* feedback 'transpose' */
+  int direct;        /* the readout reads the input too: y = W_out h + D x (options.direct) */
   int weightFracBits, updateFracBits;
   double memoryBudget;
 } ns_config;
@@ -48,7 +49,7 @@ typedef struct {
   ns_config cfg;
   int32_t alpha, oneMinusAlpha;
   int32_t etaRecM, etaRecK, etaOutM, etaOutK;
-  int shiftTraceRec, shiftTraceIn, shiftOut, shiftRtrl, shiftApply, shiftTrialRec, shiftTrialOut;
+  int shiftTraceRec, shiftTraceIn, shiftOut, shiftOutDirect, shiftRtrl, shiftApply, shiftTrialRec, shiftTrialOut;
   int traceFracRec, traceFracIn;
   int32_t applyMul;
   int transpose;
@@ -61,12 +62,12 @@ typedef struct {
 typedef struct {
   ns_plan p;
   uint8_t *arena;
-  int32_t *W_in, *W_rec, *b, *W_out;
+  int32_t *W_in, *W_rec, *b, *W_out, *D;
   int16_t *W_rec_q12, *W_out_q12, *B, *h0, *h, *h_prev, *x, *target, *y, *e;
   int32_t *u, *dphi, *aphi, *fb;
   int16_t *P_in, *P_rec, *P_b;
   int32_t *decay, *S, *S_next;
-  int64_t *sum_hi, *sum_lo, *acc_W_in, *acc_W_rec, *acc_b, *acc_W_out;
+  int64_t *sum_hi, *sum_lo, *acc_W_in, *acc_W_rec, *acc_b, *acc_W_out, *acc_D;
   uint32_t *sat;
   int64_t *steps;
 } ns_learner;
@@ -82,7 +83,7 @@ const char *ns_buf_name(int buf);
 
 /*
  * Parses the runtime's config JSON (the object snapshot.ts stores: learner, inputs, hidden, outputs, tau, lrRec,
- * lrOut, update, trialLength, feedback, weightFracBits, updateFracBits, memoryBudget). Returns 0, or -1 with a
+ * lrOut, update, trialLength, feedback, weightFracBits, updateFracBits, memoryBudget, and direct when true). Returns 0, or -1 with a
  * message in err (size errLen).
  */
 int ns_parse_config(const char *json, size_t len, ns_config *cfg, char *err, size_t errLen);
@@ -117,8 +118,8 @@ uint8_t ns_arena_runtime_byte(const ns_learner *l, uint32_t i);
 uint32_t ns_crc32_update(uint32_t crc, const uint8_t *bytes, size_t n);
 
 /*
- * Snapshot (runtime/snapshot.ts, version 1) support without a buffer for the whole snapshot:
- * the loader takes chunks in order; the writer yields byte i on demand.
+ * Snapshot (runtime/snapshot.ts, version 1, or 2 for a learner with direct) support without a buffer for the whole
+ * snapshot: the loader takes chunks in order; the writer yields byte i on demand.
  */
 typedef struct {
   ns_learner *l;
@@ -130,6 +131,7 @@ typedef struct {
   uint32_t received;         /* bytes received so far */
   uint32_t total;            /* expected total (0 until the header is in) */
   uint32_t arenaAt, arenaLength;
+  uint32_t version;          /* the snapshot's format version (1, or 2 with direct) */
   uint32_t crc;              /* running CRC-32 state (pre-inversion) */
   uint8_t header[16];
   uint8_t crcBytes[4];

@@ -8,7 +8,7 @@
 #include "ns_fixed.h"
 
 /*
- * network.ts forwardQ (Murray 2019, eq. 1-2): u = W_rec h + W_in x + b; h += a (tanh(u) - h); y = W_out h.
+ * network.ts forwardQ (Murray 2019, eq. 1-2): u = W_rec h + W_in x + b; h += a (tanh(u) - h); y = W_out h (+ D x).
  * Reads the Q7.24 master weights exactly: each weight is split into hi = W >> 16 and lo = W & 0xffff, and the two
  * products with the state are summed separately (the runtime's order), W_in x times 8 and b times 2^15, so the total
  * hi 2^16 + lo is Q39; rounded half up to Q19.12 as rsrw(hi + floor(lo / 2^16), 11). y likewise, saturated.
@@ -47,6 +47,16 @@ static void forward(ns_learner *l) {
     for (int i = 0; i < N; i++) {
       hi += ns_asr32(wo[i], 16) * (int32_t)h[i];
       lo += (int32_t)((uint32_t)wo[i] & 0xffffu) * (int32_t)h[i];
+    }
+    if (l->p.cfg.direct) { /* D x (Q36) times 8 into the same Q39 sums, before the one rounding */
+      const int32_t *wd = l->D + (size_t)o * M;
+      int64_t hiD = 0, loD = 0;
+      for (int j = 0; j < M; j++) {
+        hiD += ns_asr32(wd[j], 16) * (int32_t)l->x[j];
+        loD += (int32_t)((uint32_t)wd[j] & 0xffffu) * (int32_t)l->x[j];
+      }
+      hi += hiD * 8;
+      lo += loD * 8;
     }
     l->y[o] = (int16_t)ns_sat16(ns_rsrw(hi + ns_asr64(lo, 16), 11), &l->sat[NS_SAT_Y]);
   }
@@ -104,9 +114,10 @@ static void apply_trial(ns_learner *l, int32_t *W, int16_t *Wq, int64_t *acc, si
   }
 }
 
-/* learners/output.ts updateOutput: the delta rule on W_out, term e_o h_j (Q27 x 8 -> Q30). */
+/* learners/output.ts updateOutput: the delta rule on W_out, term e_o h_j (Q27 x 8 -> Q30); with direct also on D,
+ * term e_o x_j (Q24 x 64 -> Q30), step update round(g x_j / 2^shiftOutDirect), counted as 'W_out'. */
 static void update_output(ns_learner *l) {
-  const int N = l->p.cfg.hidden, O = l->p.cfg.outputs;
+  const int N = l->p.cfg.hidden, M = l->p.cfg.inputs, O = l->p.cfg.outputs;
   const int step = l->p.cfg.stepMode;
   for (int o = 0; o < O; o++) {
     int32_t e = l->e[o];
@@ -116,6 +127,12 @@ static void update_output(ns_learner *l) {
     for (int j = 0; j < N; j++) {
       l->acc_W_out[oo + j] += (int64_t)ns_imul(e, l->h[j]) * 8;
       if (step) apply_step(l, l->W_out, l->W_out_q12, oo + j, ns_mul32x16(g, l->h[j], l->p.shiftOut), NS_SAT_W_OUT);
+    }
+    if (!l->p.cfg.direct) continue;
+    size_t od = (size_t)o * M;
+    for (int j = 0; j < M; j++) {
+      l->acc_D[od + j] += (int64_t)ns_imul(e, l->x[j]) * 64;
+      if (step) apply_step(l, l->D, NULL, od + j, ns_mul32x16(g, l->x[j], l->p.shiftOutDirect), NS_SAT_W_OUT);
     }
   }
 }
@@ -339,9 +356,11 @@ void ns_end_trial(ns_learner *l) {
     apply_trial(l, l->W_in, NULL, l->acc_W_in, p->length[NB_W_in], p->etaRecM, p->shiftTrialRec, NS_SAT_W_IN);
     apply_trial(l, l->b, NULL, l->acc_b, p->length[NB_b], p->etaRecM, p->shiftTrialRec, NS_SAT_B);
     apply_trial(l, l->W_out, l->W_out_q12, l->acc_W_out, p->length[NB_W_out], p->etaOutM, p->shiftTrialOut, NS_SAT_W_OUT);
+    apply_trial(l, l->D, NULL, l->acc_D, p->length[NB_D], p->etaOutM, p->shiftTrialOut, NS_SAT_W_OUT);
   }
   memset(l->acc_W_in, 0, p->length[NB_acc_W_in] * 8u);
   memset(l->acc_W_rec, 0, p->length[NB_acc_W_rec] * 8u);
   memset(l->acc_b, 0, p->length[NB_acc_b] * 8u);
   memset(l->acc_W_out, 0, p->length[NB_acc_W_out] * 8u);
+  memset(l->acc_D, 0, p->length[NB_acc_D] * 8u);
 }

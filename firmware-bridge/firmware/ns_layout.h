@@ -17,9 +17,9 @@ enum ns_sat {
 
 /* Arena buffers, in arena order. Buffers a learner kind does not have get length 0. */
 enum ns_buf {
-  NB_W_in, NB_W_rec, NB_b, NB_W_out, NB_W_rec_q12, NB_W_out_q12, NB_B, NB_h0, NB_h, NB_h_prev, NB_x, NB_target, NB_y,
-  NB_e, NB_u, NB_dphi, NB_aphi, NB_fb, NB_P_in, NB_P_rec, NB_P_b, NB_decay, NB_S, NB_S_next, NB_sum_hi, NB_sum_lo,
-  NB_acc_W_in, NB_acc_W_rec, NB_acc_b, NB_acc_W_out, NB_saturation, NB_steps,
+  NB_W_in, NB_W_rec, NB_b, NB_W_out, NB_D, NB_W_rec_q12, NB_W_out_q12, NB_B, NB_h0, NB_h, NB_h_prev, NB_x, NB_target,
+  NB_y, NB_e, NB_u, NB_dphi, NB_aphi, NB_fb, NB_P_in, NB_P_rec, NB_P_b, NB_decay, NB_S, NB_S_next, NB_sum_hi,
+  NB_sum_lo, NB_acc_W_in, NB_acc_W_rec, NB_acc_b, NB_acc_W_out, NB_acc_D, NB_saturation, NB_steps,
   NB_COUNT
 };
 
@@ -27,21 +27,23 @@ enum ns_buf {
 enum ns_type { NT_I16 = 2, NT_I32 = 4, NT_U32 = 5, NT_F64 = 8 };
 
 #define NS_BUF_NAMES { \
-  "W_in", "W_rec", "b", "W_out", "W_rec_q12", "W_out_q12", "B", "h0", "h", "h_prev", "x", "target", "y", "e", "u", \
-  "dphi", "aphi", "fb", "P_in", "P_rec", "P_b", "decay", "S", "S_next", "sum_hi", "sum_lo", "acc_W_in", "acc_W_rec", \
-  "acc_b", "acc_W_out", "saturation", "steps", \
+  "W_in", "W_rec", "b", "W_out", "D", "W_rec_q12", "W_out_q12", "B", "h0", "h", "h_prev", "x", "target", "y", "e", \
+  "u", "dphi", "aphi", "fb", "P_in", "P_rec", "P_b", "decay", "S", "S_next", "sum_hi", "sum_lo", "acc_W_in", \
+  "acc_W_rec", "acc_b", "acc_W_out", "acc_D", "saturation", "steps", \
 }
 #define NS_BUF_TYPES { \
-  NT_I32, NT_I32, NT_I32, NT_I32, NT_I16, NT_I16, NT_I16, NT_I16, NT_I16, NT_I16, NT_I16, NT_I16, NT_I16, NT_I16, \
-  NT_I32, NT_I32, NT_I32, NT_I32, NT_I16, NT_I16, NT_I16, NT_I32, NT_I32, NT_I32, NT_F64, NT_F64, NT_F64, NT_F64, \
-  NT_F64, NT_F64, NT_U32, NT_F64, \
+  NT_I32, NT_I32, NT_I32, NT_I32, NT_I32, NT_I16, NT_I16, NT_I16, NT_I16, NT_I16, NT_I16, NT_I16, NT_I16, NT_I16, \
+  NT_I16, NT_I32, NT_I32, NT_I32, NT_I32, NT_I16, NT_I16, NT_I16, NT_I32, NT_I32, NT_I32, NT_F64, NT_F64, NT_F64, \
+  NT_F64, NT_F64, NT_F64, NT_F64, NT_U32, NT_F64, \
 }
-/* Lengths (elements) of every buffer, uint64_t N, M, O and T = N*N + N*M + N, for learner kind `kind`. */
-#define NS_BUF_LENGTHS(kind, N, M, O, T) { \
+/* Lengths (elements) of every buffer, uint64_t N, M, O and T = N*N + N*M + N, for learner kind `kind`;
+ * direct (0 or 1): the readout reads the input too (the D buffers exist). */
+#define NS_BUF_LENGTHS(kind, direct, N, M, O, T) { \
   (N) * (M), /* W_in */ \
   (N) * (N), /* W_rec */ \
   (N), /* b */ \
   (O) * (N), /* W_out */ \
+  (((direct)) ? (O) * (M) : 0u), /* D */ \
   (N) * (N), /* W_rec_q12 */ \
   (O) * (N), /* W_out_q12 */ \
   (N) * (O), /* B */ \
@@ -56,29 +58,32 @@ enum ns_type { NT_I16 = 2, NT_I32 = 4, NT_U32 = 5, NT_F64 = 8 };
   (N), /* dphi */ \
   (N), /* aphi */ \
   (N), /* fb */ \
-  (((kind) == NS_RFLO || (kind) == NS_SNAP1) ? (N) * (M) : 0u), /* P_in */ \
-  (((kind) == NS_RFLO || (kind) == NS_SNAP1) ? (N) * (N) : 0u), /* P_rec */ \
-  (((kind) == NS_RFLO || (kind) == NS_SNAP1) ? (N) : 0u), /* P_b */ \
-  (((kind) == NS_SNAP1) ? (N) : 0u), /* decay */ \
-  (((kind) == NS_RTRL) ? (N) * (T) : 0u), /* S */ \
-  (((kind) == NS_RTRL) ? (N) * (T) : 0u), /* S_next */ \
-  (((kind) == NS_RTRL) ? (T) : 0u), /* sum_hi */ \
-  (((kind) == NS_RTRL) ? (T) : 0u), /* sum_lo */ \
+  ((((kind) == NS_RFLO || (kind) == NS_SNAP1)) ? (N) * (M) : 0u), /* P_in */ \
+  ((((kind) == NS_RFLO || (kind) == NS_SNAP1)) ? (N) * (N) : 0u), /* P_rec */ \
+  ((((kind) == NS_RFLO || (kind) == NS_SNAP1)) ? (N) : 0u), /* P_b */ \
+  ((((kind) == NS_SNAP1)) ? (N) : 0u), /* decay */ \
+  ((((kind) == NS_RTRL)) ? (N) * (T) : 0u), /* S */ \
+  ((((kind) == NS_RTRL)) ? (N) * (T) : 0u), /* S_next */ \
+  ((((kind) == NS_RTRL)) ? (T) : 0u), /* sum_hi */ \
+  ((((kind) == NS_RTRL)) ? (T) : 0u), /* sum_lo */ \
   (N) * (M), /* acc_W_in */ \
   (N) * (N), /* acc_W_rec */ \
   (N), /* acc_b */ \
   (O) * (N), /* acc_W_out */ \
+  (((direct)) ? (O) * (M) : 0u), /* acc_D */ \
   NS_SAT_COUNT, /* saturation */ \
   1u, /* steps */ \
 }
 
 #define NS_A8(bytes) ((((bytes) + 7u) / 8u) * 8u)
-/* Arena bytes of SnAp-1 (a superset of RFLO and the output-only learner) at N hidden, M inputs, O outputs. */
+/* Arena bytes of SnAp-1 with direct (a superset of RFLO and the output-only learner, with or without direct)
+ * at N hidden, M inputs, O outputs. */
 #define NS_ARENA_FOR(N, M, O) ( \
   NS_A8(4u * (N) * (M)) + \
   NS_A8(4u * (N) * (N)) + \
   NS_A8(4u * (N)) + \
   NS_A8(4u * (O) * (N)) + \
+  NS_A8(4u * (O) * (M)) + \
   NS_A8(2u * (N) * (N)) + \
   NS_A8(2u * (O) * (N)) + \
   NS_A8(2u * (N) * (O)) + \
@@ -101,6 +106,7 @@ enum ns_type { NT_I16 = 2, NT_I32 = 4, NT_U32 = 5, NT_F64 = 8 };
   NS_A8(8u * (N) * (N)) + \
   NS_A8(8u * (N)) + \
   NS_A8(8u * (O) * (N)) + \
+  NS_A8(8u * (O) * (M)) + \
   NS_A8(4u * NS_SAT_COUNT) + \
   NS_A8(8u))
 

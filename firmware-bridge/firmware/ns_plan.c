@@ -84,9 +84,10 @@ static size_t skip_ws(const char *s, size_t i, size_t len) {
 }
 
 enum { K_LEARNER, K_INPUTS, K_HIDDEN, K_OUTPUTS, K_TAU, K_LRREC, K_LROUT, K_UPDATE, K_TRIAL, K_FEEDBACK, K_WFB, K_UFB,
-       K_BUDGET, K_COUNT };
+       K_BUDGET, K_DIRECT, K_COUNT };
 static const char *const KEYS[K_COUNT] = { "learner", "inputs", "hidden", "outputs", "tau", "lrRec", "lrOut", "update",
-                                           "trialLength", "feedback", "weightFracBits", "updateFracBits", "memoryBudget" };
+                                           "trialLength", "feedback", "weightFracBits", "updateFracBits", "memoryBudget",
+                                           "direct" };
 
 static int is_int(double v, double lo, double hi) { return v >= lo && v <= hi && (double)(int64_t)v == v; }
 
@@ -121,6 +122,12 @@ int ns_parse_config(const char *s, size_t len, ns_config *c, char *err, size_t e
         seen[key] = 2;
       }
       i++;
+    } else if (key == K_DIRECT && i + 4 <= len && memcmp(s + i, "true", 4) == 0) {
+      num[key] = 1, seen[key] = 1;
+      i += 4;
+    } else if (key == K_DIRECT && i + 5 <= len && memcmp(s + i, "false", 5) == 0) {
+      num[key] = 0, seen[key] = 1;
+      i += 5;
     } else if (key < 0 && (i + 4 <= len && (memcmp(s + i, "true", 4) == 0 || memcmp(s + i, "null", 4) == 0))) {
       i += 4; /* an unknown key's literal: ignored, so newer runtimes may add fields */
     } else if (key < 0 && i + 5 <= len && memcmp(s + i, "false", 5) == 0) {
@@ -138,12 +145,13 @@ int ns_parse_config(const char *s, size_t len, ns_config *c, char *err, size_t e
     i = skip_ws(s, i, len);
     if (i < len && s[i] == ',') i = skip_ws(s, i + 1, len);
   }
-  static const int isString[K_COUNT] = { 1, 0, 0, 0, 0, 0, 0, 1, 0, 1, 0, 0, 0 };
+  static const int isString[K_COUNT] = { 1, 0, 0, 0, 0, 0, 0, 1, 0, 1, 0, 0, 0, 0 };
   for (int k = 0; k < K_COUNT; k++) {
     if (k == K_FEEDBACK && !seen[k]) { strcpy(str[k], "random"); seen[k] = 2; }
     if (k == K_WFB && !seen[k]) { num[k] = 24; seen[k] = 1; }
     if (k == K_UFB && !seen[k]) { num[k] = 30; seen[k] = 1; }
     if (k == K_BUDGET && !seen[k]) { num[k] = 64.0 * 1024 * 1024; seen[k] = 1; }
+    if (k == K_DIRECT && !seen[k]) { num[k] = 0; seen[k] = 1; }
     if (seen[k] != (isString[k] ? 2 : 1)) return fail3(err, errLen, "config: ", KEYS[k], " is missing or has the wrong type");
   }
   static const char *const kinds[NS_KIND_COUNT] = NS_KIND_NAMES;
@@ -173,6 +181,7 @@ int ns_parse_config(const char *s, size_t len, ns_config *c, char *err, size_t e
   c->weightFracBits = (int)num[K_WFB];
   c->updateFracBits = (int)num[K_UFB];
   c->memoryBudget = num[K_BUDGET];
+  c->direct = num[K_DIRECT] != 0;
   return 0;
 }
 
@@ -230,17 +239,19 @@ int ns_make_plan(const ns_config *c, ns_plan *p, char *err, size_t errLen) {
   p->traceFracRec = c->kind == NS_SNAP1 ? 12 : 15;
   p->traceFracIn = 12;
   int cs[2], ncs = 0;
-  const int cTraceRec = 9 + p->traceFracRec, cTraceIn = 9 + p->traceFracIn, cOut = 27, cRtrl = 20;
+  const int cTraceRec = 9 + p->traceFracRec, cTraceIn = 9 + p->traceFracIn, cOut = 27, cOutDirect = 24, cRtrl = 20;
   if (c->kind == NS_RTRL) cs[ncs++] = cRtrl;
   else if (c->kind != NS_OUTPUT) cs[ncs++] = cTraceRec, cs[ncs++] = cTraceIn;
   if (check_eta("lrRec", c->lrRec, c->trialLength, cs, ncs, U, &p->etaRecM, &p->etaRecK, err, errLen)) return -1;
   cs[0] = cOut;
-  if (check_eta("lrOut", c->lrOut, c->trialLength, cs, 1, U, &p->etaOutM, &p->etaOutK, err, errLen)) return -1;
+  cs[1] = cOutDirect;
+  if (check_eta("lrOut", c->lrOut, c->trialLength, cs, c->direct ? 2 : 1, U, &p->etaOutM, &p->etaOutK, err, errLen)) return -1;
   p->alpha = (int32_t)js_round(32768.0 / c->tau);
   p->oneMinusAlpha = 32768 - p->alpha;
   p->shiftTraceRec = cTraceRec + p->etaRecK - U;
   p->shiftTraceIn = cTraceIn + p->etaRecK - U;
   p->shiftOut = cOut + p->etaOutK - U;
+  p->shiftOutDirect = cOutDirect + p->etaOutK - U;
   p->shiftRtrl = cRtrl + p->etaRecK - U;
   p->shiftApply = U - F;
   p->shiftTrialRec = p->etaRecK + 30 - F;
@@ -250,7 +261,7 @@ int ns_make_plan(const ns_config *c, ns_plan *p, char *err, size_t errLen) {
   p->theta = N * N + N * M + N;
 
   /* Buffer lengths from the layout manifest (runtime/layout.ts, generated into ns_layout.h). */
-  const uint64_t len[NB_COUNT] = NS_BUF_LENGTHS(c->kind, (uint64_t)N, (uint64_t)M, (uint64_t)O, (uint64_t)p->theta);
+  const uint64_t len[NB_COUNT] = NS_BUF_LENGTHS(c->kind, c->direct, (uint64_t)N, (uint64_t)M, (uint64_t)O, (uint64_t)p->theta);
   uint64_t off = 0;
   for (int b = 0; b < NB_COUNT; b++) {
     uint64_t bytes = len[b] * (uint64_t)(BUF_TYPES[b] == NT_U32 ? 4 : BUF_TYPES[b]);
@@ -272,6 +283,7 @@ void ns_bind(ns_learner *l, const ns_plan *p, uint8_t *a) {
   l->W_rec = (int32_t *)(void *)(a + o[NB_W_rec]);
   l->b = (int32_t *)(void *)(a + o[NB_b]);
   l->W_out = (int32_t *)(void *)(a + o[NB_W_out]);
+  l->D = (int32_t *)(void *)(a + o[NB_D]);
   l->W_rec_q12 = (int16_t *)(void *)(a + o[NB_W_rec_q12]);
   l->W_out_q12 = (int16_t *)(void *)(a + o[NB_W_out_q12]);
   l->B = (int16_t *)(void *)(a + o[NB_B]);
@@ -298,6 +310,7 @@ void ns_bind(ns_learner *l, const ns_plan *p, uint8_t *a) {
   l->acc_W_rec = (int64_t *)(void *)(a + o[NB_acc_W_rec]);
   l->acc_b = (int64_t *)(void *)(a + o[NB_acc_b]);
   l->acc_W_out = (int64_t *)(void *)(a + o[NB_acc_W_out]);
+  l->acc_D = (int64_t *)(void *)(a + o[NB_acc_D]);
   l->sat = (uint32_t *)(void *)(a + o[NB_saturation]);
   l->steps = (int64_t *)(void *)(a + o[NB_steps]);
 }

@@ -120,6 +120,8 @@ export function createWasmKernel(p: FixedPlan): WasmKernel {
     FR_IN: p.traceFrac.in,
     APPLY_LOG2: applyLog2,
     TRANSPOSE: p.kind !== 'rflo' || o.feedback === 'transpose' ? 1 : 0,
+    DIRECT: o.direct === true ? 1 : 0,
+    SH_OUT_DIRECT: p.shifts.outDirect,
     SCRATCH: scratchAt,
   };
   // Buffers a kind does not have point at a harmless address (never read for that kind).

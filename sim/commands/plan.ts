@@ -20,6 +20,8 @@ export interface PlanArgs {
   lrOut: number;
   update: 'step' | 'trial';
   trialLength: number;
+  /** The readout reads the input too (y = W_out h + D x): adds D and its accumulator. */
+  direct?: boolean;
   memoryBudget?: number;
 }
 
@@ -35,6 +37,7 @@ export function runPlan(a: PlanArgs): FixedPlan {
       lrOut: a.lrOut,
       update: a.update,
       trialLength: a.trialLength,
+      direct: a.direct === true,
       memoryBudget: a.memoryBudget,
     });
   } catch (err) {
@@ -67,6 +70,7 @@ export function register(program: Command): void {
     .option('--lr-out <lr>', 'learning rate of W_out', numberOption(0), 0.03)
     .addOption(new Option('--update <mode>', 'per-step or end-of-trial updates').choices(['step', 'trial']).default('trial'))
     .option('--trial-length <P>', 'steps per trial (learning rates are divided by it)', intOption(1), 200)
+    .option('--direct', 'the readout also reads the input (y = W_out h + D x): adds D (O x M, Q7.24) and its accumulator')
     .option('--memory-budget <bytes>', 'refuse plans larger than this (default 67108864 = 64 MiB)', intOption(1))
     .option('--json', 'print the plan as JSON')
     .addHelpText('after', '\nExample:\n  neurostream plan --learner rtrl --hidden 32 --inputs 4 --outputs 2 --memory-budget 1000000')

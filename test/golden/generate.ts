@@ -20,6 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { createFixedLearner } from '../../runtime/learner.ts';
 import { initWeights } from '../../runtime/init.ts';
 import { saveSnapshot } from '../../runtime/snapshot.ts';
+import { createRng, rngNormal } from '../../runtime/rng.ts';
 import type { FixedOptions } from '../../runtime/plan.ts';
 import type { Backend } from '../../runtime/wasm/backend.ts';
 import type { LearnerOptions } from '../../runtime/types.ts';
@@ -36,6 +37,8 @@ export interface GoldenCase {
   inScale?: number;
   /** Multiplies the drift signal before quantization (values beyond +-8 saturate x and targets). */
   signalScale?: number;
+  /** options.direct: the initial D (O x M) is drawn N(0, directScale^2) from its own stream (seed + 1000). */
+  directScale?: number;
   /** Every k-th step runs inference only (target null). */
   inferEvery?: number;
   /** 'trial' mode: endTrial() and resetState() after every trialLength steps. */
@@ -60,6 +63,11 @@ export const GOLDEN_CASES: readonly GoldenCase[] = [
   { name: 'rflo-missing', options: { ...base, learner: 'rflo', inputs: 3, hidden: 12, outputs: 3, lrRec: 0.003, lrOut: 0.01 }, steps: 700, seed: 10, inferEvery: 11, missingInputEvery: 3, missingTargetEvery: 7 },
   { name: 'rtrl-missing', options: { ...base, learner: 'rtrl', inputs: 2, hidden: 5, outputs: 2, lrRec: 0.002, lrOut: 0.01 }, steps: 300, seed: 11, missingInputEvery: 4, missingTargetEvery: 5 },
   { name: 'snap1-saturate', options: { ...base, learner: 'snap1', inputs: 3, hidden: 8, outputs: 3, lrRec: 0.3, lrOut: 0.3, tau: 2 }, steps: 800, seed: 8, gain: 8, inScale: 4, signalScale: 20 },
+  // The readout that reads the input (direct: y = W_out h + D x), in each update mode, with saturation on purpose.
+  { name: 'output-direct', options: { ...base, learner: 'output', inputs: 3, hidden: 16, outputs: 3, lrRec: 0, lrOut: 0.02, direct: true, tau: 2 }, steps: 800, seed: 10, inferEvery: 5, directScale: 0.3 },
+  { name: 'rflo-direct-trial', options: { ...base, learner: 'rflo', inputs: 3, hidden: 10, outputs: 2, lrRec: 0.05, lrOut: 0.05, update: 'trial', trialLength: 50, feedback: 'transpose', tau: 5, direct: true }, steps: 500, seed: 11, directScale: 0.3 },
+  { name: 'rtrl-direct', options: { ...base, learner: 'rtrl', inputs: 2, hidden: 5, outputs: 2, lrRec: 0.01, lrOut: 0.02, direct: true }, steps: 300, seed: 13, directScale: 0.3 },
+  { name: 'snap1-direct-saturate', options: { ...base, learner: 'snap1', inputs: 3, hidden: 8, outputs: 3, lrRec: 0.3, lrOut: 0.3, tau: 2, direct: true }, fixed: { weightFracBits: 16, updateFracBits: 20 }, steps: 600, seed: 12, gain: 8, inScale: 4, signalScale: 20, directScale: 100 },
 ];
 
 /** Float to Q3.12 the way FixedLearner.step quantizes: round half up, saturate to int16. */
@@ -79,6 +87,10 @@ function hex(b: Uint8Array): string {
 export function generateCase(c: GoldenCase, backend: Backend = 'reference'): string {
   const o = c.options;
   const w = initWeights({ inputs: o.inputs, hidden: o.hidden, outputs: o.outputs, tau: o.tau, seed: c.seed, gain: c.gain ?? 1.2, inScale: c.inScale ?? 1 });
+  if (o.direct === true) {
+    const rng = createRng(c.seed + 1000);
+    w.D = Float64Array.from({ length: o.outputs * o.inputs }, () => rngNormal(rng) * (c.directScale ?? 0));
+  }
   const l = createFixedLearner(o, w, { ...(c.fixed ?? {}), backend });
   const p = l.plan;
   const lines: string[] = [`case ${c.name}`];

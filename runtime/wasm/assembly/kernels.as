@@ -34,12 +34,15 @@ let FR_REC: i32 = 0; // fractional bits of the W_rec and b traces
 let FR_IN: i32 = 0; // fractional bits of the W_in traces
 let APPLY_LOG2: i32 = 0; // log2 of applyMul = 2^(24 - weightFracBits)
 let TRANSPOSE: i32 = 0; // 1 when the feedback is W_out^T e (not B e)
+let DIRECT: i32 = 0; // 1 when the readout reads the input too (y = W_out h + D x)
+let SH_OUT_DIRECT: i32 = 0; // plan shifts.outDirect
 let SCRATCH: usize = 0; // address of the private scratch after the arena
 // arena buffer addresses (p_ + the buffer name)
 let p_W_in: usize = 0;
 let p_W_rec: usize = 0;
 let p_b: usize = 0;
 let p_W_out: usize = 0;
+let p_D: usize = 0;
 let p_W_rec_q12: usize = 0;
 let p_W_out_q12: usize = 0;
 let p_B: usize = 0;
@@ -66,6 +69,7 @@ let p_acc_W_in: usize = 0;
 let p_acc_W_rec: usize = 0;
 let p_acc_b: usize = 0;
 let p_acc_W_out: usize = 0;
+let p_acc_D: usize = 0;
 let p_saturation: usize = 0;
 let p_steps: usize = 0;
 // saturation counter addresses (s_ + the counter name)
@@ -113,39 +117,43 @@ export function configure(): void {
   FR_IN = cfg(16);
   APPLY_LOG2 = cfg(17);
   TRANSPOSE = cfg(18);
-  SCRATCH = cfgp(19);
-  p_W_in = cfgp(20);
-  p_W_rec = cfgp(21);
-  p_b = cfgp(22);
-  p_W_out = cfgp(23);
-  p_W_rec_q12 = cfgp(24);
-  p_W_out_q12 = cfgp(25);
-  p_B = cfgp(26);
-  p_h0 = cfgp(27);
-  p_h = cfgp(28);
-  p_h_prev = cfgp(29);
-  p_x = cfgp(30);
-  p_target = cfgp(31);
-  p_y = cfgp(32);
-  p_e = cfgp(33);
-  p_u = cfgp(34);
-  p_dphi = cfgp(35);
-  p_aphi = cfgp(36);
-  p_fb = cfgp(37);
-  p_P_in = cfgp(38);
-  p_P_rec = cfgp(39);
-  p_P_b = cfgp(40);
-  p_decay = cfgp(41);
-  p_S = cfgp(42);
-  p_S_next = cfgp(43);
-  p_sum_hi = cfgp(44);
-  p_sum_lo = cfgp(45);
-  p_acc_W_in = cfgp(46);
-  p_acc_W_rec = cfgp(47);
-  p_acc_b = cfgp(48);
-  p_acc_W_out = cfgp(49);
-  p_saturation = cfgp(50);
-  p_steps = cfgp(51);
+  DIRECT = cfg(19);
+  SH_OUT_DIRECT = cfg(20);
+  SCRATCH = cfgp(21);
+  p_W_in = cfgp(22);
+  p_W_rec = cfgp(23);
+  p_b = cfgp(24);
+  p_W_out = cfgp(25);
+  p_D = cfgp(26);
+  p_W_rec_q12 = cfgp(27);
+  p_W_out_q12 = cfgp(28);
+  p_B = cfgp(29);
+  p_h0 = cfgp(30);
+  p_h = cfgp(31);
+  p_h_prev = cfgp(32);
+  p_x = cfgp(33);
+  p_target = cfgp(34);
+  p_y = cfgp(35);
+  p_e = cfgp(36);
+  p_u = cfgp(37);
+  p_dphi = cfgp(38);
+  p_aphi = cfgp(39);
+  p_fb = cfgp(40);
+  p_P_in = cfgp(41);
+  p_P_rec = cfgp(42);
+  p_P_b = cfgp(43);
+  p_decay = cfgp(44);
+  p_S = cfgp(45);
+  p_S_next = cfgp(46);
+  p_sum_hi = cfgp(47);
+  p_sum_lo = cfgp(48);
+  p_acc_W_in = cfgp(49);
+  p_acc_W_rec = cfgp(50);
+  p_acc_b = cfgp(51);
+  p_acc_W_out = cfgp(52);
+  p_acc_D = cfgp(53);
+  p_saturation = cfgp(54);
+  p_steps = cfgp(55);
   s_x = p_saturation + 0;
   s_x_invalid = p_saturation + 4;
   s_target = p_saturation + 8;
@@ -288,7 +296,14 @@ function forward(): void {
     store<i16>(p_h + (<usize>i << 1), hi + rsr(ALPHA * (t - hi), 15));
   }
   for (let o = 0; o < O; o++) {
-    const acc = dot32x16(p_W_out + (<usize>(o * N) << 2), p_h, N);
+    let acc = dot32x16(p_W_out + (<usize>(o * N) << 2), p_h, N);
+    if (DIRECT) {
+      // D x (Q36) times 8 into the same Q39 sum before the one rounding (runtime/network.ts forwardQ).
+      let accD: i64 = 0;
+      const od = o * M;
+      for (let j = 0; j < M; j++) accD += <i64>ld32(p_D, od + j) * <i64>ld16(p_x, j);
+      acc += accD * 8;
+    }
     store<i16>(p_y + (<usize>o << 1), sat16c(rsr64(acc, 27), s_y));
   }
 }
@@ -504,7 +519,7 @@ function updateTraces(): void {
   }
 }
 
-/** updateOutput (runtime/learners/output.ts). */
+/** updateOutput (runtime/learners/output.ts): W_out's delta rule and, with DIRECT, D's. */
 function updateOutput(): void {
   for (let o = 0; o < O; o++) {
     const e = ld16(p_e, o);
@@ -516,6 +531,14 @@ function updateOutput(): void {
       const q = p_acc_W_out + (<usize>(oo + j) << 3);
       store<f64>(q, load<f64>(q) + <f64>(e * h) * 8);
       if (STEP) applyStep(p_W_out, p_W_out_q12, oo + j, mul32x16(g, h, SH_OUT), s_W_out);
+    }
+    if (!DIRECT) continue;
+    const od = o * M;
+    for (let j = 0; j < M; j++) {
+      const xj = ld16(p_x, j);
+      const q = p_acc_D + (<usize>(od + j) << 3);
+      store<f64>(q, load<f64>(q) + <f64>(e * xj) * 64);
+      if (STEP) applyStep(p_D, 0, od + j, mul32x16(g, xj, SH_OUT_DIRECT), s_W_out);
     }
   }
 }
