@@ -83,9 +83,9 @@ for (const backend of ['js', 'wasm'] as const) {
         return ev === 0 && process.memoryUsage().heapUsed - h0 < 5000;
       };
       while (rounds < 40 && !(await settled())) rounds++;
-      // Three windows of 10^5 steps: no collection in any, and the smallest heap change under 256 KiB. A real
-      // allocation in step() shows in every window (at least 16 bytes a step, 1.6 MB); a late JIT install (code and
-      // metadata on the heap, more likely on a loaded machine) lands in one window only.
+      // Three windows of 10^5 steps; one of them must have no collection and a heap change under 256 KiB. A real
+      // allocation in step() shows in every window (at least 16 bytes a step, 1.6 MB); a late JIT install or a
+      // deoptimisation round trip (code and metadata on the heap, more likely on a loaded machine) lands in some only.
       const events: number[] = [];
       const grew: number[] = [];
       for (let w = 0; w < 3; w++) {
@@ -98,9 +98,8 @@ for (const backend of ['js', 'wasm'] as const) {
         t.is(l.stepCount() - steps0, 100000);
       }
       t.log(`GC events ${events.join(', ')}, heap change ${grew.join(', ')} bytes (extra warm-up rounds ${rounds})`);
-      t.deepEqual(events, [0, 0, 0]);
+      t.true(events.some((e, w) => e === 0 && grew[w] < 256 * 1024), `GC events ${events.join(', ')}; heap grew ${grew.join(', ')} bytes`);
       t.true(l.saturation().x_invalid > 0 && l.saturation().target_invalid > 0, 'the missing readings were counted');
-      t.true(Math.min(...grew) < 256 * 1024, `heap grew ${grew.join(', ')} bytes`);
     });
   }
 }
