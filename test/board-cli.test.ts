@@ -3,7 +3,7 @@ import { Command } from 'commander';
 import { register as registerBoard } from '../sim/commands/board.ts';
 import { register as registerRun, runLive, type RunArgs } from '../sim/commands/run.ts';
 import { hasSocat } from '../sim/board/index.ts';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseModel } from '../sim/modelio.ts';
@@ -71,8 +71,12 @@ ptyTest(`an abort (Ctrl-C) ends a run without --duration cleanly, with a summary
   if (!socat) return t.fail('socat is missing but CI is set: install it (.ci/run does)');
   const o = io();
   const ac = new AbortController();
-  setTimeout(() => ac.abort(), 5000);
-  const s = await runLive({ ...base, json: true }, { ...o, signal: ac.signal });
+  // Ctrl-C once the progress line shows samples stepped (the board may take long to start on a loaded machine)
+  const stderr = (x: string): void => {
+    o.stderr(x);
+    if (/^run: [1-9]\d* samples/m.test(x)) ac.abort();
+  };
+  const s = await runLive({ ...base, json: true, progress: true }, { ...o, stderr, signal: ac.signal, isTTY: false });
   t.true(s.samples > 0);
   t.is(o.out.length, 1);
 });
@@ -81,14 +85,25 @@ ptyTest(`run --snapshot writes a loadable learner: model JSON for the float engi
   if (!socat) return t.fail('socat is missing but CI is set: install it (.ci/run does)');
   const dir = mkdtempSync(join(tmpdir(), 'neurostream-run-'));
   try {
+    // Stop (Ctrl-C) once the periodic snapshot is on disk, rather than after a duration that a slow start may use up.
+    const stopWhenWritten = (path: string): AbortSignal => {
+      const ac = new AbortController();
+      const timer = setInterval(() => {
+        if (existsSync(path)) {
+          clearInterval(timer);
+          ac.abort();
+        }
+      }, 20);
+      return ac.signal;
+    };
     const fjson = join(dir, 'float.json');
-    const sf = await runLive({ ...base, duration: 2.5, snapshot: fjson, snapshotEvery: 1 }, io());
+    const sf = await runLive({ ...base, snapshot: fjson, snapshotEvery: 1 }, { ...io(), signal: stopWhenWritten(fjson) });
     t.true(sf.snapshots >= 2, `periodic and final snapshots: ${sf.snapshots}`);
     const w = parseModel(JSON.parse(readFileSync(fjson, 'utf8')));
     t.is(w.W_out.length, base.hidden * base.outputs);
     const fbin = join(dir, 'fixed.snap');
-    const sx = await runLive({ ...base, engine: 'fixed', duration: 2, snapshot: fbin, snapshotEvery: 1 }, io());
-    t.true(sx.snapshots >= 1);
+    const sx = await runLive({ ...base, engine: 'fixed', snapshot: fbin, snapshotEvery: 1 }, { ...io(), signal: stopWhenWritten(fbin) });
+    t.true(sx.snapshots >= 2, `periodic and final snapshots: ${sx.snapshots}`);
     const d = inspectSnapshot(new Uint8Array(readFileSync(fbin)));
     t.true(d.bytes > 0);
   } finally {
