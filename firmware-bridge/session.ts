@@ -10,7 +10,8 @@
  * What is dropped, and where it is counted (stats.dropped):
  * - line errors: the framer's badCrc / badLength / unknownType / overflow / outOfSequence (frame seq);
  * - samples that are not the next expected one (duplicates, or after a gap): outOfSequence (then NACK);
- * - samples that arrive while the receive queue is full: overflow (not acknowledged, so resent later);
+ * - samples that arrive while the receive queue is full: overflow (not acknowledged; the NACK that asks for them
+ *   again waits until the learner has freed half the queue, so that the resend is not dropped in turn);
  * - outgoing PREDICTION frames while the transmit buffer is congested: stats.predictionsDropped;
  * - outgoing control frames when the transmit buffer is full: stats.controlDropped (ACKs are cumulative and
  *   heartbeats periodic, so the next one repairs it).
@@ -194,6 +195,11 @@ export class Session {
   private lastAckAt = 0;
   private lastNackValue = -1;
   private lastNackAt = 0;
+  /**
+   * A NACK is owed but the queue is full: a resend now would land on the full queue and be dropped again (go-back-N
+   * resends everything from the NACKed seq), so the NACK goes out once the learner has freed half the queue.
+   */
+  private nackWhenRoom = false;
 
   // link
   private lastRxAt = 0;
@@ -416,6 +422,7 @@ export class Session {
     this.txLen = 0;
     this.waitingDrain = false;
     this.pendingSeq = -1;
+    this.nackWhenRoom = false;
     this.state = 'handshake';
     this.helloTries = 0;
     this.sniffer.reset();
@@ -750,6 +757,10 @@ export class Session {
   }
 
   private nack(): void {
+    if (this.qLen === this.qCap) {
+      this.nackWhenRoom = true;
+      return;
+    }
     const now = this.now();
     if (this.lastNackValue === this.expected && now - this.lastNackAt < 100) return;
     this.lastNackValue = this.expected;
@@ -801,6 +812,10 @@ export class Session {
       this.statsObj.samplesStepped++;
       if (this.sendPredictions && O > 0 && this.state === 'streaming') this.sendPrediction(seq);
       n++;
+    }
+    if (this.nackWhenRoom && this.qLen <= this.qCap >> 1 && this.state === 'streaming') {
+      this.nackWhenRoom = false;
+      this.nack();
     }
     this.flush();
     if (this.qLen > 0 && !this.stepScheduled) {

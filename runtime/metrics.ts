@@ -101,6 +101,13 @@ export interface Recovery {
   postNmse: number;
   /** Samples after the change until the trailing-W NMSE is <= ratio * preNmse; null if not within the segment. */
   steps: number | null;
+  /** Samples in the segment [event, next change or end of the run). */
+  segment: number;
+  /**
+   * The segment was cut by the end of the run, not by the next change: a null `steps` then means "not recovered
+   * before the run ended", which is "never" only if the segment was as long as a whole regime (the caller knows).
+   */
+  runEnded: boolean;
 }
 
 /** Summed (over outputs) variance of the target over samples [from, to). */
@@ -148,7 +155,7 @@ export function measureRecovery(err: ArrayLike<number>, tgt: ArrayLike<number>, 
         break;
       }
     }
-    out.push({ event: e, preNmse: pre, postNmse: post, steps });
+    out.push({ event: e, preNmse: pre, postNmse: post, steps, segment: end - e, runEnded: i + 1 >= events.length || events[i + 1] >= n });
   }
   return out;
 }

@@ -2,7 +2,7 @@ import test from 'ava';
 import { Command } from 'commander';
 import { register as registerBoard } from '../sim/commands/board.ts';
 import { register as registerRun, runLive, type RunArgs } from '../sim/commands/run.ts';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseModel } from '../sim/modelio.ts';
@@ -68,12 +68,12 @@ ptyTest(`run --virtual --duration --json prints one summary whose NMSE falls fro
 ptyTest(`an abort (Ctrl-C) ends a run without --duration cleanly, with a summary${why}`, async (t) => {
   const o = io();
   const ac = new AbortController();
-  // abort once the progress line shows samples streaming (a fixed delay would race the board's start on a loaded machine)
+  // Ctrl-C once the progress line shows samples stepped (the board may take long to start on a loaded machine)
   const stderr = (x: string): void => {
     o.stderr(x);
-    if (/run: [1-9]\d* samples/.test(x)) ac.abort();
+    if (/^run: [1-9]\d* samples/m.test(x)) ac.abort();
   };
-  const s = await runLive({ ...base, json: true, progress: true }, { ...o, stderr, signal: ac.signal });
+  const s = await runLive({ ...base, json: true, progress: true }, { ...o, stderr, signal: ac.signal, isTTY: false });
   t.true(s.samples > 0);
   t.is(o.out.length, 1);
 });
@@ -81,14 +81,25 @@ ptyTest(`an abort (Ctrl-C) ends a run without --duration cleanly, with a summary
 ptyTest(`run --snapshot writes a loadable learner: model JSON for the float engine, a checked binary snapshot for fixed${why}`, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'neurostream-run-'));
   try {
+    // Stop (Ctrl-C) once the periodic snapshot is on disk, rather than after a duration that a slow start may use up.
+    const stopWhenWritten = (path: string): AbortSignal => {
+      const ac = new AbortController();
+      const timer = setInterval(() => {
+        if (existsSync(path)) {
+          clearInterval(timer);
+          ac.abort();
+        }
+      }, 20);
+      return ac.signal;
+    };
     const fjson = join(dir, 'float.json');
-    const sf = await runLive({ ...base, duration: 2.5, snapshot: fjson, snapshotEvery: 1 }, io());
+    const sf = await runLive({ ...base, snapshot: fjson, snapshotEvery: 1 }, { ...io(), signal: stopWhenWritten(fjson) });
     t.true(sf.snapshots >= 2, `periodic and final snapshots: ${sf.snapshots}`);
     const w = parseModel(JSON.parse(readFileSync(fjson, 'utf8')));
     t.is(w.W_out.length, base.hidden * base.outputs);
     const fbin = join(dir, 'fixed.snap');
-    const sx = await runLive({ ...base, engine: 'fixed', duration: 2, snapshot: fbin, snapshotEvery: 1 }, io());
-    t.true(sx.snapshots >= 1);
+    const sx = await runLive({ ...base, engine: 'fixed', snapshot: fbin, snapshotEvery: 1 }, { ...io(), signal: stopWhenWritten(fbin) });
+    t.true(sx.snapshots >= 2, `periodic and final snapshots: ${sx.snapshots}`);
     const d = inspectSnapshot(new Uint8Array(readFileSync(fbin)));
     t.true(d.bytes > 0);
   } finally {

@@ -82,9 +82,10 @@ test('a host that connects long after the board started sampling still gets the 
 
 test('a session with startSeq 0 gets the samples the board buffered before the host connected', async (t) => {
   const pair = createMockPair({ record: false });
-  const board = new VirtualBoard({ transport: pair.device, channels: 3, outputs: 1, rateHz: 4000 });
+  // The board pauses at a known count, far below its ring, so that seq 0 is still held however late the host connects.
+  const board = new VirtualBoard({ transport: pair.device, channels: 3, outputs: 1, rateHz: 4000, maxSamples: 1500 });
   await board.start();
-  await until(() => board.generated > 1000, 5000, 'the board to sample 1000 times');
+  await until(() => board.generated === 1500, 10000, 'the board to sample 1500 times');
   const seqs: number[] = [];
   const session = new Session({ transport: pair.host, learner: null, config: { inputs: 3, outputs: 1, rateHz: 4000 }, startSeq: 0, onStep: (q) => seqs.push(q) });
   await session.start();
@@ -93,6 +94,7 @@ test('a session with startSeq 0 gets the samples the board buffered before the h
   await board.stop();
   t.is(seqs[0], 0);
   t.deepEqual(breaks(seqs), []);
+  t.is(seqs.length, 1500);
 });
 
 test('twenty unplugs of the mock cable each end in a reconnect, and no sample is lost or repeated', async (t) => {
@@ -129,13 +131,19 @@ test('a device that goes silent is detected by the heartbeat timeout and the ses
 });
 
 test('a slow learner makes the bounded queue overflow: drops are counted and resent, nothing is lost or repeated', async (t) => {
-  const r = await rig({ queueCapacity: 16, stepBudget: 1 }, { rateHz: 8000 });
-  await until(() => r.seqs.length >= 1500, 40000, '1500 samples');
+  // A run of known length that fits the board's ring: however far the loaded host falls behind the wall clock, the
+  // board still holds every sample not yet acknowledged, so each of the 4000 must be stepped exactly once.
+  const r = await rig({ queueCapacity: 16, stepBudget: 1, startSeq: 0 }, { rateHz: 8000, maxSamples: 4000 });
+  await until(() => r.seqs.length >= 4000, 40000, '4000 samples');
   await r.stop();
   const st = r.session.stats;
   t.true(st.dropped.overflow > 0, `overflow drops counted (${st.dropped.overflow})`);
   t.true(st.nacksSent > 0);
+  t.is(st.samplesLost, 0);
+  t.is(r.board.stats.samplesOverwritten, 0);
+  t.is(r.seqs[0], 0);
   t.deepEqual(breaks(r.seqs), []);
+  t.is(r.seqs.length, 4000, 'nothing stepped twice');
 });
 
 /** A slow line: every write asks the writer to wait, and 'drain' comes 20 ms later. */

@@ -187,6 +187,10 @@ test('recovery counts the samples after a change until the windowed NMSE is back
   t.is(r.steps, 200); // the first window [t - 49, t] without a bad sample ends at t = 699 = 500 + 200 - 1
   const never = measureRecovery(new Float64Array(n).fill(0.01).map((v, i) => (i >= 500 ? 1 : v)), tgt, 1, n, [500], 50, 1.5);
   t.is(never[0].steps, null);
+  t.true(never[0].runEnded, 'the last change runs to the end of the run');
+  t.is(never[0].segment, 500);
+  const two = measureRecovery(err, tgt, 1, n, [300, 500], 50, 1.5);
+  t.deepEqual(two.map((x) => [x.segment, x.runEnded]), [[200, false], [500, true]], 'a segment cut by the next change is not cut by the run');
 });
 
 test('median of an odd and an even number of values', (t) => {

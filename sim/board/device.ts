@@ -52,6 +52,11 @@ export interface VirtualBoardOptions extends SignalOptions {
   frac?: number;
   /** Retry period for reopening the port after the link went away (default 50 ms). */
   reopenMs?: number;
+  /**
+   * Stop sampling after this many samples (default: no limit), as a sensor run of known length; the board keeps
+   * streaming, resending and answering. A test that must not race the wall clock against the ring uses it.
+   */
+  maxSamples?: number;
   /** Timer period (default 5 ms). */
   tickMs?: number;
   /** Link events (opened, open failed, closed, HELLO, CONFIGURE), for debugging. */
@@ -281,6 +286,8 @@ export class VirtualBoard {
 
   private generate(now: number): void {
     let due = Math.floor(((now - this.t0) * this.rateHz) / 1000) - this.statsCounters.samplesGenerated;
+    const limit = this.options.maxSamples;
+    if (limit !== undefined && due > limit - this.statsCounters.samplesGenerated) due = limit - this.statsCounters.samplesGenerated;
     if (due > this.cap) {
       // the process stalled for longer than the ring holds: skip ahead in time rather than burst
       this.t0 = now - ((this.statsCounters.samplesGenerated + this.cap) * 1000) / this.rateHz;

@@ -65,8 +65,12 @@ export interface DemoLearnerSummary {
   nmse_first: number | null;
   nmse_last: number | null;
   nmse_all: number | null;
-  /** Per drift event (window 500 samples, recovered at <= 1.5 x the pre-drift NMSE). */
-  recovery: { event: number; pre_nmse: number; post_nmse: number; steps: number | null }[];
+  /**
+   * Per drift event (window 500 samples, recovered at <= 1.5 x the pre-drift NMSE). full_regime: the segment after
+   * the event lasted a whole drift period (it ended at the next drift, or the run went on that long); when it did
+   * not, steps null means the run ended first ("run ended" in the table), not "never".
+   */
+  recovery: { event: number; pre_nmse: number; post_nmse: number; steps: number | null; full_regime: boolean }[];
 }
 
 export interface DemoSummary {
@@ -329,6 +333,7 @@ export async function runDemo(options: DemoOptions = {}, io: DemoIo = defaultIo(
       pre_nmse: r.preNmse,
       post_nmse: r.postNmse,
       steps: r.steps,
+      full_regime: !r.runEnded || log.seq[n - 1] + 1 - log.seq[r.event] >= driftEvery,
     })),
   }));
   const streamS = (t1 - t0) / 1000;
@@ -515,7 +520,7 @@ export function summaryTable(s: DemoSummary): string[][] {
       fmt(l.nmse_first),
       fmt(l.nmse_last),
       fmt(l.nmse_all),
-      l.recovery.length === 0 ? '-' : l.recovery.map((r) => (r.steps === null ? 'never' : String(r.steps))).join(', '),
+      l.recovery.length === 0 ? '-' : l.recovery.map((r) => (r.steps !== null ? String(r.steps) : r.full_regime ? 'never' : 'run ended')).join(', '),
     ]),
   ];
 }
