@@ -30,12 +30,14 @@ import type {
   ModelWeights,
   OnlineLearner,
 } from '../../runtime/types.ts';
+import { LEARNER_KIND_CODES } from '../../runtime/layout.ts';
 import { checkCommonOptions, checkWeights, copyWeights, copyWeightsInto, withDirect } from './model.ts';
 
-const KIND_RTRL = 0;
-const KIND_RFLO = 1;
-const KIND_SNAP1 = 2;
-const KIND_OUTPUT = 3;
+// The runtime's kind codes (runtime/layout.ts), so that both engines number the learners alike.
+const KIND_RTRL = LEARNER_KIND_CODES.rtrl;
+const KIND_RFLO = LEARNER_KIND_CODES.rflo;
+const KIND_SNAP1 = LEARNER_KIND_CODES.snap1;
+const KIND_OUTPUT = LEARNER_KIND_CODES.output;
 
 function kindCode(k: LearnerKind): number {
   switch (k) {
