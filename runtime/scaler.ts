@@ -239,8 +239,7 @@ export class StreamScaler {
       const unbias = k > 0 ? 1 - Math.pow(1 - this.rate, k) : 1;
       return Math.sqrt(this.variance[i] / unbias + this.eps);
     }
-    const s = Math.sqrt(this.variance[i]);
-    return s > 1e-12 ? s : 1;
+    return this.sd(i);
   }
 
   /**

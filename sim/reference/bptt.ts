@@ -12,7 +12,7 @@
  * Truncated with window K: the error of step t reaches u(t), u(t-1), ..., u(t-K+1) and no further.
  */
 import type { Gradient, LearnerKind, LearnerOptions, ModelWeights, OnlineLearner } from '../../runtime/types.ts';
-import { checkCommonOptions, checkWeights, copyWeights, copyWeightsInto, withDirect } from './model.ts';
+import { checkCommonOptions, checkWeights, copyWeights, copyWeightsInto, withDirect, holdMissingInputs, targetMissing } from './model.ts';
 import { copyGradientInto } from './learner.ts';
 
 export interface BpttOptions extends Omit<LearnerOptions, 'learner'> {
@@ -133,22 +133,11 @@ class BpttLearner implements OnlineLearner {
     if (target !== null && target.length !== O) throw new Error(`target must have ${O} entries (outputs) or be null, got ${target.length}`);
     // Missing readings, the online learners' policy (runtime/ARITHMETIC.md): a non-finite input holds its channel's
     // last value; a target with a non-finite entry is not learned from.
-    const xIn = x;
+    this.invalidInputs += holdMissingInputs(x, this.xHeld);
     x = this.xHeld;
-    for (let j = 0; j < M; j++) {
-      const v = xIn[j];
-      if (v - v === 0) this.xHeld[j] = v;
-      else this.invalidInputs++;
-    }
-    if (target !== null) {
-      for (let o = 0; o < O; o++) {
-        const v = target[o];
-        if (!(v - v === 0)) {
-          this.invalidTargets++;
-          target = null;
-          break;
-        }
-      }
+    if (target !== null && targetMissing(target)) {
+      this.invalidTargets++;
+      target = null;
     }
     if (this.len === this.cap) this.grow();
     const t = this.len++;

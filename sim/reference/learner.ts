@@ -31,7 +31,7 @@ import type {
   OnlineLearner,
 } from '../../runtime/types.ts';
 import { LEARNER_KIND_CODES } from '../../runtime/layout.ts';
-import { checkCommonOptions, checkWeights, copyWeights, copyWeightsInto, withDirect } from './model.ts';
+import { checkCommonOptions, checkWeights, copyWeights, copyWeightsInto, withDirect, holdMissingInputs, targetMissing } from './model.ts';
 
 // The runtime's kind codes (runtime/layout.ts), so that both engines number the learners alike.
 const KIND_RTRL = LEARNER_KIND_CODES.rtrl;
@@ -165,22 +165,11 @@ export class FloatLearner implements OnlineLearner {
     if (out.length < O) throw new Error(`out must have at least ${O} entries (outputs), got ${out.length}`);
     if (target !== null && target.length !== O) throw new Error(`target must have ${O} entries (outputs) or be null, got ${target.length}`);
     // Missing readings: a non-finite input holds its channel's last value; a non-finite target means no learning.
-    const xIn = x;
+    this.invalidInputs += holdMissingInputs(x, this.xHeld);
     x = this.xHeld;
-    for (let j = 0; j < M; j++) {
-      const v = xIn[j];
-      if (v - v === 0) this.xHeld[j] = v;
-      else this.invalidInputs++;
-    }
-    if (target !== null) {
-      for (let o = 0; o < O; o++) {
-        const v = target[o];
-        if (!(v - v === 0)) {
-          this.invalidTargets++;
-          target = null;
-          break;
-        }
-      }
+    if (target !== null && targetMissing(target)) {
+      this.invalidTargets++;
+      target = null;
     }
 
     // Forward pass (Murray 2019): u = W_rec h(t-1) + W_in x + b; h = (1-a) h(t-1) + a tanh(u).

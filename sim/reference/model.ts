@@ -128,6 +128,31 @@ export interface Trajectory {
 }
 
 /**
+ * Missing readings, the policy of every engine (runtime/ARITHMETIC.md, "Missing readings"): each finite input is
+ * copied into `held` (length M); a non-finite one leaves that channel's last value there. Returns how many inputs
+ * were held. Allocates nothing.
+ */
+export function holdMissingInputs(x: ArrayLike<number>, held: Float64Array): number {
+  let invalid = 0;
+  for (let j = 0; j < held.length; j++) {
+    const v = x[j];
+    // v - v is 0 for every finite v, NaN for NaN and +-Infinity.
+    if (v - v === 0) held[j] = v;
+    else invalid++;
+  }
+  return invalid;
+}
+
+/** True when a target has a non-finite entry: the step predicts and does not learn from it. */
+export function targetMissing(target: ArrayLike<number>): boolean {
+  for (let o = 0; o < target.length; o++) {
+    const v = target[o];
+    if (!(v - v === 0)) return true;
+  }
+  return false;
+}
+
+/**
  * Runs the model over x (x[t-1] is the input of step t) from h0 (default weights.h0). Index t of every returned
  * array is step t; h[0] is the initial state. Allocates: for tests and finite differences, not for loops.
  */
