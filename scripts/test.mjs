@@ -11,7 +11,7 @@
 // competing for the 2 cores their host side stalls, readings repeat or skip, and a learning check measures the
 // machine's load instead of the learner. So they run in a second phase, one file at a time, after everything else.
 import { spawn } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
@@ -41,6 +41,31 @@ if (arg === undefined || arg === 'all') {
   phases = [{ name: 'selected files', files: process.argv.slice(2), args: [] }];
 }
 
+// A test file that produces no result for this long is taken as hung (the slowest file, runtime-alloc, reports a
+// test every 5 to 50 s on an idle 2-core machine).
+const WATCHDOG_MS = Number(process.env.NEUROSTREAM_TEST_WATCHDOG_MIN ?? 8) * 60_000;
+
+/** The ava worker processes (its direct children), read from /proc; empty where there is no /proc. */
+function childrenOf(pid) {
+  const out = [];
+  let entries = [];
+  try {
+    entries = readdirSync('/proc').filter((e) => /^\d+$/.test(e));
+  } catch {
+    return out;
+  }
+  for (const e of entries) {
+    try {
+      const stat = readFileSync(`/proc/${e}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === pid) out.push(Number(e));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
+
 let passed = 0;
 let failed = 0;
 let skipped = 0;
@@ -48,10 +73,33 @@ let skipped = 0;
 function runPhase(p) {
   return new Promise((resolve) => {
     process.stdout.write(`# phase: ${p.name} (${p.files.length} files)\n`);
-    const child = spawn(process.execPath, [ava, '--tap', ...p.args, ...p.files], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+    // ava's own inactivity timeout is set above the watchdog's (its TAP reporter crashes on a timeout and loses the
+    // names of the pending tests), so a hang is ended here instead, naming the file that hung.
+    const child = spawn(process.execPath, [ava, '--tap', `--timeout=${WATCHDOG_MS + 5 * 60_000}ms`, ...p.args, ...p.files], {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let phaseFailed = 0;
+    let lastLine = Date.now();
+    const watchdog = setInterval(() => {
+      if (Date.now() - lastLine < WATCHDOG_MS) return;
+      lastLine = Date.now();
+      const workers = childrenOf(child.pid);
+      process.stdout.write(`# watchdog: no test finished for ${WATCHDOG_MS / 60_000} minutes; ending ${workers.length} test worker(s), whose files ava names below\n`);
+      // ava reports each ended worker as a failed test named by its file; with no worker found, ava itself is ended
+      // and its non-zero exit is counted below.
+      if (workers.length === 0) child.kill('SIGTERM');
+      for (const pid of workers) {
+        try {
+          process.kill(pid, 'SIGTERM');
+        } catch {
+          // already gone
+        }
+      }
+    }, 5000);
     const rl = createInterface({ input: child.stdout });
     rl.on('line', (line) => {
+      lastLine = Date.now();
       process.stdout.write(line + '\n');
       if (/^not ok \d+/.test(line)) {
         if (/# TODO/.test(line)) skipped++;
@@ -62,6 +110,7 @@ function runPhase(p) {
       }
     });
     child.on('close', (code) => {
+      clearInterval(watchdog);
       rl.close();
       // ava exits non-zero on uncaught errors or timeouts even when no test line says "not ok".
       if (code !== 0 && phaseFailed === 0) failed++;

@@ -39,7 +39,13 @@ function run(): Promise<Smoke> {
     let err = '';
     child.stdout.on('data', (c) => (out += c));
     child.stderr.on('data', (c) => (err += c));
+    // A hang detector, not a time bound (packing, installing and running take about a minute on a loaded machine).
+    const timer = setTimeout(() => {
+      err += '\n[test] scripts/consumer-smoke.mjs did not finish within 8 minutes; killed';
+      child.kill('SIGKILL');
+    }, 8 * 60_000);
     child.on('close', (code) => {
+      clearTimeout(timer);
       if (code !== 0) reject(new Error(`scripts/consumer-smoke.mjs exited ${code}:\n${err.slice(-4000)}`));
       else resolve(JSON.parse(out.trim().split('\n').pop()!) as Smoke);
     });

@@ -26,7 +26,12 @@ function run(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | n
     let stderr = '';
     child.stdout.on('data', (c) => (stdout += c));
     child.stderr.on('data', (c) => (stderr += c));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    // A hang detector, not a time bound: the command should exit in seconds; a hang fails with what it printed.
+    const timer = setTimeout(() => {
+      stderr += `\n[test] neurostream ${args.join(' ')} did not exit within 180 s; killed`;
+      child.kill('SIGKILL');
+    }, 180_000);
+    child.on('close', (code) => (clearTimeout(timer), resolve({ code, stdout, stderr })));
   });
 }
 
