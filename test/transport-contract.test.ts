@@ -221,3 +221,40 @@ for (const be of backends) {
     });
   }
 }
+
+test('local socket, device end: a device blocked on a host that left (full buffer, no drain to come) is released, and the next host hears it', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'neurostream-drain-'));
+  const path = join(dir, 'board.sock');
+  const device = new SocketListenerTransport({ path, highWaterMark: 1024 });
+  let drains = 0;
+  device.setHandlers({ data: () => {}, drain: () => drains++, close: () => {} });
+  await device.open();
+  const first = new SocketTransport({ path });
+  first.setHandlers({ data: () => {}, drain: () => {}, close: () => {} });
+  await first.open();
+  try {
+    // the host reads nothing: write until the device end reports a full buffer
+    const chunk = new Uint8Array(4096);
+    while (!device.hasPeer) await new Promise((r) => setTimeout(r, 5));
+    let full = false;
+    for (let i = 0; i < 100000 && !full; i++) full = !device.write(chunk);
+    t.true(full, 'the device end reported a full buffer');
+    const before = drains;
+    await first.close(); // the host leaves with bytes unread: its socket will never drain
+    while (device.hasPeer) await new Promise((r) => setTimeout(r, 5));
+    t.true(drains > before, 'the writer was told it may write again when the host left');
+    // a second host connects and hears what the device writes next
+    const got: number[] = [];
+    const second = new SocketTransport({ path });
+    second.setHandlers({ data: (c) => got.push(...c), drain: () => {}, close: () => {} });
+    await second.open();
+    while (!device.hasPeer) await new Promise((r) => setTimeout(r, 5));
+    t.true(device.write(Uint8Array.of(7, 8, 9)));
+    while (got.length < 3) await new Promise((r) => setTimeout(r, 5));
+    t.deepEqual(got, [7, 8, 9]);
+    await second.close();
+  } finally {
+    await device.dispose();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -237,7 +237,12 @@ export class SocketListenerTransport implements Transport {
         this.peer = null;
         this.endPeer = null;
       }
+      // A writer that was waiting for this host's buffer to drain waits no more: the bytes are gone with the host,
+      // and a destroyed socket never emits 'drain' (the device would otherwise stay silent to the next host).
+      if (this.open_) this.handlers.drain();
     }, () => null);
+    // a new host starts with an empty buffer
+    this.handlers.drain();
   }
 
   private dropPeer(): void {
