@@ -144,34 +144,37 @@ static inline uint32_t advance_row(int16_t *restrict P, const int16_t *restrict 
   return ns;
 }
 
-/* The fused row: advance_row and then update_row_fast on the new traces, in one pass over P, W and Wq. */
+/*
+ * The fused row: advance_row and then update_row_fast on the new traces, in one pass over P, W and Wq, for the
+ * RFLO case 0 <= c, d and c + d <= 2^15 (c = a phi' <= a, d = 1 - a): then |d P + c v| <= 2^30 and the rounded trace
+ * stays in [-32768, 32767], so no trace saturates (nothing to count). With these bounds every rounding is one add and
+ * one shift, exact without overflow: d P + c v + 2^14 < 2^31; t + 2^(ds-1) < 2^31 for ds <= 29 (|t| <= 2^30 + 2^15);
+ * |dd| <= 2^29 so dd + 2^(sa-1) < 2^31 for sa <= 30; and roundShiftRight(w, 12) = ((w >> 1) + 2^10) >> 11 (no overflow
+ * at w = INT32_MAX).
+ */
 static inline void advance_update_row(int16_t *restrict P, const int16_t *restrict v, int n, int32_t d, int32_t c, int32_t *restrict W,
-                                      int16_t *restrict Wq, int32_t g, int ds, int sa, uint32_t *ntOut, uint32_t *nwOut, uint32_t *nqOut) {
+                                      int16_t *restrict Wq, int32_t g, int ds, int sa, uint32_t *nwOut, uint32_t *nqOut) {
   const int32_t ghi = ns_asr32(g, 16), glo = (int32_t)((uint32_t)g & 0xffffu);
-  const int dr = ds - 1, ar = sa - 1;
-  uint32_t nt = 0, nw = 0, nq = 0;
+  const int32_t hd = (int32_t)1 << (ds - 1), ha = (int32_t)1 << (sa - 1);
+  uint32_t nw = 0, nq = 0;
   for (int i = 0; i < n; i++) {
-    const int32_t s = d * P[i] + c * v[i];
-    const int32_t r = (s >> 15) + ((s >> 14) & 1);
-    const int32_t pv = r > 32767 ? 32767 : r < -32768 ? -32768 : r;
-    nt += (uint32_t)(r != pv);
+    const int32_t pv = (d * P[i] + c * v[i] + 16384) >> 15;
     P[i] = (int16_t)pv;
     const int32_t t = ghi * pv + ((glo * pv) >> 16);
-    const int32_t dd = (t >> ds) + ((t >> dr) & 1);
-    const int32_t delta = (dd >> sa) + ((dd >> ar) & 1);
+    const int32_t dd = (t + hd) >> ds;
+    const int32_t delta = (dd + ha) >> sa;
     const int32_t w0 = W[i];
     int32_t w = (int32_t)((uint32_t)w0 + (uint32_t)delta);
     const int32_t ov = ((w0 ^ w) & (delta ^ w)) < 0;
     w = ov ? (INT32_MAX ^ (w0 >> 31)) : w;
     nw += (uint32_t)ov;
     W[i] = w;
-    const int32_t q = (w >> 12) + ((w >> 11) & 1);
+    const int32_t q = ((w >> 1) + 1024) >> 11;
     const int32_t qs = q > 32767 ? 32767 : q < -32768 ? -32768 : q;
     const int32_t ch = delta != 0;
     nq += (uint32_t)(ch & (q != qs));
     Wq[i] = (int16_t)(ch ? qs : Wq[i]);
   }
-  *ntOut += nt;
   *nwOut += nw;
   *nqOut += nq;
 }
@@ -190,7 +193,7 @@ static void traces(ns_learner *l, int learn) {
   const int N = l->p.cfg.hidden, M = l->p.cfg.inputs;
   const int32_t d = l->p.oneMinusAlpha;
   const int sa = l->p.shiftApply, sr = l->p.shiftTraceRec, si = l->p.shiftTraceIn;
-  const int fast = sr >= 17 && sa >= 1 && l->p.applyMul == 1;
+  const int fast = sr >= 17 && sr - 16 <= 29 && sa >= 1 && sa <= 30 && l->p.applyMul == 1;
   uint32_t nt = 0, nw = 0, nq = 0;
   for (int a = 0; a < N; a++) {
     const int32_t c = l->aphi[a];
@@ -204,7 +207,7 @@ static void traces(ns_learner *l, int learn) {
     const int32_t g = ns_sat32(ns_mul32x16(f, l->p.etaRecM, 15), &l->sat[NS_SAT_GAIN]);
     int32_t *wr = l->W_rec + (size_t)a * N;
     int16_t *wq = l->W_rec_q12 + (size_t)a * N;
-    if (fast) advance_update_row(pr, l->h_prev, N, d, c, wr, wq, g, sr - 16, sa, &nt, &nw, &nq);
+    if (fast && c >= 0 && d >= 0 && c + d <= 32768) advance_update_row(pr, l->h_prev, N, d, c, wr, wq, g, sr - 16, sa, &nw, &nq);
     else {
       nt += advance_row(pr, l->h_prev, N, d, c);
       update_row_general(l, wr, wq, pr, N, g, sr, NS_SAT_W_REC);
@@ -273,3 +276,31 @@ void rflo_anchor_step(ns_learner *l, const int16_t *x, const uint8_t *xMissing, 
   } else traces(l, 0);
   memcpy(out, l->y, (size_t)O * sizeof *out);
 }
+
+#ifdef RFLO_ANCHOR_PROFILE
+/* Profiling build only (-DRFLO_ANCHOR_PROFILE): a learning step with the time of each pass added to ns[0..3]
+ * (forward; error and feedback; traces and W_rec/W_in/b updates; readout update), in nanoseconds. */
+#include <time.h>
+static double ns_now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
+}
+void rflo_anchor_step_profiled(ns_learner *l, const int16_t *x, const int16_t *target, int16_t *out, double *ns) {
+  const int M = l->p.cfg.inputs, O = l->p.cfg.outputs;
+  for (int j = 0; j < M; j++) l->x[j] = x[j];
+  memcpy(l->target, target, (size_t)O * sizeof *target);
+  double t0 = ns_now();
+  forward(l);
+  l->steps[0]++;
+  double t1 = ns_now();
+  error_feedback(l);
+  double t2 = ns_now();
+  traces(l, 1);
+  double t3 = ns_now();
+  readout(l);
+  double t4 = ns_now();
+  ns[0] += t1 - t0, ns[1] += t2 - t1, ns[2] += t3 - t2, ns[3] += t4 - t3;
+  memcpy(out, l->y, (size_t)O * sizeof *out);
+}
+#endif
