@@ -13,7 +13,10 @@
  *    two split sums: the exact total is the same, and so is its one rounding floor((total + 2^26) / 2^27);
  *  - per unit, the trace recursion and the weight update in one pass over the row (trace, W_rec, W_rec_q12), every
  *    lane in 32-bit integers with branch-free saturation counted by reductions, so gcc -O3 -march=native
- *    vectorises each row loop (AVX2 / AVX-512: 8 or 16 lanes);
+ *    vectorises each row loop (AVX2 / AVX-512: 8 or 16 lanes); where the compiler targets AVX-512BW/DQ, that row
+ *    takes intrinsics with 16-bit multiply-adds (advance_update_row_avx512);
+ *  - roundings as one add and one shift where the operands' bounds allow it, and no saturation test on RFLO's
+ *    recurrent traces, which cannot saturate (a phi' <= a);
  *  - the readout's delta rule through the same vectorised row kernel.
  * Configurations outside the fast path (tau = 1, weightFracBits < 24, shifts below 17) take scalar code with the
  * same formulas, so the anchor is exact for every RFLO 'step' configuration (rflo_anchor_unsupported says which
@@ -179,6 +182,68 @@ static inline void advance_update_row(int16_t *restrict P, const int16_t *restri
   *nqOut += nq;
 }
 
+#if defined(__AVX512BW__) && defined(__AVX512DQ__)
+#include <immintrin.h>
+/*
+ * advance_update_row with AVX-512BW intrinsics, 32 weights per iteration, the same integers (returns how many it did;
+ * the rest goes to the loop above). The trace is one multiply-add of 16-bit pairs: (P, h) interleaved against (d, c)
+ * gives d P + c h exactly in 32 bits (needs d, c <= 32767). t = hi(g) p + floor(lo(g) p / 2^16) is one more: with
+ * lo(g) taken as signed, floor(lo p / 2^16) = mulhi(p, lo) (+ p when lo >= 2^15), so t = G p + mulhi with
+ * G = hi(g) + (lo >= 2^15), a multiply-add of the pairs (p, mulhi) against (G, 1) (needs G <= 32767). The interleaving
+ * leaves the 32-bit lanes in the order of unpacklo/unpackhi; one permutation per 16 lanes restores it. The Q3.12 copy
+ * is written by a masked saturating narrow (only where the weight changed), saturations counted from the masks.
+ */
+static int advance_update_row_avx512(int16_t *restrict P, const int16_t *restrict v, int n, int32_t d, int32_t c, int32_t *restrict W,
+                                     int16_t *restrict Wq, int32_t g, int ds, int sa, uint32_t *nwOut, uint32_t *nqOut) {
+  const int32_t ghi = ns_asr32(g, 16), glo = (int32_t)((uint32_t)g & 0xffffu);
+  const int32_t G = ghi + (glo >= 32768);
+  if (d > 32767 || c > 32767 || G > 32767) return 0;
+  const __m512i dc = _mm512_set1_epi32((int32_t)((uint32_t)(uint16_t)d | ((uint32_t)(uint16_t)c << 16)));
+  const __m512i g1 = _mm512_set1_epi32((int32_t)((uint32_t)(uint16_t)G | (1u << 16)));
+  const __m512i gl = _mm512_set1_epi16((int16_t)(uint16_t)glo);
+  const __m512i half15 = _mm512_set1_epi32(16384), hd = _mm512_set1_epi32((int32_t)1 << (ds - 1));
+  const __m512i ha = _mm512_set1_epi32((int32_t)1 << (sa - 1)), h11 = _mm512_set1_epi32(1024);
+  const __m512i maxv = _mm512_set1_epi32(INT32_MAX), q15 = _mm512_set1_epi32(32767), qm15 = _mm512_set1_epi32(-32768);
+  const __m128i cds = _mm_cvtsi32_si128(ds), csa = _mm_cvtsi32_si128(sa);
+  const __m512i idx0 = _mm512_setr_epi32(0, 1, 2, 3, 16, 17, 18, 19, 4, 5, 6, 7, 20, 21, 22, 23);
+  const __m512i idx1 = _mm512_setr_epi32(8, 9, 10, 11, 24, 25, 26, 27, 12, 13, 14, 15, 28, 29, 30, 31);
+  uint32_t nw = 0, nq = 0;
+  int i = 0;
+  for (; i + 32 <= n; i += 32) {
+    const __m512i p16 = _mm512_loadu_si512(P + i), v16 = _mm512_loadu_si512(v + i);
+    const __m512i rl = _mm512_srai_epi32(_mm512_add_epi32(_mm512_madd_epi16(_mm512_unpacklo_epi16(p16, v16), dc), half15), 15);
+    const __m512i rh = _mm512_srai_epi32(_mm512_add_epi32(_mm512_madd_epi16(_mm512_unpackhi_epi16(p16, v16), dc), half15), 15);
+    const __m512i pn = _mm512_packs_epi32(rl, rh); /* in range: no lane saturates (see advance_update_row) */
+    _mm512_storeu_si512(P + i, pn);
+    const __m512i mh = _mm512_mulhi_epi16(pn, gl);
+    const __m512i tl = _mm512_madd_epi16(_mm512_unpacklo_epi16(pn, mh), g1);
+    const __m512i th = _mm512_madd_epi16(_mm512_unpackhi_epi16(pn, mh), g1);
+    for (int half = 0; half < 2; half++) {
+      const __m512i t = _mm512_permutex2var_epi32(tl, half ? idx1 : idx0, th);
+      const __m512i dd = _mm512_sra_epi32(_mm512_add_epi32(t, hd), cds);
+      const __m512i delta = _mm512_sra_epi32(_mm512_add_epi32(dd, ha), csa);
+      int32_t *pw = W + i + 16 * half;
+      const __m512i w0 = _mm512_loadu_si512(pw);
+      __m512i w = _mm512_add_epi32(w0, delta);
+      const __mmask16 ov = _mm512_movepi32_mask(_mm512_and_si512(_mm512_xor_si512(w0, w), _mm512_xor_si512(delta, w)));
+      if (ov) {
+        w = _mm512_mask_mov_epi32(w, ov, _mm512_xor_si512(_mm512_srai_epi32(w0, 31), maxv));
+        nw += (uint32_t)__builtin_popcount(ov);
+      }
+      _mm512_storeu_si512(pw, w);
+      const __m512i q = _mm512_srai_epi32(_mm512_add_epi32(_mm512_srai_epi32(w, 1), h11), 11);
+      const __mmask16 nz = _mm512_test_epi32_mask(delta, delta);
+      const __mmask16 qs = (__mmask16)((_mm512_cmpgt_epi32_mask(q, q15) | _mm512_cmplt_epi32_mask(q, qm15)) & nz);
+      if (qs) nq += (uint32_t)__builtin_popcount(qs);
+      _mm512_mask_cvtsepi32_storeu_epi16(Wq + i + 16 * half, nz, q);
+    }
+  }
+  *nwOut += nw;
+  *nqOut += nq;
+  return i;
+}
+#endif
+
 /* Traces of unit a's W_in row (Q3.12, follows x) and bias (c 2^15). */
 static inline void advance_in_bias(ns_learner *l, int a, int32_t d, int32_t c) {
   const int M = l->p.cfg.inputs;
@@ -207,7 +272,13 @@ static void traces(ns_learner *l, int learn) {
     const int32_t g = ns_sat32(ns_mul32x16(f, l->p.etaRecM, 15), &l->sat[NS_SAT_GAIN]);
     int32_t *wr = l->W_rec + (size_t)a * N;
     int16_t *wq = l->W_rec_q12 + (size_t)a * N;
-    if (fast && c >= 0 && d >= 0 && c + d <= 32768) advance_update_row(pr, l->h_prev, N, d, c, wr, wq, g, sr - 16, sa, &nw, &nq);
+    if (fast && c >= 0 && d >= 0 && c + d <= 32768) {
+      int done = 0;
+#if defined(__AVX512BW__) && defined(__AVX512DQ__)
+      done = advance_update_row_avx512(pr, l->h_prev, N, d, c, wr, wq, g, sr - 16, sa, &nw, &nq);
+#endif
+      advance_update_row(pr + done, l->h_prev + done, N - done, d, c, wr + done, wq + done, g, sr - 16, sa, &nw, &nq);
+    }
     else {
       nt += advance_row(pr, l->h_prev, N, d, c);
       update_row_general(l, wr, wq, pr, N, g, sr, NS_SAT_W_REC);
