@@ -1,6 +1,7 @@
 /**
- * The wasm SIMD backend against the TypeScript kernels and the firmware's host C build (-O2, -O3 -march=native),
- * RFLO at N = 16..256 and RTRL at N = 8..64, 4 inputs, 4 outputs, 'step' updates, tau 10 (the options of
+ * The wasm SIMD backend against the TypeScript kernels, the firmware's portable host C build (-O2, -O3 -march=native)
+ * and, for RFLO, the optimized C anchor (bench/anchor/rflo_anchor.c: the same arithmetic, vectorised, bit-exact but for
+ * the Q30 accumulators 'step' mode never reads), RFLO at N = 16..256 and RTRL at N = 8..64, 4 inputs, 4 outputs, 'step' updates, tau 10 (the options of
  * bench/runtime.ts and firmware-bridge/device/bench.ts, so the three step identical learners). Measured side by
  * side: every round times js, wasm and C for every size once, so a change of machine load hits all of them; the
  * figures are medians over the rounds. Writes bench-results/wasm.json and prints a table with ratios.
@@ -14,6 +15,7 @@ import { initWeights } from '../runtime/init.ts';
 import { createFixedLearner } from '../runtime/learner.ts';
 import type { LearnerKind } from '../runtime/types.ts';
 import { runCBench } from '../firmware-bridge/device/bench.ts';
+import { runAnchorBench } from './anchor.ts';
 import { M, O, benchOptions, median, stepper } from './timing.ts';
 
 const argv = process.argv;
@@ -29,7 +31,7 @@ const SIZES: [LearnerKind, number[]][] = [
   ['rflo', [16, 32, 64, 128, 256]],
   ['rtrl', [8, 16, 32, 64]],
 ];
-const BACKENDS = ['js', 'wasm', 'c-O2', 'c-O3-native'] as const;
+const BACKENDS = ['js', 'wasm', 'c-O2', 'c-O3-native', 'c-anchor'] as const;
 type BackendName = (typeof BACKENDS)[number];
 
 interface Row {
@@ -50,11 +52,12 @@ for (const [kind, sizes] of SIZES) {
       run(SECONDS / 2); // warm-up
       steppers.set(`${kind}/${N}/${b}`, run);
     }
-    rows.push({ learner: kind, N, runs: { js: [], wasm: [], 'c-O2': [], 'c-O3-native': [] } });
+    rows.push({ learner: kind, N, runs: { js: [], wasm: [], 'c-O2': [], 'c-O3-native': [], 'c-anchor': [] } });
   }
 }
 
 let cError: string | null = null;
+let anchorError: string | null = null;
 for (let r = 0; r < ROUNDS; r++) {
   for (const row of rows) {
     for (const b of ['js', 'wasm'] as const) row.runs[b].push(steppers.get(`${row.learner}/${row.N}/${b}`)!(SECONDS));
@@ -71,6 +74,15 @@ for (let r = 0; r < ROUNDS; r++) {
       }
     }
   }
+  if (withC && anchorError === null) {
+    try {
+      for (const rec of runAnchorBench(SIZES.find(([k]) => k === 'rflo')![1], SECONDS, 1)) {
+        rows.find((x) => x.learner === 'rflo' && x.N === rec.N)!.runs['c-anchor'].push(rec.steps_per_s);
+      }
+    } catch (e) {
+      anchorError = (e as Error).message;
+    }
+  }
   process.stderr.write(`round ${r + 1}/${ROUNDS} done\n`);
 }
 
@@ -85,7 +97,7 @@ mkdirSync(join(root, 'bench-results'), { recursive: true });
 writeFileSync(
   join(root, 'bench-results', 'wasm.json'),
   JSON.stringify(
-    { node: process.version, date: new Date().toISOString(), inputs: M, outputs: O, update: 'step', tau: 10, rounds: ROUNDS, seconds: SECONDS, cError, records },
+    { node: process.version, date: new Date().toISOString(), inputs: M, outputs: O, update: 'step', tau: 10, rounds: ROUNDS, seconds: SECONDS, cError, anchorError, records },
     null,
     2,
   ) + '\n',
@@ -93,12 +105,13 @@ writeFileSync(
 
 const f = (v: number | null) => (v === null ? '-' : String(v)).padStart(11);
 const ratio = (a: number | null, b: number | null) => (a === null || b === null ? '-' : (a / b).toFixed(2)).padStart(9);
-const lines = ['learner  N    js steps/s  wasm steps/s   C -O2 st/s  C -O3n st/s  wasm/js  wasm/O2  wasm/O3n'];
+const lines = ['learner  N    js steps/s  wasm steps/s   C -O2 st/s  C -O3n st/s  C anchor/s  wasm/js  wasm/O2  wasm/O3n wasm/anc  js/anc'];
 for (const r of records) {
   const s = r.steps_per_s;
   lines.push(
-    `${r.learner.padEnd(7)}  ${String(r.N).padEnd(4)} ${f(s.js)}  ${f(s.wasm)}  ${f(s['c-O2'])}  ${f(s['c-O3-native'])} ${ratio(s.wasm, s.js)}${ratio(s.wasm, s['c-O2'])}${ratio(s.wasm, s['c-O3-native'])}`,
+    `${r.learner.padEnd(7)}  ${String(r.N).padEnd(4)} ${f(s.js)}  ${f(s.wasm)}  ${f(s['c-O2'])}  ${f(s['c-O3-native'])} ${f(s['c-anchor'])}${ratio(s.wasm, s.js)}${ratio(s.wasm, s['c-O2'])}${ratio(s.wasm, s['c-O3-native'])}${ratio(s.wasm, s['c-anchor'])}${ratio(s.js, s['c-anchor'])}`,
   );
 }
 if (cError) lines.push(`C benchmark unavailable: ${cError}`);
+if (anchorError) lines.push(`C anchor unavailable: ${anchorError}`);
 process.stdout.write(lines.join('\n') + '\n');

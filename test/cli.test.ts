@@ -149,7 +149,7 @@ test('every subcommand has a --help that exits 0 and names its options', (t) => 
     'snapshot inspect': ['<file>', '--json'],
     board: ['--virtual'],
     run: ['--port', '--learner', '--duration', '--json'],
-    bench: ['--quick', '--no-c', '--no-numpy'],
+    bench: ['--quick', '--no-c', '--no-numpy', '--no-live'],
   };
   for (const [cmd, opts] of Object.entries(expect)) {
     const r = run(...cmd.split(' '), '--help');

@@ -1,14 +1,17 @@
 /**
  * `neurostream bench` (= `npm run bench`): speed, measured, never asserted in tests. Runs, in one invocation:
  *   1. bench/runtime.ts  every learner, fixed point (TypeScript kernels and the wasm backend) against the float64 twin;
- *   2. bench/wasm.ts     RFLO and RTRL side by side per round: TypeScript kernels, wasm SIMD, and the firmware's host C
- *                        build at -O2 and -O3 -march=native (skipped with a note when gcc/make are missing);
- *   3. bench/numpy_steps.py  the float64 numpy baseline, when python3 with numpy is present.
+ *   2. bench/wasm.ts     RFLO and RTRL side by side per round: TypeScript kernels, wasm SIMD, the firmware's portable host
+ *                        C build at -O2 and -O3 -march=native, and for RFLO the optimized C anchor (bench/anchor: the
+ *                        same arithmetic vectorised by gcc -O3 -march=native) (C skipped with a note when gcc is missing);
+ *   3. bench/numpy_steps.py  the float64 numpy baseline, when python3 with numpy is present;
+ *   4. bench/live.ts     the live path: frame in -> prediction out latency through the virtual board over a local
+ *                        socket, RFLO N = 64, 10^5 samples, and the garbage collections meanwhile.
  * Each writes its own JSON in bench-results/; this command merges them into bench-results/bench.json and prints the
  * tables and the ratios the README quotes.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,6 +24,7 @@ interface BenchArgs {
   quick?: boolean;
   c?: boolean;
   numpy?: boolean;
+  live?: boolean;
 }
 
 function runTsx(script: string, args: string[]): void {
@@ -55,7 +59,7 @@ function readJson(name: string): any {
 }
 
 const num = (v: number | null | undefined, w = 10): string => (v == null ? '-' : String(Math.round(v))).padStart(w);
-const ratio = (a: number | null | undefined, b: number | null | undefined): string => (a == null || b == null ? '-' : (a / b).toFixed(2)).padStart(8);
+const ratio = (a: number | null | undefined, b: number | null | undefined, w = 8): string => (a == null || b == null ? '-' : (a / b).toFixed(2)).padStart(w);
 
 export function runBench(a: BenchArgs): string {
   mkdirSync(results, { recursive: true });
@@ -63,8 +67,18 @@ export function runBench(a: BenchArgs): string {
   runTsx('bench/runtime.ts', quick ? ['--quick'] : []);
   runTsx('bench/wasm.ts', [...(quick ? ['--quick'] : []), ...(a.c === false ? ['--no-c'] : [])]);
   const numpy = a.numpy === false ? { skipped: '--no-numpy' } : runNumpy(quick);
+  let liveError: string | null = null;
+  if (a.live !== false) {
+    rmSync(join(results, 'live.json'), { force: true });
+    try {
+      runTsx('bench/live.ts', quick ? ['--samples', '10000'] : []);
+    } catch (e) {
+      liveError = (e as Error).message;
+    }
+  }
   const runtime = readJson('runtime.json');
   const wasm = readJson('wasm.json');
+  const live = a.live === false ? { skipped: '--no-live' } : liveError !== null ? { skipped: liveError } : readJson('live.json');
   const merged = {
     date: new Date().toISOString(),
     node: process.version,
@@ -73,23 +87,36 @@ export function runBench(a: BenchArgs): string {
     runtime,
     wasm,
     numpy,
+    live,
   };
   const out = join(results, 'bench.json');
   writeFileSync(out, JSON.stringify(merged, null, 2) + '\n');
 
   const lines: string[] = [];
-  lines.push('', `Side by side (bench/wasm.ts, medians of ${wasm?.rounds ?? '?'} interleaved rounds), steps/s:`);
-  lines.push(`learner  N    ${'TS'.padStart(10)} ${'wasm'.padStart(10)} ${'C -O2'.padStart(10)} ${'C -O3n'.padStart(10)} ${'numpy'.padStart(10)}  wasm/TS wasm/O3n wasm/numpy`);
+  lines.push('', `Side by side (bench/wasm.ts, medians of ${wasm?.rounds ?? '?'} interleaved rounds), steps/s (C anchor: bench/anchor, RFLO only):`);
+  lines.push(
+    `learner  N    ${'TS'.padStart(10)} ${'wasm'.padStart(10)} ${'C -O2'.padStart(10)} ${'C -O3n'.padStart(10)} ${'C anchor'.padStart(10)} ${'numpy'.padStart(10)}  wasm/TS wasm/O3n wasm/anc   js/anc wasm/numpy js/numpy`,
+  );
   const np = 'records' in numpy ? numpy.records : [];
   for (const r of wasm?.records ?? []) {
     const s = r.steps_per_s;
     const n = np.find((x) => x.learner === r.learner && x.N === r.N)?.steps_per_s ?? null;
     lines.push(
-      `${r.learner.padEnd(7)}  ${String(r.N).padEnd(4)} ${num(s.js)} ${num(s.wasm)} ${num(s['c-O2'])} ${num(s['c-O3-native'])} ${num(n)} ${ratio(s.wasm, s.js)} ${ratio(s.wasm, s['c-O3-native'])} ${ratio(s.wasm, n)}`,
+      `${r.learner.padEnd(7)}  ${String(r.N).padEnd(4)} ${num(s.js)} ${num(s.wasm)} ${num(s['c-O2'])} ${num(s['c-O3-native'])} ${num(s['c-anchor'])} ${num(n)} ${ratio(s.wasm, s.js)} ${ratio(s.wasm, s['c-O3-native'])} ${ratio(s.wasm, s['c-anchor'])} ${ratio(s.js, s['c-anchor'])} ${ratio(s.wasm, n, 10)} ${ratio(s.js, n)}`,
     );
   }
   if ('skipped' in numpy) lines.push(`numpy: skipped (${numpy.skipped})`);
   if (wasm?.cError) lines.push(`C: skipped (${wasm.cError})`);
+  if (wasm?.anchorError) lines.push(`C anchor: skipped (${wasm.anchorError})`);
+  if (live && 'latency_us' in live) {
+    const l = live.latency_us;
+    lines.push(
+      '',
+      `Live path (bench/live.ts: virtual board over a ${live.link === 'pty' ? 'pty' : 'local socket'}, RFLO N = ${live.N} on ${live.backend}, ${live.rateHz} samples/s, ${live.samples} samples measured):`,
+      `  frame in -> prediction out: p50 ${l.p50} us, p90 ${l.p90} us, p99 ${l.p99} us, p99.9 ${l.p999} us, max ${l.max} us, mean ${l.mean} us`,
+      `  GC events in the host process: ${live.gc.events} (minor ${live.gc.minor}, major ${live.gc.major}; ${live.gc.ms} ms in all); heap ${Math.round(live.heapGrowth / 1024)} KB; load average ${live.loadavg1}`,
+    );
+  } else if (live && 'skipped' in live) lines.push(`live path: skipped (${live.skipped})`);
   lines.push('', `results: ${out} (and runtime.json, wasm.json beside it)`);
   return lines.join('\n');
 }
@@ -100,14 +127,16 @@ export function register(program: Command): void {
     .summary('steps per second of every learner: TypeScript, wasm SIMD, C and numpy side by side')
     .description(
       'Measures steps/s of every learner (fixed point on the TypeScript kernels and on wasm SIMD, the float64 twin), ' +
-        'RFLO and RTRL side by side with the firmware kernel built for this machine by gcc -O2 and -O3 -march=native, ' +
+        'RFLO and RTRL side by side with the firmware kernel built for this machine by gcc -O2 and -O3 -march=native and, ' +
+        'for RFLO, an optimized C anchor of the same arithmetic (bench/anchor), the live path\'s frame-in to prediction-out latency, ' +
         'and a numpy float64 baseline when python3 has numpy. 4 inputs, 4 outputs, per-step updates, medians of several ' +
-        'runs. Writes bench-results/{runtime,wasm,bench}.json and prints tables. Takes a few minutes (--quick: about one). ' +
+        'runs. Writes bench-results/{runtime,wasm,live,bench}.json and prints tables. Takes a few minutes (--quick: about one). ' +
         'Benchmarks are measurements, not tests: quote ratios from one run, the machine may be shared.',
     )
     .option('--quick', 'fewer and shorter runs')
     .option('--no-c', 'leave out the C builds (no gcc or make needed)')
     .option('--no-numpy', 'leave out the numpy baseline')
+    .option('--no-live', 'leave out the live-path latency run (virtual board over a local socket, about a minute)')
     .action((o: BenchArgs) => {
       process.stdout.write(runBench(o) + '\n');
     });
