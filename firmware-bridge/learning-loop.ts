@@ -135,7 +135,8 @@ const W_SIZE = 4;
 export class LearningLoop {
   /** The learner stepped; the divergence guard replaces it with a restored one. */
   learner: OnlineLearner | null;
-  readonly nmse: RunningNmse;
+  /** The learner's running NMSE; a restore starts a fresh one, so that it measures the restored learner. */
+  nmse: RunningNmse;
   /** Running NMSE (same window as nmse) of persistence and of each yardstick, on the samples the learner is scored on. */
   readonly persistenceNmse: RunningNmse;
   readonly yardstickNmse: readonly RunningNmse[];
@@ -164,6 +165,7 @@ export class LearningLoop {
   private readonly t: Float64Array;
   private readonly y: Float64Array;
   private readonly raw: Float64Array;
+  private readonly nmseWindow: number;
   private readonly lastT: Float64Array;
   private hasLastT = false;
   private readonly totals: Float64Array;
@@ -209,6 +211,7 @@ export class LearningLoop {
     this.y = new Float64Array(O1);
     this.raw = new Float64Array(o.inputs);
     const win = o.nmseWindow ?? 1000;
+    this.nmseWindow = win;
     this.yardsticks = o.yardsticks ?? [];
     this.persistenceNmse = new RunningNmse(o.outputs, win);
     this.yardstickNmse = this.yardsticks.map(() => new RunningNmse(o.outputs, win));
@@ -397,6 +400,7 @@ export class LearningLoop {
     const next = g.checkpoint.restore(fromRec / 2, fromOut / 2);
     if (next.options.inputs !== this.M || next.options.outputs !== this.O) throw new RangeError('the checkpoint restored a learner of another shape');
     this.learner = next;
+    this.nmse = new RunningNmse(this.O, this.nmseWindow);
     this.divergences++;
     this.lastDivergence = {
       kind: DIVERGENCE_KINDS[kind] as DivergenceKind,
