@@ -34,6 +34,7 @@ import {
   WEIGHT_SATURATION_WINDOWS,
   classifyWindow,
   type DivergenceKind,
+  type LearnerCheckpoint,
 } from '../runtime/divergence.ts';
 
 /** The input and output format of the learner (Q3.12). */
@@ -55,13 +56,7 @@ export interface Yardstick {
   step(x: ArrayLike<number>, target: ArrayLike<number> | null, out: Float64Array): Float64Array;
 }
 
-/** The last good state of a learner, for the divergence guard. */
-export interface LearnerCheckpoint {
-  /** Records `learner`'s current state as healthy (called at the end of every healthy window; should not allocate). */
-  save(learner: OnlineLearner): void;
-  /** A learner in the last good state with learning rates lrRec and lrOut (its options carry the rates it got). */
-  restore(lrRec: number, lrOut: number): OnlineLearner;
-}
+export type { LearnerCheckpoint } from '../runtime/divergence.ts';
 
 /** One divergence the guard repaired. */
 export interface LiveDivergence {

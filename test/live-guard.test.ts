@@ -7,9 +7,10 @@ import { PerformanceObserver, performance } from 'node:perf_hooks';
 import { LearningLoop, type LiveDivergence } from '../firmware-bridge/learning-loop.ts';
 import { createFixedLearner, type FixedLearner } from '../runtime/learner.ts';
 import { initWeights } from '../runtime/init.ts';
-import { createNlmsAr } from '../sim/baselines.ts';
+import { createNlmsAr, liveYardsticks } from '../sim/baselines.ts';
 import { createFloatLearner } from '../sim/reference/index.ts';
-import { checkpointFor, divergenceLine, liveYardsticks } from '../sim/live.ts';
+import { checkpointFor } from '../sim/engine.ts';
+import { divergenceLine } from '../sim/report.ts';
 import type { LearnerOptions } from '../runtime/types.ts';
 
 const M = 3;
