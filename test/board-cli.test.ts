@@ -78,7 +78,8 @@ ptyTest(`an abort (Ctrl-C) ends a run without --duration cleanly, with a summary
   t.is(o.out.length, 1);
 });
 
-ptyTest(`a run whose learner diverges restores its last good state, halves its rates, says so, counts it and goes on to its end${why}`, async (t) => {
+// Serial: they run before the concurrent board tests, so they add no load to the ones that count dropped frames.
+test.serial(`a run whose learner diverges restores its last good state, halves its rates, says so, counts it and goes on to its end${why}`, async (t) => {
   const o = io();
   const ac = new AbortController();
   let diverged = false;
@@ -104,7 +105,7 @@ ptyTest(`a run whose learner diverges restores its last good state, halves its r
   t.deepEqual(JSON.parse(o.out[0]).divergence_events, s.divergence_events);
 });
 
-ptyTest(`run shows persistence and NLMS-AR p8 beside the learner, live and in the summary, and which leads${why}`, async (t) => {
+test.serial(`run shows persistence and NLMS-AR p8 beside the learner, live and in the summary, and which leads${why}`, async (t) => {
   const o = io();
   const ac = new AbortController();
   const stderr = (x: string): void => {
