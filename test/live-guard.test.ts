@@ -12,6 +12,7 @@ import { createFloatLearner } from '../sim/reference/index.ts';
 import { checkpointFor } from '../sim/engine.ts';
 import { divergenceLine } from '../sim/report.ts';
 import type { LearnerOptions } from '../runtime/types.ts';
+import { SAT } from '../runtime/layout.ts';
 
 const M = 3;
 const shape = { inputs: M, hidden: 12, outputs: 1, tau: 1 };
@@ -199,4 +200,33 @@ test('the guarded loop with yardsticks allocates nothing per sample: no collecti
   t.log(JSON.stringify(windows));
   t.is(loop.divergences, 0);
   t.true(windows.some((w) => w.gcs === 0 && w.bytes < 64 * 1024), `windows ${JSON.stringify(windows)}`);
+});
+
+test('master weights that saturate in 3 consecutive windows count as diverged ("weights"); in 2, or with a healthy window between, they do not', (t) => {
+  const l = createFixedLearner(options(0.01), weights(), { backend: 'js' });
+  const seen: LiveDivergence[] = [];
+  const loop = new LearningLoop({ learner: l, inputs: M, outputs: 1, guard: { checkpoint: checkpointFor(l), onDivergence: (d) => seen.push(d) } });
+  const x = new Int16Array(M);
+  const tg = new Int16Array(1);
+  const pred = new Int16Array(1);
+  let k = 0;
+  // One saturation event of W_out in window w when hits[w] (as the kernel counts a clamp of a master weight).
+  const windows = (hits: boolean[]): void => {
+    for (const hit of hits) {
+      for (let j = 0; j < 1000; j++, k++) {
+        if (hit && j === 500) (loop.learner as FixedLearner).state.saturation[SAT.W_out]++;
+        sample(k, x, tg);
+        loop.step(k, x, tg, pred);
+      }
+    }
+  };
+  windows([true, true, false, true, true, false]);
+  t.is(seen.length, 0, 'never three in a row');
+  windows([true, true, true]);
+  t.is(seen.length, 1);
+  t.is(seen[0].kind, 'weights');
+  t.regex(seen[0].detail, /saturation bound .+ each of the last 3 windows/);
+  t.is(seen[0].at, 9000);
+  t.is(seen[0].restoredFrom, 7000);
+  t.is(loop.learner!.options.lrOut, 0.005);
 });
