@@ -10,4 +10,5 @@ export { SerialTransport, type SerialTransportOptions } from './transports/seria
 export { SocketTransport, SocketListenerTransport, isSocketPath, type SocketTransportOptions } from './transports/socket.ts';
 export { MockTransport, createMockPair, type MockTransportOptions, type MockPair } from './transports/mock.ts';
 export * from './session.ts';
+export { LearningLoop, type LearningLoopOptions, type Yardstick, type DivergenceGuard, type LiveDivergence, type LoopScores } from './learning-loop.ts';
 export * from './johnny-five.ts';

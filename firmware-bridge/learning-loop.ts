@@ -4,12 +4,38 @@
  * them into the learner's Q3.12 input (through runtime/scaler.ts when the wire carries raw counts, else by a
  * format change from the stream's Q format), steps the learner on integers (FixedLearner.stepQ: no float round trip),
  * tracks the running NMSE (runtime/metrics.ts) and writes the prediction in the stream's prediction format.
- * Nothing here allocates per sample.
+ *
+ * Beside the learner it scores, on the same samples the learner sees (its input x and target in real units), the
+ * persistence baseline ("the next target is the last one", the yardstick of one-step-ahead prediction) and any
+ * yardstick predictors it is given (the commands pass the NLMS-AR baseline of sim/baselines.ts: a float64
+ * yardstick lives on the simulator's side, and this module sees it only through the `Yardstick` signature).
+ *
+ * With a `guard`, it watches the learner for divergence by the definitions of runtime/divergence.ts (NaN, an error
+ * exploded past the target's variance and persistence's error, a saturated hidden state, persistently saturated
+ * weights), keeps a last good state (guard.checkpoint, saved at the end of every healthy window) and, when the learner
+ * diverges, swaps in that state with both learning rates halved and reports it (guard.onDivergence); the stream goes
+ * on. Nothing here allocates per sample (a restore allocates the new learner, once per divergence).
  */
 import type { OnlineLearner } from '../runtime/types.ts';
 import type { StreamScaler } from '../runtime/scaler.ts';
 import { RunningNmse } from '../runtime/metrics.ts';
 import { requantize16Count, toQ16 } from '../runtime/fixed.ts';
+import { FixedLearner } from '../runtime/learner.ts';
+import { SAT } from '../runtime/layout.ts';
+import {
+  DIVERGED_EXPLODED,
+  DIVERGED_NAN,
+  DIVERGED_NONE,
+  DIVERGED_SATURATED,
+  DIVERGED_WEIGHTS,
+  DIVERGENCE_KINDS,
+  DIVERGENCE_WINDOW,
+  SATURATED_LEVEL,
+  WEIGHT_SATURATION_WINDOWS,
+  classifyWindow,
+  type DivergenceKind,
+  type LearnerCheckpoint,
+} from '../runtime/divergence.ts';
 
 /** The input and output format of the learner (Q3.12). */
 const LEARNER_FRAC = 12;
@@ -22,6 +48,47 @@ interface IntegerStepper {
 
 function stepsOnIntegers(l: OnlineLearner | null): l is OnlineLearner & IntegerStepper {
   return l !== null && typeof (l as Partial<IntegerStepper>).stepQ === 'function';
+}
+
+/** A predictor scored beside the learner: predicts y(t) from x(t) into out, then learns from target (null: do not). */
+export interface Yardstick {
+  readonly name: string;
+  step(x: ArrayLike<number>, target: ArrayLike<number> | null, out: Float64Array): Float64Array;
+}
+
+export type { LearnerCheckpoint } from '../runtime/divergence.ts';
+
+/** One divergence the guard repaired. */
+export interface LiveDivergence {
+  kind: DivergenceKind;
+  /** Samples scored when it was found, and the seq of that sample. */
+  at: number;
+  seq: number;
+  /** What was measured, in one clause (e.g. "the error in the last 1000 samples was 40 x the target's variance ..."). */
+  detail: string;
+  /** Samples scored when the restored state was saved (0: the initial state). */
+  restoredFrom: number;
+  /** The rates before, and after the restore. */
+  fromLrRec: number;
+  fromLrOut: number;
+  lrRec: number;
+  lrOut: number;
+  /** Divergences so far, this one included. */
+  count: number;
+}
+
+export interface DivergenceGuard {
+  checkpoint: LearnerCheckpoint;
+  /** Called after each restore (the loop's learner is the restored one by then). */
+  onDivergence?: (d: LiveDivergence) => void;
+}
+
+/** The whole-run prequential NMSE of the learner and the yardsticks (null until two samples vary). */
+export interface LoopScores {
+  samples: number;
+  learner: number | null;
+  persistence: number | null;
+  yardsticks: (number | null)[];
 }
 
 export interface LearningLoopOptions {
@@ -42,11 +109,39 @@ export interface LearningLoopOptions {
   nmseWindow?: number;
   /** Called after every learner step (x, target and y are reused buffers, in real units: copy what you keep). */
   onStep?: (seq: number, x: Float64Array, target: Float64Array | null, y: Float64Array) => void;
+  /** Predictors scored beside the learner on the same x and target (e.g. sim/baselines.ts createNlmsAr, p 8). */
+  yardsticks?: readonly Yardstick[];
+  /** Watch for divergence; restore the last good state with halved rates when it happens. */
+  guard?: DivergenceGuard;
 }
 
+/** Whole-run accumulators: [scored samples, learner |e|^2, persistence |e|^2, yardstick k |e|^2 ...]. */
+const T_N = 0;
+const T_SE = 1;
+const T_PSE = 2;
+const T_YSE = 3;
+/** Divergence window accumulators. */
+const W_N = 0;
+const W_SE = 1;
+const W_PSE = 2;
+const W_SAT = 3;
+const W_SIZE = 4;
+
 export class LearningLoop {
-  readonly learner: OnlineLearner | null;
-  readonly nmse: RunningNmse;
+  /** The learner stepped; the divergence guard replaces it with a restored one. */
+  learner: OnlineLearner | null;
+  /** The learner's running NMSE; a restore starts a fresh one, so that it measures the restored learner. */
+  nmse: RunningNmse;
+  /** Running NMSE (same window as nmse) of persistence and of each yardstick, on the samples the learner is scored on. */
+  readonly persistenceNmse: RunningNmse;
+  readonly yardstickNmse: readonly RunningNmse[];
+  readonly yardsticks: readonly Yardstick[];
+  /** This sample's persistence prediction and each yardstick's (reused buffers; read them in onStep). */
+  readonly persistenceY: Float64Array;
+  readonly yardstickY: readonly Float64Array[];
+  /** Divergences the guard repaired, and the last one. */
+  divergences = 0;
+  lastDivergence: LiveDivergence | null = null;
   /** Samples the scaler rejected (not learned from, prediction 0). */
   rejected = 0;
   /** Clamps when a wire value did not fit the learner's Q3.12 input or the prediction's format: [inputs+targets, predictions]. */
@@ -65,6 +160,23 @@ export class LearningLoop {
   private readonly t: Float64Array;
   private readonly y: Float64Array;
   private readonly raw: Float64Array;
+  private readonly nmseWindow: number;
+  private readonly lastT: Float64Array;
+  private hasLastT = false;
+  private readonly totals: Float64Array;
+  private readonly tSum: Float64Array;
+  private readonly tSq: Float64Array;
+  private readonly guard: DivergenceGuard | null;
+  private readonly win: Float64Array;
+  private readonly wSum: Float64Array;
+  private readonly wSq: Float64Array;
+  private readonly hid: Float64Array;
+  /** Consecutive windows in which a master weight saturated, and the counters' sum at the last window's end. */
+  private weightSatWindows = 0;
+  private weightSatLast = 0;
+  /** Samples scored when the checkpoint's two states were saved (the older one is restored). */
+  private goodAt = 0;
+  private pendingAt = 0;
 
   constructor(o: LearningLoopOptions) {
     const L = o.learner;
@@ -93,6 +205,33 @@ export class LearningLoop {
     this.t = new Float64Array(O1);
     this.y = new Float64Array(O1);
     this.raw = new Float64Array(o.inputs);
+    const win = o.nmseWindow ?? 1000;
+    this.nmseWindow = win;
+    this.yardsticks = o.yardsticks ?? [];
+    this.persistenceNmse = new RunningNmse(o.outputs, win);
+    this.yardstickNmse = this.yardsticks.map(() => new RunningNmse(o.outputs, win));
+    this.persistenceY = new Float64Array(O1);
+    this.yardstickY = this.yardsticks.map(() => new Float64Array(O1));
+    this.lastT = new Float64Array(O1);
+    this.totals = new Float64Array(T_YSE + this.yardsticks.length);
+    this.tSum = new Float64Array(O1);
+    this.tSq = new Float64Array(O1);
+    this.guard = o.guard ?? null;
+    if (this.guard !== null && L === null) throw new RangeError('a divergence guard needs a learner');
+    this.win = new Float64Array(W_SIZE);
+    this.wSum = new Float64Array(O1);
+    this.wSq = new Float64Array(O1);
+    this.hid = new Float64Array(L !== null ? L.options.hidden : 0);
+    if (this.guard !== null) this.weightSatLast = weightSaturations(L);
+  }
+
+  /** Whole-run prequential NMSE of the learner, persistence and each yardstick (allocates: call it at the end). */
+  scores(): LoopScores {
+    const n = this.totals[T_N];
+    let v = 0;
+    for (let o = 0; o < this.O; o++) v += this.tSq[o] - (this.tSum[o] * this.tSum[o]) / Math.max(1, n);
+    const r = (se: number): number | null => (n >= 2 && v > 0 ? se / v : null);
+    return { samples: n, learner: r(this.totals[T_SE]), persistence: r(this.totals[T_PSE]), yardsticks: this.yardsticks.map((_, k) => r(this.totals[T_YSE + k])) };
   }
 
   /**
@@ -140,8 +279,147 @@ export class LearningLoop {
       y.fill(0);
       pred.fill(0, 0, O);
     }
-    if (tq !== null) this.nmse.add(t, y);
-    if (this.onStep) this.onStep(seq, x, tq !== null ? t : null, y);
+    const scored = tq !== null;
+    // Yardsticks see every sample (their regressor moves on); they learn and are scored when the learner is.
+    const ys = this.yardsticks;
+    for (let k = 0; k < ys.length; k++) ys[k].step(x, scored ? t : null, this.yardstickY[k]);
+    if (scored) {
+      const pers = this.persistenceY;
+      if (this.hasLastT) for (let o = 0; o < O; o++) pers[o] = this.lastT[o];
+      this.nmse.add(t, y);
+      this.persistenceNmse.add(t, pers);
+      for (let k = 0; k < ys.length; k++) this.yardstickNmse[k].add(t, this.yardstickY[k]);
+      this.score(t, y);
+      for (let o = 0; o < O; o++) this.lastT[o] = t[o];
+      this.hasLastT = true;
+    }
+    if (this.onStep) this.onStep(seq, x, scored ? t : null, y);
+    if (scored && this.guard !== null) this.watch(seq, y);
     return true;
   }
+
+  /** Whole-run and divergence-window sums of one scored sample. */
+  private score(t: Float64Array, y: Float64Array): void {
+    const O = this.O;
+    const tot = this.totals;
+    const win = this.win;
+    const pers = this.persistenceY;
+    let e2 = 0;
+    let pe2 = 0;
+    for (let o = 0; o < O; o++) {
+      const e = t[o] - y[o];
+      const pe = t[o] - pers[o];
+      e2 += e * e;
+      pe2 += pe * pe;
+      this.tSum[o] += t[o];
+      this.tSq[o] += t[o] * t[o];
+      this.wSum[o] += t[o];
+      this.wSq[o] += t[o] * t[o];
+    }
+    tot[T_N]++;
+    tot[T_SE] += e2;
+    tot[T_PSE] += pe2;
+    for (let k = 0; k < this.yardsticks.length; k++) {
+      const yk = this.yardstickY[k];
+      let s = 0;
+      for (let o = 0; o < O; o++) {
+        const e = t[o] - yk[o];
+        s += e * e;
+      }
+      tot[T_YSE + k] += s;
+    }
+    win[W_N]++;
+    win[W_SE] += e2;
+    win[W_PSE] += pe2;
+  }
+
+  /** The divergence guard, after a scored sample: NaN at once; the window tests at the end of each window. */
+  private watch(seq: number, y: Float64Array): void {
+    const L = this.learner as OnlineLearner;
+    const win = this.win;
+    let finite = true;
+    for (let o = 0; o < this.O; o++) if (!(y[o] - y[o] === 0)) finite = false;
+    if (!finite) {
+      this.diverged(DIVERGED_NAN, seq);
+      return;
+    }
+    const hid = L.readHidden(this.hid);
+    let sat = 0;
+    for (let i = 0; i < hid.length; i++) if (hid[i] > SATURATED_LEVEL || hid[i] < -SATURATED_LEVEL) sat++;
+    win[W_SAT] += sat;
+    if (win[W_N] < DIVERGENCE_WINDOW) return;
+    const n = win[W_N];
+    let v = 0;
+    for (let o = 0; o < this.O; o++) v += this.wSq[o] - (this.wSum[o] * this.wSum[o]) / n;
+    const o = L.options;
+    let kind = classifyWindow(win[W_SE], win[W_PSE], v, win[W_SAT] / (n * Math.max(1, hid.length)), o.learner !== 'output' && o.lrRec !== 0);
+    const ws = weightSaturations(L);
+    if (ws > this.weightSatLast) this.weightSatWindows++;
+    else this.weightSatWindows = 0;
+    this.weightSatLast = ws;
+    if (kind === DIVERGED_NONE && this.weightSatWindows >= WEIGHT_SATURATION_WINDOWS) kind = DIVERGED_WEIGHTS;
+    if (kind !== DIVERGED_NONE) {
+      this.detailOf(kind, win[W_SE], win[W_PSE], v, win[W_SAT] / (n * Math.max(1, hid.length)), n);
+      this.diverged(kind, seq);
+      return;
+    }
+    this.guard!.checkpoint.save(L);
+    this.goodAt = this.pendingAt;
+    this.pendingAt = this.totals[T_N];
+    this.clearWindow();
+  }
+
+  private detail = '';
+
+  /** The measured clause of a divergence (allocates a string: only on divergence). */
+  private detailOf(kind: number, se: number, pse: number, v: number, satFrac: number, n: number): void {
+    const r = (x: number): string => (x >= 1e5 ? x.toExponential(1) : x.toFixed(0));
+    if (kind === DIVERGED_EXPLODED) this.detail = `the error over the last ${n} samples was ${r(se / v)} x the target's variance and ${r(se / pse)} x persistence's`;
+    else if (kind === DIVERGED_SATURATED) this.detail = `${Math.round(100 * satFrac)} % of the hidden states were pinned at +-1 over the last ${n} samples`;
+    else this.detail = `a weight hit its saturation bound (+-128) in each of the last ${this.weightSatWindows} windows of ${n} samples`;
+  }
+
+  private clearWindow(): void {
+    this.win.fill(0);
+    this.wSum.fill(0);
+    this.wSq.fill(0);
+  }
+
+  /** Restores the last good state with halved rates, reports it, and starts a fresh window. */
+  private diverged(kind: number, seq: number): void {
+    const g = this.guard!;
+    const old = this.learner as OnlineLearner;
+    if (kind === DIVERGED_NAN) this.detail = 'a prediction was NaN or infinite';
+    const fromRec = old.options.lrRec;
+    const fromOut = old.options.lrOut;
+    const next = g.checkpoint.restore(fromRec / 2, fromOut / 2);
+    if (next.options.inputs !== this.M || next.options.outputs !== this.O) throw new RangeError('the checkpoint restored a learner of another shape');
+    this.learner = next;
+    this.nmse = new RunningNmse(this.O, this.nmseWindow);
+    this.divergences++;
+    this.lastDivergence = {
+      kind: DIVERGENCE_KINDS[kind] as DivergenceKind,
+      at: this.totals[T_N],
+      seq,
+      detail: this.detail,
+      restoredFrom: this.goodAt,
+      fromLrRec: fromRec,
+      fromLrOut: fromOut,
+      lrRec: next.options.lrRec,
+      lrOut: next.options.lrOut,
+      count: this.divergences,
+    };
+    this.pendingAt = this.goodAt;
+    this.clearWindow();
+    this.weightSatWindows = 0;
+    this.weightSatLast = weightSaturations(next);
+    g.onDivergence?.(this.lastDivergence);
+  }
+}
+
+/** Sum of the master weights' saturation counters of a fixed-point learner (0 for others). */
+function weightSaturations(l: OnlineLearner | null): number {
+  if (!(l instanceof FixedLearner)) return 0;
+  const c = l.state.saturation;
+  return c[SAT.W_in] + c[SAT.W_rec] + c[SAT.b] + c[SAT.W_out];
 }

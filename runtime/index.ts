@@ -16,4 +16,6 @@ export { LEARNER_KIND_CODES, BUFFERS, CONFIG_FIELDS } from './layout.ts';
 export type { BufferLayout, BufferName, LearnerKindName } from './layout.ts';
 export { RunningNmse, blockNmse, measureRecovery } from './metrics.ts';
 export type { Recovery } from './metrics.ts';
+export { ArenaCheckpoint, WeightsCheckpoint, classifyWindow, DIVERGENCE_WINDOW, DIVERGENCE_KINDS } from './divergence.ts';
+export type { DivergenceKind, LearnerCheckpoint } from './divergence.ts';
 export type { LearnerState } from './state.ts';

@@ -241,3 +241,16 @@ export function scoreLinearBaselines(task: Task, steps?: number, o: LinearBaseli
   const rlsBetter = Number.isNaN(nlms) || rls < nlms;
   return { nlms, rls, best: rlsBetter ? rls : nlms, variant: rlsBetter ? 'rls' : 'nlms' };
 }
+
+/** Lags and step size of the live linear yardstick of `run` and `demo` (the acceptance table's NLMS-AR). */
+export const LIVE_LINEAR = { lags: 8, mu: 0.5 } as const;
+export const LIVE_LINEAR_NAME = `NLMS-AR p${LIVE_LINEAR.lags}`;
+export const PERSISTENCE_NAME = 'persistence';
+
+/**
+ * The yardsticks `run` and `demo` hand the live learning loop (firmware-bridge/learning-loop.ts), scored beside the
+ * learner on the scaled samples it sees: NLMS-AR p 8 over every input channel. Persistence is the loop's own.
+ */
+export function liveYardsticks(inputs: number, outputs: number): LinearPredictor[] {
+  return [createNlmsAr({ inputs, outputs, lags: LIVE_LINEAR.lags, mu: LIVE_LINEAR.mu })];
+}

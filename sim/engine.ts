@@ -6,6 +6,8 @@ import { createFixedLearner } from '../runtime/learner.ts';
 import type { FixedOptions } from '../runtime/plan.ts';
 import { createFloatLearner } from './reference/index.ts';
 import { InputError } from './modelio.ts';
+import { FixedLearner } from '../runtime/learner.ts';
+import { ArenaCheckpoint, WeightsCheckpoint, type LearnerCheckpoint } from '../runtime/divergence.ts';
 
 /**
  * Learner options the fixed-point engine does not implement yet, with the CLI flag that sets each. The fixed engine
@@ -42,4 +44,13 @@ export function createLearner(engine: Engine, options: LearnerOptions, weights: 
   }
   if (engine === 'float') return createFloatLearner(options, weights);
   throw new RangeError(`engine must be 'fixed' or 'float' (got ${String(engine)})`);
+}
+
+/**
+ * The live divergence guard's last good state for a learner of either engine: the fixed-point arena (copied without
+ * allocating), or the float64 twin's weights (a restore then starts from a fresh state and traces).
+ */
+export function checkpointFor(l: OnlineLearner): LearnerCheckpoint {
+  if (l instanceof FixedLearner) return new ArenaCheckpoint(l);
+  return new WeightsCheckpoint(l, createFloatLearner);
 }

@@ -1,4 +1,5 @@
 /** Human-readable output of the `neurostream` command: progress lines on stderr, aligned tables, number format. */
+import type { LearningLoop, LiveDivergence } from '../firmware-bridge/learning-loop.ts';
 
 /** A number for a table: 4 significant digits, exponent form when very small or large. */
 export function fmt(v: number | null | undefined): string {
@@ -59,4 +60,47 @@ export function createProgress(label: string, opts: { enabled?: boolean; logEver
       shown = false;
     },
   };
+}
+
+/** NaN ranks last. */
+function rank(v: number): number {
+  return Number.isNaN(v) ? Infinity : v;
+}
+
+/** Who has the lowest running NMSE: the learner (by `learnerName`), persistence or a yardstick; '-' before data. */
+export function leader(loop: LearningLoop, learnerName: string): string {
+  let best = learnerName;
+  let v = rank(loop.nmse.value);
+  if (rank(loop.persistenceNmse.value) < v) {
+    best = 'persistence';
+    v = rank(loop.persistenceNmse.value);
+  }
+  loop.yardstickNmse.forEach((n, k) => {
+    if (rank(n.value) < v) {
+      best = loop.yardsticks[k].name;
+      v = rank(n.value);
+    }
+  });
+  return v === Infinity ? '-' : best;
+}
+
+/** "persistence 0.0123, NLMS-AR p8 0.0150; leading: RFLO" for a progress line. */
+export function yardstickText(loop: LearningLoop, learnerName: string): string {
+  const parts = [`persistence ${fmt(loop.persistenceNmse.value)}`, ...loop.yardstickNmse.map((n, k) => `${loop.yardsticks[k].name} ${fmt(n.value)}`)];
+  return `${parts.join(', ')}; leading: ${leader(loop, learnerName)}`;
+}
+
+/** One stderr line per repaired divergence: what happened, where, what was restored, the new rates. */
+export function divergenceLine(command: string, learnerName: string, d: LiveDivergence): string {
+  const rate = (from: number, to: number): string => (from === 0 ? '0' : to === 0 ? `0 (${from} / 2 is below the smallest step the fixed-point plan represents)` : String(to));
+  return (
+    `${command}: ${learnerName} diverged (${d.kind}) at sample ${d.at}: ${d.detail}; restored its last good state ` +
+    `(${d.restoredFrom === 0 ? 'the initial one' : `from sample ${d.restoredFrom}`}) and halved the learning rates: ` +
+    `lr_rec ${rate(d.fromLrRec, d.lrRec)}, lr_out ${rate(d.fromLrOut, d.lrOut)} (divergence ${d.count}); learning goes on\n`
+  );
+}
+
+/** A divergence as the summaries' JSON carries it. */
+export function divergenceRecord(d: LiveDivergence): { kind: string; at: number; restored_from: number; detail: string; lr_rec: number; lr_out: number } {
+  return { kind: d.kind, at: d.at, restored_from: d.restoredFrom, detail: d.detail, lr_rec: d.lrRec, lr_out: d.lrOut };
 }

@@ -78,6 +78,48 @@ ptyTest(`an abort (Ctrl-C) ends a run without --duration cleanly, with a summary
   t.is(o.out.length, 1);
 });
 
+// Serial: they run before the concurrent board tests, so they add no load to the ones that count dropped frames.
+test.serial(`a run whose learner diverges restores its last good state, halves its rates, says so, counts it and goes on to its end${why}`, async (t) => {
+  const o = io();
+  const ac = new AbortController();
+  let diverged = false;
+  // Ctrl-C at the first progress line after the divergence line (duration 120 s only caps a run that never diverges)
+  const stderr = (x: string): void => {
+    o.stderr(x);
+    if (/^run: rflo diverged/m.test(x)) diverged = true;
+    else if (diverged && /^run: [1-9]\d* samples/m.test(x)) ac.abort();
+  };
+  const s = await runLive(
+    { ...base, engine: 'fixed', tau: 1, lrOut: 0.45, lrRec: 0.45, duration: 120, json: true, progress: true },
+    { ...o, stderr, signal: ac.signal, isTTY: false },
+  );
+  const err = o.err.join('');
+  t.log(err.split('\n').filter((l) => /diverged/.test(l))[0]);
+  t.regex(err, /^run: rflo diverged \((exploded|saturated|weights)\) at sample \d+: .+; restored its last good state .+ and halved the learning rates: lr_rec 0\.225, lr_out 0\.225 \(divergence 1\); learning goes on$/m);
+  t.is(o.out.length, 1, 'the run ended with its summary');
+  t.true(s.divergences >= 1 && s.divergence_events.length === s.divergences, `${s.divergences} divergences`);
+  t.is(s.divergence_events[0].lr_rec, 0.225);
+  t.is(s.lr_rec, 0.45 / 2 ** s.divergences);
+  t.is(s.lr_out, 0.45 / 2 ** s.divergences);
+  t.true(s.samples > s.divergence_events[s.divergences - 1].at + 100, `went on: ${s.samples} samples, last divergence at ${s.divergence_events[s.divergences - 1].at}`);
+  t.deepEqual(JSON.parse(o.out[0]).divergence_events, s.divergence_events);
+});
+
+test.serial(`run shows persistence and NLMS-AR p8 beside the learner, live and in the summary, and which leads${why}`, async (t) => {
+  const o = io();
+  const ac = new AbortController();
+  const stderr = (x: string): void => {
+    o.stderr(x);
+    if (/^run: [1-9]\d* samples/m.test(x)) ac.abort();
+  };
+  const s = await runLive({ ...base, json: true, progress: true }, { ...o, stderr, signal: ac.signal, isTTY: false });
+  t.regex(o.err.join(''), /^run: \d+ samples, \d+ samples\/s, NMSE [\d.e+-]+ \(persistence [\d.e+-]+, NLMS-AR p8 [\d.e+-]+; leading: (rflo|persistence|NLMS-AR p8)\), dropped/m);
+  t.true(s.persistence_nmse !== null && s.persistence_nmse > 0 && s.linear_nmse !== null && s.linear_nmse > 0, `persistence ${s.persistence_nmse}, NLMS-AR ${s.linear_nmse}`);
+  t.is(s.linear_variant, 'nlms');
+  t.true(['rflo', 'persistence', 'NLMS-AR p8'].includes(s.leading), s.leading);
+  t.is(s.divergences, 0);
+});
+
 ptyTest(`run --snapshot writes a loadable learner: model JSON for the float engine, a checked binary snapshot for fixed${why}`, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'neurostream-run-'));
   try {

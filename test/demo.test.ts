@@ -42,8 +42,14 @@ serial('the demo learns from the virtual board with three learners, writes SVG a
   t.true(s.virtual && s.samples > 6000, `${s.samples} samples in ${s.duration_s} s`);
   t.log(`wall time ${wall} s`); // speed is measured by the benchmarks; a loaded machine stretches the set-up and the plots
   t.true(s.drift_events.length >= 2 && s.drift_events.every((e) => e % 4000 === 0), `drift events ${s.drift_events}`);
-  t.regex(stderr, /demo: \d+ samples, \d+\/s \| NMSE RFLO \(fixed Q\) [\d.e-]+, output-only \(fixed Q\) [\d.e-]+, RFLO \(float64\) [\d.e-]+ \| drift events \d/);
+  t.regex(stderr, /demo: \d+ samples, \d+\/s \| NMSE RFLO \(fixed Q\) [\d.e-]+, output-only \(fixed Q\) [\d.e-]+, RFLO \(float64\) [\d.e-]+ \| persistence [\d.e-]+, NLMS-AR p8 [\d.e-]+; leading: [^|]+ \| drift events \d/);
   t.deepEqual(s.learners.map((l) => l.name), ['RFLO (fixed Q)', 'output-only (fixed Q)', 'RFLO (float64)']);
+  // The yardsticks on the same samples, in the summary and the table; the leader is one of the five.
+  t.deepEqual(s.baselines.map((b) => b.name), ['persistence', 'NLMS-AR p8']);
+  for (const b of s.baselines) t.true(b.nmse_all !== null && b.nmse_all > 0 && b.nmse_all < 1, `${b.name} ${b.nmse_all}`);
+  t.true([...s.learners, ...s.baselines].some((l) => l.name === s.leading), `leading ${s.leading}`);
+  t.is(s.divergences, 0);
+  t.true(s.learners.every((l) => l.divergences === 0 && l.lr_out_end === s.lr_out));
   const [rflo, output, float] = s.learners;
   t.true(rflo.nmse_last! < rflo.nmse_first!, `RFLO NMSE first ${rflo.nmse_first}, last ${rflo.nmse_last}`);
   t.true(rflo.nmse_all! < output.nmse_all!, `RFLO ${rflo.nmse_all} vs output-only ${output.nmse_all}`);

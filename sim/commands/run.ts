@@ -1,9 +1,12 @@
 /**
  * `neurostream run --port PATH --learner rflo`: learns live from a board over the bridge protocol. Shows a
- * progress line (samples/s, running NMSE, dropped frames, reconnects) on stderr, writes periodic snapshots
+ * progress line (samples/s, running NMSE beside persistence's and NLMS-AR p 8's on the same samples and which one
+ * leads, dropped frames, reconnects) on stderr, writes periodic snapshots
  * with --snapshot, and stops cleanly on Ctrl-C. With --duration SECONDS it stops by itself; --json prints one
  * summary object on stdout (samples, frames_dropped, reconnects, nmse_first, nmse_last, ...).
  * --virtual starts a virtual board (sim/board) for the run instead of opening --port.
+ * A learner that diverges (runtime/divergence.ts) is restored to its last good state with halved learning rates,
+ * said on stderr and counted in the summary; the run goes on.
  */
 import { Command, Option } from 'commander';
 import { LEARNER_KINDS, type Engine, type LearnerKind, type LearnerOptions, type OnlineLearner } from '../../runtime/types.ts';
@@ -13,6 +16,10 @@ import { saveSnapshot } from '../../runtime/snapshot.ts';
 import { tauWarning } from '../../runtime/plan.ts';
 import { createFloatLearner } from '../reference/index.ts';
 import { Session, type SessionEvent } from '../../firmware-bridge/session.ts';
+import { LearningLoop } from '../../firmware-bridge/learning-loop.ts';
+import { LIVE_LINEAR_NAME, liveYardsticks } from '../baselines.ts';
+import { checkpointFor } from '../engine.ts';
+import { divergenceLine, divergenceRecord, leader, yardstickText } from '../report.ts';
 import { createInProcessBoard, hostTransport, startVirtualBoard, type InProcessBoard, type VirtualBoardHandle } from '../board/index.ts';
 import { FirmataSource, PredictAheadSource, openFirmata, type FirmataConnection } from '../../firmware-bridge/johnny-five.ts';
 import { DeviceLearnerClient } from '../../firmware-bridge/device/client.ts';
@@ -76,6 +83,22 @@ export interface RunSummary {
   nmse_last: number | null;
   /** Exponentially weighted running NMSE at the end (window 1000 samples). */
   nmse_running: number | null;
+  /** Prequential NMSE over the whole run: the learner, persistence (the last target) and NLMS-AR p 8, same samples. */
+  nmse_all: number | null;
+  persistence_nmse: number | null;
+  linear_nmse: number | null;
+  /** The linear yardstick: NLMS over the last 8 samples of every input channel (mu 0.5; sim/baselines.ts). */
+  linear_variant: 'nlms';
+  /** Running NMSE (window 1000) of persistence and NLMS-AR at the end, and which of the three is lowest there. */
+  persistence_nmse_running: number | null;
+  linear_nmse_running: number | null;
+  leading: string;
+  /** Times the learner diverged and was restored to its last good state with halved learning rates. */
+  divergences: number;
+  divergence_events: { kind: string; at: number; restored_from: number; detail: string; lr_rec: number; lr_out: number }[];
+  /** The learning rates at the end (halved once per divergence). */
+  lr_rec: number;
+  lr_out: number;
   snapshots: number;
   /** Times the link went down (unplug, heartbeat timeout, port error) after streaming had begun. */
   disconnects: number;
@@ -298,6 +321,24 @@ async function streamLive(a: RunArgs, io: RunIo, res: Resources, learner: Online
   }
   const port = board ? board.path : a.port!;
   const log = new ErrorLog(a.outputs);
+  const name = a.learner;
+  const divergences: ReturnType<typeof divergenceRecord>[] = [];
+  const loop = new LearningLoop({
+    learner,
+    inputs: a.inputs,
+    outputs: a.outputs,
+    onStep: (_seq, _x, target, y) => {
+      if (target) log.add(target, y);
+    },
+    yardsticks: liveYardsticks(a.inputs, a.outputs),
+    guard: {
+      checkpoint: checkpointFor(learner),
+      onDivergence: (d) => {
+        divergences.push(divergenceRecord(d));
+        io.stderr((io.isTTY ? '\r\x1b[K' : '') + divergenceLine('run', name, d));
+      },
+    },
+  });
   const events: SessionEvent[] = [];
   let lastOpenFailure = '';
   // the link's record: disconnects after the first handshake, time offline, errors the device sent
@@ -309,10 +350,8 @@ async function streamLive(a: RunArgs, io: RunIo, res: Resources, learner: Online
   const session = new Session({
     transport: firmata ? firmata.board.transport : hostTransport(port, a.baud ?? 115200),
     learner,
+    loop,
     config: { inputs: a.inputs, outputs: a.outputs, rateHz: a.rate, hidden: a.hidden },
-    onStep: (_seq, _x, target, y) => {
-      if (target) log.add(target, y);
-    },
     onEvent: (e) => {
       events.push(e);
       io.onSessionEvent?.(e);
@@ -363,13 +402,16 @@ async function streamLive(a: RunArgs, io: RunIo, res: Resources, learner: Online
         const rate = ((s.samplesStepped - lastN) * 1000) / Math.max(1, now - lastT);
         lastN = s.samplesStepped;
         lastT = now;
-        const line = `run: ${s.samplesStepped} samples, ${rate.toFixed(0)} samples/s, NMSE ${fmt(s.nmse)}, dropped ${s.framesDropped}, reconnects ${s.reconnects}`;
+        const line =
+          `run: ${s.samplesStepped} samples, ${rate.toFixed(0)} samples/s, NMSE ${fmt(s.nmse)} (${yardstickText(loop, name)}), ` +
+          `dropped ${s.framesDropped}, reconnects ${s.reconnects}` +
+          (loop.divergences > 0 ? `, diverged and restored ${loop.divergences}x` : '');
         io.stderr(io.isTTY ? `\r${line}\x1b[K` : line + '\n');
       };
       if (a.progress !== false) progressTimer = setInterval(show, io.isTTY ? 1000 : 5000);
       if (a.snapshot) {
         snapshotTimer = setInterval(() => {
-          writeSnapshot(a, learner);
+          writeSnapshot(a, loop.learner!);
           snapshots++;
         }, a.snapshotEvery * 1000);
       }
@@ -383,13 +425,15 @@ async function streamLive(a: RunArgs, io: RunIo, res: Resources, learner: Online
   }
   if (io.isTTY && a.progress !== false) io.stderr('\r\x1b[K');
   if (a.snapshot && log.n > 0) {
-    writeSnapshot(a, learner);
+    writeSnapshot(a, loop.learner!);
     snapshots++;
   }
   const s = session.stats;
   const offlineAtEndS = offlineSince !== null ? (Date.now() - offlineSince) / 1000 : 0;
   const tenth = Math.floor(log.n / 10);
   const duration = (Date.now() - t0) / 1000;
+  const scores = loop.scores();
+  const finite = (v: number): number | null => (Number.isFinite(v) ? v : null);
   const summary: RunSummary = {
     port,
     learner: a.learner,
@@ -406,6 +450,17 @@ async function streamLive(a: RunArgs, io: RunIo, res: Resources, learner: Online
     nmse_first: tenth >= 2 ? log.nmse(0, tenth) : null,
     nmse_last: tenth >= 2 ? log.nmse(log.n - tenth, log.n) : null,
     nmse_running: Number.isFinite(s.nmse) ? s.nmse : null,
+    nmse_all: scores.learner,
+    persistence_nmse: scores.persistence,
+    linear_nmse: scores.yardsticks[0],
+    linear_variant: 'nlms',
+    persistence_nmse_running: finite(loop.persistenceNmse.value),
+    linear_nmse_running: finite(loop.yardstickNmse[0].value),
+    leading: leader(loop, name),
+    divergences: loop.divergences,
+    divergence_events: divergences,
+    lr_rec: loop.learner!.options.lrRec,
+    lr_out: loop.learner!.options.lrOut,
     snapshots,
     disconnects,
     offline_s: Number(((offlineMs + offlineAtEndS * 1000) / 1000).toFixed(3)),
@@ -421,7 +476,11 @@ async function streamLive(a: RunArgs, io: RunIo, res: Resources, learner: Online
   else {
     io.stdout(
       `${summary.samples} samples in ${duration.toFixed(1)} s (${summary.samples_per_s} samples/s) from ${port}\n` +
-        `NMSE first tenth ${fmt(summary.nmse_first)}, last tenth ${fmt(summary.nmse_last)}; ` +
+        `NMSE first tenth ${fmt(summary.nmse_first)}, last tenth ${fmt(summary.nmse_last)}, whole run ${fmt(summary.nmse_all)} ` +
+        `(persistence ${fmt(summary.persistence_nmse)}, ${LIVE_LINEAR_NAME} ${fmt(summary.linear_nmse)}; leading at the end: ${summary.leading})\n` +
+        (summary.divergences > 0
+          ? `diverged ${summary.divergences}x, each time restored to the last good state with halved learning rates; now lr_rec ${summary.lr_rec}, lr_out ${summary.lr_out}\n`
+          : '') +
         `frames dropped ${summary.frames_dropped}, reconnects ${summary.reconnects}, samples lost ${summary.samples_lost}` +
         (snapshots > 0 ? `; ${snapshots} snapshots in ${a.snapshot}` : '') +
         '\n' +

@@ -2,9 +2,12 @@
  * The live demo (`npm start`, `neurostream demo`): starts the virtual board on a local socket (or opens a real
  * board with `port`), connects over the bridge, and learns online from the board's stream with three learners fed
  * the same samples: the fixed-point learner (RFLO by default) that drives the session, the fixed-point
- * output-only baseline, and the float64 twin of the main learner. A progress line on stderr shows samples/s, the
- * running NMSE of each learner and the drift events so far. At the end it writes a report folder (plots as SVG and
- * PNG, index.md, index.html, summary.json) and prints a summary table and the report's path.
+ * output-only baseline, and the float64 twin of the main learner; beside them the persistence baseline and NLMS-AR
+ * p 8 (sim/live.ts), scored by the learning loop on the scaled samples the learner sees. A progress line on stderr
+ * shows samples/s, the running NMSE of each, which one leads, and the drift events so far. The main learner is
+ * guarded: if it diverges it is restored to its last good state with halved learning rates (said on stderr, counted
+ * in the summary). At the end it writes a report folder (plots as SVG and PNG, index.md, index.html, summary.json)
+ * and prints a summary table and the report's path.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -14,6 +17,10 @@ import { createFixedLearner } from '../../runtime/learner.ts';
 import { FRAC } from '../../runtime/plan.ts';
 import { createFloatLearner } from '../reference/index.ts';
 import { Session, type SessionEvent } from '../../firmware-bridge/session.ts';
+import { LearningLoop, type DivergenceGuard } from '../../firmware-bridge/learning-loop.ts';
+import { LIVE_LINEAR_NAME, PERSISTENCE_NAME, liveYardsticks } from '../baselines.ts';
+import { checkpointFor } from '../engine.ts';
+import { divergenceLine, divergenceRecord } from '../report.ts';
 import { Resources } from '../lifetime.ts';
 import { InputError } from '../modelio.ts';
 import { LEARNER_FLAGS, flagMessage } from '../commands/options.ts';
@@ -71,6 +78,10 @@ export interface DemoLearnerSummary {
    * not, steps null means the run ended first ("run ended" in the table), not "never".
    */
   recovery: { event: number; pre_nmse: number; post_nmse: number; steps: number | null; full_regime: boolean }[];
+  /** Times it diverged and was restored to its last good state with halved learning rates; its rates at the end. */
+  divergences: number;
+  lr_out_end: number;
+  lr_rec_end: number;
 }
 
 export interface DemoSummary {
@@ -90,6 +101,16 @@ export interface DemoSummary {
   lr_out: number;
   lr_rec: number;
   learners: DemoLearnerSummary[];
+  /**
+   * The yardsticks on the same samples: persistence (the last target) and NLMS-AR p 8 over every input channel, fed
+   * the scaled samples the main learner sees. `learner` and `engine` are those of the loop that scored them.
+   */
+  baselines: { name: string; nmse_first: number | null; nmse_last: number | null; nmse_all: number | null; recovery: DemoLearnerSummary['recovery'] }[];
+  /** The learner or baseline with the lowest NMSE over the last tenth of the run. */
+  leading: string | null;
+  /** Divergences of any learner (each restored to its last good state with halved learning rates), in order. */
+  divergences: number;
+  divergence_events: (ReturnType<typeof divergenceRecord> & { learner: string })[];
   /** Fixed-point main learner vs its float64 twin, in LSB of the Q3.12 output (2^-12). */
   fixed_vs_float: { rms_lsb: number | null; max_lsb: number | null; rms_lsb_last_tenth: number | null };
   report: string;
@@ -106,7 +127,7 @@ export interface DemoSummary {
 export const DEMO_DEFAULTS = { hidden: 24, hiddenRtrl: 12, tau: 2, lrOut: 0.01, lrRec: 0.03, duration: 60, driftEvery: 15000, rateHz: 1000 } as const;
 
 /** Colours of the main learner, the baseline and the float twin in every figure. */
-const COLOR = ['#d62728', '#1f77b4', '#2ca02c'];
+const COLOR = ['#d62728', '#1f77b4', '#2ca02c', '#7f7f7f', '#9467bd'];
 
 const LABEL: Record<LearnerKind, string> = { rflo: 'RFLO', snap1: 'SnAp-1', rtrl: 'RTRL', output: 'output-only' };
 
@@ -220,10 +241,66 @@ export async function runDemo(options: DemoOptions = {}, io: DemoIo = defaultIo(
     if (err instanceof RangeError) throw new InputError(`demo: ${flagMessage(err.message, { ...LEARNER_FLAGS, memoryBudget: null, trialLength: null, update: null })}`);
     throw err;
   }
-  const ys = learners.map(() => new Float64Array(O));
+  // Columns of the log: the three learners, then persistence and NLMS-AR (from the loop).
+  const baseNames = [PERSISTENCE_NAME, LIVE_LINEAR_NAME];
+  const cols = learners.length + baseNames.length;
+  const ys = Array.from({ length: cols }, () => new Float64Array(O));
   const running = learners.map(() => new RunningNmse(O, 1000));
-  const log = new SampleLog(O, learners.length, Math.ceil(duration * rate * 1.3) + 1024);
+  const log = new SampleLog(O, cols, Math.ceil(duration * rate * 1.3) + 1024);
   let firstSeq = -1;
+  const divergences: (ReturnType<typeof divergenceRecord> & { learner: string })[] = [];
+  const restoredAt = new Float64Array(learners.length).fill(-1);
+  const guardOf = (i: number, name: string, l: OnlineLearner): DivergenceGuard => ({
+    checkpoint: checkpointFor(l),
+    onDivergence: (d) => {
+      divergences.push({ learner: name, ...divergenceRecord(d) });
+      // The progress line measures the restored learner: a fresh running NMSE, without the sample that diverged.
+      running[i] = new RunningNmse(O, 1000);
+      restoredAt[i] = d.seq;
+      io.stderr((io.isTTY ? '\r\x1b[K' : '') + divergenceLine('demo', name, d));
+    },
+  });
+  // The companions learn in loops of their own, each guarded like the main one, fed the same wire integers (the
+  // session's Q3.12: x = xq / 4096 exactly, so xq is recovered without rounding).
+  const xq = new Int16Array(M);
+  const tq = new Int16Array(O);
+  const pq = new Int16Array(O);
+  const companions: (LearningLoop | null)[] = learners.map((c, i) =>
+    c.l === null
+      ? null
+      : new LearningLoop({
+          learner: c.l,
+          inputs: M,
+          outputs: O,
+          guard: guardOf(i, c.name, c.l),
+          onStep: (_seq, _x, _t, y) => {
+            for (let o = 0; o < O; o++) ys[i][o] = y[o];
+          },
+        }),
+  );
+  const loop = new LearningLoop({
+    learner: main,
+    inputs: M,
+    outputs: O,
+    yardsticks: liveYardsticks(M, O),
+    guard: guardOf(0, learners[0].name, main),
+    onStep: (seq, x, target, y) => {
+      if (!target) return;
+      if (firstSeq < 0) firstSeq = seq;
+      ys[0].set(y);
+      for (let j = 0; j < M; j++) xq[j] = Math.round(x[j] * 4096);
+      for (let o = 0; o < O; o++) tq[o] = Math.round(target[o] * 4096);
+      for (let i = 1; i < learners.length; i++) companions[i]!.step(seq, xq, tq, pq);
+      for (let i = 0; i < learners.length; i++) if (restoredAt[i] !== seq) running[i].add(target, ys[i]);
+      const yp = ys[learners.length];
+      const yl = ys[learners.length + 1];
+      for (let o = 0; o < O; o++) {
+        yp[o] = loop.persistenceY[o];
+        yl[o] = loop.yardstickY[0][o];
+      }
+      log.add(seq, target, ys);
+    },
+  });
 
   let board: VirtualBoardHandle | null = null;
   let session: Session | null = null;
@@ -244,15 +321,8 @@ export async function runDemo(options: DemoOptions = {}, io: DemoIo = defaultIo(
     session = new Session({
       transport: hostTransport(port, options.baud ?? 115200),
       learner: main,
+      loop,
       config: { inputs: M, outputs: O, rateHz: rate, hidden },
-      onStep: (seq, x, target, y) => {
-        if (!target) return;
-        if (firstSeq < 0) firstSeq = seq;
-        ys[0].set(y);
-        for (let i = 1; i < learners.length; i++) learners[i].l!.step(x, target, ys[i]);
-        for (let i = 0; i < learners.length; i++) running[i].add(target, ys[i]);
-        log.add(seq, target, ys);
-      },
       onEvent: (e: SessionEvent) => {
         if (e.type === 'open-failed') {
           if (e.message !== lastOpenFailure) io.stderr(`${e.message}; retrying (Ctrl-C to stop)\n`);
@@ -282,8 +352,19 @@ export async function runDemo(options: DemoOptions = {}, io: DemoIo = defaultIo(
         lastT = now;
         const drifts = virtual && log.n > 0 ? Math.floor(log.seq[log.n - 1] / driftEvery) - Math.floor(Math.max(0, firstSeq) / driftEvery) : 0;
         const nm = learners.map((l, i) => `${l.name} ${fmt(running[i].value)}`).join(', ');
+        const base = [loop.persistenceNmse, loop.yardstickNmse[0]];
+        const bm = baseNames.map((b, k) => `${b} ${fmt(base[k].value)}`).join(', ');
+        const all = [...running.map((r) => r.value), ...base.map((r) => r.value)];
+        let lead = -1;
+        all.forEach((v, i) => {
+          if (Number.isFinite(v) && (lead < 0 || v < all[lead])) lead = i;
+        });
+        const leadName = lead < 0 ? '-' : lead < learners.length ? learners[lead].name : baseNames[lead - learners.length];
         const left = Math.max(0, duration - (now - t0) / 1000).toFixed(0);
-        const line = `demo: ${log.n} samples, ${r.toFixed(0)}/s | NMSE ${nm} | drift events ${drifts} | ${left} s left`;
+        const line =
+          `demo: ${log.n} samples, ${r.toFixed(0)}/s | NMSE ${nm} | ${bm}; leading: ${leadName} | drift events ${drifts}` +
+          (divergences.length > 0 ? ` | diverged and restored ${divergences.length}x` : '') +
+          ` | ${left} s left`;
         io.stderr(io.isTTY ? `\r${line}\x1b[K` : line + '\n');
       };
       if (showProgress) progressTimer = setInterval(show, io.isTTY ? 1000 : 5000);
@@ -300,7 +381,7 @@ export async function runDemo(options: DemoOptions = {}, io: DemoIo = defaultIo(
 
   // ---- numbers
   const n = log.n;
-  const e2 = learners.map((_, i) => log.sqErr(i));
+  const e2 = ys.map((_, i) => log.sqErr(i));
   const events: number[] = [];
   if (virtual && n > 0) for (let k = Math.ceil((firstSeq + 1) / driftEvery) * driftEvery; k <= log.seq[n - 1]; k += driftEvery) events.push(k);
   const eventIdx = events.map((s) => log.indexOfSeq(s));
@@ -321,10 +402,7 @@ export async function runDemo(options: DemoOptions = {}, io: DemoIo = defaultIo(
     sum2 += d2 / O;
     if (i >= n - tenth) sumLast += d2 / O;
   }
-  const summaries: DemoLearnerSummary[] = learners.map((l, i) => ({
-    name: l.name,
-    learner: l.kind,
-    engine: l.engine,
+  const scoresOf = (i: number): Pick<DemoLearnerSummary, 'nmse_first' | 'nmse_last' | 'nmse_all' | 'recovery'> => ({
     nmse_first: tenth >= 2 ? log.nmse(e2[i], 0, tenth) : null,
     nmse_last: tenth >= 2 ? log.nmse(e2[i], n - tenth, n) : null,
     nmse_all: log.nmse(e2[i], 0, n),
@@ -335,7 +413,23 @@ export async function runDemo(options: DemoOptions = {}, io: DemoIo = defaultIo(
       steps: r.steps,
       full_regime: !r.runEnded || log.seq[n - 1] + 1 - log.seq[r.event] >= driftEvery,
     })),
+  });
+  const loopOf = (i: number): LearningLoop => companions[i] ?? loop;
+  const summaries: DemoLearnerSummary[] = learners.map((l, i) => ({
+    name: l.name,
+    learner: l.kind,
+    engine: l.engine,
+    ...scoresOf(i),
+    divergences: loopOf(i).divergences,
+    lr_out_end: loopOf(i).learner!.options.lrOut,
+    lr_rec_end: loopOf(i).learner!.options.lrRec,
   }));
+  const baselines = baseNames.map((name, k) => ({ name, ...scoresOf(learners.length + k) }));
+  const divergedText = summaries
+    .filter((l) => l.divergences > 0)
+    .map((l) => `${l.name} diverged ${l.divergences}x, each time restored to its last good state with halved learning rates (now lr_out ${l.lr_out_end}, lr_rec ${l.lr_rec_end})`);
+  const ranked = [...summaries, ...baselines].filter((x) => x.nmse_last !== null && Number.isFinite(x.nmse_last));
+  const leading = ranked.length === 0 ? null : ranked.reduce((a, b) => (b.nmse_last! < a.nmse_last! ? b : a)).name;
   const streamS = (t1 - t0) / 1000;
 
   // ---- figures
@@ -385,10 +479,10 @@ export async function runDemo(options: DemoOptions = {}, io: DemoIo = defaultIo(
     const W = 1000;
     const step = 250;
     const xs: number[] = [];
-    const curves: number[][] = learners.map(() => []);
+    const curves: number[][] = ys.map(() => []);
     for (let end = W; end <= n; end += step) {
       xs.push(seqs[end - 1]);
-      learners.forEach((_, i) => curves[i].push(log.nmse(e2[i], end - W, end) ?? NaN));
+      ys.forEach((_, i) => curves[i].push(log.nmse(e2[i], end - W, end) ?? NaN));
     }
     figures.push(
       await writeFigure(
@@ -399,10 +493,10 @@ export async function runDemo(options: DemoOptions = {}, io: DemoIo = defaultIo(
           xTitle: 'sample',
           yTitle: 'NMSE',
           logY: true,
-          series: [1, 0, 2].map((i) => ({ name: learners[i].name, x: xs, y: curves[i], color: COLOR[i], dashed: i === 2 })),
+          series: [3, 4, 1, 0, 2].map((i) => ({ name: i < learners.length ? learners[i].name : baseNames[i - learners.length], x: xs, y: curves[i], color: COLOR[i], dashed: i >= 2 })),
           rules,
         }),
-        'Mean squared error over the last 1000 samples divided by the target variance in that window; 1 = no better than the mean. Grey rules: drift events.',
+        `Mean squared error over the last 1000 samples divided by the target variance in that window; 1 = no better than the mean. Persistence (the last target) and ${LIVE_LINEAR_NAME} (NLMS over the last 8 samples of every input channel) are the yardsticks, on the same samples. Grey rules: drift events.`,
       ),
     );
     const gx: number[] = [];
@@ -468,6 +562,10 @@ export async function runDemo(options: DemoOptions = {}, io: DemoIo = defaultIo(
     lr_out: lrOut,
     lr_rec: lrRec,
     learners: summaries,
+    baselines,
+    leading,
+    divergences: divergences.length,
+    divergence_events: divergences,
     fixed_vs_float: {
       rms_lsb: n > 0 ? Math.sqrt(sum2 / n) : null,
       max_lsb: n > 0 ? max : null,
@@ -484,7 +582,9 @@ export async function runDemo(options: DemoOptions = {}, io: DemoIo = defaultIo(
         `${M} input channels, ${O} target; ${events.length} drift events${virtual ? ` (every ${driftEvery} samples)` : ''}.`,
       `Three learners see the same stream, starting from the same weights (seed ${seed}): the fixed-point ${LABEL[kind]} (the one the session runs and whose predictions go back to the board), ` +
         `the fixed-point output-only baseline (only W_out learns), and the float64 twin of ${LABEL[kind]}. N = ${hidden}, tau = ${tau}, lr_out = ${lrOut}, lr_rec = ${lrRec}.`,
+      `Beside them, on the same samples: persistence (the next target is the last one) and ${LIVE_LINEAR_NAME}, an NLMS linear predictor over the last 8 samples of every input channel. Leading over the last tenth: ${leading ?? '-'}.`,
       'Every prediction is made before the learner learns from that sample (prequential scoring).',
+      ...divergedText.map((d) => `${d}.`),
     ],
     table: rows,
     figures,
@@ -500,6 +600,8 @@ export async function runDemo(options: DemoOptions = {}, io: DemoIo = defaultIo(
     io.stdout(
       `neurostream demo: ${n} samples in ${streamS.toFixed(1)} s (${summary.samples_per_s} samples/s) from ${virtual ? 'the virtual board' : port}, ${events.length} drift events\n\n` +
         table(rows) +
+        `\nleading over the last tenth: ${leading ?? '-'}` +
+        divergedText.map((d) => `\n${d}`).join('') +
         `\n\nfixed vs float ${LABEL[kind]}: RMS prediction difference ${fmt(summary.fixed_vs_float.rms_lsb)} LSB (last tenth ${fmt(summary.fixed_vs_float.rms_lsb_last_tenth)}), max ${fmt(summary.fixed_vs_float.max_lsb)} LSB\n` +
         (virtual && streamS > 5 && summary.samples_per_s < 0.9 * rate
           ? `note: the learners kept up with ${summary.samples_per_s} of the board's ${rate} samples/s (the board waits for acknowledgements); try a smaller --hidden\n`
@@ -515,7 +617,7 @@ export function summaryTable(s: DemoSummary): string[][] {
   const head = ['learner', 'NMSE first tenth', 'NMSE last tenth', 'NMSE all', 'recovery (samples, per drift)'];
   return [
     head,
-    ...s.learners.map((l) => [
+    ...[...s.learners, ...s.baselines].map((l) => [
       l.name,
       fmt(l.nmse_first),
       fmt(l.nmse_last),

@@ -16,6 +16,7 @@
  */
 import { measureRecovery } from '../../runtime/metrics.ts';
 import type { Recovery } from '../../runtime/metrics.ts';
+import { DIVERGED_EXPLODED, DIVERGED_SATURATED, DIVERGENCE_WINDOW, SATURATED_LEVEL, classifyWindow } from '../../runtime/divergence.ts';
 import type { Engine, Feedback, LearnerKind, LearnerOptions, ModelWeights, OnlineLearner, UpdateMode } from '../../runtime/types.ts';
 import { initWeights } from '../../runtime/init.ts';
 import { createRng } from '../../runtime/rng.ts';
@@ -228,7 +229,8 @@ export interface StreamRunOptions {
 export type { Recovery } from '../../runtime/metrics.ts';
 
 /**
- * How a stream run diverged, if it did, checked over consecutive windows of DIVERGENCE_WINDOW samples:
+ * How a stream run diverged, if it did, checked over consecutive windows of DIVERGENCE_WINDOW samples (the definitions
+ * are runtime/divergence.ts, shared with the live learning loop):
  *   nan        a prediction was NaN or infinite (the run stops there; its NMSE is NaN)
  *   exploded   in a window, the learner's squared error exceeded 10 x the target's variance and 10 x persistence's
  *              squared error (worse than predicting the mean tenfold, and far worse than predicting the last value)
@@ -244,10 +246,7 @@ export interface Divergence {
   message: string;
 }
 
-export const DIVERGENCE_WINDOW = 1000;
-const EXPLODE_RATIO = 10;
-const SATURATED_FRACTION = 0.9;
-const SATURATED_LEVEL = 0.995;
+export { DIVERGENCE_WINDOW };
 
 export interface StreamRunResult {
   /** Samples fed. */
@@ -443,8 +442,10 @@ function checkWindow(st: StreamState, n: number, w: number): Divergence | null {
   for (let k = 0; k < st.wSum.length; k++) v += st.wSq[k] - (st.wSum[k] * st.wSum[k]) / w;
   const se = st.acc[ACC_WIN_SE];
   const pse = st.acc[ACC_WIN_PSE];
-  // A window whose target does not vary has no NMSE to explode (a constant target is named as such by the caller).
-  if (v > 0 && se > EXPLODE_RATIO * v && se > EXPLODE_RATIO * pse) {
+  const frac = st.acc[ACC_WIN_SAT] / (w * st.hid.length);
+  const o = st.learner.options;
+  const kind = classifyWindow(se, pse, v, frac, o.learner !== 'output' && o.lrRec !== 0);
+  if (kind === DIVERGED_EXPLODED) {
     return {
       kind: 'exploded',
       at: n,
@@ -453,11 +454,7 @@ function checkWindow(st: StreamState, n: number, w: number): Divergence | null {
         'the learning rates are too high for this stream; lower --lr-rec and --lr-out, or add --normalized (readout) and --max-rec-step',
     };
   }
-  const frac = st.acc[ACC_WIN_SAT] / (w * st.hid.length);
-  // Only a learner that changes W_rec / W_in can drive its state into saturation; a fixed reservoir that saturates
-  // is an input-scale matter, not divergence.
-  const o = st.learner.options;
-  if (o.learner !== 'output' && o.lrRec !== 0 && frac > SATURATED_FRACTION) {
+  if (kind === DIVERGED_SATURATED) {
     return {
       kind: 'saturated',
       at: n,
