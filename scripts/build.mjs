@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Builds the package's JavaScript: dist/ (ESM, .d.ts, source maps with the TypeScript inlined) from runtime/, sim/
+// Builds the package's JavaScript: dist/ (ESM, .d.ts, source maps that name the TypeScript file and line; the sources themselves are not inlined, which kept the tarball at 400 kB instead of 628 kB once the live baselines and the divergence guard landed) from runtime/, sim/
 // and firmware-bridge/ with tsc -p tsconfig.build.json. dist/ is removed first, so a moved or deleted source file
 // leaves nothing stale behind. Run by `prepare` (npm install in a checkout, npm pack, npm publish).
 import { execFileSync } from 'node:child_process';
