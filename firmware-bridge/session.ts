@@ -1,7 +1,7 @@
 /**
  * Host side of the bridge (PROTOCOL.md section 4): handshake, in-order sample acceptance with cumulative ACKs
- * and go-back-N NACKs, a bounded queue of accepted samples handed, as the wire's integers, to the learning loop
- * (learning-loop.ts), predictions sent back, heartbeats, and reconnect with exponential backoff after an unplug, resuming at the first sample not yet
+ * and go-back-N NACKs, a bounded queue of accepted samples handed, as the wire's integers with their MISSING marks
+ * (PROTOCOL.md "Missing readings"), to the learning loop (learning-loop.ts), predictions sent back, heartbeats, and reconnect with exponential backoff after an unplug, resuming at the first sample not yet
  * accepted so that nothing acknowledged is lost or repeated.
  *
  * Memory: every buffer (receive queue, transmit buffer, one sample's vectors) is allocated in the constructor.
@@ -23,6 +23,7 @@ import {
   CONFIG_START,
   CONFIG_TARGETS,
   ErrorCode,
+  FLAG_MISSING,
   LEARNER_CODES,
   MAX_CHANNELS,
   MAX_PAYLOAD,
@@ -104,6 +105,8 @@ export interface SessionOptions {
   sendPredictions?: boolean;
   /** Time constant, in samples, of the running NMSE (default 1000). */
   nmseWindow?: number;
+  /** The default loop's outlier guard, in standard deviations (learning-loop.ts; default 8, Infinity: off). */
+  outlier?: number;
   /**
    * Where a fresh session starts: the seq of the first sample wanted, if the device still holds it (its buffer
    * may reach back to before the host connected); default: the device's next new sample. Reconnects always
@@ -150,6 +153,11 @@ export interface SessionStats {
 
 const noop = (): void => {};
 
+/** Receive queue slot flags. */
+const QF_TARGET = 1;
+const QF_X_MARKED = 2;
+const QF_T_MARKED = 4;
+
 export class Session {
   readonly options: SessionOptions;
   private readonly transport: Transport;
@@ -182,7 +190,8 @@ export class Session {
   private readonly qSeq: Float64Array;
   private readonly qX: Int16Array;
   private readonly qT: Int16Array;
-  private readonly qHasT: Uint8Array;
+  /** Per slot: QF_TARGET, QF_X_MARKED (the SAMPLE had the MISSING flag), QF_T_MARKED (the TARGET had it). */
+  private readonly qFlags: Uint8Array;
   private qHead = 0;
   private qLen = 0;
 
@@ -191,6 +200,7 @@ export class Session {
   private started = false; // expected is meaningful once the first sample was accepted or resumed
   private pendingSeq = -1;
   private readonly pendingX: Int16Array;
+  private pendingMarked = false;
   private sinceAck = 0;
   private lastAckAt = 0;
   private lastNackValue = -1;
@@ -260,7 +270,7 @@ export class Session {
     this.qSeq = new Float64Array(this.qCap);
     this.qX = new Int16Array(this.qCap * this.M);
     this.qT = new Int16Array(this.qCap * Math.max(1, this.O));
-    this.qHasT = new Uint8Array(this.qCap);
+    this.qFlags = new Uint8Array(this.qCap);
     this.pendingX = new Int16Array(this.M);
     this.txBuf = new Uint8Array(Math.max(options.txBufferBytes ?? 16384, 4 * MAX_WIRE));
     this.loop =
@@ -273,6 +283,7 @@ export class Session {
         targetFrac: c.targetFrac,
         predictionFrac: c.predictionFrac,
         nmseWindow: options.nmseWindow,
+        outlier: options.outlier,
         onStep: options.onStep,
       });
     this.xRaw = new Int16Array(this.M);
@@ -699,12 +710,14 @@ export class Session {
       this.nack();
       return;
     }
+    const marked = (m.flags & FLAG_MISSING) !== 0;
     if (!this.targets) {
-      this.accept(m.values, null, m.seq);
+      this.accept(m.values, null, m.seq, marked, false);
       return;
     }
     if (this.pendingSeq === m.seq) this.sessionDrops.outOfSequence++; // a repeat of the pending sample replaces it
     this.pendingSeq = m.seq;
+    this.pendingMarked = marked;
     for (let i = 0; i < this.M; i++) this.pendingX[i] = m.values[i];
   }
 
@@ -726,10 +739,10 @@ export class Session {
       return;
     }
     this.pendingSeq = -1;
-    this.accept(this.pendingX, m.values, m.seq);
+    this.accept(this.pendingX, m.values, m.seq, this.pendingMarked, (m.flags & FLAG_MISSING) !== 0);
   }
 
-  private accept(x: Int16Array, target: Int16Array | null, seq: number): void {
+  private accept(x: Int16Array, target: Int16Array | null, seq: number, xMarked: boolean, tMarked: boolean): void {
     if (this.qLen === this.qCap) {
       this.sessionDrops.overflow++;
       this.nack();
@@ -742,10 +755,8 @@ export class Session {
     if (target) {
       const O = this.O;
       for (let i = 0; i < O; i++) this.qT[slot * O + i] = target[i];
-      this.qHasT[slot] = 1;
-    } else {
-      this.qHasT[slot] = 0;
     }
+    this.qFlags[slot] = (target ? QF_TARGET : 0) | (xMarked ? QF_X_MARKED : 0) | (target && tMarked ? QF_T_MARKED : 0);
     this.qLen++;
     this.expected = (this.expected + 1) >>> 0;
     this.statsObj.samplesAccepted++;
@@ -804,11 +815,12 @@ export class Session {
       const slot = this.qHead;
       const seq = this.qSeq[slot];
       for (let i = 0; i < M; i++) xRaw[i] = this.qX[slot * M + i];
-      const hasT = this.qHasT[slot] === 1;
+      const f = this.qFlags[slot];
+      const hasT = (f & QF_TARGET) !== 0;
       if (hasT) for (let i = 0; i < O; i++) tRaw[i] = this.qT[slot * O + i];
       this.qHead = (this.qHead + 1) % this.qCap;
       this.qLen--;
-      this.loop.step(seq, xRaw, hasT ? tRaw : null, this.pred);
+      this.loop.step(seq, xRaw, hasT ? tRaw : null, this.pred, (f & QF_X_MARKED) !== 0, (f & QF_T_MARKED) !== 0);
       this.statsObj.samplesStepped++;
       if (this.sendPredictions && O > 0 && this.state === 'streaming') this.sendPrediction(seq);
       n++;
