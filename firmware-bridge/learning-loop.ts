@@ -231,7 +231,7 @@ export class LearningLoop {
     if (tq !== null && tRaw !== null) {
       if (stepsOnIntegers(L)) for (let o = 0; o < O; o++) t[o] = tq[o] * Q12;
       else for (let o = 0; o < O; o++) t[o] = tRaw[o] * 2 ** -this.targetFrac;
-    } else if (targetHeld) t.fill(NaN);
+    } else if (targetHeld) for (let o = 0; o < O; o++) t[o] = NaN;
     if (stepsOnIntegers(L)) {
       L.stepQ(xq, tq, this.yq, held > 0 ? mask : null, targetHeld);
       for (let o = 0; o < O; o++) {
@@ -243,8 +243,10 @@ export class LearningLoop {
       L.step(x, tq !== null || targetHeld ? t : null, y);
       for (let o = 0; o < O; o++) pred[o] = toQ16(y[o], this.predictionFrac);
     } else {
-      y.fill(0);
-      pred.fill(0, 0, O);
+      for (let o = 0; o < O; o++) {
+        y[o] = 0;
+        pred[o] = 0;
+      }
     }
     if (tq !== null) this.nmse.add(t, y);
     if (this.onStep) this.onStep(seq, x, tq !== null ? t : null, y);

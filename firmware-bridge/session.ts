@@ -5,7 +5,9 @@
  * accepted so that nothing acknowledged is lost or repeated.
  *
  * Memory: every buffer (receive queue, transmit buffer, one sample's vectors) is allocated in the constructor.
- * The streaming path allocates nothing per frame; the transport copies each flush (one Buffer per flush).
+ * The streaming path allocates nothing per sample (test/session-alloc.test.ts): samples are stepped at the end of the
+ * chunk that completed them, and the transmit buffer goes to the transport as (buffer, length), without a view; the
+ * transport then copies what it sends (one Buffer per flush, transport.ts).
  *
  * What is dropped, and where it is counted (stats.dropped):
  * - line errors: the framer's badCrc / badLength / unknownType / overflow / outOfSequence (frame seq);
@@ -157,6 +159,8 @@ const noop = (): void => {};
 const QF_TARGET = 1;
 const QF_X_MARKED = 2;
 const QF_T_MARKED = 4;
+/** Index of the clock as last read in Session.times. */
+const CLOCK = 7;
 
 export class Session {
   readonly options: SessionOptions;
@@ -202,9 +206,7 @@ export class Session {
   private readonly pendingX: Int16Array;
   private pendingMarked = false;
   private sinceAck = 0;
-  private lastAckAt = 0;
   private lastNackValue = -1;
-  private lastNackAt = 0;
   /**
    * A NACK is owed but the queue is full: a resend now would land on the full queue and be dropped again (go-back-N
    * resends everything from the NACKed seq), so the NACK goes out once the learner has freed half the queue.
@@ -212,12 +214,7 @@ export class Session {
   private nackWhenRoom = false;
 
   // link
-  private lastRxAt = 0;
-  private lastTxAt = 0;
-  /** When the last HELLO or CONFIGURE went out (the handshake timeout counts from it). */
-  private helloAt = 0;
-  /** When the last SAMPLE frame arrived, and the device's nextSeq from its last HEARTBEAT. */
-  private lastSampleAt = 0;
+  /** The device's nextSeq from its last HEARTBEAT. */
   private deviceNextSeq = -1;
   private deviceRestarted = false;
   private helloTries = 0;
@@ -227,6 +224,30 @@ export class Session {
   private sawFrame = false;
   private configureFseq = -1;
   private backoffMs: number;
+  /**
+   * Clock readings (ms): when the last frame arrived, went out, a HELLO or CONFIGURE went out (the handshake timeout
+   * counts from it), the last SAMPLE arrived, the last ACK and NACK went out; and times[CLOCK], the clock as last read.
+   * In a typed array, not in fields: a clock value is not a small integer, and storing one in a field allocates a heap
+   * number. The sample path reads no clock (a call to Date.now may return a fresh heap number): it stamps with
+   * times[CLOCK], which tick() refreshes every 10..50 ms and the handshake at each step, so link times are late by at
+   * most one tick period, against a heartbeat timeout of 1000 ms by default.
+   */
+  private readonly times = new Float64Array(8);
+  private get lastRxAt(): number { return this.times[0]; }
+  private set lastRxAt(v: number) { this.times[0] = v; }
+  private get lastTxAt(): number { return this.times[1]; }
+  private set lastTxAt(v: number) { this.times[1] = v; }
+  private get helloAt(): number { return this.times[2]; }
+  private set helloAt(v: number) { this.times[2] = v; }
+  private get lastSampleAt(): number { return this.times[3]; }
+  private set lastSampleAt(v: number) { this.times[3] = v; }
+  private get lastAckAt(): number { return this.times[4]; }
+  private set lastAckAt(v: number) { this.times[4] = v; }
+  private get lastNackAt(): number { return this.times[5]; }
+  private set lastNackAt(v: number) { this.times[5] = v; }
+  /** When the chunk being decoded arrived (the clock as last read). */
+  private get chunkAt(): number { return this.times[6]; }
+  private set chunkAt(v: number) { this.times[6] = v; }
   private timer: NodeJS.Timeout | null = null;
   private reconnectTimer: NodeJS.Timeout | null = null;
   private stepScheduled = false;
@@ -291,7 +312,7 @@ export class Session {
     this.pred = new Int16Array(Math.max(1, this.O));
     this.framer = new Framer((m) => this.onMessage(m));
     this.runStepsBound = () => this.runSteps();
-    this.startedAt = this.now();
+    this.startedAt = this.readClock();
     this.statsObj = {
       state: 'idle',
       connects: 0,
@@ -345,6 +366,13 @@ export class Session {
     s.framesDropped = totalDropped(d);
     s.nmse = this.loop.nmse.value;
     return { ...s, dropped: { ...d } };
+  }
+
+  /** Reads the clock and keeps the reading for the sample path (times[CLOCK]). */
+  private readClock(): number {
+    const t = this.now();
+    this.times[CLOCK] = t;
+    return t;
   }
 
   get currentState(): SessionState {
@@ -438,13 +466,13 @@ export class Session {
     this.helloTries = 0;
     this.sniffer.reset();
     this.sawFrame = false;
-    this.lastRxAt = this.now();
+    this.lastRxAt = this.readClock();
     this.sendHello();
   }
 
   private sendHello(): void {
     this.helloTries++;
-    this.helloAt = this.now();
+    this.helloAt = this.readClock();
     this.txFseq = 0;
     // a resend from 'configuring' starts the handshake over: the device answers this HELLO with CAPABILITIES and
     // stops streaming, so an ACK of the earlier CONFIGURE must not count, and a new CONFIGURE must follow
@@ -491,7 +519,7 @@ export class Session {
   }
 
   private tick(): void {
-    const now = this.now();
+    const now = this.readClock();
     const st = this.state;
     if (st === 'handshake' || st === 'configuring') {
       if (now - this.helloAt > (this.options.helloTimeoutMs ?? 500)) {
@@ -548,12 +576,16 @@ export class Session {
   private onData(chunk: Uint8Array): void {
     if (this.state === 'closed') return;
     if (this.state === 'handshake' || this.state === 'configuring') this.sniffer.push(chunk);
+    this.chunkAt = this.times[CLOCK];
     this.framer.push(chunk);
+    // The samples this chunk completed are stepped now, up to stepBudget (a backlog continues in later turns), so
+    // that a live stream schedules nothing per sample.
+    if (this.qLen > 0 && !this.stepScheduled) this.runSteps();
     this.flush();
   }
 
   private onMessage(m: Message): void {
-    this.lastRxAt = this.now();
+    this.lastRxAt = this.chunkAt;
     this.foreignRounds = 0;
     this.sawFrame = true;
     switch (m.type) {
@@ -630,19 +662,19 @@ export class Session {
     t.rateHz = Math.round(c.rateHz);
     this.configureFseq = this.txFseq;
     this.state = 'configuring';
-    this.helloAt = this.now();
+    this.helloAt = this.readClock();
     this.send(true);
   }
 
   private onConfigured(): void {
     this.state = 'streaming';
-    this.lastSampleAt = this.now();
+    this.lastSampleAt = this.readClock();
     this.deviceNextSeq = -1;
     const s = this.statsObj;
     s.connects++;
     s.reconnects = s.connects - 1;
     this.backoffMs = this.options.backoffInitialMs ?? 50;
-    this.lastAckAt = this.now();
+    this.lastAckAt = this.times[CLOCK];
     this.lastNackValue = -1;
     this.emit('streaming', `streaming from ${this.transport.path}${s.connects > 1 ? ` (reconnect ${s.reconnects})` : ''}`);
     if (this.startWaiters) {
@@ -761,10 +793,7 @@ export class Session {
     this.expected = (this.expected + 1) >>> 0;
     this.statsObj.samplesAccepted++;
     if (++this.sinceAck >= this.ackEvery) this.sendAck();
-    if (!this.stepScheduled) {
-      this.stepScheduled = true;
-      setImmediate(this.runStepsBound);
-    }
+    // stepped at the end of the chunk that completed it (onData)
   }
 
   private nack(): void {
@@ -772,7 +801,7 @@ export class Session {
       this.nackWhenRoom = true;
       return;
     }
-    const now = this.now();
+    const now = this.times[CLOCK];
     if (this.lastNackValue === this.expected && now - this.lastNackAt < 100) return;
     this.lastNackValue = this.expected;
     this.lastNackAt = now;
@@ -796,7 +825,7 @@ export class Session {
       this.statsObj.acksSent++;
       this.statsObj.ackedSeq = this.expected;
       this.sinceAck = 0;
-      this.lastAckAt = this.now();
+      this.lastAckAt = this.times[CLOCK];
     }
   }
 
@@ -869,9 +898,9 @@ export class Session {
 
   private flush(): void {
     if (this.txLen === 0 || this.waitingDrain || !this.transport.isOpen) return;
-    const ok = this.transport.write(this.txBuf.subarray(0, this.txLen));
+    const ok = this.transport.write(this.txBuf, this.txLen);
     this.txLen = 0;
-    this.lastTxAt = this.now();
+    this.lastTxAt = this.times[CLOCK];
     if (!ok) this.waitingDrain = true;
   }
 }

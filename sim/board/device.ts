@@ -395,7 +395,7 @@ export class VirtualBoard {
 
   private flush(): void {
     if (this.txLen === 0 || this.waitingDrain || !this.transport.isOpen) return;
-    const ok = this.transport.write(this.txBuf.subarray(0, this.txLen));
+    const ok = this.transport.write(this.txBuf, this.txLen);
     this.txLen = 0;
     this.lastTxAt = this.now();
     if (!ok) this.waitingDrain = true;
