@@ -202,6 +202,15 @@ export class Session {
   // sample acceptance
   private expected = 0;
   private started = false; // expected is meaningful once the first sample was accepted or resumed
+  /**
+   * A fresh session (HELLO resumeSeq 0xFFFFFFFF) starts at the nextSeq of the last CAPABILITIES (PROTOCOL.md 4.1,
+   * 4.6): -1 until one came. The last one wins: the device answers every HELLO (a retried one too) with CAPABILITIES
+   * and sets its send pointer anew, and frames arrive in order, so the last CAPABILITIES before the samples is the
+   * one whose nextSeq the device streams from.
+   */
+  private freshFrom = -1;
+  /** A fresh session that has accepted nothing yet: samples the device says it cannot resend were never wanted. */
+  private freshStart = false;
   private pendingSeq = -1;
   private readonly pendingX: Int16Array;
   private pendingMarked = false;
@@ -458,6 +467,7 @@ export class Session {
       return;
     }
     this.framer.reset();
+    if (!this.started) this.freshFrom = -1;
     this.txLen = 0;
     this.waitingDrain = false;
     this.pendingSeq = -1;
@@ -590,6 +600,7 @@ export class Session {
     this.sawFrame = true;
     switch (m.type) {
       case MsgType.CAPABILITIES:
+        if (!this.started && this.options.startSeq === undefined) this.freshFrom = m.nextSeq >>> 0;
         if (this.state === 'handshake') this.onCapabilities(m);
         return;
       case MsgType.ACK:
@@ -702,6 +713,10 @@ export class Session {
         if (this.options.startSeq === undefined) return;
         this.expected = d;
         this.started = true;
+      } else if (this.freshStart) {
+        // nothing accepted yet in a fresh session: the device starts later than its CAPABILITIES said (it answered a
+        // HELLO whose CAPABILITIES did not arrive); nothing this host wanted is lost. One behind is stale (4.3).
+        if (seqDiff(d, this.expected) > 0) this.expected = d;
       } else {
         const gap = seqDiff(d, this.expected);
         if (gap > 0) {
@@ -727,8 +742,11 @@ export class Session {
       return;
     }
     if (!this.started) {
-      // first sample of a fresh session: the stream starts wherever the device is
-      this.expected = m.seq;
+      // first sample of a fresh session: the stream starts at CAPABILITIES' nextSeq (a sample before it is stale, a
+      // resend answering an earlier host; one after it means the first ones were lost: NACK them); with startSeq, or
+      // from a device that sent no CAPABILITIES nextSeq, wherever the device is
+      this.expected = this.freshFrom >= 0 ? this.freshFrom : m.seq;
+      this.freshStart = this.freshFrom >= 0;
       this.started = true;
     }
     const d = seqDiff(m.seq, this.expected);
@@ -790,6 +808,7 @@ export class Session {
     }
     this.qFlags[slot] = (target ? QF_TARGET : 0) | (xMarked ? QF_X_MARKED : 0) | (target && tMarked ? QF_T_MARKED : 0);
     this.qLen++;
+    this.freshStart = false;
     this.expected = (this.expected + 1) >>> 0;
     this.statsObj.samplesAccepted++;
     if (++this.sinceAck >= this.ackEvery) this.sendAck();
