@@ -1,11 +1,13 @@
 /**
  * Host side of the bridge (PROTOCOL.md section 4): handshake, in-order sample acceptance with cumulative ACKs
- * and go-back-N NACKs, a bounded queue of accepted samples handed, as the wire's integers, to the learning loop
- * (learning-loop.ts), predictions sent back, heartbeats, and reconnect with exponential backoff after an unplug, resuming at the first sample not yet
+ * and go-back-N NACKs, a bounded queue of accepted samples handed, as the wire's integers with their MISSING marks
+ * (PROTOCOL.md "Missing readings"), to the learning loop (learning-loop.ts), predictions sent back, heartbeats, and reconnect with exponential backoff after an unplug, resuming at the first sample not yet
  * accepted so that nothing acknowledged is lost or repeated.
  *
  * Memory: every buffer (receive queue, transmit buffer, one sample's vectors) is allocated in the constructor.
- * The streaming path allocates nothing per frame; the transport copies each flush (one Buffer per flush).
+ * The streaming path allocates nothing per sample (test/session-alloc.test.ts): samples are stepped at the end of the
+ * chunk that completed them, and the transmit buffer goes to the transport as (buffer, length), without a view; the
+ * transport then copies what it sends (one Buffer per flush, transport.ts).
  *
  * What is dropped, and where it is counted (stats.dropped):
  * - line errors: the framer's badCrc / badLength / unknownType / overflow / outOfSequence (frame seq);
@@ -23,6 +25,7 @@ import {
   CONFIG_START,
   CONFIG_TARGETS,
   ErrorCode,
+  FLAG_MISSING,
   LEARNER_CODES,
   MAX_CHANNELS,
   MAX_PAYLOAD,
@@ -104,6 +107,8 @@ export interface SessionOptions {
   sendPredictions?: boolean;
   /** Time constant, in samples, of the running NMSE (default 1000). */
   nmseWindow?: number;
+  /** The default loop's outlier guard, in standard deviations (learning-loop.ts; default 8, Infinity: off). */
+  outlier?: number;
   /**
    * Where a fresh session starts: the seq of the first sample wanted, if the device still holds it (its buffer
    * may reach back to before the host connected); default: the device's next new sample. Reconnects always
@@ -150,6 +155,13 @@ export interface SessionStats {
 
 const noop = (): void => {};
 
+/** Receive queue slot flags. */
+const QF_TARGET = 1;
+const QF_X_MARKED = 2;
+const QF_T_MARKED = 4;
+/** Index of the clock as last read in Session.times. */
+const CLOCK = 7;
+
 export class Session {
   readonly options: SessionOptions;
   private readonly transport: Transport;
@@ -182,19 +194,28 @@ export class Session {
   private readonly qSeq: Float64Array;
   private readonly qX: Int16Array;
   private readonly qT: Int16Array;
-  private readonly qHasT: Uint8Array;
+  /** Per slot: QF_TARGET, QF_X_MARKED (the SAMPLE had the MISSING flag), QF_T_MARKED (the TARGET had it). */
+  private readonly qFlags: Uint8Array;
   private qHead = 0;
   private qLen = 0;
 
   // sample acceptance
   private expected = 0;
   private started = false; // expected is meaningful once the first sample was accepted or resumed
+  /**
+   * A fresh session (HELLO resumeSeq 0xFFFFFFFF) starts at the nextSeq of the last CAPABILITIES (PROTOCOL.md 4.1,
+   * 4.6): -1 until one came. The last one wins: the device answers every HELLO (a retried one too) with CAPABILITIES
+   * and sets its send pointer anew, and frames arrive in order, so the last CAPABILITIES before the samples is the
+   * one whose nextSeq the device streams from.
+   */
+  private freshFrom = -1;
+  /** A fresh session that has accepted nothing yet: samples the device says it cannot resend were never wanted. */
+  private freshStart = false;
   private pendingSeq = -1;
   private readonly pendingX: Int16Array;
+  private pendingMarked = false;
   private sinceAck = 0;
-  private lastAckAt = 0;
   private lastNackValue = -1;
-  private lastNackAt = 0;
   /**
    * A NACK is owed but the queue is full: a resend now would land on the full queue and be dropped again (go-back-N
    * resends everything from the NACKed seq), so the NACK goes out once the learner has freed half the queue.
@@ -202,12 +223,7 @@ export class Session {
   private nackWhenRoom = false;
 
   // link
-  private lastRxAt = 0;
-  private lastTxAt = 0;
-  /** When the last HELLO or CONFIGURE went out (the handshake timeout counts from it). */
-  private helloAt = 0;
-  /** When the last SAMPLE frame arrived, and the device's nextSeq from its last HEARTBEAT. */
-  private lastSampleAt = 0;
+  /** The device's nextSeq from its last HEARTBEAT. */
   private deviceNextSeq = -1;
   private deviceRestarted = false;
   private helloTries = 0;
@@ -217,6 +233,30 @@ export class Session {
   private sawFrame = false;
   private configureFseq = -1;
   private backoffMs: number;
+  /**
+   * Clock readings (ms): when the last frame arrived, went out, a HELLO or CONFIGURE went out (the handshake timeout
+   * counts from it), the last SAMPLE arrived, the last ACK and NACK went out; and times[CLOCK], the clock as last read.
+   * In a typed array, not in fields: a clock value is not a small integer, and storing one in a field allocates a heap
+   * number. The sample path reads no clock (a call to Date.now may return a fresh heap number): it stamps with
+   * times[CLOCK], which tick() refreshes every 10..50 ms and the handshake at each step, so link times are late by at
+   * most one tick period, against a heartbeat timeout of 1000 ms by default.
+   */
+  private readonly times = new Float64Array(8);
+  private get lastRxAt(): number { return this.times[0]; }
+  private set lastRxAt(v: number) { this.times[0] = v; }
+  private get lastTxAt(): number { return this.times[1]; }
+  private set lastTxAt(v: number) { this.times[1] = v; }
+  private get helloAt(): number { return this.times[2]; }
+  private set helloAt(v: number) { this.times[2] = v; }
+  private get lastSampleAt(): number { return this.times[3]; }
+  private set lastSampleAt(v: number) { this.times[3] = v; }
+  private get lastAckAt(): number { return this.times[4]; }
+  private set lastAckAt(v: number) { this.times[4] = v; }
+  private get lastNackAt(): number { return this.times[5]; }
+  private set lastNackAt(v: number) { this.times[5] = v; }
+  /** When the chunk being decoded arrived (the clock as last read). */
+  private get chunkAt(): number { return this.times[6]; }
+  private set chunkAt(v: number) { this.times[6] = v; }
   private timer: NodeJS.Timeout | null = null;
   private reconnectTimer: NodeJS.Timeout | null = null;
   private stepScheduled = false;
@@ -260,7 +300,7 @@ export class Session {
     this.qSeq = new Float64Array(this.qCap);
     this.qX = new Int16Array(this.qCap * this.M);
     this.qT = new Int16Array(this.qCap * Math.max(1, this.O));
-    this.qHasT = new Uint8Array(this.qCap);
+    this.qFlags = new Uint8Array(this.qCap);
     this.pendingX = new Int16Array(this.M);
     this.txBuf = new Uint8Array(Math.max(options.txBufferBytes ?? 16384, 4 * MAX_WIRE));
     this.loop =
@@ -273,6 +313,7 @@ export class Session {
         targetFrac: c.targetFrac,
         predictionFrac: c.predictionFrac,
         nmseWindow: options.nmseWindow,
+        outlier: options.outlier,
         onStep: options.onStep,
       });
     this.xRaw = new Int16Array(this.M);
@@ -280,7 +321,7 @@ export class Session {
     this.pred = new Int16Array(Math.max(1, this.O));
     this.framer = new Framer((m) => this.onMessage(m));
     this.runStepsBound = () => this.runSteps();
-    this.startedAt = this.now();
+    this.startedAt = this.readClock();
     this.statsObj = {
       state: 'idle',
       connects: 0,
@@ -334,6 +375,13 @@ export class Session {
     s.framesDropped = totalDropped(d);
     s.nmse = this.loop.nmse.value;
     return { ...s, dropped: { ...d } };
+  }
+
+  /** Reads the clock and keeps the reading for the sample path (times[CLOCK]). */
+  private readClock(): number {
+    const t = this.now();
+    this.times[CLOCK] = t;
+    return t;
   }
 
   get currentState(): SessionState {
@@ -419,6 +467,7 @@ export class Session {
       return;
     }
     this.framer.reset();
+    if (!this.started) this.freshFrom = -1;
     this.txLen = 0;
     this.waitingDrain = false;
     this.pendingSeq = -1;
@@ -427,13 +476,13 @@ export class Session {
     this.helloTries = 0;
     this.sniffer.reset();
     this.sawFrame = false;
-    this.lastRxAt = this.now();
+    this.lastRxAt = this.readClock();
     this.sendHello();
   }
 
   private sendHello(): void {
     this.helloTries++;
-    this.helloAt = this.now();
+    this.helloAt = this.readClock();
     this.txFseq = 0;
     // a resend from 'configuring' starts the handshake over: the device answers this HELLO with CAPABILITIES and
     // stops streaming, so an ACK of the earlier CONFIGURE must not count, and a new CONFIGURE must follow
@@ -480,7 +529,7 @@ export class Session {
   }
 
   private tick(): void {
-    const now = this.now();
+    const now = this.readClock();
     const st = this.state;
     if (st === 'handshake' || st === 'configuring') {
       if (now - this.helloAt > (this.options.helloTimeoutMs ?? 500)) {
@@ -537,16 +586,21 @@ export class Session {
   private onData(chunk: Uint8Array): void {
     if (this.state === 'closed') return;
     if (this.state === 'handshake' || this.state === 'configuring') this.sniffer.push(chunk);
+    this.chunkAt = this.times[CLOCK];
     this.framer.push(chunk);
+    // The samples this chunk completed are stepped now, up to stepBudget (a backlog continues in later turns), so
+    // that a live stream schedules nothing per sample.
+    if (this.qLen > 0 && !this.stepScheduled) this.runSteps();
     this.flush();
   }
 
   private onMessage(m: Message): void {
-    this.lastRxAt = this.now();
+    this.lastRxAt = this.chunkAt;
     this.foreignRounds = 0;
     this.sawFrame = true;
     switch (m.type) {
       case MsgType.CAPABILITIES:
+        if (!this.started && this.options.startSeq === undefined) this.freshFrom = m.nextSeq >>> 0;
         if (this.state === 'handshake') this.onCapabilities(m);
         return;
       case MsgType.ACK:
@@ -619,19 +673,19 @@ export class Session {
     t.rateHz = Math.round(c.rateHz);
     this.configureFseq = this.txFseq;
     this.state = 'configuring';
-    this.helloAt = this.now();
+    this.helloAt = this.readClock();
     this.send(true);
   }
 
   private onConfigured(): void {
     this.state = 'streaming';
-    this.lastSampleAt = this.now();
+    this.lastSampleAt = this.readClock();
     this.deviceNextSeq = -1;
     const s = this.statsObj;
     s.connects++;
     s.reconnects = s.connects - 1;
     this.backoffMs = this.options.backoffInitialMs ?? 50;
-    this.lastAckAt = this.now();
+    this.lastAckAt = this.times[CLOCK];
     this.lastNackValue = -1;
     this.emit('streaming', `streaming from ${this.transport.path}${s.connects > 1 ? ` (reconnect ${s.reconnects})` : ''}`);
     if (this.startWaiters) {
@@ -659,6 +713,10 @@ export class Session {
         if (this.options.startSeq === undefined) return;
         this.expected = d;
         this.started = true;
+      } else if (this.freshStart) {
+        // nothing accepted yet in a fresh session: the device starts later than its CAPABILITIES said (it answered a
+        // HELLO whose CAPABILITIES did not arrive); nothing this host wanted is lost. One behind is stale (4.3).
+        if (seqDiff(d, this.expected) > 0) this.expected = d;
       } else {
         const gap = seqDiff(d, this.expected);
         if (gap > 0) {
@@ -684,8 +742,11 @@ export class Session {
       return;
     }
     if (!this.started) {
-      // first sample of a fresh session: the stream starts wherever the device is
-      this.expected = m.seq;
+      // first sample of a fresh session: the stream starts at CAPABILITIES' nextSeq (a sample before it is stale, a
+      // resend answering an earlier host; one after it means the first ones were lost: NACK them); with startSeq, or
+      // from a device that sent no CAPABILITIES nextSeq, wherever the device is
+      this.expected = this.freshFrom >= 0 ? this.freshFrom : m.seq;
+      this.freshStart = this.freshFrom >= 0;
       this.started = true;
     }
     const d = seqDiff(m.seq, this.expected);
@@ -699,12 +760,14 @@ export class Session {
       this.nack();
       return;
     }
+    const marked = (m.flags & FLAG_MISSING) !== 0;
     if (!this.targets) {
-      this.accept(m.values, null, m.seq);
+      this.accept(m.values, null, m.seq, marked, false);
       return;
     }
     if (this.pendingSeq === m.seq) this.sessionDrops.outOfSequence++; // a repeat of the pending sample replaces it
     this.pendingSeq = m.seq;
+    this.pendingMarked = marked;
     for (let i = 0; i < this.M; i++) this.pendingX[i] = m.values[i];
   }
 
@@ -726,10 +789,10 @@ export class Session {
       return;
     }
     this.pendingSeq = -1;
-    this.accept(this.pendingX, m.values, m.seq);
+    this.accept(this.pendingX, m.values, m.seq, this.pendingMarked, (m.flags & FLAG_MISSING) !== 0);
   }
 
-  private accept(x: Int16Array, target: Int16Array | null, seq: number): void {
+  private accept(x: Int16Array, target: Int16Array | null, seq: number, xMarked: boolean, tMarked: boolean): void {
     if (this.qLen === this.qCap) {
       this.sessionDrops.overflow++;
       this.nack();
@@ -742,18 +805,14 @@ export class Session {
     if (target) {
       const O = this.O;
       for (let i = 0; i < O; i++) this.qT[slot * O + i] = target[i];
-      this.qHasT[slot] = 1;
-    } else {
-      this.qHasT[slot] = 0;
     }
+    this.qFlags[slot] = (target ? QF_TARGET : 0) | (xMarked ? QF_X_MARKED : 0) | (target && tMarked ? QF_T_MARKED : 0);
     this.qLen++;
+    this.freshStart = false;
     this.expected = (this.expected + 1) >>> 0;
     this.statsObj.samplesAccepted++;
     if (++this.sinceAck >= this.ackEvery) this.sendAck();
-    if (!this.stepScheduled) {
-      this.stepScheduled = true;
-      setImmediate(this.runStepsBound);
-    }
+    // stepped at the end of the chunk that completed it (onData)
   }
 
   private nack(): void {
@@ -761,7 +820,7 @@ export class Session {
       this.nackWhenRoom = true;
       return;
     }
-    const now = this.now();
+    const now = this.times[CLOCK];
     if (this.lastNackValue === this.expected && now - this.lastNackAt < 100) return;
     this.lastNackValue = this.expected;
     this.lastNackAt = now;
@@ -785,7 +844,7 @@ export class Session {
       this.statsObj.acksSent++;
       this.statsObj.ackedSeq = this.expected;
       this.sinceAck = 0;
-      this.lastAckAt = this.now();
+      this.lastAckAt = this.times[CLOCK];
     }
   }
 
@@ -804,11 +863,12 @@ export class Session {
       const slot = this.qHead;
       const seq = this.qSeq[slot];
       for (let i = 0; i < M; i++) xRaw[i] = this.qX[slot * M + i];
-      const hasT = this.qHasT[slot] === 1;
+      const f = this.qFlags[slot];
+      const hasT = (f & QF_TARGET) !== 0;
       if (hasT) for (let i = 0; i < O; i++) tRaw[i] = this.qT[slot * O + i];
       this.qHead = (this.qHead + 1) % this.qCap;
       this.qLen--;
-      this.loop.step(seq, xRaw, hasT ? tRaw : null, this.pred);
+      this.loop.step(seq, xRaw, hasT ? tRaw : null, this.pred, (f & QF_X_MARKED) !== 0, (f & QF_T_MARKED) !== 0);
       this.statsObj.samplesStepped++;
       if (this.sendPredictions && O > 0 && this.state === 'streaming') this.sendPrediction(seq);
       n++;
@@ -857,9 +917,9 @@ export class Session {
 
   private flush(): void {
     if (this.txLen === 0 || this.waitingDrain || !this.transport.isOpen) return;
-    const ok = this.transport.write(this.txBuf.subarray(0, this.txLen));
+    const ok = this.transport.write(this.txBuf, this.txLen);
     this.txLen = 0;
-    this.lastTxAt = this.now();
+    this.lastTxAt = this.times[CLOCK];
     if (!ok) this.waitingDrain = true;
   }
 }

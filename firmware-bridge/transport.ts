@@ -5,8 +5,10 @@
  * Contract every implementation keeps (test/transport-contract.test.ts checks it):
  * - open() resolves when bytes can flow, or rejects with an Error whose message names the path and the cause.
  *   A transport can be opened again after close() or after the link went away (that is how reconnect works).
- * - write() takes a copy of the bytes (the caller may reuse its buffer at once) and returns false when the
- *   bytes waiting to go out exceed the high-water mark: the caller should wait for `drain` before writing more.
+ * - write(data, length) sends data[0, length) (all of data when length is omitted), takes a copy of those bytes (the
+ *   caller may reuse its buffer at once: the session writes from one preallocated buffer, so that no view is made per
+ *   write) and returns false when the bytes waiting to go out exceed the high-water mark: the caller should wait for
+ *   `drain` before writing more.
  *   Writing while not open returns false and sends nothing.
  * - `data` delivers received bytes in order, in chunks of any size; the chunk is only valid during the call.
  * - `close` is called once each time an open link ends: with null after close(), with an Error when the link
@@ -24,6 +26,6 @@ export interface Transport {
   readonly isOpen: boolean;
   setHandlers(handlers: TransportHandlers): void;
   open(): Promise<void>;
-  write(data: Uint8Array): boolean;
+  write(data: Uint8Array, length?: number): boolean;
   close(): Promise<void>;
 }

@@ -170,6 +170,7 @@ export class StreamScaler {
       this.outliers++;
       return false;
     }
+    const clip = this.clip;
     if (this.config.mode === 'cumulative') {
       this.seen++;
       for (let i = 0; i < n; i++) {
@@ -180,10 +181,7 @@ export class StreamScaler {
         this.mean[i] += d / this.count[i];
         this.m2[i] += d * (c - this.mean[i]);
         this.variance[i] = this.count[i] > 1 ? this.m2[i] / (this.count[i] - 1) : 0;
-        let z = (c - this.mean[i]) / this.sd(i);
-        if (z > this.clip) z = this.clip;
-        else if (z < -this.clip) z = -this.clip;
-        this.tmp[i] = z;
+        this.tmp[i] = Math.max(-clip, Math.min(clip, (c - this.mean[i]) / this.sd(i)));
       }
       if (this.seen <= this.warmup) return false;
       this.accepted++;
@@ -211,10 +209,9 @@ export class StreamScaler {
         this.mean[i] += r * d;
         this.variance[i] = (1 - r) * (this.variance[i] + r * d * d);
       }
-      let z = (c - this.mean[i]) / Math.sqrt(this.variance[i] + this.eps);
-      if (z > this.clip) z = this.clip;
-      else if (z < -this.clip) z = -this.clip;
-      this.tmp[i] = z;
+      // clipped with Math.min/max, not a branch that assigns this.clip to z: a phi of z and a field that holds an
+      // integer (clip 4) made the optimizing compiler box z, one heap number per reading
+      this.tmp[i] = Math.max(-clip, Math.min(clip, (c - this.mean[i]) / Math.sqrt(this.variance[i] + this.eps)));
     }
     if (this.seen <= this.warmup) return false;
     this.accepted++;

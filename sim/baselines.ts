@@ -35,6 +35,8 @@ export interface ArOptions {
 class Regressor {
   readonly phi: Float64Array;
   readonly L: number;
+  /** The last valid reading of each channel. */
+  private readonly last: Float64Array;
   constructor(
     readonly M: number,
     readonly p: number,
@@ -43,16 +45,23 @@ class Regressor {
     if (!Number.isInteger(p) || p < 1) throw new Error(`lags must be an integer >= 1 (got ${p})`);
     this.L = M * p + 1;
     this.phi = new Float64Array(this.L);
+    this.last = new Float64Array(M);
     this.reset();
   }
+  /** Shifts in x(t); a missing reading (NaN) holds the channel's last value, as the learners do (ARITHMETIC.md). */
   push(x: ArrayLike<number>): void {
     const M = this.M;
     const phi = this.phi;
+    for (let j = 0; j < M; j++) {
+      const v = x[j];
+      if (v === v) this.last[j] = v;
+    }
     for (let i = M * this.p - 1; i >= M; i--) phi[i] = phi[i - M];
-    for (let j = 0; j < M; j++) phi[j] = x[j];
+    for (let j = 0; j < M; j++) phi[j] = this.last[j];
   }
   reset(): void {
     this.phi.fill(0);
+    this.last.fill(0);
     this.phi[this.L - 1] = 1;
   }
 }

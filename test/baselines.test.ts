@@ -111,3 +111,24 @@ test('bad baseline options are refused with the range that works', (t) => {
   t.throws(() => createRlsAr({ inputs: 1, outputs: 1, lambda: 1.5 }), { message: /lambda must be in \(0, 1\]/ });
   t.throws(() => createRlsAr({ inputs: 0, outputs: 1 }), { message: /inputs >= 1/ });
 });
+
+test('a missing input reading (NaN) is held at its last value by both linear baselines, so they stay finite', (t) => {
+  for (const make of [() => createNlmsAr({ inputs: 2, outputs: 1, lags: 3 }), () => createRlsAr({ inputs: 2, outputs: 1, lags: 3 })]) {
+    const a = make();
+    const b = make();
+    const out = new Float64Array(1);
+    const outB = new Float64Array(1);
+    let last = 0;
+    for (let s = 0; s < 400; s++) {
+      const v = Math.sin(s / 7);
+      const missing = s % 9 === 4;
+      const xa = [missing ? NaN : v, 0.5 * v];
+      if (!missing) last = v;
+      const xb = [last, 0.5 * v];
+      a.step(xa, [Math.sin((s + 1) / 7)], out);
+      b.step(xb, [Math.sin((s + 1) / 7)], outB);
+      t.true(Number.isFinite(out[0]));
+      t.is(out[0], outB[0], `step ${s}: the same as a stream with the last value written in`);
+    }
+  }
+});

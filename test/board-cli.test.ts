@@ -63,6 +63,9 @@ ptyTest(`run --virtual --duration --json prints one summary whose NMSE falls fro
   t.is(s.frames_dropped, 0);
   t.is(s.reconnects, 0);
   t.true(s.nmse_last < 0.5 * s.nmse_first, `NMSE ${s.nmse_first} -> ${s.nmse_last}`);
+  // the outlier guard judges every reading of the board and finds nothing to reject in a clean signal
+  t.deepEqual(s.outliers, { inputs: 0, targets: 0 });
+  t.deepEqual(s.missing, { inputs: 0, targets: 0 });
 });
 
 ptyTest(`an abort (Ctrl-C) ends a run without --duration cleanly, with a summary${why}`, async (t) => {

@@ -69,6 +69,117 @@ test('a stale ERROR 3 after a fresh handshake is ignored: the stream starts at C
   t.is(st.expectedSeq, 5100);
 });
 
+/** A host session on a mock line and a scripted device: put() sends a frame to the host, fromHost collects its frames. */
+async function scripted(o: { startSeq?: number } = {}) {
+  const transport = new MockTransport({ record: false });
+  const fromHost: Message[] = [];
+  const framer = new Framer((m) => fromHost.push({ ...m, values: m.values.slice() } as Message));
+  transport.onWrite = (d) => framer.push(d);
+  const stepped: number[] = [];
+  const session = new Session({
+    transport,
+    learner: null,
+    config: { inputs: 1, outputs: 1, rateHz: 1000 },
+    heartbeatMs: 600_000,
+    heartbeatTimeoutMs: 600_000,
+    onStep: (seq) => stepped.push(seq),
+    ...o,
+  });
+  const started = session.start();
+  await turns();
+  const m = createMessage();
+  const wire = new Uint8Array(MAX_WIRE);
+  let fseq = 0;
+  const put = (f: Partial<Message>): void => {
+    Object.assign(m, { flags: 0 }, f, { fseq: fseq++ });
+    transport.emit(wire.subarray(0, encodeFrame(m, wire)));
+  };
+  const capabilities = (nextSeq: number, oldestSeq: number): void => {
+    fseq = 0;
+    put({ type: MsgType.CAPABILITIES, version: 1, channels: 1, maxPayload: MAX_PAYLOAD, maxTargets: 1, bufferCapacity: 4096, maxRateHz: 1000, nextSeq, oldestSeq });
+  };
+  const configured = async (): Promise<void> => {
+    await turns();
+    const c = [...fromHost].reverse().find((f) => f.type === MsgType.CONFIGURE);
+    put({ type: MsgType.ACK, subject: 0, code: 0, ref: c!.fseq, value: 0 });
+    await started;
+  };
+  const sample = (seq: number): void => {
+    put({ type: MsgType.SAMPLE, seq, timestampUs: seq * 1000, count: 1, values: Int16Array.of(seq & 0x7ff) });
+    put({ type: MsgType.TARGET, seq, count: 1, values: Int16Array.of(0) });
+  };
+  return { session, transport, fromHost, stepped, put, capabilities, configured, sample };
+}
+
+test('a fresh start begins at CAPABILITIES nextSeq: a stale resend before it is dropped, not taken as the start', async (t) => {
+  const d = await scripted();
+  d.capabilities(5000, 1000);
+  await d.configured();
+  // a resend answering an earlier host's NACK is still on the line, then the stream from nextSeq
+  for (let s = 1000; s < 1010; s++) d.sample(s);
+  for (let s = 5000; s < 5100; s++) d.sample(s);
+  await turns(6);
+  await d.session.idle();
+  const st = d.session.stats;
+  await d.session.stop();
+  t.is(d.stepped[0], 5000);
+  t.is(d.stepped.length, 100);
+  t.is(st.samplesLost, 0);
+  t.false(d.fromHost.some((f) => f.type === MsgType.NACK), 'no NACK back to the stale 1000');
+  t.is(st.dropped.outOfSequence, 20, 'the ten stale samples and their targets');
+});
+
+test('a fresh start whose first sample was lost on the line asks for it (NACK nextSeq) instead of starting after it', async (t) => {
+  const d = await scripted();
+  d.capabilities(300, 300);
+  await d.configured();
+  d.sample(301); // 300 was lost
+  await turns(6);
+  const nack = d.fromHost.find((f) => f.type === MsgType.NACK);
+  t.is(nack?.value, 300);
+  for (let s = 300; s < 340; s++) d.sample(s); // the device resends from 300
+  await turns(6);
+  await d.session.idle();
+  const st = d.session.stats;
+  await d.session.stop();
+  t.deepEqual(d.stepped, Array.from({ length: 40 }, (_, i) => 300 + i));
+  t.is(st.samplesLost, 0);
+});
+
+test('a retried HELLO: the last CAPABILITIES sets the start, and an ERROR 3 ahead before the first sample counts nothing lost', async (t) => {
+  const d = await scripted();
+  // the first HELLO's CAPABILITIES is configured from; the device then answers the retried HELLO with a later nextSeq
+  d.capabilities(100, 100);
+  await turns();
+  d.capabilities(120, 120);
+  await d.configured();
+  for (let s = 120; s < 150; s++) d.sample(s);
+  await turns(6);
+  await d.session.idle();
+  t.is(d.stepped[0], 120);
+  t.is(d.stepped.length, 30);
+  t.false(d.fromHost.some((f) => f.type === MsgType.NACK));
+  t.is(d.session.stats.samplesLost, 0);
+  await d.session.stop();
+  // the same race with the second CAPABILITIES lost on the line: the host asks for 100, the device has released it and
+  // says it continues at 120 (ERROR 3): nothing the fresh host wanted is lost
+  const e = await scripted();
+  e.capabilities(100, 100);
+  await e.configured();
+  e.sample(120);
+  await turns(6);
+  t.is(e.fromHost.find((f) => f.type === MsgType.NACK)?.value, 100);
+  e.put({ type: MsgType.ERROR, code: ErrorCode.SAMPLES_LOST, detail: 120 });
+  for (let s = 120; s < 150; s++) e.sample(s);
+  await turns(6);
+  await e.session.idle();
+  const st = e.session.stats;
+  await e.session.stop();
+  t.is(e.stepped[0], 120);
+  t.is(e.stepped.length, 30);
+  t.is(st.samplesLost, 0);
+});
+
 // ---- the corners PROTOCOL.md section 4.6 decides, on the firmware (device.c), the virtual board and the host
 
 const gcc = missingTool(['gcc']);

@@ -168,8 +168,8 @@ class SlowLine implements Transport {
     if (this.drainTimer) clearTimeout(this.drainTimer);
     return this.inner.close();
   }
-  write(data: Uint8Array): boolean {
-    this.inner.write(data);
+  write(data: Uint8Array, length = data.length): boolean {
+    this.inner.write(data, length);
     if (!this.drainTimer) {
       this.drainTimer = setTimeout(() => {
         this.drainTimer = null;

@@ -80,13 +80,13 @@ export class MockTransport implements Transport {
     this.handlers.close(null);
   }
 
-  write(data: Uint8Array): boolean {
+  write(data: Uint8Array, length = data.length): boolean {
     if (!this.open_) return false;
     if (this.dead) {
       this.fail();
       return false;
     }
-    const copy = data.slice();
+    const copy = data.slice(0, length);
     if (this.record) this.writes.push(copy);
     this.inFlight += copy.length;
     const epoch = this.epoch;

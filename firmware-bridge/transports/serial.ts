@@ -90,10 +90,10 @@ export class SerialTransport implements Transport {
     });
   }
 
-  write(data: Uint8Array): boolean {
+  write(data: Uint8Array, length = data.length): boolean {
     const port = this.port;
     if (!port || !port.isOpen || this.closing) return false;
-    return port.write(Buffer.from(data), (err) => {
+    return port.write(Buffer.copyBytesFrom(data, 0, length), (err) => {
       if (err && this.port === port) port.emit('error', err);
     });
   }

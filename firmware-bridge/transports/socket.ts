@@ -85,10 +85,10 @@ export class SocketTransport implements Transport {
     });
   }
 
-  write(data: Uint8Array): boolean {
+  write(data: Uint8Array, length = data.length): boolean {
     const s = this.socket;
     if (!s || s.destroyed || !s.writable) return false;
-    return s.write(Buffer.from(data), (err) => {
+    return s.write(Buffer.copyBytesFrom(data, 0, length), (err) => {
       if (err && this.socket === s) this.endLink?.(err);
     });
   }
@@ -161,11 +161,11 @@ export class SocketListenerTransport implements Transport {
     if (p && !p.destroyed) this.adopt(p);
   }
 
-  write(data: Uint8Array): boolean {
+  write(data: Uint8Array, length = data.length): boolean {
     if (!this.open_) return false;
     const s = this.peer;
     if (!s || s.destroyed || !s.writable) return true; // nobody listening on the other side: the bytes are lost
-    return s.write(Buffer.from(data), (err) => {
+    return s.write(Buffer.copyBytesFrom(data, 0, length), (err) => {
       if (err && this.peer === s) this.endPeer?.(err);
     });
   }

@@ -1,7 +1,8 @@
 /**
  * The device side of the bridge protocol (PROTOCOL.md) as a virtual board: it samples a SyntheticSignal at
  * rateHz by the wall clock into a retransmit ring, streams SAMPLE + TARGET frames after the host's HELLO and
- * CONFIGURE, resends from any NACKed seq (go-back-N), answers STATS, sends heartbeats, stops streaming when
+ * CONFIGURE (a reading its source gives as NaN, a failed read, goes out as a missing reading: PROTOCOL.md "Missing
+ * readings"), resends from any NACKed seq (go-back-N), answers STATS, sends heartbeats, stops streaming when
  * the host goes quiet, and reopens its port after the link goes away (a pty peer killed, a cable pulled).
  *
  * It runs over any Transport: the device end of a mock pair in-process, or a pseudo-terminal in its own
@@ -16,9 +17,11 @@ import {
   CONFIG_START,
   CONFIG_TARGETS,
   ErrorCode,
+  FLAG_MISSING,
   FLAG_RETRANSMIT,
   MAX_PAYLOAD,
   MAX_WIRE,
+  MISSING_VALUE,
   MsgType,
   NO_RESUME,
   PROTOCOL_VERSION,
@@ -116,6 +119,8 @@ export class VirtualBoard {
   private readonly ringX: Int16Array;
   private readonly ringT: Int16Array;
   private readonly ringTs: Uint32Array;
+  /** Per slot: RF_X_MISSING (a channel without a reading), RF_T_MISSING (no target). */
+  private readonly ringFlags: Uint8Array;
   private readonly xs: Float64Array;
   private readonly ts: Float64Array;
   private readonly C: number;
@@ -157,6 +162,7 @@ export class VirtualBoard {
     this.ringX = new Int16Array(this.cap * this.C);
     this.ringT = new Int16Array(this.cap * Math.max(1, this.T));
     this.ringTs = new Uint32Array(this.cap);
+    this.ringFlags = new Uint8Array(this.cap);
     this.xs = new Float64Array(this.C);
     this.ts = new Float64Array(Math.max(1, this.T));
     this.rateHz = options.rateHz ?? 1000;
@@ -299,8 +305,19 @@ export class VirtualBoard {
       const s = this.nextSeq;
       const slot = s % this.cap;
       this.signal.sample(s, this.xs, this.ts);
-      for (let c = 0; c < C; c++) this.ringX[slot * C + c] = sat16(this.xs[c] * this.inScale);
-      for (let o = 0; o < T; o++) this.ringT[slot * T + o] = sat16(this.ts[o] * this.tgtScale);
+      // A reading that is not a number (a failed read) goes out as a missing reading (PROTOCOL.md "Missing readings"):
+      // MISSING_VALUE with the MISSING flag, and then a real -32768 is sent as -32767.
+      let xMissing = false;
+      for (let c = 0; c < C; c++) if (Number.isNaN(this.xs[c])) xMissing = true;
+      for (let c = 0; c < C; c++) {
+        const v = this.xs[c];
+        const q = Number.isNaN(v) ? MISSING_VALUE : sat16(v * this.inScale);
+        this.ringX[slot * C + c] = xMissing && !Number.isNaN(v) && q === MISSING_VALUE ? MISSING_VALUE + 1 : q;
+      }
+      let tMissing = false;
+      for (let o = 0; o < T; o++) if (Number.isNaN(this.ts[o])) tMissing = true;
+      for (let o = 0; o < T; o++) this.ringT[slot * T + o] = tMissing ? MISSING_VALUE : sat16(this.ts[o] * this.tgtScale);
+      this.ringFlags[slot] = (xMissing ? RF_X_MISSING : 0) | (tMissing ? RF_T_MISSING : 0);
       this.ringTs[slot] = Math.round((s * 1e6) / this.rateHz) >>> 0;
       this.nextSeq = s + 1;
       this.statsCounters.samplesGenerated++;
@@ -345,14 +362,19 @@ export class VirtualBoard {
     m.seq = s >>> 0;
     m.timestampUs = this.ringTs[slot];
     m.count = this.inputs;
-    for (let c = 0; c < this.inputs; c++) m.values[c] = this.ringX[slot * this.C + c];
-    this.send(retransmit ? FLAG_RETRANSMIT : 0);
+    let xMissing = false;
+    for (let c = 0; c < this.inputs; c++) {
+      m.values[c] = this.ringX[slot * this.C + c];
+      if (m.values[c] === MISSING_VALUE && (this.ringFlags[slot] & RF_X_MISSING) !== 0) xMissing = true;
+    }
+    const again = retransmit ? FLAG_RETRANSMIT : 0;
+    this.send(again | (xMissing ? FLAG_MISSING : 0));
     if (this.targets && this.outputs > 0) {
       m.type = MsgType.TARGET;
       m.seq = s >>> 0;
       m.count = this.outputs;
       for (let o = 0; o < this.outputs; o++) m.values[o] = this.ringT[slot * this.T + o];
-      this.send(retransmit ? FLAG_RETRANSMIT : 0);
+      this.send(again | ((this.ringFlags[slot] & RF_T_MISSING) !== 0 ? FLAG_MISSING : 0));
     }
     if (retransmit) this.statsCounters.samplesRetransmitted++;
     else {
@@ -373,7 +395,7 @@ export class VirtualBoard {
 
   private flush(): void {
     if (this.txLen === 0 || this.waitingDrain || !this.transport.isOpen) return;
-    const ok = this.transport.write(this.txBuf.subarray(0, this.txLen));
+    const ok = this.transport.write(this.txBuf, this.txLen);
     this.txLen = 0;
     this.lastTxAt = this.now();
     if (!ok) this.waitingDrain = true;
@@ -539,6 +561,9 @@ export class VirtualBoard {
     this.flush();
   }
 }
+
+const RF_X_MISSING = 1;
+const RF_T_MISSING = 2;
 
 function sat16(v: number): number {
   const r = Math.round(v);

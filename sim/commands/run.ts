@@ -110,6 +110,10 @@ export interface RunSummary {
   device_errors: Record<string, number>;
   /** --firmata: readings rejected by the scaler (not a number, or outside the ADC's range). */
   readings_rejected?: number;
+  /** Readings the outlier guard rejected (firmware-bridge/learning-loop.ts): inputs held, targets not learned from. */
+  outliers: { inputs: number; targets: number };
+  /** Readings the board marked missing (PROTOCOL.md "Missing readings"): inputs held, targets not learned from. */
+  missing: { inputs: number; targets: number };
   /** What the input itself showed, e.g. a pin stuck at one value. */
   notes?: string[];
 }
@@ -466,6 +470,8 @@ async function streamLive(a: RunArgs, io: RunIo, res: Resources, learner: Online
     offline_s: Number(((offlineMs + offlineAtEndS * 1000) / 1000).toFixed(3)),
     board_gone_at_end: offlineSince !== null,
     device_errors: deviceErrors,
+    outliers: { inputs: session.loop.inputOutliers, targets: session.loop.targetOutliers },
+    missing: { inputs: session.loop.inputsMissing, targets: session.loop.targetsMissing },
   };
   if (firmata) {
     summary.readings_rejected = firmata.source.rejected.reduce((x, y) => x + y, 0);
@@ -489,6 +495,12 @@ async function streamLive(a: RunArgs, io: RunIo, res: Resources, learner: Online
         (Object.keys(deviceErrors).length > 0 ? `; device errors ${Object.entries(deviceErrors).map(([k, v]) => `${k}: ${v}`).join(', ')}` : '') +
         '\n' +
         (summary.readings_rejected ? `readings rejected: ${summary.readings_rejected} (not a number or outside the ADC range)\n` : '') +
+        (summary.outliers.inputs + summary.outliers.targets > 0
+          ? `outliers rejected: ${summary.outliers.inputs} input readings (held), ${summary.outliers.targets} targets (not learned from); more than 8 standard deviations from the running mean\n`
+          : '') +
+        (summary.missing.inputs + summary.missing.targets > 0
+          ? `missing readings from the board: ${summary.missing.inputs} inputs (held), ${summary.missing.targets} targets (not learned from)\n`
+          : '') +
         (summary.notes ?? []).map((n) => `input: ${n}\n`).join(''),
     );
   }
