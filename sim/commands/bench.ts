@@ -46,6 +46,11 @@ function runNumpy(quick: boolean): { version: string; records: NumpyRecord[] } |
   const env = { ...process.env };
   delete env.OPENBLAS_CORETYPE;
   delete env.OPENBLAS_L2_SIZE;
+  // One BLAS thread: like for like with the single-threaded runtime, and stable on a shared machine (with OpenBLAS's
+  // default threads, RTRL at N = 32 measured 20 steps/s under load against 1717 with one thread).
+  env.OPENBLAS_NUM_THREADS ??= '1';
+  env.OMP_NUM_THREADS ??= '1';
+  env.MKL_NUM_THREADS ??= '1';
   const r = spawnSync('python3', [join(root, 'bench', 'numpy_steps.py'), ...(quick ? ['--quick'] : [])], { cwd: root, encoding: 'utf8', env });
   if (r.error) return { skipped: 'python3 not found' };
   if (r.status !== 0) return { skipped: /No module named .?numpy/.test(r.stderr) ? 'numpy is not installed for python3' : `numpy bench failed: ${r.stderr.trim().split('\n').at(-1)}` };
