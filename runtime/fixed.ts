@@ -127,6 +127,43 @@ export function mulWide16RoundShift(v: number, m: number, s: number): number {
   return roundShiftRightWide(hi * m + Math.floor(lo * m * POW2_NEG[20]), s - 20);
 }
 
+/** Bit length of an exact integer v in [1, 2^53): the p with 2^(p-1) <= v < 2^p (64 - clz64 in C). */
+export function bitLength(v: number): number {
+  const hi = Math.floor(v * POW2_NEG[32]);
+  return hi > 0 ? 64 - Math.clz32(hi) : 32 - Math.clz32(v >>> 0);
+}
+
+/**
+ * Integer reciprocal of the normalised readout (runtime/ARITHMETIC.md, "Normalised readout"), for an exact Q30 norm
+ * n2 in [1, 2^53): n2 is rounded to a 15-bit mantissa n in [2^14, 2^15) with n2 ~= n 2^(p-15) (round half up; a
+ * mantissa that rounds up to 2^15 becomes 2^14 with p + 1), and r = floor((2^29 + floor(n / 2)) / n) in
+ * [2^14, 2^15] (the reciprocal rounded to nearest, ties up), so that 2^30 / n2 ~= r 2^(16 - p). Returns the pair
+ * packed as p 2^16 + r (no allocation). Relative error of r 2^(16-p) against 2^30 / n2: below 2^-14.
+ */
+export function nlmsReciprocal(n2: number): number {
+  let p = bitLength(n2);
+  let n: number;
+  if (p > 15) {
+    n = roundShiftRightWide(n2, p - 15);
+    if (n === 32768) {
+      n = 16384;
+      p++;
+    }
+  } else {
+    n = n2 * (1 << (15 - p));
+  }
+  return p * 65536 + Math.floor((536870912 + (n >> 1)) / n);
+}
+
+/**
+ * v 2^-s for an exact integer |v| < 2^45 and s in -17..62: round half up for s > 0 (0 for s >= 46, where
+ * |v| / 2^s < 1/2), exact left shift for s <= 0 (|result| < 2^62, int64_t in C). The normalised readout's update.
+ */
+export function shiftWide(v: number, s: number): number {
+  if (s > 0) return s >= 46 ? 0 : roundShiftRightWide(v, s);
+  return s === 0 ? v : v * (1 << -s);
+}
+
 /**
  * A positive real scale (a learning rate) as mantissa m in [2^14, 2^15) and exponent k: scale ~= m * 2^-k.
  * Plan-time helper (uses float64 freely). scale 0 gives {m: 0, k: minK}.
