@@ -113,6 +113,45 @@ for (const kind of ['rtrl', 'rflo', 'snap1', 'output'] as const) {
   });
 }
 
+for (const kind of ['rflo', 'output'] as const) {
+  for (const direct of [false, true]) {
+    test(`one ${kind} step with the normalised readout${direct ? ' and direct' : ''} (NLMS) matches its float twin: W_out's and D's step updates within 1 %, and in LSB of Q7.24`, (t) => {
+      const N = 16;
+      const M = 3;
+      const O = 2;
+      const w = representable(initWeights({ inputs: M, hidden: N, outputs: O, tau: 10, seed: 11, h0: 0.3 }));
+      if (direct) w.D = Float64Array.from([0.5, -0.25, 0.125, -0.75, 0.3125, 0.0625]);
+      const x = [0.5, -0.25, 0.75];
+      const target = [0.5, -0.5];
+      const a = new Float64Array(O);
+      const b = new Float64Array(O);
+      // lrOut 0.5 per step, eps 1e-3: two steps in 'step' mode.
+      const opt: LearnerOptions = { ...options(kind, N, M, O), update: 'step', trialLength: 1, lrOut: 0.5, direct, normalizedReadout: true, readoutEps: 1e-3 };
+      const fx = createFixedLearner(opt, w, JS);
+      const fl = createFloatLearner(opt, w);
+      for (let s = 0; s < 2; s++) {
+        fx.step(x, target, a);
+        fl.step(x, target, b);
+      }
+      const gx = fx.getWeights();
+      const gl = fl.getWeights();
+      const report: string[] = [];
+      for (const name of direct ? ['W_out', 'D'] as const : ['W_out'] as const) {
+        const w0 = w[name] as Float64Array;
+        const dx = (gx[name] as Float64Array).map((v, i) => v - w0[i]);
+        const dl = (gl[name] as Float64Array).map((v, i) => v - w0[i]);
+        let lsb = 0;
+        for (let i = 0; i < dx.length; i++) lsb = Math.max(lsb, Math.abs(dx[i] - dl[i]) * 2 ** 24);
+        const rel = relErr(dx, dl);
+        report.push(`${name} step update rel. error ${rel.toExponential(2)}, worst ${lsb.toFixed(1)} LSB of Q7.24 (update ~${(Math.max(...dl.map(Math.abs)) * 2 ** 24).toFixed(0)} LSB)`);
+        t.true(rel <= 0.01, `${name} step update relative error ${rel}`);
+        t.true(dl.some((v) => v !== 0), `the float twin moved ${name}`);
+      }
+      t.log(report.join('; '));
+    });
+  }
+}
+
 test('RTRL gradient over a 50-step sequence matches the float twin within 1 %', (t) => {
   const N = 8;
   const M = 2;
