@@ -12,7 +12,7 @@ import {
   toScale,
   bitLength,
   nlmsReciprocal,
-  shiftWide,
+  mulShiftWide,
 } from '../runtime/fixed.ts';
 import { createRng, rngNextU32 } from '../runtime/rng.ts';
 
@@ -159,7 +159,8 @@ test('nlmsReciprocal: p is the bit length, n the mantissa rounded half up, r = f
       }
     } else n = v << BigInt(15 - p);
     const r = ((1n << 29n) + (n >> 1n)) / n;
-    const got = nlmsReciprocal(n2);
+    const hi = Math.floor(n2 / 2 ** 26);
+    const got = nlmsReciprocal(hi, n2 - hi * 2 ** 26);
     t.is(got, p * 65536 + Number(r), `n2 = ${v}`);
     t.true(Number(r) >= 16384 && Number(r) <= 32768);
     const rel = Math.abs((Number(r) * 2 ** (16 - p)) / (2 ** 30 / n2) - 1);
@@ -169,17 +170,19 @@ test('nlmsReciprocal: p is the bit length, n the mantissa rounded half up, r = f
   t.true(worst < 2 ** -13);
 });
 
-test('shiftWide rounds half up for s in 1..45, is 0 for s >= 46 and shifts left exactly for s in -17..0', (t) => {
+test('mulShiftWide rounds g z half up for s in 1..45, is 0 for s >= 46 and shifts left exactly for s in -17..0', (t) => {
   const rng = createRng(46);
+  const edges = [0, 1, -1, 2 ** 30 - 1, -(2 ** 30) + 1];
   for (let i = 0; i < 20000; i++) {
-    const mag = (BigInt(rngNextU32(rng) & 0x1fff) << 32n) | BigInt(rngNextU32(rng)); // |v| < 2^45
-    const v = rngNextU32(rng) & 1 ? -mag : mag;
+    const g = i < 25 ? edges[i % 5] : (rngNextU32(rng) & 0x7fffffff) - 2 ** 30; // |g| < 2^30
+    const z = i < 25 ? [32767, -32768, 1, -1, 0][Math.floor(i / 5)] : (rngNextU32(rng) & 0xffff) - 32768;
     const s = -17 + (rngNextU32(rng) % 80);
+    const v = BigInt(g) * BigInt(z);
     const want = s <= 0 ? Number(v << BigInt(-s)) : refRound(v, 1n, s);
-    t.is(shiftWide(Number(v), s), want, `v = ${v}, s = ${s}`);
+    t.is(mulShiftWide(g, z, s), want, `g = ${g}, z = ${z}, s = ${s}`);
   }
-  t.is(shiftWide(-(2 ** 45) + 1, 46), 0);
-  t.is(shiftWide(2 ** 45 - 1, 46), 0);
-  t.is(shiftWide(-(2 ** 44), 45), 0); // -1/2 rounds up to 0
-  t.is(shiftWide(2 ** 44, 45), 1);
+  t.is(mulShiftWide(-(2 ** 30) + 1, 32768, 46), 0);
+  t.is(mulShiftWide(2 ** 30 - 1, -32768, 46), 0);
+  t.is(mulShiftWide(-(2 ** 29), 32768, 45), 0); // -1/2 rounds up to 0
+  t.is(mulShiftWide(2 ** 29, 32768, 45), 1);
 });

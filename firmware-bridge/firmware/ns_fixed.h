@@ -81,7 +81,7 @@ static inline int32_t ns_nlms_reciprocal(int64_t n2) {
   return (int32_t)(((uint32_t)p << 16) | ((536870912u + (n >> 1)) / n));
 }
 
-/* shiftWide (runtime/fixed.ts): v 2^-s for |v| < 2^45, round half up for s > 0 (0 for s >= 46), exact for s in -17..0. */
+/* mulShiftWide (runtime/fixed.ts) on v = g z: v 2^-s for |v| < 2^45, round half up for s > 0 (0 for s >= 46), exact for s in -17..0. */
 static inline int64_t ns_shift_wide(int64_t v, int s) {
   if (s > 0) return s >= 46 ? 0 : ns_rsrw(v, s);
   return v * ((int64_t)1 << -s);

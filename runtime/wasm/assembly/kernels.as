@@ -541,7 +541,7 @@ function nlmsReciprocal(n2: i64): i32 {
   }
   return (p << 16) | <i32>((<u32>536870912 + <u32>(n >> 1)) / <u32>n);
 }
-/** shiftWide (runtime/fixed.ts): v 2^-s, round half up for s > 0 (0 for s >= 46), exact for s in -17..0. */
+/** mulShiftWide (runtime/fixed.ts) on v = g z: v 2^-s, round half up for s > 0 (0 for s >= 46), exact for s in -17..0. */
 @inline function shiftWide(v: i64, s: i32): i64 {
   if (s > 0) return s >= 46 ? 0 : rsr64(v, s);
   return v << (-s);
