@@ -7,6 +7,7 @@ import type { FixedLearner } from '../runtime/learner.ts';
 import { zeroGradient } from '../runtime/types.ts';
 import type { LearnerKind, LearnerOptions, ModelWeights } from '../runtime/types.ts';
 import { createFloatLearner } from '../sim/reference/index.ts';
+import { createDriftTask } from '../sim/tasks/drift.ts';
 
 /** Weights rounded to what the fixed engine's forward pass uses (Q3.12; h0 Q1.15), so both engines start equal. */
 function representable(w: ModelWeights): ModelWeights {
@@ -242,3 +243,35 @@ for (const kind of ['rtrl', 'rflo', 'snap1', 'output'] as const) {
     t.is(first, -1, `first differing arena byte ${first}`);
   });
 }
+
+test('on the drift stream (5000 samples, RFLO N 32, tau 2, normalised readout lr_out 0.5, D) the fixed engine tracks its float twin: prediction MSE within 2 % and below persistence', (t) => {
+  const task = createDriftTask({ seed: 1, channels: 3, steps: 5000 });
+  const M = task.inputs;
+  const O = task.outputs;
+  const w = initWeights({ inputs: M, hidden: 32, outputs: O, tau: 2, seed: 1, gain: 0.9 });
+  const opt: LearnerOptions = { learner: 'rflo', inputs: M, hidden: 32, outputs: O, tau: 2, lrRec: 0.003, lrOut: 0.5, update: 'step', trialLength: 1, direct: true, normalizedReadout: true };
+  const fx = createFixedLearner(opt, w, JS);
+  const fl = createFloatLearner(opt, w);
+  const x = new Float64Array(M);
+  const y = new Float64Array(O);
+  const a = new Float64Array(O);
+  const b = new Float64Array(O);
+  const pers = new Float64Array(O);
+  let ex = 0;
+  let el = 0;
+  let ep = 0;
+  while (task.next(x, y)) {
+    task.persistence(pers);
+    fx.step(x, y, a);
+    fl.step(x, y, b);
+    for (let o = 0; o < O; o++) {
+      ex += (a[o] - y[o]) ** 2;
+      el += (b[o] - y[o]) ** 2;
+      ep += (pers[o] - y[o]) ** 2;
+    }
+  }
+  t.log(`MSE fixed ${ex.toExponential(4)}, float ${el.toExponential(4)} (ratio ${(ex / el).toFixed(4)}), persistence ${ep.toExponential(4)}`);
+  t.true(Math.abs(ex / el - 1) < 0.02, `fixed / float MSE ${ex / el}`);
+  t.true(ex < ep, 'the fixed learner beats persistence');
+  t.true(fx.saturation().W_out === 0, 'no readout weight saturated');
+});
