@@ -80,6 +80,11 @@ export const CONFIG_TARGETS = 0x02;
  * CONFIGURE whose bit differs from the learner its snapshot loaded, so host and device agree on the model.
  */
 export const CONFIG_DIRECT = 0x04;
+/**
+ * On-device learner: its readout takes normalised (NLMS) steps (options.normalizedReadout). Refused like DIRECT when
+ * it differs from the loaded snapshot's learner.
+ */
+export const CONFIG_NORMALIZED = 0x08;
 
 /** ACK / NACK subject. */
 export const SUBJECT_FRAME = 0;

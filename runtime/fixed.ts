@@ -23,6 +23,9 @@ export const Q15_ONE = 32768;
 /** 2^-s for s in 0..62, exact. */
 const POW2_NEG = new Float64Array(63);
 for (let s = 0; s < 63; s++) POW2_NEG[s] = 2 ** -s;
+/** 2^s for s in 0..17, exact (mulShiftWide's left shifts). */
+const POW2_POS = new Float64Array(18);
+for (let s = 0; s < 18; s++) POW2_POS[s] = 2 ** s;
 
 /** Clamps v to [-32768, 32767]. */
 export function saturate16(v: number): number {
@@ -125,6 +128,48 @@ export function mulWide16RoundShift(v: number, m: number, s: number): number {
   const lo = v - hi * 1048576;
   if (s === 20) return hi * m + roundShiftRightWide(lo * m, 20);
   return roundShiftRightWide(hi * m + Math.floor(lo * m * POW2_NEG[20]), s - 20);
+}
+
+/** Bit length of an exact integer v in [1, 2^53): the p with 2^(p-1) <= v < 2^p (64 - clz64 in C). */
+export function bitLength(v: number): number {
+  const hi = Math.floor(v * POW2_NEG[32]);
+  return hi > 0 ? 64 - Math.clz32(hi) : 32 - Math.clz32(v >>> 0);
+}
+
+/**
+ * Integer reciprocal of the normalised readout (runtime/ARITHMETIC.md, "Normalised readout"), for an exact Q30 norm
+ * n2 = n2hi 2^26 + n2lo in [1, 2^53) (n2hi < 2^27, 0 <= n2lo < 2^26: two small integers, so that no double is boxed
+ * for the call): n2 is rounded to a 15-bit mantissa n in [2^14, 2^15) with n2 ~= n 2^(p-15) (round half up; a
+ * mantissa that rounds up to 2^15 becomes 2^14 with p + 1), and r = floor((2^29 + floor(n / 2)) / n) in
+ * [2^14, 2^15] (the reciprocal rounded to nearest, ties up), so that 2^30 / n2 ~= r 2^(16 - p). Returns the pair
+ * packed as p 2^16 + r (no allocation). Relative error of r 2^(16-p) against 2^30 / n2: below 2^-14.
+ */
+export function nlmsReciprocal(n2hi: number, n2lo: number): number {
+  // Written out (bitLength, roundShiftRightWide) so that no double crosses a call: a boxed double per step would
+  // allocate in step().
+  let p = n2hi > 0 ? 58 - Math.clz32(n2hi) : 32 - Math.clz32(n2lo);
+  let n: number;
+  if (p > 15) {
+    n = Math.floor((n2hi * 67108864 + n2lo) * POW2_NEG[p - 15] + 0.5);
+    if (n === 32768) {
+      n = 16384;
+      p++;
+    }
+  } else {
+    n = n2lo * (1 << (15 - p)); // p <= 15: n2hi = 0
+  }
+  return p * 65536 + Math.floor((536870912 + (n >> 1)) / n);
+}
+
+/**
+ * (g z) 2^-s for integers |g| < 2^30, |z| <= 2^15 (so |g z| < 2^45, exact) and s in -17..62: round half up for
+ * s > 0 (0 for s >= 46, where |g z| / 2^s < 1/2), an exact left shift for s <= 0 (|result| < 2^62, int64_t in C).
+ * The normalised readout's update: g the normalised gain, z an entry of [h; x].
+ */
+export function mulShiftWide(g: number, z: number, s: number): number {
+  const v = g * z;
+  if (s > 0) return s >= 46 ? 0 : Math.floor(v * POW2_NEG[s] + 0.5);
+  return v * POW2_POS[-s] + 0; // + 0: no -0 from g = 0, z < 0
 }
 
 /**

@@ -158,6 +158,8 @@ export const CONFIG_FIELDS = [
   ['TRANSPOSE', "1 when the feedback is W_out^T e (not B e)"],
   ['DIRECT', '1 when the readout reads the input too (y = W_out h + D x)'],
   ['SH_OUT_DIRECT', 'plan shifts.outDirect'],
+  ['NORMALIZED', '1 for the normalised (NLMS) readout step'],
+  ['EPS_Q30', 'eps of the normalised readout, Q30 (plan readoutEpsQ30)'],
   ['SCRATCH', 'address of the private scratch after the arena'],
 ] as const;
 export type ConfigField = (typeof CONFIG_FIELDS)[number][0];

@@ -5,7 +5,7 @@
  */
 import { LEARNER_KINDS } from './types.ts';
 import type { LearnerKind, LearnerOptions } from './types.ts';
-import { toScale } from './fixed.ts';
+import { toScale, bitLength } from './fixed.ts';
 import { BUFFERS, TYPE_BYTES, bufferLength } from './layout.ts';
 import type { BufferName, BufferType } from './layout.ts';
 import type { Scale } from './fixed.ts';
@@ -36,6 +36,8 @@ export const FRAC = {
 
 export const DEFAULT_MEMORY_BUDGET = 64 * 1024 * 1024;
 export const DEFAULT_UPDATE_FRAC_BITS = 30;
+/** eps of the normalised readout's denominator when readoutEps is left out (the float twin's default). */
+export const DEFAULT_READOUT_EPS = 1e-3;
 
 export { SATURATION_NAMES, SAT } from './layout.ts';
 export type { SaturationName, BufferType } from './layout.ts';
@@ -90,6 +92,11 @@ export interface FixedPlan {
   /** lrRec / trialLength and lrOut / trialLength as m * 2^-k. */
   readonly etaRec: Scale;
   readonly etaOut: Scale;
+  /**
+   * Normalised readout (options.normalizedReadout): eps of the step's denominator eps + |[h; x]|^2 in Q30,
+   * round(readoutEps 2^30) in [1, 2^30]; 0 without it (runtime/ARITHMETIC.md, "Normalised readout").
+   */
+  readonly readoutEpsQ30: number;
   /** Right shifts of the update kernels (see ARITHMETIC.md, "learning"). */
   readonly shifts: {
     /** RFLO/SnAp-1: gain(Q(9+k)) x trace of W_rec, b (Q15) -> Q(updateFracBits). */
@@ -156,22 +163,25 @@ function sigDigits(x: number, digits: number, dir: 'up' | 'down'): string {
   return m.toExponential(digits - 1);
 }
 
-/** Smallest and largest lr/trialLength whose shifts stay in 0..47 for a kernel with base shift c (s = c + k - U). */
-function etaRange(c: number, U: number): [number, number] {
+/**
+ * Smallest and largest lr/trialLength whose shifts stay in 0..47 for a kernel with base shift c (s = c + k - U).
+ * kFloor: the smallest exponent k (16, eta < 1/2; 14 for the normalised readout, eta < 2).
+ */
+function etaRange(c: number, U: number, kFloor = 16): [number, number] {
   // s = c + k - U in [0, 47] (mul32x16RoundShift's range)  <=>  k in [U - c, 47 + U - c];
   // with m in [2^14, 2^15): eta in [2^(14-k), 2^(15-k)). k <= 36 keeps the trial-mode shift k + 30 - F <= 52.
-  const kMin = Math.max(16, U - c);
+  const kMin = Math.max(kFloor, U - c);
   const kMax = Math.min(47 + U - c, 36);
   return [2 ** (14 - kMax), 2 ** (15 - kMin) * (32767 / 32768)];
 }
 
-function checkEta(name: string, lr: number, trialLength: number, cs: number[], U: number): Scale {
+function checkEta(name: string, lr: number, trialLength: number, cs: number[], U: number, kFloor = 16): Scale {
   if (typeof lr !== 'number' || !Number.isFinite(lr) || lr < 0) fail(`${name} must be a finite number >= 0 (got ${String(lr)})`);
   const eta = lr / trialLength;
   let lo = 0;
   let hi = Infinity;
   for (const c of cs) {
-    const [l, h] = etaRange(c, U);
+    const [l, h] = etaRange(c, U, kFloor);
     lo = Math.max(lo, l);
     hi = Math.min(hi, h);
   }
@@ -183,7 +193,7 @@ function checkEta(name: string, lr: number, trialLength: number, cs: number[], U
     fail(`${name} / trialLength must be ${range} to be representable (got ${name} = ${lr}, trialLength = ${trialLength}, ratio ${eta.toExponential(3)})`);
   }
   const s = toScale(eta);
-  if (s.k < 16) s.k = 16; // eta at the top of the range: m shrinks below 2^14, still exact to 1/2 LSB
+  if (s.k < kFloor) s.k = kFloor; // eta at the top of the range: m shrinks below 2^14, still exact to 1/2 LSB
   s.m = Math.round(eta * 2 ** s.k);
   return s;
 }
@@ -216,10 +226,17 @@ export function plan(config: FixedConfig): FixedPlan {
   const U = checkInt('updateFracBits', config.updateFracBits ?? DEFAULT_UPDATE_FRAC_BITS, F, 30);
   const direct = config.direct ?? false;
   if (direct !== true && direct !== false) fail(`direct must be true or false (got ${String(direct)})`);
-  // Options of the float twin the fixed-point runtime does not have yet: refused, never silently ignored.
-  if (config.normalizedReadout === true || config.readoutEps !== undefined) {
-    fail('normalizedReadout (normalised readout steps) is not in the fixed-point runtime yet; leave it out or use the float twin');
+  const normalized = config.normalizedReadout ?? false;
+  if (normalized !== true && normalized !== false) fail(`normalizedReadout must be true or false (got ${String(normalized)})`);
+  if (config.readoutEps !== undefined && !normalized) fail('readoutEps is the normalised readout\'s eps; set normalizedReadout, or leave readoutEps out');
+  if (normalized && config.update !== 'step') {
+    fail(`normalizedReadout needs update 'step' (got '${config.update}'): the normalisation is per step; turn it off for trial updates`);
   }
+  const readoutEps = normalized ? (config.readoutEps ?? DEFAULT_READOUT_EPS) : 0;
+  if (normalized && (typeof readoutEps !== 'number' || !Number.isFinite(readoutEps) || readoutEps < 2 ** -30 || readoutEps > 1)) {
+    fail(`readoutEps must be a number in [2^-30, 1] (about [9.32e-10, 1]) so that it is representable in Q30 (got ${String(readoutEps)}); ${DEFAULT_READOUT_EPS} is the default`);
+  }
+  // Options of the float twin the fixed-point runtime does not have yet: refused, never silently ignored.
   if (config.maxRecStep !== undefined) {
     fail('maxRecStep (the recurrent update bound) is not in the fixed-point runtime yet; leave it out or use the float twin');
   }
@@ -231,7 +248,27 @@ export function plan(config: FixedConfig): FixedPlan {
   const C_TRACE_IN = 9 + traceFrac.in;
   const recKernels = kind === 'rtrl' ? [C_RTRL] : kind === 'output' ? [] : [C_TRACE_REC, C_TRACE_IN];
   const etaRec = checkEta('lrRec', config.lrRec, trialLength, recKernels, U);
-  const etaOut = checkEta('lrOut', config.lrOut, trialLength, direct ? [C_OUT, C_OUT_DIRECT] : [C_OUT], U);
+  if (normalized && typeof config.lrOut === 'number' && config.lrOut / trialLength >= 2) {
+    // Haykin, Adaptive Filter Theory (NLMS): the normalised step mu = lrOut / trialLength is mean-square stable for
+    // 0 < mu < 2 whatever the scale of [h; x]; at mu >= 2 each step overshoots the error it corrects.
+    const mu = trialLength === 1 ? 'lrOut' : 'lrOut / trialLength';
+    fail(
+      `${mu} must be below 2 with normalizedReadout: the normalised (NLMS) readout step is mean-square stable only for ` +
+        `0 < ${mu} < 2 (Haykin, Adaptive Filter Theory); 0.1-1 is usual (got lrOut = ${config.lrOut}` +
+        (trialLength === 1 ? ')' : `, trialLength = ${trialLength})`),
+    );
+  }
+  const etaOut = checkEta('lrOut', config.lrOut, trialLength, direct ? [C_OUT, C_OUT_DIRECT] : [C_OUT], U, normalized ? 14 : 16);
+  const readoutEpsQ30 = normalized ? Math.round(readoutEps * 2 ** FRAC.ACC) : 0;
+  if (normalized && etaOut.m !== 0) {
+    // The normalised update is d = round(g1 z_j 2^-s), s = shift + p - 31 with p = bitLength(n2) >= bitLength(eps);
+    // s >= -17 + max(0, 24 - U) keeps |d| < 2^62 and its step d 2^(24 - U) into the Q24 weight below 2^62 (int64 in C).
+    const minShift = Math.min(C_OUT + etaOut.k - U, direct ? C_OUT_DIRECT + etaOut.k - U : Infinity);
+    const pMin = 14 - minShift + Math.max(0, FRAC.W - U);
+    if (bitLength(readoutEpsQ30) < pMin) {
+      fail(`readoutEps must be >= ${(2 ** (pMin - 1 - FRAC.ACC)).toExponential(3)} with lrOut = ${config.lrOut} (got ${readoutEps}); raise readoutEps`);
+    }
+  }
   const alphaQ15 = Math.round(32768 / tau);
 
   const options: LearnerOptions = {
@@ -248,6 +285,11 @@ export function plan(config: FixedConfig): FixedPlan {
   };
   // Only a learner with D carries the key, so the options (and a snapshot's config) without it are unchanged.
   if (direct) options.direct = true;
+  // Likewise the normalised readout: both keys (eps resolved) or neither.
+  if (normalized) {
+    options.normalizedReadout = true;
+    options.readoutEps = readoutEps;
+  }
   const theta = N * N + N * M + N;
 
   // The arena: the manifest's buffers this kind has (runtime/layout.ts), in its order.
@@ -288,6 +330,7 @@ export function plan(config: FixedConfig): FixedPlan {
     alphaQ15,
     etaRec,
     etaOut,
+    readoutEpsQ30,
     shifts: Object.freeze({
       traceRec: C_TRACE_REC + etaRec.k - U,
       traceIn: C_TRACE_IN + etaRec.k - U,
@@ -313,7 +356,8 @@ export function formatMemoryTable(p: FixedPlan): string {
   const o = p.options;
   const out = [
     `${o.learner}: inputs ${o.inputs}, hidden ${o.hidden}, outputs ${o.outputs}, tau ${o.tau}, update ${o.update}` +
-      (o.direct === true ? ', direct (y = W_out h + D x)' : ''),
+      (o.direct === true ? ', direct (y = W_out h + D x)' : '') +
+      (o.normalizedReadout === true ? `, normalised readout (eps ${o.readoutEps})` : ''),
     line(head),
     line(widths.map((w) => '-'.repeat(w))),
     ...rows.map(line),

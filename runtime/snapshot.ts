@@ -4,9 +4,10 @@
  * Loading one and stepping on is bit-identical to never having stopped.
  *
  * Layout, little-endian (version 1; version 2 is the same layout for a learner with options.direct, whose arena
- * has the D and acc_D buffers):
+ * has the D and acc_D buffers; version 3 for a learner with options.normalizedReadout, with or without direct, whose
+ * config carries normalizedReadout and readoutEps):
  *   0   4  magic "NSNP"
- *   4   2  version (1, or 2 with direct)
+ *   4   2  version (1, 2 with direct, 3 with the normalised readout)
  *   6   2  flags (0)
  *   8   4  config length C (bytes of ASCII JSON)
  *   12  4  arena length A
@@ -24,12 +25,14 @@ export const SNAPSHOT_MAGIC = 'NSNP';
 /**
  * The newest snapshot version this runtime writes and reads. A learner without direct is written as version 1, byte
  * for byte what earlier runtimes wrote and read; one with direct (D in its arena) as version 2, so that a runtime or
- * firmware that reads only version 1 refuses it by its version instead of misreading the arena.
+ * firmware that reads only version 1 refuses it by its version instead of misreading the arena; one with the
+ * normalised readout as version 3 (its arena is that of version 1 or 2, but a reader that does not know the key
+ * would learn with the plain delta rule: it must refuse the file, not misread it).
  */
-export const SNAPSHOT_VERSION = 2;
-/** The version a learner's snapshot is written in: 2 with direct, else 1. */
-export function snapshotVersionOf(direct: boolean): number {
-  return direct ? 2 : 1;
+export const SNAPSHOT_VERSION = 3;
+/** The version a learner's snapshot is written in: 3 with the normalised readout, else 2 with direct, else 1. */
+export function snapshotVersionOf(o: { readonly direct?: boolean; readonly normalizedReadout?: boolean }): number {
+  return o.normalizedReadout === true ? 3 : o.direct === true ? 2 : 1;
 }
 const HEADER = 16;
 
@@ -84,7 +87,7 @@ export function saveSnapshot(l: FixedLearner): Uint8Array {
   const out = new Uint8Array(total);
   const dv = new DataView(out.buffer);
   out.set(ascii(SNAPSHOT_MAGIC), 0);
-  dv.setUint16(4, snapshotVersionOf(l.plan.options.direct === true), true);
+  dv.setUint16(4, snapshotVersionOf(l.plan.options), true);
   dv.setUint16(6, 0, true);
   dv.setUint32(8, cfg.length, true);
   dv.setUint32(12, arena.length, true);
@@ -146,10 +149,11 @@ export function loadSnapshot(bytes: Uint8Array, backend?: Backend): FixedLearner
   checkHost();
   const p = parse(bytes);
   const pl = plan(p.config);
-  if (snapshotVersionOf(pl.options.direct === true) !== p.version) {
+  if (snapshotVersionOf(pl.options) !== p.version) {
     throw new Error(
-      `snapshot version ${p.version} does not match its config (direct ${pl.options.direct === true}: version ` +
-        `${snapshotVersionOf(pl.options.direct === true)} expected); the file was not written by a neurostream runtime`,
+      `snapshot version ${p.version} does not match its config (direct ${pl.options.direct === true}, normalizedReadout ` +
+        `${pl.options.normalizedReadout === true}: version ${snapshotVersionOf(pl.options)} expected); the file was not ` +
+        'written by a neurostream runtime',
     );
   }
   if (pl.totalBytes !== p.arenaLength) {

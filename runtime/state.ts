@@ -35,6 +35,10 @@ export interface LearnerState {
   readonly transpose: boolean;
   /** The readout reads the input too (options.direct): y = W_out h + D x. */
   readonly direct: boolean;
+  /** Normalised readout steps (options.normalizedReadout): the step is divided by eps + |[h; x]|^2. */
+  readonly normalized: boolean;
+  /** eps of the normalised readout in Q30 (plan readoutEpsQ30; 0 without it). */
+  readonly readoutEpsQ30: number;
 
   readonly W_in: Int32Array;
   readonly W_rec: Int32Array;
@@ -128,6 +132,8 @@ export function bindState(p: FixedPlan, views: Readonly<Record<string, View>>): 
     applyMul: 2 ** (FRAC.W - p.weightFracBits),
     transpose: p.kind !== 'rflo' || o.feedback === 'transpose',
     direct: o.direct === true,
+    normalized: o.normalizedReadout === true,
+    readoutEpsQ30: p.readoutEpsQ30,
     W_in: i32('W_in'),
     W_rec: i32('W_rec'),
     b: i32('b'),

@@ -59,8 +59,9 @@ export interface LearnerOptions extends NetworkShape {
   direct?: boolean;
   /**
    * Normalised readout steps (NLMS): in 'step' mode W_out (and D) move by lrOut / (readoutEps + |h|^2 (+ |x|^2 with
-   * direct)) times the delta-rule term, so one lrOut works across input scales and sizes (stable for 0 < lrOut < 2).
-   * Default false. Float engine only for now.
+   * direct)) times the delta-rule term, so one lrOut works across input scales and sizes (stable for 0 < lrOut < 2;
+   * the fixed-point plan refuses lrOut / trialLength >= 2). Default false. Both engines (fixed point: an integer
+   * reciprocal of the Q30 norm, runtime/ARITHMETIC.md "Normalised readout").
    */
   normalizedReadout?: boolean;
   /** eps of the normalised readout step (default 1e-3). */

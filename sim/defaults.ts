@@ -41,3 +41,17 @@ export const STREAM_DEFAULTS: Record<LearnerKind, StreamConfig> = {
   rtrl: { hidden: 16, tau: 2, lrRec: 0.01, lrOut: 0.3, direct: true, normalized: false, rlsReadout: 0.99, gain: 0.9, maxRecStep: 0.003 },
   output: { hidden: 32, tau: 2, lrRec: 0, lrOut: 0.3, direct: true, normalized: false, rlsReadout: 0.99, gain: 0.9 },
 };
+
+/**
+ * Stream defaults for the fixed-point engine (D and the normalised NLMS readout; no RLS readout or recurrent step
+ * bound yet): the starting point for `run`, `demo` and `sim --engine fixed` on streams (not wired into them here).
+ * Measured with the fixed engine (sim/README.md, "Fixed-point stream defaults"; seeds 1..3): drift 0.072 against
+ * persistence 0.0996 and NLMS-AR 0.059, board 0.0041 against 0.0053 and 0.0047; the old fixed defaults (tau 10, N 30,
+ * lr 0.03, no D) 0.252 and 0.052.
+ */
+export const FIXED_STREAM_DEFAULTS: Record<LearnerKind, StreamConfig> = {
+  rflo: { hidden: 32, tau: 2, lrRec: 0.003, lrOut: 0.5, direct: true, normalized: true, gain: 0.9 },
+  snap1: { hidden: 32, tau: 2, lrRec: 0.003, lrOut: 0.5, direct: true, normalized: true, gain: 0.9 },
+  rtrl: { hidden: 16, tau: 2, lrRec: 0.003, lrOut: 0.5, direct: true, normalized: true, gain: 0.9 },
+  output: { hidden: 32, tau: 2, lrRec: 0, lrOut: 0.5, direct: true, normalized: true, gain: 0.9 },
+};

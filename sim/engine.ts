@@ -14,7 +14,6 @@ import { ArenaCheckpoint, WeightsCheckpoint, type LearnerCheckpoint } from '../r
  * refuses them rather than ignore them.
  */
 const FLOAT_ONLY: readonly [keyof LearnerOptions, string][] = [
-  ['normalizedReadout', '--normalized (normalised readout steps)'],
   ['maxRecStep', '--max-rec-step (the recurrent update bound)'],
   ['rlsReadout', '--rls-readout (the recursive-least-squares readout)'],
   ['readoutDelta', '--rls-readout (the recursive-least-squares readout)'],
@@ -28,7 +27,6 @@ export function checkFixedSupports(options: LearnerOptions): void {
       throw new InputError(`${flag} is not yet in the fixed-point engine; use --engine float, or leave it out`);
     }
   }
-  if (options.readoutEps !== undefined) throw new InputError('readoutEps is not yet in the fixed-point engine; use --engine float, or leave it out');
 }
 
 export const ENGINES: readonly Engine[] = ['fixed', 'float'];

@@ -17,7 +17,7 @@ import { createRng, rngNextU32 } from '../runtime/rng.ts';
 import type { LearnerKind } from '../runtime/types.ts';
 import type { FixedOptions } from '../runtime/plan.ts';
 import { buildHost, missingTool } from '../firmware-bridge/qemu.ts';
-import { goldenRun, randomizeArena } from './helpers/arena.ts';
+import { goldenRun, randomizeArena, shrinkArena } from './helpers/arena.ts';
 
 const missing = missingTool(['gcc']);
 const needTools = missing !== null && process.env.CI !== 'true' ? test.skip : test;
@@ -41,27 +41,43 @@ const CASES: [LearnerKind, 'step' | 'trial', number, FixedOptions, ('random' | '
   ['output', 'step', 2, { weightFracBits: 16, updateFracBits: 20 }, undefined, true],
   ['output', 'trial', 2, {}, undefined, true],
 ];
+/** Normalised readout (NLMS) cases: [kind, tau, extra, direct, lrOut]; every other arena shrunk (|[h; x]|^2 down to eps). */
+const NORMALIZED: [LearnerKind, number, FixedOptions, boolean, number][] = [
+  ['rflo', 2, {}, true, 1.5 * 4],
+  ['output', 1, {}, false, 1.995 * 4],
+  ['snap1', 2, { weightFracBits: 16, updateFracBits: 20 }, true, 0.5 * 4],
+  ['rtrl', 2, {}, true, 0.1 * 4],
+];
 
 needTools('the C kernel equals the TypeScript reference, counters included, from random full-range arenas of every kind', (t) => {
   const golden = buildHost('golden');
   const dir = mkdtempSync(join(tmpdir(), 'ns-random-arena-'));
   const files: string[] = [];
   let saturations = 0;
-  for (const [kind, update, tau, extra, feedback, direct] of CASES) {
+  const all: [LearnerKind, 'step' | 'trial', number, FixedOptions, ('random' | 'transpose')?, boolean?, number?][] = [
+    ...CASES,
+    ...NORMALIZED.map(([k, tau, extra, direct, lrOut]) => [k, 'step', tau, extra, undefined, direct, lrOut] as [LearnerKind, 'step', number, FixedOptions, undefined, boolean, number]),
+  ];
+  for (const [kind, update, tau, extra, feedback, direct, normalized] of all) {
     const N = kind === 'rtrl' ? 5 : 11;
-    const o = { learner: kind, inputs: 3, hidden: N, outputs: 2, tau, lrRec: 0.05, lrOut: 0.05, update, trialLength: 4, feedback: feedback ?? 'random', ...(direct ? { direct } : {}) } as const;
+    const o = {
+      learner: kind, inputs: 3, hidden: N, outputs: 2, tau, lrRec: 0.05, lrOut: normalized ?? 0.05, update, trialLength: 4, feedback: feedback ?? 'random',
+      ...(direct ? { direct } : {}),
+      ...(normalized !== undefined ? { normalizedReadout: true, readoutEps: 2 ** -20 } : {}),
+    } as const;
     const l = createFixedLearner(o, initWeights({ inputs: 3, hidden: N, outputs: 2, tau, seed: 3 }), { ...extra, backend: 'reference' });
     const rng = createRng(N * 97 + tau + files.length);
     for (let r = 0; r < 12; r++) {
       randomizeArena(l, [], rng);
+      const xShift = normalized !== undefined && r % 2 === 1 ? shrinkArena(l, [], rng) : 0;
       const before = l.state.saturation.reduce((a, v) => a + v, 0);
-      const name = `${kind}-${update}-tau${tau}${direct ? '-direct' : ''}-${files.length}`;
+      const name = `${kind}-${update}-tau${tau}${direct ? '-direct' : ''}${normalized !== undefined ? '-normalized' : ''}-${files.length}`;
       const text = goldenRun(
         name,
         l,
         4,
         (k, x, y) => {
-          for (let j = 0; j < x.length; j++) x[j] = (rngNextU32(rng) & 0xffff) - 32768;
+          for (let j = 0; j < x.length; j++) x[j] = ((rngNextU32(rng) & 0xffff) - 32768) >> xShift;
           for (let j = 0; j < y.length; j++) y[j] = (rngNextU32(rng) & 0xffff) - 32768;
           return k !== 2;
         },

@@ -138,13 +138,13 @@ needTools("the C tanh and phi' equal the runtime's for every Q12 input in [-8.5,
   t.is(bad, -1, `first mismatch at u = ${bad}`);
 });
 
-/** The 13 plan constants of a golden file's plan line, from the TypeScript plan, or null when plan() refuses. */
+/** The 13 plan constants of a golden file's plan line, then shifts.outDirect and readoutEpsQ30, from the TypeScript plan, or null when plan() refuses. */
 function tsPlanLine(c: FixedConfig): { line: string | null; json: string } {
   try {
     const p = plan(c);
     const s = p.shifts;
     const saved = { ...p.options, weightFracBits: p.weightFracBits, updateFracBits: p.updateFracBits, memoryBudget: p.memoryBudget };
-    const line = [p.alphaQ15, p.etaRec.m, p.etaRec.k, p.etaOut.m, p.etaOut.k, s.traceRec, s.traceIn, s.out, s.rtrl, s.apply, s.trialRec, s.trialOut, p.totalBytes].join(' ');
+    const line = [p.alphaQ15, p.etaRec.m, p.etaRec.k, p.etaOut.m, p.etaOut.k, s.traceRec, s.traceIn, s.out, s.rtrl, s.apply, s.trialRec, s.trialOut, p.totalBytes, s.outDirect, p.readoutEpsQ30].join(' ');
     return { line, json: JSON.stringify(saved) };
   } catch {
     return { line: null, json: JSON.stringify(c) };
@@ -174,6 +174,10 @@ function sampleConfigs(): FixedConfig[] {
       weightFracBits: F,
       updateFracBits: pick([30, F]),
       direct: pick([false, true]),
+      // The normalised readout with eps at the ends of its range and beyond; rarely an eps without it (refused).
+      ...(rngNextU32(rng) % 5 === 0
+        ? { normalizedReadout: true, readoutEps: pick([undefined, undefined, 1e-3, 1e-6, 1e-9, 9e-10, 0.5, 2]) }
+        : rngNextU32(rng) % 20 === 0 ? { readoutEps: 1e-3 } : {}),
     });
   }
   return configs;

@@ -10,6 +10,9 @@ import {
   saturate32,
   saturate32Count,
   toScale,
+  bitLength,
+  nlmsReciprocal,
+  mulShiftWide,
 } from '../runtime/fixed.ts';
 import { createRng, rngNextU32 } from '../runtime/rng.ts';
 
@@ -126,4 +129,60 @@ test('toScale represents a learning rate as a 15-bit mantissa and exponent withi
     t.true(m >= 16384 && m < 32768, `m=${m}`);
     t.true(Math.abs(m * 2 ** -k - x) <= 2 ** -(k + 1), `x=${x}`);
   }
+});
+
+/** A random exact integer in [1, 2^53) with a random bit length (every exponent of the normalised readout's norm). */
+function randomNorm(rng: Uint32Array): bigint {
+  const bits = 1 + (rngNextU32(rng) % 53);
+  let v = (BigInt(rngNextU32(rng)) << 32n) | BigInt(rngNextU32(rng));
+  v &= (1n << BigInt(bits)) - 1n;
+  return v | (1n << BigInt(bits - 1));
+}
+
+test('nlmsReciprocal: p is the bit length, n the mantissa rounded half up, r = floor((2^29 + floor(n/2)) / n), and r 2^(16-p) is 2^30 / n2 within 2^-13', (t) => {
+  const rng = createRng(53);
+  const values: bigint[] = [1n, 2n, 3n, 16383n, 16384n, 32767n, 32768n, 65535n, 65536n, (1n << 53n) - 1n, (1n << 30n) + 1n];
+  for (let b = 15; b < 53; b++) values.push((1n << BigInt(b)) - 1n, (1n << BigInt(b)) - (1n << BigInt(b - 16))); // mantissa rounding up to 2^15
+  for (let i = 0; i < 20000; i++) values.push(randomNorm(rng));
+  let worst = 0;
+  for (const v of values) {
+    const n2 = Number(v);
+    let p = v.toString(2).length;
+    t.is(bitLength(n2), p);
+    let n: bigint;
+    if (p > 15) {
+      const sh = BigInt(p - 15);
+      n = (v + (1n << (sh - 1n))) >> sh;
+      if (n === 32768n) {
+        n = 16384n;
+        p++;
+      }
+    } else n = v << BigInt(15 - p);
+    const r = ((1n << 29n) + (n >> 1n)) / n;
+    const hi = Math.floor(n2 / 2 ** 26);
+    const got = nlmsReciprocal(hi, n2 - hi * 2 ** 26);
+    t.is(got, p * 65536 + Number(r), `n2 = ${v}`);
+    t.true(Number(r) >= 16384 && Number(r) <= 32768);
+    const rel = Math.abs((Number(r) * 2 ** (16 - p)) / (2 ** 30 / n2) - 1);
+    worst = Math.max(worst, rel);
+  }
+  t.log(`worst relative error of the reciprocal: ${worst.toExponential(3)}`);
+  t.true(worst < 2 ** -13);
+});
+
+test('mulShiftWide rounds g z half up for s in 1..45, is 0 for s >= 46 and shifts left exactly for s in -17..0', (t) => {
+  const rng = createRng(46);
+  const edges = [0, 1, -1, 2 ** 30 - 1, -(2 ** 30) + 1];
+  for (let i = 0; i < 20000; i++) {
+    const g = i < 25 ? edges[i % 5] : (rngNextU32(rng) & 0x7fffffff) - 2 ** 30; // |g| < 2^30
+    const z = i < 25 ? [32767, -32768, 1, -1, 0][Math.floor(i / 5)] : (rngNextU32(rng) & 0xffff) - 32768;
+    const s = -17 + (rngNextU32(rng) % 80);
+    const v = BigInt(g) * BigInt(z);
+    const want = s <= 0 ? Number(v << BigInt(-s)) : refRound(v, 1n, s);
+    t.is(mulShiftWide(g, z, s), want, `g = ${g}, z = ${z}, s = ${s}`);
+  }
+  t.is(mulShiftWide(-(2 ** 30) + 1, 32768, 46), 0);
+  t.is(mulShiftWide(2 ** 30 - 1, -32768, 46), 0);
+  t.is(mulShiftWide(-(2 ** 29), 32768, 45), 0); // -1/2 rounds up to 0
+  t.is(mulShiftWide(2 ** 29, 32768, 45), 1);
 });

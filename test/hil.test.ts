@@ -124,6 +124,28 @@ hil("the device refuses a CONFIGURE whose DIRECT flag differs from the loaded sn
   await t.notThrowsAsync(client!.configure({ learner: 'output', inputs: 3, outputs: 3, hidden: 8 }));
 });
 
+hil('RFLO with the normalised readout (NLMS) and D on the emulated Cortex-M3 matches the host for 2000 drift steps and in its final snapshot', async (t) => {
+  const options: LearnerOptions = { ...base, learner: 'rflo', inputs: 3, hidden: 16, outputs: 3, lrRec: 0.003, lrOut: 0.5, direct: true, normalizedReadout: true, readoutEps: 1e-3 };
+  const r = await runHil(client!, { options, steps: 2000, seed: 14, stream: createDriftTask({ seed: 14, channels: 3, steps: 2000 }) });
+  t.is(r.firstPredictionMismatch, null);
+  t.is(r.firstSnapshotMismatch, null);
+  t.is(r.deviceSnapshot[4], 3, 'a snapshot with the normalised readout is version 3');
+  t.notDeepEqual(r.deviceSnapshot, r.initialSnapshot, 'the device learned');
+});
+
+hil("the device refuses a CONFIGURE whose NORMALIZED flag differs from the loaded snapshot's, naming the flag", async (t) => {
+  const o: LearnerOptions = { ...base, learner: 'output', inputs: 3, hidden: 8, outputs: 3, lrRec: 0, lrOut: 0.3 };
+  const w = initWeights({ inputs: 3, hidden: 8, outputs: 3, tau: 10, seed: 2 });
+  await client!.hello();
+  await client!.loadSnapshot(saveSnapshot(createFixedLearner({ ...o, normalizedReadout: true }, w)));
+  const e1 = await t.throwsAsync(client!.configure({ learner: 'output', inputs: 3, outputs: 3, hidden: 8 }));
+  t.regex(e1!.message, /readout takes normalised steps: set flags bit3 NORMALIZED/);
+  await t.notThrowsAsync(client!.configure({ learner: 'output', inputs: 3, outputs: 3, hidden: 8, normalized: true }));
+  await client!.loadSnapshot(saveSnapshot(createFixedLearner(o, w)));
+  const e2 = await t.throwsAsync(client!.configure({ learner: 'output', inputs: 3, outputs: 3, hidden: 8, normalized: true }));
+  t.regex(e2!.message, /NORMALIZED is set but the loaded snapshot's readout is not normalised/);
+});
+
 hil('negative control: a device started with one recurrent weight 1 LSB (2^-24) off is caught by the comparison', async (t) => {
   const options: LearnerOptions = { ...base, learner: 'rflo', inputs: 3, hidden: 16, outputs: 3, lrRec: 0.003, lrOut: 0.01 };
   const perturbDevice = (snap: Uint8Array) => {

@@ -126,8 +126,27 @@ test('direct adds D (O x M, Q7.24) and its Q30 accumulator and leaves every othe
   t.regex(formatMemoryTable(on), /direct \(y = W_out h \+ D x\)/);
 });
 
-test('plan refuses the float-only readout options by name rather than ignoring them', (t) => {
+test('plan refuses the float-only recurrent bound by name rather than ignoring it', (t) => {
   t.throws(() => plan({ ...base, direct: 'yes' as unknown as boolean }), { message: 'direct must be true or false (got yes)' });
-  t.throws(() => plan({ ...base, normalizedReadout: true }), { message: /^normalizedReadout \(normalised readout steps\) is not in the fixed-point runtime yet/ });
   t.throws(() => plan({ ...base, maxRecStep: 0.05 }), { message: /^maxRecStep \(the recurrent update bound\) is not in the fixed-point runtime yet/ });
+});
+
+test('the normalised readout: plan states the stable range of lrOut (NLMS, 0 < mu < 2), the eps range, and needs step updates', (t) => {
+  const nl: FixedConfig = { ...base, update: 'step', trialLength: 1, lrOut: 0.5, normalizedReadout: true };
+  const p = plan(nl);
+  t.is(p.options.readoutEps, 1e-3, 'the default eps is written into the options (and so into snapshots)');
+  t.is(p.readoutEpsQ30, Math.round(1e-3 * 2 ** 30));
+  // Up to just below 2 is accepted (k down to 14); the plain delta rule keeps its range (below 1/2).
+  t.is(plan({ ...nl, lrOut: 1.99 }).etaOut.k, 14);
+  t.throws(() => plan({ ...nl, normalizedReadout: false, lrOut: 1.99 }), { message: /^lrOut must be 0 or in \[.*, 4\.999e-1\]/ });
+  t.throws(() => plan({ ...nl, lrOut: 2 }), {
+    message: 'lrOut must be below 2 with normalizedReadout: the normalised (NLMS) readout step is mean-square stable only for 0 < lrOut < 2 (Haykin, Adaptive Filter Theory); 0.1-1 is usual (got lrOut = 2)',
+  });
+  t.throws(() => plan({ ...nl, lrOut: 1000, trialLength: 100 }), { message: /^lrOut \/ trialLength must be below 2 with normalizedReadout: .* 0 < lrOut \/ trialLength < 2 .*trialLength = 100\)$/ });
+  t.throws(() => plan({ ...nl, update: 'trial' }), { message: /^normalizedReadout needs update 'step'/ });
+  t.throws(() => plan({ ...nl, readoutEps: 0 }), { message: /^readoutEps must be a number in \[2\^-30, 1\]/ });
+  t.throws(() => plan({ ...nl, readoutEps: 2 }), { message: /^readoutEps must be a number in \[2\^-30, 1\]/ });
+  t.throws(() => plan({ ...base, readoutEps: 0.01 }), { message: /^readoutEps is the normalised readout's eps/ });
+  // The normalised readout does not change the arena.
+  t.deepEqual(plan({ ...nl, lrOut: 0.3, direct: true }).buffers, plan({ ...nl, lrOut: 0.3, direct: true, normalizedReadout: false }).buffers);
 });

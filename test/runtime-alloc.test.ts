@@ -37,17 +37,19 @@ const CASES = [
   // The readout that reads the input (direct: y = W_out h + D x).
   ['output', 32, 'step', true],
   ['rflo', 32, 'trial', true],
-] as [LearnerKind, number, 'step' | 'trial', boolean?][];
+  // The normalised readout (NLMS: one integer reciprocal per step), with direct.
+  ['rflo', 32, 'step', true, true],
+] as [LearnerKind, number, 'step' | 'trial', boolean?, boolean?][];
 
 // Both backends: the TypeScript kernels, and the wasm kernels (arena in wasm memory: no copies between JS and wasm).
 for (const backend of ['js', 'wasm'] as const) {
   const skip = backend === 'wasm' && !wasmSimdSupported();
-  for (const [kind, N, update, direct] of CASES) {
-    (skip ? test.serial.skip : test.serial)(`${backend} backend: ${kind} (${update} mode${direct ? ', direct' : ''}) runs 10^5 steps after warm-up with zero GC events and a flat heap`, async (t) => {
+  for (const [kind, N, update, direct, normalized] of CASES) {
+    (skip ? test.serial.skip : test.serial)(`${backend} backend: ${kind} (${update} mode${direct ? ', direct' : ''}${normalized ? ', normalised readout' : ''}) runs 10^5 steps after warm-up with zero GC events and a flat heap`, async (t) => {
       const M = 4;
       const O = 4;
       const w = initWeights({ inputs: M, hidden: N, outputs: O, tau: 10, seed: 2 });
-      const l = createFixedLearner({ learner: kind, inputs: M, hidden: N, outputs: O, tau: 10, lrRec: 0.01, lrOut: 0.01, update, trialLength: 100, direct: direct === true }, w, { backend });
+      const l = createFixedLearner({ learner: kind, inputs: M, hidden: N, outputs: O, tau: 10, lrRec: 0.01, lrOut: 0.01, update, trialLength: 100, direct: direct === true, ...(normalized ? { normalizedReadout: true } : {}) }, w, { backend });
       t.is(l.backend, backend);
       const x = new Float64Array(M);
       const y = new Float64Array(O);

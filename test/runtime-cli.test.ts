@@ -54,6 +54,16 @@ test.serial('neurostream plan --direct reports the bytes of D and its accumulato
   t.false(without.buffers.some((b) => b.name === 'D'));
 });
 
+test.serial('neurostream plan --normalized accepts --lr-out up to just below 2 and refuses 2, naming --lr-out and the NLMS stable range', async (t) => {
+  const args = ['plan', '--learner', 'rflo', '--hidden', '16', '--inputs', '3', '--update', 'step', '--trial-length', '1', '--normalized', '--direct'];
+  const ok = await run([...args, '--lr-out', '1.5', '--json']);
+  t.is(ok.err, undefined);
+  t.is((JSON.parse(ok.out) as { options: { readoutEps: number } }).options.readoutEps, 1e-3);
+  const bad = await run([...args, '--lr-out', '2']);
+  t.truthy(bad.err);
+  t.regex(bad.err!.message, /--lr-out must be below 2 with --normalized: the normalised \(NLMS\) readout step is mean-square stable only for 0 < --lr-out < 2/);
+});
+
 test.serial('neurostream plan --json gives the buffers, and a budget too small is refused with the bytes needed', async (t) => {
   const { out } = await run(['plan', '--learner', 'rflo', '--hidden', '16', '--json']);
   const j = JSON.parse(out) as { totalBytes: number; buffers: { name: string; bytes: number }[] };

@@ -11,8 +11,8 @@ import { arenaBytes, firstDiff, randomizeArena } from './helpers/arena.ts';
 // kernels (backend 'reference': runtime/learners/*.ts, every product through runtime/fixed.ts), saturation counters
 // included: identical learners, identical streams, the whole arena compared byte for byte.
 
-// The last element: the readout reads the input too (options.direct, y = W_out h + D x).
-const CASES: [LearnerKind, 'step' | 'trial', number, FixedOptions, boolean?][] = [
+// Then: the readout reads the input too (options.direct, y = W_out h + D x); normalised readout steps with this lrOut.
+const CASES: [LearnerKind, 'step' | 'trial', number, FixedOptions, boolean?, number?][] = [
   ['rflo', 'step', 0.03, {}], // inline shifts (rec 21, in 18)
   ['rflo', 'step', 0.2, {}], // in-kernel shift below 17: helper path
   ['rflo', 'step', 0.03, { weightFracBits: 12, updateFracBits: 12 }], // applyShift 0: helper path
@@ -23,13 +23,19 @@ const CASES: [LearnerKind, 'step' | 'trial', number, FixedOptions, boolean?][] =
   ['snap1', 'trial', 0.03, {}],
   ['rflo', 'step', 0.03, {}, true],
   ['snap1', 'trial', 0.03, {}, true],
+  ['rflo', 'step', 0.03, {}, true, 40],
+  ['snap1', 'step', 0.03, {}, false, 20],
 ];
 
-for (const [kind, update, lr, extra, direct] of CASES) {
-  test(`${kind} (${update}, lr ${lr}, ${JSON.stringify(extra)}${direct ? ', direct' : ''}): the optimized kernels are bit-exact with the reference over 3025 steps (ending mid-trial)`, (t) => {
+for (const [kind, update, lr, extra, direct, normalized] of CASES) {
+  test(`${kind} (${update}, lr ${lr}, ${JSON.stringify(extra)}${direct ? ', direct' : ''}${normalized !== undefined ? `, normalized lrOut ${normalized}` : ''}): the optimized kernels are bit-exact with the reference over 3025 steps (ending mid-trial)`, (t) => {
     const N = 24;
     const w = initWeights({ inputs: 3, hidden: N, outputs: 2, tau: 7, seed: 17 });
-    const o = { learner: kind, inputs: 3, hidden: N, outputs: 2, tau: 7, lrRec: lr, lrOut: 0.1, update, trialLength: 50, ...(direct ? { direct } : {}) } as const;
+    const o = {
+      learner: kind, inputs: 3, hidden: N, outputs: 2, tau: 7, lrRec: lr, lrOut: normalized ?? 0.1, update, trialLength: 50,
+      ...(direct ? { direct } : {}),
+      ...(normalized !== undefined ? { normalizedReadout: true } : {}),
+    } as const;
     const fast = createFixedLearner(o, w, { ...extra, backend: 'js' });
     const ref = createFixedLearner(o, w, { ...extra, backend: 'reference' });
     t.is(ref.backend, 'reference');

@@ -7,6 +7,7 @@ import type { FixedLearner } from '../runtime/learner.ts';
 import { zeroGradient } from '../runtime/types.ts';
 import type { LearnerKind, LearnerOptions, ModelWeights } from '../runtime/types.ts';
 import { createFloatLearner } from '../sim/reference/index.ts';
+import { createDriftTask } from '../sim/tasks/drift.ts';
 
 /** Weights rounded to what the fixed engine's forward pass uses (Q3.12; h0 Q1.15), so both engines start equal. */
 function representable(w: ModelWeights): ModelWeights {
@@ -113,6 +114,45 @@ for (const kind of ['rtrl', 'rflo', 'snap1', 'output'] as const) {
   });
 }
 
+for (const kind of ['rflo', 'output'] as const) {
+  for (const direct of [false, true]) {
+    test(`one ${kind} step with the normalised readout${direct ? ' and direct' : ''} (NLMS) matches its float twin: W_out's and D's step updates within 1 %, and in LSB of Q7.24`, (t) => {
+      const N = 16;
+      const M = 3;
+      const O = 2;
+      const w = representable(initWeights({ inputs: M, hidden: N, outputs: O, tau: 10, seed: 11, h0: 0.3 }));
+      if (direct) w.D = Float64Array.from([0.5, -0.25, 0.125, -0.75, 0.3125, 0.0625]);
+      const x = [0.5, -0.25, 0.75];
+      const target = [0.5, -0.5];
+      const a = new Float64Array(O);
+      const b = new Float64Array(O);
+      // lrOut 0.5 per step, eps 1e-3: two steps in 'step' mode.
+      const opt: LearnerOptions = { ...options(kind, N, M, O), update: 'step', trialLength: 1, lrOut: 0.5, direct, normalizedReadout: true, readoutEps: 1e-3 };
+      const fx = createFixedLearner(opt, w, JS);
+      const fl = createFloatLearner(opt, w);
+      for (let s = 0; s < 2; s++) {
+        fx.step(x, target, a);
+        fl.step(x, target, b);
+      }
+      const gx = fx.getWeights();
+      const gl = fl.getWeights();
+      const report: string[] = [];
+      for (const name of direct ? ['W_out', 'D'] as const : ['W_out'] as const) {
+        const w0 = w[name] as Float64Array;
+        const dx = (gx[name] as Float64Array).map((v, i) => v - w0[i]);
+        const dl = (gl[name] as Float64Array).map((v, i) => v - w0[i]);
+        let lsb = 0;
+        for (let i = 0; i < dx.length; i++) lsb = Math.max(lsb, Math.abs(dx[i] - dl[i]) * 2 ** 24);
+        const rel = relErr(dx, dl);
+        report.push(`${name} step update rel. error ${rel.toExponential(2)}, worst ${lsb.toFixed(1)} LSB of Q7.24 (update ~${(Math.max(...dl.map(Math.abs)) * 2 ** 24).toFixed(0)} LSB)`);
+        t.true(rel <= 0.01, `${name} step update relative error ${rel}`);
+        t.true(dl.some((v) => v !== 0), `the float twin moved ${name}`);
+      }
+      t.log(report.join('; '));
+    });
+  }
+}
+
 test('RTRL gradient over a 50-step sequence matches the float twin within 1 %', (t) => {
   const N = 8;
   const M = 2;
@@ -203,3 +243,35 @@ for (const kind of ['rtrl', 'rflo', 'snap1', 'output'] as const) {
     t.is(first, -1, `first differing arena byte ${first}`);
   });
 }
+
+test('on the drift stream (5000 samples, RFLO N 32, tau 2, normalised readout lr_out 0.5, D) the fixed engine tracks its float twin: prediction MSE within 2 % and below persistence', (t) => {
+  const task = createDriftTask({ seed: 1, channels: 3, steps: 5000 });
+  const M = task.inputs;
+  const O = task.outputs;
+  const w = initWeights({ inputs: M, hidden: 32, outputs: O, tau: 2, seed: 1, gain: 0.9 });
+  const opt: LearnerOptions = { learner: 'rflo', inputs: M, hidden: 32, outputs: O, tau: 2, lrRec: 0.003, lrOut: 0.5, update: 'step', trialLength: 1, direct: true, normalizedReadout: true };
+  const fx = createFixedLearner(opt, w, JS);
+  const fl = createFloatLearner(opt, w);
+  const x = new Float64Array(M);
+  const y = new Float64Array(O);
+  const a = new Float64Array(O);
+  const b = new Float64Array(O);
+  const pers = new Float64Array(O);
+  let ex = 0;
+  let el = 0;
+  let ep = 0;
+  while (task.next(x, y)) {
+    task.persistence(pers);
+    fx.step(x, y, a);
+    fl.step(x, y, b);
+    for (let o = 0; o < O; o++) {
+      ex += (a[o] - y[o]) ** 2;
+      el += (b[o] - y[o]) ** 2;
+      ep += (pers[o] - y[o]) ** 2;
+    }
+  }
+  t.log(`MSE fixed ${ex.toExponential(4)}, float ${el.toExponential(4)} (ratio ${(ex / el).toFixed(4)}), persistence ${ep.toExponential(4)}`);
+  t.true(Math.abs(ex / el - 1) < 0.02, `fixed / float MSE ${ex / el}`);
+  t.true(ex < ep, 'the fixed learner beats persistence');
+  t.true(fx.saturation().W_out === 0, 'no readout weight saturated');
+});

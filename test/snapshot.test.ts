@@ -58,7 +58,7 @@ test('a snapshot with the wrong magic, version or size is refused with a clear m
   const v = good.slice();
   v[4] = 9;
   t.throws(() => loadSnapshot(v), {
-    message: 'snapshot version 9 is not supported (this runtime reads versions 1 to 2); save it again with the runtime that wrote it, or update this one',
+    message: 'snapshot version 9 is not supported (this runtime reads versions 1 to 3); save it again with the runtime that wrote it, or update this one',
   });
   t.throws(() => loadSnapshot(good.subarray(0, good.length - 10)), { message: /^snapshot size is \d+ bytes but its header says \d+/ });
   t.throws(() => loadSnapshot(new Uint8Array(5)), { message: /^snapshot too short/ });
@@ -107,5 +107,29 @@ test('a snapshot whose version disagrees with its config (direct in a version 1 
   bytes[4] = 1;
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   dv.setUint32(bytes.length - 4, crc32(bytes, 0, bytes.length - 4), true);
-  t.throws(() => loadSnapshot(bytes), { message: /^snapshot version 1 does not match its config \(direct true: version 2 expected\)/ });
+  t.throws(() => loadSnapshot(bytes), { message: /^snapshot version 1 does not match its config \(direct true, normalizedReadout false: version 2 expected\)/ });
 });
+
+for (const direct of [false, true]) {
+  test(`a learner with the normalised readout${direct ? ' and direct' : ''} writes version 3 snapshots (a version 1 or 2 reader refuses them) and resumes bit-identically`, (t) => {
+    const w = initWeights({ inputs: 2, hidden: 12, outputs: 1, tau: 2, seed: 9 });
+    const o = { learner: 'rflo', inputs: 2, hidden: 12, outputs: 1, tau: 2, lrRec: 0.01, lrOut: 0.5, update: 'step', trialLength: 1, direct, normalizedReadout: true, readoutEps: 0.01 } as const;
+    const a = createFixedLearner(o, w, JS);
+    drive(a, 0, 700);
+    const bytes = saveSnapshot(a);
+    t.is(bytes[4] | (bytes[5] << 8), 3);
+    const d = inspectSnapshot(bytes);
+    t.is(d.config.normalizedReadout, true);
+    t.is(d.config.readoutEps, 0.01);
+    const b = loadSnapshot(bytes, 'js');
+    t.true(b.options.normalizedReadout);
+    drive(a, 700, 1500);
+    drive(b, 700, 1500);
+    t.deepEqual(arenaBytes(b), arenaBytes(a));
+    // The same file labelled version 1 or 2 (what an older runtime would write for this arena) is refused.
+    bytes[4] = direct ? 2 : 1;
+    const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    dv.setUint32(bytes.length - 4, crc32(bytes, 0, bytes.length - 4), true);
+    t.throws(() => loadSnapshot(bytes), { message: /normalizedReadout true: version 3 expected/ });
+  });
+}

@@ -6,7 +6,7 @@ import { saveSnapshot, loadSnapshot } from '../runtime/snapshot.ts';
 import { createRng, rngNextU32, rngUniform } from '../runtime/rng.ts';
 import type { LearnerKind, LearnerOptions } from '../runtime/types.ts';
 import type { FixedOptions } from '../runtime/plan.ts';
-import { arenaBytes, firstDiff, randomizeArena } from './helpers/arena.ts';
+import { arenaBytes, firstDiff, randomizeArena, shrinkArena } from './helpers/arena.ts';
 
 // The wasm backend (runtime/wasm) against the TypeScript kernels: same plan, same weights, same inputs; the whole
 // arena (every buffer, counters and step count included) must be byte-identical.
@@ -22,6 +22,8 @@ interface Case {
   extra?: FixedOptions;
   /** The readout reads the input too (options.direct, y = W_out h + D x). */
   direct?: boolean;
+  /** Normalised (NLMS) readout steps with this lrOut (options.normalizedReadout; readoutEps 2^-20). */
+  normalized?: number;
 }
 
 const M = 3;
@@ -35,11 +37,12 @@ function options(c: Case): LearnerOptions {
     outputs: O,
     tau: c.tau,
     lrRec: 0.05,
-    lrOut: 0.05,
+    lrOut: c.normalized ?? 0.05,
     update: c.update,
     trialLength: 50,
     feedback: c.feedback,
     ...(c.direct ? { direct: true } : {}),
+    ...(c.normalized !== undefined ? { normalizedReadout: true, readoutEps: 2 ** -20 } : {}),
   };
 }
 
@@ -90,12 +93,16 @@ const CASES: Case[] = [
   { kind: 'snap1', N: 24, update: 'step', tau: 1, gain: 3, direct: true, extra: { weightFracBits: 16, updateFracBits: 20 } },
   { kind: 'output', N: 16, update: 'trial', tau: 2, gain: 1.5, direct: true },
   { kind: 'rtrl', N: 6, update: 'step', tau: 10, gain: 1.5, direct: true },
+  // Normalised readout: lrOut / trialLength = 0.03 and 0.0399 (k 19 and 14 + ... every update shift path).
+  { kind: 'rflo', N: 21, update: 'step', tau: 2, gain: 0.9, direct: true, normalized: 1.5 },
+  { kind: 'output', N: 16, update: 'step', tau: 1, gain: 0.9, normalized: 1.995 },
+  { kind: 'snap1', N: 12, update: 'step', tau: 2, gain: 0.9, direct: true, normalized: 0.5, extra: { weightFracBits: 16, updateFracBits: 20 } },
 ];
 
 const skip = !wasmSimdSupported();
 
 for (const c of CASES) {
-  const name = `${c.kind} N=${c.N} ${c.update}${c.feedback === 'transpose' ? ' transpose' : ''} tau=${c.tau}${c.extra ? ` ${JSON.stringify(c.extra)}` : ''}${c.direct ? ' direct' : ''}`;
+  const name = `${c.kind} N=${c.N} ${c.update}${c.feedback === 'transpose' ? ' transpose' : ''} tau=${c.tau}${c.extra ? ` ${JSON.stringify(c.extra)}` : ''}${c.direct ? ' direct' : ''}${c.normalized !== undefined ? ` normalized ${c.normalized}` : ''}`;
   (skip ? test.skip : test)(`wasm and js backends keep byte-identical arenas over 10^4 steps (${name})`, (t) => {
     const [js, wasm] = pair(c);
     t.is(js.backend, 'js');
@@ -127,7 +134,7 @@ const RANDOM_ONLY: Case[] = [
 ];
 
 for (const c of [...CASES, ...RANDOM_ONLY]) {
-  const name = `${c.kind} N=${c.N} ${c.update}${c.feedback === 'transpose' ? ' transpose' : ''} tau=${c.tau}${c.extra ? ` ${JSON.stringify(c.extra)}` : ''}${c.direct ? ' direct' : ''}`;
+  const name = `${c.kind} N=${c.N} ${c.update}${c.feedback === 'transpose' ? ' transpose' : ''} tau=${c.tau}${c.extra ? ` ${JSON.stringify(c.extra)}` : ''}${c.direct ? ' direct' : ''}${c.normalized !== undefined ? ` normalized ${c.normalized}` : ''}`;
   (skip ? test.skip : test)(`one wasm step equals one js step from random full-range arenas, saturating everywhere (${name})`, (t) => {
     const [js, wasm] = pair(c);
     const rng = createRng(c.N * 31 + c.tau);
@@ -137,8 +144,10 @@ for (const c of [...CASES, ...RANDOM_ONLY]) {
     let saturations = 0;
     for (let it = 0; it < 150; it++) {
       randomizeArena(js, [wasm], rng);
+      // Normalised readout: every other step from a shrunk state, so |[h; x]|^2 spans eps to full range.
+      const xShift = c.normalized !== undefined && it % 2 === 1 ? shrinkArena(js, [wasm], rng) : 0;
       const before = js.state.saturation.reduce((a, v) => a + v, 0);
-      for (let j = 0; j < M; j++) x[j] = (rngNextU32(rng) & 0xffff) - 32768;
+      for (let j = 0; j < M; j++) x[j] = ((rngNextU32(rng) & 0xffff) - 32768) >> xShift;
       for (let o = 0; o < O; o++) y[o] = (rngNextU32(rng) & 0xffff) - 32768;
       const learn = it % 5 !== 4;
       js.stepQ(x, learn ? y : null, out);

@@ -10,7 +10,7 @@
  */
 import { SerialPort } from 'serialport';
 import { Framer } from '../framer.ts';
-import { FLAG_MISSING, MAX_SNAPSHOT_CHUNK, MAX_WIRE, MISSING_VALUE, MsgType, NO_RESUME, createMessage, encodeFrame, errorText, LEARNER_CODES, CONFIG_START, CONFIG_TARGETS, CONFIG_DIRECT } from '../protocol.ts';
+import { FLAG_MISSING, MAX_SNAPSHOT_CHUNK, MAX_WIRE, MISSING_VALUE, MsgType, NO_RESUME, createMessage, encodeFrame, errorText, LEARNER_CODES, CONFIG_START, CONFIG_TARGETS, CONFIG_DIRECT, CONFIG_NORMALIZED } from '../protocol.ts';
 import type { Message } from '../protocol.ts';
 import type { LearnerKind } from '../../runtime/types.ts';
 
@@ -29,6 +29,8 @@ export interface DeviceConfigure {
   hidden: number;
   /** The loaded learner's readout reads the input too (options.direct): CONFIGURE flags bit2 DIRECT. */
   direct?: boolean;
+  /** The loaded learner's readout takes normalised steps (options.normalizedReadout): flags bit3 NORMALIZED. */
+  normalized?: boolean;
 }
 
 type Waiter = { want: number; resolve: (m: Message) => void; reject: (e: Error) => void; timer: NodeJS.Timeout };
@@ -177,7 +179,7 @@ export class DeviceLearnerClient {
     o.inputs = c.inputs;
     o.outputs = c.outputs;
     o.hidden = c.hidden;
-    o.configFlags = CONFIG_START | CONFIG_TARGETS | (c.direct === true ? CONFIG_DIRECT : 0);
+    o.configFlags = CONFIG_START | CONFIG_TARGETS | (c.direct === true ? CONFIG_DIRECT : 0) | (c.normalized === true ? CONFIG_NORMALIZED : 0);
     o.inputFrac = 12;
     o.targetFrac = 12;
     o.predictionFrac = 12;

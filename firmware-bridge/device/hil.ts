@@ -74,7 +74,7 @@ export async function runHil(client: DeviceLearnerClient, r: HilRun): Promise<Hi
   const initialSnapshot = saveSnapshot(host);
   await client.hello();
   await client.loadSnapshot(r.perturbDevice ? r.perturbDevice(initialSnapshot) : initialSnapshot);
-  await client.configure({ learner: o.learner, inputs: M, outputs: O, hidden: N, direct: o.direct === true });
+  await client.configure({ learner: o.learner, inputs: M, outputs: O, hidden: N, direct: o.direct === true, normalized: o.normalizedReadout === true });
 
   const statsBefore = await client.stats();
   const T = r.steps;

@@ -176,6 +176,11 @@ static void on_configure(uint16_t fseq, const uint8_t *b) {
                                          : "flags bit2 DIRECT is set but the loaded snapshot has no direct readout (D)");
     return;
   }
+  if (((b[3] & 8) != 0) != (c->normalized != 0)) {
+    refuse(fseq, E_BAD_CONFIG, c->normalized ? "the loaded snapshot's readout takes normalised steps: set flags bit3 NORMALIZED"
+                                             : "flags bit3 NORMALIZED is set but the loaded snapshot's readout is not normalised");
+    return;
+  }
   heartbeatMs = rd16(b + 10);
   withTargets = (b[3] & 2) != 0;
   active = (b[3] & 1) != 0;

@@ -40,6 +40,8 @@ typedef struct {
   int trialLength;
   int transposeFeedback; /* feedback 'transpose' */
   int direct;        /* the readout reads the input too: y = W_out h + D x (options.direct) */
+  int normalized;    /* normalised (NLMS) readout steps (options.normalizedReadout) */
+  double readoutEps; /* eps of the normalised step (options.readoutEps; 0 without normalized) */
   int weightFracBits, updateFracBits;
   double memoryBudget;
 } ns_config;
@@ -49,6 +51,7 @@ typedef struct {
   ns_config cfg;
   int32_t alpha, oneMinusAlpha;
   int32_t etaRecM, etaRecK, etaOutM, etaOutK;
+  int32_t readoutEpsQ30; /* round(readoutEps 2^30) with normalized, else 0 (runtime/plan.ts readoutEpsQ30) */
   int shiftTraceRec, shiftTraceIn, shiftOut, shiftOutDirect, shiftRtrl, shiftApply, shiftTrialRec, shiftTrialOut;
   int traceFracRec, traceFracIn;
   int32_t applyMul;
@@ -118,7 +121,7 @@ uint8_t ns_arena_runtime_byte(const ns_learner *l, uint32_t i);
 uint32_t ns_crc32_update(uint32_t crc, const uint8_t *bytes, size_t n);
 
 /*
- * Snapshot (runtime/snapshot.ts, version 1, or 2 for a learner with direct) support without a buffer for the whole
+ * Snapshot (runtime/snapshot.ts, version 1, 2 for a learner with direct, 3 with the normalised readout) support without a buffer for the whole
  * snapshot: the loader takes chunks in order; the writer yields byte i on demand.
  */
 typedef struct {
@@ -131,7 +134,7 @@ typedef struct {
   uint32_t received;         /* bytes received so far */
   uint32_t total;            /* expected total (0 until the header is in) */
   uint32_t arenaAt, arenaLength;
-  uint32_t version;          /* the snapshot's format version (1, or 2 with direct) */
+  uint32_t version;          /* the snapshot's format version (1; 2 with direct; 3 normalised) */
   uint32_t crc;              /* running CRC-32 state (pre-inversion) */
   uint8_t header[16];
   uint8_t crcBytes[4];

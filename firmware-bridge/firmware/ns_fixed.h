@@ -56,6 +56,37 @@ static inline int64_t ns_mul32x16(int32_t a, int32_t b, int s) {
   return ns_rsrw((int64_t)a * b, s);
 }
 
+/* bitLength of an exact integer v in [1, 2^53). */
+static inline int ns_bitlen64(uint64_t v) {
+  return 64 - __builtin_clzll(v);
+}
+
+/*
+ * nlmsReciprocal (runtime/fixed.ts): p = bit length of the Q30 norm n2 in [1, 2^53), its 15-bit mantissa n
+ * (round half up; 2^15 becomes 2^14 with p + 1) and r = floor((2^29 + n/2) / n) in [2^14, 2^15], so that
+ * 2^30 / n2 ~= r 2^(16 - p). Packed as p << 16 | r.
+ */
+static inline int32_t ns_nlms_reciprocal(int64_t n2) {
+  int p = ns_bitlen64((uint64_t)n2);
+  uint32_t n;
+  if (p > 15) {
+    n = (uint32_t)ns_rsrw(n2, p - 15);
+    if (n == 32768u) {
+      n = 16384u;
+      p++;
+    }
+  } else {
+    n = (uint32_t)n2 << (15 - p);
+  }
+  return (int32_t)(((uint32_t)p << 16) | ((536870912u + (n >> 1)) / n));
+}
+
+/* mulShiftWide (runtime/fixed.ts) on v = g z: v 2^-s for |v| < 2^45, round half up for s > 0 (0 for s >= 46), exact for s in -17..0. */
+static inline int64_t ns_shift_wide(int64_t v, int s) {
+  if (s > 0) return s >= 46 ? 0 : ns_rsrw(v, s);
+  return v * ((int64_t)1 << -s);
+}
+
 /*
  * mulWide16RoundShift: round-half-up (v * m) / 2^s for a wide v (|v| < 2^53), m in [-32768, 32768], s in 20..52.
  * v * m may need 68 bits, so v is split as hi * 2^20 + lo (lo in [0, 2^20)), exactly as runtime/fixed.ts does.

@@ -115,24 +115,45 @@ static void apply_trial(ns_learner *l, int32_t *W, int16_t *Wq, int64_t *acc, si
 }
 
 /* learners/output.ts updateOutput: the delta rule on W_out, term e_o h_j (Q27 x 8 -> Q30); with direct also on D,
- * term e_o x_j (Q24 x 64 -> Q30), step update round(g x_j / 2^shiftOutDirect), counted as 'W_out'. */
+ * term e_o x_j (Q24 x 64 -> Q30), step update round(g x_j / 2^shiftOutDirect), counted as 'W_out'; with normalized
+ * the step is divided by eps + |[h; x]|^2 through the integer reciprocal (runtime/ARITHMETIC.md "Normalised readout"). */
 static void update_output(ns_learner *l) {
   const int N = l->p.cfg.hidden, M = l->p.cfg.inputs, O = l->p.cfg.outputs;
   const int step = l->p.cfg.stepMode;
+  /* normalised readout (NLMS): one reciprocal of n2 = eps + |h|^2 (+ 64 |x|^2), Q30 exact, per step */
+  const int normalized = step && l->p.cfg.normalized;
+  int32_t r = 0;
+  int sOut = l->p.shiftOut, sDirect = l->p.shiftOutDirect;
+  if (normalized) {
+    int64_t n2 = l->p.readoutEpsQ30;
+    for (int j = 0; j < N; j++) n2 += (int64_t)ns_imul(l->h[j], l->h[j]);
+    if (l->p.cfg.direct)
+      for (int j = 0; j < M; j++) n2 += (int64_t)ns_imul(l->x[j], l->x[j]) * 64;
+    const int32_t pr = ns_nlms_reciprocal(n2);
+    const int p = (int)((uint32_t)pr >> 16);
+    r = pr & 0xffff;
+    sOut = l->p.shiftOut + p - 31;
+    sDirect = l->p.shiftOutDirect + p - 31;
+  }
   for (int o = 0; o < O; o++) {
     int32_t e = l->e[o];
     if (e == 0) continue;
     int32_t g = ns_imul(e, l->p.etaOutM);
+    const int64_t g1 = normalized ? ns_mul32x16(g, r, 15) : 0;
     size_t oo = (size_t)o * N;
     for (int j = 0; j < N; j++) {
       l->acc_W_out[oo + j] += (int64_t)ns_imul(e, l->h[j]) * 8;
-      if (step) apply_step(l, l->W_out, l->W_out_q12, oo + j, ns_mul32x16(g, l->h[j], l->p.shiftOut), NS_SAT_W_OUT);
+      if (step)
+        apply_step(l, l->W_out, l->W_out_q12, oo + j,
+                   normalized ? ns_shift_wide(g1 * l->h[j], sOut) : ns_mul32x16(g, l->h[j], sOut), NS_SAT_W_OUT);
     }
     if (!l->p.cfg.direct) continue;
     size_t od = (size_t)o * M;
     for (int j = 0; j < M; j++) {
       l->acc_D[od + j] += (int64_t)ns_imul(e, l->x[j]) * 64;
-      if (step) apply_step(l, l->D, NULL, od + j, ns_mul32x16(g, l->x[j], l->p.shiftOutDirect), NS_SAT_W_OUT);
+      if (step)
+        apply_step(l, l->D, NULL, od + j,
+                   normalized ? ns_shift_wide(g1 * l->x[j], sDirect) : ns_mul32x16(g, l->x[j], sDirect), NS_SAT_W_OUT);
     }
   }
 }

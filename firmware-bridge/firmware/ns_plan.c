@@ -5,6 +5,7 @@
  */
 #include <string.h>
 #include "ns.h"
+#include "ns_fixed.h"
 
 static const char *const BUF_NAMES[NB_COUNT] = NS_BUF_NAMES;
 static const uint8_t BUF_TYPES[NB_COUNT] = NS_BUF_TYPES;
@@ -84,10 +85,10 @@ static size_t skip_ws(const char *s, size_t i, size_t len) {
 }
 
 enum { K_LEARNER, K_INPUTS, K_HIDDEN, K_OUTPUTS, K_TAU, K_LRREC, K_LROUT, K_UPDATE, K_TRIAL, K_FEEDBACK, K_WFB, K_UFB,
-       K_BUDGET, K_DIRECT, K_COUNT };
+       K_BUDGET, K_DIRECT, K_NORMALIZED, K_EPS, K_COUNT };
 static const char *const KEYS[K_COUNT] = { "learner", "inputs", "hidden", "outputs", "tau", "lrRec", "lrOut", "update",
                                            "trialLength", "feedback", "weightFracBits", "updateFracBits", "memoryBudget",
-                                           "direct" };
+                                           "direct", "normalizedReadout", "readoutEps" };
 
 static int is_int(double v, double lo, double hi) { return v >= lo && v <= hi && (double)(int64_t)v == v; }
 
@@ -122,10 +123,10 @@ int ns_parse_config(const char *s, size_t len, ns_config *c, char *err, size_t e
         seen[key] = 2;
       }
       i++;
-    } else if (key == K_DIRECT && i + 4 <= len && memcmp(s + i, "true", 4) == 0) {
+    } else if ((key == K_DIRECT || key == K_NORMALIZED) && i + 4 <= len && memcmp(s + i, "true", 4) == 0) {
       num[key] = 1, seen[key] = 1;
       i += 4;
-    } else if (key == K_DIRECT && i + 5 <= len && memcmp(s + i, "false", 5) == 0) {
+    } else if ((key == K_DIRECT || key == K_NORMALIZED) && i + 5 <= len && memcmp(s + i, "false", 5) == 0) {
       num[key] = 0, seen[key] = 1;
       i += 5;
     } else if (key < 0 && (i + 4 <= len && (memcmp(s + i, "true", 4) == 0 || memcmp(s + i, "null", 4) == 0))) {
@@ -145,13 +146,16 @@ int ns_parse_config(const char *s, size_t len, ns_config *c, char *err, size_t e
     i = skip_ws(s, i, len);
     if (i < len && s[i] == ',') i = skip_ws(s, i + 1, len);
   }
-  static const int isString[K_COUNT] = { 1, 0, 0, 0, 0, 0, 0, 1, 0, 1, 0, 0, 0, 0 };
+  static const int isString[K_COUNT] = { 1, 0, 0, 0, 0, 0, 0, 1, 0, 1, 0, 0, 0, 0, 0, 0 };
+  const int epsGiven = seen[K_EPS] != 0;
   for (int k = 0; k < K_COUNT; k++) {
     if (k == K_FEEDBACK && !seen[k]) { strcpy(str[k], "random"); seen[k] = 2; }
     if (k == K_WFB && !seen[k]) { num[k] = 24; seen[k] = 1; }
     if (k == K_UFB && !seen[k]) { num[k] = 30; seen[k] = 1; }
     if (k == K_BUDGET && !seen[k]) { num[k] = 64.0 * 1024 * 1024; seen[k] = 1; }
     if (k == K_DIRECT && !seen[k]) { num[k] = 0; seen[k] = 1; }
+    if (k == K_NORMALIZED && !seen[k]) { num[k] = 0; seen[k] = 1; }
+    if (k == K_EPS && !seen[k]) { num[k] = num[K_NORMALIZED] != 0 ? 1e-3 : 0; seen[k] = 1; }
     if (seen[k] != (isString[k] ? 2 : 1)) return fail3(err, errLen, "config: ", KEYS[k], " is missing or has the wrong type");
   }
   static const char *const kinds[NS_KIND_COUNT] = NS_KIND_NAMES;
@@ -182,6 +186,9 @@ int ns_parse_config(const char *s, size_t len, ns_config *c, char *err, size_t e
   c->updateFracBits = (int)num[K_UFB];
   c->memoryBudget = num[K_BUDGET];
   c->direct = num[K_DIRECT] != 0;
+  c->normalized = num[K_NORMALIZED] != 0;
+  if (epsGiven && !c->normalized) return fail(err, errLen, "readoutEps is the normalised readout's eps; set normalizedReadout");
+  c->readoutEps = c->normalized ? num[K_EPS] : 0;
   return 0;
 }
 
@@ -202,13 +209,13 @@ static double js_round(double v) {
 }
 
 /* runtime/plan.ts etaRange, checkEta and fixed.ts toScale. */
-static int check_eta(const char *name, double lr, int trialLength, const int *cs, int ncs, int U, int32_t *m, int32_t *k, char *err,
-                     size_t errLen) {
+static int check_eta(const char *name, double lr, int trialLength, const int *cs, int ncs, int U, int kFloor, int32_t *m, int32_t *k,
+                     char *err, size_t errLen) {
   if (!(lr >= 0) || lr - lr != 0) return fail3(err, errLen, name, " must be a finite number >= 0", 0);
   double eta = lr / (double)trialLength;
   double lo = 0, hi = 1.0 / 0.0;
   for (int i = 0; i < ncs; i++) {
-    int kMin = 16 > U - cs[i] ? 16 : U - cs[i];
+    int kMin = kFloor > U - cs[i] ? kFloor : U - cs[i];
     int kMax = 47 + U - cs[i] < 36 ? 47 + U - cs[i] : 36;
     double l = pow2(14 - kMax), h = pow2(15 - kMin) * (32767.0 / 32768.0);
     if (l > lo) lo = l;
@@ -223,7 +230,7 @@ static int check_eta(const char *name, double lr, int trialLength, const int *cs
     while (eta * pow2(kk) >= 32768) kk--;
     if (js_round(eta * pow2(kk)) == 32768) kk--;
   }
-  if (kk < 16) kk = 16;
+  if (kk < kFloor) kk = kFloor;
   *k = kk;
   *m = (int32_t)js_round(eta * pow2(kk));
   return 0;
@@ -242,10 +249,25 @@ int ns_make_plan(const ns_config *c, ns_plan *p, char *err, size_t errLen) {
   const int cTraceRec = 9 + p->traceFracRec, cTraceIn = 9 + p->traceFracIn, cOut = 27, cOutDirect = 24, cRtrl = 20;
   if (c->kind == NS_RTRL) cs[ncs++] = cRtrl;
   else if (c->kind != NS_OUTPUT) cs[ncs++] = cTraceRec, cs[ncs++] = cTraceIn;
-  if (check_eta("lrRec", c->lrRec, c->trialLength, cs, ncs, U, &p->etaRecM, &p->etaRecK, err, errLen)) return -1;
+  if (check_eta("lrRec", c->lrRec, c->trialLength, cs, ncs, U, 16, &p->etaRecM, &p->etaRecK, err, errLen)) return -1;
   cs[0] = cOut;
   cs[1] = cOutDirect;
-  if (check_eta("lrOut", c->lrOut, c->trialLength, cs, c->direct ? 2 : 1, U, &p->etaOutM, &p->etaOutK, err, errLen)) return -1;
+  if (c->normalized) {
+    if (!c->stepMode) return fail(err, errLen, "normalizedReadout needs update 'step'");
+    if (!(c->readoutEps >= 1.0 / 1073741824.0 && c->readoutEps <= 1)) return fail(err, errLen, "readoutEps must be in [2^-30, 1]");
+    if (c->lrOut / (double)c->trialLength >= 2)
+      return fail(err, errLen, "lrOut / trialLength must be below 2 with normalizedReadout (NLMS is mean-square stable for 0 < mu < 2)");
+  }
+  if (check_eta("lrOut", c->lrOut, c->trialLength, cs, c->direct ? 2 : 1, U, c->normalized ? 14 : 16, &p->etaOutM, &p->etaOutK, err, errLen))
+    return -1;
+  p->readoutEpsQ30 = c->normalized ? (int32_t)js_round(c->readoutEps * pow2(30)) : 0;
+  if (c->normalized && p->etaOutM != 0) {
+    /* runtime/plan.ts: s = shift + p - 31 >= -17 + max(0, 24 - U) for every p >= bitLength(eps) */
+    int minShift = cOut + p->etaOutK - U;
+    if (c->direct && cOutDirect + p->etaOutK - U < minShift) minShift = cOutDirect + p->etaOutK - U;
+    if (ns_bitlen64((uint64_t)p->readoutEpsQ30) < 14 - minShift + (24 - U > 0 ? 24 - U : 0))
+      return fail(err, errLen, "readoutEps is too small for lrOut (runtime/plan.ts)");
+  }
   p->alpha = (int32_t)js_round(32768.0 / c->tau);
   p->oneMinusAlpha = 32768 - p->alpha;
   p->shiftTraceRec = cTraceRec + p->etaRecK - U;

@@ -122,6 +122,8 @@ export function createWasmKernel(p: FixedPlan): WasmKernel {
     TRANSPOSE: p.kind !== 'rflo' || o.feedback === 'transpose' ? 1 : 0,
     DIRECT: o.direct === true ? 1 : 0,
     SH_OUT_DIRECT: p.shifts.outDirect,
+    NORMALIZED: o.normalizedReadout === true ? 1 : 0,
+    EPS_Q30: p.readoutEpsQ30,
     SCRATCH: scratchAt,
   };
   // Buffers a kind does not have point at a harmless address (never read for that kind).

@@ -92,4 +92,6 @@ export const LEARNER_FLAGS: Record<string, string | null> = {
   tau: '--tau',
   learner: '--learner',
   update: '--update',
+  normalizedReadout: '--normalized',
+  readoutEps: '--readout-eps',
 };

@@ -22,6 +22,9 @@ export interface PlanArgs {
   trialLength: number;
   /** The readout reads the input too (y = W_out h + D x): adds D and its accumulator. */
   direct?: boolean;
+  /** Normalised (NLMS) readout steps, with eps readoutEps (default 1e-3). */
+  normalized?: boolean;
+  readoutEps?: number;
   memoryBudget?: number;
 }
 
@@ -38,6 +41,7 @@ export function runPlan(a: PlanArgs): FixedPlan {
       update: a.update,
       trialLength: a.trialLength,
       direct: a.direct === true,
+      ...(a.normalized === true ? { normalizedReadout: true, ...(a.readoutEps !== undefined ? { readoutEps: a.readoutEps } : {}) } : {}),
       memoryBudget: a.memoryBudget,
     });
   } catch (err) {
@@ -71,6 +75,8 @@ export function register(program: Command): void {
     .addOption(new Option('--update <mode>', 'per-step or end-of-trial updates').choices(['step', 'trial']).default('trial'))
     .option('--trial-length <P>', 'steps per trial (learning rates are divided by it)', intOption(1), 200)
     .option('--direct', 'the readout also reads the input (y = W_out h + D x): adds D (O x M, Q7.24) and its accumulator')
+    .option('--normalized', "normalised (NLMS) readout steps: lr_out / (eps + |h|^2 (+ |x|^2)); needs --update step, --lr-out below 2")
+    .option('--readout-eps <eps>', 'eps of the normalised readout step, in [2^-30, 1] (default 1e-3)', numberOption(0))
     .option('--memory-budget <bytes>', 'refuse plans larger than this (default 67108864 = 64 MiB)', intOption(1))
     .option('--json', 'print the plan as JSON')
     .addHelpText('after', '\nExample:\n  neurostream plan --learner rtrl --hidden 32 --inputs 4 --outputs 2 --memory-budget 1000000')

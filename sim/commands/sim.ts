@@ -159,8 +159,8 @@ export function runSim(a: SimArgs): SimSummary {
   const stream = probe.trialLength === null;
   checkArgs(a, stream);
   // Streams on the float engine start from the measured stream defaults (sim/defaults.ts), or from a tuned --config;
-  // the periodic task and the fixed engine (which has D, but not yet the normalised readout step or the recurrent
-  // step bound the stream defaults use) keep Murray 2019's N 30, tau 10 and rates.
+  // the periodic task and the fixed engine (which has D and the normalised readout step, but not yet the RLS readout
+  // or the recurrent step bound the stream defaults use) keep Murray 2019's N 30, tau 10 and rates.
   let sd: Partial<StreamConfig> = {};
   if (stream && engine === 'float' && a.learner !== 'bptt') sd = STREAM_DEFAULTS[a.learner];
   if (a.config !== undefined) {
@@ -431,7 +431,7 @@ export function register(program: Command): void {
     .option('--no-normalize', 'csv: feed raw values instead of a running z-score')
     .option('--direct', 'the readout also reads the input: y = W_out h + D x (both engines; default on streams with the float engine)')
     .option('--no-direct', 'the readout reads h only (y = W_out h)')
-    .option('--normalized', 'normalised readout steps: lr_out / (eps + |h|^2 + |x|^2), NLMS-style (float engine; default on streams)')
+    .option('--normalized', 'normalised readout steps: lr_out / (eps + |h|^2 + |x|^2), NLMS-style, stable for 0 < lr_out < 2 (both engines)')
     .option('--no-normalized', 'plain delta-rule readout steps (lr_out per step)')
     .option('--rls-readout <lambda>', 'the readout learns by recursive least squares with forgetting factor lambda in (0, 1]; 0 = the delta rule (float engine; default on streams: sim/defaults.ts)', numberOption(0))
     .option('--gain <g>', 'gain of the initial recurrent weights, W_rec ~ N(0, g^2/N) (default 1.5, Murray 2019; streams: sim/defaults.ts)', numberOption(0))

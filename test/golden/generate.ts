@@ -68,6 +68,10 @@ export const GOLDEN_CASES: readonly GoldenCase[] = [
   { name: 'rflo-direct-trial', options: { ...base, learner: 'rflo', inputs: 3, hidden: 10, outputs: 2, lrRec: 0.05, lrOut: 0.05, update: 'trial', trialLength: 50, feedback: 'transpose', tau: 5, direct: true }, steps: 500, seed: 11, directScale: 0.3 },
   { name: 'rtrl-direct', options: { ...base, learner: 'rtrl', inputs: 2, hidden: 5, outputs: 2, lrRec: 0.01, lrOut: 0.02, direct: true }, steps: 300, seed: 13, directScale: 0.3 },
   { name: 'snap1-direct-saturate', options: { ...base, learner: 'snap1', inputs: 3, hidden: 8, outputs: 3, lrRec: 0.3, lrOut: 0.3, tau: 2, direct: true }, fixed: { weightFracBits: 16, updateFracBits: 20 }, steps: 600, seed: 12, gain: 8, inScale: 4, signalScale: 20, directScale: 100 },
+  // The normalised readout (NLMS steps: an integer reciprocal of eps + |[h; x]|^2 per step), with and without D; the
+  // second at lrOut 1.9 (k 14), eps 2^-20 and a small signal, so the update shift goes negative (left shifts).
+  { name: 'rflo-normalized-direct', options: { ...base, learner: 'rflo', inputs: 3, hidden: 12, outputs: 3, lrRec: 0.01, lrOut: 0.5, tau: 2, direct: true, normalizedReadout: true, readoutEps: 1e-3 }, steps: 600, seed: 14, inferEvery: 6, directScale: 0.3 },
+  { name: 'output-normalized-small', options: { ...base, learner: 'output', inputs: 2, hidden: 8, outputs: 2, lrRec: 0, lrOut: 1.9, tau: 1, normalizedReadout: true, readoutEps: 2 ** -20 }, steps: 400, seed: 15, gain: 0.3, inScale: 0.01, signalScale: 0.01 },
 ];
 
 /** Float to Q3.12 the way FixedLearner.step quantizes: round half up, saturate to int16. */

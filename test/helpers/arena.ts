@@ -79,3 +79,23 @@ export function goldenRun(
   lines.push(`final ${hex(snapshot(l))}`, 'end');
   return lines.join('\n') + '\n';
 }
+
+/**
+ * For the normalised readout (NLMS): shrinks the weights feeding the hidden units and the state by random shifts, so
+ * that the next step's |[h; x]|^2 spans every magnitude from eps up (the reciprocal's exponent p from its smallest to
+ * its largest, the update shift from left shifts to >= 46). Returns a random shift for the caller's input values.
+ */
+export function shrinkArena(into: FixedLearner, others: readonly FixedLearner[], rng: Uint32Array): number {
+  const dv = new DataView(into.arena, into.arenaOffset, into.plan.totalBytes);
+  for (const s of into.plan.buffers) {
+    const wide = s.name === 'W_in' || s.name === 'W_rec' || s.name === 'b';
+    if (!wide && s.name !== 'h' && s.name !== 'h_prev') continue;
+    for (let i = 0; i < s.length; i++) {
+      const at = s.offset + i * (s.bytes / s.length);
+      if (wide) dv.setInt32(at, dv.getInt32(at, true) >> (16 + (rngNextU32(rng) % 16)), true);
+      else dv.setInt16(at, dv.getInt16(at, true) >> (rngNextU32(rng) % 16), true);
+    }
+  }
+  for (const o of others) arenaBytes(o).set(arenaBytes(into));
+  return rngNextU32(rng) % 16;
+}

@@ -4,7 +4,7 @@
  *   golden FILE...       one line per file: "PASS name: ..." or "FAIL name: first mismatch ..."; exit 1 on any FAIL
  *   golden --tanh        writes tanh (int16 LE) and phi' (int32 LE) for every Q12 input in [-34816, 34816] to stdout
  *   golden --plan        reads config JSON objects, one per line, from stdin and prints, per line, the 13 plan
- *                        constants (as in a golden file's plan line) or "error: MESSAGE"
+ *                        constants (as in a golden file's plan line), shifts.outDirect and readoutEpsQ30, or "error: MESSAGE"
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -168,9 +168,9 @@ int main(int argc, char **argv) {
         printf("error: %s\n", err);
         continue;
       }
-      printf("%ld %ld %ld %ld %ld %d %d %d %d %d %d %d %lu\n", (long)p.alpha, (long)p.etaRecM, (long)p.etaRecK,
+      printf("%ld %ld %ld %ld %ld %d %d %d %d %d %d %d %lu %d %ld\n", (long)p.alpha, (long)p.etaRecM, (long)p.etaRecK,
              (long)p.etaOutM, (long)p.etaOutK, p.shiftTraceRec, p.shiftTraceIn, p.shiftOut, p.shiftRtrl, p.shiftApply,
-             p.shiftTrialRec, p.shiftTrialOut, (unsigned long)p.totalBytes);
+             p.shiftTrialRec, p.shiftTrialOut, (unsigned long)p.totalBytes, p.shiftOutDirect, (long)p.readoutEpsQ30);
     }
     return 0;
   }

@@ -36,6 +36,8 @@ let APPLY_LOG2: i32 = 0; // log2 of applyMul = 2^(24 - weightFracBits)
 let TRANSPOSE: i32 = 0; // 1 when the feedback is W_out^T e (not B e)
 let DIRECT: i32 = 0; // 1 when the readout reads the input too (y = W_out h + D x)
 let SH_OUT_DIRECT: i32 = 0; // plan shifts.outDirect
+let NORMALIZED: i32 = 0; // 1 for the normalised (NLMS) readout step
+let EPS_Q30: i32 = 0; // eps of the normalised readout, Q30 (plan readoutEpsQ30)
 let SCRATCH: usize = 0; // address of the private scratch after the arena
 // arena buffer addresses (p_ + the buffer name)
 let p_W_in: usize = 0;
@@ -119,41 +121,43 @@ export function configure(): void {
   TRANSPOSE = cfg(18);
   DIRECT = cfg(19);
   SH_OUT_DIRECT = cfg(20);
-  SCRATCH = cfgp(21);
-  p_W_in = cfgp(22);
-  p_W_rec = cfgp(23);
-  p_b = cfgp(24);
-  p_W_out = cfgp(25);
-  p_D = cfgp(26);
-  p_W_rec_q12 = cfgp(27);
-  p_W_out_q12 = cfgp(28);
-  p_B = cfgp(29);
-  p_h0 = cfgp(30);
-  p_h = cfgp(31);
-  p_h_prev = cfgp(32);
-  p_x = cfgp(33);
-  p_target = cfgp(34);
-  p_y = cfgp(35);
-  p_e = cfgp(36);
-  p_u = cfgp(37);
-  p_dphi = cfgp(38);
-  p_aphi = cfgp(39);
-  p_fb = cfgp(40);
-  p_P_in = cfgp(41);
-  p_P_rec = cfgp(42);
-  p_P_b = cfgp(43);
-  p_decay = cfgp(44);
-  p_S = cfgp(45);
-  p_S_next = cfgp(46);
-  p_sum_hi = cfgp(47);
-  p_sum_lo = cfgp(48);
-  p_acc_W_in = cfgp(49);
-  p_acc_W_rec = cfgp(50);
-  p_acc_b = cfgp(51);
-  p_acc_W_out = cfgp(52);
-  p_acc_D = cfgp(53);
-  p_saturation = cfgp(54);
-  p_steps = cfgp(55);
+  NORMALIZED = cfg(21);
+  EPS_Q30 = cfg(22);
+  SCRATCH = cfgp(23);
+  p_W_in = cfgp(24);
+  p_W_rec = cfgp(25);
+  p_b = cfgp(26);
+  p_W_out = cfgp(27);
+  p_D = cfgp(28);
+  p_W_rec_q12 = cfgp(29);
+  p_W_out_q12 = cfgp(30);
+  p_B = cfgp(31);
+  p_h0 = cfgp(32);
+  p_h = cfgp(33);
+  p_h_prev = cfgp(34);
+  p_x = cfgp(35);
+  p_target = cfgp(36);
+  p_y = cfgp(37);
+  p_e = cfgp(38);
+  p_u = cfgp(39);
+  p_dphi = cfgp(40);
+  p_aphi = cfgp(41);
+  p_fb = cfgp(42);
+  p_P_in = cfgp(43);
+  p_P_rec = cfgp(44);
+  p_P_b = cfgp(45);
+  p_decay = cfgp(46);
+  p_S = cfgp(47);
+  p_S_next = cfgp(48);
+  p_sum_hi = cfgp(49);
+  p_sum_lo = cfgp(50);
+  p_acc_W_in = cfgp(51);
+  p_acc_W_rec = cfgp(52);
+  p_acc_b = cfgp(53);
+  p_acc_W_out = cfgp(54);
+  p_acc_D = cfgp(55);
+  p_saturation = cfgp(56);
+  p_steps = cfgp(57);
   s_x = p_saturation + 0;
   s_x_invalid = p_saturation + 4;
   s_target = p_saturation + 8;
@@ -519,18 +523,65 @@ function updateTraces(): void {
   }
 }
 
-/** updateOutput (runtime/learners/output.ts): W_out's delta rule and, with DIRECT, D's. */
+/**
+ * nlmsReciprocal (runtime/fixed.ts): for an exact Q30 norm n2 in [1, 2^53), p = bit length and r in [2^14, 2^15] with
+ * 2^30 / n2 ~= r 2^(16 - p), packed as p << 16 | r.
+ */
+function nlmsReciprocal(n2: i64): i32 {
+  let p = 64 - <i32>clz<i64>(n2);
+  let n: i32;
+  if (p > 15) {
+    n = <i32>rsr64(n2, p - 15);
+    if (n == 32768) {
+      n = 16384;
+      p++;
+    }
+  } else {
+    n = <i32>n2 << (15 - p);
+  }
+  return (p << 16) | <i32>((<u32>536870912 + <u32>(n >> 1)) / <u32>n);
+}
+/** mulShiftWide (runtime/fixed.ts) on v = g z: v 2^-s, round half up for s > 0 (0 for s >= 46), exact for s in -17..0. */
+@inline function shiftWide(v: i64, s: i32): i64 {
+  if (s > 0) return s >= 46 ? 0 : rsr64(v, s);
+  return v << (-s);
+}
+
+/** updateOutput (runtime/learners/output.ts): W_out's delta rule and, with DIRECT, D's; NORMALIZED: NLMS steps. */
 function updateOutput(): void {
+  let r: i32 = 0;
+  let sOut = SH_OUT;
+  let sDirect = SH_OUT_DIRECT;
+  const normalized = STEP != 0 && NORMALIZED != 0;
+  if (normalized) {
+    let n2: i64 = <i64>EPS_Q30;
+    for (let j = 0; j < N; j++) {
+      const h = ld16(p_h, j);
+      n2 += <i64>(h * h);
+    }
+    if (DIRECT) {
+      for (let j = 0; j < M; j++) {
+        const xj = ld16(p_x, j);
+        n2 += <i64>(xj * xj) * 64;
+      }
+    }
+    const pr = nlmsReciprocal(n2);
+    r = pr & 0xffff;
+    const p = pr >>> 16;
+    sOut = SH_OUT + p - 31;
+    sDirect = SH_OUT_DIRECT + p - 31;
+  }
   for (let o = 0; o < O; o++) {
     const e = ld16(p_e, o);
     if (e == 0) continue;
     const g = e * ETA_OUT;
+    const g1: i64 = normalized ? mul32x16(g, r, 15) : 0;
     const oo = o * N;
     for (let j = 0; j < N; j++) {
       const h = ld16(p_h, j);
       const q = p_acc_W_out + (<usize>(oo + j) << 3);
       store<f64>(q, load<f64>(q) + <f64>(e * h) * 8);
-      if (STEP) applyStep(p_W_out, p_W_out_q12, oo + j, mul32x16(g, h, SH_OUT), s_W_out);
+      if (STEP) applyStep(p_W_out, p_W_out_q12, oo + j, normalized ? shiftWide(g1 * <i64>h, sOut) : mul32x16(g, h, sOut), s_W_out);
     }
     if (!DIRECT) continue;
     const od = o * M;
@@ -538,7 +589,7 @@ function updateOutput(): void {
       const xj = ld16(p_x, j);
       const q = p_acc_D + (<usize>(od + j) << 3);
       store<f64>(q, load<f64>(q) + <f64>(e * xj) * 64);
-      if (STEP) applyStep(p_D, 0, od + j, mul32x16(g, xj, SH_OUT_DIRECT), s_W_out);
+      if (STEP) applyStep(p_D, 0, od + j, normalized ? shiftWide(g1 * <i64>xj, sDirect) : mul32x16(g, xj, sDirect), s_W_out);
     }
   }
 }
