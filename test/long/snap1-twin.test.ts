@@ -11,7 +11,8 @@
  * learning (as the decay clamped at 1 did: traces 8 % and gradients 15 % off once units passed phi' W_aa = 1).
  * At lr 0.1 (the periodic default for SnAp-1) the trajectories are far less sensitive and the per-seed bar holds:
  * no seed more than 2x worse than its twin, and the median no worse than the twin's.
- * Takes several minutes: `npm run test:long` or `node scripts/test.mjs test/long/snap1-twin.test.ts`.
+ * Takes several minutes (one test per seed, so AVA's inactivity timeout sees progress; lr 0.1 is in
+ * snap1-twin-lr01.test.ts so the two run in parallel): `npm run test:long`.
  */
 import test from 'ava';
 import { initWeights } from '../../runtime/init.ts';
@@ -37,21 +38,25 @@ function table(rows: [number, ...number[]][]): string {
 
 const worse2x = (a: number[], ref: number[]) => a.filter((v, i) => v > 2 * ref[i]).length;
 
+const fx: number[] = [];
+const fl: number[] = [];
+const ctl: number[] = [];
+
+for (const seed of SEEDS) {
+  test.serial(`lr 0.3, seed ${seed}: fixed, float and the float twin from a Q7.24-rounded start all learn (NMSE < 0.1)`, (t) => {
+    const r: [number, number, number] = [run('fixed', 0.3, seed), run('float', 0.3, seed), run('float', 0.3, seed, true)];
+    fx.push(r[0]);
+    fl.push(r[1]);
+    ctl.push(r[2]);
+    t.log(`fixed / float / float from a Q7.24-rounded start: ${r.map((v) => v.toPrecision(3)).join(' / ')}`);
+    for (const v of r) t.true(Number.isFinite(v) && v < 0.1, `NMSE ${v}`);
+  });
+}
+
 test.serial('lr 0.3: fixed-point SnAp-1 is no worse than its float twin, beyond what the float twin shows from a Q7.24-rounded start', (t) => {
-  const fx = SEEDS.map((s) => run('fixed', 0.3, s));
-  const fl = SEEDS.map((s) => run('float', 0.3, s));
-  const ctl = SEEDS.map((s) => run('float', 0.3, s, true));
+  t.is(fx.length, SEEDS.length);
   t.log(`fixed / float / float from a Q7.24-rounded start\n${table(SEEDS.map((s, i) => [s, fx[i], fl[i], ctl[i]]))}`);
   t.log(`median ${median(fx).toPrecision(3)} / ${median(fl).toPrecision(3)} / ${median(ctl).toPrecision(3)}; seeds > 2x worse than float: fixed ${worse2x(fx, fl)}, control ${worse2x(ctl, fl)}`);
   t.true(median(fx) <= 1.05 * median(fl), `median fixed ${median(fx)} vs float ${median(fl)}`);
   t.true(worse2x(fx, fl) <= worse2x(ctl, fl), `fixed has ${worse2x(fx, fl)} seeds > 2x worse, the float control ${worse2x(ctl, fl)}`);
-});
-
-test.serial('lr 0.1: fixed-point SnAp-1 is no seed more than 2x worse than its float twin, and its median no worse', (t) => {
-  const fx = SEEDS.map((s) => run('fixed', 0.1, s));
-  const fl = SEEDS.map((s) => run('float', 0.1, s));
-  t.log(`fixed / float\n${table(SEEDS.map((s, i) => [s, fx[i], fl[i]]))}`);
-  t.log(`median ${median(fx).toPrecision(3)} / ${median(fl).toPrecision(3)}, worst ratio ${Math.max(...fx.map((v, i) => v / fl[i])).toFixed(2)}`);
-  t.is(worse2x(fx, fl), 0);
-  t.true(median(fx) <= 1.05 * median(fl), `median fixed ${median(fx)} vs float ${median(fl)}`);
 });
