@@ -63,15 +63,19 @@ export function saturate32Count(v: number, counts: Uint32Array, idx: number): nu
   return v;
 }
 
-/** Clamps v to [-32768, 32768] (-1..1 in Q1.15 held in an int32 slot), counting a clamp in counts[idx]. */
-export function saturateQ15OneCount(v: number, counts: Uint32Array, idx: number): number {
-  if (v > Q15_ONE) {
+/**
+ * Clamps v to [0, 65536] (0..2 in Q1.15 held in an int32 slot), counting a clamp in counts[idx]. The range of
+ * SnAp-1's decay (runtime/ARITHMETIC.md, "Traces"): its deviation from 1 stays within +-1, so every trace product
+ * fits an int32.
+ */
+export function saturateQ15ZeroTwoCount(v: number, counts: Uint32Array, idx: number): number {
+  if (v > 2 * Q15_ONE) {
     counts[idx]++;
-    return Q15_ONE;
+    return 2 * Q15_ONE;
   }
-  if (v < -Q15_ONE) {
+  if (v < 0) {
     counts[idx]++;
-    return -Q15_ONE;
+    return 0;
   }
   return v;
 }

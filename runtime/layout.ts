@@ -100,7 +100,7 @@ export const BUFFERS = [
   { name: 'P_in', type: 'i16', length: ['N', 'M'], format: 'Q3.12', kinds: TRACES, description: 'eligibility traces of W_in' },
   { name: 'P_rec', type: 'i16', length: ['N', 'N'], format: 'Q1.15', snap1Format: 'Q3.12', kinds: TRACES, description: 'eligibility traces of W_rec' },
   { name: 'P_b', type: 'i16', length: ['N'], format: 'Q1.15', snap1Format: 'Q3.12', kinds: TRACES, description: 'eligibility traces of b' },
-  { name: 'decay', type: 'i32', length: ['N'], format: 'Q1.15', kinds: ['snap1'], description: "(1-a) + a phi' W_aa, clamped to [-1, 1]" },
+  { name: 'decay', type: 'i32', length: ['N'], format: 'Q1.15', kinds: ['snap1'], description: "(1-a) + a phi' W_aa, clamped to [0, 2]" },
   { name: 'S', type: 'i32', length: ['N', 'T'], format: 'Q11.20', kinds: ['rtrl'], description: 'sensitivities dh_j/dtheta' },
   { name: 'S_next', type: 'i32', length: ['N', 'T'], format: 'Q11.20', kinds: ['rtrl'], description: 'sensitivities being computed' },
   { name: 'sum_hi', type: 'f64', length: ['T'], format: 'int64', kinds: ['rtrl'], description: 'scratch: high partial sums' },

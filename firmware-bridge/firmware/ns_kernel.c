@@ -160,7 +160,9 @@ static void update_output(ns_learner *l) {
 
 /*
  * learners/rflo.ts advanceTraceRow and snap1.ts snap1Decay (Murray 2019, eq. 13-14; SnAp-1: Menick et al. 2021):
- * P := round((d P + c v) / 2^15), d = 1 - alpha or the SnAp-1 decay, c = alpha phi'(u_a); saturated ('trace').
+ * P := round((d P + c v) / 2^15), d = 1 - alpha or the SnAp-1 decay (clamped to [0, 2], 'decay'),
+ * c = alpha phi'(u_a); a row with d > 1 is computed around 1, up P + round(((d - up 2^15) P + c v) / 2^15),
+ * so every product and sum stays in int32; saturated ('trace').
  */
 static void advance_traces(ns_learner *l, int snap) {
   const int N = l->p.cfg.hidden, M = l->p.cfg.inputs, fr = l->p.traceFracRec;
@@ -172,10 +174,11 @@ static void advance_traces(ns_learner *l, int snap) {
     int32_t d = l->p.oneMinusAlpha;
     if (snap) {
       d += ns_rsr(ns_imul(c, l->W_rec_q12[(size_t)a * N + a]), 12);
-      if (d > 32768) { l->sat[NS_SAT_DECAY]++; d = 32768; }
-      else if (d < -32768) { l->sat[NS_SAT_DECAY]++; d = -32768; }
+      if (d > 65536) { l->sat[NS_SAT_DECAY]++; d = 65536; }
+      else if (d < 0) { l->sat[NS_SAT_DECAY]++; d = 0; }
       l->decay[a] = d;
     }
+    const int32_t up = d > 32768 ? 1 : 0, m = d - up * 32768;
     int16_t *pr = Pr + (size_t)a * N;
     if (fr == 15) {
       for (int b = 0; b < N; b++)
@@ -183,12 +186,13 @@ static void advance_traces(ns_learner *l, int snap) {
     } else {
       for (int b = 0; b < N; b++)
         pr[b] = (int16_t)ns_sat16(
-            ns_rsr(ns_i32((int64_t)ns_imul(d, pr[b]) + ns_rsr(ns_imul(c, hp[b]), 15 - fr)), 15), st);
+            up * pr[b] + ns_rsr(ns_i32((int64_t)ns_imul(m, pr[b]) + ns_rsr(ns_imul(c, hp[b]), 15 - fr)), 15), st);
     }
     int16_t *pi = Pi + (size_t)a * M;
     for (int b = 0; b < M; b++)
-      pi[b] = (int16_t)ns_sat16(ns_rsr(ns_i32((int64_t)ns_imul(d, pi[b]) + ns_imul(c, x[b])), 15), st);
-    Pb[a] = (int16_t)ns_sat16(ns_rsr(ns_i32((int64_t)ns_imul(d, Pb[a]) + (int64_t)c * ((int64_t)1 << fr)), 15), st);
+      pi[b] = (int16_t)ns_sat16(up * pi[b] + ns_rsr(ns_i32((int64_t)ns_imul(m, pi[b]) + ns_imul(c, x[b])), 15), st);
+    Pb[a] = (int16_t)ns_sat16(
+        up * Pb[a] + ns_rsr(ns_i32((int64_t)ns_imul(m, Pb[a]) + (int64_t)c * ((int64_t)1 << fr)), 15), st);
   }
 }
 

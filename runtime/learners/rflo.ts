@@ -20,16 +20,18 @@
  * Formats and rounding: runtime/ARITHMETIC.md, "traces" and "learning".
  */
 import type { LearnerState } from '../state.ts';
-import { mul32x16RoundShift, roundShiftRight, saturate16Count, saturate32Count } from '../fixed.ts';
+import { mul32x16RoundShift, Q15_ONE, roundShiftRight, saturate16Count, saturate32Count } from '../fixed.ts';
 import { SAT } from '../layout.ts';
 import { applyStep } from './apply.ts';
 
 /**
- * Eq. 13 for the traces of unit a (row a of P_rec and P_in, and P_b[a]), with decay d in Q1.15 (|d| <= 1):
+ * Eq. 13 for the traces of unit a (row a of P_rec and P_in, and P_b[a]), with decay d in Q1.15 (0 <= d <= 2^16):
  * P := round((d P + c v) / 2^15), c = alpha phi'(u_a) (Q1.15), v = h_b(t-1) (Q1.15), x_b (Q3.12) or 1.
  * c v is first brought to the trace's format Q(15 + T) (exact for RFLO, where T equals v's fractional bits;
- * SnAp-1's Q3.12 W_rec/b traces round c h by 3 bits first). Both terms fit int32 and so does their sum
- * (|d P| <= 2^30, |c v| < 2^30). Round half up; saturated to int16 ('trace'). Reads h_prev, x, aphi (after forwardQ).
+ * SnAp-1's Q3.12 W_rec/b traces round c h by 3 bits first). For d <= 1 (RFLO always) it is computed as written
+ * (|d P| <= 2^30, |c v| <= 2^30, the sum fits int32); a row whose SnAp-1 decay exceeds 1 is computed around 1,
+ * P + round(((d - 1) P + c v) / 2^15), the same number (2^15 P is a multiple of 2^15) with every term in int32.
+ * Round half up; saturated to int16 ('trace'). Reads h_prev, x, aphi (after forwardQ).
  */
 export function advanceTraceRow(s: LearnerState, a: number, d: number): void {
   const N = s.N;
@@ -41,16 +43,22 @@ export function advanceTraceRow(s: LearnerState, a: number, d: number): void {
   const sat = s.saturation;
   const fr = s.traceFracRec;
   const c = s.aphi[a];
+  // around 1: up = 1 when d > 1, and P := up P + round(((d - up 2^15) P + c v) / 2^15)
+  const up = d > Q15_ONE ? 1 : 0;
+  const m = d - up * Q15_ONE;
   const ro = a * N;
   for (let b = 0; b < N; b++) {
     const cv = fr === 15 ? Math.imul(c, hp[b]) : roundShiftRight(Math.imul(c, hp[b]), 15 - fr);
-    Pr[ro + b] = saturate16Count(roundShiftRight(Math.imul(d, Pr[ro + b]) + cv, 15), sat, SAT.trace);
+    const p = Pr[ro + b];
+    Pr[ro + b] = saturate16Count(up * p + roundShiftRight(Math.imul(m, p) + cv, 15), sat, SAT.trace);
   }
   const io = a * M;
   for (let b = 0; b < M; b++) {
-    Pi[io + b] = saturate16Count(roundShiftRight(Math.imul(d, Pi[io + b]) + Math.imul(c, x[b]), 15), sat, SAT.trace);
+    const p = Pi[io + b];
+    Pi[io + b] = saturate16Count(up * p + roundShiftRight(Math.imul(m, p) + Math.imul(c, x[b]), 15), sat, SAT.trace);
   }
-  s.P_b[a] = saturate16Count(roundShiftRight(Math.imul(d, s.P_b[a]) + c * (1 << fr), 15), sat, SAT.trace);
+  const p = s.P_b[a];
+  s.P_b[a] = saturate16Count(up * p + roundShiftRight(Math.imul(m, p) + c * (1 << fr), 15), sat, SAT.trace);
 }
 
 /** Eq. 13 for every unit, RFLO's decay d = 1 - alpha. */

@@ -15,7 +15,10 @@ function satTrace(v: number, sat: Uint32Array): number {
   return saturate16Count(v, sat, SAT.trace);
 }
 
-/** rflo.ts advanceTraceRow, with the Q1.15 (RFLO) and Q3.12 (SnAp-1) W_rec trace formats as separate loops. */
+/**
+ * rflo.ts advanceTraceRow, with the Q1.15 (RFLO) and Q3.12 (SnAp-1) W_rec trace formats as separate loops; a
+ * SnAp-1 row whose decay exceeds 1 is computed around 1 (up = 1, m = d - 2^15), as in the reference.
+ */
 function advanceRow(s: LearnerState, a: number, d: number): void {
   const N = s.N;
   const M = s.M;
@@ -27,17 +30,24 @@ function advanceRow(s: LearnerState, a: number, d: number): void {
   const sat = s.saturation;
   const fr = s.traceFracRec;
   const c = s.aphi[a];
+  const up = d > 32768 ? 1 : 0;
+  const m = d - up * 32768;
   const ro = a * N;
   if (fr === 15) {
     for (let b = 0; b < N; b++) Pr[ro + b] = satTrace(roundShiftRight((Math.imul(d, Pr[ro + b]) + Math.imul(c, hp[b])) | 0, 15), sat);
   } else {
     for (let b = 0; b < N; b++) {
-      Pr[ro + b] = satTrace(roundShiftRight((Math.imul(d, Pr[ro + b]) + roundShiftRight(Math.imul(c, hp[b]), 15 - fr)) | 0, 15), sat);
+      const p = Pr[ro + b];
+      Pr[ro + b] = satTrace(up * p + roundShiftRight((Math.imul(m, p) + roundShiftRight(Math.imul(c, hp[b]), 15 - fr)) | 0, 15), sat);
     }
   }
   const io = a * M;
-  for (let b = 0; b < M; b++) Pi[io + b] = satTrace(roundShiftRight((Math.imul(d, Pi[io + b]) + Math.imul(c, x[b])) | 0, 15), sat);
-  Pb[a] = satTrace(roundShiftRight((Math.imul(d, Pb[a]) + c * (1 << fr)) | 0, 15), sat);
+  for (let b = 0; b < M; b++) {
+    const p = Pi[io + b];
+    Pi[io + b] = satTrace(up * p + roundShiftRight((Math.imul(m, p) + Math.imul(c, x[b])) | 0, 15), sat);
+  }
+  const p = Pb[a];
+  Pb[a] = satTrace(up * p + roundShiftRight((Math.imul(m, p) + c * (1 << fr)) | 0, 15), sat);
 }
 
 /**

@@ -324,7 +324,10 @@ function forward(): void {
   return i32x4.extract_lane(v, 0) + i32x4.extract_lane(v, 1) + i32x4.extract_lane(v, 2) + i32x4.extract_lane(v, 3);
 }
 
-/** advanceTraces (runtime/learners/rflo.ts): RFLO (snap = false) and SnAp-1 (snap = true). */
+/**
+ * advanceTraces (runtime/learners/rflo.ts): RFLO (snap = false) and SnAp-1 (snap = true). A SnAp-1 row whose decay
+ * exceeds 1 is computed around 1: P := up P + round(((d - up 2^15) P + c v) / 2^15), up = 1 when d > 2^15.
+ */
 function advanceTraces(snap: bool): void {
   let cntV = i32x4.splat(0);
   let cnt: i32 = 0;
@@ -334,17 +337,21 @@ function advanceTraces(snap: bool): void {
     let d = KEEP;
     if (snap) {
       d += rsr(c * ld16(p_W_rec_q12, a * N + a), 12);
-      if (d > 32768) {
+      if (d > 65536) {
         count(s_decay);
-        d = 32768;
-      } else if (d < -32768) {
+        d = 65536;
+      } else if (d < 0) {
         count(s_decay);
-        d = -32768;
+        d = 0;
       }
       store<i32>(p_decay + (<usize>a << 2), d);
     }
+    const up: i32 = d > 32768 ? 1 : 0;
+    const m = d - up * 32768;
     const row = p_P_rec + (<usize>(a * N) << 1);
     const dv = i32x4.splat(d);
+    const mv = i32x4.splat(m);
+    const upv = i32x4.splat(-up);
     const cv = i32x4.splat(c);
     let b = 0;
     if (fr == 15) {
@@ -367,23 +374,28 @@ function advanceTraces(snap: bool): void {
         const off = <usize>b << 1;
         const P8 = v128.load(row + off);
         const H8 = v128.load(p_h_prev + off);
-        const lo = rsrV(i32x4.add(i32x4.mul(i32x4.extend_low_i16x8_s(P8), dv), rsrV(i32x4.mul(i32x4.extend_low_i16x8_s(H8), cv), s)), 15);
-        const hi = rsrV(i32x4.add(i32x4.mul(i32x4.extend_high_i16x8_s(P8), dv), rsrV(i32x4.mul(i32x4.extend_high_i16x8_s(H8), cv), s)), 15);
+        const Pl = i32x4.extend_low_i16x8_s(P8);
+        const Ph = i32x4.extend_high_i16x8_s(P8);
+        const lo = i32x4.add(v128.and(Pl, upv), rsrV(i32x4.add(i32x4.mul(Pl, mv), rsrV(i32x4.mul(i32x4.extend_low_i16x8_s(H8), cv), s)), 15));
+        const hi = i32x4.add(v128.and(Ph, upv), rsrV(i32x4.add(i32x4.mul(Ph, mv), rsrV(i32x4.mul(i32x4.extend_high_i16x8_s(H8), cv), s)), 15));
         cntV = outside16(outside16(cntV, lo), hi);
         v128.store(row + off, i16x8.narrow_i32x4_s(lo, hi));
       }
       for (; b < N; b++) {
         const p = row + (<usize>b << 1);
-        store<i16>(p, sat16c(<i64>rsr(d * <i32>load<i16>(p) + rsr(c * ld16(p_h_prev, b), s), 15), s_trace));
+        const pv = <i32>load<i16>(p);
+        store<i16>(p, sat16c(<i64>(up * pv + rsr(m * pv + rsr(c * ld16(p_h_prev, b), s), 15)), s_trace));
       }
     }
     const io = a * M;
     for (let j = 0; j < M; j++) {
       const p = p_P_in + (<usize>(io + j) << 1);
-      store<i16>(p, sat16c(<i64>rsr(d * <i32>load<i16>(p) + c * ld16(p_x, j), 15), s_trace));
+      const pv = <i32>load<i16>(p);
+      store<i16>(p, sat16c(<i64>(up * pv + rsr(m * pv + c * ld16(p_x, j), 15)), s_trace));
     }
     const pb = p_P_b + (<usize>a << 1);
-    store<i16>(pb, sat16c(<i64>rsr(d * <i32>load<i16>(pb) + c * (1 << fr), 15), s_trace));
+    const pbv = <i32>load<i16>(pb);
+    store<i16>(pb, sat16c(<i64>(up * pbv + rsr(m * pbv + c * (1 << fr), 15)), s_trace));
   }
   cnt += sumLanes(cntV);
   if (cnt != 0) store<u32>(s_trace, load<u32>(s_trace) + <u32>cnt);
