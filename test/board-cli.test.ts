@@ -1,6 +1,7 @@
 import test from 'ava';
 import { Command } from 'commander';
 import { register as registerBoard } from '../sim/commands/board.ts';
+import { FIXED_STREAM_DEFAULTS } from '../sim/defaults.ts';
 import { register as registerRun, runLive, type RunArgs } from '../sim/commands/run.ts';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,9 +16,6 @@ const base: RunArgs = {
   inputs: 3,
   outputs: 1,
   rate: 2000,
-  hidden: 24,
-  tau: 4,
-  lrOut: 0.003,
   seed: 1,
   baud: 115200,
   snapshotEvery: 60,
@@ -93,7 +91,7 @@ test.serial(`a run whose learner diverges restores its last good state, halves i
     else if (diverged && /^run: [1-9]\d* samples/m.test(x)) ac.abort();
   };
   const s = await runLive(
-    { ...base, engine: 'fixed', tau: 1, lrOut: 0.45, lrRec: 0.45, duration: 120, json: true, progress: true },
+    { ...base, engine: 'fixed', tau: 1, lrOut: 0.45, lrRec: 0.45, normalized: false, direct: false, duration: 120, json: true, progress: true },
     { ...o, stderr, signal: ac.signal, isTTY: false },
   );
   const err = o.err.join('');
@@ -141,7 +139,7 @@ ptyTest(`run --snapshot writes a loadable learner: model JSON for the float engi
     const sf = await runLive({ ...base, snapshot: fjson, snapshotEvery: 1 }, { ...io(), signal: stopWhenWritten(fjson) });
     t.true(sf.snapshots >= 2, `periodic and final snapshots: ${sf.snapshots}`);
     const w = parseModel(JSON.parse(readFileSync(fjson, 'utf8')));
-    t.is(w.W_out.length, base.hidden * base.outputs);
+    t.is(w.W_out.length, FIXED_STREAM_DEFAULTS.rflo.hidden * base.outputs);
     const fbin = join(dir, 'fixed.snap');
     const sx = await runLive({ ...base, engine: 'fixed', snapshot: fbin, snapshotEvery: 1 }, { ...io(), signal: stopWhenWritten(fbin) });
     t.true(sx.snapshots >= 2, `periodic and final snapshots: ${sx.snapshots}`);

@@ -69,7 +69,8 @@ test.serial('run --port with a refused --tau exits 2 without opening the port', 
 });
 
 test.serial('run --on-device with a refused learning rate exits 2 before building or opening anything', async (t) => {
-  await refused(t, ['run', '--on-device', '--port', '/nonexistent/tty', '--lr-out', '0.9'], /--lr-out must be 0 or in/);
+  await refused(t, ['run', '--on-device', '--port', '/nonexistent/tty', '--lr-out', '2.5'], /--lr-out must be below 2 with --normalized/);
+  await refused(t, ['run', '--on-device', '--port', '/nonexistent/tty', '--no-normalized', '--lr-out', '0.9'], /--lr-out must be 0 or in/);
 });
 
 test.serial('demo with a refused --lr-rec exits 2 before starting the board', async (t) => {

@@ -1,6 +1,6 @@
 import test from 'ava';
 import { runSim, formatSim } from '../sim/commands/sim.ts';
-import { STREAM_DEFAULTS } from '../sim/defaults.ts';
+import { FIXED_STREAM_DEFAULTS, STREAM_DEFAULTS } from '../sim/defaults.ts';
 
 test('sim on a stream starts from the stream defaults; the periodic task keeps Murray 2019 settings', (t) => {
   const s = runSim({ task: 'drift', learner: 'rflo', seeds: [1], steps: 1500 });
@@ -23,10 +23,11 @@ test('sim on a stream starts from the stream defaults; the periodic task keeps M
   t.throws(() => runSim({ task: 'drift', learner: 'rflo', seeds: [1], steps: 500, rlsReadout: 1.5 }), { message: /--rls-readout must be a forgetting factor in \(0, 1\]/ });
   const p = runSim({ task: 'periodic', learner: 'rflo', seeds: [1], trials: 1 });
   t.deepEqual([p.hidden, p.tau, p.lr_rec, p.lr_out, p.direct, p.normalized, p.rls_readout, p.gain], [30, 10, 0.03, 0.03, false, false, null, 1.5]);
-  // The fixed engine keeps the old stream settings (it has D, not yet the RLS readout, the normalised step or the
-  // step bound the defaults use) instead of refusing the defaults.
+  // The fixed engine starts from the live defaults of run and demo (the normalised readout, which it has, instead
+  // of the RLS readout and the recurrent step bound, which it does not).
   const x = runSim({ task: 'drift', learner: 'output', engine: 'fixed', seeds: [1], steps: 300 });
-  t.deepEqual([x.hidden, x.tau, x.direct], [30, 10, false]);
+  const fx = FIXED_STREAM_DEFAULTS.output;
+  t.deepEqual([x.hidden, x.tau, x.direct, x.normalized, x.lr_out, x.rls_readout, x.gain], [fx.hidden, fx.tau, true, true, fx.lrOut, null, fx.gain]);
 });
 
 test('a stream report carries both linear baselines, the better one and its name, beside persistence', (t) => {

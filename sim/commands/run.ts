@@ -14,6 +14,7 @@ import { initWeights } from '../../runtime/init.ts';
 import { createFixedLearner } from '../../runtime/learner.ts';
 import { saveSnapshot } from '../../runtime/snapshot.ts';
 import { tauWarning } from '../../runtime/plan.ts';
+import { FIXED_STREAM_DEFAULTS } from '../defaults.ts';
 import { createFloatLearner } from '../reference/index.ts';
 import { Session, type SessionEvent } from '../../firmware-bridge/session.ts';
 import { LearningLoop } from '../../firmware-bridge/learning-loop.ts';
@@ -49,10 +50,17 @@ export interface RunArgs {
   inputs: number;
   outputs: number;
   rate: number;
-  hidden: number;
-  tau: number;
-  lrOut: number;
+  /** Unset: the live defaults of sim/defaults.ts (FIXED_STREAM_DEFAULTS for this learner). */
+  hidden?: number;
+  tau?: number;
+  lrOut?: number;
   lrRec?: number;
+  /** The readout reads the input too (y = W_out h + D x); default on. */
+  direct?: boolean;
+  /** Normalised (NLMS) readout steps; default on. */
+  normalized?: boolean;
+  /** Gain of the initial W_rec ~ N(0, g^2 / N); default 0.9. */
+  gain?: number;
   seed: number;
   /** Default 115200 (bridge firmware), 57600 with --firmata (StandardFirmata's). */
   baud?: number;
@@ -176,24 +184,41 @@ export interface RunIo {
 /** Seconds offline at the end after which a run fails as "the board went away and did not come back". */
 const GONE_S = 5;
 
-/** --lr-rec, or lr-out / 5 rounded to 12 significant digits (0.003 / 5 is 0.0006000000000000001 in float64, which
- * the firmware's exact config reader refuses; the rounded value is what a user would have typed). */
-function lrRecOf(a: RunArgs): number {
-  return a.lrRec ?? Number((a.lrOut / 5).toPrecision(12));
+/** RunArgs with every learner setting decided: the flags the user gave, else the live defaults. */
+type ResolvedRunArgs = RunArgs & Required<Pick<RunArgs, 'hidden' | 'tau' | 'lrOut' | 'lrRec' | 'direct' | 'normalized' | 'gain'>>;
+
+/**
+ * The live defaults (sim/defaults.ts FIXED_STREAM_DEFAULTS, chosen by measurement on the drift task and the virtual
+ * board's stream; the same for both engines, so the float twin stays a twin) for every learner setting not given.
+ */
+export function withLiveDefaults(a: RunArgs): ResolvedRunArgs {
+  const d = FIXED_STREAM_DEFAULTS[a.learner];
+  return {
+    ...a,
+    hidden: a.hidden ?? d.hidden,
+    tau: a.tau ?? d.tau,
+    lrOut: a.lrOut ?? d.lrOut,
+    lrRec: a.lrRec ?? d.lrRec,
+    direct: a.direct ?? d.direct,
+    normalized: a.normalized ?? d.normalized,
+    gain: a.gain ?? d.gain ?? 0.9,
+  };
 }
 
 /** The run's learner options: per-sample ('step') updates on an open stream. */
-function learnerOptions(a: RunArgs): LearnerOptions {
+function learnerOptions(a: ResolvedRunArgs): LearnerOptions {
   return {
     learner: a.learner,
     inputs: a.inputs,
     hidden: a.hidden,
     outputs: a.outputs,
     tau: a.tau,
-    lrRec: lrRecOf(a),
+    lrRec: a.learner === 'output' ? 0 : a.lrRec,
     lrOut: a.lrOut,
     update: 'step',
     trialLength: 1,
+    direct: a.direct,
+    normalizedReadout: a.normalized,
   };
 }
 
@@ -201,10 +226,10 @@ function learnerOptions(a: RunArgs): LearnerOptions {
 const RUN_FLAGS = { ...LEARNER_FLAGS, memoryBudget: null, trialLength: null, update: null };
 
 /** The run's learner; a configuration the runtime refuses is bad input (exit 2), named by the flags of `run`. */
-function makeLearner(a: RunArgs): OnlineLearner {
+function makeLearner(a: ResolvedRunArgs): OnlineLearner {
   const opts = learnerOptions(a);
   try {
-    const w = initWeights({ inputs: a.inputs, hidden: a.hidden, outputs: a.outputs, tau: a.tau, seed: a.seed, gain: 1.2 });
+    const w = initWeights({ inputs: a.inputs, hidden: a.hidden, outputs: a.outputs, tau: a.tau, seed: a.seed, gain: a.gain });
     return a.engine === 'fixed' ? createFixedLearner(opts, w) : createFloatLearner(opts, w);
   } catch (err) {
     if (err instanceof RangeError) throw new InputError(`run: ${flagMessage(err.message, RUN_FLAGS)}`);
@@ -212,7 +237,7 @@ function makeLearner(a: RunArgs): OnlineLearner {
   }
 }
 
-function writeSnapshot(a: RunArgs, learner: OnlineLearner): void {
+function writeSnapshot(a: ResolvedRunArgs, learner: OnlineLearner): void {
   if (!a.snapshot) return;
   if (a.engine === 'fixed') saveSnapshotFile(a.snapshot, saveSnapshot(learner as ReturnType<typeof createFixedLearner>));
   else saveSnapshotFile(a.snapshot, new TextEncoder().encode(JSON.stringify(modelToJson(learner.getWeights())) + '\n'));
@@ -236,7 +261,8 @@ export interface OnDeviceSummary {
  * learner beside it: every prediction and the final snapshot must agree bit for bit. --virtual builds the firmware
  * for the requested sizes and starts it on QEMU's lm3s6965evb.
  */
-export async function runOnDevice(a: RunArgs, io: RunIo): Promise<OnDeviceSummary> {
+export async function runOnDevice(args: RunArgs, io: RunIo): Promise<OnDeviceSummary> {
+  const a = withLiveDefaults(args);
   if (!a.port && !a.virtual) throw new InputError('run --on-device: give the board with --port PATH, or --virtual to start the firmware on QEMU');
   if (a.firmata) throw new InputError('run: --on-device and --firmata exclude each other (a Firmata board runs StandardFirmata, not our firmware)');
   if (a.engine !== 'fixed') throw new InputError('run --on-device compares with the fixed-point runtime: use --engine fixed (the default)');
@@ -286,7 +312,8 @@ export async function runOnDevice(a: RunArgs, io: RunIo): Promise<OnDeviceSummar
 }
 
 /** Runs until the duration elapses or io.signal aborts; returns (and with --json prints) the summary. */
-export async function runLive(a: RunArgs, io: RunIo): Promise<RunSummary> {
+export async function runLive(args: RunArgs, io: RunIo): Promise<RunSummary> {
+  let a = withLiveDefaults(args);
   if (!a.port && !a.virtual) throw new InputError('run: give the board with --port PATH (e.g. /dev/ttyACM0, or the path `neurostream board --virtual` printed), or use --virtual');
   if (a.outputs < 1) throw new InputError('run: --outputs must be >= 1 to learn (the board must send targets)');
   if (a.firmata && a.virtual) throw new InputError('run: --firmata reads a real board at --port; it cannot be combined with --virtual');
@@ -301,7 +328,7 @@ export async function runLive(a: RunArgs, io: RunIo): Promise<RunSummary> {
 }
 
 /** runLive's body: every board, port, sensor and child process it opens is registered in `res`. */
-async function streamLive(a: RunArgs, io: RunIo, res: Resources, learner: OnlineLearner, pins: string[]): Promise<RunSummary> {
+async function streamLive(a: ResolvedRunArgs, io: RunIo, res: Resources, learner: OnlineLearner, pins: string[]): Promise<RunSummary> {
   let board: VirtualBoardHandle | null = null;
   if (a.virtual) {
     board = res.own('virtual board', await startVirtualBoard({ channels: a.inputs, outputs: a.outputs, rateHz: a.rate, seed: a.seed, driftEvery: a.driftEvery, stderr: 'inherit' }), (b) => b.stop());
@@ -537,10 +564,13 @@ export function register(program: Command): void {
     .option('--inputs <n>', 'channels per sample', intOption(1), 3)
     .option('--outputs <n>', 'targets per sample', intOption(1), 1)
     .option('--rate <hz>', 'sample rate asked of the board', numberOption(1), 1000)
-    .option('--hidden <n>', 'hidden units', intOption(1), 24)
-    .option('--tau <steps>', 'time constant', numberOption(1), 4)
-    .option('--lr-out <rate>', 'learning rate of W_out', numberOption(0), 0.003)
-    .option('--lr-rec <rate>', 'learning rate of W_in, W_rec, b (default lr-out / 5)', numberOption(0))
+    .option('--hidden <n>', `hidden units (default ${FIXED_STREAM_DEFAULTS.rflo.hidden}; rtrl ${FIXED_STREAM_DEFAULTS.rtrl.hidden})`, intOption(1))
+    .option('--tau <steps>', `time constant (default ${FIXED_STREAM_DEFAULTS.rflo.tau})`, numberOption(1))
+    .option('--lr-out <rate>', `learning rate of the readout (W_out, D; default ${FIXED_STREAM_DEFAULTS.rflo.lrOut}, normalised: below 2)`, numberOption(0))
+    .option('--lr-rec <rate>', `learning rate of W_in, W_rec, b (default ${FIXED_STREAM_DEFAULTS.rflo.lrRec})`, numberOption(0))
+    .option('--no-direct', 'the readout reads h only (y = W_out h); default: it reads the input too (y = W_out h + D x)')
+    .option('--no-normalized', 'plain delta-rule readout steps (lr-out per step, below 0.5); default: normalised (NLMS) steps')
+    .option('--gain <g>', `gain of the initial recurrent weights, W_rec ~ N(0, g^2/N) (default ${FIXED_STREAM_DEFAULTS.rflo.gain})`, numberOption(0))
     .option('--seed <n>', 'seed of the initial weights (and of the virtual board signal)', intOption(0), 1)
     .option('--baud <rate>', 'baud rate (ignored by pseudo-terminals; default 115200, with --firmata 57600, the StandardFirmata sketch\'s)', intOption(1))
     .option('--duration <seconds>', 'stop after this long', numberOption(0, false))

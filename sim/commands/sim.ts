@@ -23,7 +23,7 @@ import {
 } from '../tasks/run.ts';
 import { createProgress, fmt, table } from '../report.ts';
 import { scoreLinearBaselines } from '../baselines.ts';
-import { STREAM_DEFAULTS, type StreamConfig } from '../defaults.ts';
+import { FIXED_STREAM_DEFAULTS, STREAM_DEFAULTS, type StreamConfig } from '../defaults.ts';
 import { readStreamConfig } from '../stream-config.ts';
 import { LEARNER_FLAGS, choiceOption, flagMessage, intOption, numberOption, parseSeeds, windowOption } from './options.ts';
 
@@ -158,11 +158,12 @@ export function runSim(a: SimArgs): SimSummary {
   const probe = makeTask(a, a.seeds[0]);
   const stream = probe.trialLength === null;
   checkArgs(a, stream);
-  // Streams on the float engine start from the measured stream defaults (sim/defaults.ts), or from a tuned --config;
-  // the periodic task and the fixed engine (which has D and the normalised readout step, but not yet the RLS readout
-  // or the recurrent step bound the stream defaults use) keep Murray 2019's N 30, tau 10 and rates.
+  // Streams start from the measured stream defaults (sim/defaults.ts: the float engine's use the RLS readout and the
+  // recurrent step bound, which the fixed-point runtime does not have; the fixed engine's are the live defaults of
+  // run and demo, with the normalised readout), or from a tuned --config; the periodic task keeps Murray 2019's N 30,
+  // tau 10 and rates.
   let sd: Partial<StreamConfig> = {};
-  if (stream && engine === 'float' && a.learner !== 'bptt') sd = STREAM_DEFAULTS[a.learner];
+  if (stream && a.learner !== 'bptt') sd = engine === 'float' ? STREAM_DEFAULTS[a.learner] : FIXED_STREAM_DEFAULTS[a.learner];
   if (a.config !== undefined) {
     const cfg = readStreamConfig(a.config);
     if (!stream) throw new InputError(`--config applies to stream tasks; task ${a.task} keeps its own defaults`);

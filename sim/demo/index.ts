@@ -29,6 +29,7 @@ import { RunningNmse, blockNmse, measureRecovery } from '../../runtime/metrics.t
 import { fmt, table } from '../report.ts';
 import { lineChartSpec, writeFigure, type Figure } from '../plot/charts.ts';
 import { writeReportIndex } from '../plot/report.ts';
+import { FIXED_STREAM_DEFAULTS } from '../defaults.ts';
 
 export interface DemoOptions {
   /** Main learner, run in fixed point and as its float64 twin (default 'rflo'). */
@@ -47,6 +48,10 @@ export interface DemoOptions {
   tau?: number;
   lrOut?: number;
   lrRec?: number;
+  /** The readout reads the input too (y = W_out h + D x); default on. */
+  direct?: boolean;
+  /** Normalised (NLMS) readout steps; default on. */
+  normalized?: boolean;
   inputs?: number;
   outputs?: number;
   rateHz?: number;
@@ -118,13 +123,28 @@ export interface DemoSummary {
 }
 
 /**
- * Defaults chosen on the board's signal (3 channels, a linear mix of their clean sinusoids as the target, drift every
- * 15000 samples; fixed point, 60000 samples, seed 1): tau 2, lr_out 0.01, lr_rec 0.03 gave RFLO an NMSE of 0.0065
- * against 0.0097 for the output-only baseline (0.0024 vs 0.0039 in the settled last third of each regime); tau 4 with
- * lr_out 0.003, lr_rec 0.0006 (the run command's defaults) gave 0.027 vs 0.029. RTRL's O(N^4) step keeps up with
- * 1 kHz (fixed and float twin together, on one core) at N = 12, not at 24 (about 390 samples/s).
+ * The live defaults (sim/defaults.ts FIXED_STREAM_DEFAULTS, the same as `run`'s): tau 2, N 32, lr_rec 0.003, lr_out
+ * 0.5 with normalised (NLMS) readout steps and a readout that reads the input (D), W_rec gain 0.9. Measured on the
+ * drift task and the board's stream with the fixed engine (sim/README.md, "Fixed-point stream defaults"): RFLO 0.072
+ * on drift against persistence 0.0996, 0.0041 on the board against persistence 0.0053 and NLMS-AR 0.0047; the demo's
+ * earlier defaults (N 24, lr_out 0.01, lr_rec 0.03, no D) scored 0.0196 live against persistence 0.0045. RTRL's
+ * O(N^4) step keeps up with 1 kHz (fixed and float twin together, on one core) at N = 12, not at 24 (about 390
+ * samples/s), so the demo runs it smaller than `run` does.
  */
-export const DEMO_DEFAULTS = { hidden: 24, hiddenRtrl: 12, tau: 2, lrOut: 0.01, lrRec: 0.03, duration: 60, driftEvery: 15000, rateHz: 1000 } as const;
+const LIVE = FIXED_STREAM_DEFAULTS.rflo;
+export const DEMO_DEFAULTS = {
+  hidden: LIVE.hidden,
+  hiddenRtrl: 12,
+  tau: LIVE.tau,
+  lrOut: LIVE.lrOut,
+  lrRec: LIVE.lrRec,
+  direct: LIVE.direct,
+  normalized: LIVE.normalized,
+  gain: LIVE.gain ?? 0.9,
+  duration: 60,
+  driftEvery: 15000,
+  rateHz: 1000,
+} as const;
 
 /** Colours of the main learner, the baseline and the float twin in every figure. */
 const COLOR = ['#d62728', '#1f77b4', '#2ca02c', '#7f7f7f', '#9467bd'];
@@ -225,8 +245,22 @@ export async function runDemo(options: DemoOptions = {}, io: DemoIo = defaultIo(
   const outDir = resolve(options.out ?? join('reports', `demo-${timestamp()}`));
   const virtual = !options.port;
 
-  const w = initWeights({ inputs: M, hidden, outputs: O, tau, seed, gain: 1.2 });
-  const opts = (learner: LearnerKind): LearnerOptions => ({ learner, inputs: M, hidden, outputs: O, tau, lrRec, lrOut, update: 'step', trialLength: 1 });
+  const direct = options.direct ?? DEMO_DEFAULTS.direct;
+  const normalizedReadout = options.normalized ?? DEMO_DEFAULTS.normalized;
+  const w = initWeights({ inputs: M, hidden, outputs: O, tau, seed, gain: DEMO_DEFAULTS.gain });
+  const opts = (learner: LearnerKind): LearnerOptions => ({
+    learner,
+    inputs: M,
+    hidden,
+    outputs: O,
+    tau,
+    lrRec: learner === 'output' ? 0 : lrRec,
+    lrOut,
+    update: 'step',
+    trialLength: 1,
+    direct,
+    normalizedReadout,
+  });
   let main: OnlineLearner;
   let learners: { name: string; kind: LearnerKind; engine: 'fixed' | 'float'; l: OnlineLearner | null }[];
   try {
