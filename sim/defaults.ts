@@ -55,3 +55,9 @@ export const FIXED_STREAM_DEFAULTS: Record<LearnerKind, StreamConfig> = {
   rtrl: { hidden: 16, tau: 2, lrRec: 0.003, lrOut: 0.5, direct: true, normalized: true, gain: 0.9 },
   output: { hidden: 32, tau: 2, lrRec: 0, lrOut: 0.5, direct: true, normalized: true, gain: 0.9 },
 };
+
+/**
+ * lr_out of the live commands with --no-normalized (the plain delta rule, stable only below 0.5): with D, tau 2, fixed
+ * engine, it scored drift 0.0780 and board 0.0211 (sim/README.md, "Fixed-point stream defaults").
+ */
+export const PLAIN_READOUT_LR = 0.01;

@@ -68,6 +68,20 @@ test.serial('run --port with a refused --tau exits 2 without opening the port', 
   await refused(t, ['run', '--port', '/nonexistent/tty', '--engine', 'float', '--lr-out', '0', '--tau', '1', '--lr-rec', '-1', '--no-progress'], /--lr-rec/);
 });
 
+test.serial('run --port naming a path that does not exist, or a regular file, exits 2 naming --port instead of retrying forever', async (t) => {
+  await refused(t, ['run', '--port', '/dev/neurostream-no-such-tty', '--no-progress'], /run --port: \/dev\/neurostream-no-such-tty does not exist/);
+  await refused(t, ['run', '--port', join(root, 'package.json'), '--no-progress'], /run --port: .*package\.json is a regular file, not a serial device/);
+});
+
+test.serial('run and plan: --no-normalized alone starts from a rate the plain delta rule accepts; plan in step mode takes the rate as given', async (t) => {
+  const r = await run(['plan', '--learner', 'rflo', '--hidden', '8', '--update', 'step', '--lr-rec', '0.5']);
+  t.is(r.code, 2, r.stderr);
+  t.regex(r.stderr, /--lr-rec must be/);
+  const ok = await run(['run', '--virtual', '--no-normalized', '--duration', '2', '--json', '--no-progress']);
+  t.is(ok.code, 0, ok.stderr);
+  t.is(JSON.parse(ok.stdout).lr_out, 0.01);
+});
+
 test.serial('run --on-device with a refused learning rate exits 2 before building or opening anything', async (t) => {
   await refused(t, ['run', '--on-device', '--port', '/nonexistent/tty', '--lr-out', '2.5'], /--lr-out must be below 2 with --normalized/);
   await refused(t, ['run', '--on-device', '--port', '/nonexistent/tty', '--no-normalized', '--lr-out', '0.9'], /--lr-out must be 0 or in/);

@@ -19,7 +19,7 @@ export interface PlanArgs {
   lrRec: number;
   lrOut: number;
   update: 'step' | 'trial';
-  trialLength: number;
+  trialLength?: number;
   /** The readout reads the input too (y = W_out h + D x): adds D and its accumulator. */
   direct?: boolean;
   /** Normalised (NLMS) readout steps, with eps readoutEps (default 1e-3). */
@@ -39,7 +39,8 @@ export function runPlan(a: PlanArgs): FixedPlan {
       lrRec: a.lrRec,
       lrOut: a.lrOut,
       update: a.update,
-      trialLength: a.trialLength,
+      // per-step updates take each step's rate as given; only trials divide it by their length
+      trialLength: a.trialLength ?? (a.update === 'step' ? 1 : 200),
       direct: a.direct === true,
       ...(a.normalized === true ? { normalizedReadout: true, ...(a.readoutEps !== undefined ? { readoutEps: a.readoutEps } : {}) } : {}),
       memoryBudget: a.memoryBudget,
@@ -73,7 +74,7 @@ export function register(program: Command): void {
     .option('--lr-rec <lr>', 'learning rate of W_in, W_rec, b', numberOption(0), 0.03)
     .option('--lr-out <lr>', 'learning rate of W_out', numberOption(0), 0.03)
     .addOption(new Option('--update <mode>', 'per-step or end-of-trial updates').choices(['step', 'trial']).default('trial'))
-    .option('--trial-length <P>', 'steps per trial (learning rates are divided by it)', intOption(1), 200)
+    .option('--trial-length <P>', 'steps per trial, --update trial only (learning rates are divided by it; default 200)', intOption(1))
     .option('--direct', 'the readout also reads the input (y = W_out h + D x): adds D (O x M, Q7.24) and its accumulator')
     .option('--normalized', "normalised (NLMS) readout steps: lr_out / (eps + |h|^2 (+ |x|^2)); needs --update step, --lr-out below 2")
     .option('--readout-eps <eps>', 'eps of the normalised readout step, in [2^-30, 1] (default 1e-3)', numberOption(0))

@@ -14,7 +14,8 @@ import { initWeights } from '../../runtime/init.ts';
 import { createFixedLearner } from '../../runtime/learner.ts';
 import { saveSnapshot } from '../../runtime/snapshot.ts';
 import { tauWarning } from '../../runtime/plan.ts';
-import { FIXED_STREAM_DEFAULTS } from '../defaults.ts';
+import { FIXED_STREAM_DEFAULTS, PLAIN_READOUT_LR } from '../defaults.ts';
+import { statSync } from 'node:fs';
 import { createFloatLearner } from '../reference/index.ts';
 import { Session, type SessionEvent } from '../../firmware-bridge/session.ts';
 import { LearningLoop } from '../../firmware-bridge/learning-loop.ts';
@@ -184,6 +185,24 @@ export interface RunIo {
 /** Seconds offline at the end after which a run fails as "the board went away and did not come back". */
 const GONE_S = 5;
 
+/**
+ * A --port that does not exist when the run starts is a typo, not a board being plugged in: refused (exit 2) rather
+ * than retried forever. A port that exists and then goes away is retried (that is an unplug). Where device files are
+ * not paths (Windows COM ports) nothing is checked.
+ */
+export function checkPortPath(port: string, flag: string): void {
+  if (process.platform === 'win32') return;
+  let st;
+  try {
+    st = statSync(port);
+  } catch {
+    throw new InputError(`run ${flag}: ${port} does not exist; give the board's serial device (ls /dev/ttyACM* /dev/ttyUSB* lists them), or use --virtual`);
+  }
+  if (st.isFile() || st.isDirectory()) {
+    throw new InputError(`run ${flag}: ${port} is a ${st.isFile() ? 'regular file' : 'directory'}, not a serial device or the socket of a virtual board; give the board's serial device (ls /dev/ttyACM* /dev/ttyUSB*), or use --virtual`);
+  }
+}
+
 /** RunArgs with every learner setting decided: the flags the user gave, else the live defaults. */
 type ResolvedRunArgs = RunArgs & Required<Pick<RunArgs, 'hidden' | 'tau' | 'lrOut' | 'lrRec' | 'direct' | 'normalized' | 'gain'>>;
 
@@ -197,7 +216,8 @@ export function withLiveDefaults(a: RunArgs): ResolvedRunArgs {
     ...a,
     hidden: a.hidden ?? d.hidden,
     tau: a.tau ?? d.tau,
-    lrOut: a.lrOut ?? d.lrOut,
+    // the plain delta rule is stable only below 0.5: --no-normalized alone starts from 0.01 (sim/README.md, measured)
+    lrOut: a.lrOut ?? ((a.normalized ?? d.normalized) ? d.lrOut : PLAIN_READOUT_LR),
     lrRec: a.lrRec ?? d.lrRec,
     direct: a.direct ?? d.direct,
     normalized: a.normalized ?? d.normalized,
@@ -317,6 +337,7 @@ export async function runLive(args: RunArgs, io: RunIo): Promise<RunSummary> {
   if (!a.port && !a.virtual) throw new InputError('run: give the board with --port PATH (e.g. /dev/ttyACM0, or the path `neurostream board --virtual` printed), or use --virtual');
   if (a.outputs < 1) throw new InputError('run: --outputs must be >= 1 to learn (the board must send targets)');
   if (a.firmata && a.virtual) throw new InputError('run: --firmata reads a real board at --port; it cannot be combined with --virtual');
+  if (a.port && !a.virtual) checkPortPath(a.port, '--port');
   const pins = a.pins ?? ['A0'];
   // Input: every pin `ahead` samples ago; target: the first pin now (so the learner predicts it aheadMs forward).
   if (a.firmata) a = { ...a, inputs: pins.length, outputs: 1 };
@@ -566,7 +587,7 @@ export function register(program: Command): void {
     .option('--rate <hz>', 'sample rate asked of the board', numberOption(1), 1000)
     .option('--hidden <n>', `hidden units (default ${FIXED_STREAM_DEFAULTS.rflo.hidden}; rtrl ${FIXED_STREAM_DEFAULTS.rtrl.hidden})`, intOption(1))
     .option('--tau <steps>', `time constant (default ${FIXED_STREAM_DEFAULTS.rflo.tau})`, numberOption(1))
-    .option('--lr-out <rate>', `learning rate of the readout (W_out, D; default ${FIXED_STREAM_DEFAULTS.rflo.lrOut}, normalised: below 2)`, numberOption(0))
+    .option('--lr-out <rate>', `learning rate of the readout (W_out, D; default ${FIXED_STREAM_DEFAULTS.rflo.lrOut} with normalised steps, below 2; ${PLAIN_READOUT_LR} with --no-normalized, below 0.5)`, numberOption(0))
     .option('--lr-rec <rate>', `learning rate of W_in, W_rec, b (default ${FIXED_STREAM_DEFAULTS.rflo.lrRec})`, numberOption(0))
     .option('--no-direct', 'the readout reads h only (y = W_out h); default: it reads the input too (y = W_out h + D x)')
     .option('--no-normalized', 'plain delta-rule readout steps (lr-out per step, below 0.5); default: normalised (NLMS) steps')

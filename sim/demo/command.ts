@@ -7,13 +7,14 @@ import { Command, Option } from 'commander';
 import { LEARNER_KINDS } from '../../runtime/types.ts';
 import { choiceOption, intOption, numberOption } from '../commands/options.ts';
 import { DEMO_DEFAULTS, runDemo, type DemoOptions } from './index.ts';
+import { PLAIN_READOUT_LR } from '../defaults.ts';
 
 export function registerDemo(program: Command): Command {
   return program
     .command('demo')
     .summary('live demo: learn online from the virtual board, write a report with plots (about a minute)')
     .description(
-      'Starts the virtual board behind a pseudo-terminal (or opens a real board with --port), connects over the serial bridge, and learns ' +
+      'Starts the virtual board on a local socket (or opens a real board with --port), connects over the serial bridge, and learns ' +
         'online from its stream with the fixed-point learner, the output-only baseline and the float64 twin of the learner, same samples ' +
         'into all three. Shows a live progress line, then writes a report folder (SVG + PNG plots, index.html, index.md, summary.json) and ' +
         'prints a summary table and the report path.',
@@ -29,7 +30,7 @@ export function registerDemo(program: Command): Command {
     .option('--out <dir>', 'report folder (default ./reports/demo-<timestamp>/)')
     .option('--json', 'print the summary as one JSON object on stdout')
     .option('--tau <steps>', 'time constant, >= 1', numberOption(1), DEMO_DEFAULTS.tau)
-    .option('--lr-out <rate>', 'learning rate of the readout (W_out, D; normalised steps: below 2)', numberOption(0), DEMO_DEFAULTS.lrOut)
+    .option('--lr-out <rate>', `learning rate of the readout (W_out, D; default ${DEMO_DEFAULTS.lrOut} with normalised steps, below 2; ${PLAIN_READOUT_LR} with --no-normalized, below 0.5)`, numberOption(0))
     .option('--lr-rec <rate>', 'learning rate of W_in, W_rec, b', numberOption(0), DEMO_DEFAULTS.lrRec)
     .option('--no-direct', 'the readout reads h only (y = W_out h); default: it reads the input too (y = W_out h + D x)')
     .option('--no-normalized', 'plain delta-rule readout steps (lr-out per step, below 0.5); default: normalised (NLMS) steps')

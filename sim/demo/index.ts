@@ -29,7 +29,7 @@ import { RunningNmse, blockNmse, measureRecovery } from '../../runtime/metrics.t
 import { fmt, table } from '../report.ts';
 import { lineChartSpec, writeFigure, type Figure } from '../plot/charts.ts';
 import { writeReportIndex } from '../plot/report.ts';
-import { FIXED_STREAM_DEFAULTS } from '../defaults.ts';
+import { FIXED_STREAM_DEFAULTS, PLAIN_READOUT_LR } from '../defaults.ts';
 
 export interface DemoOptions {
   /** Main learner, run in fixed point and as its float64 twin (default 'rflo'). */
@@ -238,7 +238,7 @@ export async function runDemo(options: DemoOptions = {}, io: DemoIo = defaultIo(
   const O = options.outputs ?? 1;
   const rate = options.rateHz ?? DEMO_DEFAULTS.rateHz;
   const tau = options.tau ?? DEMO_DEFAULTS.tau;
-  const lrOut = options.lrOut ?? DEMO_DEFAULTS.lrOut;
+  const lrOut = options.lrOut ?? ((options.normalized ?? DEMO_DEFAULTS.normalized) ? DEMO_DEFAULTS.lrOut : PLAIN_READOUT_LR);
   const lrRec = options.lrRec ?? DEMO_DEFAULTS.lrRec;
   const seed = options.seed ?? 1;
   const driftEvery = options.driftEvery ?? DEMO_DEFAULTS.driftEvery;
