@@ -21,6 +21,11 @@
  * outlier forever: after `outlierRun` consecutive outliers in a channel, its statistics restart from the new level
  * (counted in restarts). Chebyshev's inequality bounds the share of any distribution beyond k sd by 1/k^2
  * (1/64 at the default k = 8), so the guard rejects almost nothing that belongs to the stream.
+ * Before that (from a channel's 2nd accepted reading), the guard judges by robust statistics of the readings accepted
+ * so far (up to the first 32): a reading more than 4 * outlier * 1.4826 * MAD from their median is rejected (MAD: the
+ * median absolute deviation; 1.4826 MAD estimates sd for normal data, Hampel 1974; the factor 4 because a median of a
+ * few readings is a rough estimate). So a -9999 in a log's seventh row can neither pass nor widen the spread that
+ * judges the later rows. While the early readings are all equal (MAD 0, no scale yet) nothing is judged.
  *
  * Arithmetic: float64 with + - * / and sqrt only, which IEEE 754 rounds correctly, so results are identical on every
  * platform (C: compile without FMA contraction, -ffp-contract=off); the result is rounded half up to Q3.12 and
@@ -88,6 +93,10 @@ export class StreamScaler {
   private readonly clip: number;
   private readonly eps: number;
   private readonly tmp: Float64Array;
+  /** The first EARLY accepted readings of each channel, kept sorted (channel i at i * EARLY), for the early guard. */
+  private readonly early: Float64Array;
+  private readonly earlyLen: Uint8Array;
+  private readonly dev: Float64Array;
 
   constructor(c: ScalerConfig) {
     if (!Number.isInteger(c.channels) || c.channels < 1) throw new RangeError(`channels must be an integer >= 1 (got ${c.channels})`);
@@ -107,6 +116,9 @@ export class StreamScaler {
     this.mean = new Float64Array(n);
     this.variance = new Float64Array(n);
     this.tmp = new Float64Array(n);
+    this.early = new Float64Array(n * EARLY);
+    this.earlyLen = new Uint8Array(n);
+    this.dev = new Float64Array(EARLY);
     this.rate = c.rate ?? 1 / 1024;
     if (!(this.rate > 0 && this.rate <= 1)) throw new RangeError(`rate must be in (0, 1] (got ${c.rate})`);
     this.warmup = c.warmup ?? (c.mode === 'cumulative' ? 0 : 16);
@@ -177,6 +189,7 @@ export class StreamScaler {
         const c = raw[i];
         // Welford (1962): running mean and sum of squared deviations.
         this.count[i]++;
+        this.noteEarly(i, c);
         const d = c - this.mean[i];
         this.mean[i] += d / this.count[i];
         this.m2[i] += d * (c - this.mean[i]);
@@ -200,6 +213,7 @@ export class StreamScaler {
     for (let i = 0; i < n; i++) {
       const c = raw[i];
       this.count[i]++;
+      this.noteEarly(i, c);
       if (this.count[i] === 1) {
         this.mean[i] = c;
         this.variance[i] = 0;
@@ -246,9 +260,47 @@ export class StreamScaler {
   wouldRejectOutlier(channel: number, value: number): boolean {
     if (this.config.mode === 'range') return false;
     const seen = this.count[channel];
-    if (seen < 8 || seen <= this.warmup) return false;
+    if (seen < 8 || seen <= this.warmup) return this.earlyOutlier(channel, value);
     const d = value - this.mean[channel];
     return !(Math.abs(d) <= this.outlier * this.guardSd(channel));
+  }
+
+  /** Keeps the first EARLY accepted readings of a channel in sorted order (insertion; allocates nothing). */
+  private noteEarly(i: number, c: number): void {
+    const n = this.earlyLen[i];
+    if (n >= EARLY) return;
+    const e = this.early;
+    const base = i * EARLY;
+    let k = base + n;
+    while (k > base && e[k - 1] > c) {
+      e[k] = e[k - 1];
+      k--;
+    }
+    e[k] = c;
+    this.earlyLen[i] = n + 1;
+  }
+
+  /** The early guard: |c - median| > 4 * outlier * 1.4826 * MAD over the readings kept so far (2 or more, MAD > 0). */
+  private earlyOutlier(i: number, value: number): boolean {
+    const n = this.earlyLen[i];
+    if (n < 2 || this.outlier === Infinity) return false;
+    const e = this.early;
+    const base = i * EARLY;
+    const med = median(e, base, n);
+    const dev = this.dev;
+    for (let k = 0; k < n; k++) {
+      // insertion into dev[0..k) sorted
+      const d = Math.abs(e[base + k] - med);
+      let j = k;
+      while (j > 0 && dev[j - 1] > d) {
+        dev[j] = dev[j - 1];
+        j--;
+      }
+      dev[j] = d;
+    }
+    const mad = median(dev, 0, n);
+    if (!(mad > 0)) return false;
+    return !(Math.abs(value - med) <= 4 * this.outlier * 1.4826 * mad);
   }
 
   /** Outlier test of a whole sample; counts per channel; restarts a channel after outlierRun outliers in a row. */
@@ -265,6 +317,7 @@ export class StreamScaler {
           this.mean[i] = 0;
           this.m2[i] = 0;
           this.variance[i] = 0;
+          this.earlyLen[i] = 0;
           this.restarts++;
         }
       } else this.runLength[i] = 0;
@@ -286,7 +339,17 @@ export class StreamScaler {
     this.mean.fill(0);
     this.m2.fill(0);
     this.variance.fill(0);
+    this.earlyLen.fill(0);
   }
+}
+
+/** Readings per channel the early guard keeps. */
+const EARLY = 32;
+
+/** Median of the sorted run a[base .. base + n). */
+function median(a: Float64Array, base: number, n: number): number {
+  const h = n >> 1;
+  return n % 2 === 1 ? a[base + h] : (a[base + h - 1] + a[base + h]) / 2;
 }
 
 export function createScaler(c: ScalerConfig): StreamScaler {

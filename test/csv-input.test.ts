@@ -183,6 +183,28 @@ test('another absurd value: a -1e300 in a three-channel log and a 65535 spike ar
   t.true(shifted.rejected! <= 17, `level shift rejected ${shifted.rejected} samples`);
 });
 
+test('an absurd value in the first rows is rejected too, and does not widen the spread that judges later rows', (t) => {
+  // an unflagged -9999 marker in row 7 and every 41 rows after it, and a 65535 spike in row 3 of another column
+  const rows = ['temperature,humidity,adc'];
+  const bad: number[] = [];
+  for (let i = 0; i < 400; i++) {
+    const h = i % 41 === 6 ? '-9999' : (45 + Math.sin(i / 9) * 2).toFixed(2);
+    if (h === '-9999') bad.push(i + 2);
+    const adc = i === 2 ? '65535' : (500 + ((i * 7) % 13) - 6).toString(); // an ADC whose readings differ from the start
+    rows.push(`${(20 + Math.sin(i / 13)).toFixed(3)},${h},${adc}`);
+  }
+  const task = createCsvTask({ file: tmp('early-marker.csv', rows.join('\n')), columns: ['humidity', 'adc'], target: 'temperature' });
+  t.is(task.rejected, bad.length + 1, `${bad.length} -9999 markers and one spike: ${task.notes?.join(' | ')}`);
+  const { x } = fed(task);
+  t.true(x.every((r) => r[0] > -50 && r[1] < 1000), 'no marker or spike reached the learner');
+  t.regex(task.notes!.join('\n'), /column adc: 1 outlier.*line 4: 65535/);
+  // a signal that holds one value for its first rows and then steps is not judged before it has shown a spread
+  const steps = ['a,b'];
+  for (let i = 0; i < 200; i++) steps.push(`${i < 40 ? 1 : 3},${Math.sin(i / 5).toFixed(3)}`);
+  const held = createCsvTask({ file: tmp('held.csv', steps.join('\n')), columns: ['a'], target: 'b' });
+  t.is(held.rejected, 0);
+});
+
 test('StreamScaler: an outlier is rejected, counted and leaves the statistics untouched; a new level restarts them', (t) => {
   for (const mode of ['running', 'cumulative'] as const) {
     const s = createScaler({ channels: 2, mode, warmup: 16, outlier: 8, outlierRun: 4 });
