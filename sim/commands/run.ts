@@ -531,7 +531,9 @@ async function streamLive(a: ResolvedRunArgs, io: RunIo, res: Resources, learner
     io.stdout(
       `${summary.samples} samples in ${duration.toFixed(1)} s (${summary.samples_per_s} samples/s) from ${port}\n` +
         `NMSE first tenth ${fmt(summary.nmse_first)}, last tenth ${fmt(summary.nmse_last)}, whole run ${fmt(summary.nmse_all)} ` +
-        `(persistence ${fmt(summary.persistence_nmse)}, ${LIVE_LINEAR_NAME} ${fmt(summary.linear_nmse)}; leading at the end: ${summary.leading})\n` +
+        `(persistence ${fmt(summary.persistence_nmse)}, ${LIVE_LINEAR_NAME} ${fmt(summary.linear_nmse)} over the whole run)\n` +
+        `running NMSE (the last ~1000 samples, against the target's variance there, which is smaller than the whole run's): ${summary.learner} ${fmt(summary.nmse_running)}, persistence ${fmt(summary.persistence_nmse_running)}, ` +
+        `${LIVE_LINEAR_NAME} ${fmt(summary.linear_nmse_running)}; leading: ${summary.leading}\n` +
         (summary.divergences > 0
           ? `diverged ${summary.divergences}x, each time restored to the last good state with halved learning rates; now lr_rec ${summary.lr_rec}, lr_out ${summary.lr_out}\n`
           : '') +
