@@ -393,8 +393,21 @@ export function alignmentFor(a: SimArgs, s: SimSummary): AlignmentPoint[] {
   });
 }
 
+/** The CSV dialect and bad-value options, shared by sim and tune (both read a log through sim/tasks/csv.ts). */
+export function addCsvDialectOptions(cmd: Command): Command {
+  return cmd
+    .option('--delimiter <sep>', "csv: field separator , ; tab or | (default: detected from the first lines)")
+    .addOption(new Option('--decimal <mark>', "csv: decimal mark (default: detected; ',' needs another separator than ',')").choices(['.', ',']))
+    .option('--missing <markers>', 'csv: values that mean a missing reading, e.g. -9999,NA (empty, NA, N/A, NaN and null always do)', (v: string) => v.split(',').map((c) => c.trim()).filter((c) => c !== ''))
+    .option('--outlier <k>', 'csv: reject a value more than k standard deviations from its column so far (default 8; inf: off)', (v: string) => {
+      const k = v === 'inf' ? Infinity : Number(v);
+      if (!(k > 0)) throw new InvalidArgumentError('Expected a number of standard deviations > 0, or inf.');
+      return k;
+    });
+}
+
 export function register(program: Command): void {
-  program
+  const cmd = program
     .command('sim')
     .summary('train a learner on a task over several seeds and report the NMSE')
     .description(
@@ -437,15 +450,9 @@ export function register(program: Command): void {
     .option('--rls-readout <lambda>', 'the readout learns by recursive least squares with forgetting factor lambda in (0, 1]; 0 = the delta rule (float engine; default on streams: sim/defaults.ts)', numberOption(0))
     .option('--gain <g>', 'gain of the initial recurrent weights, W_rec ~ N(0, g^2/N) (default 1.5, Murray 2019; streams: sim/defaults.ts)', numberOption(0))
     .option('--max-rec-step <bound>', 'bound on the norm of each per-step recurrent update, a divergence guard; 0 = none (float engine)', numberOption(0))
-    .option('--config <file>', 'streams: start from a configuration written by `neurostream tune` (flags still win)')
-    .option('--delimiter <sep>', "csv: field separator , ; tab or | (default: detected from the first lines)")
-    .addOption(new Option('--decimal <mark>', "csv: decimal mark (default: detected; ',' needs another separator than ',')").choices(['.', ',']))
-    .option('--missing <markers>', 'csv: values that mean a missing reading, e.g. -9999,NA (empty, NA, N/A, NaN and null always do)', (v: string) => v.split(',').map((c) => c.trim()).filter((c) => c !== ''))
-    .option('--outlier <k>', 'csv: reject a value more than k standard deviations from its column so far (default 8; inf: off)', (v: string) => {
-      const k = v === 'inf' ? Infinity : Number(v);
-      if (!(k > 0)) throw new InvalidArgumentError('Expected a number of standard deviations > 0, or inf.');
-      return k;
-    })
+    .option('--config <file>', 'streams: start from a configuration written by `neurostream tune` (flags still win)');
+  addCsvDialectOptions(cmd);
+  cmd
     .option('--json', 'print one JSON object instead of the table')
     .option('--plot <dir>', 'also write a report into DIR: learning curves as SVG + PNG and index.html; for rflo its alignment with BPTT (trains a second time)')
     .addHelpText(

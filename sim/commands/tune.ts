@@ -19,10 +19,10 @@ import { TASK_NAMES, type TaskName } from '../tasks/index.ts';
 import { createSimLearner, runStream } from '../tasks/run.ts';
 import { InputError } from '../modelio.ts';
 import { fmt, table } from '../report.ts';
-import { makeTask, type SimArgs } from './sim.ts';
+import { addCsvDialectOptions, makeTask, type SimArgs } from './sim.ts';
 import { choiceOption, intOption, numberOption } from './options.ts';
 
-export interface TuneArgs extends Pick<SimArgs, 'task' | 'steps' | 'file' | 'columns' | 'target' | 'horizon' | 'normalize' | 'scenario' | 'channels' | 'changeEvery' | 'sampleStep'> {
+export interface TuneArgs extends Pick<SimArgs, 'task' | 'steps' | 'file' | 'columns' | 'target' | 'horizon' | 'normalize' | 'scenario' | 'channels' | 'changeEvery' | 'sampleStep' | 'delimiter' | 'decimal' | 'missing' | 'outlier'> {
   learner: LearnerKind;
   /** Seed of the initial weights (and of the stream, for simulated ones). */
   seed?: number;
@@ -175,7 +175,7 @@ export function runTune(a: TuneArgs): TuneResult {
   return result;
 }
 
-export function formatTune(r: TuneResult, out?: string): string {
+export function formatTune(r: TuneResult, out?: string, streamFlags?: string): string {
   const lines = [r.description, `learner ${r.learner}: ${r.tried} of ${r.grid} candidates on the first ${r.prefix} samples in ${r.elapsed_s.toFixed(1)} s (budget ${r.budget_s} s)`, ''];
   const rows = [['rank', 'N', 'tau', 'lr_rec', 'lr_out', 'D', 'readout', 'prefix NMSE']];
   r.table.slice(0, 10).forEach((c, i) => {
@@ -184,12 +184,29 @@ export function formatTune(r: TuneResult, out?: string): string {
   lines.push(table(rows));
   if (!r.table.slice(0, 10).includes(r.defaults)) lines.push(`defaults: prefix NMSE ${fmt(r.defaults.prefix_nmse)}`);
   if (r.best_rest_nmse !== null) lines.push(`held out (the ${r.rest} samples after the prefix, fresh weights): best ${fmt(r.best_rest_nmse)}, defaults ${fmt(r.defaults_rest_nmse)}`);
-  if (out) lines.push(`written to ${out}; use it with: neurostream sim --task ... --learner ${r.learner} --config ${out}`);
+  if (out) lines.push(`written to ${out}; use it with: neurostream sim ${streamFlags ?? `--task ${r.task}`} --learner ${r.learner} --config ${out}`);
   return lines.join('\n');
 }
 
+/** The flags that name the same stream for `sim` (quoted where a shell would split them). */
+function simFlagsOf(a: TuneArgs): string {
+  const q = (v: string): string => (/^[\w.,/:=+-]+$/.test(v) ? v : `'${v.replaceAll("'", "'\\''")}'`);
+  const f = [`--task ${a.task}`];
+  if (a.file !== undefined) f.push(`--file ${q(a.file)}`);
+  if (a.columns !== undefined) f.push(`--columns ${q(a.columns.join(','))}`);
+  if (a.target !== undefined) f.push(`--target ${q(a.target)}`);
+  if (a.horizon !== undefined) f.push(`--horizon ${a.horizon}`);
+  if (a.delimiter !== undefined) f.push(`--delimiter ${q(a.delimiter)}`);
+  if (a.decimal !== undefined) f.push(`--decimal ${q(a.decimal)}`);
+  if (a.missing !== undefined) f.push(`--missing ${q(a.missing.join(','))}`);
+  if (a.outlier !== undefined) f.push(`--outlier ${a.outlier}`);
+  if (a.scenario !== undefined) f.push(`--scenario ${a.scenario}`);
+  if (a.steps !== undefined) f.push(`--steps ${a.steps}`);
+  return f.join(' ');
+}
+
 export function register(program: Command): void {
-  program
+  const cmd = program
     .command('tune')
     .summary('search tau, N and learning rates on a prefix of a stream; write the best configuration')
     .description(
@@ -209,12 +226,14 @@ export function register(program: Command): void {
     .option('--file <path>', 'csv: the recorded log, with a header row')
     .option('--columns <a,b>', 'csv: input columns by header name', (v: string) => v.split(',').map((c) => c.trim()).filter((c) => c !== ''))
     .option('--target <col>', 'csv: the column to predict')
-    .option('--horizon <K>', 'csv, mackey-glass: predict the target K rows ahead (default 1)', intOption(1))
+    .option('--horizon <K>', 'csv, mackey-glass: predict the target K rows ahead (default 1)', intOption(1));
+  addCsvDialectOptions(cmd);
+  cmd
     .option('--json', 'print the result as one JSON object')
     .addHelpText('after', '\nExample:\n  neurostream tune --file examples/sensor-log.csv --columns temperature,humidity,light --target temperature --budget 30 --out tuned.json\n  neurostream sim --task csv --file examples/sensor-log.csv --columns temperature,humidity,light --target temperature --config tuned.json')
     .action((o: TuneArgs & { json?: boolean }) => {
       const { json, ...rest } = o;
       const r = runTune({ ...rest, progress: true });
-      process.stdout.write((json ? JSON.stringify(r) : formatTune(r, rest.out)) + '\n');
+      process.stdout.write((json ? JSON.stringify(r) : formatTune(r, rest.out, simFlagsOf(rest))) + '\n');
     });
 }
