@@ -38,6 +38,7 @@ let DIRECT: i32 = 0; // 1 when the readout reads the input too (y = W_out h + D 
 let SH_OUT_DIRECT: i32 = 0; // plan shifts.outDirect
 let NORMALIZED: i32 = 0; // 1 for the normalised (NLMS) readout step
 let EPS_Q30: i32 = 0; // eps of the normalised readout, Q30 (plan readoutEpsQ30)
+let ACCUMULATE: i32 = 0; // 1 when the gradient accumulators acc_* are written (options.accumulateGradient)
 let SCRATCH: usize = 0; // address of the private scratch after the arena
 // arena buffer addresses (p_ + the buffer name)
 let p_W_in: usize = 0;
@@ -123,41 +124,42 @@ export function configure(): void {
   SH_OUT_DIRECT = cfg(20);
   NORMALIZED = cfg(21);
   EPS_Q30 = cfg(22);
-  SCRATCH = cfgp(23);
-  p_W_in = cfgp(24);
-  p_W_rec = cfgp(25);
-  p_b = cfgp(26);
-  p_W_out = cfgp(27);
-  p_D = cfgp(28);
-  p_W_rec_q12 = cfgp(29);
-  p_W_out_q12 = cfgp(30);
-  p_B = cfgp(31);
-  p_h0 = cfgp(32);
-  p_h = cfgp(33);
-  p_h_prev = cfgp(34);
-  p_x = cfgp(35);
-  p_target = cfgp(36);
-  p_y = cfgp(37);
-  p_e = cfgp(38);
-  p_u = cfgp(39);
-  p_dphi = cfgp(40);
-  p_aphi = cfgp(41);
-  p_fb = cfgp(42);
-  p_P_in = cfgp(43);
-  p_P_rec = cfgp(44);
-  p_P_b = cfgp(45);
-  p_decay = cfgp(46);
-  p_S = cfgp(47);
-  p_S_next = cfgp(48);
-  p_sum_hi = cfgp(49);
-  p_sum_lo = cfgp(50);
-  p_acc_W_in = cfgp(51);
-  p_acc_W_rec = cfgp(52);
-  p_acc_b = cfgp(53);
-  p_acc_W_out = cfgp(54);
-  p_acc_D = cfgp(55);
-  p_saturation = cfgp(56);
-  p_steps = cfgp(57);
+  ACCUMULATE = cfg(23);
+  SCRATCH = cfgp(24);
+  p_W_in = cfgp(25);
+  p_W_rec = cfgp(26);
+  p_b = cfgp(27);
+  p_W_out = cfgp(28);
+  p_D = cfgp(29);
+  p_W_rec_q12 = cfgp(30);
+  p_W_out_q12 = cfgp(31);
+  p_B = cfgp(32);
+  p_h0 = cfgp(33);
+  p_h = cfgp(34);
+  p_h_prev = cfgp(35);
+  p_x = cfgp(36);
+  p_target = cfgp(37);
+  p_y = cfgp(38);
+  p_e = cfgp(39);
+  p_u = cfgp(40);
+  p_dphi = cfgp(41);
+  p_aphi = cfgp(42);
+  p_fb = cfgp(43);
+  p_P_in = cfgp(44);
+  p_P_rec = cfgp(45);
+  p_P_b = cfgp(46);
+  p_decay = cfgp(47);
+  p_S = cfgp(48);
+  p_S_next = cfgp(49);
+  p_sum_hi = cfgp(50);
+  p_sum_lo = cfgp(51);
+  p_acc_W_in = cfgp(52);
+  p_acc_W_rec = cfgp(53);
+  p_acc_b = cfgp(54);
+  p_acc_W_out = cfgp(55);
+  p_acc_D = cfgp(56);
+  p_saturation = cfgp(57);
+  p_steps = cfgp(58);
   s_x = p_saturation + 0;
   s_x_invalid = p_saturation + 4;
   s_target = p_saturation + 8;
@@ -430,14 +432,14 @@ function updateRow(W: usize, Wq: usize, acc: usize, P: usize, off: i32, len: i32
   const fast = STEP && dShift >= 17 && SH_APPLY >= 1 && APPLY_LOG2 == 0;
   let i = 0;
   if (fast) i = stepRowFast(W, Wq, P, off, len, g, dShift, satp, pA, fsv);
-  else {
+  else if (ACCUMULATE) {
     for (; i + 8 <= len; i += 8) {
       const P8 = v128.load(pP + (<usize>i << 1));
       accBlock8(pA + (<usize>i << 3), i32x4.extend_low_i16x8_s(P8), i32x4.extend_high_i16x8_s(P8), fsv);
     }
   }
   const done = i;
-  for (; i < len; i++) {
+  if (ACCUMULATE) for (; i < len; i++) {
     const q = pA + (<usize>i << 3);
     store<f64>(q, load<f64>(q) + Math.floor(<f64>ld16(pP, i) * fs + 0.5));
   }
@@ -487,7 +489,7 @@ function stepRowFast(W: usize, Wq: usize, P: usize, off: i32, len: i32, g: i32, 
     const P8 = v128.load(pP + (<usize>k << 1));
     const p0 = i32x4.extend_low_i16x8_s(P8);
     const p1 = i32x4.extend_high_i16x8_s(P8);
-    accBlock8(pA + (<usize>k << 3), p0, p1, fsv);
+    if (ACCUMULATE) accBlock8(pA + (<usize>k << 3), p0, p1, fsv);
     const delta0 = rsrV(rsrV(i32x4.add(i32x4.mul(ghi, p0), i32x4.shr_s(i32x4.mul(glo, p0), 16)), ds), as);
     const delta1 = rsrV(rsrV(i32x4.add(i32x4.mul(ghi, p1), i32x4.shr_s(i32x4.mul(glo, p1), 16)), ds), as);
     const nz0 = v128.not(i32x4.eq(delta0, zero));
@@ -591,16 +593,20 @@ function updateOutput(): void {
     const oo = o * N;
     for (let j = 0; j < N; j++) {
       const h = ld16(p_h, j);
-      const q = p_acc_W_out + (<usize>(oo + j) << 3);
-      store<f64>(q, load<f64>(q) + <f64>(e * h) * 8);
+      if (ACCUMULATE) {
+        const q = p_acc_W_out + (<usize>(oo + j) << 3);
+        store<f64>(q, load<f64>(q) + <f64>(e * h) * 8);
+      }
       if (STEP) applyStep(p_W_out, p_W_out_q12, oo + j, normalized ? shiftWide(g1 * <i64>h, sOut) : mul32x16(g, h, sOut), s_W_out);
     }
     if (!DIRECT) continue;
     const od = o * M;
     for (let j = 0; j < M; j++) {
       const xj = ld16(p_x, j);
-      const q = p_acc_D + (<usize>(od + j) << 3);
-      store<f64>(q, load<f64>(q) + <f64>(e * xj) * 64);
+      if (ACCUMULATE) {
+        const q = p_acc_D + (<usize>(od + j) << 3);
+        store<f64>(q, load<f64>(q) + <f64>(e * xj) * 64);
+      }
       if (STEP) applyStep(p_D, 0, od + j, normalized ? shiftWide(g1 * <i64>xj, sDirect) : mul32x16(g, xj, sDirect), s_W_out);
     }
   }
@@ -986,16 +992,22 @@ function updateRtrl(): void {
       d = mul32x16(sat32c(dq, s_grad), ETA_REC, SH_RTRL);
     }
     if (t < nRec) {
-      const q = p_acc_W_rec + (<usize>t << 3);
-      store<f64>(q, load<f64>(q) + term);
+      if (ACCUMULATE) {
+        const q = p_acc_W_rec + (<usize>t << 3);
+        store<f64>(q, load<f64>(q) + term);
+      }
       if (STEP) applyStep(p_W_rec, p_W_rec_q12, t, d, s_W_rec);
     } else if (t < nRec + nIn) {
-      const q = p_acc_W_in + (<usize>(t - nRec) << 3);
-      store<f64>(q, load<f64>(q) + term);
+      if (ACCUMULATE) {
+        const q = p_acc_W_in + (<usize>(t - nRec) << 3);
+        store<f64>(q, load<f64>(q) + term);
+      }
       if (STEP) applyStep(p_W_in, 0, t - nRec, d, s_W_in);
     } else {
-      const q = p_acc_b + (<usize>(t - nRec - nIn) << 3);
-      store<f64>(q, load<f64>(q) + term);
+      if (ACCUMULATE) {
+        const q = p_acc_b + (<usize>(t - nRec - nIn) << 3);
+        store<f64>(q, load<f64>(q) + term);
+      }
       if (STEP) applyStep(p_b, 0, t - nRec - nIn, d, s_b);
     }
   }
