@@ -332,9 +332,33 @@ function forward(): void {
  */
 function advanceTraces(snap: bool): void {
   let cntV = i32x4.splat(0);
-  let cnt: i32 = 0;
-  const fr = FR_REC;
+  for (let a = 0; a < N; a++) cntV = advanceRow(a, snap, cntV);
+  const cnt = sumLanes(cntV);
+  if (cnt != 0) store<u32>(s_trace, load<u32>(s_trace) + <u32>cnt);
+}
+
+/**
+ * A learning step's traces and recurrent update in one pass over the rows (learners/optimized/rflo.ts learnTraces):
+ * per unit a, the trace recursion then the update. The same operations on the same values as advanceTraces then
+ * the update of every unit: unit a's trace recursion reads only unit a's weights (SnAp-1's W_aa), which only unit a's update
+ * changes, after it; feedback() reads neither traces nor decay.
+ */
+function learnTraces(snap: bool): void {
+  let cntV = i32x4.splat(0);
+  const sr = FR_REC - 6;
+  const si = FR_IN - 6;
   for (let a = 0; a < N; a++) {
+    cntV = advanceRow(a, snap, cntV);
+    updateUnit(a, sr, si);
+  }
+  const cnt = sumLanes(cntV);
+  if (cnt != 0) store<u32>(s_trace, load<u32>(s_trace) + <u32>cnt);
+}
+
+/** Row a of advanceTraces; vector lanes' trace saturations are added to cntV (returned), scalar ones counted. */
+@inline function advanceRow(a: i32, snap: bool, cntV: v128): v128 {
+  const fr = FR_REC;
+  {
     const c = ld32(p_aphi, a);
     let d = KEEP;
     if (snap) {
@@ -399,8 +423,7 @@ function advanceTraces(snap: bool): void {
     const pbv = <i32>load<i16>(pb);
     store<i16>(pb, sat16c(<i64>(up * pbv + rsr(m * pbv + c * (1 << fr), 15)), s_trace));
   }
-  cnt += sumLanes(cntV);
-  if (cnt != 0) store<u32>(s_trace, load<u32>(s_trace) + <u32>cnt);
+  return cntV;
 }
 
 /** errorQ (runtime/network.ts). */
@@ -523,18 +546,14 @@ function stepRowFast(W: usize, Wq: usize, P: usize, off: i32, len: i32, g: i32, 
   return k;
 }
 
-/** updateTraces (runtime/learners/rflo.ts). */
-function updateTraces(): void {
-  const sr = FR_REC - 6;
-  const si = FR_IN - 6;
-  for (let a = 0; a < N; a++) {
-    const f = ld32(p_fb, a);
-    if (f == 0) continue;
-    const g = STEP ? sat32c(mul32x16(f, ETA_REC, 15), s_gain) : 0;
-    updateRow(p_W_rec, p_W_rec_q12, p_acc_W_rec, p_P_rec, a * N, N, f, sr, g, SH_TRACE_REC, s_W_rec);
-    updateRow(p_W_in, 0, p_acc_W_in, p_P_in, a * M, M, f, si, g, SH_TRACE_IN, s_W_in);
-    updateRow(p_b, 0, p_acc_b, p_P_b, a, 1, f, sr, g, SH_TRACE_REC, s_b);
-  }
+/** Unit a of updateTraces (runtime/learners/rflo.ts updateTraceUnit): with f_a = fb[a] != 0, its W_rec, W_in and b rows. */
+@inline function updateUnit(a: i32, sr: i32, si: i32): void {
+  const f = ld32(p_fb, a);
+  if (f == 0) return;
+  const g = STEP ? sat32c(mul32x16(f, ETA_REC, 15), s_gain) : 0;
+  updateRow(p_W_rec, p_W_rec_q12, p_acc_W_rec, p_P_rec, a * N, N, f, sr, g, SH_TRACE_REC, s_W_rec);
+  updateRow(p_W_in, 0, p_acc_W_in, p_P_in, a * M, M, f, si, g, SH_TRACE_IN, s_W_in);
+  updateRow(p_b, 0, p_acc_b, p_P_b, a, 1, f, sr, g, SH_TRACE_REC, s_b);
 }
 
 /**
@@ -1019,16 +1038,24 @@ let STEP_LEARN: bool = false;
 export function step(learn: i32): void {
   STEP_LEARN = learn != 0;
   forward();
+  if (learn && (KIND == KIND_RFLO || KIND == KIND_SNAP1)) {
+    // One pass over the rows: traces and recurrent update fused (learnTraces), after the error and its feedback.
+    store<f64>(p_steps, load<f64>(p_steps) + 1);
+    errorQ();
+    feedback();
+    learnTraces(KIND == KIND_SNAP1);
+    updateOutput();
+    return;
+  }
   if (KIND == KIND_RFLO) advanceTraces(false);
   else if (KIND == KIND_SNAP1) advanceTraces(true);
   else if (KIND == KIND_RTRL) advanceRtrl();
   store<f64>(p_steps, load<f64>(p_steps) + 1);
   if (!learn) return;
   errorQ();
-  if (KIND != KIND_OUTPUT) {
+  if (KIND == KIND_RTRL) {
     feedback();
-    if (KIND == KIND_RTRL) updateRtrl();
-    else updateTraces();
+    updateRtrl();
   }
   updateOutput();
 }
