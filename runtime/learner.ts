@@ -253,7 +253,7 @@ export class FixedLearner implements OnlineLearner {
     if (!s.accumulate) {
       throw new Error(
         "readGradient() needs the gradient accumulators, which a 'step' learner keeps only when asked: create it with " +
-          'accumulateGradient: true (the CLI: neurostream grad sets it)',
+          "accumulateGradient: true, or use update 'trial' (which always accumulates)",
       );
     }
     const q = -(2 ** -FRAC.ACC);
