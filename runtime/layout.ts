@@ -66,6 +66,11 @@ export interface BufferLayout {
    * has length 0 (C) or does not exist (TypeScript, wasm), so the arena of a learner without D is unchanged.
    */
   readonly direct?: boolean;
+  /**
+   * A gradient accumulator: present only when the learner accumulates (options.accumulateGradient, always in
+   * 'trial' mode); without it the buffer has length 0 (C) or does not exist (TypeScript, wasm).
+   */
+  readonly acc?: boolean;
   readonly description: string;
 }
 
@@ -75,7 +80,8 @@ const TRACES: readonly LearnerKindName[] = ['rflo', 'snap1'];
 /**
  * Every buffer, in arena order (each starts at a multiple of 8 bytes). The float64 buffers hold exact integers
  * (int64_t in C). W_rec_q12 and W_out_q12 are the Q3.12 copies the feedback, SnAp-1 decay and RTRL sensitivity
- * kernels read; B is RFLO's random feedback matrix; D and acc_D exist only with options.direct (runtime/ARITHMETIC.md).
+ * kernels read; B is RFLO's random feedback matrix; D and acc_D exist only with options.direct, the acc_* accumulators only
+ * with gradient accumulation (options.accumulateGradient; runtime/ARITHMETIC.md).
  */
 export const BUFFERS = [
   { name: 'W_in', type: 'i32', length: ['N', 'M'], format: 'Q7.24', kinds: ALL, description: 'master input weights' },
@@ -105,11 +111,11 @@ export const BUFFERS = [
   { name: 'S_next', type: 'i32', length: ['N', 'T'], format: 'Q11.20', kinds: ['rtrl'], description: 'sensitivities being computed' },
   { name: 'sum_hi', type: 'f64', length: ['T'], format: 'int64', kinds: ['rtrl'], description: 'scratch: high partial sums' },
   { name: 'sum_lo', type: 'f64', length: ['T'], format: 'int64', kinds: ['rtrl'], description: 'scratch: low partial sums' },
-  { name: 'acc_W_in', type: 'f64', length: ['N', 'M'], format: 'Q30 (int64)', kinds: ALL, description: 'accumulated scaled terms' },
-  { name: 'acc_W_rec', type: 'f64', length: ['N', 'N'], format: 'Q30 (int64)', kinds: ALL, description: 'accumulated scaled terms' },
-  { name: 'acc_b', type: 'f64', length: ['N'], format: 'Q30 (int64)', kinds: ALL, description: 'accumulated scaled terms' },
-  { name: 'acc_W_out', type: 'f64', length: ['O', 'N'], format: 'Q30 (int64)', kinds: ALL, description: 'accumulated scaled terms' },
-  { name: 'acc_D', type: 'f64', length: ['O', 'M'], format: 'Q30 (int64)', kinds: ALL, direct: true, description: 'accumulated scaled terms' },
+  { name: 'acc_W_in', acc: true, type: 'f64', length: ['N', 'M'], format: 'Q30 (int64)', kinds: ALL, description: 'accumulated scaled terms' },
+  { name: 'acc_W_rec', acc: true, type: 'f64', length: ['N', 'N'], format: 'Q30 (int64)', kinds: ALL, description: 'accumulated scaled terms' },
+  { name: 'acc_b', acc: true, type: 'f64', length: ['N'], format: 'Q30 (int64)', kinds: ALL, description: 'accumulated scaled terms' },
+  { name: 'acc_W_out', acc: true, type: 'f64', length: ['O', 'N'], format: 'Q30 (int64)', kinds: ALL, description: 'accumulated scaled terms' },
+  { name: 'acc_D', acc: true, type: 'f64', length: ['O', 'M'], format: 'Q30 (int64)', kinds: ALL, direct: true, description: 'accumulated scaled terms' },
   { name: 'saturation', type: 'u32', length: ['S'], format: 'count', kinds: ALL, description: 'saturation events per buffer' },
   { name: 'steps', type: 'f64', length: [], format: 'count', kinds: ALL, description: 'steps taken' },
 ] as const satisfies readonly BufferLayout[];
@@ -117,10 +123,14 @@ export const BUFFERS = [
 /** The name of an arena buffer. */
 export type BufferName = (typeof BUFFERS)[number]['name'];
 
-/** Length of a buffer for a shape (0 when the kind does not have it, or it is a direct-only buffer without direct). */
-export function bufferLength(b: BufferLayout, kind: LearnerKindName, N: number, M: number, O: number, direct = false): number {
+/**
+ * Length of a buffer for a shape (0 when the kind does not have it, a direct-only buffer without direct, or a
+ * gradient accumulator of a learner that does not accumulate).
+ */
+export function bufferLength(b: BufferLayout, kind: LearnerKindName, N: number, M: number, O: number, direct = false, accumulate = true): number {
   if (!b.kinds.includes(kind)) return 0;
   if (b.direct === true && !direct) return 0;
+  if (b.acc === true && !accumulate) return 0;
   const f: Record<LengthFactor, number> = { N, M, O, T: N * N + N * M + N, S: SATURATION_NAMES.length };
   let n = 1;
   for (const k of b.length) n *= f[k];
@@ -160,6 +170,7 @@ export const CONFIG_FIELDS = [
   ['SH_OUT_DIRECT', 'plan shifts.outDirect'],
   ['NORMALIZED', '1 for the normalised (NLMS) readout step'],
   ['EPS_Q30', 'eps of the normalised readout, Q30 (plan readoutEpsQ30)'],
+  ['ACCUMULATE', '1 when the gradient accumulators acc_* are written (options.accumulateGradient)'],
   ['SCRATCH', 'address of the private scratch after the arena'],
 ] as const;
 export type ConfigField = (typeof CONFIG_FIELDS)[number][0];

@@ -250,6 +250,12 @@ export class FixedLearner implements OnlineLearner {
 
   readGradient(out: Gradient): Gradient {
     const s = this.state;
+    if (!s.accumulate) {
+      throw new Error(
+        "readGradient() needs the gradient accumulators, which a 'step' learner keeps only when asked: create it with " +
+          "accumulateGradient: true, or use update 'trial' (which always accumulates)",
+      );
+    }
     const q = -(2 ** -FRAC.ACC);
     const pairs: [Float64Array, Float64Array][] = [
       [out.W_in, s.acc_W_in],

@@ -226,6 +226,15 @@ export function plan(config: FixedConfig): FixedPlan {
   const U = checkInt('updateFracBits', config.updateFracBits ?? DEFAULT_UPDATE_FRAC_BITS, F, 30);
   const direct = config.direct ?? false;
   if (direct !== true && direct !== false) fail(`direct must be true or false (got ${String(direct)})`);
+  const accGiven = config.accumulateGradient;
+  if (accGiven !== undefined && accGiven !== true && accGiven !== false) {
+    fail(`accumulateGradient must be true or false (got ${String(accGiven)})`);
+  }
+  if (accGiven === false && config.update === 'trial') {
+    fail("accumulateGradient must be true with update 'trial' (got false): a trial applies the accumulated terms; leave it out or set update 'step'");
+  }
+  // 'trial' mode always accumulates; 'step' mode only when asked (readGradient, `neurostream grad`).
+  const accumulate = config.update === 'trial' || accGiven === true;
   const normalized = config.normalizedReadout ?? false;
   if (normalized !== true && normalized !== false) fail(`normalizedReadout must be true or false (got ${String(normalized)})`);
   if (config.readoutEps !== undefined && !normalized) fail('readoutEps is the normalised readout\'s eps; set normalizedReadout, or leave readoutEps out');
@@ -290,6 +299,8 @@ export function plan(config: FixedConfig): FixedPlan {
     options.normalizedReadout = true;
     options.readoutEps = readoutEps;
   }
+  // 'step' mode carries the key only when it accumulates ('trial' always does, without the key).
+  if (accumulate && config.update === 'step') options.accumulateGradient = true;
   const theta = N * N + N * M + N;
 
   // The arena: the manifest's buffers this kind has (runtime/layout.ts), in its order.
@@ -298,7 +309,8 @@ export function plan(config: FixedConfig): FixedPlan {
     if (!(b.kinds as readonly string[]).includes(kind)) continue;
     const format = kind === 'snap1' && 'snap1Format' in b ? b.snap1Format : b.format;
     if ('direct' in b && b.direct === true && !direct) continue;
-    specs.push({ name: b.name, type: b.type, length: bufferLength(b, kind, N, M, O, direct), format, description: b.description });
+    if ('acc' in b && b.acc === true && !accumulate) continue;
+    specs.push({ name: b.name, type: b.type, length: bufferLength(b, kind, N, M, O, direct, accumulate), format, description: b.description });
   }
   const buffers: BufferSpec[] = [];
   let offset = 0;
@@ -357,7 +369,8 @@ export function formatMemoryTable(p: FixedPlan): string {
   const out = [
     `${o.learner}: inputs ${o.inputs}, hidden ${o.hidden}, outputs ${o.outputs}, tau ${o.tau}, update ${o.update}` +
       (o.direct === true ? ', direct (y = W_out h + D x)' : '') +
-      (o.normalizedReadout === true ? `, normalised readout (eps ${o.readoutEps})` : ''),
+      (o.normalizedReadout === true ? `, normalised readout (eps ${o.readoutEps})` : '') +
+      (o.update === 'step' ? (o.accumulateGradient === true ? ', accumulates the gradient' : ', no gradient accumulators') : ''),
     line(head),
     line(widths.map((w) => '-'.repeat(w))),
     ...rows.map(line),

@@ -5,9 +5,11 @@
  *
  * Layout, little-endian (version 1; version 2 is the same layout for a learner with options.direct, whose arena
  * has the D and acc_D buffers; version 3 for a learner with options.normalizedReadout, with or without direct, whose
- * config carries normalizedReadout and readoutEps):
+ * config carries normalizedReadout and readoutEps; version 4 for a 'step' learner without gradient accumulators,
+ * whose arena has no acc_* buffers and whose config carries "accumulateGradient": false. A config without the key
+ * accumulates, as every learner before version 4 did):
  *   0   4  magic "NSNP"
- *   4   2  version (1, 2 with direct, 3 with the normalised readout)
+ *   4   2  version (1, 2 with direct, 3 with the normalised readout, 4 without gradient accumulators)
  *   6   2  flags (0)
  *   8   4  config length C (bytes of ASCII JSON)
  *   12  4  arena length A
@@ -29,9 +31,19 @@ export const SNAPSHOT_MAGIC = 'NSNP';
  * normalised readout as version 3 (its arena is that of version 1 or 2, but a reader that does not know the key
  * would learn with the plain delta rule: it must refuse the file, not misread it).
  */
-export const SNAPSHOT_VERSION = 3;
-/** The version a learner's snapshot is written in: 3 with the normalised readout, else 2 with direct, else 1. */
-export function snapshotVersionOf(o: { readonly direct?: boolean; readonly normalizedReadout?: boolean }): number {
+export const SNAPSHOT_VERSION = 4;
+/**
+ * The version a learner's snapshot is written in: 4 for a 'step' learner without gradient accumulators (its arena
+ * lacks the acc_* buffers: an older reader must refuse it), else 3 with the normalised readout, else 2 with direct,
+ * else 1.
+ */
+export function snapshotVersionOf(o: {
+  readonly update?: string;
+  readonly direct?: boolean;
+  readonly normalizedReadout?: boolean;
+  readonly accumulateGradient?: boolean;
+}): number {
+  if (o.update === 'step' && o.accumulateGradient !== true) return 4;
   return o.normalizedReadout === true ? 3 : o.direct === true ? 2 : 1;
 }
 const HEADER = 16;
@@ -75,7 +87,11 @@ function fromAscii(b: Uint8Array): string {
 /** The learner's configuration as saved (options plus the fixed-point options). */
 function configOf(l: FixedLearner): FixedConfig {
   const p = l.plan;
-  return { ...p.options, weightFracBits: p.weightFracBits, updateFracBits: p.updateFracBits, memoryBudget: p.memoryBudget };
+  // A learner that accumulates is saved without the key, byte for byte as before version 4; one that does not says so.
+  const { accumulateGradient, ...o } = p.options;
+  const cfg: FixedConfig = { ...o, weightFracBits: p.weightFracBits, updateFracBits: p.updateFracBits, memoryBudget: p.memoryBudget };
+  if (o.update === 'step' && accumulateGradient !== true) cfg.accumulateGradient = false;
+  return cfg;
 }
 
 export function saveSnapshot(l: FixedLearner): Uint8Array {
@@ -148,12 +164,13 @@ function hex(n: number): string {
 export function loadSnapshot(bytes: Uint8Array, backend?: Backend): FixedLearner {
   checkHost();
   const p = parse(bytes);
-  const pl = plan(p.config);
+  // A config without the key accumulates (every snapshot before version 4).
+  const pl = plan({ ...p.config, accumulateGradient: p.config.accumulateGradient ?? true });
   if (snapshotVersionOf(pl.options) !== p.version) {
     throw new Error(
       `snapshot version ${p.version} does not match its config (direct ${pl.options.direct === true}, normalizedReadout ` +
-        `${pl.options.normalizedReadout === true}: version ${snapshotVersionOf(pl.options)} expected); the file was not ` +
-        'written by a neurostream runtime',
+        `${pl.options.normalizedReadout === true}, accumulateGradient ${pl.options.update === 'trial' || pl.options.accumulateGradient === true}: ` +
+        `version ${snapshotVersionOf(pl.options)} expected); the file was not written by a neurostream runtime`,
     );
   }
   if (pl.totalBytes !== p.arenaLength) {

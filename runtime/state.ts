@@ -13,6 +13,8 @@ export interface LearnerState {
   /** Number of recurrent parameters N*N + N*M + N, laid out [W_rec | W_in | b] (the float twin's layout). */
   readonly theta: number;
   readonly stepMode: boolean;
+  /** The acc_* accumulators exist and are written ('trial' mode, or options.accumulateGradient). */
+  readonly accumulate: boolean;
   /** a = 1/tau in Q1.15 and 1 - a, both in [0, 32768]. */
   readonly alpha: number;
   readonly oneMinusAlpha: number;
@@ -117,6 +119,7 @@ export function bindState(p: FixedPlan, views: Readonly<Record<string, View>>): 
     O: o.outputs,
     theta: p.thetaCount,
     stepMode: o.update === 'step',
+    accumulate: o.update === 'trial' || o.accumulateGradient === true,
     alpha: p.alphaQ15,
     oneMinusAlpha: 32768 - p.alphaQ15,
     etaRecM: p.etaRec.m,

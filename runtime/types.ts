@@ -64,6 +64,14 @@ export interface LearnerOptions extends NetworkShape {
    * reciprocal of the Q30 norm, runtime/ARITHMETIC.md "Normalised readout").
    */
   normalizedReadout?: boolean;
+  /**
+   * Keep the summed per-step terms for readGradient() (the Q30 accumulators acc_* of the fixed-point arena).
+   * 'trial' mode always accumulates (endTrial() applies the sum; false is refused there); in 'step' mode the default
+   * is false: the weights move every step and nothing reads the sum, so the fixed-point learner neither allocates
+   * nor writes the accumulators, and readGradient() throws. `neurostream grad` runs in 'trial' mode;
+   * `neurostream plan --accumulate-gradient` shows the accumulators' bytes.
+   */
+  accumulateGradient?: boolean;
   /** eps of the normalised readout step (default 1e-3). */
   readoutEps?: number;
   /**

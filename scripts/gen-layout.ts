@@ -49,6 +49,7 @@ function cLength(b: (typeof BUFFERS)[number]): string {
   const conds: string[] = [];
   if (b.kinds.length !== LEARNER_KIND_ORDER.length) conds.push(`(${b.kinds.map((k) => `(kind) == ${kindC(k)}`).join(' || ')})`);
   if ('direct' in b && b.direct === true) conds.push('(direct)');
+  if ('acc' in b && b.acc === true) conds.push('(accumulate)');
   if (conds.length === 0) return prod;
   return `((${conds.join(' && ')}) ? ${prod} : 0u)`;
 }
@@ -86,8 +87,9 @@ export function cHeader(): string {
   for (const l of wrap(BUFFERS.map((b) => C_TYPE[b.type]))) L.push(`${l} \\`);
   L.push('}');
   L.push('/* Lengths (elements) of every buffer, uint64_t N, M, O and T = N*N + N*M + N, for learner kind `kind`;');
-  L.push(' * direct (0 or 1): the readout reads the input too (the D buffers exist). */');
-  L.push('#define NS_BUF_LENGTHS(kind, direct, N, M, O, T) { \\');
+  L.push(' * direct (0 or 1): the readout reads the input too (the D buffers exist); accumulate (0 or 1): the gradient');
+  L.push(' * accumulators acc_* exist. */');
+  L.push('#define NS_BUF_LENGTHS(kind, direct, accumulate, N, M, O, T) { \\');
   for (const b of BUFFERS) L.push(`  ${cLength(b)}, /* ${b.name} */ \\`);
   L.push('}');
   L.push('');

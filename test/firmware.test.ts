@@ -143,7 +143,10 @@ function tsPlanLine(c: FixedConfig): { line: string | null; json: string } {
   try {
     const p = plan(c);
     const s = p.shifts;
-    const saved = { ...p.options, weightFracBits: p.weightFracBits, updateFracBits: p.updateFracBits, memoryBudget: p.memoryBudget };
+    // As runtime/snapshot.ts saves it: a 'step' learner without accumulators says so (a config without the key accumulates).
+    const { accumulateGradient, ...o } = p.options;
+    const saved: FixedConfig = { ...o, weightFracBits: p.weightFracBits, updateFracBits: p.updateFracBits, memoryBudget: p.memoryBudget };
+    if (o.update === 'step' && accumulateGradient !== true) saved.accumulateGradient = false;
     const line = [p.alphaQ15, p.etaRec.m, p.etaRec.k, p.etaOut.m, p.etaOut.k, s.traceRec, s.traceIn, s.out, s.rtrl, s.apply, s.trialRec, s.trialOut, p.totalBytes, s.outDirect, p.readoutEpsQ30].join(' ');
     return { line, json: JSON.stringify(saved) };
   } catch {
@@ -174,6 +177,8 @@ function sampleConfigs(): FixedConfig[] {
       weightFracBits: F,
       updateFracBits: pick([30, F]),
       direct: pick([false, true]),
+      // Gradient accumulators asked for, refused (in 'trial' mode, refused by both plans) or left to the default.
+      ...(rngNextU32(rng) % 3 === 0 ? { accumulateGradient: pick([true, false]) } : {}),
       // The normalised readout with eps at the ends of its range and beyond; rarely an eps without it (refused).
       ...(rngNextU32(rng) % 5 === 0
         ? { normalizedReadout: true, readoutEps: pick([undefined, undefined, 1e-3, 1e-6, 1e-9, 9e-10, 0.5, 2]) }

@@ -107,8 +107,11 @@ hil('RFLO with the readout that reads the input (direct, y = W_out h + D x) on t
   const r = await runHil(client!, { options, steps: 2000, seed: 13, stream: createDriftTask({ seed: 13, channels: 3, steps: 2000 }) });
   t.is(r.firstPredictionMismatch, null);
   t.is(r.firstSnapshotMismatch, null);
-  t.is(r.deviceSnapshot[4], 2, 'a snapshot with D is version 2');
-  t.true(loadSnapshot(r.deviceSnapshot).state.D.some((v) => v !== 0), 'D learned on the device');
+  // The default 'step' learner keeps no gradient accumulators: version 4, no acc_* in the device's arena either.
+  t.is(r.deviceSnapshot[4], 4, "a 'step' snapshot without gradient accumulators is version 4");
+  const device = loadSnapshot(r.deviceSnapshot);
+  t.false(device.plan.buffers.some((b) => b.name.startsWith('acc_')));
+  t.true(device.state.D.some((v) => v !== 0), 'D learned on the device');
 });
 
 hil("the device refuses a CONFIGURE whose DIRECT flag differs from the loaded snapshot's, naming the flag", async (t) => {
@@ -124,12 +127,14 @@ hil("the device refuses a CONFIGURE whose DIRECT flag differs from the loaded sn
   await t.notThrowsAsync(client!.configure({ learner: 'output', inputs: 3, outputs: 3, hidden: 8 }));
 });
 
-hil('RFLO with the normalised readout (NLMS) and D on the emulated Cortex-M3 matches the host for 2000 drift steps and in its final snapshot', async (t) => {
-  const options: LearnerOptions = { ...base, learner: 'rflo', inputs: 3, hidden: 16, outputs: 3, lrRec: 0.003, lrOut: 0.5, direct: true, normalizedReadout: true, readoutEps: 1e-3 };
+hil('RFLO with the normalised readout (NLMS), D and the gradient accumulators on the emulated Cortex-M3 matches the host for 2000 drift steps and in its final snapshot', async (t) => {
+  const options: LearnerOptions = { ...base, learner: 'rflo', inputs: 3, hidden: 16, outputs: 3, lrRec: 0.003, lrOut: 0.5, direct: true, normalizedReadout: true, readoutEps: 1e-3, accumulateGradient: true };
   const r = await runHil(client!, { options, steps: 2000, seed: 14, stream: createDriftTask({ seed: 14, channels: 3, steps: 2000 }) });
   t.is(r.firstPredictionMismatch, null);
   t.is(r.firstSnapshotMismatch, null);
-  t.is(r.deviceSnapshot[4], 3, 'a snapshot with the normalised readout is version 3');
+  // With the gradient accumulators (accumulateGradient): the device writes acc_* as the host does, version 3.
+  t.is(r.deviceSnapshot[4], 3, 'a snapshot with the normalised readout and accumulators is version 3');
+  t.true(loadSnapshot(r.deviceSnapshot).state.acc_W_rec.some((v) => v !== 0), 'the device accumulated the gradient');
   t.notDeepEqual(r.deviceSnapshot, r.initialSnapshot, 'the device learned');
 });
 

@@ -16,9 +16,13 @@ test('the generated C header and AssemblyScript layout are what scripts/gen-layo
 test('plan() lays out exactly the manifest buffers each learner kind has, in manifest order', (t) => {
   const base = { inputs: 3, hidden: 5, outputs: 2, tau: 4, lrRec: 0.01, lrOut: 0.01, update: 'step', trialLength: 1 } as const;
   for (const kind of LEARNER_KIND_ORDER) {
-    const p = plan({ ...base, learner: kind });
-    const want = BUFFERS.filter((b) => bufferLength(b, kind, 5, 3, 2) > 0 || b.length.length === 0).map((b) => [b.name, b.type, bufferLength(b, kind, 5, 3, 2)]);
-    t.deepEqual(p.buffers.map((b) => [b.name, b.type, b.length]), want, kind);
+    for (const acc of [false, true]) {
+      const p = plan({ ...base, learner: kind, accumulateGradient: acc });
+      const len = (b: (typeof BUFFERS)[number]) => bufferLength(b, kind, 5, 3, 2, false, acc);
+      const want = BUFFERS.filter((b) => len(b) > 0 || b.length.length === 0).map((b) => [b.name, b.type, len(b)]);
+      t.deepEqual(p.buffers.map((b) => [b.name, b.type, b.length]), want, `${kind}, accumulateGradient ${acc}`);
+      t.is(p.buffers.some((b) => b.name.startsWith('acc_')), acc, `${kind}: acc_* present iff accumulating`);
+    }
   }
 });
 

@@ -54,6 +54,20 @@ test.serial('neurostream plan --direct reports the bytes of D and its accumulato
   t.false(without.buffers.some((b) => b.name === 'D'));
 });
 
+test.serial('neurostream plan --update step has no gradient accumulators unless --accumulate-gradient asks for them', async (t) => {
+  const args = ['plan', '--learner', 'rflo', '--hidden', '32', '--inputs', '4', '--outputs', '4', '--update', 'step', '--json'];
+  type Plan = { totalBytes: number; buffers: { name: string; bytes: number }[] };
+  const stepOnly = JSON.parse((await run(args)).out) as Plan;
+  const withAcc = JSON.parse((await run([...args, '--accumulate-gradient'])).out) as Plan;
+  t.false(stepOnly.buffers.some((b) => b.name.startsWith('acc_')));
+  t.is(withAcc.buffers.find((b) => b.name === 'acc_W_rec')!.bytes, 32 * 32 * 8);
+  // RFLO, N = 32, 4 in, 4 out: 21488 bytes with the accumulators, 10992 without.
+  t.is(withAcc.totalBytes, 21488);
+  t.is(stepOnly.totalBytes, 10992);
+  const text = (await run(args.slice(0, -1))).out;
+  t.regex(text, /update step, no gradient accumulators/);
+});
+
 test.serial('neurostream plan --normalized accepts --lr-out up to just below 2 and refuses 2, naming --lr-out and the NLMS stable range', async (t) => {
   const args = ['plan', '--learner', 'rflo', '--hidden', '16', '--inputs', '3', '--update', 'step', '--trial-length', '1', '--normalized', '--direct'];
   const ok = await run([...args, '--lr-out', '1.5', '--json']);

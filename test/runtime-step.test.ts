@@ -6,7 +6,7 @@ const JS = { backend: 'js' } as const;
 import { zeroGradient } from '../runtime/types.ts';
 import type { LearnerOptions } from '../runtime/types.ts';
 
-const opt: LearnerOptions = { learner: 'rflo', inputs: 2, hidden: 8, outputs: 2, tau: 10, lrRec: 0.05, lrOut: 0.05, update: 'step', trialLength: 10 };
+const opt: LearnerOptions = { learner: 'rflo', inputs: 2, hidden: 8, outputs: 2, tau: 10, lrRec: 0.05, lrOut: 0.05, update: 'step', trialLength: 10, accumulateGradient: true };
 const w = initWeights({ inputs: 2, hidden: 8, outputs: 2, tau: 10, seed: 4 });
 
 test('target null runs inference only: state and traces advance, weights and accumulators stay', (t) => {

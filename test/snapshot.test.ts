@@ -58,7 +58,7 @@ test('a snapshot with the wrong magic, version or size is refused with a clear m
   const v = good.slice();
   v[4] = 9;
   t.throws(() => loadSnapshot(v), {
-    message: 'snapshot version 9 is not supported (this runtime reads versions 1 to 3); save it again with the runtime that wrote it, or update this one',
+    message: 'snapshot version 9 is not supported (this runtime reads versions 1 to 4); save it again with the runtime that wrote it, or update this one',
   });
   t.throws(() => loadSnapshot(good.subarray(0, good.length - 10)), { message: /^snapshot size is \d+ bytes but its header says \d+/ });
   t.throws(() => loadSnapshot(new Uint8Array(5)), { message: /^snapshot too short/ });
@@ -107,13 +107,13 @@ test('a snapshot whose version disagrees with its config (direct in a version 1 
   bytes[4] = 1;
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   dv.setUint32(bytes.length - 4, crc32(bytes, 0, bytes.length - 4), true);
-  t.throws(() => loadSnapshot(bytes), { message: /^snapshot version 1 does not match its config \(direct true, normalizedReadout false: version 2 expected\)/ });
+  t.throws(() => loadSnapshot(bytes), { message: /^snapshot version 1 does not match its config \(direct true, normalizedReadout false, accumulateGradient true: version 2 expected\)/ });
 });
 
 for (const direct of [false, true]) {
   test(`a learner with the normalised readout${direct ? ' and direct' : ''} writes version 3 snapshots (a version 1 or 2 reader refuses them) and resumes bit-identically`, (t) => {
     const w = initWeights({ inputs: 2, hidden: 12, outputs: 1, tau: 2, seed: 9 });
-    const o = { learner: 'rflo', inputs: 2, hidden: 12, outputs: 1, tau: 2, lrRec: 0.01, lrOut: 0.5, update: 'step', trialLength: 1, direct, normalizedReadout: true, readoutEps: 0.01 } as const;
+    const o = { learner: 'rflo', inputs: 2, hidden: 12, outputs: 1, tau: 2, lrRec: 0.01, lrOut: 0.5, update: 'step', trialLength: 1, direct, normalizedReadout: true, readoutEps: 0.01, accumulateGradient: true } as const;
     const a = createFixedLearner(o, w, JS);
     drive(a, 0, 700);
     const bytes = saveSnapshot(a);
@@ -130,6 +130,52 @@ for (const direct of [false, true]) {
     bytes[4] = direct ? 2 : 1;
     const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     dv.setUint32(bytes.length - 4, crc32(bytes, 0, bytes.length - 4), true);
-    t.throws(() => loadSnapshot(bytes), { message: /normalizedReadout true: version 3 expected/ });
+    t.throws(() => loadSnapshot(bytes), { message: /normalizedReadout true, accumulateGradient true: version 3 expected/ });
   });
 }
+
+test("a 'step' learner without gradient accumulators writes version 4 (config says accumulateGradient false, no acc_* in the arena) and resumes bit-identically", (t) => {
+  const w = initWeights({ inputs: 2, hidden: 12, outputs: 1, tau: 4, seed: 9 });
+  const o = { learner: 'rflo', inputs: 2, hidden: 12, outputs: 1, tau: 4, lrRec: 0.01, lrOut: 0.05, update: 'step', trialLength: 1, direct: true } as const;
+  const a = createFixedLearner(o, w, JS);
+  const on = createFixedLearner({ ...o, accumulateGradient: true }, w, JS);
+  drive(a, 0, 700);
+  const bytes = saveSnapshot(a);
+  t.is(bytes[4] | (bytes[5] << 8), 4);
+  const d = inspectSnapshot(bytes);
+  t.is(d.config.accumulateGradient, false);
+  t.false(d.buffers.some((b) => b.name.startsWith('acc_')));
+  // acc_W_in 24 + acc_W_rec 144 + acc_b 12 + acc_W_out 12 + acc_D 2 entries of 8 bytes fewer.
+  t.is(d.arenaBytes, a.plan.totalBytes);
+  t.is(on.plan.totalBytes - a.plan.totalBytes, (24 + 144 + 12 + 12 + 2) * 8);
+  const b = loadSnapshot(bytes, 'js');
+  t.not(b.options.accumulateGradient, true);
+  t.throws(() => b.readGradient({ W_in: new Float64Array(24), W_rec: new Float64Array(144), b: new Float64Array(12), W_out: new Float64Array(12) }), {
+    message: /accumulateGradient: true/,
+  });
+  drive(a, 700, 1500);
+  drive(b, 700, 1500);
+  t.deepEqual(arenaBytes(b), arenaBytes(a));
+  // Labelled version 2 (what an older runtime would expect with direct), the arena without acc_* is refused.
+  bytes[4] = 2;
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  dv.setUint32(bytes.length - 4, crc32(bytes, 0, bytes.length - 4), true);
+  t.throws(() => loadSnapshot(bytes), { message: /accumulateGradient false: version 4 expected/ });
+});
+
+test("a 'step' snapshot written before version 4 (config without accumulateGradient) loads with its accumulators, as it was saved", (t) => {
+  const w = initWeights({ inputs: 2, hidden: 12, outputs: 1, tau: 4, seed: 9 });
+  const o = { learner: 'rflo', inputs: 2, hidden: 12, outputs: 1, tau: 4, lrRec: 0.01, lrOut: 0.05, update: 'step', trialLength: 1 } as const;
+  const a = createFixedLearner({ ...o, accumulateGradient: true }, w, JS);
+  drive(a, 0, 300);
+  const bytes = saveSnapshot(a);
+  // Version 1 and a config without the key: byte for byte what a runtime before version 4 wrote for this learner.
+  t.is(bytes[4] | (bytes[5] << 8), 1);
+  t.false(new TextDecoder().decode(bytes).includes('accumulateGradient'));
+  const b = loadSnapshot(bytes, 'js');
+  t.true(b.options.accumulateGradient);
+  t.true(b.plan.buffers.some((x) => x.name === 'acc_W_rec'));
+  drive(a, 300, 600);
+  drive(b, 300, 600);
+  t.deepEqual(arenaBytes(b), arenaBytes(a));
+});

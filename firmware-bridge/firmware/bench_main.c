@@ -1,7 +1,7 @@
 /*
  * On-target step cost: builds a learner in the static arena from a config (learner, N, 4 in, 4 out), fills its
  * weights with a fixed integer pattern, runs warm-up steps, then times STEPS steps with SysTick and prints
- *   "learner N ticks_per_step calib_ticks\n" where calib_ticks is the time of a fixed 2^20-iteration loop of
+ *   "learner N ticks_per_step calib_ticks\n" ("rflo_acc": RFLO with the gradient accumulators, accumulateGradient) where calib_ticks is the time of a fixed 2^20-iteration loop of
  * CALIB_INSNS_PER_ITER instructions. Under `qemu-system-arm -icount shift=0` (one instruction per virtual ns)
  * ticks_per_step / calib_ticks * 2^20 * CALIB_INSNS_PER_ITER is the instruction count of one step.
  * Output goes to UART0 (run QEMU with -serial stdio). Build: make bench-fw NS_MAX_HIDDEN=N.
@@ -46,7 +46,7 @@ static int32_t rnd(int32_t range) {
   return (int32_t)(rng % (uint32_t)(2 * range + 1)) - range;
 }
 
-static void run(const char *kind, int N) {
+static void run(const char *kind, int N, int accumulate) {
   char json[256], *p = json, err[120];
   ns_config cfg;
   ns_plan plan;
@@ -55,10 +55,12 @@ static void run(const char *kind, int N) {
   p = cat(p, kind);
   p = cat(p, "\",\"inputs\":4,\"hidden\":");
   p = catu(p, (uint32_t)N);
-  p = cat(p, ",\"outputs\":4,\"tau\":10,\"lrRec\":0.01,\"lrOut\":0.01,\"update\":\"step\",\"trialLength\":100}");
+  p = cat(p, ",\"outputs\":4,\"tau\":10,\"lrRec\":0.01,\"lrOut\":0.01,\"update\":\"step\",\"trialLength\":100");
+  /* the runtime's default 'step' learner keeps no gradient accumulators; "_acc" rows keep them (accumulateGradient) */
+  p = cat(p, accumulate ? "}" : ",\"accumulateGradient\":false}");
   if (ns_parse_config(json, (size_t)(p - json), &cfg, err, sizeof err) || ns_make_plan(&cfg, &plan, err, sizeof err) ||
       plan.totalBytes > sizeof arena) {
-    puts_(kind); puts_(" "); putu((uint32_t)N); puts_(" does-not-fit\n");
+    puts_(kind); puts_(accumulate ? "_acc " : " "); putu((uint32_t)N); puts_(" does-not-fit\n");
     return;
   }
   memset(arena, 0, plan.totalBytes);
@@ -80,7 +82,7 @@ static void run(const char *kind, int N) {
     uint32_t dt = (platform_cycles() - t0) & 0x00FFFFFFu;
     if (s >= 8) total += dt, steps++;
   }
-  puts_(kind); puts_(" "); putu((uint32_t)N); puts_(" "); putu(total / steps); puts_(" ");
+  puts_(kind); puts_(accumulate ? "_acc " : " "); putu((uint32_t)N); puts_(" "); putu(total / steps); puts_(" ");
   putu(calibrate()); puts_("\n");
 }
 
@@ -90,10 +92,11 @@ int main(void) {
   static const int sizes[] = { 8, 16, 32, 48, 64 };
   for (unsigned i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
     if (sizes[i] > NS_MAX_HIDDEN) break;
-    run("output", sizes[i]);
-    run("rflo", sizes[i]);
-    run("snap1", sizes[i]);
-    if (sizes[i] <= 8) run("rtrl", sizes[i]);
+    run("output", sizes[i], 0);
+    run("rflo", sizes[i], 0);
+    run("rflo", sizes[i], 1);
+    run("snap1", sizes[i], 0);
+    if (sizes[i] <= 8) run("rtrl", sizes[i], 0);
   }
   puts_("done\n");
   for (;;) { }

@@ -42,6 +42,8 @@ typedef struct {
   int direct;        /* the readout reads the input too: y = W_out h + D x (options.direct) */
   int normalized;    /* normalised (NLMS) readout steps (options.normalizedReadout) */
   double readoutEps; /* eps of the normalised step (options.readoutEps; 0 without normalized) */
+  int accumulate;    /* the gradient accumulators acc_* exist and are written: always in 'trial' mode; in 'step' mode unless
+                        the config says "accumulateGradient": false (runtime/snapshot.ts: a config without the key accumulates) */
   int weightFracBits, updateFracBits;
   double memoryBudget;
 } ns_config;
@@ -86,7 +88,8 @@ const char *ns_buf_name(int buf);
 
 /*
  * Parses the runtime's config JSON (the object snapshot.ts stores: learner, inputs, hidden, outputs, tau, lrRec,
- * lrOut, update, trialLength, feedback, weightFracBits, updateFracBits, memoryBudget, and direct when true). Returns 0, or -1 with a
+ * lrOut, update, trialLength, feedback, weightFracBits, updateFracBits, memoryBudget, direct when true, the normalised
+ * readout's keys, and "accumulateGradient": false for a learner without accumulators). Returns 0, or -1 with a
  * message in err (size errLen).
  */
 int ns_parse_config(const char *json, size_t len, ns_config *cfg, char *err, size_t errLen);
@@ -121,7 +124,8 @@ uint8_t ns_arena_runtime_byte(const ns_learner *l, uint32_t i);
 uint32_t ns_crc32_update(uint32_t crc, const uint8_t *bytes, size_t n);
 
 /*
- * Snapshot (runtime/snapshot.ts, version 1, 2 for a learner with direct, 3 with the normalised readout) support without a buffer for the whole
+ * Snapshot (runtime/snapshot.ts, version 1, 2 for a learner with direct, 3 with the normalised readout, 4 without gradient
+ * accumulators) support without a buffer for the whole
  * snapshot: the loader takes chunks in order; the writer yields byte i on demand.
  */
 typedef struct {
@@ -134,7 +138,7 @@ typedef struct {
   uint32_t received;         /* bytes received so far */
   uint32_t total;            /* expected total (0 until the header is in) */
   uint32_t arenaAt, arenaLength;
-  uint32_t version;          /* the snapshot's format version (1; 2 with direct; 3 normalised) */
+  uint32_t version;          /* the snapshot's format version (1; 2 with direct; 3 normalised; 4 no accumulators) */
   uint32_t crc;              /* running CRC-32 state (pre-inversion) */
   uint8_t header[16];
   uint8_t crcBytes[4];

@@ -119,7 +119,7 @@ static void apply_trial(ns_learner *l, int32_t *W, int16_t *Wq, int64_t *acc, si
  * the step is divided by eps + |[h; x]|^2 through the integer reciprocal (runtime/ARITHMETIC.md "Normalised readout"). */
 static void update_output(ns_learner *l) {
   const int N = l->p.cfg.hidden, M = l->p.cfg.inputs, O = l->p.cfg.outputs;
-  const int step = l->p.cfg.stepMode;
+  const int step = l->p.cfg.stepMode, accumulate = l->p.cfg.accumulate;
   /* normalised readout (NLMS): one reciprocal of n2 = eps + |h|^2 (+ 64 |x|^2), Q30 exact, per step */
   const int normalized = step && l->p.cfg.normalized;
   int32_t r = 0;
@@ -142,7 +142,7 @@ static void update_output(ns_learner *l) {
     const int64_t g1 = normalized ? ns_mul32x16(g, r, 15) : 0;
     size_t oo = (size_t)o * N;
     for (int j = 0; j < N; j++) {
-      l->acc_W_out[oo + j] += (int64_t)ns_imul(e, l->h[j]) * 8;
+      if (accumulate) l->acc_W_out[oo + j] += (int64_t)ns_imul(e, l->h[j]) * 8;
       if (step)
         apply_step(l, l->W_out, l->W_out_q12, oo + j,
                    normalized ? ns_shift_wide(g1 * l->h[j], sOut) : ns_mul32x16(g, l->h[j], sOut), NS_SAT_W_OUT);
@@ -150,7 +150,7 @@ static void update_output(ns_learner *l) {
     if (!l->p.cfg.direct) continue;
     size_t od = (size_t)o * M;
     for (int j = 0; j < M; j++) {
-      l->acc_D[od + j] += (int64_t)ns_imul(e, l->x[j]) * 64;
+      if (accumulate) l->acc_D[od + j] += (int64_t)ns_imul(e, l->x[j]) * 64;
       if (step)
         apply_step(l, l->D, NULL, od + j,
                    normalized ? ns_shift_wide(g1 * l->x[j], sDirect) : ns_mul32x16(g, l->x[j], sDirect), NS_SAT_W_OUT);
@@ -202,7 +202,8 @@ static void advance_traces(ns_learner *l, int snap) {
  * with 32-bit arithmetic where it is exact (the runtime's own split, runtime/fixed.ts): f and g are split once per
  * row into a signed high and an unsigned low half; for dShift >= 17 the product is hi(g) p + (lo(g) p >> 16),
  * rounded by dShift - 16 bits in 32 bits. Other shifts take the 64-bit helpers. Same results, far fewer
- * instructions on a Cortex-M3 than the 64-bit forms (firmware-bridge/firmware/cycles.ts).
+ * instructions on a Cortex-M3 than the 64-bit forms (firmware-bridge/firmware/cycles.ts). acc is NULL for a learner
+ * without gradient accumulators ('step' mode without accumulateGradient): the 64-bit read-modify-write is skipped.
  */
 static void update_row(ns_learner *l, int32_t *W, int16_t *Wq, int64_t *acc, const int16_t *P, size_t len, int32_t f,
                        int accShift, int32_t g, int dShift, int step, int satIdx) {
@@ -211,6 +212,7 @@ static void update_row(ns_learner *l, int32_t *W, int16_t *Wq, int64_t *acc, con
   const int32_t ghi = ns_asr32(g, 16), glo = (int32_t)((uint32_t)g & 0xffffu);
   const int sa = l->p.shiftApply, ds = dShift - 16;
   if (!step) {
+    if (!acc) return;
     for (size_t i = 0; i < len; i++) {
       const int32_t p = P[i];
       acc[i] += (int64_t)(fhi * p) * accMul + ns_rsr(ns_imul(flo, p), accShift);
@@ -220,6 +222,18 @@ static void update_row(ns_learner *l, int32_t *W, int16_t *Wq, int64_t *acc, con
   if (dShift >= 17 && sa >= 1 && l->p.applyMul == 1) {
     /* The usual case (runtime: updateRow's fastD): every product and rounding in 32 bits. */
     uint32_t *satW = &l->sat[satIdx], *satQ = &l->sat[NS_SAT_WEIGHTS_Q12];
+    if (!acc) {
+      for (size_t i = 0; i < len; i++) {
+        const int32_t p = P[i];
+        const int32_t t = ghi * p + ns_asr32(ns_imul(glo, p), 16);
+        const int32_t delta = ns_rsr(ns_rsr(t, ds), sa);
+        if (delta == 0) continue;
+        const int32_t w = ns_sat32((int64_t)W[i] + delta, satW);
+        W[i] = w;
+        if (Wq) Wq[i] = (int16_t)ns_sat16(ns_rsr(w, 12), satQ);
+      }
+      return;
+    }
     for (size_t i = 0; i < len; i++) {
       const int32_t p = P[i];
       acc[i] += (int64_t)(fhi * p) * accMul + ns_rsr(ns_imul(flo, p), accShift);
@@ -234,7 +248,7 @@ static void update_row(ns_learner *l, int32_t *W, int16_t *Wq, int64_t *acc, con
   }
   for (size_t i = 0; i < len; i++) {
     const int32_t p = P[i];
-    acc[i] += (int64_t)(fhi * p) * accMul + ns_rsr(ns_imul(flo, p), accShift);
+    if (acc) acc[i] += (int64_t)(fhi * p) * accMul + ns_rsr(ns_imul(flo, p), accShift);
     apply_step_nonzero(l, W, Wq, i, dShift >= 17 ? ns_rsr(ghi * p + ns_asr32(ns_imul(glo, p), 16), ds) : ns_mul32x16(g, p, dShift), satIdx);
   }
 }
@@ -242,16 +256,16 @@ static void update_row(ns_learner *l, int32_t *W, int16_t *Wq, int64_t *acc, con
 /* learners/rflo.ts updateTraceUnit (optimized/rflo.ts updateUnit): term f_a P (Q30); 'step' mode applies round(g_a P), g_a = f_a m >> 15 ('gain'). */
 static void update_traces(ns_learner *l) {
   const int N = l->p.cfg.hidden, M = l->p.cfg.inputs;
-  const int step = l->p.cfg.stepMode;
+  const int step = l->p.cfg.stepMode, accumulate = l->p.cfg.accumulate;
   const int sr = l->p.traceFracRec - 6, si = l->p.traceFracIn - 6;
   for (int a = 0; a < N; a++) {
     const int32_t f = l->fb[a];
     if (f == 0) continue;
     const int32_t g = step ? ns_sat32(ns_mul32x16(f, l->p.etaRecM, 15), &l->sat[NS_SAT_GAIN]) : 0;
     size_t ro = (size_t)a * N, io = (size_t)a * M;
-    update_row(l, l->W_rec + ro, l->W_rec_q12 + ro, l->acc_W_rec + ro, l->P_rec + ro, (size_t)N, f, sr, g, l->p.shiftTraceRec, step, NS_SAT_W_REC);
-    update_row(l, l->W_in + io, NULL, l->acc_W_in + io, l->P_in + io, (size_t)M, f, si, g, l->p.shiftTraceIn, step, NS_SAT_W_IN);
-    update_row(l, l->b + a, NULL, l->acc_b + a, l->P_b + a, 1, f, sr, g, l->p.shiftTraceRec, step, NS_SAT_B);
+    update_row(l, l->W_rec + ro, l->W_rec_q12 + ro, accumulate ? l->acc_W_rec + ro : NULL, l->P_rec + ro, (size_t)N, f, sr, g, l->p.shiftTraceRec, step, NS_SAT_W_REC);
+    update_row(l, l->W_in + io, NULL, accumulate ? l->acc_W_in + io : NULL, l->P_in + io, (size_t)M, f, si, g, l->p.shiftTraceIn, step, NS_SAT_W_IN);
+    update_row(l, l->b + a, NULL, accumulate ? l->acc_b + a : NULL, l->P_b + a, 1, f, sr, g, l->p.shiftTraceRec, step, NS_SAT_B);
   }
 }
 
@@ -294,7 +308,7 @@ static void advance_rtrl(ns_learner *l) {
 static void update_rtrl(ns_learner *l) {
   const int N = l->p.cfg.hidden, T = l->p.theta;
   const int nRec = N * N, nIn = N * l->p.cfg.inputs;
-  const int step = l->p.cfg.stepMode;
+  const int step = l->p.cfg.stepMode, accumulate = l->p.cfg.accumulate;
   int64_t *hi = l->sum_hi, *lo = l->sum_lo;
   for (int t = 0; t < T; t++) hi[t] = 0, lo[t] = 0;
   for (int j = 0; j < N; j++) {
@@ -312,13 +326,13 @@ static void update_rtrl(ns_learner *l) {
     if (step)
       d = ns_mul32x16(ns_sat32(hi[t] * 16 + ns_rsrw(lo[t], 12), &l->sat[NS_SAT_GRAD]), l->p.etaRecM, l->p.shiftRtrl);
     if (t < nRec) {
-      l->acc_W_rec[t] += term;
+      if (accumulate) l->acc_W_rec[t] += term;
       if (step) apply_step(l, l->W_rec, l->W_rec_q12, (size_t)t, d, NS_SAT_W_REC);
     } else if (t < nRec + nIn) {
-      l->acc_W_in[t - nRec] += term;
+      if (accumulate) l->acc_W_in[t - nRec] += term;
       if (step) apply_step(l, l->W_in, NULL, (size_t)(t - nRec), d, NS_SAT_W_IN);
     } else {
-      l->acc_b[t - nRec - nIn] += term;
+      if (accumulate) l->acc_b[t - nRec - nIn] += term;
       if (step) apply_step(l, l->b, NULL, (size_t)(t - nRec - nIn), d, NS_SAT_B);
     }
   }

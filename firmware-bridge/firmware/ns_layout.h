@@ -37,8 +37,9 @@ enum ns_type { NT_I16 = 2, NT_I32 = 4, NT_U32 = 5, NT_F64 = 8 };
   NT_F64, NT_F64, NT_F64, NT_F64, NT_U32, NT_F64, \
 }
 /* Lengths (elements) of every buffer, uint64_t N, M, O and T = N*N + N*M + N, for learner kind `kind`;
- * direct (0 or 1): the readout reads the input too (the D buffers exist). */
-#define NS_BUF_LENGTHS(kind, direct, N, M, O, T) { \
+ * direct (0 or 1): the readout reads the input too (the D buffers exist); accumulate (0 or 1): the gradient
+ * accumulators acc_* exist. */
+#define NS_BUF_LENGTHS(kind, direct, accumulate, N, M, O, T) { \
   (N) * (M), /* W_in */ \
   (N) * (N), /* W_rec */ \
   (N), /* b */ \
@@ -66,11 +67,11 @@ enum ns_type { NT_I16 = 2, NT_I32 = 4, NT_U32 = 5, NT_F64 = 8 };
   ((((kind) == NS_RTRL)) ? (N) * (T) : 0u), /* S_next */ \
   ((((kind) == NS_RTRL)) ? (T) : 0u), /* sum_hi */ \
   ((((kind) == NS_RTRL)) ? (T) : 0u), /* sum_lo */ \
-  (N) * (M), /* acc_W_in */ \
-  (N) * (N), /* acc_W_rec */ \
-  (N), /* acc_b */ \
-  (O) * (N), /* acc_W_out */ \
-  (((direct)) ? (O) * (M) : 0u), /* acc_D */ \
+  (((accumulate)) ? (N) * (M) : 0u), /* acc_W_in */ \
+  (((accumulate)) ? (N) * (N) : 0u), /* acc_W_rec */ \
+  (((accumulate)) ? (N) : 0u), /* acc_b */ \
+  (((accumulate)) ? (O) * (N) : 0u), /* acc_W_out */ \
+  (((direct) && (accumulate)) ? (O) * (M) : 0u), /* acc_D */ \
   NS_SAT_COUNT, /* saturation */ \
   1u, /* steps */ \
 }

@@ -85,10 +85,10 @@ static size_t skip_ws(const char *s, size_t i, size_t len) {
 }
 
 enum { K_LEARNER, K_INPUTS, K_HIDDEN, K_OUTPUTS, K_TAU, K_LRREC, K_LROUT, K_UPDATE, K_TRIAL, K_FEEDBACK, K_WFB, K_UFB,
-       K_BUDGET, K_DIRECT, K_NORMALIZED, K_EPS, K_COUNT };
+       K_BUDGET, K_DIRECT, K_NORMALIZED, K_EPS, K_ACC, K_COUNT };
 static const char *const KEYS[K_COUNT] = { "learner", "inputs", "hidden", "outputs", "tau", "lrRec", "lrOut", "update",
                                            "trialLength", "feedback", "weightFracBits", "updateFracBits", "memoryBudget",
-                                           "direct", "normalizedReadout", "readoutEps" };
+                                           "direct", "normalizedReadout", "readoutEps", "accumulateGradient" };
 
 static int is_int(double v, double lo, double hi) { return v >= lo && v <= hi && (double)(int64_t)v == v; }
 
@@ -123,10 +123,10 @@ int ns_parse_config(const char *s, size_t len, ns_config *c, char *err, size_t e
         seen[key] = 2;
       }
       i++;
-    } else if ((key == K_DIRECT || key == K_NORMALIZED) && i + 4 <= len && memcmp(s + i, "true", 4) == 0) {
+    } else if ((key == K_DIRECT || key == K_NORMALIZED || key == K_ACC) && i + 4 <= len && memcmp(s + i, "true", 4) == 0) {
       num[key] = 1, seen[key] = 1;
       i += 4;
-    } else if ((key == K_DIRECT || key == K_NORMALIZED) && i + 5 <= len && memcmp(s + i, "false", 5) == 0) {
+    } else if ((key == K_DIRECT || key == K_NORMALIZED || key == K_ACC) && i + 5 <= len && memcmp(s + i, "false", 5) == 0) {
       num[key] = 0, seen[key] = 1;
       i += 5;
     } else if (key < 0 && (i + 4 <= len && (memcmp(s + i, "true", 4) == 0 || memcmp(s + i, "null", 4) == 0))) {
@@ -146,7 +146,7 @@ int ns_parse_config(const char *s, size_t len, ns_config *c, char *err, size_t e
     i = skip_ws(s, i, len);
     if (i < len && s[i] == ',') i = skip_ws(s, i + 1, len);
   }
-  static const int isString[K_COUNT] = { 1, 0, 0, 0, 0, 0, 0, 1, 0, 1, 0, 0, 0, 0, 0, 0 };
+  static const int isString[K_COUNT] = { 1, 0, 0, 0, 0, 0, 0, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0 };
   const int epsGiven = seen[K_EPS] != 0;
   for (int k = 0; k < K_COUNT; k++) {
     if (k == K_FEEDBACK && !seen[k]) { strcpy(str[k], "random"); seen[k] = 2; }
@@ -155,6 +155,7 @@ int ns_parse_config(const char *s, size_t len, ns_config *c, char *err, size_t e
     if (k == K_BUDGET && !seen[k]) { num[k] = 64.0 * 1024 * 1024; seen[k] = 1; }
     if (k == K_DIRECT && !seen[k]) { num[k] = 0; seen[k] = 1; }
     if (k == K_NORMALIZED && !seen[k]) { num[k] = 0; seen[k] = 1; }
+    if (k == K_ACC && !seen[k]) { num[k] = 1; seen[k] = 1; } /* every snapshot before version 4 accumulates */
     if (k == K_EPS && !seen[k]) { num[k] = num[K_NORMALIZED] != 0 ? 1e-3 : 0; seen[k] = 1; }
     if (seen[k] != (isString[k] ? 2 : 1)) return fail3(err, errLen, "config: ", KEYS[k], " is missing or has the wrong type");
   }
@@ -189,6 +190,8 @@ int ns_parse_config(const char *s, size_t len, ns_config *c, char *err, size_t e
   c->normalized = num[K_NORMALIZED] != 0;
   if (epsGiven && !c->normalized) return fail(err, errLen, "readoutEps is the normalised readout's eps; set normalizedReadout");
   c->readoutEps = c->normalized ? num[K_EPS] : 0;
+  if (!c->stepMode && num[K_ACC] == 0) return fail(err, errLen, "accumulateGradient must be true with update 'trial'");
+  c->accumulate = !c->stepMode || num[K_ACC] != 0;
   return 0;
 }
 
@@ -283,7 +286,7 @@ int ns_make_plan(const ns_config *c, ns_plan *p, char *err, size_t errLen) {
   p->theta = N * N + N * M + N;
 
   /* Buffer lengths from the layout manifest (runtime/layout.ts, generated into ns_layout.h). */
-  const uint64_t len[NB_COUNT] = NS_BUF_LENGTHS(c->kind, c->direct, (uint64_t)N, (uint64_t)M, (uint64_t)O, (uint64_t)p->theta);
+  const uint64_t len[NB_COUNT] = NS_BUF_LENGTHS(c->kind, c->direct, c->accumulate, (uint64_t)N, (uint64_t)M, (uint64_t)O, (uint64_t)p->theta);
   uint64_t off = 0;
   for (int b = 0; b < NB_COUNT; b++) {
     uint64_t bytes = len[b] * (uint64_t)(BUF_TYPES[b] == NT_U32 ? 4 : BUF_TYPES[b]);

@@ -1,7 +1,8 @@
 /*
- * Snapshots in the runtime's format (runtime/snapshot.ts: version 1, 2 for a learner with direct, 3 with the normalised readout), streamed: the loader takes chunks in order
+ * Snapshots in the runtime's format (runtime/snapshot.ts: version 1, 2 for a learner with direct, 3 with the normalised readout,
+ * 4 for a 'step' learner without gradient accumulators), streamed: the loader takes chunks in order
  * and writes the arena in place; the writer produces any byte on demand, so neither needs a snapshot-sized buffer.
- *   0 "NSNP" | 4 u16 version (1; 2 with direct; 3 normalised) | 6 u16 flags 0 | 8 u32 config length C | 12 u32 arena length A | 16 config JSON |
+ *   0 "NSNP" | 4 u16 version (1; 2 with direct; 3 normalised; 4 no accumulators) | 6 u16 flags 0 | 8 u32 config length C | 12 u32 arena length A | 16 config JSON |
  *   zero padding to a multiple of 8 | arena (little-endian typed arrays; float64 buffers as float64) | u32 CRC-32
  * The int64_t buffers of the C arena (accumulators, RTRL partial sums, step counter) are float64 in the runtime's
  * arena; every value is an exact integer below 2^53, so the conversions both ways are exact.
@@ -81,7 +82,7 @@ int ns_snapshot_load_chunk(ns_snapshot_loader *s, uint32_t offset, const uint8_t
       if (i == 15) {
         if (memcmp(s->header, "NSNP", 4) != 0) return load_fail(s, err, errLen, "not a neurostream snapshot (magic)");
         s->version = s->header[4] | s->header[5] << 8;
-        if (s->version < 1 || s->version > 3) return load_fail(s, err, errLen, "snapshot version is not 1, 2 or 3");
+        if (s->version < 1 || s->version > 4) return load_fail(s, err, errLen, "snapshot version is not 1, 2, 3 or 4");
         s->configLength = rd32(s->header + 8);
         s->arenaLength = rd32(s->header + 12);
         if (s->configLength >= s->configCapacity) return load_fail(s, err, errLen, "snapshot config too long for this device");
@@ -105,8 +106,8 @@ int ns_snapshot_load_chunk(ns_snapshot_loader *s, uint32_t offset, const uint8_t
     ns_snapshot_load_begin(s);
     return -1;
   }
-  if ((uint32_t)(cfg.normalized ? 3 : cfg.direct ? 2 : 1) != s->version)
-    return load_fail(s, err, errLen, "snapshot version and config disagree (3: normalised readout; else 2: direct; else 1)");
+  if ((uint32_t)(!cfg.accumulate ? 4 : cfg.normalized ? 3 : cfg.direct ? 2 : 1) != s->version)
+    return load_fail(s, err, errLen, "snapshot version and config disagree (4: no gradient accumulators; else 3: normalised readout; else 2: direct; else 1)");
   if (p.totalBytes != s->arenaLength) return load_fail(s, err, errLen, "snapshot arena size differs from its config's plan");
   ns_bind(s->l, &p, s->arena);
   ns_arena_from_runtime(s->l);
@@ -121,7 +122,7 @@ static uint8_t body_byte(const ns_learner *l, const char *cfg, uint32_t cfgLen, 
   const uint32_t arenaAt = (16u + cfgLen + 7u) / 8u * 8u;
   if (i < 16) {
     static const uint8_t magic[8] = { 'N', 'S', 'N', 'P', 1, 0, 0, 0 };
-    if (i == 4) return l->p.cfg.normalized ? 3 : l->p.cfg.direct ? 2 : 1; /* runtime/snapshot.ts snapshotVersionOf */
+    if (i == 4) return !l->p.cfg.accumulate ? 4 : l->p.cfg.normalized ? 3 : l->p.cfg.direct ? 2 : 1; /* runtime/snapshot.ts snapshotVersionOf */
     if (i < 8) return magic[i];
     uint32_t v = i < 12 ? cfgLen : l->p.totalBytes;
     return (uint8_t)(v >> (8 * (i & 3)));

@@ -45,6 +45,7 @@ export function updateOutput(s: LearnerState): void {
   const h = s.h;
   const x = s.x;
   const acc = s.acc_W_out;
+  const accumulate = s.accumulate;
   const step = s.stepMode;
   for (let o = 0; o < O; o++) {
     const e = s.e[o];
@@ -52,14 +53,14 @@ export function updateOutput(s: LearnerState): void {
     const g = Math.imul(e, s.etaOutM);
     const oo = o * N;
     for (let j = 0; j < N; j++) {
-      acc[oo + j] += Math.imul(e, h[j]) * 8;
+      if (accumulate) acc[oo + j] += Math.imul(e, h[j]) * 8;
       if (step) applyStep(s.W_out, s.W_out_q12, oo + j, mul32x16RoundShift(g, h[j], s.shiftOut), s.shiftApply, s.applyMul, s.saturation, SAT.W_out);
     }
     if (!s.direct) continue;
     // D's row: term e_o x_j (Q3.12 x Q3.12 = Q24, times 64 -> Q30, exact); step d = round(g x_j / 2^shiftOutDirect).
     const od = o * M;
     for (let j = 0; j < M; j++) {
-      s.acc_D[od + j] += Math.imul(e, x[j]) * 64;
+      if (accumulate) s.acc_D[od + j] += Math.imul(e, x[j]) * 64;
       if (step) applyStep(s.D, null, od + j, mul32x16RoundShift(g, x[j], s.shiftOutDirect), s.shiftApply, s.applyMul, s.saturation, SAT.W_out);
     }
   }
@@ -77,6 +78,7 @@ function updateOutputNormalized(s: LearnerState): void {
   const h = s.h;
   const x = s.x;
   const acc = s.acc_W_out;
+  const accumulate = s.accumulate;
   // One reciprocal per step, shared by every output row: n2 = eps + sum h_j^2 (Q30) + 64 sum x_j^2 (Q24 -> Q30).
   let n2 = s.readoutEpsQ30;
   for (let j = 0; j < N; j++) n2 += h[j] * h[j];
@@ -93,13 +95,13 @@ function updateOutputNormalized(s: LearnerState): void {
     const g1 = mul32x16RoundShift(Math.imul(e, s.etaOutM), r, 15);
     const oo = o * N;
     for (let j = 0; j < N; j++) {
-      acc[oo + j] += Math.imul(e, h[j]) * 8;
+      if (accumulate) acc[oo + j] += Math.imul(e, h[j]) * 8;
       applyStep(s.W_out, s.W_out_q12, oo + j, mulShiftWide(g1, h[j], sOut), s.shiftApply, s.applyMul, s.saturation, SAT.W_out);
     }
     if (!s.direct) continue;
     const od = o * M;
     for (let j = 0; j < M; j++) {
-      s.acc_D[od + j] += Math.imul(e, x[j]) * 64;
+      if (accumulate) s.acc_D[od + j] += Math.imul(e, x[j]) * 64;
       applyStep(s.D, null, od + j, mulShiftWide(g1, x[j], sDirect), s.shiftApply, s.applyMul, s.saturation, SAT.W_out);
     }
   }

@@ -77,6 +77,7 @@ export function updateTraceUnit(s: LearnerState, a: number): void {
   const N = s.N;
   const M = s.M;
   const step = s.stepMode;
+  const accumulate = s.accumulate;
   const sat = s.saturation;
   const sr = s.traceFracRec - 6;
   const si = s.traceFracIn - 6;
@@ -84,17 +85,17 @@ export function updateTraceUnit(s: LearnerState, a: number): void {
   const ro = a * N;
   for (let b = 0; b < N; b++) {
     const p = s.P_rec[ro + b];
-    s.acc_W_rec[ro + b] += mul32x16RoundShift(f, p, sr);
+    if (accumulate) s.acc_W_rec[ro + b] += mul32x16RoundShift(f, p, sr);
     if (step) applyStep(s.W_rec, s.W_rec_q12, ro + b, mul32x16RoundShift(g, p, s.shiftTraceRec), s.shiftApply, s.applyMul, sat, SAT.W_rec);
   }
   const io = a * M;
   for (let b = 0; b < M; b++) {
     const p = s.P_in[io + b];
-    s.acc_W_in[io + b] += mul32x16RoundShift(f, p, si);
+    if (accumulate) s.acc_W_in[io + b] += mul32x16RoundShift(f, p, si);
     if (step) applyStep(s.W_in, null, io + b, mul32x16RoundShift(g, p, s.shiftTraceIn), s.shiftApply, s.applyMul, sat, SAT.W_in);
   }
   const p = s.P_b[a];
-  s.acc_b[a] += mul32x16RoundShift(f, p, sr);
+  if (accumulate) s.acc_b[a] += mul32x16RoundShift(f, p, sr);
   if (step) applyStep(s.b, null, a, mul32x16RoundShift(g, p, s.shiftTraceRec), s.shiftApply, s.applyMul, sat, SAT.b);
 }
 

@@ -79,6 +79,7 @@ export function updateRtrl(s: LearnerState): void {
   const lo = s.sum_lo;
   const sat = s.saturation;
   const step = s.stepMode;
+  const accumulate = s.accumulate;
   const nRec = N * N;
   const nIn = N * s.M;
   for (let t = 0; t < T; t++) {
@@ -100,13 +101,13 @@ export function updateRtrl(s: LearnerState): void {
     let d = 0;
     if (step) d = mul32x16RoundShift(saturate32Count(hi[t] * 16 + roundShiftRightWide(lo[t], 12), sat, SAT.grad), s.etaRecM, s.shiftRtrl);
     if (t < nRec) {
-      s.acc_W_rec[t] += term;
+      if (accumulate) s.acc_W_rec[t] += term;
       if (step) applyStep(s.W_rec, s.W_rec_q12, t, d, s.shiftApply, s.applyMul, sat, SAT.W_rec);
     } else if (t < nRec + nIn) {
-      s.acc_W_in[t - nRec] += term;
+      if (accumulate) s.acc_W_in[t - nRec] += term;
       if (step) applyStep(s.W_in, null, t - nRec, d, s.shiftApply, s.applyMul, sat, SAT.W_in);
     } else {
-      s.acc_b[t - nRec - nIn] += term;
+      if (accumulate) s.acc_b[t - nRec - nIn] += term;
       if (step) applyStep(s.b, null, t - nRec - nIn, d, s.shiftApply, s.applyMul, sat, SAT.b);
     }
   }

@@ -124,6 +124,7 @@ export function createWasmKernel(p: FixedPlan): WasmKernel {
     SH_OUT_DIRECT: p.shifts.outDirect,
     NORMALIZED: o.normalizedReadout === true ? 1 : 0,
     EPS_Q30: p.readoutEpsQ30,
+    ACCUMULATE: o.update === 'trial' || o.accumulateGradient === true ? 1 : 0,
     SCRATCH: scratchAt,
   };
   // Buffers a kind does not have point at a harmless address (never read for that kind).

@@ -94,4 +94,5 @@ export const LEARNER_FLAGS: Record<string, string | null> = {
   update: '--update',
   normalizedReadout: '--normalized',
   readoutEps: '--readout-eps',
+  accumulateGradient: '--accumulate-gradient',
 };

@@ -25,6 +25,8 @@ export interface PlanArgs {
   /** Normalised (NLMS) readout steps, with eps readoutEps (default 1e-3). */
   normalized?: boolean;
   readoutEps?: number;
+  /** 'step' mode: keep the Q30 gradient accumulators (for readGradient); 'trial' mode always has them. */
+  accumulateGradient?: boolean;
   memoryBudget?: number;
 }
 
@@ -43,6 +45,7 @@ export function runPlan(a: PlanArgs): FixedPlan {
       trialLength: a.trialLength ?? (a.update === 'step' ? 1 : 200),
       direct: a.direct === true,
       ...(a.normalized === true ? { normalizedReadout: true, ...(a.readoutEps !== undefined ? { readoutEps: a.readoutEps } : {}) } : {}),
+      ...(a.accumulateGradient === true ? { accumulateGradient: true } : {}),
       memoryBudget: a.memoryBudget,
     });
   } catch (err) {
@@ -78,6 +81,7 @@ export function register(program: Command): void {
     .option('--direct', 'the readout also reads the input (y = W_out h + D x): adds D (O x M, Q7.24) and its accumulator')
     .option('--normalized', "normalised (NLMS) readout steps: lr_out / (eps + |h|^2 (+ |x|^2)); needs --update step, --lr-out below 2")
     .option('--readout-eps <eps>', 'eps of the normalised readout step, in [2^-30, 1] (default 1e-3)', numberOption(0))
+    .option('--accumulate-gradient', "--update step: keep the Q30 gradient accumulators (acc_*, for readGradient); 'trial' always has them")
     .option('--memory-budget <bytes>', 'refuse plans larger than this (default 67108864 = 64 MiB)', intOption(1))
     .option('--json', 'print the plan as JSON')
     .addHelpText('after', '\nExample:\n  neurostream plan --learner rtrl --hidden 32 --inputs 4 --outputs 2 --memory-budget 1000000')

@@ -47,7 +47,10 @@ export interface GoldenCase {
   missingTargetEvery?: number;
 }
 
-const base = { tau: 10, update: 'step', trialLength: 1, feedback: 'random' } as const;
+// The cases written before gradient accumulation became optional keep their accumulators (their arenas, acc_* included,
+// are byte for byte what they were); the '-noacc' cases are 'step' learners without them (snapshot version 4).
+const base = { tau: 10, update: 'step', trialLength: 1, feedback: 'random', accumulateGradient: true } as const;
+const noAcc = { accumulateGradient: false } as const;
 
 export const GOLDEN_CASES: readonly GoldenCase[] = [
   { name: 'rflo-n16', options: { ...base, learner: 'rflo', inputs: 3, hidden: 16, outputs: 3, lrRec: 0.003, lrOut: 0.01 }, steps: 1500, seed: 1, inferEvery: 7 },
@@ -72,6 +75,10 @@ export const GOLDEN_CASES: readonly GoldenCase[] = [
   // second at lrOut 1.9 (k 14), eps 2^-20 and a small signal, so the update shift goes negative (left shifts).
   { name: 'rflo-normalized-direct', options: { ...base, learner: 'rflo', inputs: 3, hidden: 12, outputs: 3, lrRec: 0.01, lrOut: 0.5, tau: 2, direct: true, normalizedReadout: true, readoutEps: 1e-3 }, steps: 600, seed: 14, inferEvery: 6, directScale: 0.3 },
   { name: 'output-normalized-small', options: { ...base, learner: 'output', inputs: 2, hidden: 8, outputs: 2, lrRec: 0, lrOut: 1.9, tau: 1, normalizedReadout: true, readoutEps: 2 ** -20 }, steps: 400, seed: 15, gain: 0.3, inScale: 0.01, signalScale: 0.01 },
+  // 'step' learners without gradient accumulators: the same predictions and weights as with them, an arena without acc_*.
+  { name: 'rflo-noacc', options: { ...base, ...noAcc, learner: 'rflo', inputs: 3, hidden: 12, outputs: 3, lrRec: 0.003, lrOut: 0.01 }, steps: 600, seed: 16, inferEvery: 7, missingInputEvery: 5, missingTargetEvery: 9 },
+  { name: 'rtrl-direct-noacc', options: { ...base, ...noAcc, learner: 'rtrl', inputs: 2, hidden: 5, outputs: 2, lrRec: 0.01, lrOut: 0.02, direct: true }, steps: 300, seed: 17, directScale: 0.3 },
+  { name: 'snap1-normalized-noacc', options: { ...base, ...noAcc, learner: 'snap1', inputs: 3, hidden: 8, outputs: 3, lrRec: 0.01, lrOut: 0.5, tau: 2, direct: true, normalizedReadout: true }, steps: 400, seed: 18, inferEvery: 5, directScale: 0.3 },
 ];
 
 /** Float to Q3.12 the way FixedLearner.step quantizes: round half up, saturate to int16. */

@@ -62,7 +62,7 @@ function advanceRow(s: LearnerState, a: number, d: number): void {
 function updateRow(
   W: Int32Array,
   Wq: Int16Array | null,
-  acc: Float64Array,
+  acc: Float64Array | null,
   P: Int16Array,
   off: number,
   len: number,
@@ -87,6 +87,7 @@ function updateRow(
   const as = applyShift - 1;
   const fastD = dShift >= 17 && applyShift >= 1 && applyMul === 1;
   if (!step) {
+    if (acc === null) return;
     for (let i = off; i < off + len; i++) {
       const p = P[i];
       const lp = Math.imul(flo, p);
@@ -96,8 +97,10 @@ function updateRow(
   }
   for (let i = off; i < off + len; i++) {
     const p = P[i];
-    const lp = Math.imul(flo, p);
-    acc[i] += Math.imul(fhi, p) * accMul + ((lp >> accShift) + ((lp >> ar) & 1));
+    if (acc !== null) {
+      const lp = Math.imul(flo, p);
+      acc[i] += Math.imul(fhi, p) * accMul + ((lp >> accShift) + ((lp >> ar) & 1));
+    }
     let w: number;
     if (fastD) {
       const t = Math.imul(ghi, p) + (Math.imul(glo, p) >> 16);
@@ -173,7 +176,8 @@ function updateUnit(s: LearnerState, a: number): void {
   const sa = s.shiftApply;
   const am = s.applyMul;
   const g = step ? saturate32Count(mul32x16RoundShift(f, s.etaRecM, 15), sat, SAT.gain) : 0;
-  updateRow(s.W_rec, s.W_rec_q12, s.acc_W_rec, s.P_rec, a * N, N, f, sr, g, s.shiftTraceRec, step, sa, am, sat, SAT.W_rec);
-  updateRow(s.W_in, null, s.acc_W_in, s.P_in, a * M, M, f, si, g, s.shiftTraceIn, step, sa, am, sat, SAT.W_in);
-  updateRow(s.b, null, s.acc_b, s.P_b, a, 1, f, sr, g, s.shiftTraceRec, step, sa, am, sat, SAT.b);
+  const acc = s.accumulate;
+  updateRow(s.W_rec, s.W_rec_q12, acc ? s.acc_W_rec : null, s.P_rec, a * N, N, f, sr, g, s.shiftTraceRec, step, sa, am, sat, SAT.W_rec);
+  updateRow(s.W_in, null, acc ? s.acc_W_in : null, s.P_in, a * M, M, f, si, g, s.shiftTraceIn, step, sa, am, sat, SAT.W_in);
+  updateRow(s.b, null, acc ? s.acc_b : null, s.P_b, a, 1, f, sr, g, s.shiftTraceRec, step, sa, am, sat, SAT.b);
 }

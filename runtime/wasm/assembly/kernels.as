@@ -38,6 +38,7 @@ let DIRECT: i32 = 0; // 1 when the readout reads the input too (y = W_out h + D 
 let SH_OUT_DIRECT: i32 = 0; // plan shifts.outDirect
 let NORMALIZED: i32 = 0; // 1 for the normalised (NLMS) readout step
 let EPS_Q30: i32 = 0; // eps of the normalised readout, Q30 (plan readoutEpsQ30)
+let ACCUMULATE: i32 = 0; // 1 when the gradient accumulators acc_* are written (options.accumulateGradient)
 let SCRATCH: usize = 0; // address of the private scratch after the arena
 // arena buffer addresses (p_ + the buffer name)
 let p_W_in: usize = 0;
@@ -123,41 +124,42 @@ export function configure(): void {
   SH_OUT_DIRECT = cfg(20);
   NORMALIZED = cfg(21);
   EPS_Q30 = cfg(22);
-  SCRATCH = cfgp(23);
-  p_W_in = cfgp(24);
-  p_W_rec = cfgp(25);
-  p_b = cfgp(26);
-  p_W_out = cfgp(27);
-  p_D = cfgp(28);
-  p_W_rec_q12 = cfgp(29);
-  p_W_out_q12 = cfgp(30);
-  p_B = cfgp(31);
-  p_h0 = cfgp(32);
-  p_h = cfgp(33);
-  p_h_prev = cfgp(34);
-  p_x = cfgp(35);
-  p_target = cfgp(36);
-  p_y = cfgp(37);
-  p_e = cfgp(38);
-  p_u = cfgp(39);
-  p_dphi = cfgp(40);
-  p_aphi = cfgp(41);
-  p_fb = cfgp(42);
-  p_P_in = cfgp(43);
-  p_P_rec = cfgp(44);
-  p_P_b = cfgp(45);
-  p_decay = cfgp(46);
-  p_S = cfgp(47);
-  p_S_next = cfgp(48);
-  p_sum_hi = cfgp(49);
-  p_sum_lo = cfgp(50);
-  p_acc_W_in = cfgp(51);
-  p_acc_W_rec = cfgp(52);
-  p_acc_b = cfgp(53);
-  p_acc_W_out = cfgp(54);
-  p_acc_D = cfgp(55);
-  p_saturation = cfgp(56);
-  p_steps = cfgp(57);
+  ACCUMULATE = cfg(23);
+  SCRATCH = cfgp(24);
+  p_W_in = cfgp(25);
+  p_W_rec = cfgp(26);
+  p_b = cfgp(27);
+  p_W_out = cfgp(28);
+  p_D = cfgp(29);
+  p_W_rec_q12 = cfgp(30);
+  p_W_out_q12 = cfgp(31);
+  p_B = cfgp(32);
+  p_h0 = cfgp(33);
+  p_h = cfgp(34);
+  p_h_prev = cfgp(35);
+  p_x = cfgp(36);
+  p_target = cfgp(37);
+  p_y = cfgp(38);
+  p_e = cfgp(39);
+  p_u = cfgp(40);
+  p_dphi = cfgp(41);
+  p_aphi = cfgp(42);
+  p_fb = cfgp(43);
+  p_P_in = cfgp(44);
+  p_P_rec = cfgp(45);
+  p_P_b = cfgp(46);
+  p_decay = cfgp(47);
+  p_S = cfgp(48);
+  p_S_next = cfgp(49);
+  p_sum_hi = cfgp(50);
+  p_sum_lo = cfgp(51);
+  p_acc_W_in = cfgp(52);
+  p_acc_W_rec = cfgp(53);
+  p_acc_b = cfgp(54);
+  p_acc_W_out = cfgp(55);
+  p_acc_D = cfgp(56);
+  p_saturation = cfgp(57);
+  p_steps = cfgp(58);
   s_x = p_saturation + 0;
   s_x_invalid = p_saturation + 4;
   s_target = p_saturation + 8;
@@ -330,9 +332,33 @@ function forward(): void {
  */
 function advanceTraces(snap: bool): void {
   let cntV = i32x4.splat(0);
-  let cnt: i32 = 0;
-  const fr = FR_REC;
+  for (let a = 0; a < N; a++) cntV = advanceRow(a, snap, cntV);
+  const cnt = sumLanes(cntV);
+  if (cnt != 0) store<u32>(s_trace, load<u32>(s_trace) + <u32>cnt);
+}
+
+/**
+ * A learning step's traces and recurrent update in one pass over the rows (learners/optimized/rflo.ts learnTraces):
+ * per unit a, the trace recursion then the update. The same operations on the same values as advanceTraces then
+ * the update of every unit: unit a's trace recursion reads only unit a's weights (SnAp-1's W_aa), which only unit a's update
+ * changes, after it; feedback() reads neither traces nor decay.
+ */
+function learnTraces(snap: bool): void {
+  let cntV = i32x4.splat(0);
+  const sr = FR_REC - 6;
+  const si = FR_IN - 6;
   for (let a = 0; a < N; a++) {
+    cntV = advanceRow(a, snap, cntV);
+    updateUnit(a, sr, si);
+  }
+  const cnt = sumLanes(cntV);
+  if (cnt != 0) store<u32>(s_trace, load<u32>(s_trace) + <u32>cnt);
+}
+
+/** Row a of advanceTraces; vector lanes' trace saturations are added to cntV (returned), scalar ones counted. */
+@inline function advanceRow(a: i32, snap: bool, cntV: v128): v128 {
+  const fr = FR_REC;
+  {
     const c = ld32(p_aphi, a);
     let d = KEEP;
     if (snap) {
@@ -397,8 +423,7 @@ function advanceTraces(snap: bool): void {
     const pbv = <i32>load<i16>(pb);
     store<i16>(pb, sat16c(<i64>(up * pbv + rsr(m * pbv + c * (1 << fr), 15)), s_trace));
   }
-  cnt += sumLanes(cntV);
-  if (cnt != 0) store<u32>(s_trace, load<u32>(s_trace) + <u32>cnt);
+  return cntV;
 }
 
 /** errorQ (runtime/network.ts). */
@@ -430,14 +455,14 @@ function updateRow(W: usize, Wq: usize, acc: usize, P: usize, off: i32, len: i32
   const fast = STEP && dShift >= 17 && SH_APPLY >= 1 && APPLY_LOG2 == 0;
   let i = 0;
   if (fast) i = stepRowFast(W, Wq, P, off, len, g, dShift, satp, pA, fsv);
-  else {
+  else if (ACCUMULATE) {
     for (; i + 8 <= len; i += 8) {
       const P8 = v128.load(pP + (<usize>i << 1));
       accBlock8(pA + (<usize>i << 3), i32x4.extend_low_i16x8_s(P8), i32x4.extend_high_i16x8_s(P8), fsv);
     }
   }
   const done = i;
-  for (; i < len; i++) {
+  if (ACCUMULATE) for (; i < len; i++) {
     const q = pA + (<usize>i << 3);
     store<f64>(q, load<f64>(q) + Math.floor(<f64>ld16(pP, i) * fs + 0.5));
   }
@@ -487,7 +512,7 @@ function stepRowFast(W: usize, Wq: usize, P: usize, off: i32, len: i32, g: i32, 
     const P8 = v128.load(pP + (<usize>k << 1));
     const p0 = i32x4.extend_low_i16x8_s(P8);
     const p1 = i32x4.extend_high_i16x8_s(P8);
-    accBlock8(pA + (<usize>k << 3), p0, p1, fsv);
+    if (ACCUMULATE) accBlock8(pA + (<usize>k << 3), p0, p1, fsv);
     const delta0 = rsrV(rsrV(i32x4.add(i32x4.mul(ghi, p0), i32x4.shr_s(i32x4.mul(glo, p0), 16)), ds), as);
     const delta1 = rsrV(rsrV(i32x4.add(i32x4.mul(ghi, p1), i32x4.shr_s(i32x4.mul(glo, p1), 16)), ds), as);
     const nz0 = v128.not(i32x4.eq(delta0, zero));
@@ -521,18 +546,14 @@ function stepRowFast(W: usize, Wq: usize, P: usize, off: i32, len: i32, g: i32, 
   return k;
 }
 
-/** updateTraces (runtime/learners/rflo.ts). */
-function updateTraces(): void {
-  const sr = FR_REC - 6;
-  const si = FR_IN - 6;
-  for (let a = 0; a < N; a++) {
-    const f = ld32(p_fb, a);
-    if (f == 0) continue;
-    const g = STEP ? sat32c(mul32x16(f, ETA_REC, 15), s_gain) : 0;
-    updateRow(p_W_rec, p_W_rec_q12, p_acc_W_rec, p_P_rec, a * N, N, f, sr, g, SH_TRACE_REC, s_W_rec);
-    updateRow(p_W_in, 0, p_acc_W_in, p_P_in, a * M, M, f, si, g, SH_TRACE_IN, s_W_in);
-    updateRow(p_b, 0, p_acc_b, p_P_b, a, 1, f, sr, g, SH_TRACE_REC, s_b);
-  }
+/** Unit a of updateTraces (runtime/learners/rflo.ts updateTraceUnit): with f_a = fb[a] != 0, its W_rec, W_in and b rows. */
+@inline function updateUnit(a: i32, sr: i32, si: i32): void {
+  const f = ld32(p_fb, a);
+  if (f == 0) return;
+  const g = STEP ? sat32c(mul32x16(f, ETA_REC, 15), s_gain) : 0;
+  updateRow(p_W_rec, p_W_rec_q12, p_acc_W_rec, p_P_rec, a * N, N, f, sr, g, SH_TRACE_REC, s_W_rec);
+  updateRow(p_W_in, 0, p_acc_W_in, p_P_in, a * M, M, f, si, g, SH_TRACE_IN, s_W_in);
+  updateRow(p_b, 0, p_acc_b, p_P_b, a, 1, f, sr, g, SH_TRACE_REC, s_b);
 }
 
 /**
@@ -591,16 +612,20 @@ function updateOutput(): void {
     const oo = o * N;
     for (let j = 0; j < N; j++) {
       const h = ld16(p_h, j);
-      const q = p_acc_W_out + (<usize>(oo + j) << 3);
-      store<f64>(q, load<f64>(q) + <f64>(e * h) * 8);
+      if (ACCUMULATE) {
+        const q = p_acc_W_out + (<usize>(oo + j) << 3);
+        store<f64>(q, load<f64>(q) + <f64>(e * h) * 8);
+      }
       if (STEP) applyStep(p_W_out, p_W_out_q12, oo + j, normalized ? shiftWide(g1 * <i64>h, sOut) : mul32x16(g, h, sOut), s_W_out);
     }
     if (!DIRECT) continue;
     const od = o * M;
     for (let j = 0; j < M; j++) {
       const xj = ld16(p_x, j);
-      const q = p_acc_D + (<usize>(od + j) << 3);
-      store<f64>(q, load<f64>(q) + <f64>(e * xj) * 64);
+      if (ACCUMULATE) {
+        const q = p_acc_D + (<usize>(od + j) << 3);
+        store<f64>(q, load<f64>(q) + <f64>(e * xj) * 64);
+      }
       if (STEP) applyStep(p_D, 0, od + j, normalized ? shiftWide(g1 * <i64>xj, sDirect) : mul32x16(g, xj, sDirect), s_W_out);
     }
   }
@@ -986,16 +1011,22 @@ function updateRtrl(): void {
       d = mul32x16(sat32c(dq, s_grad), ETA_REC, SH_RTRL);
     }
     if (t < nRec) {
-      const q = p_acc_W_rec + (<usize>t << 3);
-      store<f64>(q, load<f64>(q) + term);
+      if (ACCUMULATE) {
+        const q = p_acc_W_rec + (<usize>t << 3);
+        store<f64>(q, load<f64>(q) + term);
+      }
       if (STEP) applyStep(p_W_rec, p_W_rec_q12, t, d, s_W_rec);
     } else if (t < nRec + nIn) {
-      const q = p_acc_W_in + (<usize>(t - nRec) << 3);
-      store<f64>(q, load<f64>(q) + term);
+      if (ACCUMULATE) {
+        const q = p_acc_W_in + (<usize>(t - nRec) << 3);
+        store<f64>(q, load<f64>(q) + term);
+      }
       if (STEP) applyStep(p_W_in, 0, t - nRec, d, s_W_in);
     } else {
-      const q = p_acc_b + (<usize>(t - nRec - nIn) << 3);
-      store<f64>(q, load<f64>(q) + term);
+      if (ACCUMULATE) {
+        const q = p_acc_b + (<usize>(t - nRec - nIn) << 3);
+        store<f64>(q, load<f64>(q) + term);
+      }
       if (STEP) applyStep(p_b, 0, t - nRec - nIn, d, s_b);
     }
   }
@@ -1007,16 +1038,24 @@ let STEP_LEARN: bool = false;
 export function step(learn: i32): void {
   STEP_LEARN = learn != 0;
   forward();
+  if (learn && (KIND == KIND_RFLO || KIND == KIND_SNAP1)) {
+    // One pass over the rows: traces and recurrent update fused (learnTraces), after the error and its feedback.
+    store<f64>(p_steps, load<f64>(p_steps) + 1);
+    errorQ();
+    feedback();
+    learnTraces(KIND == KIND_SNAP1);
+    updateOutput();
+    return;
+  }
   if (KIND == KIND_RFLO) advanceTraces(false);
   else if (KIND == KIND_SNAP1) advanceTraces(true);
   else if (KIND == KIND_RTRL) advanceRtrl();
   store<f64>(p_steps, load<f64>(p_steps) + 1);
   if (!learn) return;
   errorQ();
-  if (KIND != KIND_OUTPUT) {
+  if (KIND == KIND_RTRL) {
     feedback();
-    if (KIND == KIND_RTRL) updateRtrl();
-    else updateTraces();
+    updateRtrl();
   }
   updateOutput();
 }
