@@ -193,6 +193,25 @@ export interface FirmataConnection {
   close(): Promise<void>;
 }
 
+const load = (name: string): Promise<any> => import(name);
+
+// Optional peer dependencies of the package. The override makes johnny-five use the serialport 13 this package
+// already installs, instead of downloading serialport 8 and compiling it with node-gyp.
+const FIRMATA_MISSING =
+  'stock Firmata boards (--firmata) need johnny-five and firmata-io, optional peer dependencies that are not installed. ' +
+  'In your project run: npm pkg set overrides.serialport=^13.0.0 && npm install johnny-five@^2.1.0 firmata-io@^2.3.0';
+
+/** null when johnny-five and firmata-io load; else what to install (checked before a command opens anything). */
+export async function firmataMissing(): Promise<string | null> {
+  try {
+    await load('johnny-five');
+    await load('firmata-io');
+    return null;
+  } catch {
+    return FIRMATA_MISSING;
+  }
+}
+
 /**
  * Opens the serial port at `path`, runs firmata-io's handshake on it and waits for the board to be ready, so johnny-five
  * can take the io directly. firmata-io emits "connect" only on the port's "open", long gone for a port opened
@@ -204,17 +223,11 @@ export async function openFirmata(
   path: string,
   o: { baudRate?: number; samplingIntervalMs?: number; timeoutMs?: number; reportVersionTimeoutMs?: number } = {},
 ): Promise<FirmataConnection> {
-  const load = (name: string): Promise<any> => import(name);
-  // Optional peer dependencies of the package. The override makes johnny-five use the serialport 13 this package
-  // already installs, instead of downloading serialport 8 and compiling it with node-gyp.
-  const missing =
-    'stock Firmata boards (--firmata) need johnny-five and firmata-io, optional peer dependencies that are not installed. ' +
-    'In your project run: npm pkg set overrides.serialport=^13.0.0 && npm install johnny-five@^2.1.0 firmata-io@^2.3.0';
   const j5 = await load('johnny-five').catch(() => {
-    throw new Error(missing);
+    throw new Error(FIRMATA_MISSING);
   });
   const fio = await load('firmata-io').catch(() => {
-    throw new Error(missing);
+    throw new Error(FIRMATA_MISSING);
   });
   const Firmata = fio.Firmata ?? fio.default?.Firmata;
   const { SerialPort } = await import('serialport');

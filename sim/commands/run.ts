@@ -23,7 +23,7 @@ import { LIVE_LINEAR_NAME, liveYardsticks } from '../baselines.ts';
 import { checkpointFor } from '../engine.ts';
 import { divergenceLine, divergenceRecord, leader, yardstickText } from '../report.ts';
 import { createInProcessBoard, hostTransport, startVirtualBoard, type InProcessBoard, type VirtualBoardHandle } from '../board/index.ts';
-import { FirmataSource, PredictAheadSource, openFirmata, type FirmataConnection } from '../../firmware-bridge/johnny-five.ts';
+import { FirmataSource, PredictAheadSource, firmataMissing, openFirmata, type FirmataConnection } from '../../firmware-bridge/johnny-five.ts';
 import { DeviceLearnerClient } from '../../firmware-bridge/device/client.ts';
 import { runHil } from '../../firmware-bridge/device/hil.ts';
 import { createDriftTask } from '../tasks/drift.ts';
@@ -337,6 +337,10 @@ export async function runLive(args: RunArgs, io: RunIo): Promise<RunSummary> {
   if (!a.port && !a.virtual) throw new InputError('run: give the board with --port PATH (e.g. /dev/ttyACM0, or the path `neurostream board --virtual` printed), or use --virtual');
   if (a.outputs < 1) throw new InputError('run: --outputs must be >= 1 to learn (the board must send targets)');
   if (a.firmata && a.virtual) throw new InputError('run: --firmata reads a real board at --port; it cannot be combined with --virtual');
+  if (a.firmata) {
+    const missing = await firmataMissing();
+    if (missing !== null) throw new Error(missing);
+  }
   if (a.port && !a.virtual) checkPortPath(a.port, '--port');
   const pins = a.pins ?? ['A0'];
   // Input: every pin `ahead` samples ago; target: the first pin now (so the learner predicts it aheadMs forward).
