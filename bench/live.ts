@@ -92,8 +92,10 @@ class LatencyProbe implements Transport {
     this.inner.setHandlers({
       data: (chunk) => {
         this.chunkAt = performance.now();
-        h.data(chunk);
+        // the probe reads the chunk first: the session steps the samples a chunk completes (and writes their
+        // predictions) before h.data returns
         this.inFramer.push(chunk);
+        h.data(chunk);
       },
       drain: () => h.drain(),
       close: (e) => h.close(e),
@@ -102,10 +104,10 @@ class LatencyProbe implements Transport {
   open(): Promise<void> {
     return this.inner.open();
   }
-  write(data: Uint8Array): boolean {
+  write(data: Uint8Array, length = data.length): boolean {
     this.writeAt = performance.now();
-    const ok = this.inner.write(data);
-    this.outFramer.push(data);
+    const ok = this.inner.write(data, length);
+    this.outFramer.push(data, 0, length);
     return ok;
   }
   close(): Promise<void> {
