@@ -1,7 +1,5 @@
 import test from 'ava';
-import { PerformanceObserver } from 'node:perf_hooks';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
+import { allocationWindows, gcEventsDuring, oneCleanWindow } from './helpers/gc.ts';
 import { initWeights } from '../runtime/init.ts';
 import { createFixedLearner } from '../runtime/learner.ts';
 import type { LearnerKind } from '../runtime/types.ts';
@@ -9,23 +7,6 @@ import { wasmSimdSupported } from '../runtime/wasm/backend.ts';
 
 // One file, run serially: the GC observer sees the whole process.
 
-// A full collection before each measurement, so garbage left by earlier tests or the warm-up (and V8's memory
-// reducer acting on it) cannot land in the measured window.
-setFlagsFromString('--expose-gc');
-const fullGc = runInNewContext('gc') as () => void;
-
-async function gcEventsDuring(fn: () => void): Promise<number> {
-  let n = 0;
-  const obs = new PerformanceObserver((list) => {
-    n += list.getEntries().length;
-  });
-  obs.observe({ entryTypes: ['gc'] });
-  fn();
-  // Observer callbacks are delivered asynchronously.
-  await new Promise((r) => setTimeout(r, 50));
-  obs.disconnect();
-  return n;
-}
 
 const CASES = [
   ['output', 32, 'step'],
@@ -73,34 +54,11 @@ for (const backend of ['js', 'wasm'] as const) {
           if (s % 100 === 99) l.endTrial();
         }
       };
-      // Warm-up: let the optimizing compiler settle (on a loaded machine concurrent compilation can take a while;
-      // until then the interpreter boxes the wide sums, and finished compilations add code and metadata to the heap).
-      // Up to 40 rounds until a 5000-step window is GC-free and adds less than 1 byte per step to the heap; a step
-      // that really allocates never settles, and the measurement below then fails.
-      run(20000);
-      let rounds = 0;
-      const settled = async (): Promise<boolean> => {
-        const h0 = process.memoryUsage().heapUsed;
-        const ev = await gcEventsDuring(() => run(5000));
-        return ev === 0 && process.memoryUsage().heapUsed - h0 < 5000;
-      };
-      while (rounds < 40 && !(await settled())) rounds++;
-      // Three windows of 10^5 steps; one of them must have no collection and a heap change under 256 KiB. A real
-      // allocation in step() shows in every window (at least 16 bytes a step, 1.6 MB); a late JIT install or a
-      // deoptimisation round trip (code and metadata on the heap, more likely on a loaded machine) lands in some only.
-      const events: number[] = [];
-      const grew: number[] = [];
-      for (let w = 0; w < 3; w++) {
-        fullGc();
-        await new Promise((r) => setTimeout(r, 20));
-        const before = process.memoryUsage().heapUsed;
-        const steps0 = l.stepCount();
-        events.push(await gcEventsDuring(() => run(100000)));
-        grew.push(process.memoryUsage().heapUsed - before);
-        t.is(l.stepCount() - steps0, 100000);
-      }
+      const r = await allocationWindows(run, () => l.stepCount());
+      const { rounds, events, grew } = r;
+      for (const c of r.counted) t.is(c, 100000);
       t.log(`GC events ${events.join(', ')}, heap change ${grew.join(', ')} bytes (extra warm-up rounds ${rounds})`);
-      t.true(events.some((e, w) => e === 0 && grew[w] < 256 * 1024), `GC events ${events.join(', ')}; heap grew ${grew.join(', ')} bytes`);
+      t.true(oneCleanWindow(r), `GC events ${events.join(', ')}; heap grew ${grew.join(', ')} bytes`);
       t.true(l.saturation().x_invalid > 0 && l.saturation().target_invalid > 0, 'the missing readings were counted');
     });
   }

@@ -2,9 +2,7 @@
 // readings) -> fixed-point learner -> PREDICTION and ACK frames out. One file, run serially: the GC observer sees the
 // whole process.
 import test from 'ava';
-import { PerformanceObserver } from 'node:perf_hooks';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
+import { allocationWindows, oneCleanWindow } from './helpers/gc.ts';
 import { Session } from '../firmware-bridge/session.ts';
 import { Framer } from '../firmware-bridge/framer.ts';
 import { FLAG_MISSING, MAX_PAYLOAD, MAX_WIRE, MISSING_VALUE, MsgType, createMessage, encodeFrame, type Message } from '../firmware-bridge/protocol.ts';
@@ -12,21 +10,6 @@ import type { Transport, TransportHandlers } from '../firmware-bridge/transport.
 import { createFixedLearner } from '../runtime/learner.ts';
 import { initWeights } from '../runtime/init.ts';
 
-setFlagsFromString('--expose-gc');
-const fullGc = runInNewContext('gc') as () => void;
-
-async function gcEventsDuring(fn: () => void): Promise<number> {
-  let n = 0;
-  const obs = new PerformanceObserver((list) => {
-    n += list.getEntries().length;
-  });
-  obs.observe({ entryTypes: ['gc'] });
-  fn();
-  // Observer callbacks are delivered asynchronously.
-  await new Promise((r) => setTimeout(r, 50));
-  obs.disconnect();
-  return n;
-}
 
 /**
  * A transport that copies nothing: what the host writes is decoded at once by a Framer (the board's side of the
@@ -137,35 +120,16 @@ test.serial('10^5 live samples through the session, the learning loop and a fixe
   };
   const stepped = (): number => learner.stepCount();
 
-  // Warm-up until a 5000-sample window is GC-free and adds less than a byte per sample (runtime-alloc.test.ts: on a
-  // loaded machine the optimizing compiler may take a while); a path that really allocates never settles.
-  feed(20000);
-  let rounds = 0;
-  const settled = async (): Promise<boolean> => {
-    const h0 = process.memoryUsage().heapUsed;
-    const ev = await gcEventsDuring(() => feed(5000));
-    return ev === 0 && process.memoryUsage().heapUsed - h0 < 5000;
-  };
-  while (rounds < 40 && !(await settled())) rounds++;
-  // Three windows of 10^5 samples; one must have no collection and a heap change under 256 KiB. One object per
-  // sample (a view, an Immediate) is at least 16 bytes, 1.6 MB a window, in every window.
-  const events: number[] = [];
-  const grew: number[] = [];
-  for (let w = 0; w < 3; w++) {
-    fullGc();
-    await new Promise((r) => setTimeout(r, 20));
-    const before = process.memoryUsage().heapUsed;
-    const s0 = stepped();
-    events.push(await gcEventsDuring(() => feed(100000)));
-    grew.push(process.memoryUsage().heapUsed - before);
-    t.is(stepped() - s0, 100000, 'every sample was stepped within its own chunk');
-  }
+  // The settle-then-measure protocol of test/helpers/gc.ts: one object per sample (a view, an Immediate) is at least
+  // 16 bytes, 1.6 MB a window, in every window.
+  const { rounds, events, grew, counted } = await allocationWindows(feed, stepped);
+  for (const c of counted) t.is(c, 100000, 'every sample was stepped within its own chunk');
   const st = session.stats;
   const loop = session.loop;
   await session.stop();
   t.log(`GC events ${events.join(', ')}, heap change ${grew.join(', ')} bytes (extra warm-up rounds ${rounds})`);
   t.log(`${st.samplesStepped} samples, ${sink.predictions} predictions, ${sink.acks} ACKs; ${loop.inputsMissing} inputs and ${loop.targetsMissing} targets missing, ${loop.inputOutliers} input outliers`);
-  t.true(events.some((e, w) => e === 0 && grew[w] < 256 * 1024), `GC events ${events.join(', ')}; heap grew ${grew.join(', ')} bytes`);
+  t.true(oneCleanWindow({ rounds, events, grew, counted }), `GC events ${events.join(', ')}; heap grew ${grew.join(', ')} bytes`);
   // the path measured is the whole one: every sample accepted, stepped, predicted and acknowledged, bad readings handled
   t.is(st.samplesStepped, seq);
   t.is(sink.predictions, seq);

@@ -1,0 +1,70 @@
+/**
+ * The allocation check shared by the allocation tests (runtime-alloc, session-alloc): a GC-event counter and the
+ * protocol that settles the optimizing compiler before measuring. One test file at a time, serially: the observer sees
+ * the whole process.
+ */
+import { PerformanceObserver } from 'node:perf_hooks';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+
+// A full collection before each measurement, so garbage left by earlier tests or the warm-up (and V8's memory
+// reducer acting on it) cannot land in the measured window.
+setFlagsFromString('--expose-gc');
+export const fullGc = runInNewContext('gc') as () => void;
+
+/** GC events (any kind) while fn runs. */
+export async function gcEventsDuring(fn: () => void): Promise<number> {
+  let n = 0;
+  const obs = new PerformanceObserver((list) => {
+    n += list.getEntries().length;
+  });
+  obs.observe({ entryTypes: ['gc'] });
+  fn();
+  // Observer callbacks are delivered asynchronously.
+  await new Promise((r) => setTimeout(r, 50));
+  obs.disconnect();
+  return n;
+}
+
+export interface AllocationWindows {
+  /** Extra warm-up rounds of 5000 until a window was GC-free and flat. */
+  rounds: number;
+  /** Per measured window: GC events, heap change in bytes, and what count() advanced by. */
+  events: number[];
+  grew: number[];
+  counted: number[];
+}
+
+/**
+ * Warm-up (run(20000), then up to 40 rounds until a 5000-step window is GC-free and adds under 1 byte per step: on a
+ * loaded machine concurrent compilation can take a while, and until then the interpreter boxes wide sums; a path that
+ * really allocates never settles), then three windows of `window` steps, each after a full collection. A real
+ * allocation per step shows in every window (at least 16 bytes a step); a late JIT install lands in some only, so the
+ * caller asks that one window be GC-free with a heap change under 256 KiB.
+ */
+export async function allocationWindows(run: (steps: number) => void, count: () => number, window = 100000): Promise<AllocationWindows> {
+  run(20000);
+  let rounds = 0;
+  const settled = async (): Promise<boolean> => {
+    const h0 = process.memoryUsage().heapUsed;
+    const ev = await gcEventsDuring(() => run(5000));
+    return ev === 0 && process.memoryUsage().heapUsed - h0 < 5000;
+  };
+  while (rounds < 40 && !(await settled())) rounds++;
+  const events: number[] = [];
+  const grew: number[] = [];
+  const counted: number[] = [];
+  for (let w = 0; w < 3; w++) {
+    fullGc();
+    await new Promise((r) => setTimeout(r, 20));
+    const before = process.memoryUsage().heapUsed;
+    const c0 = count();
+    events.push(await gcEventsDuring(() => run(window)));
+    grew.push(process.memoryUsage().heapUsed - before);
+    counted.push(count() - c0);
+  }
+  return { rounds, events, grew, counted };
+}
+
+/** One window GC-free with a heap change under 256 KiB. */
+export const oneCleanWindow = (r: AllocationWindows): boolean => r.events.some((e, w) => e === 0 && r.grew[w] < 256 * 1024);
