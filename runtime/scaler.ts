@@ -21,11 +21,17 @@
  * outlier forever: after `outlierRun` consecutive outliers in a channel, its statistics restart from the new level
  * (counted in restarts). Chebyshev's inequality bounds the share of any distribution beyond k sd by 1/k^2
  * (1/64 at the default k = 8), so the guard rejects almost nothing that belongs to the stream.
- * Before that (from a channel's 2nd accepted reading), the guard judges by robust statistics of the readings accepted
- * so far (up to the first 32): a reading more than 4 * outlier * 1.4826 * MAD from their median is rejected (MAD: the
- * median absolute deviation; 1.4826 MAD estimates sd for normal data, Hampel 1974; the factor 4 because a median of a
- * few readings is a rough estimate). So a -9999 in a log's seventh row can neither pass nor widen the spread that
- * judges the later rows. While the early readings are all equal (MAD 0, no scale yet) nothing is judged.
+ * Before that, over a channel's first 32 readings (from its 2nd), the guard judges by robust statistics of the
+ * readings accepted so far: with m their median, s = max(1.4826 * MAD, (max - min) / 2) their spread (MAD: the median
+ * absolute deviation; 1.4826 MAD estimates sd for normal data, Hampel 1974) and n their number, a reading with
+ * |c - m| > 4 * outlier * (32 / n) * s is rejected. The bound is wide because a few readings of a slow signal show
+ * little of its spread: it shrinks as readings come in, and a signal that moves on continuously widens its own range
+ * as it goes. (A 2 kHz sine first seen at a flat stretch lost 15 clean readings to the narrower 4 * outlier * 1.4826
+ * * MAD.) An absurd value is thousands of spreads away: a -9999 in a log's seventh row or a 65535 in its third can
+ * neither pass nor widen the spread that judges the later rows. From the 33rd reading until `warmup`, nothing is
+ * judged: a signal that holds levels (a heater drive, a setpoint) shows its spread only over many readings, and its
+ * first step is not a glitch. In 'running' mode s is at least sqrt(eps), the floor of the later guard's sd; otherwise,
+ * while the early readings are all equal (no spread yet), nothing is judged.
  *
  * Arithmetic: float64 with + - * / and sqrt only, which IEEE 754 rounds correctly, so results are identical on every
  * platform (C: compile without FMA contraction, -ffp-contract=off); the result is rounded half up to Q3.12 and
@@ -96,6 +102,9 @@ export class StreamScaler {
   /** The first EARLY accepted readings of each channel, kept sorted (channel i at i * EARLY), for the early guard. */
   private readonly early: Float64Array;
   private readonly earlyLen: Uint8Array;
+  /** Smallest and largest reading accepted since the channel's statistics (re)started, for the early guard. */
+  private readonly earlyMin: Float64Array;
+  private readonly earlyMax: Float64Array;
   private readonly dev: Float64Array;
 
   constructor(c: ScalerConfig) {
@@ -118,6 +127,8 @@ export class StreamScaler {
     this.tmp = new Float64Array(n);
     this.early = new Float64Array(n * EARLY);
     this.earlyLen = new Uint8Array(n);
+    this.earlyMin = new Float64Array(n);
+    this.earlyMax = new Float64Array(n);
     this.dev = new Float64Array(EARLY);
     this.rate = c.rate ?? 1 / 1024;
     if (!(this.rate > 0 && this.rate <= 1)) throw new RangeError(`rate must be in (0, 1] (got ${c.rate})`);
@@ -260,14 +271,19 @@ export class StreamScaler {
   wouldRejectOutlier(channel: number, value: number): boolean {
     if (this.config.mode === 'range') return false;
     const seen = this.count[channel];
-    if (seen < 8 || seen <= this.warmup) return this.earlyOutlier(channel, value);
+    if (seen < 8 || seen <= this.warmup) return seen <= EARLY && this.earlyOutlier(channel, value);
     const d = value - this.mean[channel];
     return !(Math.abs(d) <= this.outlier * this.guardSd(channel));
   }
 
-  /** Keeps the first EARLY accepted readings of a channel in sorted order (insertion; allocates nothing). */
+  /**
+   * Keeps the first EARLY accepted readings of a channel in sorted order (insertion; allocates nothing) and the
+   * smallest and largest of all of them.
+   */
   private noteEarly(i: number, c: number): void {
     const n = this.earlyLen[i];
+    if (n === 0 || c < this.earlyMin[i]) this.earlyMin[i] = c;
+    if (n === 0 || c > this.earlyMax[i]) this.earlyMax[i] = c;
     if (n >= EARLY) return;
     const e = this.early;
     const base = i * EARLY;
@@ -280,7 +296,10 @@ export class StreamScaler {
     this.earlyLen[i] = n + 1;
   }
 
-  /** The early guard: |c - median| > 4 * outlier * 1.4826 * MAD over the readings kept so far (2 or more, MAD > 0). */
+  /**
+   * The early guard: |c - median| > 4 * outlier * (EARLY / n) * max(1.4826 * MAD, (max - min) / 2) over the n
+   * readings kept so far (2 or more, spread > 0; 'running': spread >= sqrt(eps)).
+   */
   private earlyOutlier(i: number, value: number): boolean {
     const n = this.earlyLen[i];
     if (n < 2 || this.outlier === Infinity) return false;
@@ -298,9 +317,11 @@ export class StreamScaler {
       }
       dev[j] = d;
     }
-    const mad = median(dev, 0, n);
-    if (!(mad > 0)) return false;
-    return !(Math.abs(value - med) <= 4 * this.outlier * 1.4826 * mad);
+    // 'running': no smaller than the floor sqrt(eps) the later guard's sd has (guardSd)
+    const floor = this.config.mode === 'running' ? Math.sqrt(this.eps) : 0;
+    const spread = Math.max(1.4826 * median(dev, 0, n), (this.earlyMax[i] - this.earlyMin[i]) / 2, floor);
+    if (!(spread > 0)) return false;
+    return !(Math.abs(value - med) <= 4 * this.outlier * (EARLY / n) * spread);
   }
 
   /** Outlier test of a whole sample; counts per channel; restarts a channel after outlierRun outliers in a row. */
