@@ -65,7 +65,7 @@ export function measure(stream: StreamName, learner: LearnerKind, c: StreamConfi
   for (const seed of seeds) {
     const task = makeStream(stream, seed, steps);
     const { learner: l } = createSimLearner(
-      { learner, hidden: c.hidden, tau: c.tau, lrRec: c.lrRec, lrOut: c.lrOut, update: 'step', seed, direct: c.direct, normalized: c.normalized, maxRecStep: c.maxRecStep, rlsReadout: c.rlsReadout, gain: c.gain },
+      { learner, hidden: c.hidden, tau: c.tau, lrRec: c.lrRec, lrOut: c.lrOut, update: 'step', seed, direct: c.direct, normalized: c.normalized, maxRecStep: c.maxRecStep, rlsReadout: c.rlsReadout, gain: c.gain, inScale: c.inScale },
       task,
     );
     const r = runStream(l, task);
