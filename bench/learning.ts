@@ -129,6 +129,10 @@ function* ablations(learner: LearnerKind): Generator<StreamConfig> {
   yield { ...d, gain: undefined };
   yield { ...d, direct: false };
   yield { ...d, tau: 10 };
+  // RFLO's memory settings for NARMA-10 (sim/defaults.ts), each undone: tau 2, W_in ~ U(-1, 1), N 32.
+  if (d.tau !== 2) yield { ...d, tau: 2 };
+  if (d.inScale !== undefined) yield { ...d, inScale: undefined };
+  if (learner !== 'rtrl' && d.hidden !== 32) yield { ...d, hidden: 32 };
   if (learner !== 'output') {
     yield { ...d, lrRec: 0 };
     for (const lrRec of [0.003, 0.03]) yield { ...d, lrRec };
