@@ -65,7 +65,7 @@ export function measure(stream: StreamName, learner: LearnerKind, c: StreamConfi
   for (const seed of seeds) {
     const task = makeStream(stream, seed, steps);
     const { learner: l } = createSimLearner(
-      { learner, hidden: c.hidden, tau: c.tau, lrRec: c.lrRec, lrOut: c.lrOut, update: 'step', seed, direct: c.direct, normalized: c.normalized, maxRecStep: c.maxRecStep, rlsReadout: c.rlsReadout, gain: c.gain },
+      { learner, hidden: c.hidden, tau: c.tau, lrRec: c.lrRec, lrOut: c.lrOut, update: 'step', seed, direct: c.direct, normalized: c.normalized, maxRecStep: c.maxRecStep, rlsReadout: c.rlsReadout, gain: c.gain, inScale: c.inScale },
       task,
     );
     const r = runStream(l, task);
@@ -129,6 +129,10 @@ function* ablations(learner: LearnerKind): Generator<StreamConfig> {
   yield { ...d, gain: undefined };
   yield { ...d, direct: false };
   yield { ...d, tau: 10 };
+  // RFLO's memory settings for NARMA-10 (sim/defaults.ts), each undone: tau 2, W_in ~ U(-1, 1), N 32.
+  if (d.tau !== 2) yield { ...d, tau: 2 };
+  if (d.inScale !== undefined) yield { ...d, inScale: undefined };
+  if (learner !== 'rtrl' && d.hidden !== 32) yield { ...d, hidden: 32 };
   if (learner !== 'output') {
     yield { ...d, lrRec: 0 };
     for (const lrRec of [0.003, 0.03]) yield { ...d, lrRec };

@@ -34,6 +34,8 @@ export interface SimSummary {
   rls_readout: number | null;
   /** Gain of the initial W_rec. */
   gain: number;
+  /** Scale s of the initial W_in ~ U(-s, s). */
+  input_scale: number;
   /** Streams only. */
   skipped?: number;
   persistence_nmse?: number;

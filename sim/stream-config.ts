@@ -5,6 +5,7 @@
  *   {"format": "neurostream-stream-config", "version": 1, "learner": "rflo", "hidden": 32, "tau": 2,
  *    "lr_rec": 0.03, "lr_out": 0.3, "direct": true, "normalized": true, "max_rec_step": 0.05 | null,
  *    "rls_readout": 0.99 | null, "gain": 0.9,          (both optional: absent = the delta-rule readout, gain 1.5)
+ *    "input_scale": 0.4,                                (optional: absent = 1, W_in ~ U(-1, 1))
  *    "tuned": {...how: the stream, prefix, scores...}}
  *
  * Reading checks every field and names the first bad one (an InputError: the CLI exits 2).
@@ -35,6 +36,7 @@ export function streamConfigToJson(c: StreamConfigFile, tuned?: Record<string, u
     max_rec_step: c.maxRecStep ?? null,
     rls_readout: c.rlsReadout ?? null,
     gain: c.gain ?? 1.5,
+    input_scale: c.inScale ?? 1,
     ...(tuned ? { tuned } : {}),
   };
 }
@@ -64,8 +66,9 @@ export function parseStreamConfig(j: unknown, where: string): StreamConfigFile {
   const maxRecStep = o.max_rec_step === null || o.max_rec_step === undefined ? undefined : num('max_rec_step', (v) => v > 0, 'a number > 0 or null');
   const rlsReadout = o.rls_readout === null || o.rls_readout === undefined ? undefined : num('rls_readout', (v) => v > 0 && v <= 1, 'a forgetting factor in (0, 1] or null');
   const gain = o.gain === undefined ? undefined : num('gain', (v) => v >= 0, 'a number >= 0');
+  const inScale = o.input_scale === undefined ? undefined : num('input_scale', (v) => v >= 0, 'a number >= 0');
   if (rlsReadout !== undefined && normalized) throw new InputError(`${where}: "rls_readout" and "normalized" are two readout rules; set one of them (normalized false, or rls_readout null)`);
-  return { learner: o.learner as LearnerKind, hidden, tau, lrRec, lrOut, direct, normalized, maxRecStep, rlsReadout, gain };
+  return { learner: o.learner as LearnerKind, hidden, tau, lrRec, lrOut, direct, normalized, maxRecStep, rlsReadout, gain, inScale };
 }
 
 /** Reads and checks a configuration file. */

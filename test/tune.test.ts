@@ -77,13 +77,16 @@ test('sim --config refuses a file that is not a tuned configuration, naming the 
   t.throws(() => readStreamConfig(bad), { instanceOf: InputError, message: /"rls_readout" and "normalized" are two readout rules/ });
   writeFileSync(bad, JSON.stringify({ ...ok, learner: 'rflo', normalized: false, rls_readout: 1.5 }));
   t.throws(() => readStreamConfig(bad), { instanceOf: InputError, message: /"rls_readout" must be a forgetting factor in \(0, 1\]/ });
-  writeFileSync(bad, JSON.stringify({ ...ok, learner: 'rflo', normalized: false, rls_readout: 0.995, gain: 1.1 }));
+  writeFileSync(bad, JSON.stringify({ ...ok, learner: 'rflo', normalized: false, rls_readout: 0.995, gain: 1.1, input_scale: 0.5 }));
   const c = readStreamConfig(bad);
-  t.deepEqual([c.rlsReadout, c.gain], [0.995, 1.1]);
+  t.deepEqual([c.rlsReadout, c.gain, c.inScale], [0.995, 1.1, 0.5]);
   const s = runSim({ task: 'drift', learner: 'rflo', seeds: [1], steps: 200, config: bad });
-  t.deepEqual([s.rls_readout, s.gain, s.normalized], [0.995, 1.1, false]);
-  // A file from before these fields (no rls_readout, no gain) still reads: the delta rule, Murray's gain.
+  t.deepEqual([s.rls_readout, s.gain, s.normalized, s.input_scale], [0.995, 1.1, false, 0.5]);
+  writeFileSync(bad, JSON.stringify({ ...ok, learner: 'rflo', input_scale: -1 }));
+  t.throws(() => readStreamConfig(bad), { instanceOf: InputError, message: /"input_scale" must be a number >= 0 \(got -1\)/ });
+  // A file from before these fields (no rls_readout, no gain, no input_scale) still reads: the delta rule, Murray's
+  // gain, W_in ~ U(-1, 1).
   writeFileSync(bad, JSON.stringify({ ...ok, learner: 'rflo' }));
   const old = runSim({ task: 'drift', learner: 'rflo', seeds: [1], steps: 200, config: bad });
-  t.deepEqual([old.rls_readout, old.gain, old.normalized], [null, 1.5, true]);
+  t.deepEqual([old.rls_readout, old.gain, old.normalized, old.input_scale], [null, 1.5, true, 1]);
 });

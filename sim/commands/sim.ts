@@ -56,6 +56,8 @@ export interface SimArgs {
   rlsReadout?: number;
   /** Gain g of the initial W_rec ~ N(0, g^2 / N). */
   gain?: number;
+  /** Input scaling s of the initial W_in ~ U(-s, s). */
+  inputScale?: number;
   /** A configuration file written by `neurostream tune`: its values replace the stream defaults (flags still win). */
   config?: string;
   // periodic
@@ -179,6 +181,7 @@ export function runSim(a: SimArgs): SimSummary {
   const maxRecStep = a.maxRecStep === 0 ? undefined : (a.maxRecStep ?? sd.maxRecStep);
   const rlsReadout = a.rlsReadout === 0 ? undefined : (a.rlsReadout ?? sd.rlsReadout);
   const gain = a.gain ?? sd.gain ?? 1.5;
+  const inScale = a.inputScale ?? sd.inScale ?? 1;
   // An explicit --normalized asks for the delta rule's normalised step, which replaces a default RLS readout.
   const normalizedWins = a.normalized === true && a.rlsReadout === undefined;
   const update: UpdateMode = a.update ?? (stream ? 'step' : 'trial');
@@ -202,7 +205,7 @@ export function runSim(a: SimArgs): SimSummary {
     const seed = a.seeds[i];
     const task = i === 0 ? probe : makeTask(a, seed);
     const { learner } = simLearner(
-      { learner: a.learner, engine, hidden, tau, lrRec, lrOut, update, window: a.window, feedback: a.feedback, seed, direct, normalized, maxRecStep, rlsReadout: readout, gain },
+      { learner: a.learner, engine, hidden, tau, lrRec, lrOut, update, window: a.window, feedback: a.feedback, seed, direct, normalized, maxRecStep, rlsReadout: readout, gain, inScale },
       task,
     );
     if (!stream) {
@@ -264,6 +267,7 @@ export function runSim(a: SimArgs): SimSummary {
     max_rec_step: maxRecStep ?? null,
     rls_readout: readout ?? null,
     gain,
+    input_scale: inScale,
     description: probe.describe(),
     diverged,
   };
@@ -329,6 +333,7 @@ export function formatSim(s: SimSummary): string {
       (s.normalized ? ', normalised readout steps' : '') +
       (s.rls_readout !== null ? `, RLS readout (lambda ${s.rls_readout})` : '') +
       (s.gain !== 1.5 ? `, W_rec gain ${s.gain}` : '') +
+      (s.input_scale !== 1 ? `, W_in scale ${s.input_scale}` : '') +
       (s.max_rec_step !== null ? `, recurrent step bound ${s.max_rec_step}` : ''),
   );
   lines.push('');
@@ -449,6 +454,7 @@ export function register(program: Command): void {
     .option('--no-normalized', 'plain delta-rule readout steps (lr_out per step)')
     .option('--rls-readout <lambda>', 'the readout learns by recursive least squares with forgetting factor lambda in (0, 1]; 0 = the delta rule (float engine; default on streams: sim/defaults.ts)', numberOption(0))
     .option('--gain <g>', 'gain of the initial recurrent weights, W_rec ~ N(0, g^2/N) (default 1.5, Murray 2019; streams: sim/defaults.ts)', numberOption(0))
+    .option('--input-scale <s>', 'scale of the initial input weights, W_in ~ U(-s, s) (default 1; streams: sim/defaults.ts)', numberOption(0))
     .option('--max-rec-step <bound>', 'bound on the norm of each per-step recurrent update, a divergence guard; 0 = none (float engine)', numberOption(0))
     .option('--config <file>', 'streams: start from a configuration written by `neurostream tune` (flags still win)');
   addCsvDialectOptions(cmd);

@@ -74,7 +74,7 @@ export function tuneGrid(learner: LearnerKind): StreamConfig[] {
           out.push(
             d.rlsReadout !== undefined
               ? { ...d, hidden, tau, lrRec, rlsReadout: lrOut }
-              : { hidden, tau, lrRec, lrOut, direct: true, normalized: true, maxRecStep: d.maxRecStep, gain: d.gain },
+              : { hidden, tau, lrRec, lrOut, direct: true, normalized: true, maxRecStep: d.maxRecStep, gain: d.gain, inScale: d.inScale },
           );
   return out;
 }
@@ -98,7 +98,7 @@ function skipTask(task: Task, skip: number): Task {
 
 function score(learner: LearnerKind, c: StreamConfig, task: Task, steps: number, seed: number): { nmse: number; diverged: boolean } {
   const { learner: l } = createSimLearner(
-    { learner, hidden: c.hidden, tau: c.tau, lrRec: c.lrRec, lrOut: c.lrOut, update: 'step', seed, direct: c.direct, normalized: c.normalized, maxRecStep: c.maxRecStep, rlsReadout: c.rlsReadout, gain: c.gain },
+    { learner, hidden: c.hidden, tau: c.tau, lrRec: c.lrRec, lrOut: c.lrOut, update: 'step', seed, direct: c.direct, normalized: c.normalized, maxRecStep: c.maxRecStep, rlsReadout: c.rlsReadout, gain: c.gain, inScale: c.inScale },
     task,
   );
   const r = runStream(l, task, { steps });

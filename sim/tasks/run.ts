@@ -57,6 +57,8 @@ export interface LearnerConfig {
   rlsReadout?: number;
   /** Gain g of the initial W_rec ~ N(0, g^2 / N) (default 1.5, Murray 2019). */
   gain?: number;
+  /** Input scaling s of the initial W_in ~ U(-s, s) (default 1). */
+  inScale?: number;
 }
 
 /**
@@ -68,7 +70,7 @@ export function createSimLearner(c: LearnerConfig, task: Task): { learner: Onlin
   if (engine === 'fixed' && c.learner === 'bptt') {
     throw new InputError('--learner bptt runs on the float64 engine only (it is the reference gradient); use --engine float, or rflo, rtrl, snap1 or output with --engine fixed');
   }
-  const weights = initWeights({ inputs: task.inputs, hidden: c.hidden, outputs: task.outputs, tau: c.tau, seed: c.seed, gain: c.gain });
+  const weights = initWeights({ inputs: task.inputs, hidden: c.hidden, outputs: task.outputs, tau: c.tau, seed: c.seed, gain: c.gain, inScale: c.inScale });
   const common: Omit<LearnerOptions, 'learner'> = {
     inputs: task.inputs,
     hidden: c.hidden,
