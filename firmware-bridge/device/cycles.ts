@@ -24,18 +24,20 @@ export interface StepCost {
   instructionsPerStep: number;
   /** CRC-32 of the arena after the bench's 40 steps. */
   arenaCrc: number;
+  /** Sum of the learner's saturation counters after those steps. */
+  saturations: number;
 }
 
-/** The "learner N ticks calib crc" lines of bench_main.c. */
+/** The "learner N ticks calib crc saturations" lines of bench_main.c. */
 export function parseBenchLines(out: string, core: Core): StepCost[] {
   const rows: StepCost[] = [];
   for (const line of out.split('\n')) {
-    const m = /^(\w+) (\d+) (\d+) (\d+) (\d+)$/.exec(line.trim());
+    const m = /^(\w+) (\d+) (\d+) (\d+) (\d+) (\d+)$/.exec(line.trim());
     if (!m) continue;
     const ticks = Number(m[3]);
     const calib = Number(m[4]);
     const instructionsPerStep = calib > 0 ? Math.round((ticks / calib) * CALIB_INSNS) : 0;
-    rows.push({ core, learner: m[1], N: Number(m[2]), inputs: 4, outputs: 4, instructionsPerStep, arenaCrc: Number(m[5]) });
+    rows.push({ core, learner: m[1], N: Number(m[2]), inputs: 4, outputs: 4, instructionsPerStep, arenaCrc: Number(m[5]), saturations: Number(m[6]) });
   }
   return rows;
 }

@@ -139,6 +139,19 @@ static inline int32_t ns_mul_hi16_add(int32_t g, int32_t ghi, int32_t glo, int32
   return ns_mla(ghi, p, k) + ((glo * p) >> 16);
 }
 #endif
+#if defined(__ARM_FEATURE_DSP) && defined(__GNUC__)
+/* PKHBT: the low half of lo, the low half of hi in the top; PKHTB: the high half of hi, the high half of lo below. */
+static inline int32_t ns_pkhbt(int32_t lo, int32_t hi) {
+  int32_t r;
+  __asm__("pkhbt %0, %1, %2, lsl #16" : "=r"(r) : "r"(lo), "r"(hi));
+  return r;
+}
+static inline int32_t ns_pkhtb(int32_t hi, int32_t lo) {
+  int32_t r;
+  __asm__("pkhtb %0, %1, %2, asr #16" : "=r"(r) : "r"(hi), "r"(lo));
+  return r;
+}
+#endif
 #if defined(__ARM_FEATURE_SAT) && defined(__ARM_FEATURE_QBIT) && defined(__thumb2__) && defined(__GNUC__)
 /* The sticky saturation flag Q (APSR bit 27), cleared and read by volatile asm so that the compiler keeps their
  * order with ns_ssat16_asr1 (also volatile asm). */

@@ -259,7 +259,44 @@ static NS_NOINLINE void rflo_row_fused(int16_t *pr, const int16_t *hp, int32_t *
 #if NS_HAVE_Q_ASM
   const int32_t R = 16384;
   ns_q_clear();
-  for (int b = 0; b < n; b++) {
+  int b = 0;
+#if defined(__ARM_FEATURE_DSP)
+  /* Two traces per SMLAD: (p_b, h_b) packed against (d, c); d <= 2^15 - 1 always, c only below 2^15. The new pair is
+   * stored as one word and each half feeds SMLAWB/SMLAWT (floor(g p / 2^16) + K) directly. No sum can overflow
+   * (|d p + c h| + 2^14 < 2^31, |g p / 2^16| + K < 2^31), so SMLAD and SMLAW* never set Q: only the SSAT below does. */
+  if (d <= 32767 && c <= 32767) {
+    const int32_t dc = (int32_t)(((uint32_t)c << 16) | (uint32_t)d);
+    for (; b + 2 <= n; b += 2) {
+      uint32_t P2, H2;
+      memcpy(&P2, pr + b, 4);
+      memcpy(&H2, hp + b, 4);
+      const int32_t x0 = __smlad(ns_pkhbt((int32_t)P2, (int32_t)H2), dc, R) >> 15;
+      const int32_t x1 = __smlad(ns_pkhtb((int32_t)H2, (int32_t)P2), dc, R) >> 15;
+      const uint32_t packed = (uint32_t)ns_pkhbt(x0, x1);
+      memcpy(pr + b, &packed, 4);
+      const int32_t delta0 = __smlawb(g, (int32_t)packed, K) >> S, delta1 = __smlawt(g, (int32_t)packed, K) >> S;
+      if (delta0 != 0) {
+        int32_t w;
+        if (__builtin_add_overflow(wr[b], delta0, &w)) {
+          w = delta0 > 0 ? INT32_MAX : INT32_MIN;
+          sw++;
+        }
+        wr[b] = w;
+        wq[b] = (int16_t)ns_ssat16_asr1((w >> 11) + 1);
+      }
+      if (delta1 != 0) {
+        int32_t w;
+        if (__builtin_add_overflow(wr[b + 1], delta1, &w)) {
+          w = delta1 > 0 ? INT32_MAX : INT32_MIN;
+          sw++;
+        }
+        wr[b + 1] = w;
+        wq[b + 1] = (int16_t)ns_ssat16_asr1((w >> 11) + 1);
+      }
+    }
+  }
+#endif
+  for (; b < n; b++) {
     const int32_t p = ns_mla(d, pr[b], ns_mla(c, hp[b], R)) >> 15;
     pr[b] = (int16_t)p;
     const int32_t delta = ns_mul_hi16_add(g, ghi, glo, p, K) >> S;
@@ -294,6 +331,28 @@ static NS_NOINLINE void rflo_row_fused(int16_t *pr, const int16_t *hp, int32_t *
 }
 
 /*
+ * The rest of an RFLO unit in one call (traces_and_updates, rows with d, c >= 0, d + c <= 2^15): the W_in trace row
+ * (cannot clamp, as the W_rec row) and its fast 'step' update, then the bias trace (general form: c 2^fr can clamp,
+ * counted in counts[2]) and its update. W_in saturations in counts[0], b's in counts[1].
+ */
+static NS_NOINLINE void rflo_small_rows_fused(int16_t *pi, const int16_t *x, int32_t *wi, int M, int32_t d, int32_t c,
+                                              int32_t g, fast_update fuIn, int16_t *pb, int32_t *bias, fast_update fu,
+                                              int fr, uint32_t *counts) {
+  const int32_t ghi = ns_asr32(g, 16), glo = (int32_t)((uint32_t)g & 0xffffu);
+  for (int b = 0; b < M; b++) {
+    const int32_t p = (d * pi[b] + c * x[b] + 16384) >> 15;
+    pi[b] = (int16_t)p;
+    const int32_t delta = (ghi * p + fuIn.K + ((glo * p) >> 16)) >> fuIn.S;
+    if (delta != 0) write_weight(wi + b, NULL, delta, &counts[0], NULL);
+  }
+  /* up = 0 here (d <= 2^15); c 2^fr < 2^31 */
+  const int32_t p = ns_sat16(ns_rsr(ns_i32((int64_t)d * *pb + (int64_t)c * ((int64_t)1 << fr)), 15), &counts[2]);
+  *pb = (int16_t)p;
+  const int32_t delta = (ghi * p + fu.K + ((glo * p) >> 16)) >> fu.S;
+  if (delta != 0) write_weight(bias, NULL, delta, &counts[1], NULL);
+}
+
+/*
  * learners/rflo.ts advanceTraceRow and snap1.ts snap1Decay (Murray 2019, eq. 13-14; SnAp-1: Menick et al. 2021),
  * then learners/rflo.ts updateTraceUnit (optimized/rflo.ts updateUnit) for the same unit, one unit a at a time:
  *   P := round((d P + c v) / 2^15), d = 1 - alpha or the SnAp-1 decay (clamped to [0, 2], 'decay'),
@@ -317,6 +376,7 @@ static void traces_and_updates(ns_learner *l, int snap, int learn) {
   uint32_t satT = 0, satDecay = 0, satGain = 0, satW = 0, satQ = 0, satWin = 0, satB = 0;
   const fast_update fu = fast_update_for(l, l->p.shiftTraceRec), fuIn = fast_update_for(l, l->p.shiftTraceIn);
   const int fusedOk = step && !accumulate && fu.ok;
+  uint32_t counts[3] = { 0, 0, 0 };
   for (int a = 0; a < N; a++) {
     const int32_t c = l->aphi[a];
     int32_t d = l->p.oneMinusAlpha;
@@ -350,6 +410,10 @@ static void traces_and_updates(ns_learner *l, int snap, int learn) {
                    l->p.shiftTraceRec, step, NS_SAT_W_REC);
     }
     int16_t *pi = Pi + io;
+    if (rowSafe && f != 0 && fusedOk && fuIn.ok) {
+      rflo_small_rows_fused(pi, x, l->W_in + io, M, d, c, g, fuIn, Pb + a, l->b + a, fu, fr, counts);
+      continue;
+    }
     if (rowSafe) /* the same bound as the RFLO row: x is int16 too */
       for (int b = 0; b < M; b++) pi[b] = (int16_t)((d * pi[b] + c * x[b] + 16384) >> 15);
     else
@@ -358,20 +422,12 @@ static void traces_and_updates(ns_learner *l, int snap, int learn) {
     Pb[a] = (int16_t)ns_sat16(
         up * Pb[a] + ns_rsr(ns_i32((int64_t)ns_imul(m, Pb[a]) + (int64_t)c * ((int64_t)1 << fr)), 15), &satT);
     if (f == 0) continue;
-    if (fusedOk && fuIn.ok) {
-      const int32_t ghi = ns_asr32(g, 16), glo = (int32_t)((uint32_t)g & 0xffffu);
-      int32_t *wi = l->W_in + io;
-      for (int b = 0; b < M; b++) {
-        const int32_t delta = (ghi * pi[b] + fuIn.K + ((glo * pi[b]) >> 16)) >> fuIn.S;
-        if (delta != 0) write_weight(wi + b, NULL, delta, &satWin, NULL);
-      }
-      const int32_t delta = (ghi * Pb[a] + fu.K + ((glo * Pb[a]) >> 16)) >> fu.S;
-      if (delta != 0) write_weight(l->b + a, NULL, delta, &satB, NULL);
-    } else {
-      update_row(l, l->W_in + io, NULL, accumulate ? l->acc_W_in + io : NULL, pi, (size_t)M, f, si, g, l->p.shiftTraceIn, step, NS_SAT_W_IN);
-      update_row(l, l->b + a, NULL, accumulate ? l->acc_b + a : NULL, Pb + a, 1, f, sr, g, l->p.shiftTraceRec, step, NS_SAT_B);
-    }
+    update_row(l, l->W_in + io, NULL, accumulate ? l->acc_W_in + io : NULL, pi, (size_t)M, f, si, g, l->p.shiftTraceIn, step, NS_SAT_W_IN);
+    update_row(l, l->b + a, NULL, accumulate ? l->acc_b + a : NULL, Pb + a, 1, f, sr, g, l->p.shiftTraceRec, step, NS_SAT_B);
   }
+  satWin += counts[0];
+  satB += counts[1];
+  satT += counts[2];
   l->sat[NS_SAT_W_IN] += satWin;
   l->sat[NS_SAT_B] += satB;
   l->sat[NS_SAT_TRACE] += satT;
