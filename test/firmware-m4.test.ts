@@ -21,9 +21,9 @@ needTools('the Cortex-M4 and Cortex-M3 builds leave every bench learner in the s
   const host = spawnSync(buildHost('bench-crc'), [], { encoding: 'utf8' });
   t.is(host.status, 0, host.stderr);
   const expected = parseBenchLines(host.stdout, 'm3');
-  t.true(expected.length >= 19, `host bench printed ${expected.length} rows:\n${host.stdout}`);
+  t.true(expected.length >= 21, `host bench printed ${expected.length} rows:\n${host.stdout}`);
   const sat = expected.filter((r) => r.learner.endsWith('_sat'));
-  t.is(sat.length, 2);
+  t.is(sat.length, 3);
   for (const r of sat) t.true(r.saturations > 100, `${r.learner}: the saturating arena saturated only ${r.saturations} times`);
   for (const core of ['m3', 'm4'] as const) {
     const rows = await measureStepInstructions(core);

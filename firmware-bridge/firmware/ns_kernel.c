@@ -343,6 +343,24 @@ static void update_row(ns_learner *l, int32_t *W, int16_t *Wq, int64_t *acc, con
  * comparison per weight: the row clears Q, and only a row that set it is counted again afterwards, from the
  * weights and new traces, by recomputing which weights changed (the same delta) and which of those clip.
  */
+#if NS_HAVE_Q_ASM
+/* One trace and weight of rflo_row_fused (the Q flag counts the copy's clamp). */
+static inline void fused_one(int16_t *pr, const int16_t *hp, int32_t *wr, int16_t *wq, int32_t d, int32_t c, int32_t g,
+                             int32_t ghi, int32_t glo, int32_t K, int S, uint32_t *sw) {
+  const int32_t p = ns_mla(d, *pr, ns_mla(c, *hp, 16384)) >> 15;
+  *pr = (int16_t)p;
+  const int32_t delta = ns_mul_hi16_add(g, ghi, glo, p, K) >> S;
+  if (delta == 0) return;
+  int32_t w;
+  if (__builtin_add_overflow(*wr, delta, &w)) {
+    w = delta > 0 ? INT32_MAX : INT32_MIN;
+    (*sw)++;
+  }
+  *wr = w;
+  *wq = (int16_t)ns_ssat16_asr1((w >> 11) + 1);
+}
+#endif
+
 static NS_NOINLINE void rflo_row_fused(int16_t *pr, const int16_t *hp, int32_t *wr, int16_t *wq, int n, int32_t d,
                                        int32_t c, int32_t g, fast_update fu, uint32_t *satW, uint32_t *satQ) {
   const int32_t ghi = ns_asr32(g, 16), glo = (int32_t)((uint32_t)g & 0xffffu), K = fu.K;
@@ -354,39 +372,87 @@ static NS_NOINLINE void rflo_row_fused(int16_t *pr, const int16_t *hp, int32_t *
   ns_q_clear();
   int b = 0;
 #if defined(__ARM_FEATURE_DSP)
-  /* Two traces per SMLAD: (p_b, h_b) packed against (d, c); d <= 2^15 - 1 always, c only below 2^15. The new pair is
-   * stored as one word and each half feeds SMLAWB/SMLAWT (floor(g p / 2^16) + K) directly. No sum can overflow
-   * (|d p + c h| + 2^14 < 2^31, |g p / 2^16| + K < 2^31), so SMLAD and SMLAW* never set Q: only the SSAT below does. */
-  if (d <= 32767 && c <= 32767) {
+  /* Cortex-M4, in assembly: two traces per pass, each pair (p_b, h_b) packed (PKHBT/PKHTB) against (d, c) for one
+   * SMLAD; d <= 2^15 - 1 always, c only below 2^15 (else the loop below). The new pair is stored as one word and
+   * its halves feed SMLAWB/SMLAWT (floor(g p / 2^16) + K) directly. No sum can overflow (|d p + c h| + 2^14 < 2^31,
+   * |g p / 2^16| + K < 2^31), so SMLAD and SMLAW* never set Q: only the SSAT does. A weight write that overflows
+   * int32 leaves the loop (bvs) to be saturated and counted in C, with the other weight of its pair. */
+  if (d <= 32767 && c <= 32767 && (n & 1) == 0) {
     const int32_t dc = (int32_t)(((uint32_t)c << 16) | (uint32_t)d);
-    for (; b + 2 <= n; b += 2) {
-      uint32_t P2, H2;
-      memcpy(&P2, pr + b, 4);
-      memcpy(&H2, hp + b, 4);
-      const int32_t x0 = __smlad(ns_pkhbt((int32_t)P2, (int32_t)H2), dc, R) >> 15;
-      const int32_t x1 = __smlad(ns_pkhtb((int32_t)H2, (int32_t)P2), dc, R) >> 15;
-      const uint32_t packed = (uint32_t)ns_pkhbt(x0, x1);
-      memcpy(pr + b, &packed, 4);
-      const int32_t delta0 = __smlawb(g, (int32_t)packed, K) >> S, delta1 = __smlawt(g, (int32_t)packed, K) >> S;
-      if (delta0 != 0) {
-        int32_t w;
-        if (__builtin_add_overflow(wr[b], delta0, &w)) {
-          w = delta0 > 0 ? INT32_MAX : INT32_MIN;
-          sw++;
+    char *prE = (char *)(pr + n), *wqE = (char *)(wq + n), *wrE = (char *)(wr + n);
+    const char *hpE = (const char *)(hp + n);
+    const int32_t i0 = -2 * n;
+    int32_t i = i0;
+    while (i != 0) {
+      int32_t x, y, z;
+      __asm__ volatile(
+          "1:\n\t"
+          "ldr    %[x], [%[pr], %[i]]\n\t"
+          "ldr    %[y], [%[hp], %[i]]\n\t"
+          "pkhbt  %[z], %[x], %[y], lsl #16\n\t"
+          "pkhtb  %[y], %[y], %[x], asr #16\n\t"
+          "smlad  %[z], %[z], %[dc], %[R]\n\t"
+          "smlad  %[y], %[y], %[dc], %[R]\n\t"
+          "asr    %[z], %[z], #15\n\t"
+          "pkhbt  %[x], %[z], %[y], lsl #1\n\t"
+          "str    %[x], [%[pr], %[i]]\n\t"
+          "smlawb %[z], %[g], %[x], %[K]\n\t"
+          "asrs   %[z], %[z], %[S]\n\t"
+          "beq    2f\n\t"
+          "ldr    %[y], [%[wr], %[i], lsl #1]\n\t"
+          "adds   %[y], %[y], %[z]\n\t"
+          "bvs    3f\n\t"
+          "str    %[y], [%[wr], %[i], lsl #1]\n\t"
+          "asr    %[y], %[y], #11\n\t"
+          "add    %[y], %[y], #1\n\t"
+          "ssat   %[y], #16, %[y], asr #1\n\t"
+          "strh   %[y], [%[wq], %[i]]\n"
+          "2:\n\t"
+          "add    %[i], %[i], #2\n\t"
+          "smlawt %[z], %[g], %[x], %[K]\n\t"
+          "asrs   %[z], %[z], %[S]\n\t"
+          "beq    4f\n\t"
+          "ldr    %[y], [%[wr], %[i], lsl #1]\n\t"
+          "adds   %[y], %[y], %[z]\n\t"
+          "bvs    3f\n\t"
+          "str    %[y], [%[wr], %[i], lsl #1]\n\t"
+          "asr    %[y], %[y], #11\n\t"
+          "add    %[y], %[y], #1\n\t"
+          "ssat   %[y], #16, %[y], asr #1\n\t"
+          "strh   %[y], [%[wq], %[i]]\n"
+          "4:\n\t"
+          "adds   %[i], %[i], #2\n\t"
+          "bne    1b\n"
+          "3:"
+          : [i] "+r"(i), [x] "=&r"(x), [y] "=&r"(y), [z] "=&r"(z)
+          : [pr] "r"(prE), [hp] "r"(hpE), [wr] "r"(wrE), [wq] "r"(wqE), [dc] "r"(dc), [g] "r"(g), [K] "r"(K),
+            [S] "r"(S), [R] "r"(R)
+          : "cc", "memory");
+      if (i == 0) break;
+      /* the write at byte offset i overflowed (z is the change); when it was the first of a pair, the second's
+       * trace is already advanced: its weight is updated here too */
+      const int first = ((i - i0) & 2) == 0;
+      sw++;
+      const int32_t w = z > 0 ? INT32_MAX : INT32_MIN;
+      *(int32_t *)(void *)(wrE + 2 * i) = w;
+      *(int16_t *)(void *)(wqE + i) = (int16_t)ns_ssat16_asr1((w >> 11) + 1);
+      i += 2;
+      if (first) {
+        const int e = n + i / 2;
+        const int32_t delta = __smlawb(g, pr[e], K) >> S;
+        if (delta != 0) {
+          int32_t v;
+          if (__builtin_add_overflow(wr[e], delta, &v)) {
+            v = delta > 0 ? INT32_MAX : INT32_MIN;
+            sw++;
+          }
+          wr[e] = v;
+          wq[e] = (int16_t)ns_ssat16_asr1((v >> 11) + 1);
         }
-        wr[b] = w;
-        wq[b] = (int16_t)ns_ssat16_asr1((w >> 11) + 1);
-      }
-      if (delta1 != 0) {
-        int32_t w;
-        if (__builtin_add_overflow(wr[b + 1], delta1, &w)) {
-          w = delta1 > 0 ? INT32_MAX : INT32_MIN;
-          sw++;
-        }
-        wr[b + 1] = w;
-        wq[b + 1] = (int16_t)ns_ssat16_asr1((w >> 11) + 1);
+        i += 2;
       }
     }
+    b = n;
   }
 #elif defined(__thumb2__) && defined(__GNUC__)
   /* Cortex-M3: the loop in assembly with one byte index counting up to 0 from the row's end (register-offset
@@ -396,6 +462,11 @@ static NS_NOINLINE void rflo_row_fused(int16_t *pr, const int16_t *hp, int32_t *
     char *prE = (char *)(pr + n), *wqE = (char *)(wq + n), *wrE = (char *)(wr + n);
     const char *hpE = (const char *)(hp + n);
     int32_t i = -2 * n;
+    /* the loop below takes two traces per pass: an odd count starts with one in C */
+    if (n & 1) {
+      fused_one(pr, hp, wr, wq, d, c, g, ghi, glo, K, S, &sw);
+      i += 2;
+    }
     while (i != 0) {
       int32_t t, u;
       __asm__ volatile(
@@ -420,6 +491,27 @@ static NS_NOINLINE void rflo_row_fused(int16_t *pr, const int16_t *hp, int32_t *
           "ssat   %[u], #16, %[u], asr #1\n\t"
           "strh   %[u], [%[wq], %[i]]\n"
           "2:\n\t"
+          "add    %[i], %[i], #2\n\t"
+          "ldrsh  %[t], [%[hp], %[i]]\n\t"
+          "ldrsh  %[u], [%[pr], %[i]]\n\t"
+          "mla    %[t], %[c], %[t], %[R]\n\t"
+          "mla    %[t], %[d], %[u], %[t]\n\t"
+          "asr    %[t], %[t], #15\n\t"
+          "strh   %[t], [%[pr], %[i]]\n\t"
+          "mul    %[u], %[glo], %[t]\n\t"
+          "mla    %[t], %[ghi], %[t], %[K]\n\t"
+          "add    %[t], %[t], %[u], asr #16\n\t"
+          "asrs   %[t], %[t], %[S]\n\t"
+          "beq    4f\n\t"
+          "ldr    %[u], [%[wr], %[i], lsl #1]\n\t"
+          "adds   %[u], %[u], %[t]\n\t"
+          "bvs    3f\n\t"
+          "str    %[u], [%[wr], %[i], lsl #1]\n\t"
+          "asr    %[u], %[u], #11\n\t"
+          "add    %[u], %[u], #1\n\t"
+          "ssat   %[u], #16, %[u], asr #1\n\t"
+          "strh   %[u], [%[wq], %[i]]\n"
+          "4:\n\t"
           "adds   %[i], %[i], #2\n\t"
           "bne    1b\n"
           "3:"
@@ -428,13 +520,18 @@ static NS_NOINLINE void rflo_row_fused(int16_t *pr, const int16_t *hp, int32_t *
             [glo] "r"(glo), [K] "r"(K), [S] "r"(S), [R] "r"(R)
           : "cc", "memory");
       if (i == 0) break;
-      /* the write at byte offset i overflowed: t is the change, u the wrapped sum */
+      /* the write at byte offset i overflowed: t is the change */
       const int32_t w = t > 0 ? INT32_MAX : INT32_MIN;
       (void)u;
       sw++;
       *(int32_t *)(void *)(wrE + 2 * i) = w;
       *(int16_t *)(void *)(wqE + i) = (int16_t)ns_ssat16_asr1((w >> 11) + 1);
       i += 2;
+      if ((i >> 1) & 1) { /* an odd count left: one in C */
+        const int e = n + i / 2;
+        fused_one(pr + e, hp + e, wr + e, wq + e, d, c, g, ghi, glo, K, S, &sw);
+        i += 2;
+      }
     }
     b = n;
   }
@@ -478,7 +575,7 @@ static NS_NOINLINE void rflo_row_fused(int16_t *pr, const int16_t *hp, int32_t *
  * (cannot clamp, as the W_rec row) and its fast 'step' update, then the bias trace (general form: c 2^fr can clamp,
  * counted in counts[2]) and its update. W_in saturations in counts[0], b's in counts[1].
  */
-static NS_NOINLINE void rflo_small_rows_fused(int16_t *pi, const int16_t *x, int32_t *wi, int M, int32_t d, int32_t c,
+static inline void rflo_small_rows_fused(int16_t *pi, const int16_t *x, int32_t *wi, int M, int32_t d, int32_t c,
                                               int32_t g, fast_update fuIn, int16_t *pb, int32_t *bias, fast_update fu,
                                               int fr, uint32_t *counts) {
   const int32_t ghi = ns_asr32(g, 16), glo = (int32_t)((uint32_t)g & 0xffffu);
