@@ -75,7 +75,7 @@ static void forward(ns_learner *l) {
     u[i] = ns_i32(ui);
     /* tanh saturates for |u| >= 8.0 (2^15 in Q12): clamping a wider u to int32 changes nothing */
     const int32_t t = ns_tanh_q15_i32(ui > INT32_MAX ? INT32_MAX : ui < -INT32_MAX ? -INT32_MAX : (int32_t)ui);
-    const int32_t d = ns_dtanh_q15(t);
+    const int32_t d = 32768 - ns_rsr(t * t, 15); /* dtanhQ15 (ns_dtanh_q15); |t| <= 32767 */
     dphi[i] = d;
     aphi[i] = ns_rsr(ns_imul(alpha, d), 15);
     const int32_t hv = hp[i];
@@ -361,7 +361,7 @@ static inline void fused_one(int16_t *pr, const int16_t *hp, int32_t *wr, int16_
 }
 #endif
 
-static NS_NOINLINE void rflo_row_fused(int16_t *pr, const int16_t *hp, int32_t *wr, int16_t *wq, int n, int32_t d,
+static inline __attribute__((always_inline)) void rflo_row_fused(int16_t *pr, const int16_t *hp, int32_t *wr, int16_t *wq, int n, int32_t d,
                                        int32_t c, int32_t g, fast_update fu, uint32_t *satW, uint32_t *satQ) {
   const int32_t ghi = ns_asr32(g, 16), glo = (int32_t)((uint32_t)g & 0xffffu), K = fu.K;
   const int S = fu.S;
@@ -579,7 +579,61 @@ static inline void rflo_small_rows_fused(int16_t *pi, const int16_t *x, int32_t 
                                               int32_t g, fast_update fuIn, int16_t *pb, int32_t *bias, fast_update fu,
                                               int fr, uint32_t *counts) {
   const int32_t ghi = ns_asr32(g, 16), glo = (int32_t)((uint32_t)g & 0xffffu);
-  for (int b = 0; b < M; b++) {
+  int b = 0;
+#if defined(__thumb2__) && defined(__GNUC__)
+  /* ARMv7-M: the W_in row as the W_rec row's loop (rflo_row_fused) without a Q3.12 copy; a write that overflows
+   * int32 leaves the loop and is saturated and counted here */
+  {
+    char *piE = (char *)(pi + M), *wiE = (char *)(wi + M);
+    const char *xE = (const char *)(x + M);
+    const int32_t K = fuIn.K, S = fuIn.S, R = 16384;
+    int32_t i = -2 * M;
+    (void)ghi, (void)glo;
+    while (i != 0) {
+      int32_t t, u;
+      __asm__ volatile(
+          "1:\n\t"
+          "ldrsh  %[t], [%[x], %[i]]\n\t"
+          "ldrsh  %[u], [%[pi], %[i]]\n\t"
+          "mla    %[t], %[c], %[t], %[R]\n\t"
+          "mla    %[t], %[d], %[u], %[t]\n\t"
+          "asr    %[t], %[t], #15\n\t"
+          "strh   %[t], [%[pi], %[i]]\n\t"
+#if defined(__ARM_FEATURE_DSP)
+          "smlawb %[t], %[g], %[t], %[K]\n\t"
+#else
+          "mul    %[u], %[glo], %[t]\n\t"
+          "mla    %[t], %[ghi], %[t], %[K]\n\t"
+          "add    %[t], %[t], %[u], asr #16\n\t"
+#endif
+          "asrs   %[t], %[t], %[S]\n\t"
+          "beq    2f\n\t"
+          "ldr    %[u], [%[wi], %[i], lsl #1]\n\t"
+          "adds   %[u], %[u], %[t]\n\t"
+          "bvs    3f\n\t"
+          "str    %[u], [%[wi], %[i], lsl #1]\n"
+          "2:\n\t"
+          "adds   %[i], %[i], #2\n\t"
+          "bne    1b\n"
+          "3:"
+          : [i] "+r"(i), [t] "=&r"(t), [u] "=&r"(u)
+          : [pi] "r"(piE), [x] "r"(xE), [wi] "r"(wiE), [d] "r"(d), [c] "r"(c),
+#if defined(__ARM_FEATURE_DSP)
+            [g] "r"(g),
+#else
+            [ghi] "r"(ghi), [glo] "r"(glo),
+#endif
+            [K] "r"(K), [S] "r"(S), [R] "r"(R)
+          : "cc", "memory");
+      if (i == 0) break;
+      counts[0]++;
+      *(int32_t *)(void *)(wiE + 2 * i) = t > 0 ? INT32_MAX : INT32_MIN;
+      i += 2;
+    }
+    b = M;
+  }
+#endif
+  for (; b < M; b++) {
     const int32_t p = (d * pi[b] + c * x[b] + 16384) >> 15;
     pi[b] = (int16_t)p;
     const int32_t delta = (ghi * p + fuIn.K + ((glo * p) >> 16)) >> fuIn.S;
@@ -590,6 +644,28 @@ static inline void rflo_small_rows_fused(int16_t *pi, const int16_t *x, int32_t 
   *pb = (int16_t)p;
   const int32_t delta = (ghi * p + fu.K + ((glo * p) >> 16)) >> fu.S;
   if (delta != 0) write_weight(bias, NULL, delta, &counts[1], NULL);
+}
+
+/*
+ * RFLO 'step' learning without accumulators, the usual case, for every unit a whose rows take the fast forms
+ * (f_a != 0, d, c >= 0, d + c <= 2^15; traces_and_updates takes the others): the W_rec row (rflo_row_fused), then
+ * W_in and b (rflo_small_rows_fused). Units of RFLO are independent (a unit's update reads its own rows only and
+ * nothing here writes aphi or fb), so doing these first changes no number. cnt: W_rec, weights_q12, W_in, b, trace,
+ * gain saturations.
+ */
+static NS_NOINLINE void rflo_fast_units(ns_learner *l, fast_update fu, fast_update fuIn, uint32_t *cnt) {
+  const int N = l->p.cfg.hidden, M = l->p.cfg.inputs;
+  const int32_t d = l->p.oneMinusAlpha, m = l->p.etaRecM;
+  const int32_t *aphi = l->aphi, *fb = l->fb;
+  const int16_t *hp = l->h_prev, *x = l->x;
+  for (int a = 0; a < N; a++) {
+    const int32_t c = aphi[a], f = fb[a];
+    if (f == 0 || !(c >= 0 && d >= 0 && d + c <= 32768)) continue;
+    const int32_t g = ns_sat32(ns_mul32x16(f, m, 15), &cnt[5]);
+    const size_t ro = (size_t)a * N, io = (size_t)a * M;
+    rflo_row_fused(l->P_rec + ro, hp, l->W_rec + ro, l->W_rec_q12 + ro, N, d, c, g, fu, &cnt[0], &cnt[1]);
+    rflo_small_rows_fused(l->P_in + io, x, l->W_in + io, M, d, c, g, fuIn, l->P_b + a, l->b + a, fu, 15, &cnt[2]);
+  }
 }
 
 /*
@@ -607,7 +683,7 @@ static inline void rflo_small_rows_fused(int16_t *pi, const int16_t *x, int32_t 
  * |d P + c v| <= 2^15 (d + c), so |round(. / 2^15)| <= 2^15 and >= -2^15 exactly; such a row is advanced and
  * its W_rec row updated in one pass without a clamp. Any other row takes the general form.
  */
-static void traces_and_updates(ns_learner *l, int snap, int learn) {
+static NS_NOINLINE void traces_and_updates(ns_learner *l, int snap, int learn) {
   const int N = l->p.cfg.hidden, M = l->p.cfg.inputs, fr = l->p.traceFracRec;
   const int step = l->p.cfg.stepMode, accumulate = l->p.cfg.accumulate;
   const int sr = fr - 6, si = l->p.traceFracIn - 6;
@@ -617,9 +693,16 @@ static void traces_and_updates(ns_learner *l, int snap, int learn) {
   const fast_update fu = fast_update_for(l, l->p.shiftTraceRec), fuIn = fast_update_for(l, l->p.shiftTraceIn);
   const int fusedOk = step && !accumulate && fu.ok;
   uint32_t counts[3] = { 0, 0, 0 };
+  const int fastUnits = !snap && learn && fr == 15 && fusedOk && fuIn.ok;
+  if (fastUnits) {
+    uint32_t cnt[6] = { 0, 0, 0, 0, 0, 0 };
+    rflo_fast_units(l, fu, fuIn, cnt);
+    satW += cnt[0], satQ += cnt[1], satWin += cnt[2], satB += cnt[3], satT += cnt[4], satGain += cnt[5];
+  }
   for (int a = 0; a < N; a++) {
     const int32_t c = l->aphi[a];
     int32_t d = l->p.oneMinusAlpha;
+    if (fastUnits && l->fb[a] != 0 && c >= 0 && d >= 0 && d + c <= 32768) continue; /* done by rflo_fast_units */
     if (snap) {
       d += ns_rsr(ns_imul(c, l->W_rec_q12[(size_t)a * N + a]), 12);
       if (d > 65536) { satDecay++; d = 65536; }
