@@ -72,9 +72,11 @@ static void forward(ns_learner *l) {
   for (int i = 0; i < N; i++, wr += N, wi += M) {
     const int64_t T = dot_w32_h16(wr, hp, N) + dot_w32_h16(wi, x, M) * 8 + (int64_t)bias[i] * 32768;
     const int64_t ui = round_q39_to_q12(T);
-    u[i] = ns_i32(ui);
-    /* tanh saturates for |u| >= 8.0 (2^15 in Q12): clamping a wider u to int32 changes nothing */
-    const int32_t t = ns_tanh_q15_i32(ui > INT32_MAX ? INT32_MAX : ui < -INT32_MAX ? -INT32_MAX : (int32_t)ui);
+    const int32_t lo = ns_i32(ui), hi = (int32_t)ns_asr64(ui, 32);
+    u[i] = lo;
+    /* tanh saturates for |u| >= 8.0 (2^15 in Q12): a u wider than int32 (high word not the low word's sign) is
+     * clamped to +-INT32_MAX, which changes nothing */
+    const int32_t t = ns_tanh_q15_i32(hi == (lo >> 31) ? lo : hi < 0 ? -INT32_MAX : INT32_MAX);
     const int32_t d = 32768 - ns_rsr(t * t, 15); /* dtanhQ15 (ns_dtanh_q15); |t| <= 32767 */
     dphi[i] = d;
     aphi[i] = ns_rsr(ns_imul(alpha, d), 15);
@@ -103,14 +105,24 @@ static void error_q(ns_learner *l) {
 /* network.ts feedbackQ: (W_out^T e)_a or (B e)_a, Q7.24, saturated ('feedback'). */
 static void feedback_q(ns_learner *l) {
   const int N = l->p.cfg.hidden, O = l->p.cfg.outputs;
-  for (int a = 0; a < N; a++) {
-    int64_t acc = 0;
-    if (l->p.transpose)
-      for (int o = 0; o < O; o++) acc += (int32_t)l->W_out_q12[(size_t)o * N + a] * l->e[o];
-    else
-      for (int o = 0; o < O; o++) acc += (int32_t)l->B[(size_t)a * O + o] * l->e[o];
-    l->fb[a] = ns_sat32(acc, &l->sat[NS_SAT_FEEDBACK]);
+  const int16_t *e = l->e;
+  int32_t *fb = l->fb;
+  uint32_t sat = 0;
+  if (l->p.transpose) {
+    for (int a = 0; a < N; a++) {
+      int64_t acc = 0;
+      for (int o = 0; o < O; o++) acc += (int32_t)l->W_out_q12[(size_t)o * N + a] * e[o];
+      fb[a] = ns_sat32(acc, &sat);
+    }
+  } else {
+    const int16_t *B = l->B;
+    for (int a = 0; a < N; a++, B += O) {
+      int64_t acc = 0;
+      for (int o = 0; o < O; o++) acc += (int32_t)B[o] * e[o];
+      fb[a] = ns_sat32(acc, &sat);
+    }
   }
+  l->sat[NS_SAT_FEEDBACK] += sat;
 }
 
 /*
@@ -651,21 +663,24 @@ static inline void rflo_small_rows_fused(int16_t *pi, const int16_t *x, int32_t 
  * (f_a != 0, d, c >= 0, d + c <= 2^15; traces_and_updates takes the others): the W_rec row (rflo_row_fused), then
  * W_in and b (rflo_small_rows_fused). Units of RFLO are independent (a unit's update reads its own rows only and
  * nothing here writes aphi or fb), so doing these first changes no number. cnt: W_rec, weights_q12, W_in, b, trace,
- * gain saturations.
+ * gain saturations. Returns the number of units done.
  */
-static NS_NOINLINE void rflo_fast_units(ns_learner *l, fast_update fu, fast_update fuIn, uint32_t *cnt) {
+static NS_NOINLINE int rflo_fast_units(ns_learner *l, fast_update fu, fast_update fuIn, uint32_t *cnt) {
   const int N = l->p.cfg.hidden, M = l->p.cfg.inputs;
   const int32_t d = l->p.oneMinusAlpha, m = l->p.etaRecM;
   const int32_t *aphi = l->aphi, *fb = l->fb;
   const int16_t *hp = l->h_prev, *x = l->x;
+  int done = 0;
   for (int a = 0; a < N; a++) {
     const int32_t c = aphi[a], f = fb[a];
     if (f == 0 || !(c >= 0 && d >= 0 && d + c <= 32768)) continue;
+    done++;
     const int32_t g = ns_sat32(ns_mul32x16(f, m, 15), &cnt[5]);
     const size_t ro = (size_t)a * N, io = (size_t)a * M;
     rflo_row_fused(l->P_rec + ro, hp, l->W_rec + ro, l->W_rec_q12 + ro, N, d, c, g, fu, &cnt[0], &cnt[1]);
     rflo_small_rows_fused(l->P_in + io, x, l->W_in + io, M, d, c, g, fuIn, l->P_b + a, l->b + a, fu, 15, &cnt[2]);
   }
+  return done;
 }
 
 /*
@@ -694,12 +709,13 @@ static NS_NOINLINE void traces_and_updates(ns_learner *l, int snap, int learn) {
   const int fusedOk = step && !accumulate && fu.ok;
   uint32_t counts[3] = { 0, 0, 0 };
   const int fastUnits = !snap && learn && fr == 15 && fusedOk && fuIn.ok;
+  int allDone = 0;
   if (fastUnits) {
     uint32_t cnt[6] = { 0, 0, 0, 0, 0, 0 };
-    rflo_fast_units(l, fu, fuIn, cnt);
+    allDone = rflo_fast_units(l, fu, fuIn, cnt) == N;
     satW += cnt[0], satQ += cnt[1], satWin += cnt[2], satB += cnt[3], satT += cnt[4], satGain += cnt[5];
   }
-  for (int a = 0; a < N; a++) {
+  for (int a = 0; a < N && !allDone; a++) {
     const int32_t c = l->aphi[a];
     int32_t d = l->p.oneMinusAlpha;
     if (fastUnits && l->fb[a] != 0 && c >= 0 && d >= 0 && d + c <= 32768) continue; /* done by rflo_fast_units */
