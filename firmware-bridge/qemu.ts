@@ -31,6 +31,8 @@ export interface StartQemuOptions {
   timeoutMs?: number;
   /** QEMU binary (default qemu-system-arm). */
   qemu?: string;
+  /** The board of the image: 'm3' (lm3s6965evb, default) or 'm4' (mps2-an386); as buildFirmware's core. */
+  core?: Core;
 }
 
 /** The first of `tools` not found on PATH, or null when all are there. */
@@ -147,10 +149,10 @@ export function elfSize(elf: string): { text: number; data: number; bss: number 
   return { text, data, bss };
 }
 
-/** Starts `qemu-system-arm -M lm3s6965evb` on elf with UART0 on a new pty; resolves once QEMU names the pty. */
+/** Starts `qemu-system-arm -M lm3s6965evb` (or o.core's board) on elf with UART0 on a new pty; resolves once QEMU names the pty. */
 export function startQemu(elf: string, o: StartQemuOptions = {}): Promise<QemuBoard> {
   const timeoutMs = o.timeoutMs ?? 10000;
-  const args = ['-M', 'lm3s6965evb', '-nographic', '-monitor', 'none', '-serial', 'pty', '-kernel', elf];
+  const args = ['-M', QEMU_MACHINE[o.core ?? 'm3'], '-nographic', '-monitor', 'none', '-serial', 'pty', '-kernel', elf];
   const child = spawn(o.qemu ?? 'qemu-system-arm', args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let exited = false;

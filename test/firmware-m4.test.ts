@@ -10,8 +10,12 @@
  */
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
-import { buildHost, missingTool } from '../firmware-bridge/qemu.ts';
+import { buildFirmware, buildHost, missingTool, startQemu } from '../firmware-bridge/qemu.ts';
 import { measureStepInstructions, parseBenchLines } from '../firmware-bridge/device/cycles.ts';
+import { DeviceLearnerClient } from '../firmware-bridge/device/client.ts';
+import { runHil } from '../firmware-bridge/device/hil.ts';
+import { createDriftTask } from '../sim/tasks/drift.ts';
+import type { LearnerOptions } from '../runtime/types.ts';
 
 const missing = missingTool(['gcc', 'arm-none-eabi-gcc', 'qemu-system-arm']);
 const needTools = missing !== null && process.env.CI !== 'true' ? test.skip : test;
@@ -34,5 +38,24 @@ needTools('the Cortex-M4 and Cortex-M3 builds leave every bench learner in the s
     );
     for (const r of rows) t.true(r.instructionsPerStep > 0, `${core} ${r.learner} ${r.N}: no step timing`);
     t.log(`${core}: RFLO N = 32 ${rows.find((r) => r.learner === 'rflo' && r.N === 32)?.instructionsPerStep} instructions/step`);
+  }
+});
+
+needTools('the protocol firmware on the emulated Cortex-M4 learns RFLO and SnAp-1 bit-identically to the host learner', async (t) => {
+  const board = await startQemu(buildFirmware({ hidden: 32, inputs: 4, outputs: 4, core: 'm4' }), { core: 'm4' });
+  const client = await DeviceLearnerClient.open(board.path);
+  try {
+    const base = { tau: 10, update: 'step', trialLength: 1, feedback: 'random', inputs: 3, outputs: 3, lrRec: 0.003, lrOut: 0.01 } as const;
+    for (const [learner, hidden, steps] of [['rflo', 32, 2000], ['snap1', 16, 1000]] as const) {
+      const options: LearnerOptions = { ...base, learner, hidden };
+      const r = await runHil(client, { options, steps, seed: 5, stream: createDriftTask({ seed: 5, channels: 3, steps }) });
+      t.is(r.firstPredictionMismatch, null, `${learner}: first differing prediction`);
+      t.is(r.firstSnapshotMismatch, null, `${learner}: first differing snapshot byte`);
+      t.notDeepEqual(r.deviceSnapshot, r.initialSnapshot, `${learner}: the device learned`);
+      t.log(`${learner} N = ${hidden}: ${steps} steps on the Cortex-M4 identical to the host`);
+    }
+  } finally {
+    await client.close();
+    await board.stop();
   }
 });
