@@ -52,7 +52,7 @@ const HEADERS = ['ns.h', 'ns_layout.h', 'ns_fixed.h'];
 // startup.c and cycles.c are plain ARMv7-M (vector table, SysTick) and serve both boards.
 const PLATFORM = {
   m3: ['platform/lm3s6965/startup.c', 'platform/lm3s6965/uart.c', 'platform/lm3s6965/cycles.c', 'platform/lm3s6965/clock.c'],
-  m4: ['platform/lm3s6965/startup.c', 'platform/mps2-an386/uart.c', 'platform/lm3s6965/cycles.c', 'platform/mps2-an386/clock.c'],
+  m4: ['platform/lm3s6965/startup.c', 'platform/mps2-an386/board.c', 'platform/lm3s6965/cycles.c'],
 } as const;
 const LINKER = { m3: 'platform/lm3s6965/link.ld', m4: 'platform/mps2-an386/link.ld' } as const;
 /** The emulated board of each core: the LM3S6965 (Cortex-M3) and the Arm MPS2 with the AN386 image (Cortex-M4 with the DSP extension). */
@@ -87,8 +87,8 @@ export function buildHost(target: 'golden' | 'golden-sanitized' | 'fuzz-device' 
   if (target === 'bench-crc') {
     // bench_main.c on the host: the arena CRC-32 of every bench learner after its steps, to compare with the boards
     const defs = ['-DNS_MAX_HIDDEN=48', '-DNS_MAX_INPUTS=4', '-DNS_MAX_OUTPUTS=4'];
-    const deps = ['bench_main.c', 'host/platform_stdio.c', 'platform.h', ...KERNEL, ...HEADERS];
-    return compile(cc, target, deps, ['-O2', '-Wall', '-Wextra', '-std=c99', '-pedantic', '-I.', ...defs, 'bench_main.c', 'host/platform_stdio.c', ...KERNEL]);
+    const deps = ['bench_main.c', 'platform.h', ...KERNEL, ...HEADERS];
+    return compile(cc, target, deps, ['-O2', '-Wall', '-Wextra', '-std=c99', '-pedantic', '-I.', ...defs, 'bench_main.c', ...KERNEL]);
   }
   if (target === 'golden') {
     return compile(cc, target, ['host/golden.c', ...KERNEL, ...HEADERS], ['-O2', '-Wall', '-Wextra', '-std=c99', '-pedantic', '-I.', 'host/golden.c', ...KERNEL]);

@@ -8,7 +8,8 @@
  * is bit-exact). Under `qemu-system-arm -icount shift=0` (one instruction per virtual ns)
  * ticks_per_step / calib_ticks * 2^22 is the instruction count of one step.
  * Output goes to UART0 (run QEMU with -serial stdio). Build: make bench-fw NS_MAX_HIDDEN=N (Cortex-M3), make
- * bench-fw-m4 (Cortex-M4); compiled for the host (host/platform_stdio.c) it prints the same lines with 0 ticks.
+ * bench-fw-m4 (Cortex-M4); compiled for the host (make build/bench-crc: the board seam below is then stdout) it
+ * prints the same lines with 0 ticks.
  */
 #include <string.h>
 #include "ns.h"
@@ -16,6 +17,17 @@
 
 void platform_cycles_init(void);
 uint32_t platform_cycles(void);
+
+#if !defined(__arm__)
+/* The board seam on the host: stdout, no input, no clock. */
+#include <stdio.h>
+void platform_init(void) {}
+int platform_getc(void) { return -1; }
+void platform_putc(uint8_t c) { putchar(c); }
+uint32_t platform_millis(void) { return 0; }
+void platform_cycles_init(void) {}
+uint32_t platform_cycles(void) { return 0; }
+#endif
 
 static uint8_t arena[NS_ARENA_BYTES] __attribute__((aligned(8)));
 
