@@ -31,6 +31,8 @@ export interface StartQemuOptions {
   timeoutMs?: number;
   /** QEMU binary (default qemu-system-arm). */
   qemu?: string;
+  /** The board of the image: 'm3' (lm3s6965evb, default) or 'm4' (mps2-an386); as buildFirmware's core. */
+  core?: Core;
 }
 
 /** The first of `tools` not found on PATH, or null when all are there. */
@@ -47,8 +49,15 @@ export function missingTool(tools: readonly string[]): string | null {
 // rebuilt only when a source is newer.
 const KERNEL = ['ns_activation.c', 'ns_plan.c', 'ns_kernel.c', 'ns_snapshot.c'];
 const HEADERS = ['ns.h', 'ns_layout.h', 'ns_fixed.h'];
-const PLATFORM = ['platform/lm3s6965/startup.c', 'platform/lm3s6965/uart.c', 'platform/lm3s6965/cycles.c', 'platform/lm3s6965/clock.c'];
-const FW_DEPS = [...KERNEL, ...HEADERS, ...PLATFORM, 'platform.h', 'device.h', 'platform/lm3s6965/link.ld'];
+// startup.c and cycles.c are plain ARMv7-M (vector table, SysTick) and serve both boards.
+const PLATFORM = {
+  m3: ['platform/lm3s6965/startup.c', 'platform/lm3s6965/uart.c', 'platform/lm3s6965/cycles.c', 'platform/lm3s6965/clock.c'],
+  m4: ['platform/lm3s6965/startup.c', 'platform/mps2-an386/board.c', 'platform/lm3s6965/cycles.c'],
+} as const;
+const LINKER = { m3: 'platform/lm3s6965/link.ld', m4: 'platform/mps2-an386/link.ld' } as const;
+/** The emulated board of each core: the LM3S6965 (Cortex-M3) and the Arm MPS2 with the AN386 image (Cortex-M4 with the DSP extension). */
+export const QEMU_MACHINE = { m3: 'lm3s6965evb', m4: 'mps2-an386' } as const;
+export type Core = keyof typeof QEMU_MACHINE;
 
 function compile(cc: string, out: string, deps: string[], args: string[]): string {
   const target = join(FIRMWARE_DIR, 'build', out);
@@ -68,13 +77,19 @@ function compile(cc: string, out: string, deps: string[], args: string[]): strin
 
 /**
  * Builds a host program of the firmware folder with gcc and returns its path: 'golden' (the golden-vector driver),
- * 'golden-sanitized' (the same under AddressSanitizer and UndefinedBehaviorSanitizer, aborting on the first
+ * 'bench-crc' (bench_main.c on the host: the arena CRC of each bench learner), 'golden-sanitized' (the same under AddressSanitizer and UndefinedBehaviorSanitizer, aborting on the first
  * finding), 'fuzz-device' (the protocol engine device.c fed random frames, sanitized the same way), 'corners-device' (device.c
  * through the protocol corners of PROTOCOL.md 4.6), 'bench-O2',
  * 'bench-O3-native'.
  */
-export function buildHost(target: 'golden' | 'golden-sanitized' | 'fuzz-device' | 'corners-device' | 'bench-O2' | 'bench-O3-native'): string {
+export function buildHost(target: 'golden' | 'golden-sanitized' | 'fuzz-device' | 'corners-device' | 'bench-O2' | 'bench-O3-native' | 'bench-crc'): string {
   const cc = process.env.CC ?? 'gcc';
+  if (target === 'bench-crc') {
+    // bench_main.c on the host: the arena CRC-32 of every bench learner after its steps, to compare with the boards
+    const defs = ['-DNS_MAX_HIDDEN=48', '-DNS_MAX_INPUTS=4', '-DNS_MAX_OUTPUTS=4'];
+    const deps = ['bench_main.c', 'platform.h', ...KERNEL, ...HEADERS];
+    return compile(cc, target, deps, ['-O2', '-Wall', '-Wextra', '-std=c99', '-pedantic', '-I.', ...defs, 'bench_main.c', ...KERNEL]);
+  }
   if (target === 'golden') {
     return compile(cc, target, ['host/golden.c', ...KERNEL, ...HEADERS], ['-O2', '-Wall', '-Wextra', '-std=c99', '-pedantic', '-I.', 'host/golden.c', ...KERNEL]);
   }
@@ -105,20 +120,25 @@ export interface FirmwareSize {
   arenaBytes?: number;
   /** 'fw' (the protocol firmware, main.c) or 'bench' (bench_main.c, step timing). Default 'fw'. */
   program?: 'fw' | 'bench';
+  /** 'm3': Cortex-M3 for QEMU's lm3s6965evb (default); 'm4': Cortex-M4 (DSP extension) for QEMU's mps2-an386. */
+  core?: Core;
 }
 
-/** Builds an lm3s6965 image with arm-none-eabi-gcc (newlib-nano); returns the ELF's path. */
+/** Builds an image with arm-none-eabi-gcc (newlib-nano) for s.core's board; returns the ELF's path. */
 export function buildFirmware(s: FirmwareSize = { hidden: 32, inputs: 8, outputs: 8 }): string {
   const program = s.program ?? 'fw';
+  const core = s.core ?? 'm3';
+  const tag = core === 'm3' ? '' : `-${core}`;
   const defs = [`-DNS_MAX_HIDDEN=${s.hidden}`, `-DNS_MAX_INPUTS=${s.inputs}`, `-DNS_MAX_OUTPUTS=${s.outputs}`];
   if (s.arenaBytes !== undefined) defs.push(`-DNS_ARENA_BYTES=${s.arenaBytes}u`);
   const name = program === 'fw'
-    ? `fw-n${s.hidden}-m${s.inputs}-o${s.outputs}${s.arenaBytes !== undefined ? `-a${s.arenaBytes}` : ''}.elf`
-    : `bench-fw-n${s.hidden}-m${s.inputs}-o${s.outputs}.elf`;
+    ? `fw${tag}-n${s.hidden}-m${s.inputs}-o${s.outputs}${s.arenaBytes !== undefined ? `-a${s.arenaBytes}` : ''}.elf`
+    : `bench-fw${tag}-n${s.hidden}-m${s.inputs}-o${s.outputs}.elf`;
   const mains = program === 'fw' ? ['main.c', 'device.c'] : ['bench_main.c'];
-  const flags = ['-mcpu=cortex-m3', '-mthumb', '-O2', '-std=c99', '-Wall', '-Wextra', '-ffunction-sections', '-fdata-sections', '-I.', ...defs];
-  const link = ['-nostartfiles', '-T', 'platform/lm3s6965/link.ld', '-Wl,--gc-sections', '--specs=nano.specs'];
-  return compile(process.env.ARM_CC ?? 'arm-none-eabi-gcc', name, [...mains, ...FW_DEPS], [...flags, ...link, ...mains, ...KERNEL, ...PLATFORM]);
+  const flags = [`-mcpu=${core === 'm3' ? 'cortex-m3' : 'cortex-m4'}`, '-mthumb', '-O2', '-std=c99', '-Wall', '-Wextra', '-ffunction-sections', '-fdata-sections', '-I.', ...defs];
+  const link = ['-nostartfiles', '-T', LINKER[core], '-Wl,--gc-sections', '--specs=nano.specs'];
+  const deps = [...mains, ...KERNEL, ...HEADERS, ...PLATFORM[core], 'platform.h', 'device.h', LINKER[core]];
+  return compile(process.env.ARM_CC ?? 'arm-none-eabi-gcc', name, deps, [...flags, ...link, ...mains, ...KERNEL, ...PLATFORM[core]]);
 }
 
 /** `.text`, `.data` and `.bss` of an ELF, from arm-none-eabi-size. */
@@ -129,10 +149,10 @@ export function elfSize(elf: string): { text: number; data: number; bss: number 
   return { text, data, bss };
 }
 
-/** Starts `qemu-system-arm -M lm3s6965evb` on elf with UART0 on a new pty; resolves once QEMU names the pty. */
+/** Starts `qemu-system-arm -M lm3s6965evb` (or o.core's board) on elf with UART0 on a new pty; resolves once QEMU names the pty. */
 export function startQemu(elf: string, o: StartQemuOptions = {}): Promise<QemuBoard> {
   const timeoutMs = o.timeoutMs ?? 10000;
-  const args = ['-M', 'lm3s6965evb', '-nographic', '-monitor', 'none', '-serial', 'pty', '-kernel', elf];
+  const args = ['-M', QEMU_MACHINE[o.core ?? 'm3'], '-nographic', '-monitor', 'none', '-serial', 'pty', '-kernel', elf];
   const child = spawn(o.qemu ?? 'qemu-system-arm', args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let exited = false;

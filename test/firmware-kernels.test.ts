@@ -49,19 +49,36 @@ const NORMALIZED: [LearnerKind, number, FixedOptions, boolean, number][] = [
   ['rtrl', 2, {}, true, 0.1 * 4],
 ];
 
+/**
+ * Learning rates small enough for the one-shift 'step' update of the C kernel's fast rows (dShift >= 17; the
+ * cases above use lr 0.05 / 4, which takes the general 64-bit form): [kind, tau, lrRec = lrOut, extra, direct].
+ * tau 1 makes c = a phi' reach 2^15, the edge of the RFLO row's no-clamp bound.
+ */
+const FAST_ROWS: [LearnerKind, number, number, FixedOptions, boolean][] = [
+  ['rflo', 10, 0.01, {}, false],
+  ['rflo', 1, 0.01, {}, false],
+  ['rflo', 2, 4e-4, {}, true],
+  ['rflo', 10, 4e-4, { weightFracBits: 16, updateFracBits: 20 }, false],
+  ['snap1', 10, 0.01, {}, false],
+  ['snap1', 1, 4e-4, {}, true],
+  ['output', 10, 0.01, {}, true],
+  ['output', 1, 4e-4, {}, false],
+];
+
 needTools('the C kernel equals the TypeScript reference, counters included, from random full-range arenas of every kind', (t) => {
   const golden = buildHost('golden');
   const dir = mkdtempSync(join(tmpdir(), 'ns-random-arena-'));
   const files: string[] = [];
   let saturations = 0;
-  const all: [LearnerKind, 'step' | 'trial', number, FixedOptions, ('random' | 'transpose')?, boolean?, number?][] = [
+  const all: [LearnerKind, 'step' | 'trial', number, FixedOptions, ('random' | 'transpose')?, boolean?, number?, number?][] = [
     ...CASES,
+    ...FAST_ROWS.map(([k, tau, lr, extra, direct]) => [k, 'step', tau, extra, undefined, direct, undefined, lr] as [LearnerKind, 'step', number, FixedOptions, undefined, boolean, undefined, number]),
     ...NORMALIZED.map(([k, tau, extra, direct, lrOut]) => [k, 'step', tau, extra, undefined, direct, lrOut] as [LearnerKind, 'step', number, FixedOptions, undefined, boolean, number]),
   ];
-  for (const [kind, update, tau, extra, feedback, direct, normalized] of all) {
+  for (const [kind, update, tau, extra, feedback, direct, normalized, lr] of all) {
     const N = kind === 'rtrl' ? 5 : 11;
     const o = {
-      learner: kind, inputs: 3, hidden: N, outputs: 2, tau, lrRec: 0.05, lrOut: normalized ?? 0.05, update, trialLength: 4, feedback: feedback ?? 'random',
+      learner: kind, inputs: 3, hidden: N, outputs: 2, tau, lrRec: lr ?? 0.05, lrOut: normalized ?? lr ?? 0.05, update, trialLength: 4, feedback: feedback ?? 'random',
       ...(direct ? { direct } : {}),
       ...(normalized !== undefined ? { normalizedReadout: true, readoutEps: 2 ** -20 } : {}),
     } as const;
@@ -71,7 +88,7 @@ needTools('the C kernel equals the TypeScript reference, counters included, from
       randomizeArena(l, [], rng);
       const xShift = normalized !== undefined && r % 2 === 1 ? shrinkArena(l, [], rng) : 0;
       const before = l.state.saturation.reduce((a, v) => a + v, 0);
-      const name = `${kind}-${update}-tau${tau}${direct ? '-direct' : ''}${normalized !== undefined ? '-normalized' : ''}-${files.length}`;
+      const name = `${kind}-${update}-tau${tau}${lr !== undefined ? `-lr${lr}` : ''}${direct ? '-direct' : ''}${normalized !== undefined ? '-normalized' : ''}-${files.length}`;
       const text = goldenRun(
         name,
         l,

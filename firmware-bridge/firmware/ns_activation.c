@@ -75,16 +75,8 @@ const int16_t ns_tanh_table[1025] = {
 };
 
 int32_t ns_tanh_q15(int64_t u) {
-  int neg = u < 0;
-  int64_t a = neg ? -u : u;
-  int32_t t;
-  if (a >= (8 << 12)) t = 32767;
-  else {
-    int32_t i = (int32_t)a >> 5, f = (int32_t)a & 31;
-    int32_t t0 = ns_tanh_table[i];
-    t = t0 + ns_rsr(ns_imul(ns_tanh_table[i + 1] - t0, f), 5);
-  }
-  return neg ? -t : t;
+  /* |u| >= 8.0 saturates: clamping a wider u to int32 changes nothing */
+  return ns_tanh_q15_i32(u > INT32_MAX ? INT32_MAX : u < -INT32_MAX ? -INT32_MAX : (int32_t)u);
 }
 
 int32_t ns_dtanh_q15(int32_t t) {

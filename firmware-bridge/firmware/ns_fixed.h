@@ -98,6 +98,83 @@ static inline int64_t ns_mulwide16(int64_t v, int32_t m, int s) {
   return ns_rsrw(hi * m + ns_asr64(lo * m, 20), s - 20);
 }
 
+#if defined(__GNUC__)
+#define NS_NOINLINE __attribute__((noinline))
+#else
+#define NS_NOINLINE
+#endif
+
+/* saturate16 without counting: one SSAT on cores with the saturating instructions (ARMv6 and ARMv7-M). */
+#if defined(__ARM_FEATURE_SAT)
+#include <arm_acle.h>
+static inline int32_t ns_ssat16(int32_t v) { return __ssat(v, 16); }
+#else
+static inline int32_t ns_ssat16(int32_t v) { return v > 32767 ? 32767 : (v < -32768 ? -32768 : v); }
+#endif
+
+/*
+ * Single instructions the hot loops of ns_kernel.c are written around, with portable definitions elsewhere:
+ * ns_mla(a, b, acc) = a b + acc (MLA; callers guarantee no overflow); ns_mul_hi16_add(g, ghi, glo, p, k) =
+ * floor(g p / 2^16) + k for an int16 p, where ghi = g >> 16 and glo = g & 0xffff (SMLAWB with the DSP extension,
+ * else ghi p + k + (glo p >> 16), exact in int32 for |k| < 2^29); ns_ssat16_asr1(v) = saturate16(v >> 1) (SSAT
+ * with a shift; sets the Q flag when it clamps).
+ */
+#if defined(__thumb2__) && defined(__GNUC__)
+static inline int32_t ns_mla(int32_t a, int32_t b, int32_t acc) {
+  int32_t r;
+  __asm__("mla %0, %1, %2, %3" : "=r"(r) : "r"(a), "r"(b), "r"(acc));
+  return r;
+}
+#else
+static inline int32_t ns_mla(int32_t a, int32_t b, int32_t acc) { return a * b + acc; }
+#endif
+#if defined(__ARM_FEATURE_DSP)
+static inline int32_t ns_mul_hi16_add(int32_t g, int32_t ghi, int32_t glo, int32_t p, int32_t k) {
+  (void)ghi, (void)glo;
+  return __smlawb(g, p, k);
+}
+#else
+static inline int32_t ns_mul_hi16_add(int32_t g, int32_t ghi, int32_t glo, int32_t p, int32_t k) {
+  (void)g;
+  return ns_mla(ghi, p, k) + ((glo * p) >> 16);
+}
+#endif
+#if defined(__ARM_FEATURE_DSP) && defined(__GNUC__)
+/* PKHBT: the low half of lo, the low half of hi in the top; PKHTB: the high half of hi, the high half of lo below. */
+static inline int32_t ns_pkhbt(int32_t lo, int32_t hi) {
+  int32_t r;
+  __asm__("pkhbt %0, %1, %2, lsl #16" : "=r"(r) : "r"(lo), "r"(hi));
+  return r;
+}
+static inline int32_t ns_pkhtb(int32_t hi, int32_t lo) {
+  int32_t r;
+  __asm__("pkhtb %0, %1, %2, asr #16" : "=r"(r) : "r"(hi), "r"(lo));
+  return r;
+}
+#endif
+#if defined(__ARM_FEATURE_SAT) && defined(__ARM_FEATURE_QBIT) && defined(__thumb2__) && defined(__GNUC__)
+/* The sticky saturation flag Q (APSR bit 27), cleared and read by volatile asm so that the compiler keeps their
+ * order with ns_ssat16_asr1 (also volatile asm). */
+#define NS_HAVE_Q_ASM 1
+static inline void ns_q_clear(void) {
+  uint32_t t;
+  __asm__ volatile("mrs %0, APSR\n\tbic %0, %0, #0x08000000\n\tmsr APSR_nzcvq, %0" : "=&r"(t) : : "cc");
+}
+static inline int ns_q_read(void) {
+  uint32_t t;
+  __asm__ volatile("mrs %0, APSR" : "=r"(t));
+  return (int)((t >> 27) & 1u);
+}
+static inline int32_t ns_ssat16_asr1(int32_t v) {
+  int32_t r;
+  __asm__ volatile("ssat %0, #16, %1, asr #1" : "=r"(r) : "r"(v) : "cc");
+  return r;
+}
+#else
+#define NS_HAVE_Q_ASM 0
+static inline int32_t ns_ssat16_asr1(int32_t v) { return ns_ssat16(v >> 1); }
+#endif
+
 /* Saturation, counted in *count when the value is clamped. */
 static inline int32_t ns_sat16(int64_t v, uint32_t *count) {
   if (v > 32767) { (*count)++; return 32767; }
@@ -115,6 +192,21 @@ static inline int32_t ns_sat32(int64_t v, uint32_t *count) {
 static inline int16_t ns_i16(int32_t v) {
   uint16_t u = (uint16_t)(uint32_t)v;
   return u <= 0x7fffu ? (int16_t)u : (int16_t)((int32_t)u - 65536);
+}
+
+/* runtime/activation.ts TANH_TABLE (ns_activation.c). */
+extern const int16_t ns_tanh_table[1025];
+
+/* tanhQ15 (runtime/activation.ts) of a Q19.12 u in [-INT32_MAX, INT32_MAX]: table step 32 LSBs, linear interpolation
+ * with a 5-bit fraction rounded half up, odd symmetry, +-32767 for |u| >= 8.0. ns_tanh_q15 takes any wide u. */
+static inline int32_t ns_tanh_q15_i32(int32_t u) {
+  const int32_t a = u < 0 ? -u : u;
+  int32_t t = 32767;
+  if (a < (8 << 12)) {
+    const int32_t i = a >> 5, f = a & 31, t0 = ns_tanh_table[i];
+    t = t0 + ns_rsr((ns_tanh_table[i + 1] - t0) * f, 5);
+  }
+  return u < 0 ? -t : t;
 }
 
 #endif
