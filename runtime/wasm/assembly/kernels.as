@@ -332,7 +332,19 @@ function forward(): void {
  */
 function advanceTraces(snap: bool): void {
   let cntV = i32x4.splat(0);
-  for (let a = 0; a < N; a++) cntV = advanceRow(a, snap, cntV);
+  const quick = !snap && FR_REC == 15;
+  const d = KEEP;
+  for (let a = 0; a < N; a++) {
+    if (quick) {
+      const c = ld32(p_aphi, a);
+      if (boundedRow(c, d)) {
+        traceRowQuick(a, c, d);
+        advanceInBias(a, 0, d, c);
+        continue;
+      }
+    }
+    cntV = advanceRow(a, snap, cntV);
+  }
   const cnt = sumLanes(cntV);
   if (cnt != 0) store<u32>(s_trace, load<u32>(s_trace) + <u32>cnt);
 }
@@ -347,7 +359,26 @@ function learnTraces(snap: bool): void {
   let cntV = i32x4.splat(0);
   const sr = FR_REC - 6;
   const si = FR_IN - 6;
+  const fused = fusedRows(snap);
+  const d = KEEP;
   for (let a = 0; a < N; a++) {
+    if (fused) {
+      const c = ld32(p_aphi, a);
+      if (boundedRow(c, d)) {
+        const f = ld32(p_fb, a);
+        if (f == 0) {
+          traceRowQuick(a, c, d);
+          advanceInBias(a, 0, d, c);
+          continue;
+        }
+        const g = sat32c(mul32x16(f, ETA_REC, 15), s_gain);
+        learnRowQuick(a, c, d, g);
+        advanceInBias(a, 0, d, c);
+        updateRow(p_W_in, 0, p_acc_W_in, p_P_in, a * M, M, f, si, g, SH_TRACE_IN, s_W_in);
+        updateRow(p_b, 0, p_acc_b, p_P_b, a, 1, f, sr, g, SH_TRACE_REC, s_b);
+        continue;
+      }
+    }
     cntV = advanceRow(a, snap, cntV);
     updateUnit(a, sr, si);
   }
@@ -413,17 +444,149 @@ function learnTraces(snap: bool): void {
         store<i16>(p, sat16c(<i64>(up * pv + rsr(m * pv + rsr(c * ld16(p_h_prev, b), s), 15)), s_trace));
       }
     }
-    const io = a * M;
-    for (let j = 0; j < M; j++) {
-      const p = p_P_in + (<usize>(io + j) << 1);
-      const pv = <i32>load<i16>(p);
-      store<i16>(p, sat16c(<i64>(up * pv + rsr(m * pv + c * ld16(p_x, j), 15)), s_trace));
-    }
-    const pb = p_P_b + (<usize>a << 1);
-    const pbv = <i32>load<i16>(pb);
-    store<i16>(pb, sat16c(<i64>(up * pbv + rsr(m * pbv + c * (1 << fr), 15)), s_trace));
+    advanceInBias(a, up, m, c);
   }
   return cntV;
+}
+
+/** Unit a's W_in traces (follow x) and bias trace (c 2^FR_REC): P := up P + round((m P + c v) / 2^15), counted. */
+@inline function advanceInBias(a: i32, up: i32, m: i32, c: i32): void {
+  const io = a * M;
+  for (let j = 0; j < M; j++) {
+    const p = p_P_in + (<usize>(io + j) << 1);
+    const pv = <i32>load<i16>(p);
+    store<i16>(p, sat16c(<i64>(up * pv + rsr(m * pv + c * ld16(p_x, j), 15)), s_trace));
+  }
+  const pb = p_P_b + (<usize>a << 1);
+  const pbv = <i32>load<i16>(pb);
+  store<i16>(pb, sat16c(<i64>(up * pbv + rsr(m * pbv + c * (1 << FR_REC), 15)), s_trace));
+}
+
+/**
+ * Whether a Q1.15 trace row with decay d and coefficient c = a phi'(u_a) can take the quick kernels: 0 <= c, d <= 2^15 - 1
+ * and c + d <= 2^15 (RFLO always: c <= a, d = 1 - a, unless tau = 1). Then |d P + c h| <= 2^30, so the sum, its
+ * rounding as (s + 2^14) >> 15 and the result stay in range: no trace saturates (nothing to count), and (d, c) fit
+ * the i16 halves of one i32x4.dot_i16x8_s against the pairs (P_b, h_b).
+ */
+@inline function boundedRow(c: i32, d: i32): bool {
+  return c >= 0 && d >= 0 && c <= 32767 && d <= 32767 && c + d <= 32768;
+}
+
+/**
+ * Whether a learning step's recurrent rows take learnRowQuick: RFLO's Q1.15 traces, 'step' updates without the
+ * gradient accumulators, full Q7.24 weights, and shifts for which every rounding of the update is one add and one
+ * shift without overflow: t = hi(g) p + (lo(g) p >> 16) has |t| <= 2^30 + 2^15, so t + 2^(ds-1) fits int32 for
+ * ds = SH_TRACE_REC - 16 <= 29, and |d| <= 2^30 with d + 2^(SH_APPLY-1) in int32 for SH_APPLY <= 30.
+ */
+@inline function fusedRows(snap: bool): bool {
+  const ds = SH_TRACE_REC - 16;
+  return !snap && FR_REC == 15 && STEP != 0 && ACCUMULATE == 0 && APPLY_LOG2 == 0 && ds >= 1 && ds <= 29 && SH_APPLY >= 1 && SH_APPLY <= 30;
+}
+
+/** Trace pairs (P_b, h_b) of lanes 0-3 (low) or 4-7 (high) as i16 pairs, against dc = d | c << 16: d P + c h. */
+@inline function traceLo(P8: v128, H8: v128, dc: v128): v128 {
+  return i32x4.shr_s(i32x4.add(i32x4.dot_i16x8_s(i16x8.shuffle(P8, H8, 0, 8, 1, 9, 2, 10, 3, 11), dc), i32x4.splat(16384)), 15);
+}
+@inline function traceHi(P8: v128, H8: v128, dc: v128): v128 {
+  return i32x4.shr_s(i32x4.add(i32x4.dot_i16x8_s(i16x8.shuffle(P8, H8, 4, 12, 5, 13, 6, 14, 7, 15), dc), i32x4.splat(16384)), 15);
+}
+
+/** Row a of P_rec for a bounded row (boundedRow): P := (d P + c h_prev + 2^14) >> 15, one i16 dot product per pair. */
+function traceRowQuick(a: i32, c: i32, d: i32): void {
+  const row = p_P_rec + (<usize>(a * N) << 1);
+  const dc = i32x4.splat((d & 0xffff) | (c << 16));
+  let b = 0;
+  for (; b + 8 <= N; b += 8) {
+    const off = <usize>b << 1;
+    const P8 = v128.load(row + off);
+    const H8 = v128.load(p_h_prev + off);
+    v128.store(row + off, i16x8.narrow_i32x4_s(traceLo(P8, H8, dc), traceHi(P8, H8, dc)));
+  }
+  for (; b < N; b++) {
+    const p = row + (<usize>b << 1);
+    store<i16>(p, <i16>((d * <i32>load<i16>(p) + c * ld16(p_h_prev, b) + 16384) >> 15));
+  }
+}
+
+/**
+ * A bounded row (boundedRow) of a learning step under fusedRows: the trace recursion of traceRowQuick and W_rec's
+ * update on the new traces in one pass, gain g (Q(9 + k)). The new traces (in range, so their i32 lanes are the i16
+ * values) feed update8 directly.
+ */
+function learnRowQuick(a: i32, c: i32, d: i32, g: i32): void {
+  const ro = <usize>(a * N);
+  const row = p_P_rec + (ro << 1);
+  const pW = p_W_rec + (ro << 2);
+  const pQ = p_W_rec_q12 + (ro << 1);
+  const dc = i32x4.splat((d & 0xffff) | (c << 16));
+  const ghi = i32x4.splat(g >> 16);
+  const glo = i32x4.splat(g & 0xffff);
+  const ds = SH_TRACE_REC - 16;
+  const hd = i32x4.splat(1 << (ds - 1));
+  const sa = SH_APPLY;
+  const ha = i32x4.splat(1 << (sa - 1));
+  let b = 0;
+  for (; b + 8 <= N; b += 8) {
+    const off = <usize>b << 1;
+    const P8 = v128.load(row + off);
+    const H8 = v128.load(p_h_prev + off);
+    const lo = traceLo(P8, H8, dc);
+    const hi = traceHi(P8, H8, dc);
+    v128.store(row + off, i16x8.narrow_i32x4_s(lo, hi));
+    update8(pW + (off << 1), pQ + off, lo, hi, ghi, glo, hd, ds, ha, sa, s_W_rec);
+  }
+  for (; b < N; b++) {
+    const p = row + (<usize>b << 1);
+    const pv = (d * <i32>load<i16>(p) + c * ld16(p_h_prev, b) + 16384) >> 15;
+    store<i16>(p, <i16>pv);
+    applyStep(pW, pQ, b, mul32x16(g, pv, SH_TRACE_REC), s_W_rec);
+  }
+}
+
+/**
+ * The 'step' update of 8 weights at pW (Q3.12 copies at pQ, or none when pQ is 0) from the values p0 (lanes 0-3) and
+ * p1 (4-7), |p| <= 2^15, gain g split into ghi = g >> 16 and glo = g & 0xffff (updateRow's fast path):
+ *   t = hi(g) p + (lo(g) p >> 16) (= floor(g p / 2^16)),  d = (t + 2^(ds-1)) >> ds,  delta = (d + 2^(sa-1)) >> sa
+ * (exact roundings half up under fusedRows' bounds), W + delta in int32 with the signed-overflow test (saturated,
+ * counted into satp), and the Q3.12 copy round(W / 2^12) (as ((W >> 1) + 2^10) >> 11, saturated to int16, counted)
+ * rewritten only where delta != 0. Overflows and out-of-range copies are rare: they are tested for all 8 lanes at
+ * once and counted on a slow path.
+ */
+@inline function update8(pW: usize, pQ: usize, p0: v128, p1: v128, ghi: v128, glo: v128, hd: v128, ds: i32, ha: v128, sa: i32, satp: usize): void {
+  const delta0 = i32x4.shr_s(i32x4.add(i32x4.shr_s(i32x4.add(i32x4.add(i32x4.mul(ghi, p0), i32x4.shr_s(i32x4.mul(glo, p0), 16)), hd), ds), ha), sa);
+  const delta1 = i32x4.shr_s(i32x4.add(i32x4.shr_s(i32x4.add(i32x4.add(i32x4.mul(ghi, p1), i32x4.shr_s(i32x4.mul(glo, p1), 16)), hd), ds), ha), sa);
+  if (!v128.any_true(v128.or(delta0, delta1))) return;
+  const w00 = v128.load(pW);
+  const w01 = v128.load(pW + 16);
+  let w0 = i32x4.add(w00, delta0);
+  let w1 = i32x4.add(w01, delta1);
+  const ov0 = v128.and(v128.xor(w00, w0), v128.xor(delta0, w0));
+  const ov1 = v128.and(v128.xor(w01, w1), v128.xor(delta1, w1));
+  if (i32x4.bitmask(v128.or(ov0, ov1)) != 0) {
+    const maxv = i32x4.splat(i32.MAX_VALUE);
+    const m0 = i32x4.shr_s(ov0, 31);
+    const m1 = i32x4.shr_s(ov1, 31);
+    w0 = v128.bitselect(v128.xor(i32x4.shr_s(w00, 31), maxv), w0, m0);
+    w1 = v128.bitselect(v128.xor(i32x4.shr_s(w01, 31), maxv), w1, m1);
+    store<u32>(satp, load<u32>(satp) + <u32>(popcnt<i32>(i32x4.bitmask(m0)) + popcnt<i32>(i32x4.bitmask(m1))));
+  }
+  v128.store(pW, w0);
+  v128.store(pW + 16, w1);
+  if (pQ == 0) return;
+  const h10 = i32x4.splat(1024);
+  const q0 = i32x4.shr_s(i32x4.add(i32x4.shr_s(w0, 1), h10), 11);
+  const q1 = i32x4.shr_s(i32x4.add(i32x4.shr_s(w1, 1), h10), 11);
+  const zero = i32x4.splat(0);
+  const z0 = i32x4.eq(delta0, zero);
+  const z1 = i32x4.eq(delta1, zero);
+  const h15 = i32x4.splat(32768);
+  if (v128.any_true(v128.and(v128.or(i32x4.add(q0, h15), i32x4.add(q1, h15)), i32x4.splat(0xffff0000)))) {
+    const o0 = v128.andnot(v128.or(i32x4.gt_s(q0, i32x4.splat(32767)), i32x4.lt_s(q0, i32x4.splat(-32768))), z0);
+    const o1 = v128.andnot(v128.or(i32x4.gt_s(q1, i32x4.splat(32767)), i32x4.lt_s(q1, i32x4.splat(-32768))), z1);
+    const n = popcnt<i32>(i32x4.bitmask(o0)) + popcnt<i32>(i32x4.bitmask(o1));
+    if (n != 0) store<u32>(s_weights_q12, load<u32>(s_weights_q12) + <u32>n);
+  }
+  v128.store(pQ, v128.bitselect(v128.load(pQ), i16x8.narrow_i32x4_s(q0, q1), i16x8.narrow_i32x4_s(z0, z1)));
 }
 
 /** errorQ (runtime/network.ts). */
