@@ -373,9 +373,7 @@ function learnTraces(snap: bool): void {
         }
         const g = sat32c(mul32x16(f, ETA_REC, 15), s_gain);
         learnRowQuick(a, c, d, g);
-        advanceInBias(a, 0, d, c);
-        updateRow(p_W_in, 0, p_acc_W_in, p_P_in, a * M, M, f, si, g, SH_TRACE_IN, s_W_in);
-        updateRow(p_b, 0, p_acc_b, p_P_b, a, 1, f, sr, g, SH_TRACE_REC, s_b);
+        learnInBiasQuick(a, c, d, g);
         continue;
       }
     }
@@ -464,9 +462,10 @@ function learnTraces(snap: bool): void {
 
 /**
  * Whether a Q1.15 trace row with decay d and coefficient c = a phi'(u_a) can take the quick kernels: 0 <= c, d <= 2^15 - 1
- * and c + d <= 2^15 (RFLO always: c <= a, d = 1 - a, unless tau = 1). Then |d P + c h| <= 2^30, so the sum, its
- * rounding as (s + 2^14) >> 15 and the result stay in range: no trace saturates (nothing to count), and (d, c) fit
- * the i16 halves of one i32x4.dot_i16x8_s against the pairs (P_b, h_b).
+ * and c + d <= 2^15 (RFLO always: c <= a, d = 1 - a, unless tau = 1). Then |d P + c v| <= 2^30 for |v| <= 2^15, so
+ * the sum and its rounding as (s + 2^14) >> 15 stay in int32, and for v = h_b or x_b (int16) the result stays in
+ * int16: no W_rec or W_in trace saturates (nothing to count). The bias trace (v = 2^15) still can. (d, c) fit the i16
+ * halves of one i32x4.dot_i16x8_s against the pairs (P_b, h_b).
  */
 @inline function boundedRow(c: i32, d: i32): bool {
   return c >= 0 && d >= 0 && c <= 32767 && d <= 32767 && c + d <= 32768;
@@ -481,6 +480,46 @@ function learnTraces(snap: bool): void {
 @inline function fusedRows(snap: bool): bool {
   const ds = SH_TRACE_REC - 16;
   return !snap && FR_REC == 15 && STEP != 0 && ACCUMULATE == 0 && APPLY_LOG2 == 0 && ds >= 1 && ds <= 29 && SH_APPLY >= 1 && SH_APPLY <= 30;
+}
+
+/**
+ * Unit a's W_in and bias traces (bounded: W_in's cannot saturate, the bias trace can) and the update of W_in and b on them, gain g, under fusedRows:
+ * the scalar lanes of learnRowQuick (update1), the same operations as advanceInBias then updateRow. W_in's shift
+ * SH_TRACE_IN may lie outside update1's bounds (small learning rates): then applyStep.
+ */
+function learnInBiasQuick(a: i32, c: i32, d: i32, g: i32): void {
+  const ghi = g >> 16;
+  const glo = g & 0xffff;
+  const sa = SH_APPLY;
+  const di = SH_TRACE_IN - 16;
+  const inQuick = di >= 1 && di <= 29;
+  const io = a * M;
+  for (let j = 0; j < M; j++) {
+    const p = p_P_in + (<usize>(io + j) << 1);
+    const pv = (d * <i32>load<i16>(p) + c * ld16(p_x, j) + 16384) >> 15;
+    store<i16>(p, <i16>pv);
+    if (inQuick) update1(p_W_in + (<usize>(io + j) << 2), pv, ghi, glo, di, sa, s_W_in);
+    else applyStep(p_W_in, 0, io + j, mul32x16(g, pv, SH_TRACE_IN), s_W_in);
+  }
+  const pb = p_P_b + (<usize>a << 1);
+  // v = 2^15 is above int16: at c + d = 2^15 and P_b = 2^15 - 1 the bias trace rounds to 2^15 and saturates.
+  const pbv = sat16c(<i64>((d * <i32>load<i16>(pb) + (c << FR_REC) + 16384) >> 15), s_trace);
+  store<i16>(pb, <i16>pbv);
+  update1(p_b + (<usize>a << 2), pbv, ghi, glo, SH_TRACE_REC - 16, sa, s_b);
+}
+
+/** update8 for one weight at q without a Q3.12 copy: W += ((((hi(g) p + (lo(g) p >> 16)) + 2^(ds-1)) >> ds) + 2^(sa-1)) >> sa. */
+@inline function update1(q: usize, p: i32, ghi: i32, glo: i32, ds: i32, sa: i32, satp: usize): void {
+  const t = ghi * p + ((glo * p) >> 16);
+  const delta = (((t + (1 << (ds - 1))) >> ds) + (1 << (sa - 1))) >> sa;
+  if (delta == 0) return;
+  const w0 = load<i32>(q);
+  let w = w0 + delta;
+  if (((w0 ^ w) & (delta ^ w)) < 0) {
+    count(satp);
+    w = (w0 >> 31) ^ i32.MAX_VALUE;
+  }
+  store<i32>(q, w);
 }
 
 /** Trace pairs (P_b, h_b) of lanes 0-3 (low) or 4-7 (high) as i16 pairs, against dc = d | c << 16: d P + c h. */
@@ -767,13 +806,36 @@ function updateOutput(): void {
     sOut = SH_OUT + p - 31;
     sDirect = SH_OUT_DIRECT + p - 31;
   }
+  // The delta rule's usual case through update8 (the bounds of fusedRows with ds = SH_OUT - 16; |h| <= 2^15).
+  const dso = SH_OUT - 16;
+  const quick = STEP != 0 && !normalized && APPLY_LOG2 == 0 && dso >= 1 && dso <= 29 && SH_APPLY >= 1 && SH_APPLY <= 30;
   for (let o = 0; o < O; o++) {
     const e = ld16(p_e, o);
     if (e == 0) continue;
     const g = e * ETA_OUT;
-    const g1: i64 = normalized ? mul32x16(g, r, 15) : 0;
     const oo = o * N;
-    for (let j = 0; j < N; j++) {
+    if (quick) {
+      if (ACCUMULATE) {
+        for (let j = 0; j < N; j++) {
+          const q = p_acc_W_out + (<usize>(oo + j) << 3);
+          store<f64>(q, load<f64>(q) + <f64>(e * ld16(p_h, j)) * 8);
+        }
+      }
+      const pW = p_W_out + (<usize>oo << 2);
+      const pQ = p_W_out_q12 + (<usize>oo << 1);
+      const ghi = i32x4.splat(g >> 16);
+      const glo = i32x4.splat(g & 0xffff);
+      const hd = i32x4.splat(1 << (dso - 1));
+      const ha = i32x4.splat(1 << (SH_APPLY - 1));
+      let j = 0;
+      for (; j + 8 <= N; j += 8) {
+        const H8 = v128.load(p_h + (<usize>j << 1));
+        update8(pW + (<usize>j << 2), pQ + (<usize>j << 1), i32x4.extend_low_i16x8_s(H8), i32x4.extend_high_i16x8_s(H8), ghi, glo, hd, dso, ha, SH_APPLY, s_W_out);
+      }
+      for (; j < N; j++) applyStep(pW, pQ, j, mul32x16(g, ld16(p_h, j), sOut), s_W_out);
+    }
+    const g1: i64 = normalized ? mul32x16(g, r, 15) : 0;
+    if (!quick) for (let j = 0; j < N; j++) {
       const h = ld16(p_h, j);
       if (ACCUMULATE) {
         const q = p_acc_W_out + (<usize>(oo + j) << 3);
