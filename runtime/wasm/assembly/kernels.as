@@ -333,6 +333,7 @@ function forward(): void {
 function advanceTraces(snap: bool): void {
   let cntV = i32x4.splat(0);
   const quick = !snap && FR_REC == 15;
+  if (quick) setQuickConstants();
   const d = KEEP;
   for (let a = 0; a < N; a++) {
     if (quick) {
@@ -360,6 +361,10 @@ function learnTraces(snap: bool): void {
   const sr = FR_REC - 6;
   const si = FR_IN - 6;
   const fused = fusedRows(snap);
+  if (fused) {
+    setQuickConstants();
+    setShiftConstants(SH_TRACE_REC - 16);
+  }
   const d = KEEP;
   for (let a = 0; a < N; a++) {
     if (fused) {
@@ -478,8 +483,16 @@ function learnTraces(snap: bool): void {
  * ds = SH_TRACE_REC - 16 <= 29, and |d| <= 2^30 with d + 2^(SH_APPLY-1) in int32 for SH_APPLY <= 30.
  */
 @inline function fusedRows(snap: bool): bool {
-  const ds = SH_TRACE_REC - 16;
-  return !snap && FR_REC == 15 && STEP != 0 && ACCUMULATE == 0 && APPLY_LOG2 == 0 && ds >= 1 && ds <= 29 && SH_APPLY >= 1 && SH_APPLY <= 30;
+  return !snap && FR_REC == 15 && STEP != 0 && ACCUMULATE == 0 && APPLY_LOG2 == 0 && quickShifts(SH_TRACE_REC - 16);
+}
+
+/**
+ * Whether update8's one-shift rounding is exact for ds (and SH_APPLY): ds, SH_APPLY >= 1 and ds + SH_APPLY <= 30.
+ * With A = t + 2^(ds-1), |t| <= 2^30 + 2^15: d = A >> ds and delta = (d + 2^(sa-1)) >> sa are
+ * delta = ((A & -2^ds) + 2^(ds+sa-1)) >> (ds + sa) (numerator and denominator times 2^ds), and every sum stays in int32.
+ */
+@inline function quickShifts(ds: i32): bool {
+  return ds >= 1 && SH_APPLY >= 1 && ds + SH_APPLY <= 30;
 }
 
 /**
@@ -492,7 +505,7 @@ function learnInBiasQuick(a: i32, c: i32, d: i32, g: i32): void {
   const glo = g & 0xffff;
   const sa = SH_APPLY;
   const di = SH_TRACE_IN - 16;
-  const inQuick = di >= 1 && di <= 29;
+  const inQuick = quickShifts(di);
   const io = a * M;
   for (let j = 0; j < M; j++) {
     const p = p_P_in + (<usize>(io + j) << 1);
@@ -522,78 +535,123 @@ function learnInBiasQuick(a: i32, c: i32, d: i32, g: i32): void {
   store<i32>(q, w);
 }
 
-/** Trace pairs (P_b, h_b) of lanes 0-3 (low) or 4-7 (high) as i16 pairs, against dc = d | c << 16: d P + c h. */
-@inline function traceLo(P8: v128, H8: v128, dc: v128): v128 {
-  return i32x4.shr_s(i32x4.add(i32x4.dot_i16x8_s(i16x8.shuffle(P8, H8, 0, 8, 1, 9, 2, 10, 3, 11), dc), i32x4.splat(16384)), 15);
+/**
+ * Vector constants of the quick kernels, in memory: a v128.const or a splat used in a loop is rebuilt by the engine
+ * (V8) in every iteration (2-3 instructions each), a load from here is one. Per step (setQuickConstants) and per row
+ * (setRowConstants, setGain).
+ */
+const VK: usize = memory.data(192, 16);
+const K_DC: usize = 0; // d | c << 16: the trace's (decay, coefficient) pair against (P_b, h_b)
+const K_GHI: usize = 16; // g >> 16
+const K_GLO: usize = 32; // g & 0xffff
+const K_HD: usize = 48; // 2^(ds-1)
+const K_MASK: usize = 64; // -2^ds
+const K_HADJ: usize = 80; // 2^(ds+sa-1)
+const K_H14: usize = 96; // 2^14
+const K_H10: usize = 112; // 2^10
+const K_QBIAS: usize = 128; // 2^27 + 2^11: W + this < 2^28 (unsigned) iff round(W / 2^12) fits int16
+const K_QTOP: usize = 144; // 0xf0000000
+@inline function vk(o: usize): v128 {
+  return v128.load(VK + o);
 }
-@inline function traceHi(P8: v128, H8: v128, dc: v128): v128 {
-  return i32x4.shr_s(i32x4.add(i32x4.dot_i16x8_s(i16x8.shuffle(P8, H8, 4, 12, 5, 13, 6, 14, 7, 15), dc), i32x4.splat(16384)), 15);
+@inline function setVK(o: usize, v: i32): void {
+  v128.store(VK + o, i32x4.splat(v));
+}
+function setQuickConstants(): void {
+  setVK(K_H14, 16384);
+  setVK(K_H10, 1024);
+  setVK(K_QBIAS, 134219776);
+  setVK(K_QTOP, 0xf0000000);
+}
+/** Rounding constants of update8 for shift ds (and SH_APPLY). */
+function setShiftConstants(ds: i32): void {
+  setVK(K_HD, 1 << (ds - 1));
+  setVK(K_MASK, -1 << ds);
+  setVK(K_HADJ, 1 << (ds + SH_APPLY - 1));
+}
+@inline function setGain(g: i32): void {
+  setVK(K_GHI, g >> 16);
+  setVK(K_GLO, g & 0xffff);
+}
+
+/** Trace pairs (P_b, h_b) of lanes 0-3 (low) or 4-7 (high) as i16 pairs, against (d, c) at K_DC: (d P + c h + 2^14) >> 15. */
+@inline function traceLo(P8: v128, H8: v128): v128 {
+  return i32x4.shr_s(i32x4.add(i32x4.dot_i16x8_s(i16x8.shuffle(P8, H8, 0, 8, 1, 9, 2, 10, 3, 11), vk(K_DC)), vk(K_H14)), 15);
+}
+@inline function traceHi(P8: v128, H8: v128): v128 {
+  return i32x4.shr_s(i32x4.add(i32x4.dot_i16x8_s(i16x8.shuffle(P8, H8, 4, 12, 5, 13, 6, 14, 7, 15), vk(K_DC)), vk(K_H14)), 15);
 }
 
 /** Row a of P_rec for a bounded row (boundedRow): P := (d P + c h_prev + 2^14) >> 15, one i16 dot product per pair. */
 function traceRowQuick(a: i32, c: i32, d: i32): void {
-  const row = p_P_rec + (<usize>(a * N) << 1);
-  const dc = i32x4.splat((d & 0xffff) | (c << 16));
+  const n = N;
+  const row = p_P_rec + (<usize>(a * n) << 1);
+  const hp = p_h_prev;
+  setVK(K_DC, (d & 0xffff) | (c << 16));
   let b = 0;
-  for (; b + 8 <= N; b += 8) {
+  for (; b + 8 <= n; b += 8) {
     const off = <usize>b << 1;
     const P8 = v128.load(row + off);
-    const H8 = v128.load(p_h_prev + off);
-    v128.store(row + off, i16x8.narrow_i32x4_s(traceLo(P8, H8, dc), traceHi(P8, H8, dc)));
+    const H8 = v128.load(hp + off);
+    v128.store(row + off, i16x8.narrow_i32x4_s(traceLo(P8, H8), traceHi(P8, H8)));
   }
-  for (; b < N; b++) {
+  for (; b < n; b++) {
     const p = row + (<usize>b << 1);
-    store<i16>(p, <i16>((d * <i32>load<i16>(p) + c * ld16(p_h_prev, b) + 16384) >> 15));
+    store<i16>(p, <i16>((d * <i32>load<i16>(p) + c * ld16(hp, b) + 16384) >> 15));
   }
 }
 
 /**
  * A bounded row (boundedRow) of a learning step under fusedRows: the trace recursion of traceRowQuick and W_rec's
  * update on the new traces in one pass, gain g (Q(9 + k)). The new traces (in range, so their i32 lanes are the i16
- * values) feed update8 directly.
+ * values) feed update8 directly. Needs setQuickConstants and setShiftConstants(SH_TRACE_REC - 16).
  */
 function learnRowQuick(a: i32, c: i32, d: i32, g: i32): void {
-  const ro = <usize>(a * N);
+  const n = N;
+  const ro = <usize>(a * n);
   const row = p_P_rec + (ro << 1);
   const pW = p_W_rec + (ro << 2);
   const pQ = p_W_rec_q12 + (ro << 1);
-  const dc = i32x4.splat((d & 0xffff) | (c << 16));
-  const ghi = i32x4.splat(g >> 16);
-  const glo = i32x4.splat(g & 0xffff);
-  const ds = SH_TRACE_REC - 16;
-  const hd = i32x4.splat(1 << (ds - 1));
-  const sa = SH_APPLY;
-  const ha = i32x4.splat(1 << (sa - 1));
+  const hp = p_h_prev;
+  const sh = SH_TRACE_REC - 16 + SH_APPLY;
+  const satp = s_W_rec;
+  setVK(K_DC, (d & 0xffff) | (c << 16));
+  setGain(g);
   let b = 0;
-  for (; b + 8 <= N; b += 8) {
+  for (; b + 8 <= n; b += 8) {
     const off = <usize>b << 1;
     const P8 = v128.load(row + off);
-    const H8 = v128.load(p_h_prev + off);
-    const lo = traceLo(P8, H8, dc);
-    const hi = traceHi(P8, H8, dc);
+    const H8 = v128.load(hp + off);
+    const lo = traceLo(P8, H8);
+    const hi = traceHi(P8, H8);
     v128.store(row + off, i16x8.narrow_i32x4_s(lo, hi));
-    update8(pW + (off << 1), pQ + off, lo, hi, ghi, glo, hd, ds, ha, sa, s_W_rec);
+    update8(pW + (off << 1), pQ + off, lo, hi, sh, satp);
   }
-  for (; b < N; b++) {
+  for (; b < n; b++) {
     const p = row + (<usize>b << 1);
-    const pv = (d * <i32>load<i16>(p) + c * ld16(p_h_prev, b) + 16384) >> 15;
+    const pv = (d * <i32>load<i16>(p) + c * ld16(hp, b) + 16384) >> 15;
     store<i16>(p, <i16>pv);
-    applyStep(pW, pQ, b, mul32x16(g, pv, SH_TRACE_REC), s_W_rec);
+    applyStep(pW, pQ, b, mul32x16(g, pv, SH_TRACE_REC), satp);
   }
 }
 
 /**
  * The 'step' update of 8 weights at pW (Q3.12 copies at pQ, or none when pQ is 0) from the values p0 (lanes 0-3) and
- * p1 (4-7), |p| <= 2^15, gain g split into ghi = g >> 16 and glo = g & 0xffff (updateRow's fast path):
- *   t = hi(g) p + (lo(g) p >> 16) (= floor(g p / 2^16)),  d = (t + 2^(ds-1)) >> ds,  delta = (d + 2^(sa-1)) >> sa
- * (exact roundings half up under fusedRows' bounds), W + delta in int32 with the signed-overflow test (saturated,
+ * p1 (4-7), |p| <= 2^15, gain g split into hi(g) = g >> 16 and lo(g) = g & 0xffff at K_GHI, K_GLO (updateRow's fast
+ * path), sh = ds + SH_APPLY (quickShifts):
+ *   t = hi(g) p + (lo(g) p >> 16) (= floor(g p / 2^16)),  delta = (((t + 2^(ds-1)) & -2^ds) + 2^(sh-1)) >> sh
+ * (= round(round(t / 2^ds) / 2^sa), see quickShifts), W + delta in int32 with the signed-overflow test (saturated,
  * counted into satp), and the Q3.12 copy round(W / 2^12) (as ((W >> 1) + 2^10) >> 11, saturated to int16, counted)
  * rewritten only where delta != 0. Overflows and out-of-range copies are rare: they are tested for all 8 lanes at
  * once and counted on a slow path.
  */
-@inline function update8(pW: usize, pQ: usize, p0: v128, p1: v128, ghi: v128, glo: v128, hd: v128, ds: i32, ha: v128, sa: i32, satp: usize): void {
-  const delta0 = i32x4.shr_s(i32x4.add(i32x4.shr_s(i32x4.add(i32x4.add(i32x4.mul(ghi, p0), i32x4.shr_s(i32x4.mul(glo, p0), 16)), hd), ds), ha), sa);
-  const delta1 = i32x4.shr_s(i32x4.add(i32x4.shr_s(i32x4.add(i32x4.add(i32x4.mul(ghi, p1), i32x4.shr_s(i32x4.mul(glo, p1), 16)), hd), ds), ha), sa);
+@inline function update8(pW: usize, pQ: usize, p0: v128, p1: v128, sh: i32, satp: usize): void {
+  const ghi = vk(K_GHI);
+  const glo = vk(K_GLO);
+  const t0 = i32x4.add(i32x4.mul(ghi, p0), i32x4.shr_s(i32x4.mul(glo, p0), 16));
+  const t1 = i32x4.add(i32x4.mul(ghi, p1), i32x4.shr_s(i32x4.mul(glo, p1), 16));
+  const delta0 = i32x4.shr_s(i32x4.add(v128.and(i32x4.add(t0, vk(K_HD)), vk(K_MASK)), vk(K_HADJ)), sh);
+  const delta1 = i32x4.shr_s(i32x4.add(v128.and(i32x4.add(t1, vk(K_HD)), vk(K_MASK)), vk(K_HADJ)), sh);
   if (!v128.any_true(v128.or(delta0, delta1))) return;
   const w00 = v128.load(pW);
   const w01 = v128.load(pW + 16);
@@ -612,14 +670,13 @@ function learnRowQuick(a: i32, c: i32, d: i32, g: i32): void {
   v128.store(pW, w0);
   v128.store(pW + 16, w1);
   if (pQ == 0) return;
-  const h10 = i32x4.splat(1024);
-  const q0 = i32x4.shr_s(i32x4.add(i32x4.shr_s(w0, 1), h10), 11);
-  const q1 = i32x4.shr_s(i32x4.add(i32x4.shr_s(w1, 1), h10), 11);
+  const q0 = i32x4.shr_s(i32x4.add(i32x4.shr_s(w0, 1), vk(K_H10)), 11);
+  const q1 = i32x4.shr_s(i32x4.add(i32x4.shr_s(w1, 1), vk(K_H10)), 11);
   const zero = i32x4.splat(0);
   const z0 = i32x4.eq(delta0, zero);
   const z1 = i32x4.eq(delta1, zero);
-  const h15 = i32x4.splat(32768);
-  if (v128.any_true(v128.and(v128.or(i32x4.add(q0, h15), i32x4.add(q1, h15)), i32x4.splat(0xffff0000)))) {
+  const qb = vk(K_QBIAS);
+  if (v128.any_true(v128.and(v128.or(i32x4.add(w0, qb), i32x4.add(w1, qb)), vk(K_QTOP)))) {
     const o0 = v128.andnot(v128.or(i32x4.gt_s(q0, i32x4.splat(32767)), i32x4.lt_s(q0, i32x4.splat(-32768))), z0);
     const o1 = v128.andnot(v128.or(i32x4.gt_s(q1, i32x4.splat(32767)), i32x4.lt_s(q1, i32x4.splat(-32768))), z1);
     const n = popcnt<i32>(i32x4.bitmask(o0)) + popcnt<i32>(i32x4.bitmask(o1));
@@ -808,7 +865,11 @@ function updateOutput(): void {
   }
   // The delta rule's usual case through update8 (the bounds of fusedRows with ds = SH_OUT - 16; |h| <= 2^15).
   const dso = SH_OUT - 16;
-  const quick = STEP != 0 && !normalized && APPLY_LOG2 == 0 && dso >= 1 && dso <= 29 && SH_APPLY >= 1 && SH_APPLY <= 30;
+  const quick = STEP != 0 && !normalized && APPLY_LOG2 == 0 && quickShifts(dso);
+  if (quick) {
+    setQuickConstants();
+    setShiftConstants(dso);
+  }
   for (let o = 0; o < O; o++) {
     const e = ld16(p_e, o);
     if (e == 0) continue;
@@ -823,14 +884,14 @@ function updateOutput(): void {
       }
       const pW = p_W_out + (<usize>oo << 2);
       const pQ = p_W_out_q12 + (<usize>oo << 1);
-      const ghi = i32x4.splat(g >> 16);
-      const glo = i32x4.splat(g & 0xffff);
-      const hd = i32x4.splat(1 << (dso - 1));
-      const ha = i32x4.splat(1 << (SH_APPLY - 1));
+      setGain(g);
+      const sh = dso + SH_APPLY;
+      const ph = p_h;
+      const satp = s_W_out;
       let j = 0;
       for (; j + 8 <= N; j += 8) {
-        const H8 = v128.load(p_h + (<usize>j << 1));
-        update8(pW + (<usize>j << 2), pQ + (<usize>j << 1), i32x4.extend_low_i16x8_s(H8), i32x4.extend_high_i16x8_s(H8), ghi, glo, hd, dso, ha, SH_APPLY, s_W_out);
+        const H8 = v128.load(ph + (<usize>j << 1));
+        update8(pW + (<usize>j << 2), pQ + (<usize>j << 1), i32x4.extend_low_i16x8_s(H8), i32x4.extend_high_i16x8_s(H8), sh, satp);
       }
       for (; j < N; j++) applyStep(pW, pQ, j, mul32x16(g, ld16(p_h, j), sOut), s_W_out);
     }
