@@ -13,27 +13,28 @@ import { arenaBytes, firstDiff, randomizeArena } from './helpers/arena.ts';
 // about half of the non-zero updates overflow. The arena, saturation counters included, must stay byte-identical to
 // the TypeScript kernels', and the run must have hit the overflow of every weight buffer it updates.
 
-const M = 3;
 const O = 2;
 
 // lr / trialLength sets the update shifts: 0.01 / 100 (the bench's) gives every row the kernels' quick path; 0.05 / 50
 // puts W_in's shift (traceIn 16) outside it, so W_in takes applyStep beside the quick W_rec rows.
-function options(learner: 'rflo' | 'output', N: number, direct: boolean, lr: number, trialLength: number): LearnerOptions {
+// M = 5: the kernels take W_in 4 inputs at a time, plus a scalar one.
+function options(learner: 'rflo' | 'output', M: number, N: number, direct: boolean, lr: number, trialLength: number): LearnerOptions {
   return { learner, inputs: M, hidden: N, outputs: O, tau: 10, lrRec: lr, lrOut: lr, update: 'step', trialLength, ...(direct ? { direct: true } : {}) };
 }
 
-const CASES: { learner: 'rflo' | 'output'; N: number; direct: boolean; lr: number; trialLength: number }[] = [
-  { learner: 'rflo', N: 37, direct: false, lr: 0.01, trialLength: 100 },
-  { learner: 'rflo', N: 64, direct: true, lr: 0.01, trialLength: 100 },
-  { learner: 'rflo', N: 21, direct: false, lr: 0.05, trialLength: 50 },
-  { learner: 'output', N: 21, direct: false, lr: 0.01, trialLength: 100 },
+const CASES: { learner: 'rflo' | 'output'; M: number; N: number; direct: boolean; lr: number; trialLength: number }[] = [
+  { learner: 'rflo', M: 3, N: 37, direct: false, lr: 0.01, trialLength: 100 },
+  { learner: 'rflo', M: 5, N: 64, direct: true, lr: 0.01, trialLength: 100 },
+  { learner: 'rflo', M: 4, N: 21, direct: false, lr: 0.05, trialLength: 50 },
+  { learner: 'output', M: 3, N: 21, direct: false, lr: 0.01, trialLength: 100 },
 ];
 
 for (const c of CASES) {
-  (wasmSimdSupported() ? test : test.skip)(`wasm equals js with every master weight next to an int32 limit (${c.learner} N=${c.N}${c.direct ? ' direct' : ''} lr ${c.lr}/${c.trialLength})`, (t) => {
+  (wasmSimdSupported() ? test : test.skip)(`wasm equals js with every master weight next to an int32 limit (${c.learner} M=${c.M} N=${c.N}${c.direct ? ' direct' : ''} lr ${c.lr}/${c.trialLength})`, (t) => {
+    const M = c.M;
     const w = initWeights({ inputs: M, hidden: c.N, outputs: O, tau: 10, seed: 7, gain: 1.5, inScale: 2, outScale: 1 });
-    const js = createFixedLearner(options(c.learner, c.N, c.direct, c.lr, c.trialLength), w, { backend: 'js' });
-    const wasm = createFixedLearner(options(c.learner, c.N, c.direct, c.lr, c.trialLength), w, { backend: 'wasm' });
+    const js = createFixedLearner(options(c.learner, M, c.N, c.direct, c.lr, c.trialLength), w, { backend: 'js' });
+    const wasm = createFixedLearner(options(c.learner, M, c.N, c.direct, c.lr, c.trialLength), w, { backend: 'wasm' });
     t.is(wasm.backend, 'wasm');
     const rng = createRng(c.N * 17 + 5);
     const x = new Int16Array(M);
@@ -71,3 +72,28 @@ for (const c of CASES) {
     for (const [n, v] of counted) t.true(v > 0, `no ${n} saturation was reached, so its counting path went untested`);
   });
 }
+
+(wasmSimdSupported() ? test : test.skip)('wasm equals js over 3000 ordinary steps with 5 inputs (W_in 4 at a time plus one)', (t) => {
+  const M = 5;
+  const N = 24;
+  const w = initWeights({ inputs: M, hidden: N, outputs: O, tau: 10, seed: 3, gain: 1.5, inScale: 2, outScale: 1 });
+  const js = createFixedLearner(options('rflo', M, N, false, 0.01, 100), w, { backend: 'js' });
+  const wasm = createFixedLearner(options('rflo', M, N, false, 0.01, 100), w, { backend: 'wasm' });
+  const x = new Float64Array(M);
+  const y = new Float64Array(O);
+  const out = new Float64Array(O);
+  for (let k = 0; k < 3000; k++) {
+    for (let j = 0; j < M; j++) x[j] = Math.sin(k / (3 + j)) * 1.5;
+    for (let o = 0; o < O; o++) y[o] = Math.cos(k / (5 + o));
+    js.step(x, k % 7 === 3 ? null : y, out);
+    wasm.step(x, k % 7 === 3 ? null : y, out);
+    if (k % 100 === 99) {
+      const d = firstDiff(js, arenaBytes(js), arenaBytes(wasm));
+      if (d !== null) {
+        t.fail(`after step ${k + 1}: ${d}`);
+        return;
+      }
+    }
+  }
+  t.notDeepEqual(Array.from(js.state.W_in), Array.from(createFixedLearner(options('rflo', M, N, false, 0.01, 100), w, { backend: 'js' }).state.W_in), 'W_in learned');
+});

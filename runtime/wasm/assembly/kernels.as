@@ -364,6 +364,7 @@ function learnTraces(snap: bool): void {
   if (fused) {
     setQuickConstants();
     setShiftConstants(SH_TRACE_REC - 16);
+    if (quickShifts(SH_TRACE_IN - 16)) setShiftConstants(SH_TRACE_IN - 16, K_HD_IN);
   }
   const d = KEEP;
   for (let a = 0; a < N; a++) {
@@ -507,7 +508,19 @@ function learnInBiasQuick(a: i32, c: i32, d: i32, g: i32): void {
   const di = SH_TRACE_IN - 16;
   const inQuick = quickShifts(di);
   const io = a * M;
-  for (let j = 0; j < M; j++) {
+  let j = 0;
+  if (inQuick) {
+    // 4 inputs at a time: the pairs (P_in, x) against K_DC (set for this row by learnRowQuick), update4 on the gain
+    // at K_GHI / K_GLO (idem).
+    const sh = di + sa;
+    for (; j + 4 <= M; j += 4) {
+      const pp = p_P_in + (<usize>(io + j) << 1);
+      const pv = traceLo(v128.load64_zero(pp), v128.load64_zero(p_x + (<usize>j << 1)));
+      v128.store64_lane(pp, i16x8.narrow_i32x4_s(pv, pv), 0);
+      update4(p_W_in + (<usize>(io + j) << 2), pv, sh, s_W_in);
+    }
+  }
+  for (; j < M; j++) {
     const p = p_P_in + (<usize>(io + j) << 1);
     const pv = (d * <i32>load<i16>(p) + c * ld16(p_x, j) + 16384) >> 15;
     store<i16>(p, <i16>pv);
@@ -540,7 +553,7 @@ function learnInBiasQuick(a: i32, c: i32, d: i32, g: i32): void {
  * (V8) in every iteration (2-3 instructions each), a load from here is one. Per step (setQuickConstants) and per row
  * (setRowConstants, setGain).
  */
-const VK: usize = memory.data(192, 16);
+const VK: usize = memory.data(256, 16);
 const K_DC: usize = 0; // d | c << 16: the trace's (decay, coefficient) pair against (P_b, h_b)
 const K_GHI: usize = 16; // g >> 16
 const K_GLO: usize = 32; // g & 0xffff
@@ -551,6 +564,7 @@ const K_H14: usize = 96; // 2^14
 const K_H10: usize = 112; // 2^10
 const K_QBIAS: usize = 128; // 2^27 + 2^11: W + this < 2^28 (unsigned) iff round(W / 2^12) fits int16
 const K_QTOP: usize = 144; // 0xf0000000
+const K_HD_IN: usize = 160; // K_HD, K_MASK, K_HADJ for W_in's shift di = SH_TRACE_IN - 16 (same order)
 @inline function vk(o: usize): v128 {
   return v128.load(VK + o);
 }
@@ -563,11 +577,19 @@ function setQuickConstants(): void {
   setVK(K_QBIAS, 134219776);
   setVK(K_QTOP, 0xf0000000);
 }
-/** Rounding constants of update8 for shift ds (and SH_APPLY). */
-function setShiftConstants(ds: i32): void {
-  setVK(K_HD, 1 << (ds - 1));
-  setVK(K_MASK, -1 << ds);
-  setVK(K_HADJ, 1 << (ds + SH_APPLY - 1));
+/** Rounding constants of update8 for shift ds (and SH_APPLY) at K_HD (or K_HD_IN for kb = K_HD_IN). */
+function setShiftConstants(ds: i32, kb: usize = K_HD): void {
+  setVK(kb, 1 << (ds - 1));
+  setVK(kb + 16, -1 << ds);
+  setVK(kb + 32, 1 << (ds + SH_APPLY - 1));
+}
+/** update8's delta for t (4 lanes): (((t + 2^(ds-1)) & -2^ds) + 2^(sh-1)) >> sh, with the constants at kb. */
+@inline function deltaV(t: v128, kb: usize, sh: i32): v128 {
+  return i32x4.shr_s(i32x4.add(v128.and(i32x4.add(t, vk(kb)), vk(kb + 16)), vk(kb + 32)), sh);
+}
+/** t = hi(g) p + (lo(g) p >> 16) = floor(g p / 2^16) for 4 lanes, g at K_GHI / K_GLO. */
+@inline function gainV(p: v128): v128 {
+  return i32x4.add(i32x4.mul(vk(K_GHI), p), i32x4.shr_s(i32x4.mul(vk(K_GLO), p), 16));
 }
 @inline function setGain(g: i32): void {
   setVK(K_GHI, g >> 16);
@@ -646,12 +668,8 @@ function learnRowQuick(a: i32, c: i32, d: i32, g: i32): void {
  * once and counted on a slow path.
  */
 @inline function update8(pW: usize, pQ: usize, p0: v128, p1: v128, sh: i32, satp: usize): void {
-  const ghi = vk(K_GHI);
-  const glo = vk(K_GLO);
-  const t0 = i32x4.add(i32x4.mul(ghi, p0), i32x4.shr_s(i32x4.mul(glo, p0), 16));
-  const t1 = i32x4.add(i32x4.mul(ghi, p1), i32x4.shr_s(i32x4.mul(glo, p1), 16));
-  const delta0 = i32x4.shr_s(i32x4.add(v128.and(i32x4.add(t0, vk(K_HD)), vk(K_MASK)), vk(K_HADJ)), sh);
-  const delta1 = i32x4.shr_s(i32x4.add(v128.and(i32x4.add(t1, vk(K_HD)), vk(K_MASK)), vk(K_HADJ)), sh);
+  const delta0 = deltaV(gainV(p0), K_HD, sh);
+  const delta1 = deltaV(gainV(p1), K_HD, sh);
   if (!v128.any_true(v128.or(delta0, delta1))) return;
   const w00 = v128.load(pW);
   const w01 = v128.load(pW + 16);
@@ -683,6 +701,21 @@ function learnRowQuick(a: i32, c: i32, d: i32, g: i32): void {
     if (n != 0) store<u32>(s_weights_q12, load<u32>(s_weights_q12) + <u32>n);
   }
   v128.store(pQ, v128.bitselect(v128.load(pQ), i16x8.narrow_i32x4_s(q0, q1), i16x8.narrow_i32x4_s(z0, z1)));
+}
+
+/** update8 for 4 weights at pW without a Q3.12 copy (W_in), the shift constants at K_HD_IN, sh = di + SH_APPLY. */
+@inline function update4(pW: usize, p: v128, sh: i32, satp: usize): void {
+  const delta = deltaV(gainV(p), K_HD_IN, sh);
+  if (!v128.any_true(delta)) return;
+  const w00 = v128.load(pW);
+  let w = i32x4.add(w00, delta);
+  const ov = v128.and(v128.xor(w00, w), v128.xor(delta, w));
+  if (i32x4.bitmask(ov) != 0) {
+    const m = i32x4.shr_s(ov, 31);
+    w = v128.bitselect(v128.xor(i32x4.shr_s(w00, 31), i32x4.splat(i32.MAX_VALUE)), w, m);
+    store<u32>(satp, load<u32>(satp) + <u32>popcnt<i32>(i32x4.bitmask(m)));
+  }
+  v128.store(pW, w);
 }
 
 /** errorQ (runtime/network.ts). */
