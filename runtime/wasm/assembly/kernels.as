@@ -367,6 +367,7 @@ function learnTraces(snap: bool): void {
     if (quickShifts(SH_TRACE_IN - 16)) setShiftConstants(SH_TRACE_IN - 16, K_HD_IN);
   }
   const d = KEEP;
+  const ds = SH_TRACE_REC - 16;
   for (let a = 0; a < N; a++) {
     if (fused) {
       const c = ld32(p_aphi, a);
@@ -378,7 +379,10 @@ function learnTraces(snap: bool): void {
           continue;
         }
         const g = sat32c(mul32x16(f, ETA_REC, 15), s_gain);
-        learnRowQuick(a, c, d, g);
+        // A gain too small to move any W_rec weight (for the extreme traces, hence for all: delta is monotone in p)
+        // leaves the row's update out.
+        if (quickDelta(g, 32767, ds) == 0 && quickDelta(g, -32768, ds) == 0) traceRowQuick(a, c, d);
+        else learnRowQuick(a, c, d, g);
         learnInBiasQuick(a, c, d, g);
         continue;
       }
@@ -510,8 +514,9 @@ function learnInBiasQuick(a: i32, c: i32, d: i32, g: i32): void {
   const io = a * M;
   let j = 0;
   if (inQuick) {
-    // 4 inputs at a time: the pairs (P_in, x) against K_DC (set for this row by learnRowQuick), update4 on the gain
-    // at K_GHI / K_GLO (idem).
+    // 4 inputs at a time: the pairs (P_in, x) against K_DC, update4 on the gain at K_GHI / K_GLO.
+    setVK(K_DC, (d & 0xffff) | (c << 16));
+    setGain(g);
     const sh = di + sa;
     for (; j + 4 <= M; j += 4) {
       const pp = p_P_in + (<usize>(io + j) << 1);
@@ -532,6 +537,12 @@ function learnInBiasQuick(a: i32, c: i32, d: i32, g: i32): void {
   const pbv = sat16c(<i64>((d * <i32>load<i16>(pb) + (c << FR_REC) + 16384) >> 15), s_trace);
   store<i16>(pb, <i16>pbv);
   update1(p_b + (<usize>a << 2), pbv, ghi, glo, SH_TRACE_REC - 16, sa, s_b);
+}
+
+/** update8's delta for one trace p (shift ds, SH_APPLY; quickShifts(ds)). */
+@inline function quickDelta(g: i32, p: i32, ds: i32): i32 {
+  const t = (g >> 16) * p + (((g & 0xffff) * p) >> 16);
+  return (((t + (1 << (ds - 1))) & (-1 << ds)) + (1 << (ds + SH_APPLY - 1))) >> (ds + SH_APPLY);
 }
 
 /** update8 for one weight at q without a Q3.12 copy: W += ((((hi(g) p + (lo(g) p >> 16)) + 2^(ds-1)) >> ds) + 2^(sa-1)) >> sa. */
@@ -670,7 +681,6 @@ function learnRowQuick(a: i32, c: i32, d: i32, g: i32): void {
 @inline function update8(pW: usize, pQ: usize, p0: v128, p1: v128, sh: i32, satp: usize): void {
   const delta0 = deltaV(gainV(p0), K_HD, sh);
   const delta1 = deltaV(gainV(p1), K_HD, sh);
-  if (!v128.any_true(v128.or(delta0, delta1))) return;
   const w00 = v128.load(pW);
   const w01 = v128.load(pW + 16);
   let w0 = i32x4.add(w00, delta0);
