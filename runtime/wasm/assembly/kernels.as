@@ -286,21 +286,68 @@ function dot32x16(pw: usize, pv: usize, n: i32): i64 {
  */
 function forward(): void {
   memory.copy(p_h_prev, p_h, <usize>N << 1);
-  for (let i = 0; i < N; i++) {
-    let acc = dot32x16(p_W_rec + (<usize>(i * N) << 2), p_h_prev, N);
-    let accIn: i64 = 0;
-    const io = i * M;
-    for (let j = 0; j < M; j++) accIn += <i64>ld32(p_W_in, io + j) * <i64>ld16(p_x, j);
-    acc += accIn * 8 + <i64>ld32(p_b, i) * 32768;
-    const u = <i32>rsr64(acc, 27);
-    store<i32>(p_u + (<usize>i << 2), u);
-    const t = tanhQ15(u);
-    const d = 32768 - rsr(t * t, 15);
-    store<i32>(p_dphi + (<usize>i << 2), d);
-    store<i32>(p_aphi + (<usize>i << 2), rsr(ALPHA * d, 15));
-    const hi = ld16(p_h_prev, i);
-    store<i16>(p_h + (<usize>i << 1), hi + rsr(ALPHA * (t - hi), 15));
+  // Rows in pairs: each block of h_prev, loaded and sign-extended once, serves two rows.
+  let i = 0;
+  for (; i + 2 <= N; i += 2) {
+    const acc0 = dot32x16x2(p_W_rec + (<usize>(i * N) << 2), p_W_rec + (<usize>((i + 1) * N) << 2), p_h_prev, N);
+    const acc1 = DOT2;
+    finishUnit(i, acc0);
+    finishUnit(i + 1, acc1);
   }
+  if (i < N) finishUnit(i, dot32x16(p_W_rec + (<usize>(i * N) << 2), p_h_prev, N));
+  forwardOutput();
+}
+
+/** The second sum of dot32x16x2. */
+let DOT2: i64 = 0;
+
+/** dot32x16 of the rows at pw0 and pw1 with the same values pv: returns the first sum, the second in DOT2. */
+function dot32x16x2(pw0: usize, pw1: usize, pv: usize, n: i32): i64 {
+  let a0 = i64x2.splat(0);
+  let a1 = i64x2.splat(0);
+  let b0 = i64x2.splat(0);
+  let b1 = i64x2.splat(0);
+  let k = 0;
+  for (; k + 4 <= n; k += 4) {
+    const v4 = v128.load16x4_s(pv + (<usize>k << 1));
+    const w4 = v128.load(pw0 + (<usize>k << 2));
+    const u4 = v128.load(pw1 + (<usize>k << 2));
+    a0 = i64x2.add(a0, i64x2.extmul_low_i32x4_s(w4, v4));
+    a1 = i64x2.add(a1, i64x2.extmul_high_i32x4_s(w4, v4));
+    b0 = i64x2.add(b0, i64x2.extmul_low_i32x4_s(u4, v4));
+    b1 = i64x2.add(b1, i64x2.extmul_high_i32x4_s(u4, v4));
+  }
+  const a = i64x2.add(a0, a1);
+  const b = i64x2.add(b0, b1);
+  let s = i64x2.extract_lane(a, 0) + i64x2.extract_lane(a, 1);
+  let t = i64x2.extract_lane(b, 0) + i64x2.extract_lane(b, 1);
+  for (; k < n; k++) {
+    const v = <i64>ld16(pv, k);
+    s += <i64>ld32(pw0, k) * v;
+    t += <i64>ld32(pw1, k) * v;
+  }
+  DOT2 = t;
+  return s;
+}
+
+/** Unit i of forwardQ from its exact recurrent sum acc = sum_k W_rec[i,k] h_prev[k]: u, phi', a phi', h. */
+@inline function finishUnit(i: i32, acc: i64): void {
+  let accIn: i64 = 0;
+  const io = i * M;
+  for (let j = 0; j < M; j++) accIn += <i64>ld32(p_W_in, io + j) * <i64>ld16(p_x, j);
+  acc += accIn * 8 + <i64>ld32(p_b, i) * 32768;
+  const u = <i32>rsr64(acc, 27);
+  store<i32>(p_u + (<usize>i << 2), u);
+  const t = tanhQ15(u);
+  const d = 32768 - rsr(t * t, 15);
+  store<i32>(p_dphi + (<usize>i << 2), d);
+  store<i32>(p_aphi + (<usize>i << 2), rsr(ALPHA * d, 15));
+  const hi = ld16(p_h_prev, i);
+  store<i16>(p_h + (<usize>i << 1), hi + rsr(ALPHA * (t - hi), 15));
+}
+
+/** forwardQ's readout y = W_out h (+ D x), rounded and saturated to Q3.12. */
+function forwardOutput(): void {
   for (let o = 0; o < O; o++) {
     let acc = dot32x16(p_W_out + (<usize>(o * N) << 2), p_h, N);
     if (DIRECT) {
