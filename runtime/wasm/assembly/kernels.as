@@ -286,21 +286,68 @@ function dot32x16(pw: usize, pv: usize, n: i32): i64 {
  */
 function forward(): void {
   memory.copy(p_h_prev, p_h, <usize>N << 1);
-  for (let i = 0; i < N; i++) {
-    let acc = dot32x16(p_W_rec + (<usize>(i * N) << 2), p_h_prev, N);
-    let accIn: i64 = 0;
-    const io = i * M;
-    for (let j = 0; j < M; j++) accIn += <i64>ld32(p_W_in, io + j) * <i64>ld16(p_x, j);
-    acc += accIn * 8 + <i64>ld32(p_b, i) * 32768;
-    const u = <i32>rsr64(acc, 27);
-    store<i32>(p_u + (<usize>i << 2), u);
-    const t = tanhQ15(u);
-    const d = 32768 - rsr(t * t, 15);
-    store<i32>(p_dphi + (<usize>i << 2), d);
-    store<i32>(p_aphi + (<usize>i << 2), rsr(ALPHA * d, 15));
-    const hi = ld16(p_h_prev, i);
-    store<i16>(p_h + (<usize>i << 1), hi + rsr(ALPHA * (t - hi), 15));
+  // Rows in pairs: each block of h_prev, loaded and sign-extended once, serves two rows.
+  let i = 0;
+  for (; i + 2 <= N; i += 2) {
+    const acc0 = dot32x16x2(p_W_rec + (<usize>(i * N) << 2), p_W_rec + (<usize>((i + 1) * N) << 2), p_h_prev, N);
+    const acc1 = DOT2;
+    finishUnit(i, acc0);
+    finishUnit(i + 1, acc1);
   }
+  if (i < N) finishUnit(i, dot32x16(p_W_rec + (<usize>(i * N) << 2), p_h_prev, N));
+  forwardOutput();
+}
+
+/** The second sum of dot32x16x2. */
+let DOT2: i64 = 0;
+
+/** dot32x16 of the rows at pw0 and pw1 with the same values pv: returns the first sum, the second in DOT2. */
+function dot32x16x2(pw0: usize, pw1: usize, pv: usize, n: i32): i64 {
+  let a0 = i64x2.splat(0);
+  let a1 = i64x2.splat(0);
+  let b0 = i64x2.splat(0);
+  let b1 = i64x2.splat(0);
+  let k = 0;
+  for (; k + 4 <= n; k += 4) {
+    const v4 = v128.load16x4_s(pv + (<usize>k << 1));
+    const w4 = v128.load(pw0 + (<usize>k << 2));
+    const u4 = v128.load(pw1 + (<usize>k << 2));
+    a0 = i64x2.add(a0, i64x2.extmul_low_i32x4_s(w4, v4));
+    a1 = i64x2.add(a1, i64x2.extmul_high_i32x4_s(w4, v4));
+    b0 = i64x2.add(b0, i64x2.extmul_low_i32x4_s(u4, v4));
+    b1 = i64x2.add(b1, i64x2.extmul_high_i32x4_s(u4, v4));
+  }
+  const a = i64x2.add(a0, a1);
+  const b = i64x2.add(b0, b1);
+  let s = i64x2.extract_lane(a, 0) + i64x2.extract_lane(a, 1);
+  let t = i64x2.extract_lane(b, 0) + i64x2.extract_lane(b, 1);
+  for (; k < n; k++) {
+    const v = <i64>ld16(pv, k);
+    s += <i64>ld32(pw0, k) * v;
+    t += <i64>ld32(pw1, k) * v;
+  }
+  DOT2 = t;
+  return s;
+}
+
+/** Unit i of forwardQ from its exact recurrent sum acc = sum_k W_rec[i,k] h_prev[k]: u, phi', a phi', h. */
+@inline function finishUnit(i: i32, acc: i64): void {
+  let accIn: i64 = 0;
+  const io = i * M;
+  for (let j = 0; j < M; j++) accIn += <i64>ld32(p_W_in, io + j) * <i64>ld16(p_x, j);
+  acc += accIn * 8 + <i64>ld32(p_b, i) * 32768;
+  const u = <i32>rsr64(acc, 27);
+  store<i32>(p_u + (<usize>i << 2), u);
+  const t = tanhQ15(u);
+  const d = 32768 - rsr(t * t, 15);
+  store<i32>(p_dphi + (<usize>i << 2), d);
+  store<i32>(p_aphi + (<usize>i << 2), rsr(ALPHA * d, 15));
+  const hi = ld16(p_h_prev, i);
+  store<i16>(p_h + (<usize>i << 1), hi + rsr(ALPHA * (t - hi), 15));
+}
+
+/** forwardQ's readout y = W_out h (+ D x), rounded and saturated to Q3.12. */
+function forwardOutput(): void {
   for (let o = 0; o < O; o++) {
     let acc = dot32x16(p_W_out + (<usize>(o * N) << 2), p_h, N);
     if (DIRECT) {
@@ -332,7 +379,20 @@ function forward(): void {
  */
 function advanceTraces(snap: bool): void {
   let cntV = i32x4.splat(0);
-  for (let a = 0; a < N; a++) cntV = advanceRow(a, snap, cntV);
+  const quick = !snap && FR_REC == 15;
+  if (quick) setQuickConstants();
+  const d = KEEP;
+  for (let a = 0; a < N; a++) {
+    if (quick) {
+      const c = ld32(p_aphi, a);
+      if (boundedRow(c, d)) {
+        traceRowQuick(a, c, d);
+        advanceInBias(a, 0, d, c);
+        continue;
+      }
+    }
+    cntV = advanceRow(a, snap, cntV);
+  }
   const cnt = sumLanes(cntV);
   if (cnt != 0) store<u32>(s_trace, load<u32>(s_trace) + <u32>cnt);
 }
@@ -347,7 +407,33 @@ function learnTraces(snap: bool): void {
   let cntV = i32x4.splat(0);
   const sr = FR_REC - 6;
   const si = FR_IN - 6;
+  const fused = fusedRows(snap);
+  if (fused) {
+    setQuickConstants();
+    setShiftConstants(SH_TRACE_REC - 16);
+    if (quickShifts(SH_TRACE_IN - 16)) setShiftConstants(SH_TRACE_IN - 16, K_HD_IN);
+  }
+  const d = KEEP;
+  const ds = SH_TRACE_REC - 16;
   for (let a = 0; a < N; a++) {
+    if (fused) {
+      const c = ld32(p_aphi, a);
+      if (boundedRow(c, d)) {
+        const f = ld32(p_fb, a);
+        if (f == 0) {
+          traceRowQuick(a, c, d);
+          advanceInBias(a, 0, d, c);
+          continue;
+        }
+        const g = sat32c(mul32x16(f, ETA_REC, 15), s_gain);
+        // A gain too small to move any W_rec weight (for the extreme traces, hence for all: delta is monotone in p)
+        // leaves the row's update out.
+        if (quickDelta(g, 32767, ds) == 0 && quickDelta(g, -32768, ds) == 0) traceRowQuick(a, c, d);
+        else learnRowQuick(a, c, d, g);
+        learnInBiasQuick(a, c, d, g);
+        continue;
+      }
+    }
     cntV = advanceRow(a, snap, cntV);
     updateUnit(a, sr, si);
   }
@@ -413,17 +499,280 @@ function learnTraces(snap: bool): void {
         store<i16>(p, sat16c(<i64>(up * pv + rsr(m * pv + rsr(c * ld16(p_h_prev, b), s), 15)), s_trace));
       }
     }
-    const io = a * M;
-    for (let j = 0; j < M; j++) {
-      const p = p_P_in + (<usize>(io + j) << 1);
-      const pv = <i32>load<i16>(p);
-      store<i16>(p, sat16c(<i64>(up * pv + rsr(m * pv + c * ld16(p_x, j), 15)), s_trace));
-    }
-    const pb = p_P_b + (<usize>a << 1);
-    const pbv = <i32>load<i16>(pb);
-    store<i16>(pb, sat16c(<i64>(up * pbv + rsr(m * pbv + c * (1 << fr), 15)), s_trace));
+    advanceInBias(a, up, m, c);
   }
   return cntV;
+}
+
+/** Unit a's W_in traces (follow x) and bias trace (c 2^FR_REC): P := up P + round((m P + c v) / 2^15), counted. */
+@inline function advanceInBias(a: i32, up: i32, m: i32, c: i32): void {
+  const io = a * M;
+  for (let j = 0; j < M; j++) {
+    const p = p_P_in + (<usize>(io + j) << 1);
+    const pv = <i32>load<i16>(p);
+    store<i16>(p, sat16c(<i64>(up * pv + rsr(m * pv + c * ld16(p_x, j), 15)), s_trace));
+  }
+  const pb = p_P_b + (<usize>a << 1);
+  const pbv = <i32>load<i16>(pb);
+  store<i16>(pb, sat16c(<i64>(up * pbv + rsr(m * pbv + c * (1 << FR_REC), 15)), s_trace));
+}
+
+/**
+ * Whether a Q1.15 trace row with decay d and coefficient c = a phi'(u_a) can take the quick kernels: 0 <= c, d <= 2^15 - 1
+ * and c + d <= 2^15 (RFLO always: c <= a, d = 1 - a, unless tau = 1). Then |d P + c v| <= 2^30 for |v| <= 2^15, so
+ * the sum and its rounding as (s + 2^14) >> 15 stay in int32, and for v = h_b or x_b (int16) the result stays in
+ * int16: no W_rec or W_in trace saturates (nothing to count). The bias trace (v = 2^15) still can. (d, c) fit the i16
+ * halves of one i32x4.dot_i16x8_s against the pairs (P_b, h_b).
+ */
+@inline function boundedRow(c: i32, d: i32): bool {
+  return c >= 0 && d >= 0 && c <= 32767 && d <= 32767 && c + d <= 32768;
+}
+
+/**
+ * Whether a learning step's recurrent rows take learnRowQuick: RFLO's Q1.15 traces, 'step' updates without the
+ * gradient accumulators, full Q7.24 weights, and shifts for which every rounding of the update is one add and one
+ * shift without overflow: t = hi(g) p + (lo(g) p >> 16) has |t| <= 2^30 + 2^15, so t + 2^(ds-1) fits int32 for
+ * ds = SH_TRACE_REC - 16 <= 29, and |d| <= 2^30 with d + 2^(SH_APPLY-1) in int32 for SH_APPLY <= 30.
+ */
+@inline function fusedRows(snap: bool): bool {
+  return !snap && FR_REC == 15 && STEP != 0 && ACCUMULATE == 0 && APPLY_LOG2 == 0 && quickShifts(SH_TRACE_REC - 16);
+}
+
+/**
+ * Whether update8's one-shift rounding is exact for ds (and SH_APPLY): ds, SH_APPLY >= 1 and ds + SH_APPLY <= 30.
+ * With A = t + 2^(ds-1), |t| <= 2^30 + 2^15: d = A >> ds and delta = (d + 2^(sa-1)) >> sa are
+ * delta = ((A & -2^ds) + 2^(ds+sa-1)) >> (ds + sa) (numerator and denominator times 2^ds), and every sum stays in int32.
+ */
+@inline function quickShifts(ds: i32): bool {
+  return ds >= 1 && SH_APPLY >= 1 && ds + SH_APPLY <= 30;
+}
+
+/**
+ * Unit a's W_in and bias traces (bounded: W_in's cannot saturate, the bias trace can) and the update of W_in and b on them, gain g, under fusedRows:
+ * the scalar lanes of learnRowQuick (update1), the same operations as advanceInBias then updateRow. W_in's shift
+ * SH_TRACE_IN may lie outside update1's bounds (small learning rates): then applyStep.
+ */
+function learnInBiasQuick(a: i32, c: i32, d: i32, g: i32): void {
+  const ghi = g >> 16;
+  const glo = g & 0xffff;
+  const sa = SH_APPLY;
+  const di = SH_TRACE_IN - 16;
+  const inQuick = quickShifts(di);
+  const io = a * M;
+  let j = 0;
+  if (inQuick) {
+    // 4 inputs at a time: the pairs (P_in, x) against K_DC, update4 on the gain at K_GHI / K_GLO.
+    setVK(K_DC, (d & 0xffff) | (c << 16));
+    setGain(g);
+    const sh = di + sa;
+    for (; j + 4 <= M; j += 4) {
+      const pp = p_P_in + (<usize>(io + j) << 1);
+      const pv = traceLo(v128.load64_zero(pp), v128.load64_zero(p_x + (<usize>j << 1)));
+      v128.store64_lane(pp, i16x8.narrow_i32x4_s(pv, pv), 0);
+      update4(p_W_in + (<usize>(io + j) << 2), pv, sh, s_W_in);
+    }
+  }
+  for (; j < M; j++) {
+    const p = p_P_in + (<usize>(io + j) << 1);
+    const pv = (d * <i32>load<i16>(p) + c * ld16(p_x, j) + 16384) >> 15;
+    store<i16>(p, <i16>pv);
+    if (inQuick) update1(p_W_in + (<usize>(io + j) << 2), pv, ghi, glo, di, sa, s_W_in);
+    else applyStep(p_W_in, 0, io + j, mul32x16(g, pv, SH_TRACE_IN), s_W_in);
+  }
+  const pb = p_P_b + (<usize>a << 1);
+  // v = 2^15 is above int16: at c + d = 2^15 and P_b = 2^15 - 1 the bias trace rounds to 2^15 and saturates.
+  const pbv = sat16c(<i64>((d * <i32>load<i16>(pb) + (c << FR_REC) + 16384) >> 15), s_trace);
+  store<i16>(pb, <i16>pbv);
+  update1(p_b + (<usize>a << 2), pbv, ghi, glo, SH_TRACE_REC - 16, sa, s_b);
+}
+
+/** update8's delta for one trace p (shift ds, SH_APPLY; quickShifts(ds)). */
+@inline function quickDelta(g: i32, p: i32, ds: i32): i32 {
+  const t = (g >> 16) * p + (((g & 0xffff) * p) >> 16);
+  return (((t + (1 << (ds - 1))) & (-1 << ds)) + (1 << (ds + SH_APPLY - 1))) >> (ds + SH_APPLY);
+}
+
+/** update8 for one weight at q without a Q3.12 copy: W += ((((hi(g) p + (lo(g) p >> 16)) + 2^(ds-1)) >> ds) + 2^(sa-1)) >> sa. */
+@inline function update1(q: usize, p: i32, ghi: i32, glo: i32, ds: i32, sa: i32, satp: usize): void {
+  const t = ghi * p + ((glo * p) >> 16);
+  const delta = (((t + (1 << (ds - 1))) >> ds) + (1 << (sa - 1))) >> sa;
+  if (delta == 0) return;
+  const w0 = load<i32>(q);
+  let w = w0 + delta;
+  if (((w0 ^ w) & (delta ^ w)) < 0) {
+    count(satp);
+    w = (w0 >> 31) ^ i32.MAX_VALUE;
+  }
+  store<i32>(q, w);
+}
+
+/**
+ * Vector constants of the quick kernels, in memory: a v128.const or a splat used in a loop is rebuilt by the engine
+ * (V8) in every iteration (2-3 instructions each), a load from here is one. Per step (setQuickConstants) and per row
+ * (setRowConstants, setGain).
+ */
+const VK: usize = memory.data(256, 16);
+const K_DC: usize = 0; // d | c << 16: the trace's (decay, coefficient) pair against (P_b, h_b)
+const K_GHI: usize = 16; // g >> 16
+const K_GLO: usize = 32; // g & 0xffff
+const K_HD: usize = 48; // 2^(ds-1)
+const K_MASK: usize = 64; // -2^ds
+const K_HADJ: usize = 80; // 2^(ds+sa-1)
+const K_H14: usize = 96; // 2^14
+const K_H10: usize = 112; // 2^10
+const K_QBIAS: usize = 128; // 2^27 + 2^11: W + this < 2^28 (unsigned) iff round(W / 2^12) fits int16
+const K_QTOP: usize = 144; // 0xf0000000
+const K_HD_IN: usize = 160; // K_HD, K_MASK, K_HADJ for W_in's shift di = SH_TRACE_IN - 16 (same order)
+@inline function vk(o: usize): v128 {
+  return v128.load(VK + o);
+}
+@inline function setVK(o: usize, v: i32): void {
+  v128.store(VK + o, i32x4.splat(v));
+}
+function setQuickConstants(): void {
+  setVK(K_H14, 16384);
+  setVK(K_H10, 1024);
+  setVK(K_QBIAS, 134219776);
+  setVK(K_QTOP, 0xf0000000);
+}
+/** Rounding constants of update8 for shift ds (and SH_APPLY) at K_HD (or K_HD_IN for kb = K_HD_IN). */
+function setShiftConstants(ds: i32, kb: usize = K_HD): void {
+  setVK(kb, 1 << (ds - 1));
+  setVK(kb + 16, -1 << ds);
+  setVK(kb + 32, 1 << (ds + SH_APPLY - 1));
+}
+/** update8's delta for t (4 lanes): (((t + 2^(ds-1)) & -2^ds) + 2^(sh-1)) >> sh, with the constants at kb. */
+@inline function deltaV(t: v128, kb: usize, sh: i32): v128 {
+  return i32x4.shr_s(i32x4.add(v128.and(i32x4.add(t, vk(kb)), vk(kb + 16)), vk(kb + 32)), sh);
+}
+/** t = hi(g) p + (lo(g) p >> 16) = floor(g p / 2^16) for 4 lanes, g at K_GHI / K_GLO. */
+@inline function gainV(p: v128): v128 {
+  return i32x4.add(i32x4.mul(vk(K_GHI), p), i32x4.shr_s(i32x4.mul(vk(K_GLO), p), 16));
+}
+@inline function setGain(g: i32): void {
+  setVK(K_GHI, g >> 16);
+  setVK(K_GLO, g & 0xffff);
+}
+
+/** Trace pairs (P_b, h_b) of lanes 0-3 (low) or 4-7 (high) as i16 pairs, against (d, c) at K_DC: (d P + c h + 2^14) >> 15. */
+@inline function traceLo(P8: v128, H8: v128): v128 {
+  return i32x4.shr_s(i32x4.add(i32x4.dot_i16x8_s(i16x8.shuffle(P8, H8, 0, 8, 1, 9, 2, 10, 3, 11), vk(K_DC)), vk(K_H14)), 15);
+}
+@inline function traceHi(P8: v128, H8: v128): v128 {
+  return i32x4.shr_s(i32x4.add(i32x4.dot_i16x8_s(i16x8.shuffle(P8, H8, 4, 12, 5, 13, 6, 14, 7, 15), vk(K_DC)), vk(K_H14)), 15);
+}
+
+/** Row a of P_rec for a bounded row (boundedRow): P := (d P + c h_prev + 2^14) >> 15, one i16 dot product per pair. */
+function traceRowQuick(a: i32, c: i32, d: i32): void {
+  const n = N;
+  const row = p_P_rec + (<usize>(a * n) << 1);
+  const hp = p_h_prev;
+  setVK(K_DC, (d & 0xffff) | (c << 16));
+  let b = 0;
+  for (; b + 8 <= n; b += 8) {
+    const off = <usize>b << 1;
+    const P8 = v128.load(row + off);
+    const H8 = v128.load(hp + off);
+    v128.store(row + off, i16x8.narrow_i32x4_s(traceLo(P8, H8), traceHi(P8, H8)));
+  }
+  for (; b < n; b++) {
+    const p = row + (<usize>b << 1);
+    store<i16>(p, <i16>((d * <i32>load<i16>(p) + c * ld16(hp, b) + 16384) >> 15));
+  }
+}
+
+/**
+ * A bounded row (boundedRow) of a learning step under fusedRows: the trace recursion of traceRowQuick and W_rec's
+ * update on the new traces in one pass, gain g (Q(9 + k)). The new traces (in range, so their i32 lanes are the i16
+ * values) feed update8 directly. Needs setQuickConstants and setShiftConstants(SH_TRACE_REC - 16).
+ */
+function learnRowQuick(a: i32, c: i32, d: i32, g: i32): void {
+  const n = N;
+  const ro = <usize>(a * n);
+  const row = p_P_rec + (ro << 1);
+  const pW = p_W_rec + (ro << 2);
+  const pQ = p_W_rec_q12 + (ro << 1);
+  const hp = p_h_prev;
+  const sh = SH_TRACE_REC - 16 + SH_APPLY;
+  const satp = s_W_rec;
+  setVK(K_DC, (d & 0xffff) | (c << 16));
+  setGain(g);
+  let b = 0;
+  for (; b + 8 <= n; b += 8) {
+    const off = <usize>b << 1;
+    const P8 = v128.load(row + off);
+    const H8 = v128.load(hp + off);
+    const lo = traceLo(P8, H8);
+    const hi = traceHi(P8, H8);
+    v128.store(row + off, i16x8.narrow_i32x4_s(lo, hi));
+    update8(pW + (off << 1), pQ + off, lo, hi, sh, satp);
+  }
+  for (; b < n; b++) {
+    const p = row + (<usize>b << 1);
+    const pv = (d * <i32>load<i16>(p) + c * ld16(hp, b) + 16384) >> 15;
+    store<i16>(p, <i16>pv);
+    applyStep(pW, pQ, b, mul32x16(g, pv, SH_TRACE_REC), satp);
+  }
+}
+
+/**
+ * The 'step' update of 8 weights at pW (Q3.12 copies at pQ, or none when pQ is 0) from the values p0 (lanes 0-3) and
+ * p1 (4-7), |p| <= 2^15, gain g split into hi(g) = g >> 16 and lo(g) = g & 0xffff at K_GHI, K_GLO (updateRow's fast
+ * path), sh = ds + SH_APPLY (quickShifts):
+ *   t = hi(g) p + (lo(g) p >> 16) (= floor(g p / 2^16)),  delta = (((t + 2^(ds-1)) & -2^ds) + 2^(sh-1)) >> sh
+ * (= round(round(t / 2^ds) / 2^sa), see quickShifts), W + delta in int32 with the signed-overflow test (saturated,
+ * counted into satp), and the Q3.12 copy round(W / 2^12) (as ((W >> 1) + 2^10) >> 11, saturated to int16, counted)
+ * rewritten only where delta != 0. Overflows and out-of-range copies are rare: they are tested for all 8 lanes at
+ * once and counted on a slow path.
+ */
+@inline function update8(pW: usize, pQ: usize, p0: v128, p1: v128, sh: i32, satp: usize): void {
+  const delta0 = deltaV(gainV(p0), K_HD, sh);
+  const delta1 = deltaV(gainV(p1), K_HD, sh);
+  const w00 = v128.load(pW);
+  const w01 = v128.load(pW + 16);
+  let w0 = i32x4.add(w00, delta0);
+  let w1 = i32x4.add(w01, delta1);
+  const ov0 = v128.and(v128.xor(w00, w0), v128.xor(delta0, w0));
+  const ov1 = v128.and(v128.xor(w01, w1), v128.xor(delta1, w1));
+  if (i32x4.bitmask(v128.or(ov0, ov1)) != 0) {
+    const maxv = i32x4.splat(i32.MAX_VALUE);
+    const m0 = i32x4.shr_s(ov0, 31);
+    const m1 = i32x4.shr_s(ov1, 31);
+    w0 = v128.bitselect(v128.xor(i32x4.shr_s(w00, 31), maxv), w0, m0);
+    w1 = v128.bitselect(v128.xor(i32x4.shr_s(w01, 31), maxv), w1, m1);
+    store<u32>(satp, load<u32>(satp) + <u32>(popcnt<i32>(i32x4.bitmask(m0)) + popcnt<i32>(i32x4.bitmask(m1))));
+  }
+  v128.store(pW, w0);
+  v128.store(pW + 16, w1);
+  if (pQ == 0) return;
+  const q0 = i32x4.shr_s(i32x4.add(i32x4.shr_s(w0, 1), vk(K_H10)), 11);
+  const q1 = i32x4.shr_s(i32x4.add(i32x4.shr_s(w1, 1), vk(K_H10)), 11);
+  const zero = i32x4.splat(0);
+  const z0 = i32x4.eq(delta0, zero);
+  const z1 = i32x4.eq(delta1, zero);
+  const qb = vk(K_QBIAS);
+  if (v128.any_true(v128.and(v128.or(i32x4.add(w0, qb), i32x4.add(w1, qb)), vk(K_QTOP)))) {
+    const o0 = v128.andnot(v128.or(i32x4.gt_s(q0, i32x4.splat(32767)), i32x4.lt_s(q0, i32x4.splat(-32768))), z0);
+    const o1 = v128.andnot(v128.or(i32x4.gt_s(q1, i32x4.splat(32767)), i32x4.lt_s(q1, i32x4.splat(-32768))), z1);
+    const n = popcnt<i32>(i32x4.bitmask(o0)) + popcnt<i32>(i32x4.bitmask(o1));
+    if (n != 0) store<u32>(s_weights_q12, load<u32>(s_weights_q12) + <u32>n);
+  }
+  v128.store(pQ, v128.bitselect(v128.load(pQ), i16x8.narrow_i32x4_s(q0, q1), i16x8.narrow_i32x4_s(z0, z1)));
+}
+
+/** update8 for 4 weights at pW without a Q3.12 copy (W_in), the shift constants at K_HD_IN, sh = di + SH_APPLY. */
+@inline function update4(pW: usize, p: v128, sh: i32, satp: usize): void {
+  const delta = deltaV(gainV(p), K_HD_IN, sh);
+  if (!v128.any_true(delta)) return;
+  const w00 = v128.load(pW);
+  let w = i32x4.add(w00, delta);
+  const ov = v128.and(v128.xor(w00, w), v128.xor(delta, w));
+  if (i32x4.bitmask(ov) != 0) {
+    const m = i32x4.shr_s(ov, 31);
+    w = v128.bitselect(v128.xor(i32x4.shr_s(w00, 31), i32x4.splat(i32.MAX_VALUE)), w, m);
+    store<u32>(satp, load<u32>(satp) + <u32>popcnt<i32>(i32x4.bitmask(m)));
+  }
+  v128.store(pW, w);
 }
 
 /** errorQ (runtime/network.ts). */
@@ -604,13 +953,40 @@ function updateOutput(): void {
     sOut = SH_OUT + p - 31;
     sDirect = SH_OUT_DIRECT + p - 31;
   }
+  // The delta rule's usual case through update8 (the bounds of fusedRows with ds = SH_OUT - 16; |h| <= 2^15).
+  const dso = SH_OUT - 16;
+  const quick = STEP != 0 && !normalized && APPLY_LOG2 == 0 && quickShifts(dso);
+  if (quick) {
+    setQuickConstants();
+    setShiftConstants(dso);
+  }
   for (let o = 0; o < O; o++) {
     const e = ld16(p_e, o);
     if (e == 0) continue;
     const g = e * ETA_OUT;
-    const g1: i64 = normalized ? mul32x16(g, r, 15) : 0;
     const oo = o * N;
-    for (let j = 0; j < N; j++) {
+    if (quick) {
+      if (ACCUMULATE) {
+        for (let j = 0; j < N; j++) {
+          const q = p_acc_W_out + (<usize>(oo + j) << 3);
+          store<f64>(q, load<f64>(q) + <f64>(e * ld16(p_h, j)) * 8);
+        }
+      }
+      const pW = p_W_out + (<usize>oo << 2);
+      const pQ = p_W_out_q12 + (<usize>oo << 1);
+      setGain(g);
+      const sh = dso + SH_APPLY;
+      const ph = p_h;
+      const satp = s_W_out;
+      let j = 0;
+      for (; j + 8 <= N; j += 8) {
+        const H8 = v128.load(ph + (<usize>j << 1));
+        update8(pW + (<usize>j << 2), pQ + (<usize>j << 1), i32x4.extend_low_i16x8_s(H8), i32x4.extend_high_i16x8_s(H8), sh, satp);
+      }
+      for (; j < N; j++) applyStep(pW, pQ, j, mul32x16(g, ld16(p_h, j), sOut), s_W_out);
+    }
+    const g1: i64 = normalized ? mul32x16(g, r, 15) : 0;
+    if (!quick) for (let j = 0; j < N; j++) {
       const h = ld16(p_h, j);
       if (ACCUMULATE) {
         const q = p_acc_W_out + (<usize>(oo + j) << 3);

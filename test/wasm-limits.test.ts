@@ -1,0 +1,99 @@
+import test from 'ava';
+import { initWeights } from '../runtime/init.ts';
+import { createFixedLearner } from '../runtime/learner.ts';
+import { wasmSimdSupported } from '../runtime/wasm/backend.ts';
+import { createRng, rngNextU32 } from '../runtime/rng.ts';
+import { SAT } from '../runtime/layout.ts';
+import type { LearnerOptions } from '../runtime/types.ts';
+import { arenaBytes, firstDiff, randomizeArena } from './helpers/arena.ts';
+
+// The wasm kernels' 'step' updates test int32 overflow of a weight for several lanes at once and count it on a rare
+// path (runtime/wasm/assembly/kernels.as update8, update1). Random full-range arenas (test/wasm.test.ts) almost never
+// put a weight within one update of the int32 limits, so here every master weight sits a few units from a limit:
+// about half of the non-zero updates overflow. The arena, saturation counters included, must stay byte-identical to
+// the TypeScript kernels', and the run must have hit the overflow of every weight buffer it updates.
+
+const O = 2;
+
+// lr / trialLength sets the update shifts: 0.01 / 100 (the bench's) gives every row the kernels' quick path; 0.05 / 50
+// puts W_in's shift (traceIn 16) outside it, so W_in takes applyStep beside the quick W_rec rows.
+// M = 5: the kernels take W_in 4 inputs at a time, plus a scalar one.
+function options(learner: 'rflo' | 'output', M: number, N: number, direct: boolean, lr: number, trialLength: number): LearnerOptions {
+  return { learner, inputs: M, hidden: N, outputs: O, tau: 10, lrRec: lr, lrOut: lr, update: 'step', trialLength, ...(direct ? { direct: true } : {}) };
+}
+
+const CASES: { learner: 'rflo' | 'output'; M: number; N: number; direct: boolean; lr: number; trialLength: number }[] = [
+  { learner: 'rflo', M: 3, N: 37, direct: false, lr: 0.01, trialLength: 100 },
+  { learner: 'rflo', M: 5, N: 64, direct: true, lr: 0.01, trialLength: 100 },
+  { learner: 'rflo', M: 4, N: 21, direct: false, lr: 0.05, trialLength: 50 },
+  { learner: 'output', M: 3, N: 21, direct: false, lr: 0.01, trialLength: 100 },
+];
+
+for (const c of CASES) {
+  (wasmSimdSupported() ? test : test.skip)(`wasm equals js with every master weight next to an int32 limit (${c.learner} M=${c.M} N=${c.N}${c.direct ? ' direct' : ''} lr ${c.lr}/${c.trialLength})`, (t) => {
+    const M = c.M;
+    const w = initWeights({ inputs: M, hidden: c.N, outputs: O, tau: 10, seed: 7, gain: 1.5, inScale: 2, outScale: 1 });
+    const js = createFixedLearner(options(c.learner, M, c.N, c.direct, c.lr, c.trialLength), w, { backend: 'js' });
+    const wasm = createFixedLearner(options(c.learner, M, c.N, c.direct, c.lr, c.trialLength), w, { backend: 'wasm' });
+    t.is(wasm.backend, 'wasm');
+    const rng = createRng(c.N * 17 + 5);
+    const x = new Int16Array(M);
+    const y = new Int16Array(O);
+    const out = new Int16Array(O);
+    const names = c.learner === 'rflo' ? ['W_rec', 'W_in', 'b', 'W_out'] : ['W_out'];
+    if (c.direct) names.push('D');
+    const counted = new Map<string, number>([['weights_q12', 0]]);
+    const sats = c.learner === 'rflo' ? ['W_rec', 'W_in', 'b', 'W_out', 'weights_q12'] : ['W_out', 'weights_q12'];
+    for (const n of sats) counted.set(n, 0);
+    for (let it = 0; it < 100; it++) {
+      randomizeArena(js, [wasm], rng);
+      const s = js.state as unknown as Record<string, Int32Array>;
+      for (const n of names) {
+        const buf = s[n];
+        for (let i = 0; i < buf.length; i++) {
+          const r = rngNextU32(rng);
+          buf[i] = r & 1 ? 2147483647 - ((r >>> 1) & 255) : -2147483648 + ((r >>> 1) & 255);
+        }
+      }
+      arenaBytes(wasm).set(arenaBytes(js));
+      const before = sats.map((n) => js.state.saturation[SAT[n as keyof typeof SAT]]);
+      for (let j = 0; j < M; j++) x[j] = (rngNextU32(rng) & 0xffff) - 32768;
+      for (let o = 0; o < O; o++) y[o] = (rngNextU32(rng) & 0xffff) - 32768;
+      js.stepQ(x, y, out);
+      wasm.stepQ(x, y, out);
+      sats.forEach((n, k) => counted.set(n, counted.get(n)! + js.state.saturation[SAT[n as keyof typeof SAT]] - before[k]));
+      const d = firstDiff(js, arenaBytes(js), arenaBytes(wasm));
+      if (d !== null) {
+        t.fail(`iteration ${it}: ${d}`);
+        return;
+      }
+    }
+    t.log(`saturations counted: ${JSON.stringify(Object.fromEntries(counted))}`);
+    for (const [n, v] of counted) t.true(v > 0, `no ${n} saturation was reached, so its counting path went untested`);
+  });
+}
+
+(wasmSimdSupported() ? test : test.skip)('wasm equals js over 3000 ordinary steps with 5 inputs (W_in 4 at a time plus one)', (t) => {
+  const M = 5;
+  const N = 24;
+  const w = initWeights({ inputs: M, hidden: N, outputs: O, tau: 10, seed: 3, gain: 1.5, inScale: 2, outScale: 1 });
+  const js = createFixedLearner(options('rflo', M, N, false, 0.01, 100), w, { backend: 'js' });
+  const wasm = createFixedLearner(options('rflo', M, N, false, 0.01, 100), w, { backend: 'wasm' });
+  const x = new Float64Array(M);
+  const y = new Float64Array(O);
+  const out = new Float64Array(O);
+  for (let k = 0; k < 3000; k++) {
+    for (let j = 0; j < M; j++) x[j] = Math.sin(k / (3 + j)) * 1.5;
+    for (let o = 0; o < O; o++) y[o] = Math.cos(k / (5 + o));
+    js.step(x, k % 7 === 3 ? null : y, out);
+    wasm.step(x, k % 7 === 3 ? null : y, out);
+    if (k % 100 === 99) {
+      const d = firstDiff(js, arenaBytes(js), arenaBytes(wasm));
+      if (d !== null) {
+        t.fail(`after step ${k + 1}: ${d}`);
+        return;
+      }
+    }
+  }
+  t.notDeepEqual(Array.from(js.state.W_in), Array.from(createFixedLearner(options('rflo', M, N, false, 0.01, 100), w, { backend: 'js' }).state.W_in), 'W_in learned');
+});
