@@ -90,12 +90,12 @@ class LatencyProbe implements Transport {
   }
   setHandlers(h: TransportHandlers): void {
     this.inner.setHandlers({
-      data: (chunk) => {
+      data: (chunk, length) => {
         this.chunkAt = performance.now();
         // the probe reads the chunk first: the session steps the samples a chunk completes (and writes their
         // predictions) before h.data returns
-        this.inFramer.push(chunk);
-        h.data(chunk);
+        this.inFramer.push(chunk, 0, length);
+        h.data(chunk, length);
       },
       drain: () => h.drain(),
       close: (e) => h.close(e),
