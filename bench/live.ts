@@ -90,12 +90,12 @@ class LatencyProbe implements Transport {
   }
   setHandlers(h: TransportHandlers): void {
     this.inner.setHandlers({
-      data: (chunk) => {
+      data: (chunk, length) => {
         this.chunkAt = performance.now();
         // the probe reads the chunk first: the session steps the samples a chunk completes (and writes their
         // predictions) before h.data returns
-        this.inFramer.push(chunk);
-        h.data(chunk);
+        this.inFramer.push(chunk, 0, length);
+        h.data(chunk, length);
       },
       drain: () => h.drain(),
       close: (e) => h.close(e),
@@ -130,53 +130,72 @@ export async function runLiveBench(o: { samples?: number; rateHz?: number; hidde
   let stepped = 0;
   let done: () => void = () => {};
   const finished = new Promise<void>((r) => (done = r));
-  let gcEvents = 0;
-  let gcMinor = 0;
-  let gcMajor = 0;
-  let gcOther = 0;
-  let gcMs = 0;
+  // Every GC entry is kept with its start time, and those that started inside the measured window are counted at
+  // the end: the observer's callbacks come asynchronously, so a flag read in the callback would count collections
+  // of the warm-up or of the summary below (sorting the latencies) and miss ones at the window's end.
+  const gcSeen: { at: number; ms: number; kind: number }[] = [];
   const obs = new PerformanceObserver((list) => {
-    if (!probe.measuring) return;
     for (const e of list.getEntries()) {
-      gcEvents++;
-      gcMs += e.duration;
-      const kind = (e as unknown as { detail?: { kind?: number } }).detail?.kind;
-      if (kind === 1) gcMinor++;
-      else if (kind === 4) gcMajor++;
-      else gcOther++;
+      const kind = (e as unknown as { detail?: { kind?: number } }).detail?.kind ?? 0;
+      gcSeen.push({ at: e.startTime, ms: e.duration, kind });
     }
   });
   let heap0 = 0;
   let t0 = 0;
+  let finishing = false;
+  const startMeasuring = (): void => {
+    heap0 = process.memoryUsage().heapUsed;
+    t0 = performance.now();
+    probe.measuring = true;
+  };
   const session = new Session({
     transport: probe,
     learner,
     config: { inputs: M, outputs: O, rateHz },
+    // onStep is inlined into the learning loop's optimized step: what it does once (start the measurement, finish)
+    // goes through process.nextTick, one call target, so that the step is not deoptimized when it happens
     onStep: () => {
       stepped++;
-      if (stepped === warmup) {
-        heap0 = process.memoryUsage().heapUsed;
-        t0 = performance.now();
-        probe.measuring = true;
+      if (stepped === warmup) process.nextTick(startMeasuring);
+      if (probe.count >= samples && !finishing) {
+        finishing = true;
+        process.nextTick(done);
       }
-      if (probe.count >= samples) done();
     },
   });
   obs.observe({ entryTypes: ['gc'] });
   const limitMs = 60000 + (2 * (samples + warmup) * 1000) / rateHz;
   const timer = setTimeout(() => done(), limitMs);
+  let t1 = 0;
+  let heapGrowth = 0;
   try {
     await session.start();
     await finished;
     probe.measuring = false;
+    t1 = performance.now();
+    heapGrowth = process.memoryUsage().heapUsed - heap0;
   } finally {
     clearTimeout(timer);
     await session.stop();
     await board.stop();
+    // the last entries are delivered after a turn of the event loop
+    await new Promise((r) => setTimeout(r, 50));
     obs.disconnect();
   }
-  const seconds = (performance.now() - t0) / 1000;
-  const heapGrowth = process.memoryUsage().heapUsed - heap0;
+  const seconds = (t1 - t0) / 1000;
+  let gcEvents = 0;
+  let gcMinor = 0;
+  let gcMajor = 0;
+  let gcOther = 0;
+  let gcMs = 0;
+  for (const g of gcSeen) {
+    if (g.at < t0 || g.at > t1) continue;
+    gcEvents++;
+    gcMs += g.ms;
+    if (g.kind === 1) gcMinor++;
+    else if (g.kind === 4) gcMajor++;
+    else gcOther++;
+  }
   const lat = Float64Array.from(probe.latencies()).sort();
   if (lat.length < samples) throw new Error(`the live path measured ${lat.length} of ${samples} samples within ${Math.round(limitMs / 1000)} s (stepped ${stepped})`);
   let sum = 0;

@@ -362,10 +362,21 @@ export class LearningLoop {
     const x = this.x;
     const t = this.t;
     const y = this.y;
+    // if/else, not `mask[j] !== 0 ? NaN : ...`: that phi of the NaN constant and a product made the optimizing
+    // compiler box the product, one heap number per input per sample (64 bytes a sample at 4 inputs)
     if (this.scaler === null && !stepsOnIntegers(L)) {
       // A float learner sees the wire values at their full resolution (NaN: held, runtime/ARITHMETIC.md).
-      for (let j = 0; j < M; j++) x[j] = mask[j] !== 0 ? NaN : xRaw[j] * 2 ** -this.inputFrac;
-    } else for (let j = 0; j < M; j++) x[j] = mask[j] !== 0 ? NaN : xq[j] * Q12;
+      const s = 2 ** -this.inputFrac;
+      for (let j = 0; j < M; j++) {
+        if (mask[j] !== 0) x[j] = NaN;
+        else x[j] = xRaw[j] * s;
+      }
+    } else {
+      for (let j = 0; j < M; j++) {
+        if (mask[j] !== 0) x[j] = NaN;
+        else x[j] = xq[j] * Q12;
+      }
+    }
     if (tq !== null && tRaw !== null) {
       if (stepsOnIntegers(L)) for (let o = 0; o < O; o++) t[o] = tq[o] * Q12;
       else for (let o = 0; o < O; o++) t[o] = tRaw[o] * 2 ** -this.targetFrac;

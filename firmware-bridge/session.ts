@@ -348,7 +348,7 @@ export class Session {
       deviceId: 0,
     };
     this.transport.setHandlers({
-      data: (chunk) => this.onData(chunk),
+      data: (chunk, length) => this.onData(chunk, length),
       drain: () => {
         this.waitingDrain = false;
         this.flush();
@@ -583,11 +583,11 @@ export class Session {
   // ----------------------------------------------------------------------------------------------------
   // receive
 
-  private onData(chunk: Uint8Array): void {
+  private onData(chunk: Uint8Array, length: number): void {
     if (this.state === 'closed') return;
-    if (this.state === 'handshake' || this.state === 'configuring') this.sniffer.push(chunk);
+    if (this.state === 'handshake' || this.state === 'configuring') this.sniffer.push(chunk, length);
     this.chunkAt = this.times[CLOCK];
-    this.framer.push(chunk);
+    this.framer.push(chunk, 0, length);
     // The samples this chunk completed are stepped now, up to stepBudget (a backlog continues in later turns), so
     // that a live stream schedules nothing per sample.
     if (this.qLen > 0 && !this.stepScheduled) this.runSteps();

@@ -22,8 +22,9 @@ export class LineSniffer {
     this.prev = -1;
   }
 
-  push(chunk: Uint8Array): void {
-    for (let i = 0; i < chunk.length; i++) {
+  /** Takes chunk[0, length). */
+  push(chunk: Uint8Array, length = chunk.length): void {
+    for (let i = 0; i < length; i++) {
       const b = chunk[i];
       this.bytes++;
       if (this.headLen < this.head.length) this.head[this.headLen++] = b;

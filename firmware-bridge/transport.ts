@@ -10,12 +10,14 @@
  *   write) and returns false when the bytes waiting to go out exceed the high-water mark: the caller should wait for
  *   `drain` before writing more.
  *   Writing while not open returns false and sends nothing.
- * - `data` delivers received bytes in order, in chunks of any size; the chunk is only valid during the call.
+ * - `data(chunk, length)` delivers received bytes in order, chunk[0, length) (the rest of chunk is not part of it), in
+ *   pieces of any size; the bytes are only valid during the call (the socket transport reads into one preallocated
+ *   buffer, so that nothing is allocated per read).
  * - `close` is called once each time an open link ends: with null after close(), with an Error when the link
  *   failed (an unplug, often seen only as EIO on a write).
  */
 export interface TransportHandlers {
-  data(chunk: Uint8Array): void;
+  data(chunk: Uint8Array, length: number): void;
   drain(): void;
   close(error: Error | null): void;
 }

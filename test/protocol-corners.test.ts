@@ -225,7 +225,7 @@ test('virtual board: CONFIGURE with a Frac field beyond 15 is refused (NACK + ER
   await pair.host.open();
   const got: Message[] = [];
   const framer = new Framer((m) => got.push({ ...m } as Message));
-  pair.host.setHandlers({ data: (c) => framer.push(c), drain: () => {}, close: () => {} });
+  pair.host.setHandlers({ data: (c, n) => framer.push(c, 0, n), drain: () => {}, close: () => {} });
   const m = createMessage();
   const wire = new Uint8Array(MAX_WIRE);
   let fseq = 0;

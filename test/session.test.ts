@@ -159,7 +159,7 @@ class SlowLine implements Transport {
   }
   setHandlers(h: TransportHandlers): void {
     this.handlers = h;
-    this.inner.setHandlers({ data: (c) => h.data(c), drain: () => {}, close: (e) => h.close(e) });
+    this.inner.setHandlers({ data: (c, n) => h.data(c, n), drain: () => {}, close: (e) => h.close(e) });
   }
   open(): Promise<void> {
     return this.inner.open();

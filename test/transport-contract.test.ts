@@ -118,8 +118,8 @@ else if (process.env.CI) {
 function recorder(t: Transport): { bytes: number[]; closes: (Error | null)[]; drains: number } {
   const r = { bytes: [] as number[], closes: [] as (Error | null)[], drains: 0 };
   t.setHandlers({
-    data: (c) => {
-      for (let i = 0; i < c.length; i++) r.bytes.push(c[i]);
+    data: (c, n) => {
+      for (let i = 0; i < n; i++) r.bytes.push(c[i]);
     },
     drain: () => {
       r.drains++;
@@ -249,7 +249,7 @@ test('local socket, device end: a device blocked on a host that left (full buffe
     // a second host connects and hears what the device writes next
     const got: number[] = [];
     const second = new SocketTransport({ path });
-    second.setHandlers({ data: (c) => got.push(...c), drain: () => {}, close: () => {} });
+    second.setHandlers({ data: (c, n) => got.push(...c.subarray(0, n)), drain: () => {}, close: () => {} });
     await second.open();
     while (!device.hasPeer) await new Promise((r) => setTimeout(r, 5));
     t.true(device.write(Uint8Array.of(7, 8, 9)));

@@ -115,7 +115,7 @@ export class MockTransport implements Transport {
       const end = Math.min(copy.length, i + (this.maxReadSize === Infinity ? copy.length : this.maxReadSize));
       const chunk = copy.subarray(i, end);
       setImmediate(() => {
-        if (epoch === this.epoch && this.open_ && !this.dead) this.handlers.data(chunk);
+        if (epoch === this.epoch && this.open_ && !this.dead) this.handlers.data(chunk, chunk.length);
       });
     }
   }
@@ -124,7 +124,10 @@ export class MockTransport implements Transport {
   emitNow(data: Uint8Array): void {
     if (!this.open_ || this.dead) return;
     const step = this.maxReadSize === Infinity ? data.length : this.maxReadSize;
-    for (let i = 0; i < data.length; i += step) this.handlers.data(data.subarray(i, Math.min(data.length, i + step)));
+    for (let i = 0; i < data.length; i += step) {
+      const chunk = data.subarray(i, Math.min(data.length, i + step));
+      this.handlers.data(chunk, chunk.length);
+    }
   }
 
   /** All recorded writes concatenated. */

@@ -81,7 +81,7 @@ export class SerialTransport implements Transport {
           this.handlers.close(e);
         };
         this.endLink = end;
-        port.on('data', (chunk: Buffer) => this.handlers.data(chunk));
+        port.on('data', (chunk: Buffer) => this.handlers.data(chunk, chunk.length));
         port.on('drain', () => this.handlers.drain());
         port.on('error', (e: Error) => end(e));
         port.on('close', (e: Error | null) => end(this.closing ? null : (e ?? new Error(`${o.path} closed by the device`))));

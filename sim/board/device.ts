@@ -175,8 +175,8 @@ export class VirtualBoard {
     this.startedAt = this.now();
     this.framer = new Framer((m) => this.onMessage(m));
     this.transport.setHandlers({
-      data: (chunk) => {
-        this.framer.push(chunk);
+      data: (chunk, length) => {
+        this.framer.push(chunk, 0, length);
         this.syncFramerCounters();
         this.pump();
       },

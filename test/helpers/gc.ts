@@ -26,6 +26,19 @@ export async function gcEventsDuring(fn: () => void): Promise<number> {
   return n;
 }
 
+/** GC events while the promise fn returns settles (for work that arrives from outside, e.g. a socket). */
+export async function gcEventsWhile(fn: () => Promise<void>): Promise<number> {
+  let n = 0;
+  const obs = new PerformanceObserver((list) => {
+    n += list.getEntries().length;
+  });
+  obs.observe({ entryTypes: ['gc'] });
+  await fn();
+  await new Promise((r) => setTimeout(r, 50));
+  obs.disconnect();
+  return n;
+}
+
 export interface AllocationWindows {
   /** Extra warm-up rounds of 5000 until a window was GC-free and flat. */
   rounds: number;
