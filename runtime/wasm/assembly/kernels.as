@@ -721,8 +721,8 @@ function advanceRtrl(): void {
   const P = THETA;
   // Rows in pairs: each S block loaded once serves both rows (half the S traffic); row j's sums go to the private
   // scratch, row j + 1's to sum_hi (free until refSums / updateRtrl write the reference's values below).
+  if (advanceRtrlDot()) return;
   let j = 0;
-  if (advanceRtrlDot()) j = N;
   for (; j + 2 <= N; j += 2) {
     const wrow = p_W_rec_q12 + (<usize>(j * N) << 1);
     const wrow1 = wrow + (<usize>N << 1);
@@ -844,89 +844,315 @@ function finalizeRange(j: i32, c: i32, t0: i32, t1: i32): void {
 }
 
 /**
- * The sums sum_k W_jk S_k,theta with i32x4.dot_i16x8_s. S = a 2^22 + b 2^11 + c with a = S >> 22 in [-512, 511],
- * b = (S >> 11) & 2047, c = S & 2047: all three fit i16, so per pair of k one dot gives W_jk x_k + W_jk+1 x_k+1
- * exactly (|.| <= 2 * 32768 * 2047 < 2^27), and 16 such pairs (32 k) still sum exactly in i32 before the three
- * partial sums are combined exactly in i64 (2^22 A + 2^11 B + C). Parameters go in chunks of CH: the pieces of
- * the chunk (k pairs interleaved as i16, an odd N padded with a zero k) sit in the private scratch, the chunk's
- * sums in sum_hi (free until refSums / updateRtrl write the reference's values), each row is finalized per chunk.
- * Returns false (nothing done) when the scratch cannot hold a chunk of 8.
+ * Parameters per chunk of the dot paths: 2048 / ceil(N / 2) rounded down to a multiple of 8 within [8, 256], so a
+ * chunk's i16 pieces (at most 12 bytes per k pair and parameter) stay within 24 KiB, in the level-1 data cache.
+ * runtime/wasm/backend.ts (rtrlWorkBytes) sizes the work area with the same formula.
+ */
+@inline function rtrlChunk(): i32 {
+  let ch = 2048 / ((N + 1) >> 1);
+  if (ch > 256) ch = 256;
+  ch &= ~7;
+  return ch < 8 ? 8 : ch;
+}
+
+/** max_j sum_k |W_rec_q12[j, k]| (< N 2^15 < 2^31): bounds every row's sum_k W_jk x_k by this times max |x_k|. */
+function rowL1Max(): i64 {
+  let L: i32 = 0;
+  for (let j = 0; j < N; j++) {
+    const w = p_W_rec_q12 + (<usize>(j * N) << 1);
+    let s: i32 = 0;
+    for (let k = 0; k < N; k++) {
+      const v = <i32>load<i16>(w + (<usize>k << 1));
+      s += v < 0 ? -v : v;
+    }
+    if (s > L) L = s;
+  }
+  return <i64>L;
+}
+
+/**
+ * The split of the two-piece path for a chunk whose |S| <= m, rows bounded by L = rowL1Max(): the smallest s in
+ * 12..16 with S = hi 2^s + lo, hi = (S + 2^(s-1)) >> s in i16 and lo in [-2^(s-1), 2^(s-1)), such that both sums
+ * HS = sum_k W_jk hi_k and LS = sum_k W_jk lo_k are exact in i32 (|HS| <= L (m / 2^s + 1), |LS| <= L 2^(s-1), the
+ * i32 lanes of dot_i16x8_s wrap, so only the totals must fit) and the row's inner term
+ * (HS << (s - 12)) + ((LS + 2048) >> 12) plus any direct term (|h 2^5|, |x 2^8|, 2^20 <= 2^23) stays inside int32
+ * (then the reference's inner saturation cannot occur). 0 when no s qualifies (the chunk takes the 3-piece path).
+ */
+function splitFor(m: i64, L: i64): i32 {
+  for (let s = 12; s <= 16; s++) {
+    const half: i64 = <i64>1 << (s - 1);
+    if ((m + half) >> s > 32767) continue;
+    const hS = L * ((m >> s) + 1);
+    const lS = L * half;
+    if (hS > 2147483647 || lS > 2147483647 - 2048) return 0;
+    if ((hS << (s - 12)) + (lS >> 12) + 1 + 8388608 > 2147483647) return 0;
+    return s;
+  }
+  return 0;
+}
+
+/**
+ * The sums sum_k W_jk S_k,theta with i32x4.dot_i16x8_s, parameters in chunks of CH (rtrlChunk) whose pieces of S (k
+ * pairs interleaved as i16, an odd N padded with a zero k) sit in the private work area; S is updated in place
+ * chunk by chunk (S_next gets the same values), since a chunk's old S is read only into its pieces and by its own
+ * finalization. Per chunk, by its max |S| and the rows' L1 norm (splitFor):
+ * - two pieces, S = hi 2^s + lo (the common case): HS and LS are exact i32 sums over all k, the inner term and
+ *   S' = round((1 - a) S / 2^15) + round(a phi'_j inner / 2^15) are computed in i32 lanes (finalizeFast), two rows
+ *   per pass over the pieces;
+ * - three pieces otherwise (any state, saturated ones included): S = A 2^22 + B 2^11 + C with A = S >> 22 in
+ *   [-512, 511], B = (S >> 11) & 2047, C = S & 2047: per pair of k one dot gives W_jk x_k + W_jk+1 x_k+1 exactly
+ *   (|.| <= 2 32768 2047 < 2^27), 16 such pairs (32 k) still sum exactly in i32 before the three partial sums are
+ *   combined exactly in i64 (2^22 A + 2^11 B + C), then finalizeRange (i64 lanes, every saturation counted).
+ * Returns false (nothing done) for N <= 3 (the i64 path of advanceRtrl).
  */
 function advanceRtrlDot(): bool {
+  if (N <= 3) return false;
   const P = THETA;
   const KP = (N + 1) >> 1;
-  let CH = (P << 3) / (12 * KP);
-  if (CH > 64) CH = 64;
-  if (CH > P) CH = P;
-  CH &= ~7;
-  if (CH < 8) return false;
+  const CH = rtrlChunk();
+  const XP = SCRATCH + ((<usize>(P << 3) + (<usize>N << 2) + 15) & ~15);
+  const INNER = XP + <usize>(12 * KP * CH);
+  const SUMS = INNER + (<usize>CH << 3);
+  // The reference's sum_hi/sum_lo of the last row, from the old S (before the first chunk overwrites it).
+  if (!STEP_LEARN) refSums(N - 1);
+  const L = rowL1Max();
+  for (let t0 = 0; t0 < P; t0 += CH) {
+    const t1 = min(t0 + CH, P);
+    const nb = (t1 - t0 + 7) >> 3;
+    // max |S| over the chunk's columns (and the few read past t1 into the pieces' last block)
+    let mv = i32x4.splat(0);
+    for (let k = 0; k < N; k++) {
+      const p = p_S + (<usize>(k * P + t0) << 2);
+      for (let u = 0; u < nb << 3; u += 4) mv = i32x4.max_u(mv, i32x4.abs(v128.load(p + (<usize>u << 2))));
+    }
+    const m = max(max(<u32>i32x4.extract_lane(mv, 0), <u32>i32x4.extract_lane(mv, 1)), max(<u32>i32x4.extract_lane(mv, 2), <u32>i32x4.extract_lane(mv, 3)));
+    const s = splitFor(<i64>m, L);
+    if (s != 0) chunk2(t0, t1, nb, CH, KP, s, XP, INNER);
+    else chunk3(t0, t1, CH, KP, XP, SUMS);
+  }
+  return true;
+}
+
+/**
+ * One chunk on the two-piece path (advanceRtrlDot): pieces per k pair and block of 8 parameters as 64 bytes
+ * [hi of 4 params | hi of next 4 | lo of 4 | lo of next 4], each i32 lane holding (piece_k, piece_k+1) as i16.
+ */
+function chunk2(t0: i32, t1: i32, nb: i32, CH: i32, KP: i32, s: i32, XP: usize, INNER: usize): void {
+  const P = THETA;
+  const halfv = i32x4.splat(1 << (s - 1));
+  const m16 = i32x4.splat(0xffff);
+  const kStride = <usize>CH << 3;
+  for (let kp = 0; kp < KP; kp++) {
+    const k0 = kp << 1;
+    const p0 = p_S + (<usize>(k0 * P + t0) << 2);
+    const odd = k0 + 1 < N;
+    const p1 = p0 + (<usize>P << 2);
+    const o = XP + <usize>kp * kStride;
+    for (let u = 0; u < nb << 3; u += 4) {
+      const v0 = v128.load(p0 + (<usize>u << 2));
+      const v1 = odd ? v128.load(p1 + (<usize>u << 2)) : i32x4.splat(0);
+      const h0 = i32x4.shr_s(i32x4.add(v0, halfv), s);
+      const h1 = i32x4.shr_s(i32x4.add(v1, halfv), s);
+      const l0 = i32x4.sub(v0, i32x4.shl(h0, s));
+      const l1 = i32x4.sub(v1, i32x4.shl(h1, s));
+      const q = o + (<usize>(u >> 3) << 6) + (<usize>(u & 4) << 2);
+      v128.store(q, v128.or(v128.and(h0, m16), i32x4.shl(h1, 16)));
+      v128.store(q + 32, v128.or(v128.and(l0, m16), i32x4.shl(l1, 16)));
+    }
+  }
+  const sh = s - 12;
+  const r12 = i32x4.splat(2048);
+  const len = t1 - t0;
+  for (let j = 0; j < N; j += 2) {
+    const j1 = j + 1 < N ? j + 1 : j;
+    // an odd N reads one i16 past the row as the partner of the padded zero k: its product is 0
+    const w0 = p_W_rec_q12 + (<usize>(j * N) << 1);
+    const w1 = p_W_rec_q12 + (<usize>(j1 * N) << 1);
+    const I0 = INNER;
+    const I1 = INNER + (<usize>CH << 2);
+    for (let b = 0; b < nb; b++) {
+      let a0 = i32x4.splat(0);
+      let a1 = i32x4.splat(0);
+      let a2 = i32x4.splat(0);
+      let a3 = i32x4.splat(0);
+      let b0 = i32x4.splat(0);
+      let b1 = i32x4.splat(0);
+      let b2 = i32x4.splat(0);
+      let b3 = i32x4.splat(0);
+      let q = XP + (<usize>b << 6);
+      for (let kp = 0; kp < KP; kp++) {
+        const x0 = v128.load(q);
+        const x1 = v128.load(q + 16);
+        const x2 = v128.load(q + 32);
+        const x3 = v128.load(q + 48);
+        const wa = i32x4.splat(load<i32>(w0 + (<usize>kp << 2)));
+        const wb = i32x4.splat(load<i32>(w1 + (<usize>kp << 2)));
+        a0 = i32x4.add(a0, i32x4.dot_i16x8_s(x0, wa));
+        a1 = i32x4.add(a1, i32x4.dot_i16x8_s(x1, wa));
+        a2 = i32x4.add(a2, i32x4.dot_i16x8_s(x2, wa));
+        a3 = i32x4.add(a3, i32x4.dot_i16x8_s(x3, wa));
+        b0 = i32x4.add(b0, i32x4.dot_i16x8_s(x0, wb));
+        b1 = i32x4.add(b1, i32x4.dot_i16x8_s(x1, wb));
+        b2 = i32x4.add(b2, i32x4.dot_i16x8_s(x2, wb));
+        b3 = i32x4.add(b3, i32x4.dot_i16x8_s(x3, wb));
+        q += kStride;
+      }
+      // inner = (HS << (s - 12)) + round(LS / 2^12): the rounded Q20 total, exact in i32 (splitFor)
+      const d = <usize>b << 5;
+      v128.store(I0 + d, i32x4.add(i32x4.shl(a0, sh), i32x4.shr_s(i32x4.add(a2, r12), 12)));
+      v128.store(I0 + d + 16, i32x4.add(i32x4.shl(a1, sh), i32x4.shr_s(i32x4.add(a3, r12), 12)));
+      v128.store(I1 + d, i32x4.add(i32x4.shl(b0, sh), i32x4.shr_s(i32x4.add(b2, r12), 12)));
+      v128.store(I1 + d + 16, i32x4.add(i32x4.shl(b1, sh), i32x4.shr_s(i32x4.add(b3, r12), 12)));
+    }
+    addDirect(j, t0, t1, I0);
+    finalizeFast(j, t0, len, I0);
+    if (j1 != j) {
+      addDirect(j1, t0, t1, I1);
+      finalizeFast(j1, t0, len, I1);
+    }
+  }
+}
+
+/** Adds row j's direct terms inside [t0, t1) to its inner sums at pI (h_b 2^5, x_b 2^8, 2^20; no overflow: splitFor). */
+function addDirect(j: i32, t0: i32, t1: i32, pI: usize): void {
+  const rec0 = j * N;
+  const in0 = N * N + j * M;
+  const bt = N * N + N * M + j;
+  for (let t = max(t0, rec0); t < min(t1, rec0 + N); t++) {
+    const q = pI + (<usize>(t - t0) << 2);
+    store<i32>(q, load<i32>(q) + (ld16(p_h_prev, t - rec0) << 5));
+  }
+  for (let t = max(t0, in0); t < min(t1, in0 + M); t++) {
+    const q = pI + (<usize>(t - t0) << 2);
+    store<i32>(q, load<i32>(q) + (ld16(p_x, t - in0) << 8));
+  }
+  if (bt >= t0 && bt < t1) {
+    const q = pI + (<usize>(bt - t0) << 2);
+    store<i32>(q, load<i32>(q) + 1048576);
+  }
+}
+
+/**
+ * S'[j, t0 .. t0 + len) = round((1 - a) S / 2^15) + round(a phi'_j inner / 2^15), saturated and counted ('sens'),
+ * written to S (in place) and S_next, from the row's inner terms (int32, direct terms added) at pI. In i32 lanes
+ * exactly as mul32x16RoundShift does it (runtime/fixed.ts): v b / 2^15 = 2 (v >> 16) b + (v & 0xffff) b / 2^15, where
+ * (v & 0xffff) b + 2^14 < 2^31 for b <= 2^15, and each product's rounded value fits int32 (|b| <= 2^15), so its
+ * wrapping i32 evaluation is exact; the sum of the two is saturated by the sign test of a wrapping add.
+ */
+function finalizeFast(j: i32, t0: i32, len: i32, pI: usize): void {
+  const c = ld32(p_aphi, j);
+  const keep = i32x4.splat(KEEP);
+  const cv = i32x4.splat(c);
+  const lo16 = i32x4.splat(0xffff);
+  const r14 = i32x4.splat(16384);
+  const imax = i32x4.splat(2147483647);
+  let cnt = i32x4.splat(0);
+  const pS = p_S + (<usize>(j * THETA + t0) << 2);
+  const pN = p_S_next + (<usize>(j * THETA + t0) << 2);
+  let u = 0;
+  for (; u + 4 <= len; u += 4) {
+    const o = <usize>u << 2;
+    const v = v128.load(pS + o);
+    const inner = v128.load(pI + o);
+    const p1 = i32x4.add(
+      i32x4.shl(i32x4.mul(i32x4.shr_s(v, 16), keep), 1),
+      i32x4.shr_u(i32x4.add(i32x4.mul(v128.and(v, lo16), keep), r14), 15),
+    );
+    const p2 = i32x4.add(
+      i32x4.shl(i32x4.mul(i32x4.shr_s(inner, 16), cv), 1),
+      i32x4.shr_u(i32x4.add(i32x4.mul(v128.and(inner, lo16), cv), r14), 15),
+    );
+    const r = i32x4.add(p1, p2);
+    const ov = i32x4.shr_s(v128.and(v128.xor(r, p1), v128.xor(r, p2)), 31);
+    const out = v128.bitselect(v128.xor(i32x4.shr_s(p1, 31), imax), r, ov);
+    cnt = i32x4.sub(cnt, ov);
+    v128.store(pS + o, out);
+    v128.store(pN + o, out);
+  }
+  let n = i32x4.extract_lane(cnt, 0) + i32x4.extract_lane(cnt, 1) + i32x4.extract_lane(cnt, 2) + i32x4.extract_lane(cnt, 3);
+  for (; u < len; u++) {
+    const o = <usize>u << 2;
+    const v = mul32x16(load<i32>(pS + o), KEEP, 15) + mul32x16(load<i32>(pI + o), c, 15);
+    const sn = v > 2147483647 ? 2147483647 : v < -2147483648 ? -2147483648 : <i32>v;
+    if (<i64>sn != v) n++;
+    store<i32>(pS + o, sn);
+    store<i32>(pN + o, sn);
+  }
+  if (n != 0) store<u32>(s_sens, load<u32>(s_sens) + <u32>n);
+}
+
+/**
+ * One chunk on the three-piece path (advanceRtrlDot), any state: i64 sums per row at SUMS, finalizeRange, then the
+ * chunk's new rows copied from S_next into S.
+ */
+function chunk3(t0: i32, t1: i32, CH: i32, KP: i32, XP: usize, SUMS: usize): void {
+  const P = THETA;
   const chB = <usize>CH << 2;
-  const XA = SCRATCH;
+  const XA = XP;
   const XB = XA + <usize>KP * chB;
   const XC = XB + <usize>KP * chB;
   const m11 = i32x4.splat(2047);
   const m16 = i32x4.splat(0xffff);
-  for (let t0 = 0; t0 < P; t0 += CH) {
-    const t1 = min(t0 + CH, P);
-    // pieces of the chunk
-    for (let kp = 0; kp < KP; kp++) {
-      const k0 = kp << 1;
-      const p0 = p_S + (<usize>(k0 * P + t0) << 2);
-      const odd = k0 + 1 < N;
-      const p1 = p0 + (<usize>P << 2);
-      const o = <usize>kp * chB;
-      for (let u = 0; u < CH; u += 4) {
-        const v0 = v128.load(p0 + (<usize>u << 2));
-        const v1 = odd ? v128.load(p1 + (<usize>u << 2)) : i32x4.splat(0);
-        const q = o + (<usize>u << 2);
-        v128.store(XC + q, v128.or(v128.and(v0, m11), i32x4.shl(v128.and(v1, m11), 16)));
-        v128.store(XB + q, v128.or(v128.and(i32x4.shr_u(v0, 11), m11), i32x4.shl(v128.and(i32x4.shr_u(v1, 11), m11), 16)));
-        v128.store(XA + q, v128.or(v128.and(i32x4.shr_s(v0, 22), m16), i32x4.shl(i32x4.shr_s(v1, 22), 16)));
-      }
-    }
-    pSUM = p_sum_hi - (<usize>t0 << 3);
-    for (let j = 0; j < N; j++) {
-      const wrow = p_W_rec_q12 + (<usize>(j * N) << 1);
-      // an odd N reads one i16 past the row as the partner of the padded zero k: its product is 0
-      for (let u = 0; u < CH; u += 8) {
-        let s0 = i64x2.splat(0);
-        let s1 = i64x2.splat(0);
-        let s2 = i64x2.splat(0);
-        let s3 = i64x2.splat(0);
-        for (let kb = 0; kb < KP; kb += 16) {
-          const ke = min(kb + 16, KP);
-          let a0 = i32x4.splat(0);
-          let a1 = i32x4.splat(0);
-          let b0 = i32x4.splat(0);
-          let b1 = i32x4.splat(0);
-          let c0 = i32x4.splat(0);
-          let c1 = i32x4.splat(0);
-          let q = <usize>kb * chB + (<usize>u << 2);
-          for (let kp = kb; kp < ke; kp++) {
-            const wp = i32x4.splat(load<i32>(wrow + (<usize>kp << 2)));
-            a0 = i32x4.add(a0, i32x4.dot_i16x8_s(v128.load(XA + q), wp));
-            a1 = i32x4.add(a1, i32x4.dot_i16x8_s(v128.load(XA + q + 16), wp));
-            b0 = i32x4.add(b0, i32x4.dot_i16x8_s(v128.load(XB + q), wp));
-            b1 = i32x4.add(b1, i32x4.dot_i16x8_s(v128.load(XB + q + 16), wp));
-            c0 = i32x4.add(c0, i32x4.dot_i16x8_s(v128.load(XC + q), wp));
-            c1 = i32x4.add(c1, i32x4.dot_i16x8_s(v128.load(XC + q + 16), wp));
-            q += chB;
-          }
-          s0 = i64x2.add(s0, comb(i64x2.extend_low_i32x4_s(a0), i64x2.extend_low_i32x4_s(b0), i64x2.extend_low_i32x4_s(c0)));
-          s1 = i64x2.add(s1, comb(i64x2.extend_high_i32x4_s(a0), i64x2.extend_high_i32x4_s(b0), i64x2.extend_high_i32x4_s(c0)));
-          s2 = i64x2.add(s2, comb(i64x2.extend_low_i32x4_s(a1), i64x2.extend_low_i32x4_s(b1), i64x2.extend_low_i32x4_s(c1)));
-          s3 = i64x2.add(s3, comb(i64x2.extend_high_i32x4_s(a1), i64x2.extend_high_i32x4_s(b1), i64x2.extend_high_i32x4_s(c1)));
-        }
-        const d = p_sum_hi + (<usize>u << 3);
-        v128.store(d, s0);
-        v128.store(d + 16, s1);
-        v128.store(d + 32, s2);
-        v128.store(d + 48, s3);
-      }
-      finalizeRange(j, ld32(p_aphi, j), t0, t1);
+  for (let kp = 0; kp < KP; kp++) {
+    const k0 = kp << 1;
+    const p0 = p_S + (<usize>(k0 * P + t0) << 2);
+    const odd = k0 + 1 < N;
+    const p1 = p0 + (<usize>P << 2);
+    const o = <usize>kp * chB;
+    for (let u = 0; u < t1 - t0; u += 4) {
+      const v0 = v128.load(p0 + (<usize>u << 2));
+      const v1 = odd ? v128.load(p1 + (<usize>u << 2)) : i32x4.splat(0);
+      const q = o + (<usize>u << 2);
+      v128.store(XC + q, v128.or(v128.and(v0, m11), i32x4.shl(v128.and(v1, m11), 16)));
+      v128.store(XB + q, v128.or(v128.and(i32x4.shr_u(v0, 11), m11), i32x4.shl(v128.and(i32x4.shr_u(v1, 11), m11), 16)));
+      v128.store(XA + q, v128.or(v128.and(i32x4.shr_s(v0, 22), m16), i32x4.shl(i32x4.shr_s(v1, 22), 16)));
     }
   }
-  return true;
+  pSUM = SUMS - (<usize>t0 << 3);
+  for (let j = 0; j < N; j++) {
+    const wrow = p_W_rec_q12 + (<usize>(j * N) << 1);
+    // an odd N reads one i16 past the row as the partner of the padded zero k: its product is 0
+    for (let u = 0; u < t1 - t0; u += 8) {
+      let s0 = i64x2.splat(0);
+      let s1 = i64x2.splat(0);
+      let s2 = i64x2.splat(0);
+      let s3 = i64x2.splat(0);
+      for (let kb = 0; kb < KP; kb += 16) {
+        const ke = min(kb + 16, KP);
+        let a0 = i32x4.splat(0);
+        let a1 = i32x4.splat(0);
+        let b0 = i32x4.splat(0);
+        let b1 = i32x4.splat(0);
+        let c0 = i32x4.splat(0);
+        let c1 = i32x4.splat(0);
+        let q = <usize>kb * chB + (<usize>u << 2);
+        for (let kp = kb; kp < ke; kp++) {
+          const wp = i32x4.splat(load<i32>(wrow + (<usize>kp << 2)));
+          a0 = i32x4.add(a0, i32x4.dot_i16x8_s(v128.load(XA + q), wp));
+          a1 = i32x4.add(a1, i32x4.dot_i16x8_s(v128.load(XA + q + 16), wp));
+          b0 = i32x4.add(b0, i32x4.dot_i16x8_s(v128.load(XB + q), wp));
+          b1 = i32x4.add(b1, i32x4.dot_i16x8_s(v128.load(XB + q + 16), wp));
+          c0 = i32x4.add(c0, i32x4.dot_i16x8_s(v128.load(XC + q), wp));
+          c1 = i32x4.add(c1, i32x4.dot_i16x8_s(v128.load(XC + q + 16), wp));
+          q += chB;
+        }
+        s0 = i64x2.add(s0, comb(i64x2.extend_low_i32x4_s(a0), i64x2.extend_low_i32x4_s(b0), i64x2.extend_low_i32x4_s(c0)));
+        s1 = i64x2.add(s1, comb(i64x2.extend_high_i32x4_s(a0), i64x2.extend_high_i32x4_s(b0), i64x2.extend_high_i32x4_s(c0)));
+        s2 = i64x2.add(s2, comb(i64x2.extend_low_i32x4_s(a1), i64x2.extend_low_i32x4_s(b1), i64x2.extend_low_i32x4_s(c1)));
+        s3 = i64x2.add(s3, comb(i64x2.extend_high_i32x4_s(a1), i64x2.extend_high_i32x4_s(b1), i64x2.extend_high_i32x4_s(c1)));
+      }
+      const d = SUMS + (<usize>u << 3);
+      v128.store(d, s0);
+      v128.store(d + 16, s1);
+      v128.store(d + 32, s2);
+      v128.store(d + 48, s3);
+    }
+    finalizeRange(j, ld32(p_aphi, j), t0, t1);
+  }
+  for (let j = 0; j < N; j++) {
+    const o = <usize>(j * P + t0) << 2;
+    memory.copy(p_S + o, p_S_next + o, <usize>(t1 - t0) << 2);
+  }
 }
 @inline function comb(a: v128, b: v128, c: v128): v128 {
   return i64x2.add(i64x2.add(i64x2.shl(a, 22), i64x2.shl(b, 11)), c);
