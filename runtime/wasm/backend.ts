@@ -88,12 +88,13 @@ export interface WasmKernel {
  * Bytes of the RTRL dot path's work area (kernels.as advanceRtrlDot, the same formula as its rtrlChunk): a chunk of CH
  * parameters, CH = 2048 / ceil(N / 2) rounded down to a multiple of 8 within [8, 256] (so the chunk's i16 pieces,
  * at most 12 bytes per k pair and parameter, stay within 24 KiB, inside a level-1 data cache), holds the pieces
- * (12 ceil(N/2) CH), two rows of i32 inner sums (8 CH) and one row of i64 sums (8 CH); plus 16 bytes of alignment.
+ * (12 ceil(N/2) CH), i32 inner sums (8 CH), one row of i64 sums (8 CH) and the direct terms zero-padded
+ * (4 (N + M + 49)); plus 16 bytes of alignment.
  */
-function rtrlWorkBytes(N: number): number {
+function rtrlWorkBytes(N: number, M: number): number {
   const KP = (N + 1) >> 1;
   const CH = Math.max(8, Math.min(256, Math.floor(2048 / KP)) & ~7);
-  return 12 * KP * CH + 16 * CH + 16;
+  return 12 * KP * CH + 16 * CH + 4 * (N + M + 49) + 16;
 }
 
 /** Instantiates the kernels for plan p with a zeroed arena; throws when WebAssembly SIMD is unavailable. */
@@ -103,7 +104,7 @@ export function createWasmKernel(p: FixedPlan): WasmKernel {
   const M = o.inputs;
   const O = o.outputs;
   const scratchAt = ARENA_BASE + Math.ceil(p.totalBytes / 16) * 16;
-  const scratchBytes = p.kind === 'rtrl' ? p.thetaCount * 8 + N * 4 + rtrlWorkBytes(N) : 0;
+  const scratchBytes = p.kind === 'rtrl' ? p.thetaCount * 8 + N * 4 + rtrlWorkBytes(N, M) : 0;
   const pages = Math.ceil((scratchAt + scratchBytes + 16) / PAGE);
   if (WA === undefined) throw new Error('this engine has no WebAssembly');
   const memory = new WA.Memory({ initial: pages, maximum: pages });

@@ -885,11 +885,13 @@ function splitFor(m: i64, L: i64): i32 {
     const hS = L * ((m >> s) + 1);
     const lS = L * half;
     if (hS > 2147483647 || lS > 2147483647 - 2048) return 0;
-    if ((hS << (s - 12)) + (lS >> 12) + 1 + 8388608 > 2147483647) return 0;
-    return s;
+    INNER_BOUND = (hS << (s - 12)) + (lS >> 12) + 1 + 8388608;
+    return INNER_BOUND > 2147483647 ? 0 : s;
   }
   return 0;
 }
+/** Set by splitFor: a bound on |inner| (direct term included) of the chunk it accepted. */
+let INNER_BOUND: i64 = 0;
 
 /**
  * The sums sum_k W_jk S_k,theta with i32x4.dot_i16x8_s, parameters in chunks of CH (rtrlChunk) whose pieces of S (k
@@ -913,9 +915,16 @@ function advanceRtrlDot(): bool {
   const XP = SCRATCH + ((<usize>(P << 3) + (<usize>N << 2) + 15) & ~15);
   const INNER = XP + <usize>(12 * KP * CH);
   const SUMS = INNER + (<usize>CH << 3);
+  const DIR = SUMS + (<usize>CH << 3);
   // The reference's sum_hi/sum_lo of the last row, from the old S (before the first chunk overwrites it).
   if (!STEP_LEARN) refSums(N - 1);
   const L = rowL1Max();
+  // The direct terms as int32 vectors with 8 zeros on each side: h_prev 2^5 (N), x 2^8 (M), and 2^20 (one), so that
+  // a block of 8 parameters reads its lanes' terms with two unaligned loads (zeros outside the term's range).
+  memory.fill(DIR, 0, <usize>(N + M + 49) << 2);
+  for (let b = 0; b < N; b++) store<i32>(DIR + (<usize>(b + 8) << 2), ld16(p_h_prev, b) << 5);
+  for (let b = 0; b < M; b++) store<i32>(DIR + (<usize>(N + 24 + b) << 2), ld16(p_x, b) << 8);
+  store<i32>(DIR + (<usize>(N + M + 40) << 2), 1048576);
   for (let t0 = 0; t0 < P; t0 += CH) {
     const t1 = min(t0 + CH, P);
     const nb = (t1 - t0 + 7) >> 3;
@@ -927,7 +936,8 @@ function advanceRtrlDot(): bool {
     }
     const m = max(max(<u32>i32x4.extract_lane(mv, 0), <u32>i32x4.extract_lane(mv, 1)), max(<u32>i32x4.extract_lane(mv, 2), <u32>i32x4.extract_lane(mv, 3)));
     const s = splitFor(<i64>m, L);
-    if (s != 0) chunk2(t0, t1, nb, CH, KP, s, XP, INNER);
+    // |S'| <= |S| + |inner| + 1: the saturation test is needed only when that can exceed int32
+    if (s != 0) chunk2(t0, t1, nb, CH, KP, s, XP, INNER, DIR, <i64>m + INNER_BOUND + 1 > 2147483647);
     else chunk3(t0, t1, CH, KP, XP, SUMS);
   }
   return true;
@@ -935,9 +945,12 @@ function advanceRtrlDot(): bool {
 
 /**
  * One chunk on the two-piece path (advanceRtrlDot): pieces per k pair and block of 8 parameters as 64 bytes
- * [hi of 4 params | hi of next 4 | lo of 4 | lo of next 4], each i32 lane holding (piece_k, piece_k+1) as i16.
+ * [hi of 4 params | hi of next 4 | lo of 4 | lo of next 4], each i32 lane holding (piece_k, piece_k+1) as i16. Two
+ * rows per pass over the pieces; each block of 8 parameters is finalized in registers, its direct terms added from
+ * the zero-padded vectors at DIR (advanceRtrlDot), the chunk's last partial block through finalizeFast. `sat` is
+ * false when the chunk's bounds show that S' cannot leave int32 (then no saturation test is needed).
  */
-function chunk2(t0: i32, t1: i32, nb: i32, CH: i32, KP: i32, s: i32, XP: usize, INNER: usize): void {
+function chunk2(t0: i32, t1: i32, nb: i32, CH: i32, KP: i32, s: i32, XP: usize, INNER: usize, DIR: usize, sat: bool): void {
   const P = THETA;
   const halfv = i32x4.splat(1 << (s - 1));
   const m16 = i32x4.splat(0xffff);
@@ -962,14 +975,24 @@ function chunk2(t0: i32, t1: i32, nb: i32, CH: i32, KP: i32, s: i32, XP: usize, 
   }
   const sh = s - 12;
   const r12 = i32x4.splat(2048);
-  const len = t1 - t0;
+  const keep = i32x4.splat(KEEP);
+  const full = (t1 - t0) >> 3;
+  const DH = DIR;
+  const DX = DIR + (<usize>(N + 16) << 2);
+  const DB = DX + (<usize>(M + 16) << 2);
+  let cnt = i32x4.splat(0);
   for (let j = 0; j < N; j += 2) {
     const j1 = j + 1 < N ? j + 1 : j;
+    const two = j1 != j;
     // an odd N reads one i16 past the row as the partner of the padded zero k: its product is 0
     const w0 = p_W_rec_q12 + (<usize>(j * N) << 1);
     const w1 = p_W_rec_q12 + (<usize>(j1 * N) << 1);
-    const I0 = INNER;
-    const I1 = INNER + (<usize>CH << 2);
+    const c0 = i32x4.splat(ld32(p_aphi, j));
+    const c1 = i32x4.splat(ld32(p_aphi, j1));
+    const pS0 = p_S + (<usize>(j * P + t0) << 2);
+    const pS1 = p_S + (<usize>(j1 * P + t0) << 2);
+    const pN0 = p_S_next + (<usize>(j * P + t0) << 2);
+    const pN1 = p_S_next + (<usize>(j1 * P + t0) << 2);
     for (let b = 0; b < nb; b++) {
       let a0 = i32x4.splat(0);
       let a1 = i32x4.splat(0);
@@ -985,8 +1008,8 @@ function chunk2(t0: i32, t1: i32, nb: i32, CH: i32, KP: i32, s: i32, XP: usize, 
         const x1 = v128.load(q + 16);
         const x2 = v128.load(q + 32);
         const x3 = v128.load(q + 48);
-        const wa = i32x4.splat(load<i32>(w0 + (<usize>kp << 2)));
-        const wb = i32x4.splat(load<i32>(w1 + (<usize>kp << 2)));
+        const wa = v128.load32_splat(w0 + (<usize>kp << 2));
+        const wb = v128.load32_splat(w1 + (<usize>kp << 2));
         a0 = i32x4.add(a0, i32x4.dot_i16x8_s(x0, wa));
         a1 = i32x4.add(a1, i32x4.dot_i16x8_s(x1, wa));
         a2 = i32x4.add(a2, i32x4.dot_i16x8_s(x2, wa));
@@ -997,39 +1020,105 @@ function chunk2(t0: i32, t1: i32, nb: i32, CH: i32, KP: i32, s: i32, XP: usize, 
         b3 = i32x4.add(b3, i32x4.dot_i16x8_s(x3, wb));
         q += kStride;
       }
-      // inner = (HS << (s - 12)) + round(LS / 2^12): the rounded Q20 total, exact in i32 (splitFor)
-      const d = <usize>b << 5;
-      v128.store(I0 + d, i32x4.add(i32x4.shl(a0, sh), i32x4.shr_s(i32x4.add(a2, r12), 12)));
-      v128.store(I0 + d + 16, i32x4.add(i32x4.shl(a1, sh), i32x4.shr_s(i32x4.add(a3, r12), 12)));
-      v128.store(I1 + d, i32x4.add(i32x4.shl(b0, sh), i32x4.shr_s(i32x4.add(b2, r12), 12)));
-      v128.store(I1 + d + 16, i32x4.add(i32x4.shl(b1, sh), i32x4.shr_s(i32x4.add(b3, r12), 12)));
-    }
-    addDirect(j, t0, t1, I0);
-    finalizeFast(j, t0, len, I0);
-    if (j1 != j) {
-      addDirect(j1, t0, t1, I1);
-      finalizeFast(j1, t0, len, I1);
+      // inner = (HS << (s - 12)) + round(LS / 2^12): the rounded Q20 total, exact in i32 (splitFor); + direct terms
+      const tb = t0 + (b << 3);
+      let i0 = i32x4.add(i32x4.shl(a0, sh), i32x4.shr_s(i32x4.add(a2, r12), 12));
+      let i1 = i32x4.add(i32x4.shl(a1, sh), i32x4.shr_s(i32x4.add(a3, r12), 12));
+      let i2 = i32x4.add(i32x4.shl(b0, sh), i32x4.shr_s(i32x4.add(b2, r12), 12));
+      let i3 = i32x4.add(i32x4.shl(b1, sh), i32x4.shr_s(i32x4.add(b3, r12), 12));
+      const dh0 = tb - j * N;
+      if (dh0 > -8 && dh0 < N) {
+        const d = DH + (<usize>(dh0 + 8) << 2);
+        i0 = i32x4.add(i0, v128.load(d));
+        i1 = i32x4.add(i1, v128.load(d + 16));
+      }
+      const dh1 = dh0 - N;
+      if (two && dh1 > -8 && dh1 < N) {
+        const d = DH + (<usize>(dh1 + 8) << 2);
+        i2 = i32x4.add(i2, v128.load(d));
+        i3 = i32x4.add(i3, v128.load(d + 16));
+      }
+      const dx0 = tb - N * N - j * M;
+      if (dx0 > -8 && dx0 < M) {
+        const d = DX + (<usize>(dx0 + 8) << 2);
+        i0 = i32x4.add(i0, v128.load(d));
+        i1 = i32x4.add(i1, v128.load(d + 16));
+      }
+      const dx1 = dx0 - M;
+      if (two && dx1 > -8 && dx1 < M) {
+        const d = DX + (<usize>(dx1 + 8) << 2);
+        i2 = i32x4.add(i2, v128.load(d));
+        i3 = i32x4.add(i3, v128.load(d + 16));
+      }
+      const db0 = tb - N * N - N * M - j;
+      if (db0 > -8 && db0 < 1) {
+        const d = DB + (<usize>(db0 + 8) << 2);
+        i0 = i32x4.add(i0, v128.load(d));
+        i1 = i32x4.add(i1, v128.load(d + 16));
+      }
+      const db1 = db0 - 1;
+      if (two && db1 > -8 && db1 < 1) {
+        const d = DB + (<usize>(db1 + 8) << 2);
+        i2 = i32x4.add(i2, v128.load(d));
+        i3 = i32x4.add(i3, v128.load(d + 16));
+      }
+      const o = <usize>b << 5;
+      if (b < full) {
+        if (sat) {
+          cnt = fin4s(pS0 + o, pN0 + o, i0, keep, c0, cnt);
+          cnt = fin4s(pS0 + o + 16, pN0 + o + 16, i1, keep, c0, cnt);
+          if (two) {
+            cnt = fin4s(pS1 + o, pN1 + o, i2, keep, c1, cnt);
+            cnt = fin4s(pS1 + o + 16, pN1 + o + 16, i3, keep, c1, cnt);
+          }
+        } else {
+          fin4(pS0 + o, pN0 + o, i0, keep, c0);
+          fin4(pS0 + o + 16, pN0 + o + 16, i1, keep, c0);
+          if (two) {
+            fin4(pS1 + o, pN1 + o, i2, keep, c1);
+            fin4(pS1 + o + 16, pN1 + o + 16, i3, keep, c1);
+          }
+        }
+      } else {
+        // the chunk's last, partial block: parameters up to t1 only
+        v128.store(INNER, i0);
+        v128.store(INNER + 16, i1);
+        finalizeFast(j, tb, t1 - tb, INNER);
+        if (two) {
+          v128.store(INNER, i2);
+          v128.store(INNER + 16, i3);
+          finalizeFast(j1, tb, t1 - tb, INNER);
+        }
+      }
     }
   }
+  const n = i32x4.extract_lane(cnt, 0) + i32x4.extract_lane(cnt, 1) + i32x4.extract_lane(cnt, 2) + i32x4.extract_lane(cnt, 3);
+  if (n != 0) store<u32>(s_sens, load<u32>(s_sens) + <u32>n);
 }
 
-/** Adds row j's direct terms inside [t0, t1) to its inner sums at pI (h_b 2^5, x_b 2^8, 2^20; no overflow: splitFor). */
-function addDirect(j: i32, t0: i32, t1: i32, pI: usize): void {
-  const rec0 = j * N;
-  const in0 = N * N + j * M;
-  const bt = N * N + N * M + j;
-  for (let t = max(t0, rec0); t < min(t1, rec0 + N); t++) {
-    const q = pI + (<usize>(t - t0) << 2);
-    store<i32>(q, load<i32>(q) + (ld16(p_h_prev, t - rec0) << 5));
-  }
-  for (let t = max(t0, in0); t < min(t1, in0 + M); t++) {
-    const q = pI + (<usize>(t - t0) << 2);
-    store<i32>(q, load<i32>(q) + (ld16(p_x, t - in0) << 8));
-  }
-  if (bt >= t0 && bt < t1) {
-    const q = pI + (<usize>(bt - t0) << 2);
-    store<i32>(q, load<i32>(q) + 1048576);
-  }
+/** round(v b / 2^15) in wrapping i32 lanes for b in [0, 2^15] (exact when the result fits int32, see finalizeFast). */
+@inline function mulRound15(v: v128, b: v128): v128 {
+  return i32x4.add(
+    i32x4.shl(i32x4.mul(i32x4.shr_s(v, 16), b), 1),
+    i32x4.shr_u(i32x4.add(i32x4.mul(v128.and(v, i32x4.splat(0xffff)), b), i32x4.splat(16384)), 15),
+  );
+}
+/** S' of 4 parameters (at pS, also written to pN) when it cannot leave int32. */
+@inline function fin4(pS: usize, pN: usize, inner: v128, keep: v128, c: v128): void {
+  const r = i32x4.add(mulRound15(v128.load(pS), keep), mulRound15(inner, c));
+  v128.store(pS, r);
+  v128.store(pN, r);
+}
+/** S' of 4 parameters, saturated; returns cnt minus the saturating lanes' masks (-1 each). */
+@inline function fin4s(pS: usize, pN: usize, inner: v128, keep: v128, c: v128, cnt: v128): v128 {
+  const p1 = mulRound15(v128.load(pS), keep);
+  const p2 = mulRound15(inner, c);
+  const r = i32x4.add(p1, p2);
+  const ov = i32x4.shr_s(v128.and(v128.xor(r, p1), v128.xor(r, p2)), 31);
+  const out = v128.bitselect(v128.xor(i32x4.shr_s(p1, 31), i32x4.splat(2147483647)), r, ov);
+  v128.store(pS, out);
+  v128.store(pN, out);
+  return i32x4.sub(cnt, ov);
 }
 
 /**
@@ -1043,31 +1132,13 @@ function finalizeFast(j: i32, t0: i32, len: i32, pI: usize): void {
   const c = ld32(p_aphi, j);
   const keep = i32x4.splat(KEEP);
   const cv = i32x4.splat(c);
-  const lo16 = i32x4.splat(0xffff);
-  const r14 = i32x4.splat(16384);
-  const imax = i32x4.splat(2147483647);
   let cnt = i32x4.splat(0);
   const pS = p_S + (<usize>(j * THETA + t0) << 2);
   const pN = p_S_next + (<usize>(j * THETA + t0) << 2);
   let u = 0;
   for (; u + 4 <= len; u += 4) {
     const o = <usize>u << 2;
-    const v = v128.load(pS + o);
-    const inner = v128.load(pI + o);
-    const p1 = i32x4.add(
-      i32x4.shl(i32x4.mul(i32x4.shr_s(v, 16), keep), 1),
-      i32x4.shr_u(i32x4.add(i32x4.mul(v128.and(v, lo16), keep), r14), 15),
-    );
-    const p2 = i32x4.add(
-      i32x4.shl(i32x4.mul(i32x4.shr_s(inner, 16), cv), 1),
-      i32x4.shr_u(i32x4.add(i32x4.mul(v128.and(inner, lo16), cv), r14), 15),
-    );
-    const r = i32x4.add(p1, p2);
-    const ov = i32x4.shr_s(v128.and(v128.xor(r, p1), v128.xor(r, p2)), 31);
-    const out = v128.bitselect(v128.xor(i32x4.shr_s(p1, 31), imax), r, ov);
-    cnt = i32x4.sub(cnt, ov);
-    v128.store(pS + o, out);
-    v128.store(pN + o, out);
+    cnt = fin4s(pS + o, pN + o, v128.load(pI + o), keep, cv, cnt);
   }
   let n = i32x4.extract_lane(cnt, 0) + i32x4.extract_lane(cnt, 1) + i32x4.extract_lane(cnt, 2) + i32x4.extract_lane(cnt, 3);
   for (; u < len; u++) {
