@@ -1246,16 +1246,91 @@ function finalizeRow(j: i32): void {
   finalizeVec(j, c, bBase + j + 1, P);
 }
 
-/** updateRtrl (runtime/learners/rtrl.ts), with the reference's f64 partial sums (they stay in the arena). */
+/**
+ * updateRtrl (runtime/learners/rtrl.ts), with the reference's f64 partial sums (they stay in the arena):
+ * c_j = sat16(round(fb_j / 2^12)) once per unit, hi_t = sum_j c_j (S >> 16) and lo_t = sum_j c_j (S & 0xffff)
+ * (sumsI32 when sum_j |c_j| < 2^16 bounds them inside int32, else sumsI64), then learnRange over the three blocks of
+ * theta (W_rec with its Q3.12 copy, W_in, b).
+ */
 function updateRtrl(): void {
   const P = THETA;
   const nRec = N * N;
   const nIn = N * M;
-  // c_j once per unit (its saturation counted once), after the private i64 sums.
   const pC = SCRATCH + (<usize>P << 3);
-  for (let j = 0; j < N; j++) store<i32>(pC + (<usize>j << 2), sat16c(<i64>rsr(ld32(p_fb, j), 12), s_feedback));
-  // hi_t = sum_j c_j (S >> 16), lo_t = sum_j c_j (S & 0xffff): exact i64 lanes, 4 parameters at a time, then stored
-  // as f64 (exact integers: the reference's sum_hi/sum_lo values).
+  let c1: i32 = 0;
+  let cs: i32 = 0;
+  for (let j = 0; j < N; j++) {
+    const c = sat16c(<i64>rsr(ld32(p_fb, j), 12), s_feedback);
+    store<i32>(pC + (<usize>j << 2), c);
+    c1 += c < 0 ? -c : c;
+    cs += c;
+  }
+  if (c1 < 65536) sumsI32(pC, cs);
+  else sumsI64(pC);
+  learnRange(p_W_rec, p_W_rec_q12, p_acc_W_rec, 0, nRec, s_W_rec);
+  learnRange(p_W_in, 0, p_acc_W_in, nRec, nIn, s_W_in);
+  learnRange(p_b, 0, p_acc_b, nRec + nIn, N, s_b);
+}
+
+/**
+ * hi_t and lo_t in i32 lanes, 8 parameters at a time: with C = sum_j |c_j| < 2^16, |sum_j c_j (S >> 16)| and
+ * |sum_j c_j ((S & 0xffff) - 2^15)| are at most C 2^15 < 2^31; lo_t = the latter + 2^15 sum_j c_j. Stored as f64
+ * (exact integers, the reference's values).
+ */
+function sumsI32(pC: usize, cs: i32): void {
+  const P = THETA;
+  const lo16 = i32x4.splat(0xffff);
+  const h15 = i32x4.splat(32768);
+  const off = f64x2.splat(<f64>cs * 32768);
+  let t = 0;
+  for (; t + 8 <= P; t += 8) {
+    let h0 = i32x4.splat(0);
+    let h1 = i32x4.splat(0);
+    let l0 = i32x4.splat(0);
+    let l1 = i32x4.splat(0);
+    let p = p_S + (<usize>t << 2);
+    for (let j = 0; j < N; j++) {
+      const c = load<i32>(pC + (<usize>j << 2));
+      if (c != 0) {
+        const cv = i32x4.splat(c);
+        const v0 = v128.load(p);
+        const v1 = v128.load(p + 16);
+        h0 = i32x4.add(h0, i32x4.mul(i32x4.shr_s(v0, 16), cv));
+        h1 = i32x4.add(h1, i32x4.mul(i32x4.shr_s(v1, 16), cv));
+        l0 = i32x4.add(l0, i32x4.mul(i32x4.sub(v128.and(v0, lo16), h15), cv));
+        l1 = i32x4.add(l1, i32x4.mul(i32x4.sub(v128.and(v1, lo16), h15), cv));
+      }
+      p += <usize>P << 2;
+    }
+    const z = f64x2.splat(0);
+    storeF64x4(p_sum_hi + (<usize>t << 3), h0, z);
+    storeF64x4(p_sum_hi + (<usize>t << 3) + 32, h1, z);
+    storeF64x4(p_sum_lo + (<usize>t << 3), l0, off);
+    storeF64x4(p_sum_lo + (<usize>t << 3) + 32, l1, off);
+  }
+  for (; t < P; t++) sumsOne(pC, t);
+}
+/** Four i32 lanes + off as f64 at q. */
+@inline function storeF64x4(q: usize, v: v128, off: v128): void {
+  v128.store(q, f64x2.add(f64x2.convert_low_i32x4_s(v), off));
+  v128.store(q + 16, f64x2.add(f64x2.convert_low_i32x4_s(i32x4.shuffle(v, v, 2, 3, 2, 3)), off));
+}
+/** hi_t and lo_t of one parameter, exact i64. */
+function sumsOne(pC: usize, t: i32): void {
+  let hs: i64 = 0;
+  let ls: i64 = 0;
+  for (let j = 0; j < N; j++) {
+    const c = load<i32>(pC + (<usize>j << 2));
+    const v = ld32(p_S, j * THETA + t);
+    hs += <i64>(c * (v >> 16));
+    ls += <i64>(c * (v & 0xffff));
+  }
+  store<f64>(p_sum_hi + (<usize>t << 3), <f64>hs);
+  store<f64>(p_sum_lo + (<usize>t << 3), <f64>ls);
+}
+/** hi_t and lo_t for any c_j: exact i64 lanes, 4 parameters at a time. */
+function sumsI64(pC: usize): void {
+  const P = THETA;
   const mask = i32x4.splat(0xffff);
   let t = 0;
   for (; t + 4 <= P; t += 4) {
@@ -1286,45 +1361,87 @@ function updateRtrl(): void {
     store<f64>(ql + 16, <f64>i64x2.extract_lane(l1, 0));
     store<f64>(ql + 24, <f64>i64x2.extract_lane(l1, 1));
   }
-  for (; t < P; t++) {
-    let hs: i64 = 0;
-    let ls: i64 = 0;
-    for (let j = 0; j < N; j++) {
-      const c = load<i32>(pC + (<usize>j << 2));
-      const v = ld32(p_S, j * P + t);
-      hs += <i64>(c * (v >> 16));
-      ls += <i64>(c * (v & 0xffff));
+  for (; t < P; t++) sumsOne(pC, t);
+}
+
+/**
+ * The learning step of theta block [t0, t0 + len) (weights W, Q3.12 copy Wq or 0, accumulators acc) from hi_t, lo_t:
+ * term = hi 2^14 + round(lo / 4) into acc (ACCUMULATE); in 'step' mode D = sat32(hi 2^4 + round(lo / 2^12)) ('grad'),
+ * d = round(D m / 2^SH_RTRL) and applyStep. Four parameters at a time in f64x2 lanes, exact: every value is an
+ * integer below 2^53 (D m < 2^46) and each rounding is floor(v 2^-s + 1/2) of an exact v; then W + delta saturated
+ * ('W_rec'/'W_in'/'b'), and where delta != 0 the copy rewritten, sat16(round(W / 2^12)) ('weights_q12').
+ */
+function learnRange(W: usize, Wq: usize, acc: usize, t0: i32, len: i32, satW: usize): void {
+  const qh = p_sum_hi + (<usize>t0 << 3);
+  const ql = p_sum_lo + (<usize>t0 << 3);
+  const half = f64x2.splat(0.5);
+  const fmin = f64x2.splat(-2147483648.0);
+  const fmax = f64x2.splat(2147483647.0);
+  const etaS = f64x2.splat(<f64>ETA_REC * Math.pow(2, <f64>-SH_RTRL));
+  const appS = f64x2.splat(Math.pow(2, <f64>-SH_APPLY));
+  const appM = f64x2.splat(Math.pow(2, <f64>APPLY_LOG2));
+  const zero = f64x2.splat(0);
+  let gcnt = i64x2.splat(0);
+  let wcnt = i64x2.splat(0);
+  let qcnt = i32x4.splat(0);
+  let i = 0;
+  for (; i + 4 <= len; i += 4) {
+    const o = <usize>i << 3;
+    const h0 = v128.load(qh + o);
+    const h1 = v128.load(qh + o + 16);
+    const l0 = v128.load(ql + o);
+    const l1 = v128.load(ql + o + 16);
+    if (ACCUMULATE) {
+      const a = acc + o;
+      v128.store(a, f64x2.add(v128.load(a), f64x2.add(f64x2.mul(h0, f64x2.splat(16384)), f64x2.floor(f64x2.add(f64x2.mul(l0, f64x2.splat(0.25)), half)))));
+      v128.store(a + 16, f64x2.add(v128.load(a + 16), f64x2.add(f64x2.mul(h1, f64x2.splat(16384)), f64x2.floor(f64x2.add(f64x2.mul(l1, f64x2.splat(0.25)), half)))));
     }
-    store<f64>(p_sum_hi + (<usize>t << 3), <f64>hs);
-    store<f64>(p_sum_lo + (<usize>t << 3), <f64>ls);
+    if (!STEP) continue;
+    let d0 = f64x2.add(f64x2.mul(h0, f64x2.splat(16)), f64x2.floor(f64x2.add(f64x2.mul(l0, f64x2.splat(1.0 / 4096)), half)));
+    let d1 = f64x2.add(f64x2.mul(h1, f64x2.splat(16)), f64x2.floor(f64x2.add(f64x2.mul(l1, f64x2.splat(1.0 / 4096)), half)));
+    gcnt = i64x2.sub(i64x2.sub(gcnt, v128.or(f64x2.gt(d0, fmax), f64x2.lt(d0, fmin))), v128.or(f64x2.gt(d1, fmax), f64x2.lt(d1, fmin)));
+    d0 = f64x2.pmin(f64x2.pmax(d0, fmin), fmax);
+    d1 = f64x2.pmin(f64x2.pmax(d1, fmin), fmax);
+    // d = round(D m / 2^SH_RTRL), delta = round(d / 2^SH_APPLY) 2^APPLY_LOG2
+    const e0 = f64x2.mul(f64x2.floor(f64x2.add(f64x2.mul(f64x2.floor(f64x2.add(f64x2.mul(d0, etaS), half)), appS), half)), appM);
+    const e1 = f64x2.mul(f64x2.floor(f64x2.add(f64x2.mul(f64x2.floor(f64x2.add(f64x2.mul(d1, etaS), half)), appS), half)), appM);
+    const pw = W + (<usize>i << 2);
+    const w = v128.load(pw);
+    let n0 = f64x2.add(f64x2.convert_low_i32x4_s(w), e0);
+    let n1 = f64x2.add(f64x2.convert_low_i32x4_s(i32x4.shuffle(w, w, 2, 3, 2, 3)), e1);
+    wcnt = i64x2.sub(i64x2.sub(wcnt, v128.or(f64x2.gt(n0, fmax), f64x2.lt(n0, fmin))), v128.or(f64x2.gt(n1, fmax), f64x2.lt(n1, fmin)));
+    n0 = f64x2.pmin(f64x2.pmax(n0, fmin), fmax);
+    n1 = f64x2.pmin(f64x2.pmax(n1, fmin), fmax);
+    const wn = i32x4.shuffle(i32x4.trunc_sat_f64x2_s_zero(n0), i32x4.trunc_sat_f64x2_s_zero(n1), 0, 1, 4, 5);
+    v128.store(pw, wn);
+    if (Wq != 0) {
+      // lanes whose change is non-zero get the copy sat16(round(W / 2^12)), counted when it clips
+      const nz = v128.not(i32x4.shuffle(f64x2.eq(e0, zero), f64x2.eq(e1, zero), 0, 2, 4, 6));
+      const r = i32x4.add(i32x4.shr_s(wn, 12), v128.and(i32x4.shr_s(wn, 11), i32x4.splat(1)));
+      qcnt = i32x4.sub(qcnt, v128.and(nz, v128.or(i32x4.gt_s(r, i32x4.splat(32767)), i32x4.lt_s(r, i32x4.splat(-32768)))));
+      const pq = Wq + (<usize>i << 1);
+      const q = v128.bitselect(i16x8.narrow_i32x4_s(r, r), v128.load64_zero(pq), i16x8.narrow_i32x4_s(nz, nz));
+      store<i64>(pq, i64x2.extract_lane(q, 0));
+    }
   }
-  for (let t = 0; t < P; t++) {
-    const hi = load<f64>(p_sum_hi + (<usize>t << 3));
-    const lo = load<f64>(p_sum_lo + (<usize>t << 3));
-    const term = hi * 16384 + Math.floor(lo * 0.25 + 0.5);
-    let d: i64 = 0;
+  if (STEP) {
+    const g = <u32>(i64x2.extract_lane(gcnt, 0) + i64x2.extract_lane(gcnt, 1));
+    if (g != 0) store<u32>(s_grad, load<u32>(s_grad) + g);
+    const wc = <u32>(i64x2.extract_lane(wcnt, 0) + i64x2.extract_lane(wcnt, 1));
+    if (wc != 0) store<u32>(satW, load<u32>(satW) + wc);
+    const qc = <u32>(i32x4.extract_lane(qcnt, 0) + i32x4.extract_lane(qcnt, 1) + i32x4.extract_lane(qcnt, 2) + i32x4.extract_lane(qcnt, 3));
+    if (qc != 0) store<u32>(s_weights_q12, load<u32>(s_weights_q12) + qc);
+  }
+  for (; i < len; i++) {
+    const hi = load<f64>(qh + (<usize>i << 3));
+    const lo = load<f64>(ql + (<usize>i << 3));
+    if (ACCUMULATE) {
+      const a = acc + (<usize>i << 3);
+      store<f64>(a, load<f64>(a) + (hi * 16384 + Math.floor(lo * 0.25 + 0.5)));
+    }
     if (STEP) {
       const dq = <i64>(hi * 16 + Math.floor(lo * (1.0 / 4096) + 0.5));
-      d = mul32x16(sat32c(dq, s_grad), ETA_REC, SH_RTRL);
-    }
-    if (t < nRec) {
-      if (ACCUMULATE) {
-        const q = p_acc_W_rec + (<usize>t << 3);
-        store<f64>(q, load<f64>(q) + term);
-      }
-      if (STEP) applyStep(p_W_rec, p_W_rec_q12, t, d, s_W_rec);
-    } else if (t < nRec + nIn) {
-      if (ACCUMULATE) {
-        const q = p_acc_W_in + (<usize>(t - nRec) << 3);
-        store<f64>(q, load<f64>(q) + term);
-      }
-      if (STEP) applyStep(p_W_in, 0, t - nRec, d, s_W_in);
-    } else {
-      if (ACCUMULATE) {
-        const q = p_acc_b + (<usize>(t - nRec - nIn) << 3);
-        store<f64>(q, load<f64>(q) + term);
-      }
-      if (STEP) applyStep(p_b, 0, t - nRec - nIn, d, s_b);
+      applyStep(W, Wq, i, mul32x16(sat32c(dq, s_grad), ETA_REC, SH_RTRL), satW);
     }
   }
 }
