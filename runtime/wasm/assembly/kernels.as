@@ -1003,13 +1003,18 @@ function chunk2(t0: i32, t1: i32, nb: i32, CH: i32, KP: i32, s: i32, XP: usize, 
       let b2 = i32x4.splat(0);
       let b3 = i32x4.splat(0);
       let q = XP + (<usize>b << 6);
-      for (let kp = 0; kp < KP; kp++) {
+      const qe = q + <usize>KP * kStride;
+      let pa = w0;
+      let pb = w1;
+      while (q < qe) {
         const x0 = v128.load(q);
         const x1 = v128.load(q + 16);
         const x2 = v128.load(q + 32);
         const x3 = v128.load(q + 48);
-        const wa = v128.load32_splat(w0 + (<usize>kp << 2));
-        const wb = v128.load32_splat(w1 + (<usize>kp << 2));
+        const wa = v128.load32_splat(pa);
+        const wb = v128.load32_splat(pb);
+        pa += 4;
+        pb += 4;
         a0 = i32x4.add(a0, i32x4.dot_i16x8_s(x0, wa));
         a1 = i32x4.add(a1, i32x4.dot_i16x8_s(x1, wa));
         a2 = i32x4.add(a2, i32x4.dot_i16x8_s(x2, wa));
