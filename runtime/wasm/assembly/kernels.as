@@ -885,13 +885,10 @@ function splitFor(m: i64, L: i64): i32 {
     const hS = L * ((m >> s) + 1);
     const lS = L * half;
     if (hS > 2147483647 || lS > 2147483647 - 2048) return 0;
-    INNER_BOUND = (hS << (s - 12)) + (lS >> 12) + 1 + 8388608;
-    return INNER_BOUND > 2147483647 ? 0 : s;
+    return (hS << (s - 12)) + (lS >> 12) + 1 + 8388608 > 2147483647 ? 0 : s;
   }
   return 0;
 }
-/** Set by splitFor: a bound on |inner| (direct term included) of the chunk it accepted. */
-let INNER_BOUND: i64 = 0;
 
 /**
  * The sums sum_k W_jk S_k,theta with i32x4.dot_i16x8_s, parameters in chunks of CH (rtrlChunk) whose pieces of S (k
@@ -936,8 +933,7 @@ function advanceRtrlDot(): bool {
     }
     const m = max(max(<u32>i32x4.extract_lane(mv, 0), <u32>i32x4.extract_lane(mv, 1)), max(<u32>i32x4.extract_lane(mv, 2), <u32>i32x4.extract_lane(mv, 3)));
     const s = splitFor(<i64>m, L);
-    // |S'| <= |S| + |inner| + 1: the saturation test is needed only when that can exceed int32
-    if (s != 0) chunk2(t0, t1, nb, CH, KP, s, XP, INNER, DIR, <i64>m + INNER_BOUND + 1 > 2147483647);
+    if (s != 0) chunk2(t0, t1, nb, CH, KP, s, XP, INNER, DIR);
     else chunk3(t0, t1, CH, KP, XP, SUMS);
   }
   return true;
@@ -947,10 +943,11 @@ function advanceRtrlDot(): bool {
  * One chunk on the two-piece path (advanceRtrlDot): pieces per k pair and block of 8 parameters as 64 bytes
  * [hi of 4 params | hi of next 4 | lo of 4 | lo of next 4], each i32 lane holding (piece_k, piece_k+1) as i16. Two
  * rows per pass over the pieces; each block of 8 parameters is finalized in registers, its direct terms added from
- * the zero-padded vectors at DIR (advanceRtrlDot), the chunk's last partial block through finalizeFast. `sat` is
- * false when the chunk's bounds show that S' cannot leave int32 (then no saturation test is needed).
+ * the zero-padded vectors at DIR (advanceRtrlDot), the chunk's last partial block through finalizeFast.
+ * S' needs no saturation test here: a phi'_j = round(a dphi / 2^15) <= a, so (1 - a) + a phi'_j <= 1 and
+ * |S'| <= max(|S|, |inner|) + 1 < 2^31 with |S| < 2^31 - 2^15 (hi fits i16) and |inner| < 2^31 - 2^23 (splitFor).
  */
-function chunk2(t0: i32, t1: i32, nb: i32, CH: i32, KP: i32, s: i32, XP: usize, INNER: usize, DIR: usize, sat: bool): void {
+function chunk2(t0: i32, t1: i32, nb: i32, CH: i32, KP: i32, s: i32, XP: usize, INNER: usize, DIR: usize): void {
   const P = THETA;
   const halfv = i32x4.splat(1 << (s - 1));
   const m16 = i32x4.splat(0xffff);
@@ -980,7 +977,6 @@ function chunk2(t0: i32, t1: i32, nb: i32, CH: i32, KP: i32, s: i32, XP: usize, 
   const DH = DIR;
   const DX = DIR + (<usize>(N + 16) << 2);
   const DB = DX + (<usize>(M + 16) << 2);
-  let cnt = i32x4.splat(0);
   for (let j = 0; j < N; j += 2) {
     const j1 = j + 1 < N ? j + 1 : j;
     const two = j1 != j;
@@ -1069,20 +1065,11 @@ function chunk2(t0: i32, t1: i32, nb: i32, CH: i32, KP: i32, s: i32, XP: usize, 
       }
       const o = <usize>b << 5;
       if (b < full) {
-        if (sat) {
-          cnt = fin4s(pS0 + o, pN0 + o, i0, keep, c0, cnt);
-          cnt = fin4s(pS0 + o + 16, pN0 + o + 16, i1, keep, c0, cnt);
-          if (two) {
-            cnt = fin4s(pS1 + o, pN1 + o, i2, keep, c1, cnt);
-            cnt = fin4s(pS1 + o + 16, pN1 + o + 16, i3, keep, c1, cnt);
-          }
-        } else {
-          fin4(pS0 + o, pN0 + o, i0, keep, c0);
-          fin4(pS0 + o + 16, pN0 + o + 16, i1, keep, c0);
-          if (two) {
-            fin4(pS1 + o, pN1 + o, i2, keep, c1);
-            fin4(pS1 + o + 16, pN1 + o + 16, i3, keep, c1);
-          }
+        fin4(pS0 + o, pN0 + o, i0, keep, c0);
+        fin4(pS0 + o + 16, pN0 + o + 16, i1, keep, c0);
+        if (two) {
+          fin4(pS1 + o, pN1 + o, i2, keep, c1);
+          fin4(pS1 + o + 16, pN1 + o + 16, i3, keep, c1);
         }
       } else {
         // the chunk's last, partial block: parameters up to t1 only
@@ -1097,8 +1084,6 @@ function chunk2(t0: i32, t1: i32, nb: i32, CH: i32, KP: i32, s: i32, XP: usize, 
       }
     }
   }
-  const n = i32x4.extract_lane(cnt, 0) + i32x4.extract_lane(cnt, 1) + i32x4.extract_lane(cnt, 2) + i32x4.extract_lane(cnt, 3);
-  if (n != 0) store<u32>(s_sens, load<u32>(s_sens) + <u32>n);
 }
 
 /** round(v b / 2^15) in wrapping i32 lanes for b in [0, 2^15] (exact when the result fits int32, see finalizeFast). */
