@@ -21,6 +21,7 @@ import { advanceSnap1, updateSnap1 } from './learners/snap1.ts';
 import { advanceRtrl, updateRtrl } from './learners/rtrl.ts';
 import { advanceTraces, learnRflo } from './learners/optimized/rflo.ts';
 import { learnSnap1 } from './learners/optimized/snap1.ts';
+import { advanceRtrlFast } from './learners/optimized/rtrl.ts';
 import { applyTrial } from './learners/apply.ts';
 import { createWasmKernel, resolveBackend } from './wasm/backend.ts';
 import type { Backend } from './wasm/backend.ts';
@@ -66,7 +67,7 @@ const REFERENCE: Readonly<Record<LearnerKind, LearnerKernels>> = {
   output: { advance: none, learn: none },
 };
 
-/** The live TypeScript kernels: RFLO and SnAp-1 fused and unrolled (learners/optimized/), RTRL as the reference. */
+/** The live TypeScript kernels: RFLO and SnAp-1 fused and unrolled, RTRL's sensitivity sums in float64 (learners/optimized/). */
 const OPTIMIZED: Readonly<Record<LearnerKind, LearnerKernels>> = {
   rflo: {
     advance: (s) => advanceTraces(s, false),
@@ -82,7 +83,14 @@ const OPTIMIZED: Readonly<Record<LearnerKind, LearnerKernels>> = {
       learnSnap1(s);
     },
   },
-  rtrl: REFERENCE.rtrl,
+  rtrl: {
+    advance: advanceRtrlFast,
+    learn: (s) => {
+      advanceRtrlFast(s);
+      feedbackQ(s, true);
+      updateRtrl(s);
+    },
+  },
   output: REFERENCE.output,
 };
 
