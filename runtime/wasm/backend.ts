@@ -89,12 +89,12 @@ export interface WasmKernel {
  * parameters, CH = 2048 / ceil(N / 2) rounded down to a multiple of 8 within [8, 256] (so the chunk's i16 pieces,
  * at most 12 bytes per k pair and parameter, stay within 24 KiB, inside a level-1 data cache), holds the pieces
  * (12 ceil(N/2) CH), i32 inner sums (8 CH), one row of i64 sums (8 CH), the direct terms zero-padded
- * (4 (N + M + 49)) and per block of 8 parameters a list of k pairs (4 (CH / 8) (ceil(N/2) + 1)); plus alignment.
+ * (4 (N + M + 49)) and per block of 8 parameters a list of k pairs (4 (CH / 8) (2 ceil(N/2) + 1)); plus alignment.
  */
 function rtrlWorkBytes(N: number, M: number): number {
   const KP = (N + 1) >> 1;
   const CH = Math.max(8, Math.min(256, Math.floor(2048 / KP)) & ~7);
-  return 12 * KP * CH + 16 * CH + 4 * (N + M + 49) + 16 + 4 * (CH / 8) * (KP + 1) + 16;
+  return 12 * KP * CH + 16 * CH + 4 * (N + M + 49) + 16 + 4 * (CH / 8) * (2 * KP + 1) + 16;
 }
 
 /** Instantiates the kernels for plan p with a zeroed arena; throws when WebAssembly SIMD is unavailable. */

@@ -960,7 +960,8 @@ function chunk2(t0: i32, t1: i32, nb: i32, CH: i32, KP: i32, s: i32, XP: usize, 
   const halfv = i32x4.splat(1 << (s - 1));
   const m16 = i32x4.splat(0xffff);
   const kStride = <usize>CH << 3;
-  // LST: per block of 8 parameters, the count of k pairs whose hi pieces are not all 0, then those pairs
+  // LST: per block of 8 parameters, the count of k pairs whose hi pieces are not all 0, then those pairs (the byte
+  // offsets of their pieces and of their weights)
   const LC = LST;
   const LK = LST + (<usize>nb << 2);
   if (sparse) memory.fill(LC, 0, <usize>nb << 2);
@@ -990,7 +991,9 @@ function chunk2(t0: i32, t1: i32, nb: i32, CH: i32, KP: i32, s: i32, XP: usize, 
       if (sparse && v128.any_true(any)) {
         const pc = LC + (<usize>b << 2);
         const c = load<i32>(pc);
-        store<i32>(LK + (<usize>(b * KP + c) << 2), kp);
+        const e = LK + (<usize>(b * KP + c) << 3);
+        store<i32>(e, kp * <i32>kStride);
+        store<i32>(e + 4, kp << 2);
         store<i32>(pc, c + 1);
         flagged++;
       }
@@ -1046,20 +1049,21 @@ function chunk2(t0: i32, t1: i32, nb: i32, CH: i32, KP: i32, s: i32, XP: usize, 
           b3 = i32x4.add(b3, i32x4.dot_i16x8_s(x3, wb));
           q += kStride;
         }
-        let pk = LK + (<usize>(b * KP) << 2);
-        const pke = pk + (<usize>load<i32>(LC + (<usize>b << 2)) << 2);
+        let pk = LK + (<usize>(b * KP) << 3);
+        const pke = pk + (<usize>load<i32>(LC + (<usize>b << 2)) << 3);
+        const qb = XP + (<usize>b << 6);
         while (pk < pke) {
-          const kp = load<i32>(pk);
-          const qh = XP + <usize>kp * kStride + (<usize>b << 6);
+          const qh = qb + <usize>load<i32>(pk);
+          const wk = <usize>load<i32>(pk + 4);
           const x0 = v128.load(qh);
           const x1 = v128.load(qh + 16);
-          const wa = v128.load32_splat(w0 + (<usize>kp << 2));
-          const wb = v128.load32_splat(w1 + (<usize>kp << 2));
+          const wa = v128.load32_splat(w0 + wk);
+          const wb = v128.load32_splat(w1 + wk);
           a0 = i32x4.add(a0, i32x4.dot_i16x8_s(x0, wa));
           a1 = i32x4.add(a1, i32x4.dot_i16x8_s(x1, wa));
           b0 = i32x4.add(b0, i32x4.dot_i16x8_s(x0, wb));
           b1 = i32x4.add(b1, i32x4.dot_i16x8_s(x1, wb));
-          pk += 4;
+          pk += 8;
         }
       } else {
         let q = XP + (<usize>b << 6);
