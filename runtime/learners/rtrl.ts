@@ -9,9 +9,9 @@
  *
  * theta is laid out [W_rec (N*N) | W_in (N*M) | b (N)]. Buffers (runtime/layout.ts, kind rtrl): S and S_next
  * (N x theta, Q11.20 int32), sum_hi and sum_lo (theta, exact partial sums). W_rec enters as its Q3.12 copy W_rec_q12.
- * This TypeScript kernel is both the reference and the live TypeScript path; the optimized kernels are wasm
- * (kernels.as advanceRtrl/advanceRtrlDot/updateRtrl, SIMD) and C (ns_kernel.c advance_rtrl/update_rtrl), bit-exact,
- * counters included. Formats and rounding: runtime/ARITHMETIC.md, "RTRL".
+ * This TypeScript kernel is the reference (and the live TypeScript path's learning step); the optimized kernels are
+ * TypeScript (optimized/rtrl.ts, the sensitivity step), wasm (kernels.as advanceRtrl/advanceRtrlDot/updateRtrl, SIMD)
+ * and C (ns_kernel.c advance_rtrl/update_rtrl), bit-exact, counters included. Formats and rounding: runtime/ARITHMETIC.md, "RTRL".
  */
 import type { LearnerState } from '../state.ts';
 import { mul32x16RoundShift, roundShiftRight, roundShiftRightWide, saturate16Count, saturate32Count } from '../fixed.ts';

@@ -900,9 +900,10 @@ function splitOk(m: i64, L: i64, s: i32): bool {
  * pairs interleaved as i16, an odd N padded with a zero k) sit in the private work area; S is updated in place
  * chunk by chunk (S_next gets the same values), since a chunk's old S is read only into its pieces and by its own
  * finalization. Per chunk, by its max |S| and the rows' L1 norm (splitFor):
- * - two pieces, S = hi 2^s + lo (the common case): HS and LS are exact i32 sums over all k, the inner term and
- *   S' = round((1 - a) S / 2^15) + round(a phi'_j inner / 2^15) are computed in i32 lanes (finalizeFast), two rows
- *   per pass over the pieces;
+ * - two pieces, S = hi 2^s + lo (the common case, chunk2): HS and LS are exact i32 sums over all k, the inner term
+ *   and S' = round((1 - a) S / 2^15) + round(a phi'_j inner / 2^15) are computed in i32 lanes in registers, two
+ *   rows per pass over the pieces; the split 2^16 is preferred when it qualifies, so that blocks where few k pairs
+ *   have |S| >= 2^15 skip the others' zero hi pieces;
  * - three pieces otherwise (any state, saturated ones included): S = A 2^22 + B 2^11 + C with A = S >> 22 in
  *   [-512, 511], B = (S >> 11) & 2047, C = S & 2047: per pair of k one dot gives W_jk x_k + W_jk+1 x_k+1 exactly
  *   (|.| <= 2 32768 2047 < 2^27), 16 such pairs (32 k) still sum exactly in i32 before the three partial sums are
