@@ -126,7 +126,7 @@ for (const c of CASES) {
 
 /**
  * RTRL sizes whose wasm paths the 10^4-step cases above do not reach (too slow there): N = 40 sums more than 32 k
- * (the exact i32 segment is flushed into i64 mid-row), N = 3 falls back to the i64 path (scratch too small for a chunk).
+ * (the three-piece path's exact i32 segment is flushed into i64 mid-row), N = 3 takes the i64 path (kernels.as: N <= 3).
  */
 const RANDOM_ONLY: Case[] = [
   { kind: 'rtrl', N: 40, update: 'step', tau: 10, gain: 1.5 },
