@@ -950,7 +950,8 @@ function advanceRtrlDot(): bool {
 
 /**
  * One chunk on the two-piece path (advanceRtrlDot): pieces per k pair and block of 8 parameters as 64 bytes
- * [hi of 4 params | hi of next 4 | lo of 4 | lo of next 4], each i32 lane holding (piece_k, piece_k+1) as i16. Two
+ * [hi of 4 params | hi of next 4 | lo of 4 | lo of next 4], each i32 lane holding (piece_k, piece_k+1) as i16, a
+ * block's k pairs contiguous. Two
  * rows per pass over the pieces; each block of 8 parameters is finalized in registers, its direct terms added from
  * the zero-padded vectors at DIR (advanceRtrlDot), the chunk's last partial block through finalizeFast.
  * S' needs no saturation test here: a phi'_j = round(a dphi / 2^15) <= a, so (1 - a) + a phi'_j <= 1 and
@@ -960,7 +961,9 @@ function chunk2(t0: i32, t1: i32, nb: i32, CH: i32, KP: i32, s: i32, XP: usize, 
   const P = THETA;
   const halfv = i32x4.splat(1 << (s - 1));
   const m16 = i32x4.splat(0xffff);
-  const kStride = <usize>CH << 3;
+  // pieces block-major: a block's k pairs are contiguous (64 bytes each), so the k loop reads sequentially
+  const kStride: usize = 64;
+  const bStride = <usize>KP << 6;
   // LST: per block of 8 parameters, the count of k pairs whose hi pieces are not all 0, then those pairs (the byte
   // offsets of their pieces and of their weights)
   const LC = LST;
@@ -974,7 +977,7 @@ function chunk2(t0: i32, t1: i32, nb: i32, CH: i32, KP: i32, s: i32, XP: usize, 
     const p1 = p0 + (<usize>P << 2);
     const o = XP + <usize>kp * kStride;
     for (let b = 0; b < nb; b++) {
-      const q = o + (<usize>b << 6);
+      const q = o + <usize>b * bStride;
       let any = i32x4.splat(0);
       for (let hlf = 0; hlf < 2; hlf++) {
         const u = (b << 3) + (hlf << 2);
@@ -1033,7 +1036,7 @@ function chunk2(t0: i32, t1: i32, nb: i32, CH: i32, KP: i32, s: i32, XP: usize, 
       let b3 = i32x4.splat(0);
       if (sparse) {
         // lo pieces of every k pair, hi pieces of the listed ones
-        let q = XP + (<usize>b << 6) + 32;
+        let q = XP + <usize>b * bStride + 32;
         const qe = q + <usize>KP * kStride;
         let pa = w0;
         let pb = w1;
@@ -1052,7 +1055,7 @@ function chunk2(t0: i32, t1: i32, nb: i32, CH: i32, KP: i32, s: i32, XP: usize, 
         }
         let pk = LK + (<usize>(b * KP) << 3);
         const pke = pk + (<usize>load<i32>(LC + (<usize>b << 2)) << 3);
-        const qb = XP + (<usize>b << 6);
+        const qb = XP + <usize>b * bStride;
         while (pk < pke) {
           const qh = qb + <usize>load<i32>(pk);
           const wk = <usize>load<i32>(pk + 4);
@@ -1067,7 +1070,7 @@ function chunk2(t0: i32, t1: i32, nb: i32, CH: i32, KP: i32, s: i32, XP: usize, 
           pk += 8;
         }
       } else {
-        let q = XP + (<usize>b << 6);
+        let q = XP + <usize>b * bStride;
         const qe = q + <usize>KP * kStride;
         let pa = w0;
         let pb = w1;
