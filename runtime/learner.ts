@@ -18,10 +18,9 @@ import type { LearnerState } from './state.ts';
 import { updateOutput } from './learners/output.ts';
 import { advanceRflo, updateRflo } from './learners/rflo.ts';
 import { advanceSnap1, updateSnap1 } from './learners/snap1.ts';
-import { advanceRtrl, updateRtrl } from './learners/rtrl.ts';
+import { advanceRtrl, advanceRtrlFast, updateRtrl } from './learners/rtrl.ts';
 import { advanceTraces, learnRflo } from './learners/optimized/rflo.ts';
 import { learnSnap1 } from './learners/optimized/snap1.ts';
-import { advanceRtrlFast } from './learners/optimized/rtrl.ts';
 import { applyTrial } from './learners/apply.ts';
 import { createWasmKernel, resolveBackend } from './wasm/backend.ts';
 import type { Backend } from './wasm/backend.ts';
@@ -67,7 +66,7 @@ const REFERENCE: Readonly<Record<LearnerKind, LearnerKernels>> = {
   output: { advance: none, learn: none },
 };
 
-/** The live TypeScript kernels: RFLO and SnAp-1 fused and unrolled, RTRL's sensitivity sums in float64 (learners/optimized/). */
+/** The live TypeScript kernels: RFLO and SnAp-1 fused and unrolled (learners/optimized/), RTRL's sensitivity sums in float64 (learners/rtrl.ts advanceRtrlFast). */
 const OPTIMIZED: Readonly<Record<LearnerKind, LearnerKernels>> = {
   rflo: {
     advance: (s) => advanceTraces(s, false),
