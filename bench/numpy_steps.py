@@ -3,6 +3,9 @@ numpy float64 baseline for `neurostream bench`: steps/s of one online RFLO step 
 way a numpy notebook would (vectorised per step, 4 inputs, 4 outputs, per-step updates). Prints one JSON object.
 
     python3 bench/numpy_steps.py [--quick]
+    python3 bench/numpy_steps.py --serve   (one line per request on stdin, "rtrl 32 0.3": that learner at that N for
+                                            that many seconds, continuing its stream; answers with steps/s, one JSON
+                                            line each; so another benchmark can interleave numpy with its own rounds)
 """
 import json
 import sys
@@ -95,6 +98,36 @@ def measure(make, N):
     rates.sort()
     return rates[len(rates) // 2], rates
 
+
+def serve():
+    makers = {"rflo": rflo_stepper, "rtrl": rtrl_stepper}
+    live = {}
+    xs = [np.sin(np.arange(M) + k / 5) for k in range(64)]
+    ys = [0.5 * np.cos(np.arange(O) + k / 7) for k in range(64)]
+    for line in sys.stdin:
+        learner, n, seconds = line.split()
+        key = (learner, int(n))
+        if key not in live:
+            live[key] = [makers[learner](int(n), np.random.default_rng(1)), 0]
+            for _ in range(50):
+                live[key][0](xs[live[key][1] & 63], ys[live[key][1] & 63]); live[key][1] += 1
+        step, k = live[key]
+        count = 0
+        t0 = time.perf_counter()
+        while True:
+            for _ in range(10):
+                step(xs[k & 63], ys[k & 63]); k += 1
+            count += 10
+            dt = time.perf_counter() - t0
+            if dt >= float(seconds):
+                break
+        live[key][1] = k
+        print(json.dumps({"learner": learner, "N": int(n), "steps_per_s": count / dt}), flush=True)
+
+
+if "--serve" in sys.argv:
+    serve()
+    sys.exit(0)
 
 records = []
 for N in [16, 32, 64, 128, 256]:

@@ -18,7 +18,7 @@ import type { LearnerState } from './state.ts';
 import { updateOutput } from './learners/output.ts';
 import { advanceRflo, updateRflo } from './learners/rflo.ts';
 import { advanceSnap1, updateSnap1 } from './learners/snap1.ts';
-import { advanceRtrl, updateRtrl } from './learners/rtrl.ts';
+import { advanceRtrl, advanceRtrlFast, updateRtrl } from './learners/rtrl.ts';
 import { advanceTraces, learnRflo } from './learners/optimized/rflo.ts';
 import { learnSnap1 } from './learners/optimized/snap1.ts';
 import { applyTrial } from './learners/apply.ts';
@@ -66,7 +66,7 @@ const REFERENCE: Readonly<Record<LearnerKind, LearnerKernels>> = {
   output: { advance: none, learn: none },
 };
 
-/** The live TypeScript kernels: RFLO and SnAp-1 fused and unrolled (learners/optimized/), RTRL as the reference. */
+/** The live TypeScript kernels: RFLO and SnAp-1 fused and unrolled (learners/optimized/), RTRL's sensitivity sums in float64 (learners/rtrl.ts advanceRtrlFast). */
 const OPTIMIZED: Readonly<Record<LearnerKind, LearnerKernels>> = {
   rflo: {
     advance: (s) => advanceTraces(s, false),
@@ -82,7 +82,14 @@ const OPTIMIZED: Readonly<Record<LearnerKind, LearnerKernels>> = {
       learnSnap1(s);
     },
   },
-  rtrl: REFERENCE.rtrl,
+  rtrl: {
+    advance: advanceRtrlFast,
+    learn: (s) => {
+      advanceRtrlFast(s);
+      feedbackQ(s, true);
+      updateRtrl(s);
+    },
+  },
   output: REFERENCE.output,
 };
 

@@ -126,7 +126,7 @@ for (const c of CASES) {
 
 /**
  * RTRL sizes whose wasm paths the 10^4-step cases above do not reach (too slow there): N = 40 sums more than 32 k
- * (the exact i32 segment is flushed into i64 mid-row), N = 3 falls back to the i64 path (scratch too small for a chunk).
+ * (the three-piece path's exact i32 segment is flushed into i64 mid-row), N = 3 takes the i64 path (kernels.as: N <= 3).
  */
 const RANDOM_ONLY: Case[] = [
   { kind: 'rtrl', N: 40, update: 'step', tau: 10, gain: 1.5 },
@@ -197,5 +197,98 @@ test('backend auto picks wasm exactly when WebAssembly SIMD validates, and js is
     return diff === null;
   });
   t.is(failedAt, -1, `arenas differ after step ${failedAt + 1}: ${diff}`);
+  t.is(firstDiff(js, arenaBytes(js), arenaBytes(wasm)), null, 'arenas equal after 300 steps');
   t.notDeepEqual(Array.from(js.state.W_rec), Array.from(pair(RANDOM_ONLY[0])[0].state.W_rec), 'the run learned');
 });
+
+/**
+ * The wasm RTRL sum takes, per chunk of parameters, a two-piece split S = hi 2^s + lo (s in 12..16) when max |S| and
+ * the rows' L1 norm of W_rec_q12 bound every i32 sum (kernels.as splitFor), else the three-piece path. This is that
+ * test, restated: true when every chunk of a state with this max |S| (m) and row norm (L) takes the two-piece path.
+ */
+function twoPieceFor(m: number, L: number): boolean {
+  for (let s = 12; s <= 16; s++) {
+    if (Math.floor((m + 2 ** (s - 1)) / 2 ** s) > 32767) continue;
+    const hS = L * (Math.floor(m / 2 ** s) + 1);
+    const lS = L * 2 ** (s - 1);
+    if (hS > 2147483647 || lS > 2147483647 - 2048) return false;
+    return hS * 2 ** (s - 12) + Math.floor(lS / 4096) + 1 + 8388608 <= 2147483647;
+  }
+  return false;
+}
+
+for (const c of [
+  { kind: 'rtrl', N: 16, update: 'step', tau: 2, gain: 1.5 },
+  { kind: 'rtrl', N: 9, update: 'trial', tau: 2, gain: 1.5 },
+] as Case[]) {
+  (skip ? test.skip : test)(`wasm RTRL equals js at and around the bounds of its two-piece sums (N=${c.N} ${c.update})`, (t) => {
+    const [js, wasm] = pair(c);
+    const N = c.N;
+    const P = js.state.theta;
+    const rng = createRng(N * 7 + 1);
+    const rand = (n: number) => rngNextU32(rng) % n;
+    const x = new Int16Array(M);
+    const y = new Int16Array(O);
+    const out = new Int16Array(O);
+    let twoPiece = 0;
+    let twoPieceAtBound = 0;
+    let threePiece = 0;
+    for (let it = 0; it < 160; it++) {
+      randomizeArena(js, [wasm], rng);
+      const st = js.state;
+      // u = 0 (phi' = 1, a phi' = a = 1/2 at tau 2): the largest weight of the inner term in S'
+      st.W_rec.fill(0);
+      st.W_in.fill(0);
+      st.b.fill(0);
+      // max |S| = m, from full range (no split fits) and just below (s = 16) down to 2^18 (s = 12)
+      const m = Math.floor((2147483647 - 32768 * rand(3)) / 2 ** rand(13));
+      let Lmax = 0;
+      for (let step = 2 ** 22; step >= 1; step /= 2) if (twoPieceFor(m, Lmax + step)) Lmax += step;
+      // rows' L1 norm just under or just over the bound (or anywhere below it)
+      const near = it % 3 !== 2;
+      const L = Math.min(N * 32767, near ? Math.max(N, Lmax + rand(2 * N + 1) - N) : rand(Lmax + 1));
+      const aligned = it % 2 === 0;
+      for (let j = 0; j < N; j++) {
+        for (let k = 0; k < N; k++) {
+          const w = Math.floor(L / N) + (k < L % N ? 1 : 0);
+          st.W_rec_q12[j * N + k] = aligned ? w : (rand(2) ? w : -w);
+        }
+      }
+      for (let tt = 0; tt < P; tt++) {
+        const sign = rand(2) ? 1 : -1;
+        for (let k = 0; k < N; k++) {
+          const v = aligned ? m - rand(4096) : rand(m + 1);
+          st.S[k * P + tt] = (aligned ? sign : rand(2) ? 1 : -1) * v;
+        }
+      }
+      st.S[rand(N * P)] = m;
+      for (const l of [wasm]) arenaBytes(l).set(arenaBytes(js));
+      let rowL1 = 0;
+      for (let j = 0; j < N; j++) {
+        let a = 0;
+        for (let k = 0; k < N; k++) a += Math.abs(st.W_rec_q12[j * N + k]);
+        rowL1 = Math.max(rowL1, a);
+      }
+      let maxS = 0;
+      for (const v of st.S) maxS = Math.max(maxS, Math.abs(v));
+      const two = twoPieceFor(maxS, rowL1);
+      for (let j = 0; j < M; j++) x[j] = (rngNextU32(rng) & 0xffff) - 32768;
+      for (let o = 0; o < O; o++) y[o] = (rngNextU32(rng) & 0xffff) - 32768;
+      const learn = it % 4 !== 3;
+      js.stepQ(x, learn ? y : null, out);
+      wasm.stepQ(x, learn ? y : null, out);
+      const d = firstDiff(js, arenaBytes(js), arenaBytes(wasm));
+      if (d !== null) {
+        t.fail(`iteration ${it} (max |S| ${maxS}, row L1 ${rowL1}, two-piece ${two}, learn ${learn}): ${d}`);
+        return;
+      }
+      if (two) {
+        twoPiece++;
+        if (near && aligned && L < N * 32767) twoPieceAtBound++;
+      } else threePiece++;
+    }
+    t.log(`steps on the two-piece path: ${twoPiece} (${twoPieceAtBound} with the sums at their bound), three-piece: ${threePiece}`);
+    t.true(twoPiece >= 40 && threePiece >= 20, 'both paths reached');
+    t.true(twoPieceAtBound >= 10, 'two-piece steps with the sums at their bound');
+  });
+}

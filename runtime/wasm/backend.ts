@@ -9,7 +9,8 @@
  *   CONFIG = 16384    config block: CONFIG_FIELDS, then one arena address per buffer (int32), read by configure()
  *   TANH = 20480      the Q1.15 tanh table (runtime/activation.ts)
  *   ARENA_BASE        the plan's arena, byte for byte as in the TypeScript backend
- *   after the arena   private scratch (RTRL: exact i64 partial sums, theta x 8 bytes, and c_j, N x 4 bytes)
+ *   after the arena   private scratch (RTRL: exact i64 partial sums, theta x 8 bytes, c_j, N x 4 bytes, then the
+ *                     dot path's work area for one chunk of parameters, rtrlWorkBytes)
  */
 import { FRAC } from '../plan.ts';
 import type { FixedPlan } from '../plan.ts';
@@ -83,6 +84,19 @@ export interface WasmKernel {
   readonly step: (learn: number) => void;
 }
 
+/**
+ * Bytes of the RTRL dot path's work area (kernels.as advanceRtrlDot, the same formula as its rtrlChunk): a chunk of CH
+ * parameters, CH = 2048 / ceil(N / 2) rounded down to a multiple of 8 within [8, 256] (so the chunk's i16 pieces,
+ * at most 12 bytes per k pair and parameter, stay within 24 KiB, inside a level-1 data cache), holds the pieces
+ * (12 ceil(N/2) CH), i32 inner sums (8 CH), one row of i64 sums (8 CH), the direct terms zero-padded
+ * (4 (N + M + 49)) and per block of 8 parameters a list of k pairs (4 (CH / 8) (2 ceil(N/2) + 1)); plus alignment.
+ */
+function rtrlWorkBytes(N: number, M: number): number {
+  const KP = (N + 1) >> 1;
+  const CH = Math.max(8, Math.min(256, Math.floor(2048 / KP)) & ~7);
+  return 12 * KP * CH + 16 * CH + 4 * (N + M + 49) + 16 + 4 * (CH / 8) * (2 * KP + 1) + 16;
+}
+
 /** Instantiates the kernels for plan p with a zeroed arena; throws when WebAssembly SIMD is unavailable. */
 export function createWasmKernel(p: FixedPlan): WasmKernel {
   const o = p.options;
@@ -90,7 +104,7 @@ export function createWasmKernel(p: FixedPlan): WasmKernel {
   const M = o.inputs;
   const O = o.outputs;
   const scratchAt = ARENA_BASE + Math.ceil(p.totalBytes / 16) * 16;
-  const scratchBytes = p.kind === 'rtrl' ? p.thetaCount * 8 + N * 4 : 0;
+  const scratchBytes = p.kind === 'rtrl' ? p.thetaCount * 8 + N * 4 + rtrlWorkBytes(N, M) : 0;
   const pages = Math.ceil((scratchAt + scratchBytes + 16) / PAGE);
   if (WA === undefined) throw new Error('this engine has no WebAssembly');
   const memory = new WA.Memory({ initial: pages, maximum: pages });

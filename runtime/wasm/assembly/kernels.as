@@ -1097,8 +1097,8 @@ function advanceRtrl(): void {
   const P = THETA;
   // Rows in pairs: each S block loaded once serves both rows (half the S traffic); row j's sums go to the private
   // scratch, row j + 1's to sum_hi (free until refSums / updateRtrl write the reference's values below).
+  if (advanceRtrlDot()) return;
   let j = 0;
-  if (advanceRtrlDot()) j = N;
   for (; j + 2 <= N; j += 2) {
     const wrow = p_W_rec_q12 + (<usize>(j * N) << 1);
     const wrow1 = wrow + (<usize>N << 1);
@@ -1220,89 +1220,449 @@ function finalizeRange(j: i32, c: i32, t0: i32, t1: i32): void {
 }
 
 /**
- * The sums sum_k W_jk S_k,theta with i32x4.dot_i16x8_s. S = a 2^22 + b 2^11 + c with a = S >> 22 in [-512, 511],
- * b = (S >> 11) & 2047, c = S & 2047: all three fit i16, so per pair of k one dot gives W_jk x_k + W_jk+1 x_k+1
- * exactly (|.| <= 2 * 32768 * 2047 < 2^27), and 16 such pairs (32 k) still sum exactly in i32 before the three
- * partial sums are combined exactly in i64 (2^22 A + 2^11 B + C). Parameters go in chunks of CH: the pieces of
- * the chunk (k pairs interleaved as i16, an odd N padded with a zero k) sit in the private scratch, the chunk's
- * sums in sum_hi (free until refSums / updateRtrl write the reference's values), each row is finalized per chunk.
- * Returns false (nothing done) when the scratch cannot hold a chunk of 8.
+ * Parameters per chunk of the dot paths: 2048 / ceil(N / 2) rounded down to a multiple of 8 within [8, 256], so a
+ * chunk's i16 pieces (at most 12 bytes per k pair and parameter) stay within 24 KiB, in the level-1 data cache.
+ * runtime/wasm/backend.ts (rtrlWorkBytes) sizes the work area with the same formula.
+ */
+@inline function rtrlChunk(): i32 {
+  let ch = 2048 / ((N + 1) >> 1);
+  if (ch > 256) ch = 256;
+  ch &= ~7;
+  return ch < 8 ? 8 : ch;
+}
+
+/** max_j sum_k |W_rec_q12[j, k]| (< N 2^15 < 2^31): bounds every row's sum_k W_jk x_k by this times max |x_k|. */
+function rowL1Max(): i64 {
+  let L: i32 = 0;
+  for (let j = 0; j < N; j++) {
+    const w = p_W_rec_q12 + (<usize>(j * N) << 1);
+    let s: i32 = 0;
+    for (let k = 0; k < N; k++) {
+      const v = <i32>load<i16>(w + (<usize>k << 1));
+      s += v < 0 ? -v : v;
+    }
+    if (s > L) L = s;
+  }
+  return <i64>L;
+}
+
+/**
+ * The split of the two-piece path for a chunk whose |S| <= m, rows bounded by L = rowL1Max(): the smallest s in
+ * 12..16 with S = hi 2^s + lo, hi = (S + 2^(s-1)) >> s in i16 and lo in [-2^(s-1), 2^(s-1)), such that both sums
+ * HS = sum_k W_jk hi_k and LS = sum_k W_jk lo_k are exact in i32 (|HS| <= L (m / 2^s + 1), |LS| <= L 2^(s-1), the
+ * i32 lanes of dot_i16x8_s wrap, so only the totals must fit) and the row's inner term
+ * (HS << (s - 12)) + ((LS + 2048) >> 12) plus any direct term (|h 2^5|, |x 2^8|, 2^20 <= 2^23) stays inside int32
+ * (then the reference's inner saturation cannot occur). 0 when no s qualifies (the chunk takes the 3-piece path).
+ */
+function splitFor(m: i64, L: i64): i32 {
+  for (let s = 12; s <= 16; s++) {
+    if ((m + (<i64>1 << (s - 1))) >> s > 32767) continue;
+    return splitOk(m, L, s) ? s : 0;
+  }
+  return 0;
+}
+/** splitFor's bounds for the split 2^s (with hi = (S + 2^(s-1)) >> s in i16). */
+function splitOk(m: i64, L: i64, s: i32): bool {
+  const half: i64 = <i64>1 << (s - 1);
+  if ((m + half) >> s > 32767) return false;
+  const hS = L * ((m >> s) + 1);
+  const lS = L * half;
+  if (hS > 2147483647 || lS > 2147483647 - 2048) return false;
+  return (hS << (s - 12)) + (lS >> 12) + 1 + 8388608 <= 2147483647;
+}
+
+/**
+ * The sums sum_k W_jk S_k,theta with i32x4.dot_i16x8_s, parameters in chunks of CH (rtrlChunk) whose pieces of S (k
+ * pairs interleaved as i16, an odd N padded with a zero k) sit in the private work area; S is updated in place
+ * chunk by chunk (S_next gets the same values), since a chunk's old S is read only into its pieces and by its own
+ * finalization. Per chunk, by its max |S| and the rows' L1 norm (splitFor):
+ * - two pieces, S = hi 2^s + lo (the common case, chunk2): HS and LS are exact i32 sums over all k, the inner term
+ *   and S' = round((1 - a) S / 2^15) + round(a phi'_j inner / 2^15) are computed in i32 lanes in registers, two
+ *   rows per pass over the pieces; the split 2^16 is preferred when it qualifies, so that blocks where few k pairs
+ *   have |S| >= 2^15 skip the others' zero hi pieces;
+ * - three pieces otherwise (any state, saturated ones included): S = A 2^22 + B 2^11 + C with A = S >> 22 in
+ *   [-512, 511], B = (S >> 11) & 2047, C = S & 2047: per pair of k one dot gives W_jk x_k + W_jk+1 x_k+1 exactly
+ *   (|.| <= 2 32768 2047 < 2^27), 16 such pairs (32 k) still sum exactly in i32 before the three partial sums are
+ *   combined exactly in i64 (2^22 A + 2^11 B + C), then finalizeRange (i64 lanes, every saturation counted).
+ * Returns false (nothing done) for N <= 3 (the i64 path of advanceRtrl).
  */
 function advanceRtrlDot(): bool {
+  if (N <= 3) return false;
   const P = THETA;
   const KP = (N + 1) >> 1;
-  let CH = (P << 3) / (12 * KP);
-  if (CH > 64) CH = 64;
-  if (CH > P) CH = P;
-  CH &= ~7;
-  if (CH < 8) return false;
+  const CH = rtrlChunk();
+  const XP = SCRATCH + ((<usize>(P << 3) + (<usize>N << 2) + 15) & ~15);
+  const INNER = XP + <usize>(12 * KP * CH);
+  const SUMS = INNER + (<usize>CH << 3);
+  const DIR = SUMS + (<usize>CH << 3);
+  const LST = DIR + ((<usize>(N + M + 49) << 2) + 15 & ~15);
+  // The reference's sum_hi/sum_lo of the last row, from the old S (before the first chunk overwrites it).
+  if (!STEP_LEARN) refSums(N - 1);
+  const L = rowL1Max();
+  // The direct terms as int32 vectors with 8 zeros on each side: h_prev 2^5 (N), x 2^8 (M), and 2^20 (one), so that
+  // a block of 8 parameters reads its lanes' terms with two unaligned loads (zeros outside the term's range).
+  memory.fill(DIR, 0, <usize>(N + M + 49) << 2);
+  for (let b = 0; b < N; b++) store<i32>(DIR + (<usize>(b + 8) << 2), ld16(p_h_prev, b) << 5);
+  for (let b = 0; b < M; b++) store<i32>(DIR + (<usize>(N + 24 + b) << 2), ld16(p_x, b) << 8);
+  store<i32>(DIR + (<usize>(N + M + 40) << 2), 1048576);
+  for (let t0 = 0; t0 < P; t0 += CH) {
+    const t1 = min(t0 + CH, P);
+    const nb = (t1 - t0 + 7) >> 3;
+    // max |S| over the chunk's columns (and the few read past t1 into the pieces' last block)
+    let mv = i32x4.splat(0);
+    for (let k = 0; k < N; k++) {
+      const p = p_S + (<usize>(k * P + t0) << 2);
+      for (let u = 0; u < nb << 3; u += 4) mv = i32x4.max_u(mv, i32x4.abs(v128.load(p + (<usize>u << 2))));
+    }
+    const m = max(max(<u32>i32x4.extract_lane(mv, 0), <u32>i32x4.extract_lane(mv, 1)), max(<u32>i32x4.extract_lane(mv, 2), <u32>i32x4.extract_lane(mv, 3)));
+    // the split at 2^16 when it qualifies: then hi = 0 wherever |S| < 2^15, and chunk2 may skip those k pairs
+    const s16 = splitOk(<i64>m, L, 16);
+    const s = s16 ? 16 : splitFor(<i64>m, L);
+    if (s != 0) chunk2(t0, t1, nb, CH, KP, s, XP, INNER, DIR, s16, LST);
+    else chunk3(t0, t1, CH, KP, XP, SUMS);
+  }
+  return true;
+}
+
+/**
+ * One chunk on the two-piece path (advanceRtrlDot): pieces per k pair and block of 8 parameters as 64 bytes
+ * [hi of 4 params | hi of next 4 | lo of 4 | lo of next 4], each i32 lane holding (piece_k, piece_k+1) as i16, a
+ * block's k pairs contiguous. Two
+ * rows per pass over the pieces; each block of 8 parameters is finalized in registers, its direct terms added from
+ * the zero-padded vectors at DIR (advanceRtrlDot), the chunk's last partial block through finalizeFast.
+ * S' needs no saturation test here: a phi'_j = round(a dphi / 2^15) <= a, so (1 - a) + a phi'_j <= 1 and
+ * |S'| <= max(|S|, |inner|) + 1 < 2^31 with |S| < 2^31 - 2^15 (hi fits i16) and |inner| < 2^31 - 2^23 (splitFor).
+ */
+function chunk2(t0: i32, t1: i32, nb: i32, CH: i32, KP: i32, s: i32, XP: usize, INNER: usize, DIR: usize, sparse: bool, LST: usize): void {
+  const P = THETA;
+  const halfv = i32x4.splat(1 << (s - 1));
+  const m16 = i32x4.splat(0xffff);
+  // pieces block-major: a block's k pairs are contiguous (64 bytes each), so the k loop reads sequentially
+  const kStride: usize = 64;
+  const bStride = <usize>KP << 6;
+  // LST: per block of 8 parameters, the count of k pairs whose hi pieces are not all 0, then those pairs (the byte
+  // offsets of their pieces and of their weights)
+  const LC = LST;
+  const LK = LST + (<usize>nb << 2);
+  if (sparse) memory.fill(LC, 0, <usize>nb << 2);
+  let flagged = 0;
+  for (let kp = 0; kp < KP; kp++) {
+    const k0 = kp << 1;
+    const p0 = p_S + (<usize>(k0 * P + t0) << 2);
+    const odd = k0 + 1 < N;
+    const p1 = p0 + (<usize>P << 2);
+    const o = XP + <usize>kp * kStride;
+    for (let b = 0; b < nb; b++) {
+      const q = o + <usize>b * bStride;
+      let any = i32x4.splat(0);
+      for (let hlf = 0; hlf < 2; hlf++) {
+        const u = (b << 3) + (hlf << 2);
+        const v0 = v128.load(p0 + (<usize>u << 2));
+        const v1 = odd ? v128.load(p1 + (<usize>u << 2)) : i32x4.splat(0);
+        const h0 = i32x4.shr_s(i32x4.add(v0, halfv), s);
+        const h1 = i32x4.shr_s(i32x4.add(v1, halfv), s);
+        const l0 = i32x4.sub(v0, i32x4.shl(h0, s));
+        const l1 = i32x4.sub(v1, i32x4.shl(h1, s));
+        const hp = v128.or(v128.and(h0, m16), i32x4.shl(h1, 16));
+        any = v128.or(any, hp);
+        v128.store(q + (<usize>hlf << 4), hp);
+        v128.store(q + 32 + (<usize>hlf << 4), v128.or(v128.and(l0, m16), i32x4.shl(l1, 16)));
+      }
+      if (sparse && v128.any_true(any)) {
+        const pc = LC + (<usize>b << 2);
+        const c = load<i32>(pc);
+        const e = LK + (<usize>(b * KP + c) << 3);
+        store<i32>(e, kp * <i32>kStride);
+        store<i32>(e + 4, kp << 2);
+        store<i32>(pc, c + 1);
+        flagged++;
+      }
+    }
+  }
+  // skipping pays when at most ~30% of the pairs are listed (measured: N = 64 gains 20% at 12% listed, N = 32 at 46%
+  // listed is no faster than the dense loop, whose pair costs about what a listed pair costs)
+  if (sparse && flagged * 10 > KP * nb * 3) sparse = false;
+  const sh = s - 12;
+  const r12 = i32x4.splat(2048);
+  const keep = i32x4.splat(KEEP);
+  const full = (t1 - t0) >> 3;
+  const DH = DIR;
+  const DX = DIR + (<usize>(N + 16) << 2);
+  const DB = DX + (<usize>(M + 16) << 2);
+  for (let j = 0; j < N; j += 2) {
+    const j1 = j + 1 < N ? j + 1 : j;
+    const two = j1 != j;
+    // an odd N reads one i16 past the row as the partner of the padded zero k: its product is 0
+    const w0 = p_W_rec_q12 + (<usize>(j * N) << 1);
+    const w1 = p_W_rec_q12 + (<usize>(j1 * N) << 1);
+    const c0 = i32x4.splat(ld32(p_aphi, j));
+    const c1 = i32x4.splat(ld32(p_aphi, j1));
+    const pS0 = p_S + (<usize>(j * P + t0) << 2);
+    const pS1 = p_S + (<usize>(j1 * P + t0) << 2);
+    const pN0 = p_S_next + (<usize>(j * P + t0) << 2);
+    const pN1 = p_S_next + (<usize>(j1 * P + t0) << 2);
+    for (let b = 0; b < nb; b++) {
+      let a0 = i32x4.splat(0);
+      let a1 = i32x4.splat(0);
+      let a2 = i32x4.splat(0);
+      let a3 = i32x4.splat(0);
+      let b0 = i32x4.splat(0);
+      let b1 = i32x4.splat(0);
+      let b2 = i32x4.splat(0);
+      let b3 = i32x4.splat(0);
+      if (sparse) {
+        // lo pieces of every k pair, hi pieces of the listed ones
+        let q = XP + <usize>b * bStride + 32;
+        const qe = q + <usize>KP * kStride;
+        let pa = w0;
+        let pb = w1;
+        while (q < qe) {
+          const x2 = v128.load(q);
+          const x3 = v128.load(q + 16);
+          const wa = v128.load32_splat(pa);
+          const wb = v128.load32_splat(pb);
+          pa += 4;
+          pb += 4;
+          a2 = i32x4.add(a2, i32x4.dot_i16x8_s(x2, wa));
+          a3 = i32x4.add(a3, i32x4.dot_i16x8_s(x3, wa));
+          b2 = i32x4.add(b2, i32x4.dot_i16x8_s(x2, wb));
+          b3 = i32x4.add(b3, i32x4.dot_i16x8_s(x3, wb));
+          q += kStride;
+        }
+        let pk = LK + (<usize>(b * KP) << 3);
+        const pke = pk + (<usize>load<i32>(LC + (<usize>b << 2)) << 3);
+        const qb = XP + <usize>b * bStride;
+        while (pk < pke) {
+          const qh = qb + <usize>load<i32>(pk);
+          const wk = <usize>load<i32>(pk + 4);
+          const x0 = v128.load(qh);
+          const x1 = v128.load(qh + 16);
+          const wa = v128.load32_splat(w0 + wk);
+          const wb = v128.load32_splat(w1 + wk);
+          a0 = i32x4.add(a0, i32x4.dot_i16x8_s(x0, wa));
+          a1 = i32x4.add(a1, i32x4.dot_i16x8_s(x1, wa));
+          b0 = i32x4.add(b0, i32x4.dot_i16x8_s(x0, wb));
+          b1 = i32x4.add(b1, i32x4.dot_i16x8_s(x1, wb));
+          pk += 8;
+        }
+      } else {
+        let q = XP + <usize>b * bStride;
+        const qe = q + <usize>KP * kStride;
+        let pa = w0;
+        let pb = w1;
+        while (q < qe) {
+          const x0 = v128.load(q);
+          const x1 = v128.load(q + 16);
+          const x2 = v128.load(q + 32);
+          const x3 = v128.load(q + 48);
+          const wa = v128.load32_splat(pa);
+          const wb = v128.load32_splat(pb);
+          pa += 4;
+          pb += 4;
+          a0 = i32x4.add(a0, i32x4.dot_i16x8_s(x0, wa));
+          a1 = i32x4.add(a1, i32x4.dot_i16x8_s(x1, wa));
+          a2 = i32x4.add(a2, i32x4.dot_i16x8_s(x2, wa));
+          a3 = i32x4.add(a3, i32x4.dot_i16x8_s(x3, wa));
+          b0 = i32x4.add(b0, i32x4.dot_i16x8_s(x0, wb));
+          b1 = i32x4.add(b1, i32x4.dot_i16x8_s(x1, wb));
+          b2 = i32x4.add(b2, i32x4.dot_i16x8_s(x2, wb));
+          b3 = i32x4.add(b3, i32x4.dot_i16x8_s(x3, wb));
+          q += kStride;
+        }
+      }
+      // inner = (HS << (s - 12)) + round(LS / 2^12): the rounded Q20 total, exact in i32 (splitFor); + direct terms
+      const tb = t0 + (b << 3);
+      let i0 = i32x4.add(i32x4.shl(a0, sh), i32x4.shr_s(i32x4.add(a2, r12), 12));
+      let i1 = i32x4.add(i32x4.shl(a1, sh), i32x4.shr_s(i32x4.add(a3, r12), 12));
+      let i2 = i32x4.add(i32x4.shl(b0, sh), i32x4.shr_s(i32x4.add(b2, r12), 12));
+      let i3 = i32x4.add(i32x4.shl(b1, sh), i32x4.shr_s(i32x4.add(b3, r12), 12));
+      const dh0 = tb - j * N;
+      if (dh0 > -8 && dh0 < N) {
+        const d = DH + (<usize>(dh0 + 8) << 2);
+        i0 = i32x4.add(i0, v128.load(d));
+        i1 = i32x4.add(i1, v128.load(d + 16));
+      }
+      const dh1 = dh0 - N;
+      if (two && dh1 > -8 && dh1 < N) {
+        const d = DH + (<usize>(dh1 + 8) << 2);
+        i2 = i32x4.add(i2, v128.load(d));
+        i3 = i32x4.add(i3, v128.load(d + 16));
+      }
+      const dx0 = tb - N * N - j * M;
+      if (dx0 > -8 && dx0 < M) {
+        const d = DX + (<usize>(dx0 + 8) << 2);
+        i0 = i32x4.add(i0, v128.load(d));
+        i1 = i32x4.add(i1, v128.load(d + 16));
+      }
+      const dx1 = dx0 - M;
+      if (two && dx1 > -8 && dx1 < M) {
+        const d = DX + (<usize>(dx1 + 8) << 2);
+        i2 = i32x4.add(i2, v128.load(d));
+        i3 = i32x4.add(i3, v128.load(d + 16));
+      }
+      const db0 = tb - N * N - N * M - j;
+      if (db0 > -8 && db0 < 1) {
+        const d = DB + (<usize>(db0 + 8) << 2);
+        i0 = i32x4.add(i0, v128.load(d));
+        i1 = i32x4.add(i1, v128.load(d + 16));
+      }
+      const db1 = db0 - 1;
+      if (two && db1 > -8 && db1 < 1) {
+        const d = DB + (<usize>(db1 + 8) << 2);
+        i2 = i32x4.add(i2, v128.load(d));
+        i3 = i32x4.add(i3, v128.load(d + 16));
+      }
+      const o = <usize>b << 5;
+      if (b < full) {
+        fin4(pS0 + o, pN0 + o, i0, keep, c0);
+        fin4(pS0 + o + 16, pN0 + o + 16, i1, keep, c0);
+        if (two) {
+          fin4(pS1 + o, pN1 + o, i2, keep, c1);
+          fin4(pS1 + o + 16, pN1 + o + 16, i3, keep, c1);
+        }
+      } else {
+        // the chunk's last, partial block: parameters up to t1 only
+        v128.store(INNER, i0);
+        v128.store(INNER + 16, i1);
+        finalizeFast(j, tb, t1 - tb, INNER);
+        if (two) {
+          v128.store(INNER, i2);
+          v128.store(INNER + 16, i3);
+          finalizeFast(j1, tb, t1 - tb, INNER);
+        }
+      }
+    }
+  }
+}
+
+/** round(v b / 2^15) in wrapping i32 lanes for b in [0, 2^15] (exact when the result fits int32, see finalizeFast). */
+@inline function mulRound15(v: v128, b: v128): v128 {
+  return i32x4.add(
+    i32x4.shl(i32x4.mul(i32x4.shr_s(v, 16), b), 1),
+    i32x4.shr_u(i32x4.add(i32x4.mul(v128.and(v, i32x4.splat(0xffff)), b), i32x4.splat(16384)), 15),
+  );
+}
+/** S' of 4 parameters (at pS, also written to pN) when it cannot leave int32. */
+@inline function fin4(pS: usize, pN: usize, inner: v128, keep: v128, c: v128): void {
+  const r = i32x4.add(mulRound15(v128.load(pS), keep), mulRound15(inner, c));
+  v128.store(pS, r);
+  v128.store(pN, r);
+}
+/** S' of 4 parameters, saturated; returns cnt minus the saturating lanes' masks (-1 each). */
+@inline function fin4s(pS: usize, pN: usize, inner: v128, keep: v128, c: v128, cnt: v128): v128 {
+  const p1 = mulRound15(v128.load(pS), keep);
+  const p2 = mulRound15(inner, c);
+  const r = i32x4.add(p1, p2);
+  const ov = i32x4.shr_s(v128.and(v128.xor(r, p1), v128.xor(r, p2)), 31);
+  const out = v128.bitselect(v128.xor(i32x4.shr_s(p1, 31), i32x4.splat(2147483647)), r, ov);
+  v128.store(pS, out);
+  v128.store(pN, out);
+  return i32x4.sub(cnt, ov);
+}
+
+/**
+ * S'[j, t0 .. t0 + len) = round((1 - a) S / 2^15) + round(a phi'_j inner / 2^15), saturated and counted ('sens'),
+ * written to S (in place) and S_next, from the row's inner terms (int32, direct terms added) at pI. In i32 lanes
+ * exactly as mul32x16RoundShift does it (runtime/fixed.ts): v b / 2^15 = 2 (v >> 16) b + (v & 0xffff) b / 2^15, where
+ * (v & 0xffff) b + 2^14 < 2^31 for b <= 2^15, and each product's rounded value fits int32 (|b| <= 2^15), so its
+ * wrapping i32 evaluation is exact; the sum of the two is saturated by the sign test of a wrapping add.
+ */
+function finalizeFast(j: i32, t0: i32, len: i32, pI: usize): void {
+  const c = ld32(p_aphi, j);
+  const keep = i32x4.splat(KEEP);
+  const cv = i32x4.splat(c);
+  let cnt = i32x4.splat(0);
+  const pS = p_S + (<usize>(j * THETA + t0) << 2);
+  const pN = p_S_next + (<usize>(j * THETA + t0) << 2);
+  let u = 0;
+  for (; u + 4 <= len; u += 4) {
+    const o = <usize>u << 2;
+    cnt = fin4s(pS + o, pN + o, v128.load(pI + o), keep, cv, cnt);
+  }
+  let n = i32x4.extract_lane(cnt, 0) + i32x4.extract_lane(cnt, 1) + i32x4.extract_lane(cnt, 2) + i32x4.extract_lane(cnt, 3);
+  for (; u < len; u++) {
+    const o = <usize>u << 2;
+    const v = mul32x16(load<i32>(pS + o), KEEP, 15) + mul32x16(load<i32>(pI + o), c, 15);
+    const sn = v > 2147483647 ? 2147483647 : v < -2147483648 ? -2147483648 : <i32>v;
+    if (<i64>sn != v) n++;
+    store<i32>(pS + o, sn);
+    store<i32>(pN + o, sn);
+  }
+  if (n != 0) store<u32>(s_sens, load<u32>(s_sens) + <u32>n);
+}
+
+/**
+ * One chunk on the three-piece path (advanceRtrlDot), any state: i64 sums per row at SUMS, finalizeRange, then the
+ * chunk's new rows copied from S_next into S.
+ */
+function chunk3(t0: i32, t1: i32, CH: i32, KP: i32, XP: usize, SUMS: usize): void {
+  const P = THETA;
   const chB = <usize>CH << 2;
-  const XA = SCRATCH;
+  const XA = XP;
   const XB = XA + <usize>KP * chB;
   const XC = XB + <usize>KP * chB;
   const m11 = i32x4.splat(2047);
   const m16 = i32x4.splat(0xffff);
-  for (let t0 = 0; t0 < P; t0 += CH) {
-    const t1 = min(t0 + CH, P);
-    // pieces of the chunk
-    for (let kp = 0; kp < KP; kp++) {
-      const k0 = kp << 1;
-      const p0 = p_S + (<usize>(k0 * P + t0) << 2);
-      const odd = k0 + 1 < N;
-      const p1 = p0 + (<usize>P << 2);
-      const o = <usize>kp * chB;
-      for (let u = 0; u < CH; u += 4) {
-        const v0 = v128.load(p0 + (<usize>u << 2));
-        const v1 = odd ? v128.load(p1 + (<usize>u << 2)) : i32x4.splat(0);
-        const q = o + (<usize>u << 2);
-        v128.store(XC + q, v128.or(v128.and(v0, m11), i32x4.shl(v128.and(v1, m11), 16)));
-        v128.store(XB + q, v128.or(v128.and(i32x4.shr_u(v0, 11), m11), i32x4.shl(v128.and(i32x4.shr_u(v1, 11), m11), 16)));
-        v128.store(XA + q, v128.or(v128.and(i32x4.shr_s(v0, 22), m16), i32x4.shl(i32x4.shr_s(v1, 22), 16)));
-      }
-    }
-    pSUM = p_sum_hi - (<usize>t0 << 3);
-    for (let j = 0; j < N; j++) {
-      const wrow = p_W_rec_q12 + (<usize>(j * N) << 1);
-      // an odd N reads one i16 past the row as the partner of the padded zero k: its product is 0
-      for (let u = 0; u < CH; u += 8) {
-        let s0 = i64x2.splat(0);
-        let s1 = i64x2.splat(0);
-        let s2 = i64x2.splat(0);
-        let s3 = i64x2.splat(0);
-        for (let kb = 0; kb < KP; kb += 16) {
-          const ke = min(kb + 16, KP);
-          let a0 = i32x4.splat(0);
-          let a1 = i32x4.splat(0);
-          let b0 = i32x4.splat(0);
-          let b1 = i32x4.splat(0);
-          let c0 = i32x4.splat(0);
-          let c1 = i32x4.splat(0);
-          let q = <usize>kb * chB + (<usize>u << 2);
-          for (let kp = kb; kp < ke; kp++) {
-            const wp = i32x4.splat(load<i32>(wrow + (<usize>kp << 2)));
-            a0 = i32x4.add(a0, i32x4.dot_i16x8_s(v128.load(XA + q), wp));
-            a1 = i32x4.add(a1, i32x4.dot_i16x8_s(v128.load(XA + q + 16), wp));
-            b0 = i32x4.add(b0, i32x4.dot_i16x8_s(v128.load(XB + q), wp));
-            b1 = i32x4.add(b1, i32x4.dot_i16x8_s(v128.load(XB + q + 16), wp));
-            c0 = i32x4.add(c0, i32x4.dot_i16x8_s(v128.load(XC + q), wp));
-            c1 = i32x4.add(c1, i32x4.dot_i16x8_s(v128.load(XC + q + 16), wp));
-            q += chB;
-          }
-          s0 = i64x2.add(s0, comb(i64x2.extend_low_i32x4_s(a0), i64x2.extend_low_i32x4_s(b0), i64x2.extend_low_i32x4_s(c0)));
-          s1 = i64x2.add(s1, comb(i64x2.extend_high_i32x4_s(a0), i64x2.extend_high_i32x4_s(b0), i64x2.extend_high_i32x4_s(c0)));
-          s2 = i64x2.add(s2, comb(i64x2.extend_low_i32x4_s(a1), i64x2.extend_low_i32x4_s(b1), i64x2.extend_low_i32x4_s(c1)));
-          s3 = i64x2.add(s3, comb(i64x2.extend_high_i32x4_s(a1), i64x2.extend_high_i32x4_s(b1), i64x2.extend_high_i32x4_s(c1)));
-        }
-        const d = p_sum_hi + (<usize>u << 3);
-        v128.store(d, s0);
-        v128.store(d + 16, s1);
-        v128.store(d + 32, s2);
-        v128.store(d + 48, s3);
-      }
-      finalizeRange(j, ld32(p_aphi, j), t0, t1);
+  for (let kp = 0; kp < KP; kp++) {
+    const k0 = kp << 1;
+    const p0 = p_S + (<usize>(k0 * P + t0) << 2);
+    const odd = k0 + 1 < N;
+    const p1 = p0 + (<usize>P << 2);
+    const o = <usize>kp * chB;
+    for (let u = 0; u < t1 - t0; u += 4) {
+      const v0 = v128.load(p0 + (<usize>u << 2));
+      const v1 = odd ? v128.load(p1 + (<usize>u << 2)) : i32x4.splat(0);
+      const q = o + (<usize>u << 2);
+      v128.store(XC + q, v128.or(v128.and(v0, m11), i32x4.shl(v128.and(v1, m11), 16)));
+      v128.store(XB + q, v128.or(v128.and(i32x4.shr_u(v0, 11), m11), i32x4.shl(v128.and(i32x4.shr_u(v1, 11), m11), 16)));
+      v128.store(XA + q, v128.or(v128.and(i32x4.shr_s(v0, 22), m16), i32x4.shl(i32x4.shr_s(v1, 22), 16)));
     }
   }
-  return true;
+  pSUM = SUMS - (<usize>t0 << 3);
+  for (let j = 0; j < N; j++) {
+    const wrow = p_W_rec_q12 + (<usize>(j * N) << 1);
+    // an odd N reads one i16 past the row as the partner of the padded zero k: its product is 0
+    for (let u = 0; u < t1 - t0; u += 8) {
+      let s0 = i64x2.splat(0);
+      let s1 = i64x2.splat(0);
+      let s2 = i64x2.splat(0);
+      let s3 = i64x2.splat(0);
+      for (let kb = 0; kb < KP; kb += 16) {
+        const ke = min(kb + 16, KP);
+        let a0 = i32x4.splat(0);
+        let a1 = i32x4.splat(0);
+        let b0 = i32x4.splat(0);
+        let b1 = i32x4.splat(0);
+        let c0 = i32x4.splat(0);
+        let c1 = i32x4.splat(0);
+        let q = <usize>kb * chB + (<usize>u << 2);
+        for (let kp = kb; kp < ke; kp++) {
+          const wp = i32x4.splat(load<i32>(wrow + (<usize>kp << 2)));
+          a0 = i32x4.add(a0, i32x4.dot_i16x8_s(v128.load(XA + q), wp));
+          a1 = i32x4.add(a1, i32x4.dot_i16x8_s(v128.load(XA + q + 16), wp));
+          b0 = i32x4.add(b0, i32x4.dot_i16x8_s(v128.load(XB + q), wp));
+          b1 = i32x4.add(b1, i32x4.dot_i16x8_s(v128.load(XB + q + 16), wp));
+          c0 = i32x4.add(c0, i32x4.dot_i16x8_s(v128.load(XC + q), wp));
+          c1 = i32x4.add(c1, i32x4.dot_i16x8_s(v128.load(XC + q + 16), wp));
+          q += chB;
+        }
+        s0 = i64x2.add(s0, comb(i64x2.extend_low_i32x4_s(a0), i64x2.extend_low_i32x4_s(b0), i64x2.extend_low_i32x4_s(c0)));
+        s1 = i64x2.add(s1, comb(i64x2.extend_high_i32x4_s(a0), i64x2.extend_high_i32x4_s(b0), i64x2.extend_high_i32x4_s(c0)));
+        s2 = i64x2.add(s2, comb(i64x2.extend_low_i32x4_s(a1), i64x2.extend_low_i32x4_s(b1), i64x2.extend_low_i32x4_s(c1)));
+        s3 = i64x2.add(s3, comb(i64x2.extend_high_i32x4_s(a1), i64x2.extend_high_i32x4_s(b1), i64x2.extend_high_i32x4_s(c1)));
+      }
+      const d = SUMS + (<usize>u << 3);
+      v128.store(d, s0);
+      v128.store(d + 16, s1);
+      v128.store(d + 32, s2);
+      v128.store(d + 48, s3);
+    }
+    finalizeRange(j, ld32(p_aphi, j), t0, t1);
+  }
+  for (let j = 0; j < N; j++) {
+    const o = <usize>(j * P + t0) << 2;
+    memory.copy(p_S + o, p_S_next + o, <usize>(t1 - t0) << 2);
+  }
 }
 @inline function comb(a: v128, b: v128, c: v128): v128 {
   return i64x2.add(i64x2.add(i64x2.shl(a, 22), i64x2.shl(b, 11)), c);
@@ -1325,16 +1685,91 @@ function finalizeRow(j: i32): void {
   finalizeVec(j, c, bBase + j + 1, P);
 }
 
-/** updateRtrl (runtime/learners/rtrl.ts), with the reference's f64 partial sums (they stay in the arena). */
+/**
+ * updateRtrl (runtime/learners/rtrl.ts), with the reference's f64 partial sums (they stay in the arena):
+ * c_j = sat16(round(fb_j / 2^12)) once per unit, hi_t = sum_j c_j (S >> 16) and lo_t = sum_j c_j (S & 0xffff)
+ * (sumsI32 when sum_j |c_j| < 2^16 bounds them inside int32, else sumsI64), then learnRange over the three blocks of
+ * theta (W_rec with its Q3.12 copy, W_in, b).
+ */
 function updateRtrl(): void {
   const P = THETA;
   const nRec = N * N;
   const nIn = N * M;
-  // c_j once per unit (its saturation counted once), after the private i64 sums.
   const pC = SCRATCH + (<usize>P << 3);
-  for (let j = 0; j < N; j++) store<i32>(pC + (<usize>j << 2), sat16c(<i64>rsr(ld32(p_fb, j), 12), s_feedback));
-  // hi_t = sum_j c_j (S >> 16), lo_t = sum_j c_j (S & 0xffff): exact i64 lanes, 4 parameters at a time, then stored
-  // as f64 (exact integers: the reference's sum_hi/sum_lo values).
+  let c1: i32 = 0;
+  let cs: i32 = 0;
+  for (let j = 0; j < N; j++) {
+    const c = sat16c(<i64>rsr(ld32(p_fb, j), 12), s_feedback);
+    store<i32>(pC + (<usize>j << 2), c);
+    c1 += c < 0 ? -c : c;
+    cs += c;
+  }
+  if (c1 < 65536) sumsI32(pC, cs);
+  else sumsI64(pC);
+  learnRange(p_W_rec, p_W_rec_q12, p_acc_W_rec, 0, nRec, s_W_rec);
+  learnRange(p_W_in, 0, p_acc_W_in, nRec, nIn, s_W_in);
+  learnRange(p_b, 0, p_acc_b, nRec + nIn, N, s_b);
+}
+
+/**
+ * hi_t and lo_t in i32 lanes, 8 parameters at a time: with C = sum_j |c_j| < 2^16, |sum_j c_j (S >> 16)| and
+ * |sum_j c_j ((S & 0xffff) - 2^15)| are at most C 2^15 < 2^31; lo_t = the latter + 2^15 sum_j c_j. Stored as f64
+ * (exact integers, the reference's values).
+ */
+function sumsI32(pC: usize, cs: i32): void {
+  const P = THETA;
+  const lo16 = i32x4.splat(0xffff);
+  const h15 = i32x4.splat(32768);
+  const off = f64x2.splat(<f64>cs * 32768);
+  let t = 0;
+  for (; t + 8 <= P; t += 8) {
+    let h0 = i32x4.splat(0);
+    let h1 = i32x4.splat(0);
+    let l0 = i32x4.splat(0);
+    let l1 = i32x4.splat(0);
+    let p = p_S + (<usize>t << 2);
+    for (let j = 0; j < N; j++) {
+      const c = load<i32>(pC + (<usize>j << 2));
+      if (c != 0) {
+        const cv = i32x4.splat(c);
+        const v0 = v128.load(p);
+        const v1 = v128.load(p + 16);
+        h0 = i32x4.add(h0, i32x4.mul(i32x4.shr_s(v0, 16), cv));
+        h1 = i32x4.add(h1, i32x4.mul(i32x4.shr_s(v1, 16), cv));
+        l0 = i32x4.add(l0, i32x4.mul(i32x4.sub(v128.and(v0, lo16), h15), cv));
+        l1 = i32x4.add(l1, i32x4.mul(i32x4.sub(v128.and(v1, lo16), h15), cv));
+      }
+      p += <usize>P << 2;
+    }
+    const z = f64x2.splat(0);
+    storeF64x4(p_sum_hi + (<usize>t << 3), h0, z);
+    storeF64x4(p_sum_hi + (<usize>t << 3) + 32, h1, z);
+    storeF64x4(p_sum_lo + (<usize>t << 3), l0, off);
+    storeF64x4(p_sum_lo + (<usize>t << 3) + 32, l1, off);
+  }
+  for (; t < P; t++) sumsOne(pC, t);
+}
+/** Four i32 lanes + off as f64 at q. */
+@inline function storeF64x4(q: usize, v: v128, off: v128): void {
+  v128.store(q, f64x2.add(f64x2.convert_low_i32x4_s(v), off));
+  v128.store(q + 16, f64x2.add(f64x2.convert_low_i32x4_s(i32x4.shuffle(v, v, 2, 3, 2, 3)), off));
+}
+/** hi_t and lo_t of one parameter, exact i64. */
+function sumsOne(pC: usize, t: i32): void {
+  let hs: i64 = 0;
+  let ls: i64 = 0;
+  for (let j = 0; j < N; j++) {
+    const c = load<i32>(pC + (<usize>j << 2));
+    const v = ld32(p_S, j * THETA + t);
+    hs += <i64>(c * (v >> 16));
+    ls += <i64>(c * (v & 0xffff));
+  }
+  store<f64>(p_sum_hi + (<usize>t << 3), <f64>hs);
+  store<f64>(p_sum_lo + (<usize>t << 3), <f64>ls);
+}
+/** hi_t and lo_t for any c_j: exact i64 lanes, 4 parameters at a time. */
+function sumsI64(pC: usize): void {
+  const P = THETA;
   const mask = i32x4.splat(0xffff);
   let t = 0;
   for (; t + 4 <= P; t += 4) {
@@ -1365,45 +1800,91 @@ function updateRtrl(): void {
     store<f64>(ql + 16, <f64>i64x2.extract_lane(l1, 0));
     store<f64>(ql + 24, <f64>i64x2.extract_lane(l1, 1));
   }
-  for (; t < P; t++) {
-    let hs: i64 = 0;
-    let ls: i64 = 0;
-    for (let j = 0; j < N; j++) {
-      const c = load<i32>(pC + (<usize>j << 2));
-      const v = ld32(p_S, j * P + t);
-      hs += <i64>(c * (v >> 16));
-      ls += <i64>(c * (v & 0xffff));
+  for (; t < P; t++) sumsOne(pC, t);
+}
+
+/**
+ * The learning step of theta block [t0, t0 + len) (weights W, Q3.12 copy Wq or 0, accumulators acc) from hi_t, lo_t:
+ * term = hi 2^14 + round(lo / 4) into acc (ACCUMULATE); in 'step' mode D = sat32(hi 2^4 + round(lo / 2^12)) ('grad'),
+ * d = round(D m / 2^SH_RTRL) and applyStep. Four parameters at a time in f64x2 lanes, exact: every value is an
+ * integer below 2^53 (D m < 2^46) and each rounding is floor(v 2^-s + 1/2) of an exact v; then W + delta saturated
+ * ('W_rec'/'W_in'/'b'), and where delta != 0 the copy rewritten, sat16(round(W / 2^12)) ('weights_q12').
+ */
+/** 2^e as f64 for e in -1022..1023 (built from its exponent bits: exact). */
+@inline function pow2(e: i32): f64 {
+  return reinterpret<f64>(<u64>(1023 + e) << 52);
+}
+function learnRange(W: usize, Wq: usize, acc: usize, t0: i32, len: i32, satW: usize): void {
+  const qh = p_sum_hi + (<usize>t0 << 3);
+  const ql = p_sum_lo + (<usize>t0 << 3);
+  const half = f64x2.splat(0.5);
+  const fmin = f64x2.splat(-2147483648.0);
+  const fmax = f64x2.splat(2147483647.0);
+  const etaS = f64x2.splat(<f64>ETA_REC * pow2(-SH_RTRL));
+  const appS = f64x2.splat(pow2(-SH_APPLY));
+  const appM = f64x2.splat(pow2(APPLY_LOG2));
+  const zero = f64x2.splat(0);
+  let gcnt = i64x2.splat(0);
+  let wcnt = i64x2.splat(0);
+  let qcnt = i32x4.splat(0);
+  let i = 0;
+  for (; i + 4 <= len; i += 4) {
+    const o = <usize>i << 3;
+    const h0 = v128.load(qh + o);
+    const h1 = v128.load(qh + o + 16);
+    const l0 = v128.load(ql + o);
+    const l1 = v128.load(ql + o + 16);
+    if (ACCUMULATE) {
+      const a = acc + o;
+      v128.store(a, f64x2.add(v128.load(a), f64x2.add(f64x2.mul(h0, f64x2.splat(16384)), f64x2.floor(f64x2.add(f64x2.mul(l0, f64x2.splat(0.25)), half)))));
+      v128.store(a + 16, f64x2.add(v128.load(a + 16), f64x2.add(f64x2.mul(h1, f64x2.splat(16384)), f64x2.floor(f64x2.add(f64x2.mul(l1, f64x2.splat(0.25)), half)))));
     }
-    store<f64>(p_sum_hi + (<usize>t << 3), <f64>hs);
-    store<f64>(p_sum_lo + (<usize>t << 3), <f64>ls);
+    if (!STEP) continue;
+    let d0 = f64x2.add(f64x2.mul(h0, f64x2.splat(16)), f64x2.floor(f64x2.add(f64x2.mul(l0, f64x2.splat(1.0 / 4096)), half)));
+    let d1 = f64x2.add(f64x2.mul(h1, f64x2.splat(16)), f64x2.floor(f64x2.add(f64x2.mul(l1, f64x2.splat(1.0 / 4096)), half)));
+    gcnt = i64x2.sub(i64x2.sub(gcnt, v128.or(f64x2.gt(d0, fmax), f64x2.lt(d0, fmin))), v128.or(f64x2.gt(d1, fmax), f64x2.lt(d1, fmin)));
+    d0 = f64x2.pmin(f64x2.pmax(d0, fmin), fmax);
+    d1 = f64x2.pmin(f64x2.pmax(d1, fmin), fmax);
+    // d = round(D m / 2^SH_RTRL), delta = round(d / 2^SH_APPLY) 2^APPLY_LOG2
+    const e0 = f64x2.mul(f64x2.floor(f64x2.add(f64x2.mul(f64x2.floor(f64x2.add(f64x2.mul(d0, etaS), half)), appS), half)), appM);
+    const e1 = f64x2.mul(f64x2.floor(f64x2.add(f64x2.mul(f64x2.floor(f64x2.add(f64x2.mul(d1, etaS), half)), appS), half)), appM);
+    const pw = W + (<usize>i << 2);
+    const w = v128.load(pw);
+    let n0 = f64x2.add(f64x2.convert_low_i32x4_s(w), e0);
+    let n1 = f64x2.add(f64x2.convert_low_i32x4_s(i32x4.shuffle(w, w, 2, 3, 2, 3)), e1);
+    wcnt = i64x2.sub(i64x2.sub(wcnt, v128.or(f64x2.gt(n0, fmax), f64x2.lt(n0, fmin))), v128.or(f64x2.gt(n1, fmax), f64x2.lt(n1, fmin)));
+    n0 = f64x2.pmin(f64x2.pmax(n0, fmin), fmax);
+    n1 = f64x2.pmin(f64x2.pmax(n1, fmin), fmax);
+    const wn = i32x4.shuffle(i32x4.trunc_sat_f64x2_s_zero(n0), i32x4.trunc_sat_f64x2_s_zero(n1), 0, 1, 4, 5);
+    v128.store(pw, wn);
+    if (Wq != 0) {
+      // lanes whose change is non-zero get the copy sat16(round(W / 2^12)), counted when it clips
+      const nz = v128.not(i32x4.shuffle(f64x2.eq(e0, zero), f64x2.eq(e1, zero), 0, 2, 4, 6));
+      const r = i32x4.add(i32x4.shr_s(wn, 12), v128.and(i32x4.shr_s(wn, 11), i32x4.splat(1)));
+      qcnt = i32x4.sub(qcnt, v128.and(nz, v128.or(i32x4.gt_s(r, i32x4.splat(32767)), i32x4.lt_s(r, i32x4.splat(-32768)))));
+      const pq = Wq + (<usize>i << 1);
+      const q = v128.bitselect(i16x8.narrow_i32x4_s(r, r), v128.load64_zero(pq), i16x8.narrow_i32x4_s(nz, nz));
+      store<i64>(pq, i64x2.extract_lane(q, 0));
+    }
   }
-  for (let t = 0; t < P; t++) {
-    const hi = load<f64>(p_sum_hi + (<usize>t << 3));
-    const lo = load<f64>(p_sum_lo + (<usize>t << 3));
-    const term = hi * 16384 + Math.floor(lo * 0.25 + 0.5);
-    let d: i64 = 0;
+  if (STEP) {
+    const g = <u32>(i64x2.extract_lane(gcnt, 0) + i64x2.extract_lane(gcnt, 1));
+    if (g != 0) store<u32>(s_grad, load<u32>(s_grad) + g);
+    const wc = <u32>(i64x2.extract_lane(wcnt, 0) + i64x2.extract_lane(wcnt, 1));
+    if (wc != 0) store<u32>(satW, load<u32>(satW) + wc);
+    const qc = <u32>(i32x4.extract_lane(qcnt, 0) + i32x4.extract_lane(qcnt, 1) + i32x4.extract_lane(qcnt, 2) + i32x4.extract_lane(qcnt, 3));
+    if (qc != 0) store<u32>(s_weights_q12, load<u32>(s_weights_q12) + qc);
+  }
+  for (; i < len; i++) {
+    const hi = load<f64>(qh + (<usize>i << 3));
+    const lo = load<f64>(ql + (<usize>i << 3));
+    if (ACCUMULATE) {
+      const a = acc + (<usize>i << 3);
+      store<f64>(a, load<f64>(a) + (hi * 16384 + Math.floor(lo * 0.25 + 0.5)));
+    }
     if (STEP) {
       const dq = <i64>(hi * 16 + Math.floor(lo * (1.0 / 4096) + 0.5));
-      d = mul32x16(sat32c(dq, s_grad), ETA_REC, SH_RTRL);
-    }
-    if (t < nRec) {
-      if (ACCUMULATE) {
-        const q = p_acc_W_rec + (<usize>t << 3);
-        store<f64>(q, load<f64>(q) + term);
-      }
-      if (STEP) applyStep(p_W_rec, p_W_rec_q12, t, d, s_W_rec);
-    } else if (t < nRec + nIn) {
-      if (ACCUMULATE) {
-        const q = p_acc_W_in + (<usize>(t - nRec) << 3);
-        store<f64>(q, load<f64>(q) + term);
-      }
-      if (STEP) applyStep(p_W_in, 0, t - nRec, d, s_W_in);
-    } else {
-      if (ACCUMULATE) {
-        const q = p_acc_b + (<usize>(t - nRec - nIn) << 3);
-        store<f64>(q, load<f64>(q) + term);
-      }
-      if (STEP) applyStep(p_b, 0, t - nRec - nIn, d, s_b);
+      applyStep(W, Wq, i, mul32x16(sat32c(dq, s_grad), ETA_REC, SH_RTRL), satW);
     }
   }
 }
