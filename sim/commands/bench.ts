@@ -51,6 +51,10 @@ function runNumpy(quick: boolean): { version: string; records: NumpyRecord[] } |
   env.OPENBLAS_NUM_THREADS ??= '1';
   env.OMP_NUM_THREADS ??= '1';
   env.MKL_NUM_THREADS ??= '1';
+  // glibc hands a freed block above its mmap threshold back to the kernel, so each step's N x N temporaries were
+  // page-faulted in again: numpy's RFLO step at N = 256 took 1.8 ms, 143 us with these two (no effect elsewhere).
+  env.MALLOC_MMAP_THRESHOLD_ ??= String(32 << 20);
+  env.MALLOC_TRIM_THRESHOLD_ ??= String(256 << 20);
   const r = spawnSync('python3', [join(root, 'bench', 'numpy_steps.py'), ...(quick ? ['--quick'] : [])], { cwd: root, encoding: 'utf8', env });
   if (r.error) return { skipped: 'python3 not found' };
   if (r.status !== 0) return { skipped: /No module named .?numpy/.test(r.stderr) ? 'numpy is not installed for python3' : `numpy bench failed: ${r.stderr.trim().split('\n').at(-1)}` };
