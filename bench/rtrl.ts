@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { initWeights } from '../runtime/init.ts';
 import { createFixedLearner } from '../runtime/learner.ts';
 import { M, O, benchOptions, median, stepper } from './timing.ts';
+import { numpyEnv } from '../sim/commands/bench.ts';
 
 const argv = process.argv;
 const arg = (name: string) => {
@@ -28,17 +29,8 @@ const withJs = !argv.includes('--no-js');
 const SIZES = [8, 16, 32, 64];
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
-// numpy as in `neurostream bench` (sim/commands/bench.ts): one BLAS thread, OpenBLAS work-arounds unset
-const env = { ...process.env };
-delete env.OPENBLAS_CORETYPE;
-delete env.OPENBLAS_L2_SIZE;
-env.OPENBLAS_NUM_THREADS ??= '1';
-env.OMP_NUM_THREADS ??= '1';
-env.MKL_NUM_THREADS ??= '1';
-// glibc hands a freed block above its mmap threshold back to the kernel, so each step's N x N temporaries were
-// page-faulted in again: numpy's RFLO step at N = 256 took 1.8 ms, 143 us with these two (no effect elsewhere).
-env.MALLOC_MMAP_THRESHOLD_ ??= String(32 << 20);
-env.MALLOC_TRIM_THRESHOLD_ ??= String(256 << 20);
+// numpy in the environment `neurostream bench` measures it in (numpyEnv)
+const env = numpyEnv();
 const py = spawn('python3', [join(root, 'bench', 'numpy_steps.py'), '--serve'], { env, stdio: ['pipe', 'pipe', 'inherit'] });
 let pyError: string | null = null;
 py.on('error', (e) => {

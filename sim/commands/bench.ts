@@ -39,9 +39,8 @@ interface NumpyRecord {
   steps_per_s: number;
 }
 
-/** numpy's figures, or null with the reason when python3 or numpy is missing. */
-function runNumpy(quick: boolean): { version: string; records: NumpyRecord[] } | { skipped: string } {
-  process.stderr.write('\n== bench/numpy_steps.py\n');
+/** The environment numpy is measured in (bench/numpy_steps.py here and in bench/rtrl.ts). */
+export function numpyEnv(): NodeJS.ProcessEnv {
   // OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE work around old OpenBLAS bugs and slow a current numpy down: unset them here only.
   const env = { ...process.env };
   delete env.OPENBLAS_CORETYPE;
@@ -55,6 +54,13 @@ function runNumpy(quick: boolean): { version: string; records: NumpyRecord[] } |
   // page-faulted in again: numpy's RFLO step at N = 256 took 1.8 ms, 143 us with these two (no effect elsewhere).
   env.MALLOC_MMAP_THRESHOLD_ ??= String(32 << 20);
   env.MALLOC_TRIM_THRESHOLD_ ??= String(256 << 20);
+  return env;
+}
+
+/** numpy's figures, or null with the reason when python3 or numpy is missing. */
+function runNumpy(quick: boolean): { version: string; records: NumpyRecord[] } | { skipped: string } {
+  process.stderr.write('\n== bench/numpy_steps.py\n');
+  const env = numpyEnv();
   const r = spawnSync('python3', [join(root, 'bench', 'numpy_steps.py'), ...(quick ? ['--quick'] : [])], { cwd: root, encoding: 'utf8', env });
   if (r.error) return { skipped: 'python3 not found' };
   if (r.status !== 0) return { skipped: /No module named .?numpy/.test(r.stderr) ? 'numpy is not installed for python3' : `numpy bench failed: ${r.stderr.trim().split('\n').at(-1)}` };
