@@ -3,6 +3,8 @@
 // bound: on an idle machine each exits in about a second.
 import test from 'ava';
 import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { withResources, Resources } from '../sim/lifetime.ts';
@@ -158,4 +160,39 @@ test.serial('plan --tau 22000 plans but warns that the state updates round away,
   const r = await run(['plan', '--learner', 'rflo', '--hidden', '4', '--tau', '22000']);
   t.is(r.code, 0, r.stderr);
   t.regex(r.stderr, /warning: --tau = 22000 is not faithful in fixed point.*largest faithful value is --tau = 2114/);
+});
+
+test.serial('SIGTERM ends run --virtual as Ctrl-C does: the summary is printed and the snapshot written', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'neurostream-sigterm-'));
+  const snap = join(dir, 'learner.bin');
+  try {
+    const r = await new Promise<Exit>((resolve) => {
+      const p = spawn(process.execPath, [bin, 'run', '--virtual', '--json', '--snapshot', snap], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      let sent = false;
+      p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+      // SIGTERM once a progress line (every 5 s off a terminal) shows samples stepped: the board may take long to start
+      p.stderr.on('data', (d: Buffer) => {
+        stderr += d.toString();
+        if (!sent && /run: [1-9]\d* samples/.test(stderr)) {
+          sent = true;
+          p.kill('SIGTERM');
+        }
+      });
+      const timer = setTimeout(() => p.kill('SIGKILL'), HANG);
+      p.on('close', (code, signal) => {
+        clearTimeout(timer);
+        resolve({ code, signal, stdout, stderr, hung: !sent });
+      });
+    });
+    t.false(r.hung, r.stderr);
+    t.is(r.signal, null, 'exited by itself, not killed by the signal');
+    t.is(r.code, 0, r.stderr);
+    const s = JSON.parse(r.stdout.trim()) as { samples: number };
+    t.true(s.samples > 0);
+    t.true(existsSync(snap), 'the snapshot was written');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

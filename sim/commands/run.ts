@@ -616,19 +616,22 @@ export function register(program: Command): void {
     .action(async (a: RunArgs) => {
       const ac = new AbortController();
       let interrupts = 0;
-      const onSigint = (): void => {
+      // SIGTERM (systemd, `timeout`, `kill`) ends a run as Ctrl-C does: the summary and the final snapshot are written.
+      const onSigint = (signal: NodeJS.Signals): void => {
         interrupts++;
-        if (interrupts > 1) process.exit(130);
-        process.stderr.write('\nstopping (Ctrl-C again to quit at once)\n');
+        if (interrupts > 1) process.exit(signal === 'SIGTERM' ? 143 : 130);
+        process.stderr.write(`\nstopping (${signal === 'SIGTERM' ? 'SIGTERM' : 'Ctrl-C'}; again to quit at once)\n`);
         ac.abort();
       };
       process.on('SIGINT', onSigint);
+      process.on('SIGTERM', onSigint);
       try {
         const io = { stdout: (s: string) => process.stdout.write(s), stderr: (s: string) => process.stderr.write(s), signal: ac.signal, isTTY: process.stderr.isTTY === true };
         if (a.onDevice) await runOnDevice(a, io);
         else await runLive(a, { stdout: (s) => process.stdout.write(s), stderr: (s) => process.stderr.write(s), signal: ac.signal, isTTY: process.stderr.isTTY === true });
       } finally {
         process.off('SIGINT', onSigint);
+        process.off('SIGTERM', onSigint);
       }
     });
 }
