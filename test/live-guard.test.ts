@@ -3,7 +3,7 @@
  * halve the learning rates, go on), without a board: wire integers straight into firmware-bridge/learning-loop.ts.
  */
 import test from 'ava';
-import { PerformanceObserver, performance } from 'node:perf_hooks';
+import { allocationSites, allocationWindows, oneCleanWindow } from './helpers/gc.ts';
 import { LearningLoop, type LiveDivergence } from '../firmware-bridge/learning-loop.ts';
 import { createFixedLearner, type FixedLearner } from '../runtime/learner.ts';
 import { initWeights } from '../runtime/init.ts';
@@ -175,31 +175,19 @@ test('the guarded loop with yardsticks allocates nothing per sample: no collecti
       loop.step(k, x, tg, pred);
     }
   };
-  let gcs = 0;
-  let t0 = 0;
-  let t1 = Infinity;
-  const obs = new PerformanceObserver((list) => {
-    for (const e of list.getEntries()) if (e.startTime >= t0 && e.startTime <= t1) gcs++;
-  });
-  obs.observe({ entryTypes: ['gc'] });
-  run(0, 200_000); // warm-up: JIT
-  // One of three windows must be clean (a late JIT install or a background compilation lands in one window; a real
-  // allocation of even 8 bytes per sample is 800 KB and collections in every window).
-  const windows: { gcs: number; bytes: number }[] = [];
-  for (let w = 0; w < 3; w++) {
-    const g0 = gcs;
-    const before = process.memoryUsage().heapUsed;
-    t0 = performance.now();
-    t1 = Infinity;
-    run(200_000 + w * 100_000, 100_000);
-    t1 = performance.now();
-    windows.push({ gcs: gcs - g0, bytes: process.memoryUsage().heapUsed - before });
-  }
-  await new Promise((r) => setTimeout(r, 50));
-  obs.disconnect();
-  t.log(JSON.stringify(windows));
+  // test/helpers/gc.ts: settle, then three windows after a full collection, one GC-free and flat; and the sampling
+  // heap profiler over the settled loop, which names what allocates.
+  let k = 0;
+  const steps = (n: number): void => {
+    run(k, n);
+    k += n;
+  };
+  const r = await allocationWindows(steps, () => k);
+  const sites = await allocationSites(steps);
+  t.log(`GC events ${r.events.join(', ')}, heap change ${r.grew.join(', ')} bytes (extra warm-up rounds ${r.rounds}); sampled: ${sites.project.toFixed(3)} bytes a sample by the project's code, largest sites ${sites.top}`);
   t.is(loop.divergences, 0);
-  t.true(windows.some((w) => w.gcs === 0 && w.bytes < 64 * 1024), `windows ${JSON.stringify(windows)}`);
+  t.true(oneCleanWindow(r), `GC events ${r.events.join(', ')}; heap grew ${r.grew.join(', ')} bytes; allocated by ${sites.top}`);
+  t.true(sites.project < 1, `the project's code allocates ${sites.project.toFixed(2)} bytes a sample: ${sites.top}`);
 });
 
 test('master weights that saturate in 3 consecutive windows count as diverged ("weights"); in 2, or with a healthy window between, they do not', (t) => {

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { allocationWindows, gcEventsDuring, oneCleanWindow } from './helpers/gc.ts';
+import { allocationSites, allocationWindows, gcEventsDuring, oneCleanWindow } from './helpers/gc.ts';
 import { initWeights } from '../runtime/init.ts';
 import { createFixedLearner } from '../runtime/learner.ts';
 import type { LearnerKind } from '../runtime/types.ts';
@@ -57,8 +57,10 @@ for (const backend of ['js', 'wasm'] as const) {
       const r = await allocationWindows(run, () => l.stepCount());
       const { rounds, events, grew } = r;
       for (const c of r.counted) t.is(c, 100000);
-      t.log(`GC events ${events.join(', ')}, heap change ${grew.join(', ')} bytes (extra warm-up rounds ${rounds})`);
-      t.true(oneCleanWindow(r), `GC events ${events.join(', ')}; heap grew ${grew.join(', ')} bytes`);
+      const sites = await allocationSites(run, 20000);
+      t.log(`GC events ${events.join(', ')}, heap change ${grew.join(', ')} bytes (extra warm-up rounds ${rounds}); sampled: ${sites.project.toFixed(3)} bytes a step by the project's code`);
+      t.true(oneCleanWindow(r), `GC events ${events.join(', ')}; heap grew ${grew.join(', ')} bytes; allocated by ${sites.top}`);
+      t.true(sites.project < 1, `the project's code allocates ${sites.project.toFixed(2)} bytes a step: ${sites.top}`);
       t.true(l.saturation().x_invalid > 0 && l.saturation().target_invalid > 0, 'the missing readings were counted');
     });
   }
@@ -73,4 +75,21 @@ test.serial('the GC detector itself sees a loop that allocates', async (t) => {
   });
   t.true(keep.length === 3);
   t.true(events > 0, 'detector saw no GC for an allocating loop');
+});
+
+test.serial('the sampling heap profiler names a function that allocates one small array a step, at its size', async (t) => {
+  let keep: number[] = [];
+  function allocatesOneArray(steps: number): void {
+    for (let i = 0; i < steps; i++) keep = [i, i + 1, i + 2];
+  }
+  const sites = await allocationSites(allocatesOneArray, 50000);
+  t.true(keep.length === 3);
+  t.log(sites.top);
+  // Node's V8 (8-byte pointers): a JSArray (map, properties, elements, length: 32 bytes) and its 3-element backing
+  // store (map and length, 16 bytes, and 3 * 8): 72 bytes a step; the profiler samples every 256 bytes on average
+  // (about 14,000 samples here, so within a few per cent)
+  const m = new RegExp(`^allocatesOneArray \\S+ ([0-9.]+) B/step`).exec(sites.top);
+  t.truthy(m, sites.top);
+  t.true(Number(m![1]) >= 60 && Number(m![1]) <= 85, sites.top);
+  t.is(sites.project, 0, 'a test file is not the project\'s code');
 });

@@ -3,7 +3,7 @@
 // board's process: test/long/session-alloc-socket.test.ts.) One file, run serially: the GC observer sees the whole
 // process.
 import test from 'ava';
-import { allocationWindows, oneCleanWindow } from './helpers/gc.ts';
+import { allocationSites, allocationWindows, oneCleanWindow } from './helpers/gc.ts';
 import { Session } from '../firmware-bridge/session.ts';
 import { Framer } from '../firmware-bridge/framer.ts';
 import { FLAG_MISSING, MAX_PAYLOAD, MAX_WIRE, MISSING_VALUE, MsgType, createMessage, encodeFrame, type Message } from '../firmware-bridge/protocol.ts';
@@ -124,13 +124,16 @@ test.serial('10^5 live samples through the session, the learning loop and a fixe
   // The settle-then-measure protocol of test/helpers/gc.ts: one object per sample (a view, an Immediate) is at least
   // 16 bytes, 1.6 MB a window, in every window.
   const { rounds, events, grew, counted } = await allocationWindows(feed, stepped);
+  const sites = await allocationSites(feed);
   for (const c of counted) t.is(c, 100000, 'every sample was stepped within its own chunk');
   const st = session.stats;
   const loop = session.loop;
   await session.stop();
   t.log(`GC events ${events.join(', ')}, heap change ${grew.join(', ')} bytes (extra warm-up rounds ${rounds})`);
   t.log(`${st.samplesStepped} samples, ${sink.predictions} predictions, ${sink.acks} ACKs; ${loop.inputsMissing} inputs and ${loop.targetsMissing} targets missing, ${loop.inputOutliers} input outliers`);
-  t.true(oneCleanWindow({ rounds, events, grew, counted }), `GC events ${events.join(', ')}; heap grew ${grew.join(', ')} bytes`);
+  t.log(`sampled: ${sites.project.toFixed(3)} bytes a sample allocated by the project's code; largest sites ${sites.top}`);
+  t.true(oneCleanWindow({ rounds, events, grew, counted }), `GC events ${events.join(', ')}; heap grew ${grew.join(', ')} bytes; allocated by ${sites.top}`);
+  t.true(sites.project < 1, `the project's code allocates ${sites.project.toFixed(2)} bytes a sample: ${sites.top}`);
   // the path measured is the whole one: every sample accepted, stepped, predicted and acknowledged, bad readings handled
   t.is(st.samplesStepped, seq);
   t.is(sink.predictions, seq);

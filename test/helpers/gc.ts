@@ -86,3 +86,53 @@ export async function allocationWindows(run: (steps: number) => void, count: () 
  * and allocation now and then, and failed it.
  */
 export const oneCleanWindow = (r: AllocationWindows): boolean => r.events.some((e, w) => e === 0 && r.grew[w] < 8 * Math.max(1, r.counted[w]));
+
+/** What the sampling heap profiler attributed to run(steps): see allocationSites. */
+export interface AllocationSites {
+  /** Bytes a step allocated by functions in the project's own folders (runtime/, firmware-bridge/, sim/). */
+  project: number;
+  /** The largest sites, "function folder/file bytes/step; ...", for a failure message. */
+  top: string;
+}
+
+const PROJECT = /\/(runtime|firmware-bridge|sim)\//;
+
+/**
+ * Where `run(steps)` allocates: V8's sampling heap profiler (a sample every 256 bytes on average, scaled back to
+ * bytes), counting objects already collected too, summed per function and divided by steps. Unlike the heap's size,
+ * which a collection finishing during a window can shrink and V8's own bookkeeping grows by a few bytes a step, this
+ * names who allocated: one 16-byte object a step in the project's code is 16 bytes a step here. Two rounds; the one
+ * with less from the project's code is returned (a real allocation shows in both, a compiler tier change in one).
+ */
+export async function allocationSites(run: (steps: number) => void, steps = 50000, top = 5): Promise<AllocationSites> {
+  const { Session } = await import('node:inspector/promises');
+  const s = new Session();
+  s.connect();
+  try {
+    let best: AllocationSites | null = null;
+    for (let round = 0; round < 2; round++) {
+      await s.post('HeapProfiler.startSampling', { samplingInterval: 256, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+      run(steps);
+      const { profile } = await s.post('HeapProfiler.stopSampling');
+      const bytes = new Map<string, number>();
+      let project = 0;
+      type Node = (typeof profile)['head'];
+      const walk = (n: Node): void => {
+        const f = n.callFrame;
+        if (n.selfSize > 0) {
+          const key = `${f.functionName || '(anonymous)'} ${f.url.replace(/^.*\/(?=[^/]+\/[^/]+$)/, '') || '(native)'}`;
+          bytes.set(key, (bytes.get(key) ?? 0) + n.selfSize);
+          if (PROJECT.test(f.url)) project += n.selfSize;
+        }
+        for (const c of n.children) walk(c);
+      };
+      walk(profile.head);
+      const sites = [...bytes].sort((a, b) => b[1] - a[1]).slice(0, top);
+      const r = { project: project / steps, top: sites.map(([k, b]) => `${k} ${(b / steps).toFixed(2)} B/step`).join('; ') || 'nothing sampled' };
+      if (best === null || r.project < best.project) best = r;
+    }
+    return best!;
+  } finally {
+    s.disconnect();
+  }
+}
