@@ -160,6 +160,15 @@ const QF_TARGET = 1;
 const QF_X_MARKED = 2;
 const QF_T_MARKED = 4;
 /** Index of the clock as last read in Session.times. */
+/** Slots of Session.times: when the last frame arrived, went out, a HELLO or CONFIGURE went out, the last SAMPLE
+ * arrived, the last ACK and NACK went out, the chunk being decoded arrived; and the clock as last read. */
+const T_RX = 0;
+const T_TX = 1;
+const T_HELLO = 2;
+const T_SAMPLE = 3;
+const T_ACK = 4;
+const T_NACK = 5;
+const T_CHUNK = 6;
 const CLOCK = 7;
 
 export class Session {
@@ -242,21 +251,6 @@ export class Session {
    * most one tick period, against a heartbeat timeout of 1000 ms by default.
    */
   private readonly times = new Float64Array(8);
-  private get lastRxAt(): number { return this.times[0]; }
-  private set lastRxAt(v: number) { this.times[0] = v; }
-  private get lastTxAt(): number { return this.times[1]; }
-  private set lastTxAt(v: number) { this.times[1] = v; }
-  private get helloAt(): number { return this.times[2]; }
-  private set helloAt(v: number) { this.times[2] = v; }
-  private get lastSampleAt(): number { return this.times[3]; }
-  private set lastSampleAt(v: number) { this.times[3] = v; }
-  private get lastAckAt(): number { return this.times[4]; }
-  private set lastAckAt(v: number) { this.times[4] = v; }
-  private get lastNackAt(): number { return this.times[5]; }
-  private set lastNackAt(v: number) { this.times[5] = v; }
-  /** When the chunk being decoded arrived (the clock as last read). */
-  private get chunkAt(): number { return this.times[6]; }
-  private set chunkAt(v: number) { this.times[6] = v; }
   private timer: NodeJS.Timeout | null = null;
   private reconnectTimer: NodeJS.Timeout | null = null;
   private stepScheduled = false;
@@ -321,7 +315,8 @@ export class Session {
     this.pred = new Int16Array(Math.max(1, this.O));
     this.framer = new Framer((m) => this.onMessage(m));
     this.runStepsBound = () => this.runSteps();
-    this.startedAt = this.readClock();
+    this.readClock();
+    this.startedAt = this.times[CLOCK];
     this.statsObj = {
       state: 'idle',
       connects: 0,
@@ -377,11 +372,9 @@ export class Session {
     return { ...s, dropped: { ...d } };
   }
 
-  /** Reads the clock and keeps the reading for the sample path (times[CLOCK]). */
-  private readClock(): number {
-    const t = this.now();
-    this.times[CLOCK] = t;
-    return t;
+  /** Reads the clock into times[CLOCK], where the sample path reads it (a method returning a float would box it). */
+  private readClock(): void {
+    this.times[CLOCK] = this.now();
   }
 
   get currentState(): SessionState {
@@ -476,13 +469,15 @@ export class Session {
     this.helloTries = 0;
     this.sniffer.reset();
     this.sawFrame = false;
-    this.lastRxAt = this.readClock();
+    this.readClock();
+    this.times[T_RX] = this.times[CLOCK];
     this.sendHello();
   }
 
   private sendHello(): void {
     this.helloTries++;
-    this.helloAt = this.readClock();
+    this.readClock();
+    this.times[T_HELLO] = this.times[CLOCK];
     this.txFseq = 0;
     // a resend from 'configuring' starts the handshake over: the device answers this HELLO with CAPABILITIES and
     // stops streaming, so an ACK of the earlier CONFIGURE must not count, and a new CONFIGURE must follow
@@ -529,29 +524,30 @@ export class Session {
   }
 
   private tick(): void {
-    const now = this.readClock();
+    this.readClock();
+    const now = this.times[CLOCK];
     const st = this.state;
     if (st === 'handshake' || st === 'configuring') {
-      if (now - this.helloAt > (this.options.helloTimeoutMs ?? 500)) {
+      if (now - this.times[T_HELLO] > (this.options.helloTimeoutMs ?? 500)) {
         if (this.helloTries >= (this.options.helloRetries ?? 3)) this.noAnswer();
         else this.sendHello();
       }
       return;
     }
     if (st !== 'streaming') return;
-    if (now - this.lastRxAt > this.heartbeatTimeoutMs) {
+    if (now - this.times[T_RX] > this.heartbeatTimeoutMs) {
       this.statsObj.heartbeatTimeouts++;
-      this.linkDown(`no frame from the device for ${now - this.lastRxAt} ms (heartbeat timeout ${this.heartbeatTimeoutMs} ms)`);
+      this.linkDown(`no frame from the device for ${now - this.times[T_RX]} ms (heartbeat timeout ${this.heartbeatTimeoutMs} ms)`);
       return;
     }
-    if (this.deviceNextSeq >= 0 && seqDiff(this.deviceNextSeq, this.expected) > 0 && now - this.lastSampleAt > this.heartbeatTimeoutMs) {
+    if (this.deviceNextSeq >= 0 && seqDiff(this.deviceNextSeq, this.expected) > 0 && now - this.times[T_SAMPLE] > this.heartbeatTimeoutMs) {
       // alive (heartbeats) but not sending samples it has: the device lost the handshake; start it over
       this.statsObj.heartbeatTimeouts++;
-      this.linkDown(`the device has samples up to ${this.deviceNextSeq} but sent none for ${now - this.lastSampleAt} ms`);
+      this.linkDown(`the device has samples up to ${this.deviceNextSeq} but sent none for ${now - this.times[T_SAMPLE]} ms`);
       return;
     }
-    if (this.sinceAck > 0 && now - this.lastAckAt >= this.heartbeatMs / 2) this.sendAck();
-    if (now - this.lastTxAt >= this.heartbeatMs) {
+    if (this.sinceAck > 0 && now - this.times[T_ACK] >= this.heartbeatMs / 2) this.sendAck();
+    if (now - this.times[T_TX] >= this.heartbeatMs) {
       const m = this.tx;
       m.type = MsgType.HEARTBEAT;
       m.uptimeMs = (now - this.startedAt) >>> 0;
@@ -586,7 +582,7 @@ export class Session {
   private onData(chunk: Uint8Array, length: number): void {
     if (this.state === 'closed') return;
     if (this.state === 'handshake' || this.state === 'configuring') this.sniffer.push(chunk, length);
-    this.chunkAt = this.times[CLOCK];
+    this.times[T_CHUNK] = this.times[CLOCK];
     this.framer.push(chunk, 0, length);
     // The samples this chunk completed are stepped now, up to stepBudget (a backlog continues in later turns), so
     // that a live stream schedules nothing per sample.
@@ -595,7 +591,7 @@ export class Session {
   }
 
   private onMessage(m: Message): void {
-    this.lastRxAt = this.chunkAt;
+    this.times[T_RX] = this.times[T_CHUNK];
     this.foreignRounds = 0;
     this.sawFrame = true;
     switch (m.type) {
@@ -613,7 +609,7 @@ export class Session {
         return;
       case MsgType.SAMPLE:
         if (this.state === 'streaming') {
-          this.lastSampleAt = this.lastRxAt;
+          this.times[T_SAMPLE] = this.times[T_RX];
           this.onSample(m);
         }
         return;
@@ -673,19 +669,21 @@ export class Session {
     t.rateHz = Math.round(c.rateHz);
     this.configureFseq = this.txFseq;
     this.state = 'configuring';
-    this.helloAt = this.readClock();
+    this.readClock();
+    this.times[T_HELLO] = this.times[CLOCK];
     this.send(true);
   }
 
   private onConfigured(): void {
     this.state = 'streaming';
-    this.lastSampleAt = this.readClock();
+    this.readClock();
+    this.times[T_SAMPLE] = this.times[CLOCK];
     this.deviceNextSeq = -1;
     const s = this.statsObj;
     s.connects++;
     s.reconnects = s.connects - 1;
     this.backoffMs = this.options.backoffInitialMs ?? 50;
-    this.lastAckAt = this.times[CLOCK];
+    this.times[T_ACK] = this.times[CLOCK];
     this.lastNackValue = -1;
     this.emit('streaming', `streaming from ${this.transport.path}${s.connects > 1 ? ` (reconnect ${s.reconnects})` : ''}`);
     if (this.startWaiters) {
@@ -821,9 +819,9 @@ export class Session {
       return;
     }
     const now = this.times[CLOCK];
-    if (this.lastNackValue === this.expected && now - this.lastNackAt < 100) return;
+    if (this.lastNackValue === this.expected && now - this.times[T_NACK] < 100) return;
     this.lastNackValue = this.expected;
-    this.lastNackAt = now;
+    this.times[T_NACK] = now;
     const m = this.tx;
     m.type = MsgType.NACK;
     m.subject = SUBJECT_SAMPLES;
@@ -844,7 +842,7 @@ export class Session {
       this.statsObj.acksSent++;
       this.statsObj.ackedSeq = this.expected;
       this.sinceAck = 0;
-      this.lastAckAt = this.times[CLOCK];
+      this.times[T_ACK] = this.times[CLOCK];
     }
   }
 
@@ -919,7 +917,7 @@ export class Session {
     if (this.txLen === 0 || this.waitingDrain || !this.transport.isOpen) return;
     const ok = this.transport.write(this.txBuf, this.txLen);
     this.txLen = 0;
-    this.lastTxAt = this.times[CLOCK];
+    this.times[T_TX] = this.times[CLOCK];
     if (!ok) this.waitingDrain = true;
   }
 }
