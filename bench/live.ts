@@ -10,7 +10,9 @@
  * for the event-loop turn the session steps in, for every sample of a chunk that arrived together (the board sends
  * what its 5 ms timer found due). A probe wraps the transport and decodes the same bytes with its own Framer
  * (allocation-free) after the session's handler returned, and the outgoing bytes after the timestamp was taken.
- * Garbage collections in the host process are counted (PerformanceObserver 'gc') over the measured samples.
+ * Garbage collections in the host process are counted (PerformanceObserver 'gc') over the measured samples, and V8's
+ * sampling heap profiler says who allocated over them (bench/heap-sampler.ts): the project's code (framer, session,
+ * learning loop, scaler, learner) or the rest (Node's socket reads, fs writes and timers; the probe).
  * Writes bench-results/live.json and prints one line.
  *
  *   npx tsx bench/live.ts [--samples 100000] [--rate 2000] [--hidden 64] [--link socket|pty] [--warmup 2000]
@@ -28,6 +30,7 @@ import { Session } from '../firmware-bridge/session.ts';
 import type { Transport, TransportHandlers } from '../firmware-bridge/transport.ts';
 import { hostTransport, startVirtualBoard } from '../sim/board/index.ts';
 import { M, O, benchOptions } from './timing.ts';
+import { HeapSampler, formatSites, type HeapSample } from './heap-sampler.ts';
 
 export interface LiveResult {
   link: 'socket' | 'pty';
@@ -44,6 +47,8 @@ export interface LiveResult {
   gc: { events: number; minor: number; major: number; other: number; ms: number };
   /** Host heap growth over the measured samples, bytes. */
   heapGrowth: number;
+  /** Bytes allocated per measured sample (sampling heap profiler): by the project's code, by everything else. */
+  allocated: { project: number; other: number; top: string };
   seconds: number;
   /** The machine's 1-minute load average at the end (a shared machine's scheduling delays land in the latencies). */
   loadavg1: number;
@@ -143,7 +148,10 @@ export async function runLiveBench(o: { samples?: number; rateHz?: number; hidde
   let heap0 = 0;
   let t0 = 0;
   let finishing = false;
+  const sampler = new HeapSampler();
+  let sampling: Promise<void> | null = null;
   const startMeasuring = (): void => {
+    sampling = sampler.start();
     heap0 = process.memoryUsage().heapUsed;
     t0 = performance.now();
     probe.measuring = true;
@@ -168,13 +176,19 @@ export async function runLiveBench(o: { samples?: number; rateHz?: number; hidde
   const timer = setTimeout(() => done(), limitMs);
   let t1 = 0;
   let heapGrowth = 0;
+  let heap: HeapSample | null = null;
   try {
     await session.start();
     await finished;
     probe.measuring = false;
     t1 = performance.now();
     heapGrowth = process.memoryUsage().heapUsed - heap0;
+    if (sampling !== null) {
+      await sampling;
+      heap = await sampler.stop();
+    }
   } finally {
+    sampler.disconnect();
     clearTimeout(timer);
     await session.stop();
     await board.stop();
@@ -214,6 +228,11 @@ export async function runLiveBench(o: { samples?: number; rateHz?: number; hidde
     latency_us: { p50: us(pct(lat, 0.5)), p90: us(pct(lat, 0.9)), p99: us(pct(lat, 0.99)), p999: us(pct(lat, 0.999)), max: us(lat[lat.length - 1]), mean: us(sum / lat.length) },
     gc: { events: gcEvents, minor: gcMinor, major: gcMajor, other: gcOther, ms: Math.round(gcMs * 10) / 10 },
     heapGrowth,
+    allocated: {
+      project: heap === null ? NaN : Math.round((heap.project / lat.length) * 100) / 100,
+      other: heap === null ? NaN : Math.round((heap.other / lat.length) * 100) / 100,
+      top: heap === null ? '' : formatSites(heap, lat.length, 6, 'sample'),
+    },
     seconds: Math.round(seconds * 10) / 10,
     loadavg1: Math.round(loadavg()[0] * 100) / 100,
     predictionsDropped: st.predictionsDropped,
@@ -226,7 +245,8 @@ export function formatLive(r: LiveResult): string {
   return (
     `live path (${r.link}, RFLO N = ${r.N} on ${r.backend}, ${r.rateHz} samples/s, ${r.samples} samples): frame in -> prediction out ` +
     `p50 ${l.p50} us, p99 ${l.p99} us, p99.9 ${l.p999} us, max ${l.max} us (mean ${l.mean}); ` +
-    `GC events ${r.gc.events} (minor ${r.gc.minor}, major ${r.gc.major}, ${r.gc.ms} ms), heap ${r.heapGrowth >= 0 ? '+' : ''}${Math.round(r.heapGrowth / 1024)} KB; load average ${r.loadavg1}`
+    `GC events ${r.gc.events} (minor ${r.gc.minor}, major ${r.gc.major}, ${r.gc.ms} ms), heap ${r.heapGrowth >= 0 ? '+' : ''}${Math.round(r.heapGrowth / 1024)} KB; ` +
+    `allocated ${r.allocated.project} bytes a sample by the project's code, ${r.allocated.other} by the rest; load average ${r.loadavg1}`
   );
 }
 

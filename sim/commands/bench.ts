@@ -131,6 +131,12 @@ export function runBench(a: BenchArgs): string {
       `  frame in -> prediction out: p50 ${l.p50} us, p90 ${l.p90} us, p99 ${l.p99} us, p99.9 ${l.p999} us, max ${l.max} us, mean ${l.mean} us`,
       `  GC events in the host process: ${live.gc.events} (minor ${live.gc.minor}, major ${live.gc.major}; ${live.gc.ms} ms in all); heap ${Math.round(live.heapGrowth / 1024)} KB; load average ${live.loadavg1}`,
     );
+    if (live.allocated) {
+      lines.push(
+        `  allocated per sample (sampling heap profiler): ${live.allocated.project} bytes by the project's code, ${live.allocated.other} by the rest`,
+        `  largest: ${live.allocated.top}`,
+      );
+    }
   } else if (live && 'skipped' in live) lines.push(`live path: skipped (${live.skipped})`);
   lines.push('', `results: ${out} (and runtime.json, wasm.json beside it)`);
   return lines.join('\n');

@@ -6,6 +6,7 @@
 import { PerformanceObserver } from 'node:perf_hooks';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import { HeapSampler, formatSites } from '../../bench/heap-sampler.ts';
 
 // A full collection before each measurement, so garbage left by earlier tests or the warm-up (and V8's memory
 // reducer acting on it) cannot land in the measured window.
@@ -95,44 +96,26 @@ export interface AllocationSites {
   top: string;
 }
 
-const PROJECT = /\/(runtime|firmware-bridge|sim)\//;
-
 /**
- * Where `run(steps)` allocates: V8's sampling heap profiler (a sample every 256 bytes on average, scaled back to
- * bytes), counting objects already collected too, summed per function and divided by steps. Unlike the heap's size,
- * which a collection finishing during a window can shrink and V8's own bookkeeping grows by a few bytes a step, this
- * names who allocated: one 16-byte object a step in the project's code is 16 bytes a step here. Two rounds; the one
- * with less from the project's code is returned (a real allocation shows in both, a compiler tier change in one).
+ * Where `run(steps)` allocates (bench/heap-sampler.ts: V8's sampling heap profiler, a sample every 256 bytes on
+ * average, collected objects counted too), per step. Unlike the heap's size, which a collection finishing during a
+ * window can shrink and V8's own bookkeeping grows by a few bytes a step, this names who allocated: one 16-byte object
+ * a step in the project's code is 16 bytes a step here. Two rounds; the one with less from the project's code is
+ * returned (a real allocation shows in both, a compiler tier change in one).
  */
 export async function allocationSites(run: (steps: number) => void, steps = 50000, top = 5): Promise<AllocationSites> {
-  const { Session } = await import('node:inspector/promises');
-  const s = new Session();
-  s.connect();
+  const sampler = new HeapSampler();
   try {
     let best: AllocationSites | null = null;
     for (let round = 0; round < 2; round++) {
-      await s.post('HeapProfiler.startSampling', { samplingInterval: 256, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+      await sampler.start();
       run(steps);
-      const { profile } = await s.post('HeapProfiler.stopSampling');
-      const bytes = new Map<string, number>();
-      let project = 0;
-      type Node = (typeof profile)['head'];
-      const walk = (n: Node): void => {
-        const f = n.callFrame;
-        if (n.selfSize > 0) {
-          const key = `${f.functionName || '(anonymous)'} ${f.url.replace(/^.*\/(?=[^/]+\/[^/]+$)/, '') || '(native)'}`;
-          bytes.set(key, (bytes.get(key) ?? 0) + n.selfSize);
-          if (PROJECT.test(f.url)) project += n.selfSize;
-        }
-        for (const c of n.children) walk(c);
-      };
-      walk(profile.head);
-      const sites = [...bytes].sort((a, b) => b[1] - a[1]).slice(0, top);
-      const r = { project: project / steps, top: sites.map(([k, b]) => `${k} ${(b / steps).toFixed(2)} B/step`).join('; ') || 'nothing sampled' };
+      const s = await sampler.stop();
+      const r = { project: s.project / steps, top: formatSites(s, steps, top) };
       if (best === null || r.project < best.project) best = r;
     }
     return best!;
   } finally {
-    s.disconnect();
+    sampler.disconnect();
   }
 }
