@@ -7,7 +7,9 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createServer } from 'node:net';
 import { withResources, Resources } from '../sim/lifetime.ts';
+import { createPtyPair, hasSocat } from '../sim/board/index.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const bin = join(root, 'bin', 'neurostream.js');
@@ -73,6 +75,72 @@ test.serial('run --port with a refused --tau exits 2 without opening the port', 
 test.serial('run --port naming a path that does not exist, or a regular file, exits 2 naming --port instead of retrying forever', async (t) => {
   await refused(t, ['run', '--port', '/dev/neurostream-no-such-tty', '--no-progress'], /run --port: \/dev\/neurostream-no-such-tty does not exist/);
   await refused(t, ['run', '--port', join(root, 'package.json'), '--no-progress'], /run --port: .*package\.json is a regular file, not a serial device/);
+});
+
+/**
+ * A link that never completes the handshake: the command gives up after --connect-timeout seconds by itself (not
+ * killed, not retrying until Ctrl-C), exit 1 (the device did not answer: a runtime failure, as in demo), with advice.
+ */
+async function gaveUp(t: import('ava').ExecutionContext, args: string[], port: string): Promise<string> {
+  const r = await run(args);
+  t.false(r.hung, `neurostream ${args.join(' ')} did not give up; stderr: ${r.stderr}`);
+  t.is(r.signal, null, 'exited by itself');
+  t.is(r.code, 1, r.stderr);
+  t.true(r.stderr.includes(`no answer from the board at ${port} within 1 s`), r.stderr);
+  t.regex(r.stderr, /--baud/);
+  t.regex(r.stderr, /bridge firmware/);
+  t.regex(r.stderr, /StandardFirmata/);
+  t.regex(r.stderr, /--connect-timeout/);
+  t.notRegex(r.stderr, /still holding/, 'the command exited with resources still open');
+  return r.stderr;
+}
+
+test.serial('run --port at a board that never answers gives up after --connect-timeout with advice instead of retrying forever', async (t) => {
+  // a silent peer: a local socket that accepts and never says a word (the bridge's HELLO goes unanswered)
+  const dir = mkdtempSync(join(tmpdir(), 'neurostream-silent-'));
+  const sock = join(dir, 'board.sock');
+  const server = createServer(() => {});
+  await new Promise<void>((r) => server.listen(sock, r));
+  try {
+    const err = await gaveUp(t, ['run', '--port', sock, '--connect-timeout', '1', '--no-progress'], sock);
+    t.regex(err, /\(last: [^)]*HELLO/, 'says what happened on the link');
+    t.regex(err, /add --firmata/);
+  } finally {
+    server.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  // a device that cannot even be opened as a serial port
+  await gaveUp(t, ['run', '--port', '/dev/null', '--connect-timeout', '1', '--no-progress'], '/dev/null');
+});
+
+test.serial('run --port at a bare pseudo-terminal (nothing on the other end) gives up after --connect-timeout', async (t) => {
+  if (!hasSocat()) {
+    if (process.env.CI) t.fail('socat is needed for this test under CI');
+    else t.log('skipped: socat is not installed');
+    t.pass();
+    return;
+  }
+  const pty = await createPtyPair();
+  try {
+    await gaveUp(t, ['run', '--port', pty.host, '--connect-timeout', '1', '--no-progress'], pty.host);
+  } finally {
+    await pty.close();
+  }
+});
+
+test.serial('demo --port at a board that never answers gives up after --connect-timeout with the same advice', async (t) => {
+  const out = join(mkdtempSync(join(tmpdir(), 'neurostream-demo-')), 'report');
+  try {
+    await gaveUp(t, ['demo', '--port', '/dev/null', '--connect-timeout', '1', '--no-progress', '--out', out], '/dev/null');
+  } finally {
+    rmSync(dirname(out), { recursive: true, force: true });
+  }
+});
+
+test.serial('demo --port naming a path that does not exist, or a regular file, exits 2 at once naming --port (the check run makes)', async (t) => {
+  await refused(t, ['demo', '--port', '/dev/neurostream-no-such-tty', '--no-progress', '--out', join(root, 'reports', 'never')], /demo --port: \/dev\/neurostream-no-such-tty does not exist/);
+  await refused(t, ['demo', '--port', join(root, 'package.json'), '--no-progress', '--out', join(root, 'reports', 'never')], /demo --port: .*package\.json is a regular file, not a serial device/);
+  t.false(existsSync(join(root, 'reports', 'never')), 'nothing was written');
 });
 
 test.serial('run and plan: --no-normalized alone starts from a rate the plain delta rule accepts; plan in step mode takes the rate as given', async (t) => {

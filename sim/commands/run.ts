@@ -15,7 +15,6 @@ import { createFixedLearner } from '../../runtime/learner.ts';
 import { saveSnapshot } from '../../runtime/snapshot.ts';
 import { tauWarning } from '../../runtime/plan.ts';
 import { FIXED_STREAM_DEFAULTS, PLAIN_READOUT_LR } from '../defaults.ts';
-import { statSync } from 'node:fs';
 import { createFloatLearner } from '../reference/index.ts';
 import { Session, type SessionEvent } from '../../firmware-bridge/session.ts';
 import { LearningLoop } from '../../firmware-bridge/learning-loop.ts';
@@ -33,6 +32,7 @@ import { saveSnapshotFile } from '../snapshot-file.ts';
 import { fmt } from '../report.ts';
 import { LEARNER_FLAGS, choiceOption, flagMessage, intOption, numberOption } from './options.ts';
 import { withResources, type Resources } from '../lifetime.ts';
+import { CONNECT_TIMEOUT_HELP, DEFAULT_CONNECT_TIMEOUT_S, checkPortPath, lastOnLink, noAnswerError } from './board-link.ts';
 
 export interface RunArgs {
   port?: string;
@@ -66,6 +66,8 @@ export interface RunArgs {
   /** Default 115200 (bridge firmware), 57600 with --firmata (StandardFirmata's). */
   baud?: number;
   duration?: number;
+  /** Seconds to wait for the board's first answer before giving up (default DEFAULT_CONNECT_TIMEOUT_S). */
+  connectTimeout?: number;
   json?: boolean;
   snapshot?: string;
   snapshotEvery: number;
@@ -184,24 +186,6 @@ export interface RunIo {
 
 /** Seconds offline at the end after which a run fails as "the board went away and did not come back". */
 const GONE_S = 5;
-
-/**
- * A --port that does not exist when the run starts is a typo, not a board being plugged in: refused (exit 2) rather
- * than retried forever. A port that exists and then goes away is retried (that is an unplug). Where device files are
- * not paths (Windows COM ports) nothing is checked.
- */
-export function checkPortPath(port: string, flag: string): void {
-  if (process.platform === 'win32') return;
-  let st;
-  try {
-    st = statSync(port);
-  } catch {
-    throw new InputError(`run ${flag}: ${port} does not exist; give the board's serial device (ls /dev/ttyACM* /dev/ttyUSB* lists them), or use --virtual`);
-  }
-  if (st.isFile() || st.isDirectory()) {
-    throw new InputError(`run ${flag}: ${port} is a ${st.isFile() ? 'regular file' : 'directory'}, not a serial device or the socket of a virtual board; give the board's serial device (ls /dev/ttyACM* /dev/ttyUSB*), or use --virtual`);
-  }
-}
 
 /** RunArgs with every learner setting decided: the flags the user gave, else the live defaults. */
 type ResolvedRunArgs = RunArgs & Required<Pick<RunArgs, 'hidden' | 'tau' | 'lrOut' | 'lrRec' | 'direct' | 'normalized' | 'gain'>>;
@@ -341,7 +325,7 @@ export async function runLive(args: RunArgs, io: RunIo): Promise<RunSummary> {
     const missing = await firmataMissing();
     if (missing !== null) throw new Error(missing);
   }
-  if (a.port && !a.virtual) checkPortPath(a.port, '--port');
+  if (a.port && !a.virtual) checkPortPath(a.port, 'run', '--port');
   const pins = a.pins ?? ['A0'];
   // Input: every pin `ahead` samples ago; target: the first pin now (so the learner predicts it aheadMs forward).
   if (a.firmata) a = { ...a, inputs: pins.length, outputs: 1 };
@@ -429,7 +413,7 @@ async function streamLive(a: ResolvedRunArgs, io: RunIo, res: Resources, learner
       }
       if (e.type === 'open-failed') {
         // retried with backoff: say it once per distinct cause, not at every retry
-        if (e.message !== lastOpenFailure) io.stderr(`${e.message}; retrying (Ctrl-C to stop)\n`);
+        if (e.message !== lastOpenFailure) io.stderr(`${e.message}; retrying${everStreamed ? '' : ` for up to ${a.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT_S} s`} (Ctrl-C to stop)\n`);
         lastOpenFailure = e.message;
       } else if (e.type !== 'streaming') io.stderr(`\n${e.type}: ${e.message}${e.type === 'device-error' ? ' (repeats are counted in the summary)' : ''}\n`);
       else lastOpenFailure = '';
@@ -440,16 +424,27 @@ async function streamLive(a: ResolvedRunArgs, io: RunIo, res: Resources, learner
   let snapshots = 0;
   let progressTimer: NodeJS.Timeout | null = null;
   let snapshotTimer: NodeJS.Timeout | null = null;
+  let deadlineTimer: NodeJS.Timeout | undefined;
+  let connectTimer: NodeJS.Timeout | undefined;
   try {
     const started = session.start();
     const aborted = new Promise<void>((resolve) => {
       if (io.signal?.aborted) resolve();
       io.signal?.addEventListener('abort', () => resolve(), { once: true });
     });
-    const deadline = a.duration !== undefined ? new Promise<void>((r) => setTimeout(r, a.duration! * 1000)) : new Promise<void>(() => {});
-    const gotStart = await Promise.race([started.then(() => true), aborted.then(() => false), deadline.then(() => false)]);
+    const deadline = a.duration !== undefined ? new Promise<void>((r) => (deadlineTimer = setTimeout(r, a.duration! * 1000))) : new Promise<void>(() => {});
+    // A board that never answers (wrong port or baud, no bridge firmware) ends the run after --connect-timeout
+    // seconds instead of being retried until Ctrl-C; once it has streamed, a drop is retried (an unplug).
+    const connectS = a.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT_S;
+    const noAnswer = new Promise<void>((r) => (connectTimer = setTimeout(r, connectS * 1000)));
+    const first = await Promise.race([started.then(() => 'started' as const), aborted.then(() => 'stopped' as const), deadline.then(() => 'stopped' as const), noAnswer.then(() => 'no answer' as const)]);
+    clearTimeout(connectTimer);
     started.catch(() => {}); // a stop before streaming rejects it; that is not an error here
-    if (gotStart) {
+    if (first === 'no answer') {
+      const last = lastOnLink(events.length > 0 ? events[events.length - 1].message : null, session.currentState);
+      throw noAnswerError({ command: 'run', port, seconds: connectS, baud: a.baud ?? (firmata ? 57600 : 115200), last, firmata: firmata ? null : 'add --firmata' });
+    }
+    if (first === 'started') {
       let lastN = 0;
       let lastT = Date.now();
       const show = (): void => {
@@ -474,6 +469,8 @@ async function streamLive(a: ResolvedRunArgs, io: RunIo, res: Resources, learner
       await Promise.race([aborted, deadline]);
     }
   } finally {
+    clearTimeout(deadlineTimer);
+    clearTimeout(connectTimer);
     if (progressTimer) clearInterval(progressTimer);
     if (snapshotTimer) clearInterval(snapshotTimer);
     // the session, board, port and sensor close here, before the summary, so that it reports a closed link
@@ -601,6 +598,7 @@ export function register(program: Command): void {
     .option('--seed <n>', 'seed of the initial weights (and of the virtual board signal)', intOption(0), 1)
     .option('--baud <rate>', 'baud rate (ignored by pseudo-terminals; default 115200, with --firmata 57600, the StandardFirmata sketch\'s)', intOption(1))
     .option('--duration <seconds>', 'stop after this long', numberOption(0, false))
+    .option('--connect-timeout <seconds>', CONNECT_TIMEOUT_HELP, numberOption(0, false))
     .option('--json', 'print one JSON summary object on stdout')
     .option('--snapshot <file>', 'write the learner here periodically and at the end (fixed: binary snapshot; float: model JSON)')
     .option('--snapshot-every <seconds>', 'seconds between snapshots', numberOption(0, false), 60)

@@ -24,6 +24,7 @@ import { divergenceLine, divergenceRecord } from '../report.ts';
 import { Resources } from '../lifetime.ts';
 import { InputError } from '../modelio.ts';
 import { LEARNER_FLAGS, flagMessage } from '../commands/options.ts';
+import { DEFAULT_CONNECT_TIMEOUT_S, checkPortPath, lastOnLink, noAnswerError } from '../commands/board-link.ts';
 import { hostTransport, startVirtualBoard, type VirtualBoardHandle } from '../board/index.ts';
 import { RunningNmse, blockNmse, measureRecovery } from '../../runtime/metrics.ts';
 import { fmt, table } from '../report.ts';
@@ -59,6 +60,8 @@ export interface DemoOptions {
   driftEvery?: number;
   /** Progress line on stderr (default true). */
   progress?: boolean;
+  /** Seconds to wait for the board's first answer before giving up (default 30, sim/commands/board-link.ts). */
+  connectTimeout?: number;
 }
 
 export interface DemoIo {
@@ -244,6 +247,9 @@ export async function runDemo(options: DemoOptions = {}, io: DemoIo = defaultIo(
   const driftEvery = options.driftEvery ?? DEMO_DEFAULTS.driftEvery;
   const outDir = resolve(options.out ?? join('reports', `demo-${timestamp()}`));
   const virtual = !options.port;
+  // a --port that does not exist (or is a regular file) is a typo: refused before anything starts, as `run` does
+  if (options.port) checkPortPath(options.port, 'demo', '--port');
+  const connectS = options.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT_S;
 
   const direct = options.direct ?? DEMO_DEFAULTS.direct;
   const normalizedReadout = options.normalized ?? DEMO_DEFAULTS.normalized;
@@ -352,14 +358,18 @@ export async function runDemo(options: DemoOptions = {}, io: DemoIo = defaultIo(
       port = board.path;
     }
     let lastOpenFailure = '';
+    let lastEvent: string | null = null;
+    let streamed = false;
     session = new Session({
       transport: hostTransport(port, options.baud ?? 115200),
       learner: main,
       loop,
       config: { inputs: M, outputs: O, rateHz: rate, hidden },
       onEvent: (e: SessionEvent) => {
+        if (e.type !== 'streaming') lastEvent = e.message;
+        else streamed = true;
         if (e.type === 'open-failed') {
-          if (e.message !== lastOpenFailure) io.stderr(`${e.message}; retrying (Ctrl-C to stop)\n`);
+          if (e.message !== lastOpenFailure) io.stderr(`${e.message}; retrying${streamed ? '' : ` for up to ${connectS} s`} (Ctrl-C to stop)\n`);
           lastOpenFailure = e.message;
         } else if (e.type !== 'streaming') io.stderr(`\n${e.type}: ${e.message}\n`);
         else lastOpenFailure = '';
@@ -373,8 +383,12 @@ export async function runDemo(options: DemoOptions = {}, io: DemoIo = defaultIo(
     });
     const started = session.start();
     started.catch(() => {});
-    const gotStart = await Promise.race([started.then(() => true), aborted.then(() => false), timers.sleep(30000).then(() => false)]);
-    if (!gotStart && !io.signal?.aborted) throw new Error(`demo: no handshake with the board at ${port} within 30 s`);
+    const gotStart = await Promise.race([started.then(() => true), aborted.then(() => false), timers.sleep(connectS * 1000).then(() => false)]);
+    if (!gotStart && !io.signal?.aborted) {
+      const last = lastOnLink(lastEvent, opened.currentState);
+      if (virtual) throw new Error(`demo: the virtual board at ${port} did not answer within ${connectS} s (last: ${last}); on a loaded machine, raise --connect-timeout`);
+      throw noAnswerError({ command: 'demo', port, seconds: connectS, baud: options.baud ?? 115200, last, firmata: 'use `neurostream run --firmata`' });
+    }
     t0 = Date.now();
     if (gotStart) {
       let lastN = 0;
