@@ -3,7 +3,7 @@
 // bound: on an idle machine each exits in about a second.
 import test from 'ava';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -141,6 +141,40 @@ test.serial('demo --port naming a path that does not exist, or a regular file, e
   await refused(t, ['demo', '--port', '/dev/neurostream-no-such-tty', '--no-progress', '--out', join(root, 'reports', 'never')], /demo --port: \/dev\/neurostream-no-such-tty does not exist/);
   await refused(t, ['demo', '--port', join(root, 'package.json'), '--no-progress', '--out', join(root, 'reports', 'never')], /demo --port: .*package\.json is a regular file, not a serial device/);
   t.false(existsSync(join(root, 'reports', 'never')), 'nothing was written');
+});
+
+test.serial('an output flag that cannot be written is refused before any work, exit 2 naming the flag and the path', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'neurostream-outflags-'));
+  try {
+    // tune: checked before the search (no progress line, no table), not after it with a raw errno
+    const missing = join(dir, 'no-such-folder', 'tuned.json');
+    let err = await refused(t, ['tune', '--task', 'drift', '--steps', '2000', '--candidates', '3', '--out', missing], /tune --out: cannot write .*no-such-folder.tuned\.json: the folder .* does not exist; create it first/);
+    t.notRegex(err, /candidates, best prefix NMSE/, 'the search ran before the check');
+    err = await refused(t, ['tune', '--task', 'drift', '--steps', '2000', '--candidates', '3', '--out', dir], /tune --out: cannot write .*: it is a folder; give a file name inside it/);
+    // sim --plot: checked before the seeds run
+    const r = await run(['sim', '--task', 'drift', '--steps', '300', '--learner', 'output', '--plot', join(root, 'package.json', 'report')]);
+    t.is(r.code, 2, r.stderr);
+    t.regex(r.stderr, /sim --plot: cannot write .*package\.json.report: .*package\.json is a file, not a folder/);
+    t.is(r.stdout, '', 'no results printed before the refusal');
+    // run --snapshot: checked before the board starts
+    await refused(t, ['run', '--virtual', '--no-progress', '--snapshot', join(dir, 'gone', 'learner.bin')], /run --snapshot: cannot write .*learner\.bin: the folder .*gone does not exist/);
+    t.deepEqual(readdirSync(dir), [], 'nothing was written');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test.serial('sim --plot and demo --out under /proc are refused at once (they used to spin a core in mkdir, deaf to SIGTERM)', async (t) => {
+  if (process.platform !== 'linux') {
+    t.log('skipped: /proc is Linux only');
+    t.pass();
+    return;
+  }
+  const r = await run(['sim', '--task', 'drift', '--steps', '300', '--learner', 'output', '--plot', '/proc/neurostream-nope']);
+  t.false(r.hung, r.stderr);
+  t.is(r.code, 2, r.stderr);
+  t.regex(r.stderr, /sim --plot: cannot write \/proc\/neurostream-nope: in \/proc, /);
+  await refused(t, ['demo', '--duration', '1', '--no-progress', '--out', '/proc/neurostream-nope'], /demo --out: cannot write \/proc\/neurostream-nope: in \/proc, .*give a folder you can write/);
 });
 
 test.serial('run and plan: --no-normalized alone starts from a rate the plain delta rule accepts; plan in step mode takes the rate as given', async (t) => {

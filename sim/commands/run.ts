@@ -28,6 +28,7 @@ import { runHil } from '../../firmware-bridge/device/hil.ts';
 import { createDriftTask } from '../tasks/drift.ts';
 import { buildFirmware, missingTool, startQemu, type QemuBoard } from '../../firmware-bridge/qemu.ts';
 import { InputError, modelToJson } from '../modelio.ts';
+import { checkOutputPath, writingTo } from '../output-path.ts';
 import { saveSnapshotFile } from '../snapshot-file.ts';
 import { fmt } from '../report.ts';
 import { LEARNER_FLAGS, choiceOption, flagMessage, intOption, numberOption } from './options.ts';
@@ -242,9 +243,12 @@ function makeLearner(a: ResolvedRunArgs): OnlineLearner {
 }
 
 function writeSnapshot(a: ResolvedRunArgs, learner: OnlineLearner): void {
-  if (!a.snapshot) return;
-  if (a.engine === 'fixed') saveSnapshotFile(a.snapshot, saveSnapshot(learner as ReturnType<typeof createFixedLearner>));
-  else saveSnapshotFile(a.snapshot, new TextEncoder().encode(JSON.stringify(modelToJson(learner.getWeights())) + '\n'));
+  const path = a.snapshot;
+  if (!path) return;
+  writingTo('run --snapshot', path, () => {
+    if (a.engine === 'fixed') saveSnapshotFile(path, saveSnapshot(learner as ReturnType<typeof createFixedLearner>));
+    else saveSnapshotFile(path, new TextEncoder().encode(JSON.stringify(modelToJson(learner.getWeights())) + '\n'));
+  });
 }
 
 export interface OnDeviceSummary {
@@ -326,6 +330,7 @@ export async function runLive(args: RunArgs, io: RunIo): Promise<RunSummary> {
     if (missing !== null) throw new Error(missing);
   }
   if (a.port && !a.virtual) checkPortPath(a.port, 'run', '--port');
+  if (a.snapshot) checkOutputPath(a.snapshot, 'file', 'run --snapshot');
   const pins = a.pins ?? ['A0'];
   // Input: every pin `ahead` samples ago; target: the first pin now (so the learner predicts it aheadMs forward).
   if (a.firmata) a = { ...a, inputs: pins.length, outputs: 1 };
@@ -461,9 +466,18 @@ async function streamLive(a: ResolvedRunArgs, io: RunIo, res: Resources, learner
       };
       if (a.progress !== false) progressTimer = setInterval(show, io.isTTY ? 1000 : 5000);
       if (a.snapshot) {
+        let lastFailure = '';
         snapshotTimer = setInterval(() => {
-          writeSnapshot(a, loop.learner!);
-          snapshots++;
+          // a failed periodic save is said (once per cause) and the run goes on; the next one may succeed
+          try {
+            writeSnapshot(a, loop.learner!);
+            snapshots++;
+            lastFailure = '';
+          } catch (err) {
+            const msg = (err as Error).message;
+            if (msg !== lastFailure) io.stderr(`${io.isTTY ? '\r\x1b[K' : ''}run: ${msg}; the run goes on and tries again in ${a.snapshotEvery} s\n`);
+            lastFailure = msg;
+          }
         }, a.snapshotEvery * 1000);
       }
       await Promise.race([aborted, deadline]);
@@ -477,9 +491,14 @@ async function streamLive(a: ResolvedRunArgs, io: RunIo, res: Resources, learner
     await res.closeAll();
   }
   if (io.isTTY && a.progress !== false) io.stderr('\r\x1b[K');
+  let snapshotFailure: Error | null = null;
   if (a.snapshot && log.n > 0) {
-    writeSnapshot(a, loop.learner!);
-    snapshots++;
+    try {
+      writeSnapshot(a, loop.learner!);
+      snapshots++;
+    } catch (err) {
+      snapshotFailure = err as Error; // the summary is printed first, then the run fails with it
+    }
   }
   const s = session.stats;
   const offlineAtEndS = offlineSince !== null ? (Date.now() - offlineSince) / 1000 : 0;
@@ -560,6 +579,7 @@ async function streamLive(a: ResolvedRunArgs, io: RunIo, res: Resources, learner
   if (summary.board_gone_at_end && offlineAtEndS >= GONE_S) {
     throw new Error(`run: the board at ${port} went away after ${summary.samples} samples and did not come back (${summary.offline_s.toFixed(1)} s offline at the end); check the cable or power, then run again`);
   }
+  if (snapshotFailure) throw snapshotFailure;
   if (s.samplesStepped === 0 && events.length > 0) {
     const last = events[events.length - 1];
     throw new Error(`run: no samples from ${port} (${last.type}: ${last.message})`);

@@ -6,6 +6,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { Engine, Feedback, UpdateMode } from '../../runtime/types.ts';
 import { InputError } from '../modelio.ts';
+import { checkOutputPath } from '../output-path.ts';
 import { tauWarning } from '../../runtime/plan.ts';
 import { alignmentCurve, writeSimReport, type AlignmentPoint } from '../plot/sim-report.ts';
 import type { SimSummary } from '../sim-summary.ts';
@@ -474,6 +475,8 @@ export function register(program: Command): void {
     )
     .action(async (o: SimCliOptions) => {
       const { json, plot, ...rest } = o;
+      // the report folder is checked before the seeds run, not found unwritable after them
+      if (plot) checkOutputPath(plot, 'dir', 'sim --plot');
       const summary = runSim({ ...rest, progress: true });
       process.stdout.write((json ? JSON.stringify(summary) : formatSim(summary)) + '\n');
       if (plot) {

@@ -18,6 +18,7 @@ import type { Task } from '../tasks/task.ts';
 import { TASK_NAMES, type TaskName } from '../tasks/index.ts';
 import { createSimLearner, runStream } from '../tasks/run.ts';
 import { InputError } from '../modelio.ts';
+import { checkOutputPath, writingTo } from '../output-path.ts';
 import { fmt, table } from '../report.ts';
 import { addCsvDialectOptions, makeTask, type SimArgs } from './sim.ts';
 import { choiceOption, intOption, numberOption } from './options.ts';
@@ -109,6 +110,8 @@ function score(learner: LearnerKind, c: StreamConfig, task: Task, steps: number,
 export function runTune(a: TuneArgs): TuneResult {
   const seed = a.seed ?? 1;
   const budget = a.budget ?? 60;
+  // where the winner goes is checked before the search, not found unwritable after it
+  if (a.out) checkOutputPath(a.out, 'file', 'tune --out');
   if (a.task === 'periodic') throw new InputError('tune searches stream tasks (drift, csv, board, narma10, mackey-glass); periodic keeps Murray 2019\'s settings');
   const task = makeTask({ ...a, seeds: [seed] } as SimArgs, seed);
   if (task.trialLength !== null) throw new InputError(`tune needs a stream; task ${a.task} is trial-based`);
@@ -170,7 +173,14 @@ export function runTune(a: TuneArgs): TuneResult {
       { learner: a.learner, ...cfg },
       { task: result.description, prefix, prefix_nmse: best.prefix_nmse, defaults_prefix_nmse: defaults.prefix_nmse, rest_nmse: bestRest, defaults_rest_nmse: defaultsRest, tried: tried.length, seed },
     );
-    writeFileSync(a.out, JSON.stringify(json, null, 1) + '\n');
+    const text = JSON.stringify(json, null, 1) + '\n';
+    const out = a.out;
+    try {
+      writingTo('tune --out', out, () => writeFileSync(out, text));
+    } catch (err) {
+      // the search is not lost: the winner goes with the message
+      throw new Error(`${(err as Error).message}; the best configuration was: ${JSON.stringify(json)}`);
+    }
   }
   return result;
 }

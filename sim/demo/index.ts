@@ -9,7 +9,7 @@
  * in the summary). At the end it writes a report folder (plots as SVG and PNG, index.md, index.html, summary.json)
  * and prints a summary table and the report's path.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { LearnerKind, LearnerOptions, OnlineLearner } from '../../runtime/types.ts';
 import { initWeights } from '../../runtime/init.ts';
@@ -24,6 +24,7 @@ import { divergenceLine, divergenceRecord } from '../report.ts';
 import { Resources } from '../lifetime.ts';
 import { InputError } from '../modelio.ts';
 import { LEARNER_FLAGS, flagMessage } from '../commands/options.ts';
+import { checkOutputPath, makeDir } from '../output-path.ts';
 import { DEFAULT_CONNECT_TIMEOUT_S, checkPortPath, lastOnLink, noAnswerError } from '../commands/board-link.ts';
 import { hostTransport, startVirtualBoard, type VirtualBoardHandle } from '../board/index.ts';
 import { RunningNmse, blockNmse, measureRecovery } from '../../runtime/metrics.ts';
@@ -249,6 +250,8 @@ export async function runDemo(options: DemoOptions = {}, io: DemoIo = defaultIo(
   const virtual = !options.port;
   // a --port that does not exist (or is a regular file) is a typo: refused before anything starts, as `run` does
   if (options.port) checkPortPath(options.port, 'demo', '--port');
+  // the report folder is checked before the board starts, not found unwritable after a minute of streaming
+  checkOutputPath(outDir, 'dir', 'demo --out');
   const connectS = options.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT_S;
 
   const direct = options.direct ?? DEMO_DEFAULTS.direct;
@@ -481,7 +484,7 @@ export async function runDemo(options: DemoOptions = {}, io: DemoIo = defaultIo(
   const streamS = (t1 - t0) / 1000;
 
   // ---- figures
-  mkdirSync(outDir, { recursive: true });
+  makeDir(outDir);
   const figures: Figure[] = [];
   const seqs = log.seq.subarray(0, n);
   const rules = events.map((s, k) => ({ x: s, label: `drift ${k + 1}` }));
