@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createServer } from 'node:net';
 import { withResources, Resources } from '../sim/lifetime.ts';
-import { createPtyPair, hasSocat } from '../sim/board/index.ts';
+import { createPtyPair, hasSocat, startVirtualBoard } from '../sim/board/index.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const bin = join(root, 'bin', 'neurostream.js');
@@ -49,7 +49,7 @@ async function refused(t: import('ava').ExecutionContext, args: string[], flag: 
   t.is(r.code, 2, r.stderr);
   t.regex(r.stderr, flag);
   t.notRegex(r.stderr, /still holding/, 'the command exited with resources still open');
-  t.notRegex(r.stderr, /\b(lrRec|lrOut|trialLength|memoryBudget)\b/, 'a configuration field name instead of a flag');
+  t.notRegex(r.stderr, /\b(lrRec|lrOut|trialLength|memoryBudget|rateHz|config\.\w+)\b/, 'a configuration field name instead of a flag');
   return r.stderr;
 }
 
@@ -175,6 +175,21 @@ test.serial('sim --plot and demo --out under /proc are refused at once (they use
   t.is(r.code, 2, r.stderr);
   t.regex(r.stderr, /sim --plot: cannot write \/proc\/neurostream-nope: in \/proc, /);
   await refused(t, ['demo', '--duration', '1', '--no-progress', '--out', '/proc/neurostream-nope'], /demo --out: cannot write \/proc\/neurostream-nope: in \/proc, .*give a folder you can write/);
+});
+
+test.serial('--rate above what the board samples exits 2 at once naming --rate and the accepted range, not rateHz', async (t) => {
+  // the virtual board's bound (its CAPABILITIES' maxRateHz), checked before the board starts
+  await refused(t, ['run', '--virtual', '--rate', '100000', '--no-progress'], /run --rate: the virtual board samples 1 to 20000 times a second \(got 100000\); give --rate 20000 or less/);
+  await refused(t, ['demo', '--rate', '100000', '--no-progress', '--out', join(root, 'reports', 'never')], /demo --rate: the virtual board samples 1 to 20000 times a second/);
+  // a board at --port states its bound in CAPABILITIES: refused at the handshake, in the flags of the command
+  const board = await startVirtualBoard({ channels: 3, outputs: 1, rateHz: 1000, seed: 1 });
+  try {
+    await refused(t, ['run', '--port', board.path, '--rate', '100000', '--no-progress'], /run --rate: the board at .* samples at most 20000 times a second \(its CAPABILITIES; got --rate 100000\); give --rate 1 to 20000/);
+    await refused(t, ['run', '--port', board.path, '--inputs', '5', '--no-progress'], /run --inputs: the board at .* streams at most 3 channels .*give --inputs 1 to 3/);
+  } finally {
+    await board.stop();
+  }
+  t.false(existsSync(join(root, 'reports', 'never')));
 });
 
 test.serial('run and plan: --no-normalized alone starts from a rate the plain delta rule accepts; plan in step mode takes the rate as given', async (t) => {

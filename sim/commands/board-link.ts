@@ -5,6 +5,46 @@
  */
 import { statSync } from 'node:fs';
 import { InputError } from '../modelio.ts';
+import { ConfigurationRefused } from '../../firmware-bridge/session.ts';
+import { VIRTUAL_BOARD_MAX_RATE_HZ } from '../board/device.ts';
+
+/** The largest rate CONFIGURE can carry (rateHz is a u32, firmware-bridge/PROTOCOL.md). */
+const WIRE_MAX_RATE_HZ = 0xffffffff;
+
+/**
+ * --rate checked before anything starts: the virtual board samples at 1..VIRTUAL_BOARD_MAX_RATE_HZ per second (its
+ * CAPABILITIES' maxRateHz); a real board states its own bound in CAPABILITIES, checked at the handshake
+ * (boardRefusal), and the wire carries at most a u32.
+ */
+export function checkRate(rate: number, virtual: boolean, command: string): void {
+  const max = virtual ? VIRTUAL_BOARD_MAX_RATE_HZ : WIRE_MAX_RATE_HZ;
+  if (rate <= max) return;
+  throw new InputError(
+    virtual
+      ? `${command} --rate: the virtual board samples 1 to ${max} times a second (got ${rate}); give --rate ${max} or less`
+      : `${command} --rate: the bridge protocol carries rates of 1 to ${max} Hz (got ${rate}); give the board's sample rate in Hz`,
+  );
+}
+
+const CONFIG_FLAGS = { inputs: '--inputs', outputs: '--outputs', rateHz: '--rate' } as const;
+
+/**
+ * A board that cannot run what the command asked (the session's ConfigurationRefused) as bad input in the command's
+ * flags (exit 2): which flag, what the board allows (its CAPABILITIES), what was asked. Other errors pass unchanged.
+ */
+export function boardRefusal(err: unknown, command: string, port: string, asked: { inputs: number; outputs: number; rate: number }, deviceSaid?: string | null): unknown {
+  if (!(err instanceof ConfigurationRefused)) return err;
+  if (err.field === null) {
+    return new InputError(
+      `${command}: the board at ${port} refused the configuration (--inputs ${asked.inputs}, --outputs ${asked.outputs}, --rate ${asked.rate})` +
+        (deviceSaid ? `; it said: ${deviceSaid.replace(/^device error \d+: /, '').replace(/\b(rateHz|inputs|outputs)\b/g, (f) => CONFIG_FLAGS[f as keyof typeof CONFIG_FLAGS])}` : '') +
+        '; give values the board supports',
+    );
+  }
+  const flag = CONFIG_FLAGS[err.field];
+  const what = err.field === 'rateHz' ? `samples at most ${err.limit} times a second` : err.field === 'inputs' ? `streams at most ${err.limit} channels` : `sends at most ${err.limit} targets per sample`;
+  return new InputError(`${command} ${flag}: the board at ${port} ${what} (its CAPABILITIES; got ${flag} ${err.requested}); give ${flag} 1 to ${err.limit}`);
+}
 
 /**
  * Seconds `run` and `demo` wait for a board's first answer (the bridge handshake) before giving up; `--connect-timeout`

@@ -33,7 +33,7 @@ import { saveSnapshotFile } from '../snapshot-file.ts';
 import { fmt } from '../report.ts';
 import { LEARNER_FLAGS, choiceOption, flagMessage, intOption, numberOption } from './options.ts';
 import { withResources, type Resources } from '../lifetime.ts';
-import { CONNECT_TIMEOUT_HELP, DEFAULT_CONNECT_TIMEOUT_S, checkPortPath, lastOnLink, noAnswerError } from './board-link.ts';
+import { CONNECT_TIMEOUT_HELP, DEFAULT_CONNECT_TIMEOUT_S, boardRefusal, checkPortPath, checkRate, lastOnLink, noAnswerError } from './board-link.ts';
 
 export interface RunArgs {
   port?: string;
@@ -331,6 +331,7 @@ export async function runLive(args: RunArgs, io: RunIo): Promise<RunSummary> {
   }
   if (a.port && !a.virtual) checkPortPath(a.port, 'run', '--port');
   if (a.snapshot) checkOutputPath(a.snapshot, 'file', 'run --snapshot');
+  if (!a.firmata) checkRate(a.rate, a.virtual === true, 'run');
   const pins = a.pins ?? ['A0'];
   // Input: every pin `ahead` samples ago; target: the first pin now (so the learner predicts it aheadMs forward).
   if (a.firmata) a = { ...a, inputs: pins.length, outputs: 1 };
@@ -442,9 +443,15 @@ async function streamLive(a: ResolvedRunArgs, io: RunIo, res: Resources, learner
     // seconds instead of being retried until Ctrl-C; once it has streamed, a drop is retried (an unplug).
     const connectS = a.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT_S;
     const noAnswer = new Promise<void>((r) => (connectTimer = setTimeout(r, connectS * 1000)));
-    const first = await Promise.race([started.then(() => 'started' as const), aborted.then(() => 'stopped' as const), deadline.then(() => 'stopped' as const), noAnswer.then(() => 'no answer' as const)]);
-    clearTimeout(connectTimer);
     started.catch(() => {}); // a stop before streaming rejects it; that is not an error here
+    const first = await Promise.race([started.then(() => 'started' as const), aborted.then(() => 'stopped' as const), deadline.then(() => 'stopped' as const), noAnswer.then(() => 'no answer' as const)]).catch(
+      (err: unknown) => {
+        // a board that cannot run the asked --inputs, --outputs or --rate is bad input, named by those flags
+        const said = events.filter((e) => e.type === 'device-error' && /^device error /.test(e.message)).pop()?.message;
+        throw boardRefusal(err, 'run', port, { inputs: a.inputs, outputs: a.outputs, rate: a.rate }, said);
+      },
+    );
+    clearTimeout(connectTimer);
     if (first === 'no answer') {
       const last = lastOnLink(events.length > 0 ? events[events.length - 1].message : null, session.currentState);
       throw noAnswerError({ command: 'run', port, seconds: connectS, baud: a.baud ?? (firmata ? 57600 : 115200), last, firmata: firmata ? null : 'add --firmata' });

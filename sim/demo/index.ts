@@ -25,7 +25,7 @@ import { Resources } from '../lifetime.ts';
 import { InputError } from '../modelio.ts';
 import { LEARNER_FLAGS, flagMessage } from '../commands/options.ts';
 import { checkOutputPath, makeDir } from '../output-path.ts';
-import { DEFAULT_CONNECT_TIMEOUT_S, checkPortPath, lastOnLink, noAnswerError } from '../commands/board-link.ts';
+import { DEFAULT_CONNECT_TIMEOUT_S, boardRefusal, checkPortPath, checkRate, lastOnLink, noAnswerError } from '../commands/board-link.ts';
 import { hostTransport, startVirtualBoard, type VirtualBoardHandle } from '../board/index.ts';
 import { RunningNmse, blockNmse, measureRecovery } from '../../runtime/metrics.ts';
 import { fmt, table } from '../report.ts';
@@ -252,6 +252,7 @@ export async function runDemo(options: DemoOptions = {}, io: DemoIo = defaultIo(
   if (options.port) checkPortPath(options.port, 'demo', '--port');
   // the report folder is checked before the board starts, not found unwritable after a minute of streaming
   checkOutputPath(outDir, 'dir', 'demo --out');
+  checkRate(rate, virtual, 'demo');
   const connectS = options.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT_S;
 
   const direct = options.direct ?? DEMO_DEFAULTS.direct;
@@ -386,7 +387,10 @@ export async function runDemo(options: DemoOptions = {}, io: DemoIo = defaultIo(
     });
     const started = session.start();
     started.catch(() => {});
-    const gotStart = await Promise.race([started.then(() => true), aborted.then(() => false), timers.sleep(connectS * 1000).then(() => false)]);
+    const gotStart = await Promise.race([started.then(() => true), aborted.then(() => false), timers.sleep(connectS * 1000).then(() => false)]).catch((err: unknown) => {
+      // a board that cannot run the asked --inputs, --outputs or --rate is bad input, named by those flags
+      throw boardRefusal(err, 'demo', port, { inputs: M, outputs: O, rate }, lastEvent);
+    });
     if (!gotStart && !io.signal?.aborted) {
       const last = lastOnLink(lastEvent, opened.currentState);
       if (virtual) throw new Error(`demo: the virtual board at ${port} did not answer within ${connectS} s (last: ${last}); on a loaded machine, raise --connect-timeout`);
