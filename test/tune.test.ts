@@ -90,3 +90,23 @@ test('sim --config refuses a file that is not a tuned configuration, naming the 
   const old = runSim({ task: 'drift', learner: 'rflo', seeds: [1], steps: 200, config: bad });
   t.deepEqual([old.rls_readout, old.gain, old.normalized, old.input_scale], [null, 1.5, true, 1]);
 });
+
+test('tune on a log too short to search says so in rows and samples, not as a --prefix the user never gave', (t) => {
+  const two = join(dir, 'two-rows.csv');
+  writeFileSync(two, 'a,b\n1,2\n3,4\n');
+  const err = t.throws(() => runTune({ task: 'csv', file: two, columns: ['a'], target: 'b', learner: 'rflo' }), { instanceOf: InputError });
+  t.regex(err!.message, /the log .*two-rows\.csv is too short: 2 data rows give 1 sample .*at least 100 samples.*at least 101 data rows/);
+  t.notRegex(err!.message, /--prefix/);
+  // with --horizon 3, three rows of each log carry no target
+  const short = join(dir, 'short.csv');
+  writeFileSync(short, 'a,b\n' + Array.from({ length: 50 }, (_, i) => `${i},${Math.sin(i)}`).join('\n') + '\n');
+  t.throws(() => runTune({ task: 'csv', file: short, columns: ['a'], target: 'b', learner: 'rflo', horizon: 3 }), { instanceOf: InputError, message: /50 data rows give 47 samples .*--horizon 3.*at least 103 data rows/ });
+  // a simulated stream: said in --steps
+  t.throws(() => runTune({ task: 'drift', steps: 50, learner: 'rflo' }), { instanceOf: InputError, message: /tune: --steps 50 is too short.*give --steps 100 or more/ });
+  // a stream of 100..199 samples is searched on its first 100 (no held-out score) instead of refused
+  const r = runTune({ task: 'drift', steps: 150, learner: 'output', candidates: 2 });
+  t.is(r.prefix, 100);
+  t.is(r.best_rest_nmse, null);
+  // a --prefix the user did give, beyond the stream, is named as such
+  t.throws(() => runTune({ task: 'drift', steps: 1000, prefix: 2000, learner: 'rflo' }), { instanceOf: InputError, message: /tune --prefix 2000 is longer than the stream \(1000 samples\); give --prefix 100 to 1000/ });
+});

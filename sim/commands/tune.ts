@@ -107,6 +107,25 @@ function score(learner: LearnerKind, c: StreamConfig, task: Task, steps: number,
   return { nmse: diverged ? Infinity : r.nmse, diverged };
 }
 
+/** The fewest samples tune learns a candidate on (the prefix); the held-out score needs as many again after it. */
+export const MIN_PREFIX = 100;
+
+/** Why a stream is too short for tune, in the user's terms: a log's rows, or a simulated stream's --steps. */
+function tooShort(a: TuneArgs, task: Task, total: number): string {
+  const need = `tune learns on at least ${MIN_PREFIX} samples (and scores the winner on the rest when ${MIN_PREFIX} more follow)`;
+  if (a.task === 'csv') {
+    const horizon = a.horizon ?? 1;
+    const rows = total + task.skipped + horizon;
+    const skipped = task.skipped > 0 ? `, ${task.skipped} of them skipped (missing or bad cells)` : '';
+    return (
+      `tune: the log ${a.file} is too short: ${rows} data row${rows === 1 ? '' : 's'} give${rows === 1 ? 's' : ''} ${total} sample${total === 1 ? '' : 's'} ` +
+      `(each row's target is the one --horizon ${horizon} row${horizon === 1 ? '' : 's'} later${skipped}); ${need}: ` +
+      `give a log of at least ${MIN_PREFIX + horizon + task.skipped} data rows, ${2 * MIN_PREFIX + horizon + task.skipped} for a held-out score`
+    );
+  }
+  return `tune: --steps ${total} is too short; ${need}: give --steps ${MIN_PREFIX} or more, ${2 * MIN_PREFIX} for a held-out score`;
+}
+
 export function runTune(a: TuneArgs): TuneResult {
   const seed = a.seed ?? 1;
   const budget = a.budget ?? 60;
@@ -117,8 +136,11 @@ export function runTune(a: TuneArgs): TuneResult {
   if (task.trialLength !== null) throw new InputError(`tune needs a stream; task ${a.task} is trial-based`);
   const total = task.length ?? a.steps;
   if (total === null || total === undefined) throw new InputError(`task ${a.task} is endless; give --steps N`);
-  const prefix = a.prefix ?? Math.min(5000, Math.floor(total / 2));
-  if (prefix < 100 || prefix > total) throw new InputError(`--prefix must be between 100 and the stream's ${total} samples (got ${prefix})`);
+  if (total < MIN_PREFIX) throw new InputError(tooShort(a, task, total));
+  // half the stream (at most 5000), and never under MIN_PREFIX: a stream of 100..199 samples is searched whole-ish,
+  // with no held-out score
+  const prefix = a.prefix ?? Math.min(5000, Math.max(MIN_PREFIX, Math.floor(total / 2)));
+  if (prefix > total) throw new InputError(`tune --prefix ${prefix} is longer than the stream (${total} samples); give --prefix ${MIN_PREFIX} to ${total}, or leave it out for half the stream`);
   const t0 = Date.now();
   const d = STREAM_DEFAULTS[a.learner];
   // Defaults first, then the grid in a seeded shuffled order so that a short budget still samples all of it.
