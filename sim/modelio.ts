@@ -17,6 +17,24 @@ export class InputError extends Error {
   override name = 'InputError';
 }
 
+/**
+ * What JSON.parse said about `text`, with where as line and column (1-based) when it gave a position (V8: "... in JSON
+ * at position N", newer versions add the line themselves) or the input ended early.
+ */
+export function jsonSyntaxError(text: string, err: unknown): string {
+  const msg = (err as Error).message;
+  const where = (pos: number): string => {
+    const before = text.slice(0, pos);
+    const line = before.split('\n').length;
+    return `line ${line}, column ${pos - before.lastIndexOf('\n')}`;
+  };
+  if (/\(line \d+ column \d+\)/.test(msg)) return msg.replace(/ in JSON at position \d+ \((line \d+) (column \d+)\)/, ' at $1, $2');
+  const at = / in JSON at position (\d+)/.exec(msg);
+  if (at) return msg.replace(at[0], ` at ${where(Number(at[1]))}`) + (Number(at[1]) >= text.trimEnd().length ? ', where the file ends' : '');
+  if (/end of (JSON|data)/i.test(msg)) return `${text.trim() === '' ? 'the file is empty' : `it ends early, at ${where(text.trimEnd().length)}`} (${msg})`;
+  return msg;
+}
+
 /** Reads and JSON-parses a file; missing files and bad JSON become InputErrors that name the file. */
 export function readJsonFile(path: string, label = path): unknown {
   let text: string;
@@ -30,7 +48,7 @@ export function readJsonFile(path: string, label = path): unknown {
   try {
     return JSON.parse(text) as unknown;
   } catch (err) {
-    throw new InputError(`${label}: not valid JSON (${(err as Error).message}); expected a JSON object`);
+    throw new InputError(`${label}: ${path} is not valid JSON: ${jsonSyntaxError(text, err)}; expected a JSON object, fix the file there`);
   }
 }
 

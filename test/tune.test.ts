@@ -6,7 +6,7 @@ import { runTune } from '../sim/commands/tune.ts';
 import { runSim } from '../sim/commands/sim.ts';
 import { createTask } from '../sim/tasks/index.ts';
 import { readStreamConfig } from '../sim/stream-config.ts';
-import { InputError } from '../sim/modelio.ts';
+import { InputError, jsonSyntaxError } from '../sim/modelio.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'ns-tune-'));
 
@@ -109,4 +109,19 @@ test('tune on a log too short to search says so in rows and samples, not as a --
   t.is(r.best_rest_nmse, null);
   // a --prefix the user did give, beyond the stream, is named as such
   t.throws(() => runTune({ task: 'drift', steps: 1000, prefix: 2000, learner: 'rflo' }), { instanceOf: InputError, message: /tune --prefix 2000 is longer than the stream \(1000 samples\); give --prefix 100 to 1000/ });
+});
+
+test('sim --config with broken JSON names the file, the line and column, and what to do', (t) => {
+  const bad = join(dir, 'broken.json');
+  writeFileSync(bad, '{"format": "neurostream-stream-config",\n "version": 1\n "learner": "rflo"}\n');
+  const err = t.throws(() => readStreamConfig(bad), { instanceOf: InputError });
+  t.true(err!.message.startsWith(`--config ${bad}: not valid JSON: `), err!.message);
+  t.regex(err!.message, /at line 3, column 2/);
+  t.regex(err!.message, /write it again with neurostream tune/);
+  writeFileSync(bad, '');
+  t.throws(() => readStreamConfig(bad), { instanceOf: InputError, message: /not valid JSON: the file is empty/ });
+  writeFileSync(bad, '{"hidden": 3');
+  t.throws(() => readStreamConfig(bad), { instanceOf: InputError, message: /(it ends early, at line 1, column 13|at line 1, column 13, where the file ends)/ });
+  // the position as newer V8 versions report it, with the line and column already in the message
+  t.is(jsonSyntaxError('{"a" 1}', new SyntaxError("Expected ':' after property name in JSON at position 5 (line 1 column 6)")), "Expected ':' after property name at line 1, column 6");
 });
