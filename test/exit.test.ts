@@ -3,7 +3,7 @@
 // bound: on an idle machine each exits in about a second.
 import test from 'ava';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,9 +23,9 @@ interface Exit {
   hung: boolean;
 }
 
-function run(args: string[]): Promise<Exit> {
+function run(args: string[], nodeArgs: string[] = []): Promise<Exit> {
   return new Promise((resolve) => {
-    const p = spawn(process.execPath, [bin, ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    const p = spawn(process.execPath, [...nodeArgs, bin, ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     let hung = false;
@@ -43,8 +43,8 @@ function run(args: string[]): Promise<Exit> {
 }
 
 /** Bad input: exits by itself, code 2, one message naming `flag`, nothing left open behind the command's back. */
-async function refused(t: import('ava').ExecutionContext, args: string[], flag: RegExp): Promise<string> {
-  const r = await run(args);
+async function refused(t: import('ava').ExecutionContext, args: string[], flag: RegExp, nodeArgs: string[] = []): Promise<string> {
+  const r = await run(args, nodeArgs);
   t.false(r.hung, `neurostream ${args.join(' ')} did not exit within ${HANG / 1000} s; stderr: ${r.stderr}`);
   t.is(r.code, 2, r.stderr);
   t.regex(r.stderr, flag);
@@ -190,6 +190,22 @@ test.serial('--rate above what the board samples exits 2 at once naming --rate a
     await board.stop();
   }
   t.false(existsSync(join(root, 'reports', 'never')));
+});
+
+test.serial('run --firmata without johnny-five installed exits 2 with the install command', async (t) => {
+  // a module loader hook that finds neither optional peer dependency, as in an install without them
+  const dir = mkdtempSync(join(tmpdir(), 'neurostream-nofive-'));
+  try {
+    writeFileSync(
+      join(dir, 'hook.mjs'),
+      "export async function resolve(s, c, next) { if (s === 'johnny-five' || s === 'firmata-io') { const e = new Error(`Cannot find package '${s}'`); e.code = 'ERR_MODULE_NOT_FOUND'; throw e; } return next(s, c); }\n",
+    );
+    writeFileSync(join(dir, 'register.mjs'), "import { register } from 'node:module';\nregister('./hook.mjs', import.meta.url);\n");
+    const err = await refused(t, ['run', '--port', '/dev/null', '--firmata', '--no-progress'], /run --firmata: .*johnny-five and firmata-io.*not installed/, ['--import', join(dir, 'register.mjs')]);
+    t.regex(err, /npm install johnny-five@\S+ firmata-io@\S+/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test.serial('run and plan: --no-normalized alone starts from a rate the plain delta rule accepts; plan in step mode takes the rate as given', async (t) => {

@@ -327,7 +327,7 @@ export async function runLive(args: RunArgs, io: RunIo): Promise<RunSummary> {
   if (a.firmata && a.virtual) throw new InputError('run: --firmata reads a real board at --port; it cannot be combined with --virtual');
   if (a.firmata) {
     const missing = await firmataMissing();
-    if (missing !== null) throw new Error(missing);
+    if (missing !== null) throw new InputError(`run --firmata: ${missing}`); // the user's setup, not a failure of the run
   }
   if (a.port && !a.virtual) checkPortPath(a.port, 'run', '--port');
   if (a.snapshot) checkOutputPath(a.snapshot, 'file', 'run --snapshot');
