@@ -1,8 +1,10 @@
 import test from 'ava';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { runTune } from '../sim/commands/tune.ts';
+import { dirname, join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { formatTune, runTune } from '../sim/commands/tune.ts';
 import { runSim } from '../sim/commands/sim.ts';
 import { createTask } from '../sim/tasks/index.ts';
 import { readStreamConfig } from '../sim/stream-config.ts';
@@ -124,4 +126,22 @@ test('sim --config with broken JSON names the file, the line and column, and wha
   t.throws(() => readStreamConfig(bad), { instanceOf: InputError, message: /(it ends early, at line 1, column 13|at line 1, column 13, where the file ends)/ });
   // the position as newer V8 versions report it, with the line and column already in the message
   t.is(jsonSyntaxError('{"a" 1}', new SyntaxError("Expected ':' after property name in JSON at position 5 (line 1 column 6)")), "Expected ':' after property name at line 1, column 6");
+});
+
+test('the tune table keeps its columns at rank 10, and its progress off a terminal is not one line per candidate', (t) => {
+  const r = runTune({ task: 'drift', steps: 600, learner: 'output', candidates: 12 });
+  const lines = formatTune(r).split('\n').filter((l) => /^\s*\d+( \(defaults\))?\s/.test(l));
+  t.is(lines.length, 10);
+  // every rank ends in the same column, and so does every value of the next column (N)
+  const rankEnd = lines.map((l) => /^\s*\d+/.exec(l)![0].length);
+  t.deepEqual(new Set(rankEnd).size, 1, lines.join('\n'));
+  const nEnd = lines.map((l) => /^\s*\d+( \(defaults\))?\s+\d+/.exec(l)![0].length);
+  t.deepEqual(new Set(nEnd).size, 1, lines.join('\n'));
+  // the command, with stderr to a pipe (a log, not a terminal): 30 candidates do not print 30 progress lines
+  const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+  const out = join(dir, 'progress.json');
+  const p = spawnSync(process.execPath, [join(root, 'bin', 'neurostream.js'), 'tune', '--task', 'drift', '--steps', '600', '--learner', 'output', '--candidates', '30', '--out', out], { cwd: root, encoding: 'utf8' });
+  t.is(p.status, 0, p.stderr);
+  const progress = p.stderr.split('\n').filter((l) => l.startsWith('tune:'));
+  t.true(progress.length < 30, `${progress.length} progress lines for 30 candidates:\n${p.stderr}`);
 });

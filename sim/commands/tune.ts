@@ -19,7 +19,7 @@ import { TASK_NAMES, type TaskName } from '../tasks/index.ts';
 import { createSimLearner, runStream } from '../tasks/run.ts';
 import { InputError } from '../modelio.ts';
 import { checkOutputPath, writingTo } from '../output-path.ts';
-import { fmt, table } from '../report.ts';
+import { createProgress, fmt, table } from '../report.ts';
 import { addCsvDialectOptions, makeTask, type SimArgs } from './sim.ts';
 import { choiceOption, intOption, numberOption } from './options.ts';
 
@@ -152,16 +152,17 @@ export function runTune(a: TuneArgs): TuneResult {
   }
   const order = [d, ...grid].slice(0, Math.max(1, a.candidates ?? Infinity));
   const tried: TuneCandidate[] = [];
+  // on a terminal one line rewritten in place; in a log a line every 5 s, not one per candidate
+  const progress = createProgress('tune', { enabled: a.progress ?? false });
   for (let i = 0; i < order.length; i++) {
     if (i > 0 && (Date.now() - t0) / 1000 >= budget) break;
     const c = order[i];
     const s = score(a.learner, c, task, prefix, seed);
     tried.push({ ...c, prefix_nmse: s.nmse, diverged: s.diverged });
     const best = Math.min(...tried.map((x) => x.prefix_nmse));
-    if (a.progress) {
-      process.stderr.write(`tune: ${i + 1}/${order.length} candidates, best prefix NMSE ${fmt(best)}, ${((Date.now() - t0) / 1000).toFixed(1)} s of ${budget} s\n`);
-    }
+    progress.update(i + 1, order.length, `best prefix NMSE ${fmt(best)}, budget ${budget} s`);
   }
+  progress.done();
   const defaults = tried[0];
   const ranked = [...tried].sort((p, q) => p.prefix_nmse - q.prefix_nmse);
   const best = ranked[0];
@@ -210,8 +211,11 @@ export function runTune(a: TuneArgs): TuneResult {
 export function formatTune(r: TuneResult, out?: string, streamFlags?: string): string {
   const lines = [r.description, `learner ${r.learner}: ${r.tried} of ${r.grid} candidates on the first ${r.prefix} samples in ${r.elapsed_s.toFixed(1)} s (budget ${r.budget_s} s)`, ''];
   const rows = [['rank', 'N', 'tau', 'lr_rec', 'lr_out', 'D', 'readout', 'prefix NMSE']];
-  r.table.slice(0, 10).forEach((c, i) => {
-    rows.push([String(i + 1) + (c === r.defaults ? ' (defaults)' : ''), String(c.hidden), String(c.tau), String(c.lrRec), c.rlsReadout !== undefined ? '-' : String(c.lrOut), c.direct ? 'on' : 'off', c.rlsReadout !== undefined ? `RLS ${c.rlsReadout}` : c.normalized ? 'normalised' : 'delta rule', c.diverged ? 'diverged' : fmt(c.prefix_nmse)]);
+  const shown = r.table.slice(0, 10);
+  // ranks right-aligned among themselves (1 .. 10), the defaults' marker after them
+  const w = String(shown.length).length;
+  shown.forEach((c, i) => {
+    rows.push([String(i + 1).padStart(w) + (c === r.defaults ? ' (defaults)' : ''), String(c.hidden), String(c.tau), String(c.lrRec), c.rlsReadout !== undefined ? '-' : String(c.lrOut), c.direct ? 'on' : 'off', c.rlsReadout !== undefined ? `RLS ${c.rlsReadout}` : c.normalized ? 'normalised' : 'delta rule', c.diverged ? 'diverged' : fmt(c.prefix_nmse)]);
   });
   lines.push(table(rows));
   if (!r.table.slice(0, 10).includes(r.defaults)) lines.push(`defaults: prefix NMSE ${fmt(r.defaults.prefix_nmse)}`);
