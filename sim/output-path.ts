@@ -5,7 +5,7 @@
  * `mkdir -p /proc/x`, deaf to SIGTERM, because mkdir there fails with ENOENT under a parent that exists).
  */
 import { accessSync, closeSync, constants, mkdirSync, openSync, statSync, unlinkSync } from 'node:fs';
-import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { InputError } from './modelio.ts';
 
 const code = (err: unknown): string | undefined => (err as NodeJS.ErrnoException).code;
@@ -21,7 +21,7 @@ function why(err: unknown): string {
     case 'ENOSPC':
       return 'the disk is full';
     case 'ENOENT':
-      return 'files cannot be created there';
+      return 'its folder does not exist';
     case 'ENOTDIR':
       return 'a part of the path is a file, not a folder';
     default:
@@ -52,7 +52,8 @@ function probeWrite(dir: string): string | null {
     closeSync(openSync(probe, 'wx'));
   } catch (err) {
     if (code(err) === 'EEXIST') return null; // a leftover probe of this pid: the folder took a file before
-    return why(err);
+    // ENOENT in a folder that exists: a file system that creates no files (/proc, /sys)
+    return code(err) === 'ENOENT' ? 'files cannot be created there' : why(err);
   }
   try {
     unlinkSync(probe);
@@ -138,4 +139,17 @@ export function writingTo<T>(flag: string, path: string, write: () => T): T {
     if (code(err) === undefined) throw err;
     throw new Error(`${flag}: could not write ${path}: ${why(err)} (${code(err)}); give another path`);
   }
+}
+
+/**
+ * An error thrown while writing under `root` (a report folder) as one naming the flag and the file, not a raw errno;
+ * any other error is returned unchanged. Node's fs errors carry the path they failed on.
+ */
+export function namedWriteError(err: unknown, flag: string, root: string): unknown {
+  const e = err as NodeJS.ErrnoException;
+  if (code(err) === undefined || typeof e.path !== 'string') return err;
+  const abs = resolve(e.path);
+  const top = resolve(root);
+  if (abs !== top && !abs.startsWith(top + sep)) return err;
+  return new Error(`${flag}: could not write ${e.path}: ${why(err)} (${code(err)}); the report is incomplete, give another folder`);
 }

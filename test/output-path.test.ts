@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { checkOutputPath, makeDir } from '../sim/output-path.ts';
+import { checkOutputPath, makeDir, namedWriteError } from '../sim/output-path.ts';
 import { InputError } from '../sim/modelio.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -63,4 +63,24 @@ test('makeDir creates missing parents, and fails at once where a recursive mkdir
   const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: root, encoding: 'utf8', timeout: 60_000 });
   t.is(r.signal, null, `writing a report under /proc did not return (killed by ${r.signal})`);
   t.regex(r.stdout, /^failed: E[A-Z]+/, r.stderr);
+});
+
+test('a write that fails late under a report folder is named by its flag and file; other errors pass unchanged', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'neurostream-out-'));
+  try {
+    const report = join(dir, 'report');
+    let late: unknown;
+    try {
+      writeFileSync(join(report, 'gone', 'index.html'), 'x'); // the folder went away while the command ran
+    } catch (err) {
+      late = err;
+    }
+    const named = namedWriteError(late, 'demo --out', report) as Error;
+    t.regex(named.message, /^demo --out: could not write .*gone.index\.html: its folder does not exist \(ENOENT\); the report is incomplete, give another folder$/);
+    t.is(namedWriteError(late, 'demo --out', join(dir, 'elsewhere')), late, 'a path outside the folder is not blamed on --out');
+    const plain = new Error('the board went away');
+    t.is(namedWriteError(plain, 'demo --out', report), plain);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

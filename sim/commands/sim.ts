@@ -6,7 +6,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { Engine, Feedback, UpdateMode } from '../../runtime/types.ts';
 import { InputError } from '../modelio.ts';
-import { checkOutputPath } from '../output-path.ts';
+import { checkOutputPath, namedWriteError } from '../output-path.ts';
 import { tauWarning } from '../../runtime/plan.ts';
 import { alignmentCurve, writeSimReport, type AlignmentPoint } from '../plot/sim-report.ts';
 import type { SimSummary } from '../sim-summary.ts';
@@ -482,7 +482,10 @@ export function register(program: Command): void {
       process.stdout.write((json ? JSON.stringify(summary) : formatSim(summary)) + '\n');
       if (plot) {
         const alignment = summary.learner === 'rflo' ? alignmentFor(rest, summary) : undefined;
-        process.stderr.write(`report: ${await writeSimReport(plot, { runs: [summary], alignment })}\n`);
+        const html = await writeSimReport(plot, { runs: [summary], alignment }).catch((err: unknown) => {
+          throw namedWriteError(err, 'sim --plot', plot);
+        });
+        process.stderr.write(`report: ${html}\n`);
       }
     });
 }

@@ -24,7 +24,7 @@ import { divergenceLine, divergenceRecord } from '../report.ts';
 import { Resources } from '../lifetime.ts';
 import { InputError } from '../modelio.ts';
 import { LEARNER_FLAGS, flagMessage } from '../commands/options.ts';
-import { checkOutputPath, makeDir } from '../output-path.ts';
+import { checkOutputPath, makeDir, namedWriteError } from '../output-path.ts';
 import { DEFAULT_CONNECT_TIMEOUT_S, boardRefusal, checkPortPath, checkRate, lastOnLink, noAnswerError } from '../commands/board-link.ts';
 import { hostTransport, startVirtualBoard, type VirtualBoardHandle } from '../board/index.ts';
 import { RunningNmse, blockNmse, measureRecovery } from '../../runtime/metrics.ts';
@@ -234,6 +234,14 @@ class Timers {
 
 /** Runs the demo; returns the summary (also printed: a table, or JSON with `json`). */
 export async function runDemo(options: DemoOptions = {}, io: DemoIo = defaultIo()): Promise<DemoSummary> {
+  // the folder is decided once, so that a failed write in it is named by --out
+  const out = resolve(options.out ?? join('reports', `demo-${timestamp()}`));
+  return demo({ ...options, out }, io).catch((err: unknown) => {
+    throw namedWriteError(err, 'demo --out', out);
+  });
+}
+
+async function demo(options: DemoOptions, io: DemoIo): Promise<DemoSummary> {
   const wall0 = Date.now();
   const kind = options.learner ?? 'rflo';
   const hidden = options.hidden ?? (kind === 'rtrl' ? DEMO_DEFAULTS.hiddenRtrl : DEMO_DEFAULTS.hidden);
