@@ -6,8 +6,7 @@ import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { checkOutputPath, makeDir, namedWriteError } from '../sim/output-path.ts';
-import { InputError } from '../sim/modelio.ts';
+import { InputError, checkOutputPath, makeDir, namedWriteError } from '../sim/modelio.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const linux = process.platform === 'linux';

@@ -27,13 +27,24 @@ import { DeviceLearnerClient } from '../../firmware-bridge/device/client.ts';
 import { runHil } from '../../firmware-bridge/device/hil.ts';
 import { createDriftTask } from '../tasks/drift.ts';
 import { buildFirmware, missingTool, startQemu, type QemuBoard } from '../../firmware-bridge/qemu.ts';
-import { InputError, modelToJson } from '../modelio.ts';
-import { checkOutputPath, writingTo } from '../output-path.ts';
+import { InputError, checkOutputPath, modelToJson, writingTo } from '../modelio.ts';
 import { saveSnapshotFile } from '../snapshot-file.ts';
 import { fmt } from '../report.ts';
-import { LEARNER_FLAGS, choiceOption, flagMessage, intOption, numberOption } from './options.ts';
+import {
+  CONNECT_TIMEOUT_HELP,
+  DEFAULT_CONNECT_TIMEOUT_S,
+  LEARNER_FLAGS,
+  boardRefusal,
+  checkPortPath,
+  checkRate,
+  choiceOption,
+  flagMessage,
+  intOption,
+  lastOnLink,
+  noAnswerError,
+  numberOption,
+} from './options.ts';
 import { withResources, type Resources } from '../lifetime.ts';
-import { CONNECT_TIMEOUT_HELP, DEFAULT_CONNECT_TIMEOUT_S, boardRefusal, checkPortPath, checkRate, lastOnLink, noAnswerError } from './board-link.ts';
 
 export interface RunArgs {
   port?: string;

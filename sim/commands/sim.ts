@@ -5,8 +5,7 @@
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { Engine, Feedback, UpdateMode } from '../../runtime/types.ts';
-import { InputError } from '../modelio.ts';
-import { checkOutputPath, namedWriteError } from '../output-path.ts';
+import { InputError, checkOutputPath, namedWriteError } from '../modelio.ts';
 import { tauWarning } from '../../runtime/plan.ts';
 import { alignmentCurve, writeSimReport, type AlignmentPoint } from '../plot/sim-report.ts';
 import type { SimSummary } from '../sim-summary.ts';

@@ -5,10 +5,9 @@
  */
 import { Command, Option } from 'commander';
 import { LEARNER_KINDS } from '../../runtime/types.ts';
-import { choiceOption, intOption, numberOption } from '../commands/options.ts';
+import { CONNECT_TIMEOUT_HELP, choiceOption, intOption, numberOption } from '../commands/options.ts';
 import { DEMO_DEFAULTS, runDemo, type DemoOptions } from './index.ts';
 import { PLAIN_READOUT_LR } from '../defaults.ts';
-import { CONNECT_TIMEOUT_HELP } from '../commands/board-link.ts';
 
 export function registerDemo(program: Command): Command {
   return program

@@ -22,10 +22,8 @@ import { LIVE_LINEAR_NAME, PERSISTENCE_NAME, liveYardsticks } from '../baselines
 import { checkpointFor } from '../engine.ts';
 import { divergenceLine, divergenceRecord } from '../report.ts';
 import { Resources } from '../lifetime.ts';
-import { InputError } from '../modelio.ts';
-import { LEARNER_FLAGS, flagMessage } from '../commands/options.ts';
-import { checkOutputPath, makeDir, namedWriteError } from '../output-path.ts';
-import { DEFAULT_CONNECT_TIMEOUT_S, boardRefusal, checkPortPath, checkRate, lastOnLink, noAnswerError } from '../commands/board-link.ts';
+import { InputError, checkOutputPath, makeDir, namedWriteError } from '../modelio.ts';
+import { DEFAULT_CONNECT_TIMEOUT_S, LEARNER_FLAGS, boardRefusal, checkPortPath, checkRate, flagMessage, lastOnLink, noAnswerError } from '../commands/options.ts';
 import { hostTransport, startVirtualBoard, type VirtualBoardHandle } from '../board/index.ts';
 import { RunningNmse, blockNmse, measureRecovery } from '../../runtime/metrics.ts';
 import { fmt, table } from '../report.ts';

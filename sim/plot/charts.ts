@@ -3,7 +3,7 @@
  * optional log-scale y), compiled to vega, rendered headless to SVG, and rasterised to PNG by resvg.
  */
 import { writeFileSync } from 'node:fs';
-import { makeDir } from '../output-path.ts';
+import { makeDir } from '../modelio.ts';
 import { join } from 'node:path';
 import type * as VegaLite from 'vega-lite';
 // vega, vega-lite and resvg are loaded on the first figure, not at start-up: `neurostream --help` and the commands

@@ -3,7 +3,7 @@
  * summary numbers. No template engine: the page is small and fully escaped.
  */
 import { writeFileSync } from 'node:fs';
-import { makeDir } from '../output-path.ts';
+import { makeDir } from '../modelio.ts';
 import { join } from 'node:path';
 import type { Figure } from './charts.ts';
 
