@@ -69,6 +69,23 @@ export type DeviceStats = Record<(typeof STATS_FIELDS)[number], number>;
 
 export type SessionState = 'idle' | 'connecting' | 'handshake' | 'configuring' | 'streaming' | 'reconnecting' | 'closed';
 
+/**
+ * The device cannot run the configuration asked of it: its CAPABILITIES allow fewer channels, targets or a lower rate
+ * than `config` asks (`field` names the config field, `limit` the device's bound), or it NACKed the CONFIGURE (`field`
+ * null). Callers with a user interface report it in their own terms (`run --rate`), as bad input.
+ */
+export class ConfigurationRefused extends Error {
+  override name = 'ConfigurationRefused';
+  constructor(
+    message: string,
+    readonly field: 'inputs' | 'outputs' | 'rateHz' | null,
+    readonly limit: number | null,
+    readonly requested: number | null,
+  ) {
+    super(message);
+  }
+}
+
 export interface SessionEvent {
   type: 'streaming' | 'disconnected' | 'samples-lost' | 'device-error' | 'open-failed';
   message: string;
@@ -604,7 +621,7 @@ export class Session {
         return;
       case MsgType.NACK:
         if (this.state === 'configuring' && m.subject === SUBJECT_FRAME && m.ref === this.configureFseq) {
-          this.fail(new Error(`device refused the configuration (code ${m.code}); check inputs/outputs/rate against its capabilities`));
+          this.fail(new ConfigurationRefused(`device refused the configuration (code ${m.code}); check inputs/outputs/rate against its capabilities`, null, null, null));
         }
         return;
       case MsgType.SAMPLE:
@@ -644,11 +661,16 @@ export class Session {
       return;
     }
     if (m.channels < c.inputs) {
-      this.fail(new Error(`device streams at most ${m.channels} channels but config.inputs is ${c.inputs}`));
+      this.fail(new ConfigurationRefused(`device streams at most ${m.channels} channels but config.inputs is ${c.inputs}`, 'inputs', m.channels, c.inputs));
       return;
     }
     if (m.maxTargets < c.outputs) {
-      this.fail(new Error(`device supports at most ${m.maxTargets} outputs but config.outputs is ${c.outputs}`));
+      this.fail(new ConfigurationRefused(`device supports at most ${m.maxTargets} outputs but config.outputs is ${c.outputs}`, 'outputs', m.maxTargets, c.outputs));
+      return;
+    }
+    // maxRateHz 0: the device states no rate (a device that learns on itself and does not sample)
+    if (m.maxRateHz > 0 && Math.round(c.rateHz) > m.maxRateHz) {
+      this.fail(new ConfigurationRefused(`device samples at most ${m.maxRateHz} Hz but config.rateHz is ${c.rateHz}`, 'rateHz', m.maxRateHz, c.rateHz));
       return;
     }
     this.statsObj.deviceId = m.deviceId;
@@ -693,11 +715,11 @@ export class Session {
   }
 
   private fail(e: Error): void {
-    this.emit('device-error', e.message);
+    // said once: to start()'s caller when it is waiting (the rejection carries it), else as an event
     if (this.startWaiters) {
       this.startWaiters.reject(e);
       this.startWaiters = null;
-    }
+    } else this.emit('device-error', e.message);
     void this.stop();
   }
 

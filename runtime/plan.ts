@@ -148,9 +148,17 @@ function fail(msg: string): never {
   throw new RangeError(msg);
 }
 
+/**
+ * A value as an error message shows it: a string quoted and called one ("2", a string), so that `tau: '2'` does not
+ * read as the number 2 being refused.
+ */
+export function gotValue(v: unknown): string {
+  return typeof v === 'string' ? `${JSON.stringify(v)}, a string` : String(v);
+}
+
 function checkInt(name: string, v: unknown, lo: number, hi: number): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < lo || v > hi) {
-    fail(`${name} must be an integer in [${lo}, ${hi}] (got ${String(v)})`);
+    fail(`${name} must be an integer in [${lo}, ${hi}] (got ${gotValue(v)})`);
   }
   return v;
 }
@@ -176,7 +184,7 @@ function etaRange(c: number, U: number, kFloor = 16): [number, number] {
 }
 
 function checkEta(name: string, lr: number, trialLength: number, cs: number[], U: number, kFloor = 16): Scale {
-  if (typeof lr !== 'number' || !Number.isFinite(lr) || lr < 0) fail(`${name} must be a finite number >= 0 (got ${String(lr)})`);
+  if (typeof lr !== 'number' || !Number.isFinite(lr) || lr < 0) fail(`${name} must be a finite number >= 0 (got ${gotValue(lr)})`);
   const eta = lr / trialLength;
   let lo = 0;
   let hi = Infinity;
@@ -216,7 +224,8 @@ export function plan(config: FixedConfig): FixedPlan {
   const N = checkInt('hidden', config.hidden, 1, 65535);
   const O = checkInt('outputs', config.outputs, 1, 65535);
   const tau = config.tau;
-  if (typeof tau !== 'number' || !Number.isFinite(tau) || tau < 1) fail(`tau must be >= 1 (got ${String(tau)})`);
+  if (typeof tau !== 'number') fail(`tau must be a number >= 1 (got ${gotValue(tau)})`);
+  if (!Number.isFinite(tau) || tau < 1) fail(`tau must be >= 1 (got ${tau})`);
   if (tau > 32768) fail(`tau must be <= 32768 so that 1/tau is representable in Q1.15 (got ${tau})`);
   if (config.update !== 'step' && config.update !== 'trial') fail(`update must be 'step' or 'trial' (got ${String(config.update)})`);
   const trialLength = checkInt('trialLength', config.trialLength, 1, 65536);
@@ -243,14 +252,14 @@ export function plan(config: FixedConfig): FixedPlan {
   }
   const readoutEps = normalized ? (config.readoutEps ?? DEFAULT_READOUT_EPS) : 0;
   if (normalized && (typeof readoutEps !== 'number' || !Number.isFinite(readoutEps) || readoutEps < 2 ** -30 || readoutEps > 1)) {
-    fail(`readoutEps must be a number in [2^-30, 1] (about [9.32e-10, 1]) so that it is representable in Q30 (got ${String(readoutEps)}); ${DEFAULT_READOUT_EPS} is the default`);
+    fail(`readoutEps must be a number in [2^-30, 1] (about [9.32e-10, 1]) so that it is representable in Q30 (got ${gotValue(readoutEps)}); ${DEFAULT_READOUT_EPS} is the default`);
   }
   // Options of the float twin the fixed-point runtime does not have yet: refused, never silently ignored.
   if (config.maxRecStep !== undefined) {
     fail('maxRecStep (the recurrent update bound) is not in the fixed-point runtime yet; leave it out or use the float twin');
   }
   const budget = config.memoryBudget ?? DEFAULT_MEMORY_BUDGET;
-  if (typeof budget !== 'number' || !(budget > 0)) fail(`memoryBudget must be a number of bytes > 0 (got ${String(budget)})`);
+  if (typeof budget !== 'number' || !(budget > 0)) fail(`memoryBudget must be a number of bytes > 0 (got ${gotValue(budget)})`);
 
   const traceFrac = kind === 'snap1' ? { rec: 12, in: 12 } : { rec: 15, in: 12 };
   const C_TRACE_REC = 9 + traceFrac.rec;

@@ -21,8 +21,8 @@ export function table(rows: string[][]): string {
 }
 
 export interface Progress {
-  /** Report `done` of `total` units; cheap to call often (it prints at most every interval). */
-  update(done: number, total: number): void;
+  /** Report `done` of `total` units, and `detail` after them; cheap to call often (it prints at most every interval). */
+  update(done: number, total: number, detail?: string): void;
   /** Clears the TTY line (or prints nothing) at the end. */
   done(): void;
 }
@@ -40,14 +40,14 @@ export function createProgress(label: string, opts: { enabled?: boolean; logEver
   let last = start;
   let shown = false;
   return {
-    update(done: number, total: number): void {
+    update(done: number, total: number, detail?: string): void {
       if (!enabled) return;
       const now = Date.now();
       if (now - last < every && done < total) return;
       if (!tty && done >= total) return;
       last = now;
       const pct = total > 0 ? Math.floor((100 * done) / total) : 100;
-      const line = `${label}: ${done}/${total} (${pct}%), ${((now - start) / 1000).toFixed(1)} s`;
+      const line = `${label}: ${done}/${total} (${pct}%)${detail ? `, ${detail}` : ''}, ${((now - start) / 1000).toFixed(1)} s`;
       if (tty) {
         stream.write(`\r${line}\x1b[K`);
         shown = true;

@@ -57,8 +57,8 @@ export interface SimSummary {
   nmse_undefined?: string;
   /** What the data itself showed: a units row, missing readings, outliers, constant columns. */
   notes?: string[];
-  /** Per seed, null or how the run diverged ('nan' | 'exploded' | 'saturated') and what to change. */
-  diverged?: ({ kind: string; at: number; message: string } | null)[];
+  /** Per seed, false (it did not diverge) or how the run diverged ('nan' | 'exploded' | 'saturated') and what to change. */
+  diverged?: ({ kind: string; at: number; message: string } | false)[];
   /** drift only, per seed: one entry per change. */
   recovery?: { event: number; pre_nmse: number; post_nmse: number; steps: number | null }[][];
   description: string;

@@ -13,7 +13,7 @@
 import { readFileSync } from 'node:fs';
 import { LEARNER_KINDS, type LearnerKind } from '../runtime/types.ts';
 import type { StreamConfig } from './defaults.ts';
-import { InputError } from './modelio.ts';
+import { InputError, jsonSyntaxError } from './modelio.ts';
 
 export const STREAM_CONFIG_FORMAT = 'neurostream-stream-config';
 
@@ -83,7 +83,10 @@ export function readStreamConfig(path: string): StreamConfigFile {
   try {
     j = JSON.parse(text);
   } catch (err) {
-    throw new InputError(`--config ${path}: not valid JSON (${(err as Error).message})`);
+    throw new InputError(
+      `--config ${path}: not valid JSON: ${jsonSyntaxError(text, err)}; the file should be the JSON object \`neurostream tune --out FILE\` writes: ` +
+        'fix it there, or write it again with neurostream tune',
+    );
   }
   return parseStreamConfig(j, path);
 }

@@ -3,11 +3,13 @@
 // bound: on an idle machine each exits in about a second.
 import test from 'ava';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createServer } from 'node:net';
 import { withResources, Resources } from '../sim/lifetime.ts';
+import { createPtyPair, hasSocat, startVirtualBoard } from '../sim/board/index.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const bin = join(root, 'bin', 'neurostream.js');
@@ -21,9 +23,9 @@ interface Exit {
   hung: boolean;
 }
 
-function run(args: string[]): Promise<Exit> {
+function run(args: string[], nodeArgs: string[] = []): Promise<Exit> {
   return new Promise((resolve) => {
-    const p = spawn(process.execPath, [bin, ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    const p = spawn(process.execPath, [...nodeArgs, bin, ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     let hung = false;
@@ -41,13 +43,13 @@ function run(args: string[]): Promise<Exit> {
 }
 
 /** Bad input: exits by itself, code 2, one message naming `flag`, nothing left open behind the command's back. */
-async function refused(t: import('ava').ExecutionContext, args: string[], flag: RegExp): Promise<string> {
-  const r = await run(args);
+async function refused(t: import('ava').ExecutionContext, args: string[], flag: RegExp, nodeArgs: string[] = []): Promise<string> {
+  const r = await run(args, nodeArgs);
   t.false(r.hung, `neurostream ${args.join(' ')} did not exit within ${HANG / 1000} s; stderr: ${r.stderr}`);
   t.is(r.code, 2, r.stderr);
   t.regex(r.stderr, flag);
   t.notRegex(r.stderr, /still holding/, 'the command exited with resources still open');
-  t.notRegex(r.stderr, /\b(lrRec|lrOut|trialLength|memoryBudget)\b/, 'a configuration field name instead of a flag');
+  t.notRegex(r.stderr, /\b(lrRec|lrOut|trialLength|memoryBudget|rateHz|config\.\w+)\b/, 'a configuration field name instead of a flag');
   return r.stderr;
 }
 
@@ -73,6 +75,137 @@ test.serial('run --port with a refused --tau exits 2 without opening the port', 
 test.serial('run --port naming a path that does not exist, or a regular file, exits 2 naming --port instead of retrying forever', async (t) => {
   await refused(t, ['run', '--port', '/dev/neurostream-no-such-tty', '--no-progress'], /run --port: \/dev\/neurostream-no-such-tty does not exist/);
   await refused(t, ['run', '--port', join(root, 'package.json'), '--no-progress'], /run --port: .*package\.json is a regular file, not a serial device/);
+});
+
+/**
+ * A link that never completes the handshake: the command gives up after --connect-timeout seconds by itself (not
+ * killed, not retrying until Ctrl-C), exit 1 (the device did not answer: a runtime failure, as in demo), with advice.
+ */
+async function gaveUp(t: import('ava').ExecutionContext, args: string[], port: string): Promise<string> {
+  const r = await run(args);
+  t.false(r.hung, `neurostream ${args.join(' ')} did not give up; stderr: ${r.stderr}`);
+  t.is(r.signal, null, 'exited by itself');
+  t.is(r.code, 1, r.stderr);
+  t.true(r.stderr.includes(`no answer from the board at ${port} within 1 s`), r.stderr);
+  t.regex(r.stderr, /--baud/);
+  t.regex(r.stderr, /bridge firmware/);
+  t.regex(r.stderr, /StandardFirmata/);
+  t.regex(r.stderr, /--connect-timeout/);
+  t.notRegex(r.stderr, /still holding/, 'the command exited with resources still open');
+  return r.stderr;
+}
+
+test.serial('run --port at a board that never answers gives up after --connect-timeout with advice instead of retrying forever', async (t) => {
+  // a silent peer: a local socket that accepts and never says a word (the bridge's HELLO goes unanswered)
+  const dir = mkdtempSync(join(tmpdir(), 'neurostream-silent-'));
+  const sock = join(dir, 'board.sock');
+  const server = createServer(() => {});
+  await new Promise<void>((r) => server.listen(sock, r));
+  try {
+    const err = await gaveUp(t, ['run', '--port', sock, '--connect-timeout', '1', '--no-progress'], sock);
+    t.regex(err, /\(last: [^)]*HELLO/, 'says what happened on the link');
+    t.regex(err, /add --firmata/);
+  } finally {
+    server.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  // a device that cannot even be opened as a serial port
+  await gaveUp(t, ['run', '--port', '/dev/null', '--connect-timeout', '1', '--no-progress'], '/dev/null');
+});
+
+test.serial('run --port at a bare pseudo-terminal (nothing on the other end) gives up after --connect-timeout', async (t) => {
+  if (!hasSocat()) {
+    if (process.env.CI) t.fail('socat is needed for this test under CI');
+    else t.log('skipped: socat is not installed');
+    t.pass();
+    return;
+  }
+  const pty = await createPtyPair();
+  try {
+    await gaveUp(t, ['run', '--port', pty.host, '--connect-timeout', '1', '--no-progress'], pty.host);
+  } finally {
+    await pty.close();
+  }
+});
+
+test.serial('demo --port at a board that never answers gives up after --connect-timeout with the same advice', async (t) => {
+  const out = join(mkdtempSync(join(tmpdir(), 'neurostream-demo-')), 'report');
+  try {
+    await gaveUp(t, ['demo', '--port', '/dev/null', '--connect-timeout', '1', '--no-progress', '--out', out], '/dev/null');
+  } finally {
+    rmSync(dirname(out), { recursive: true, force: true });
+  }
+});
+
+test.serial('demo --port naming a path that does not exist, or a regular file, exits 2 at once naming --port (the check run makes)', async (t) => {
+  await refused(t, ['demo', '--port', '/dev/neurostream-no-such-tty', '--no-progress', '--out', join(root, 'reports', 'never')], /demo --port: \/dev\/neurostream-no-such-tty does not exist/);
+  await refused(t, ['demo', '--port', join(root, 'package.json'), '--no-progress', '--out', join(root, 'reports', 'never')], /demo --port: .*package\.json is a regular file, not a serial device/);
+  t.false(existsSync(join(root, 'reports', 'never')), 'nothing was written');
+});
+
+test.serial('an output flag that cannot be written is refused before any work, exit 2 naming the flag and the path', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'neurostream-outflags-'));
+  try {
+    // tune: checked before the search (no progress line, no table), not after it with a raw errno
+    const missing = join(dir, 'no-such-folder', 'tuned.json');
+    let err = await refused(t, ['tune', '--task', 'drift', '--steps', '2000', '--candidates', '3', '--out', missing], /tune --out: cannot write .*no-such-folder.tuned\.json: the folder .* does not exist; create it first/);
+    t.notRegex(err, /candidates, best prefix NMSE/, 'the search ran before the check');
+    err = await refused(t, ['tune', '--task', 'drift', '--steps', '2000', '--candidates', '3', '--out', dir], /tune --out: cannot write .*: it is a folder; give a file name inside it/);
+    // sim --plot: checked before the seeds run
+    const r = await run(['sim', '--task', 'drift', '--steps', '300', '--learner', 'output', '--plot', join(root, 'package.json', 'report')]);
+    t.is(r.code, 2, r.stderr);
+    t.regex(r.stderr, /sim --plot: cannot write .*package\.json.report: .*package\.json is a file, not a folder/);
+    t.is(r.stdout, '', 'no results printed before the refusal');
+    // run --snapshot: checked before the board starts
+    await refused(t, ['run', '--virtual', '--no-progress', '--snapshot', join(dir, 'gone', 'learner.bin')], /run --snapshot: cannot write .*learner\.bin: the folder .*gone does not exist/);
+    t.deepEqual(readdirSync(dir), [], 'nothing was written');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test.serial('sim --plot and demo --out under /proc are refused at once (they used to spin a core in mkdir, deaf to SIGTERM)', async (t) => {
+  if (process.platform !== 'linux') {
+    t.log('skipped: /proc is Linux only');
+    t.pass();
+    return;
+  }
+  const r = await run(['sim', '--task', 'drift', '--steps', '300', '--learner', 'output', '--plot', '/proc/neurostream-nope']);
+  t.false(r.hung, r.stderr);
+  t.is(r.code, 2, r.stderr);
+  t.regex(r.stderr, /sim --plot: cannot write \/proc\/neurostream-nope: in \/proc, /);
+  await refused(t, ['demo', '--duration', '1', '--no-progress', '--out', '/proc/neurostream-nope'], /demo --out: cannot write \/proc\/neurostream-nope: in \/proc, .*give a folder you can write/);
+});
+
+test.serial('--rate above what the board samples exits 2 at once naming --rate and the accepted range, not rateHz', async (t) => {
+  // the virtual board's bound (its CAPABILITIES' maxRateHz), checked before the board starts
+  await refused(t, ['run', '--virtual', '--rate', '100000', '--no-progress'], /run --rate: the virtual board samples 1 to 20000 times a second \(got 100000\); give --rate 20000 or less/);
+  await refused(t, ['demo', '--rate', '100000', '--no-progress', '--out', join(root, 'reports', 'never')], /demo --rate: the virtual board samples 1 to 20000 times a second/);
+  // a board at --port states its bound in CAPABILITIES: refused at the handshake, in the flags of the command
+  const board = await startVirtualBoard({ channels: 3, outputs: 1, rateHz: 1000, seed: 1 });
+  try {
+    await refused(t, ['run', '--port', board.path, '--rate', '100000', '--no-progress'], /run --rate: the board at .* samples at most 20000 times a second \(its CAPABILITIES; got --rate 100000\); give --rate 1 to 20000/);
+    await refused(t, ['run', '--port', board.path, '--inputs', '5', '--no-progress'], /run --inputs: the board at .* streams at most 3 channels .*give --inputs 1 to 3/);
+  } finally {
+    await board.stop();
+  }
+  t.false(existsSync(join(root, 'reports', 'never')));
+});
+
+test.serial('run --firmata without johnny-five installed exits 2 with the install command', async (t) => {
+  // a module loader hook that finds neither optional peer dependency, as in an install without them
+  const dir = mkdtempSync(join(tmpdir(), 'neurostream-nofive-'));
+  try {
+    writeFileSync(
+      join(dir, 'hook.mjs'),
+      "export async function resolve(s, c, next) { if (s === 'johnny-five' || s === 'firmata-io') { const e = new Error(`Cannot find package '${s}'`); e.code = 'ERR_MODULE_NOT_FOUND'; throw e; } return next(s, c); }\n",
+    );
+    writeFileSync(join(dir, 'register.mjs'), "import { register } from 'node:module';\nregister('./hook.mjs', import.meta.url);\n");
+    const err = await refused(t, ['run', '--port', '/dev/null', '--firmata', '--no-progress'], /run --firmata: .*johnny-five and firmata-io.*not installed/, ['--import', join(dir, 'register.mjs')]);
+    t.regex(err, /npm install johnny-five@\S+ firmata-io@\S+/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test.serial('run and plan: --no-normalized alone starts from a rate the plain delta rule accepts; plan in step mode takes the rate as given', async (t) => {

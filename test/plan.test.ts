@@ -19,6 +19,17 @@ test('plan refuses tau below 1 naming the field, the value and the range', (t) =
   t.throws(() => plan({ ...base, tau: 0.5 }), { message: 'tau must be >= 1 (got 0.5)' });
 });
 
+test('a number given as a string (tau: \'2\', from a form or a config file) is refused as a string, not as a number out of range, in both engines', async (t) => {
+  const str = (v: string): number => v as unknown as number;
+  t.throws(() => plan({ ...base, tau: str('2') }), { message: 'tau must be a number >= 1 (got "2", a string)' });
+  t.throws(() => plan({ ...base, hidden: str('32') }), { message: 'hidden must be an integer in [1, 65535] (got "32", a string)' });
+  t.throws(() => plan({ ...base, lrRec: str('0.03') }), { message: /^lrRec must be a finite number >= 0 \(got "0\.03", a string\)/ });
+  const { createFloatLearner } = await import('../sim/reference/index.ts');
+  const { initWeights } = await import('../runtime/init.ts');
+  const w = initWeights({ inputs: 4, hidden: 32, outputs: 2, tau: 10, seed: 1 });
+  t.throws(() => createFloatLearner({ ...base, tau: str('10') }, w), { message: /^tau must be a finite number >= 1 \(got "10", a string\)/ });
+});
+
 test('plan refuses non-integer or non-positive sizes', (t) => {
   t.throws(() => plan({ ...base, hidden: 0 }), { message: 'hidden must be an integer in [1, 65535] (got 0)' });
   t.throws(() => plan({ ...base, outputs: 1.5 }), { message: 'outputs must be an integer in [1, 65535] (got 1.5)' });

@@ -1,12 +1,14 @@
 import test from 'ava';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { runTune } from '../sim/commands/tune.ts';
+import { dirname, join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { formatTune, runTune } from '../sim/commands/tune.ts';
 import { runSim } from '../sim/commands/sim.ts';
 import { createTask } from '../sim/tasks/index.ts';
 import { readStreamConfig } from '../sim/stream-config.ts';
-import { InputError } from '../sim/modelio.ts';
+import { InputError, jsonSyntaxError } from '../sim/modelio.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'ns-tune-'));
 
@@ -89,4 +91,57 @@ test('sim --config refuses a file that is not a tuned configuration, naming the 
   writeFileSync(bad, JSON.stringify({ ...ok, learner: 'rflo' }));
   const old = runSim({ task: 'drift', learner: 'rflo', seeds: [1], steps: 200, config: bad });
   t.deepEqual([old.rls_readout, old.gain, old.normalized, old.input_scale], [null, 1.5, true, 1]);
+});
+
+test('tune on a log too short to search says so in rows and samples, not as a --prefix the user never gave', (t) => {
+  const two = join(dir, 'two-rows.csv');
+  writeFileSync(two, 'a,b\n1,2\n3,4\n');
+  const err = t.throws(() => runTune({ task: 'csv', file: two, columns: ['a'], target: 'b', learner: 'rflo' }), { instanceOf: InputError });
+  t.regex(err!.message, /the log .*two-rows\.csv is too short: 2 data rows give 1 sample .*at least 100 samples.*at least 101 data rows/);
+  t.notRegex(err!.message, /--prefix/);
+  // with --horizon 3, three rows of each log carry no target
+  const short = join(dir, 'short.csv');
+  writeFileSync(short, 'a,b\n' + Array.from({ length: 50 }, (_, i) => `${i},${Math.sin(i)}`).join('\n') + '\n');
+  t.throws(() => runTune({ task: 'csv', file: short, columns: ['a'], target: 'b', learner: 'rflo', horizon: 3 }), { instanceOf: InputError, message: /50 data rows give 47 samples .*--horizon 3.*at least 103 data rows/ });
+  // a simulated stream: said in --steps
+  t.throws(() => runTune({ task: 'drift', steps: 50, learner: 'rflo' }), { instanceOf: InputError, message: /tune: --steps 50 is too short.*give --steps 100 or more/ });
+  // a stream of 100..199 samples is searched on its first 100 (no held-out score) instead of refused
+  const r = runTune({ task: 'drift', steps: 150, learner: 'output', candidates: 2 });
+  t.is(r.prefix, 100);
+  t.is(r.best_rest_nmse, null);
+  // a --prefix the user did give, beyond the stream, is named as such
+  t.throws(() => runTune({ task: 'drift', steps: 1000, prefix: 2000, learner: 'rflo' }), { instanceOf: InputError, message: /tune --prefix 2000 is longer than the stream \(1000 samples\); give --prefix 100 to 1000/ });
+});
+
+test('sim --config with broken JSON names the file, the line and column, and what to do', (t) => {
+  const bad = join(dir, 'broken.json');
+  writeFileSync(bad, '{"format": "neurostream-stream-config",\n "version": 1\n "learner": "rflo"}\n');
+  const err = t.throws(() => readStreamConfig(bad), { instanceOf: InputError });
+  t.true(err!.message.startsWith(`--config ${bad}: not valid JSON: `), err!.message);
+  t.regex(err!.message, /at line 3, column 2/);
+  t.regex(err!.message, /write it again with neurostream tune/);
+  writeFileSync(bad, '');
+  t.throws(() => readStreamConfig(bad), { instanceOf: InputError, message: /not valid JSON: the file is empty/ });
+  writeFileSync(bad, '{"hidden": 3');
+  t.throws(() => readStreamConfig(bad), { instanceOf: InputError, message: /(it ends early, at line 1, column 13|at line 1, column 13, where the file ends)/ });
+  // the position as newer V8 versions report it, with the line and column already in the message
+  t.is(jsonSyntaxError('{"a" 1}', new SyntaxError("Expected ':' after property name in JSON at position 5 (line 1 column 6)")), "Expected ':' after property name at line 1, column 6");
+});
+
+test('the tune table keeps its columns at rank 10, and its progress off a terminal is not one line per candidate', (t) => {
+  const r = runTune({ task: 'drift', steps: 600, learner: 'output', candidates: 12 });
+  const lines = formatTune(r).split('\n').filter((l) => /^\s*\d+( \(defaults\))?\s/.test(l));
+  t.is(lines.length, 10);
+  // every rank ends in the same column, and so does every value of the next column (N)
+  const rankEnd = lines.map((l) => /^\s*\d+/.exec(l)![0].length);
+  t.deepEqual(new Set(rankEnd).size, 1, lines.join('\n'));
+  const nEnd = lines.map((l) => /^\s*\d+( \(defaults\))?\s+\d+/.exec(l)![0].length);
+  t.deepEqual(new Set(nEnd).size, 1, lines.join('\n'));
+  // the command, with stderr to a pipe (a log, not a terminal): 30 candidates do not print 30 progress lines
+  const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+  const out = join(dir, 'progress.json');
+  const p = spawnSync(process.execPath, [join(root, 'bin', 'neurostream.js'), 'tune', '--task', 'drift', '--steps', '600', '--learner', 'output', '--candidates', '30', '--out', out], { cwd: root, encoding: 'utf8' });
+  t.is(p.status, 0, p.stderr);
+  const progress = p.stderr.split('\n').filter((l) => l.startsWith('tune:'));
+  t.true(progress.length < 30, `${progress.length} progress lines for 30 candidates:\n${p.stderr}`);
 });

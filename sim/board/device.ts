@@ -41,6 +41,12 @@ import { SyntheticSignal, type SignalOptions } from './signals.ts';
 // Where the board's samples come from: the seam is the device side's, defined in firmware-bridge/source.ts.
 export type { SampleSource } from '../../firmware-bridge/source.ts';
 
+/**
+ * The highest sample rate the virtual board streams at (samples/s), stated in its CAPABILITIES' maxRateHz
+ * (firmware-bridge/PROTOCOL.md); `run --virtual` and `demo` refuse a --rate above it before starting the board.
+ */
+export const VIRTUAL_BOARD_MAX_RATE_HZ = 20000;
+
 export interface VirtualBoardOptions extends SignalOptions {
   transport: Transport;
   /** Sample source (default: a SyntheticSignal built from the signal options). */
@@ -50,6 +56,7 @@ export interface VirtualBoardOptions extends SignalOptions {
   /** Most samples sent but not yet acknowledged (default 2048). */
   window?: number;
   deviceId?: number;
+  /** Highest sample rate accepted in CONFIGURE and stated in CAPABILITIES (default VIRTUAL_BOARD_MAX_RATE_HZ). */
   maxRateHz?: number;
   /** Fixed-point format of channels and targets until the host configures one (default 12). */
   frac?: number;
@@ -485,7 +492,7 @@ export class VirtualBoard {
     t.maxTargets = this.T;
     t.learnerMask = 0;
     t.bufferCapacity = Math.min(this.cap, 0xffff);
-    t.maxRateHz = this.options.maxRateHz ?? 20000;
+    t.maxRateHz = this.options.maxRateHz ?? VIRTUAL_BOARD_MAX_RATE_HZ;
     t.deviceId = this.options.deviceId ?? 0x4e530001;
     t.nextSeq = this.nextSeq >>> 0;
     t.oldestSeq = this.oldestSeq >>> 0;
@@ -518,7 +525,7 @@ export class VirtualBoard {
     let why = '';
     if (m.inputs < 1 || m.inputs > this.C) why = `inputs must be 1..${this.C} (got ${m.inputs})`;
     else if (m.outputs > this.T) why = `outputs must be 0..${this.T} (got ${m.outputs})`;
-    else if (m.rateHz < 1 || m.rateHz > (this.options.maxRateHz ?? 20000)) why = `rateHz must be 1..${this.options.maxRateHz ?? 20000} (got ${m.rateHz})`;
+    else if (m.rateHz < 1 || m.rateHz > (this.options.maxRateHz ?? VIRTUAL_BOARD_MAX_RATE_HZ)) why = `rateHz must be 1..${this.options.maxRateHz ?? VIRTUAL_BOARD_MAX_RATE_HZ} (got ${m.rateHz})`;
     else if (m.learner !== 0) why = 'this board does not learn on-device (learner must be 0)';
     // PROTOCOL.md 4.6: Frac fields are 0..15 (the fractional bits of an int16 value)
     else if (m.inputFrac > 15 || m.targetFrac > 15 || m.predictionFrac > 15) why = `inputFrac, targetFrac and predictionFrac must be 0..15 (got ${m.inputFrac}, ${m.targetFrac}, ${m.predictionFrac})`;

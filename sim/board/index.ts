@@ -23,7 +23,7 @@ import type { Transport } from '../../firmware-bridge/transport.ts';
 import { SerialTransport } from '../../firmware-bridge/transports/serial.ts';
 import { SocketTransport, isSocketPath } from '../../firmware-bridge/transports/socket.ts';
 
-export { VirtualBoard, type VirtualBoardOptions, type VirtualBoardStats, type SampleSource } from './device.ts';
+export { VirtualBoard, VIRTUAL_BOARD_MAX_RATE_HZ, type VirtualBoardOptions, type VirtualBoardStats, type SampleSource } from './device.ts';
 export { SyntheticSignal, type SignalOptions } from './signals.ts';
 
 const here = fileURLToPath(import.meta.url);

@@ -1,8 +1,13 @@
 /**
  * Option parsers shared by the subcommands. Each throws commander's InvalidArgumentError, so a bad value is
  * reported as "error: option '--x <n>' argument 'v' is invalid. <why>" and the command exits with code 2.
+ * Below them, the checks `run` and `demo` share about the board at --port (its path, --rate, the handshake's wait).
  */
+import { statSync } from 'node:fs';
 import { InvalidArgumentError } from 'commander';
+import { InputError } from '../modelio.ts';
+import { ConfigurationRefused } from '../../firmware-bridge/session.ts';
+import { VIRTUAL_BOARD_MAX_RATE_HZ } from '../board/device.ts';
 
 export function intOption(min: number): (v: string) => number {
   return (v: string) => {
@@ -96,3 +101,106 @@ export const LEARNER_FLAGS: Record<string, string | null> = {
   readoutEps: '--readout-eps',
   accumulateGradient: '--accumulate-gradient',
 };
+
+// ---- the board at --port (run, demo)
+
+/*
+ * What `run` and `demo` share about the board at --port before and during the handshake: the early check of the
+ * path (a typo is refused at once, exit 2) and the bounded wait for a first answer (a board that never answers ends
+ * the command with advice, exit 1, the convention for "the device did not answer": a runtime failure, not bad input).
+ */
+
+/** The largest rate CONFIGURE can carry (rateHz is a u32, firmware-bridge/PROTOCOL.md). */
+const WIRE_MAX_RATE_HZ = 0xffffffff;
+
+/**
+ * --rate checked before anything starts: the virtual board samples at 1..VIRTUAL_BOARD_MAX_RATE_HZ per second (its
+ * CAPABILITIES' maxRateHz); a real board states its own bound in CAPABILITIES, checked at the handshake
+ * (boardRefusal), and the wire carries at most a u32.
+ */
+export function checkRate(rate: number, virtual: boolean, command: string): void {
+  const max = virtual ? VIRTUAL_BOARD_MAX_RATE_HZ : WIRE_MAX_RATE_HZ;
+  if (rate <= max) return;
+  throw new InputError(
+    virtual
+      ? `${command} --rate: the virtual board samples 1 to ${max} times a second (got ${rate}); give --rate ${max} or less`
+      : `${command} --rate: the bridge protocol carries rates of 1 to ${max} Hz (got ${rate}); give the board's sample rate in Hz`,
+  );
+}
+
+const CONFIG_FLAGS = { inputs: '--inputs', outputs: '--outputs', rateHz: '--rate' } as const;
+
+/**
+ * A board that cannot run what the command asked (the session's ConfigurationRefused) as bad input in the command's
+ * flags (exit 2): which flag, what the board allows (its CAPABILITIES), what was asked. Other errors pass unchanged.
+ */
+export function boardRefusal(err: unknown, command: string, port: string, asked: { inputs: number; outputs: number; rate: number }, deviceSaid?: string | null): unknown {
+  if (!(err instanceof ConfigurationRefused)) return err;
+  if (err.field === null) {
+    return new InputError(
+      `${command}: the board at ${port} refused the configuration (--inputs ${asked.inputs}, --outputs ${asked.outputs}, --rate ${asked.rate})` +
+        (deviceSaid ? `; it said: ${deviceSaid.replace(/^device error \d+: /, '').replace(/\b(rateHz|inputs|outputs)\b/g, (f) => CONFIG_FLAGS[f as keyof typeof CONFIG_FLAGS])}` : '') +
+        '; give values the board supports',
+    );
+  }
+  const flag = CONFIG_FLAGS[err.field];
+  const what = err.field === 'rateHz' ? `samples at most ${err.limit} times a second` : err.field === 'inputs' ? `streams at most ${err.limit} channels` : `sends at most ${err.limit} targets per sample`;
+  return new InputError(`${command} ${flag}: the board at ${port} ${what} (its CAPABILITIES; got ${flag} ${err.requested}); give ${flag} 1 to ${err.limit}`);
+}
+
+/**
+ * Seconds `run` and `demo` wait for a board's first answer (the bridge handshake) before giving up; `--connect-timeout`
+ * changes it. An Arduino resets when its port opens and boots in about 2 s; a QEMU or simavr board starts within a few.
+ */
+export const DEFAULT_CONNECT_TIMEOUT_S = 30;
+
+/**
+ * A --port that does not exist when the command starts is a typo, not a board being plugged in: refused (exit 2) rather
+ * than retried. A port that exists and then goes away is retried (that is an unplug). Where device files are not paths
+ * (Windows COM ports) nothing is checked. `command` and `flag` are what the user typed ("run", "--port").
+ */
+export function checkPortPath(port: string, command: string, flag = '--port'): void {
+  if (process.platform === 'win32') return;
+  let st;
+  try {
+    st = statSync(port);
+  } catch {
+    throw new InputError(`${command} ${flag}: ${port} does not exist; give the board's serial device (ls /dev/ttyACM* /dev/ttyUSB* lists them), or leave out ${flag} for the virtual board${command === 'run' ? ' (--virtual)' : ''}`);
+  }
+  if (st.isFile() || st.isDirectory()) {
+    throw new InputError(
+      `${command} ${flag}: ${port} is a ${st.isFile() ? 'regular file' : 'directory'}, not a serial device or the socket of a virtual board; ` +
+        `give the board's serial device (ls /dev/ttyACM* /dev/ttyUSB*), or leave out ${flag} for the virtual board${command === 'run' ? ' (--virtual)' : ''}`,
+    );
+  }
+}
+
+/** `--connect-timeout <seconds>`'s help text, the same in every command that has it. */
+export const CONNECT_TIMEOUT_HELP = `seconds to wait for the board's first answer (the bridge handshake) before giving up (default ${DEFAULT_CONNECT_TIMEOUT_S})`;
+
+/**
+ * What the link showed by the time the wait ended, for noAnswerError: the last session event (an open failure, an
+ * unanswered HELLO round, bytes that are not bridge frames), else what state the handshake was in.
+ */
+export function lastOnLink(lastEvent: string | null, state: string): string {
+  if (lastEvent) return lastEvent;
+  if (state === 'handshake' || state === 'configuring') return 'the port opened; HELLO sent, no answer yet';
+  if (state === 'connecting') return 'the port did not open';
+  return `session ${state}`;
+}
+
+/**
+ * The error of a board that did not complete the handshake within `seconds`: what happened last on the link and what
+ * to check, in the flags of `command`. `firmata`: how this command reads a stock StandardFirmata board ("add
+ * --firmata"), or null when that advice does not apply.
+ */
+export function noAnswerError(o: { command: string; port: string; seconds: number; baud: number; last: string; firmata: string | null }): Error {
+  return new Error(
+    `${o.command}: no answer from the board at ${o.port} within ${o.seconds} s` +
+      ` (last: ${o.last})` +
+      `. Check that --port is the board's serial device and that --baud is its firmware's rate (now ${o.baud}); ` +
+      `that the board runs the neurostream bridge firmware (firmware-bridge/firmware, or a device speaking firmware-bridge/PROTOCOL.md)` +
+      (o.firmata ? `; for a board running stock StandardFirmata, ${o.firmata}` : '') +
+      `. --connect-timeout sets how long to wait.`,
+  );
+}

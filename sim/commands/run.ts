@@ -15,7 +15,6 @@ import { createFixedLearner } from '../../runtime/learner.ts';
 import { saveSnapshot } from '../../runtime/snapshot.ts';
 import { tauWarning } from '../../runtime/plan.ts';
 import { FIXED_STREAM_DEFAULTS, PLAIN_READOUT_LR } from '../defaults.ts';
-import { statSync } from 'node:fs';
 import { createFloatLearner } from '../reference/index.ts';
 import { Session, type SessionEvent } from '../../firmware-bridge/session.ts';
 import { LearningLoop } from '../../firmware-bridge/learning-loop.ts';
@@ -28,10 +27,23 @@ import { DeviceLearnerClient } from '../../firmware-bridge/device/client.ts';
 import { runHil } from '../../firmware-bridge/device/hil.ts';
 import { createDriftTask } from '../tasks/drift.ts';
 import { buildFirmware, missingTool, startQemu, type QemuBoard } from '../../firmware-bridge/qemu.ts';
-import { InputError, modelToJson } from '../modelio.ts';
+import { InputError, checkOutputPath, modelToJson, writingTo } from '../modelio.ts';
 import { saveSnapshotFile } from '../snapshot-file.ts';
 import { fmt } from '../report.ts';
-import { LEARNER_FLAGS, choiceOption, flagMessage, intOption, numberOption } from './options.ts';
+import {
+  CONNECT_TIMEOUT_HELP,
+  DEFAULT_CONNECT_TIMEOUT_S,
+  LEARNER_FLAGS,
+  boardRefusal,
+  checkPortPath,
+  checkRate,
+  choiceOption,
+  flagMessage,
+  intOption,
+  lastOnLink,
+  noAnswerError,
+  numberOption,
+} from './options.ts';
 import { withResources, type Resources } from '../lifetime.ts';
 
 export interface RunArgs {
@@ -66,6 +78,8 @@ export interface RunArgs {
   /** Default 115200 (bridge firmware), 57600 with --firmata (StandardFirmata's). */
   baud?: number;
   duration?: number;
+  /** Seconds to wait for the board's first answer before giving up (default DEFAULT_CONNECT_TIMEOUT_S). */
+  connectTimeout?: number;
   json?: boolean;
   snapshot?: string;
   snapshotEvery: number;
@@ -185,24 +199,6 @@ export interface RunIo {
 /** Seconds offline at the end after which a run fails as "the board went away and did not come back". */
 const GONE_S = 5;
 
-/**
- * A --port that does not exist when the run starts is a typo, not a board being plugged in: refused (exit 2) rather
- * than retried forever. A port that exists and then goes away is retried (that is an unplug). Where device files are
- * not paths (Windows COM ports) nothing is checked.
- */
-export function checkPortPath(port: string, flag: string): void {
-  if (process.platform === 'win32') return;
-  let st;
-  try {
-    st = statSync(port);
-  } catch {
-    throw new InputError(`run ${flag}: ${port} does not exist; give the board's serial device (ls /dev/ttyACM* /dev/ttyUSB* lists them), or use --virtual`);
-  }
-  if (st.isFile() || st.isDirectory()) {
-    throw new InputError(`run ${flag}: ${port} is a ${st.isFile() ? 'regular file' : 'directory'}, not a serial device or the socket of a virtual board; give the board's serial device (ls /dev/ttyACM* /dev/ttyUSB*), or use --virtual`);
-  }
-}
-
 /** RunArgs with every learner setting decided: the flags the user gave, else the live defaults. */
 type ResolvedRunArgs = RunArgs & Required<Pick<RunArgs, 'hidden' | 'tau' | 'lrOut' | 'lrRec' | 'direct' | 'normalized' | 'gain'>>;
 
@@ -258,9 +254,12 @@ function makeLearner(a: ResolvedRunArgs): OnlineLearner {
 }
 
 function writeSnapshot(a: ResolvedRunArgs, learner: OnlineLearner): void {
-  if (!a.snapshot) return;
-  if (a.engine === 'fixed') saveSnapshotFile(a.snapshot, saveSnapshot(learner as ReturnType<typeof createFixedLearner>));
-  else saveSnapshotFile(a.snapshot, new TextEncoder().encode(JSON.stringify(modelToJson(learner.getWeights())) + '\n'));
+  const path = a.snapshot;
+  if (!path) return;
+  writingTo('run --snapshot', path, () => {
+    if (a.engine === 'fixed') saveSnapshotFile(path, saveSnapshot(learner as ReturnType<typeof createFixedLearner>));
+    else saveSnapshotFile(path, new TextEncoder().encode(JSON.stringify(modelToJson(learner.getWeights())) + '\n'));
+  });
 }
 
 export interface OnDeviceSummary {
@@ -339,9 +338,11 @@ export async function runLive(args: RunArgs, io: RunIo): Promise<RunSummary> {
   if (a.firmata && a.virtual) throw new InputError('run: --firmata reads a real board at --port; it cannot be combined with --virtual');
   if (a.firmata) {
     const missing = await firmataMissing();
-    if (missing !== null) throw new Error(missing);
+    if (missing !== null) throw new InputError(`run --firmata: ${missing}`); // the user's setup, not a failure of the run
   }
-  if (a.port && !a.virtual) checkPortPath(a.port, '--port');
+  if (a.port && !a.virtual) checkPortPath(a.port, 'run', '--port');
+  if (a.snapshot) checkOutputPath(a.snapshot, 'file', 'run --snapshot');
+  if (!a.firmata) checkRate(a.rate, a.virtual === true, 'run');
   const pins = a.pins ?? ['A0'];
   // Input: every pin `ahead` samples ago; target: the first pin now (so the learner predicts it aheadMs forward).
   if (a.firmata) a = { ...a, inputs: pins.length, outputs: 1 };
@@ -429,7 +430,7 @@ async function streamLive(a: ResolvedRunArgs, io: RunIo, res: Resources, learner
       }
       if (e.type === 'open-failed') {
         // retried with backoff: say it once per distinct cause, not at every retry
-        if (e.message !== lastOpenFailure) io.stderr(`${e.message}; retrying (Ctrl-C to stop)\n`);
+        if (e.message !== lastOpenFailure) io.stderr(`${e.message}; retrying${everStreamed ? '' : ` for up to ${a.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT_S} s`} (Ctrl-C to stop)\n`);
         lastOpenFailure = e.message;
       } else if (e.type !== 'streaming') io.stderr(`\n${e.type}: ${e.message}${e.type === 'device-error' ? ' (repeats are counted in the summary)' : ''}\n`);
       else lastOpenFailure = '';
@@ -440,16 +441,33 @@ async function streamLive(a: ResolvedRunArgs, io: RunIo, res: Resources, learner
   let snapshots = 0;
   let progressTimer: NodeJS.Timeout | null = null;
   let snapshotTimer: NodeJS.Timeout | null = null;
+  let deadlineTimer: NodeJS.Timeout | undefined;
+  let connectTimer: NodeJS.Timeout | undefined;
   try {
     const started = session.start();
     const aborted = new Promise<void>((resolve) => {
       if (io.signal?.aborted) resolve();
       io.signal?.addEventListener('abort', () => resolve(), { once: true });
     });
-    const deadline = a.duration !== undefined ? new Promise<void>((r) => setTimeout(r, a.duration! * 1000)) : new Promise<void>(() => {});
-    const gotStart = await Promise.race([started.then(() => true), aborted.then(() => false), deadline.then(() => false)]);
+    const deadline = a.duration !== undefined ? new Promise<void>((r) => (deadlineTimer = setTimeout(r, a.duration! * 1000))) : new Promise<void>(() => {});
+    // A board that never answers (wrong port or baud, no bridge firmware) ends the run after --connect-timeout
+    // seconds instead of being retried until Ctrl-C; once it has streamed, a drop is retried (an unplug).
+    const connectS = a.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT_S;
+    const noAnswer = new Promise<void>((r) => (connectTimer = setTimeout(r, connectS * 1000)));
     started.catch(() => {}); // a stop before streaming rejects it; that is not an error here
-    if (gotStart) {
+    const first = await Promise.race([started.then(() => 'started' as const), aborted.then(() => 'stopped' as const), deadline.then(() => 'stopped' as const), noAnswer.then(() => 'no answer' as const)]).catch(
+      (err: unknown) => {
+        // a board that cannot run the asked --inputs, --outputs or --rate is bad input, named by those flags
+        const said = events.filter((e) => e.type === 'device-error' && /^device error /.test(e.message)).pop()?.message;
+        throw boardRefusal(err, 'run', port, { inputs: a.inputs, outputs: a.outputs, rate: a.rate }, said);
+      },
+    );
+    clearTimeout(connectTimer);
+    if (first === 'no answer') {
+      const last = lastOnLink(events.length > 0 ? events[events.length - 1].message : null, session.currentState);
+      throw noAnswerError({ command: 'run', port, seconds: connectS, baud: a.baud ?? (firmata ? 57600 : 115200), last, firmata: firmata ? null : 'add --firmata' });
+    }
+    if (first === 'started') {
       let lastN = 0;
       let lastT = Date.now();
       const show = (): void => {
@@ -466,23 +484,39 @@ async function streamLive(a: ResolvedRunArgs, io: RunIo, res: Resources, learner
       };
       if (a.progress !== false) progressTimer = setInterval(show, io.isTTY ? 1000 : 5000);
       if (a.snapshot) {
+        let lastFailure = '';
         snapshotTimer = setInterval(() => {
-          writeSnapshot(a, loop.learner!);
-          snapshots++;
+          // a failed periodic save is said (once per cause) and the run goes on; the next one may succeed
+          try {
+            writeSnapshot(a, loop.learner!);
+            snapshots++;
+            lastFailure = '';
+          } catch (err) {
+            const msg = (err as Error).message;
+            if (msg !== lastFailure) io.stderr(`${io.isTTY ? '\r\x1b[K' : ''}run: ${msg}; the run goes on and tries again in ${a.snapshotEvery} s\n`);
+            lastFailure = msg;
+          }
         }, a.snapshotEvery * 1000);
       }
       await Promise.race([aborted, deadline]);
     }
   } finally {
+    clearTimeout(deadlineTimer);
+    clearTimeout(connectTimer);
     if (progressTimer) clearInterval(progressTimer);
     if (snapshotTimer) clearInterval(snapshotTimer);
     // the session, board, port and sensor close here, before the summary, so that it reports a closed link
     await res.closeAll();
   }
   if (io.isTTY && a.progress !== false) io.stderr('\r\x1b[K');
+  let snapshotFailure: Error | null = null;
   if (a.snapshot && log.n > 0) {
-    writeSnapshot(a, loop.learner!);
-    snapshots++;
+    try {
+      writeSnapshot(a, loop.learner!);
+      snapshots++;
+    } catch (err) {
+      snapshotFailure = err as Error; // the summary is printed first, then the run fails with it
+    }
   }
   const s = session.stats;
   const offlineAtEndS = offlineSince !== null ? (Date.now() - offlineSince) / 1000 : 0;
@@ -563,6 +597,7 @@ async function streamLive(a: ResolvedRunArgs, io: RunIo, res: Resources, learner
   if (summary.board_gone_at_end && offlineAtEndS >= GONE_S) {
     throw new Error(`run: the board at ${port} went away after ${summary.samples} samples and did not come back (${summary.offline_s.toFixed(1)} s offline at the end); check the cable or power, then run again`);
   }
+  if (snapshotFailure) throw snapshotFailure;
   if (s.samplesStepped === 0 && events.length > 0) {
     const last = events[events.length - 1];
     throw new Error(`run: no samples from ${port} (${last.type}: ${last.message})`);
@@ -601,6 +636,7 @@ export function register(program: Command): void {
     .option('--seed <n>', 'seed of the initial weights (and of the virtual board signal)', intOption(0), 1)
     .option('--baud <rate>', 'baud rate (ignored by pseudo-terminals; default 115200, with --firmata 57600, the StandardFirmata sketch\'s)', intOption(1))
     .option('--duration <seconds>', 'stop after this long', numberOption(0, false))
+    .option('--connect-timeout <seconds>', CONNECT_TIMEOUT_HELP, numberOption(0, false))
     .option('--json', 'print one JSON summary object on stdout')
     .option('--snapshot <file>', 'write the learner here periodically and at the end (fixed: binary snapshot; float: model JSON)')
     .option('--snapshot-every <seconds>', 'seconds between snapshots', numberOption(0, false), 60)

@@ -5,7 +5,7 @@
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { Engine, Feedback, UpdateMode } from '../../runtime/types.ts';
-import { InputError } from '../modelio.ts';
+import { InputError, checkOutputPath, namedWriteError } from '../modelio.ts';
 import { tauWarning } from '../../runtime/plan.ts';
 import { alignmentCurve, writeSimReport, type AlignmentPoint } from '../plot/sim-report.ts';
 import type { SimSummary } from '../sim-summary.ts';
@@ -196,7 +196,7 @@ export function runSim(a: SimArgs): SimSummary {
   const recovery: Recovery[][] = [];
   const nlms: number[] = [];
   const rls: number[] = [];
-  const diverged: ({ kind: string; at: number; message: string } | null)[] = [];
+  const diverged: ({ kind: string; at: number; message: string } | false)[] = [];
   let skipped = 0;
   let steps: number | null = null;
   const progress = createProgress(`sim ${a.task} ${a.learner}`, { enabled: a.progress ?? false });
@@ -219,7 +219,7 @@ export function runSim(a: SimArgs): SimSummary {
       });
       nmse.push(r.nmse);
       curves.push(r.curve);
-      diverged.push(weightsFinite(learner) ? null : overflowed(trials as number));
+      diverged.push(weightsFinite(learner) ? false : overflowed(trials as number));
     } else {
       const r = runStream(learner, task, {
         steps: a.steps,
@@ -232,7 +232,7 @@ export function runSim(a: SimArgs): SimSummary {
       curves.push(r.curve);
       persistence.push(r.persistenceNmse);
       recovery.push(r.recovery);
-      diverged.push(r.divergence ?? (weightsFinite(learner) ? null : overflowed(r.steps)));
+      diverged.push(r.divergence ?? (weightsFinite(learner) ? false : overflowed(r.steps)));
       skipped = r.skipped;
       steps = r.steps;
       if (task.inputs > 0) {
@@ -276,7 +276,7 @@ export function runSim(a: SimArgs): SimSummary {
   if (tauNote) summary.notes = [...(summary.notes ?? []), flagMessage(tauNote, SIM_FLAGS)];
   // An NMSE that is not finite while the weights are: the target's variance is 0 (a constant target), not a
   // divergence. Said as such, with the NMSE undefined (null in JSON).
-  if (nmse.some((v, i) => !Number.isFinite(v) && diverged[i] === null)) {
+  if (nmse.some((v, i) => !Number.isFinite(v) && diverged[i] === false)) {
     summary.nmse_undefined = 'the target is constant (its variance is 0), so the NMSE (squared error / variance of the target) is undefined; check the --target column';
   }
   if (stream) {
@@ -351,7 +351,7 @@ export function formatSim(s: SimSummary): string {
     if (s.recovery) r.push(s.recovery[i].map((x) => (x.steps === null ? 'never' : String(x.steps))).join(' '));
     rows.push(r);
   });
-  const med = ['median', s.diverged?.some((d) => d !== null) && !Number.isFinite(s.median_nmse) ? 'diverged' : nmseCell(s.median_nmse, false)];
+  const med = ['median', s.diverged?.some((d) => d !== false) && !Number.isFinite(s.median_nmse) ? 'diverged' : nmseCell(s.median_nmse, false)];
   if (stream) med.push(nmseCell(s.persistence_nmse, false));
   if (linear) med.push(nmseCell(s.nlms_nmse, false), nmseCell(s.rls_nmse, false));
   if (s.recovery) med.push('');
@@ -371,7 +371,7 @@ export function formatSim(s: SimSummary): string {
   if (s.curve.length > 1) {
     const pts = s.curve.filter((_, j) => j % Math.ceil(s.curve.length / 8) === 0 || j === s.curve.length - 1);
     const unit = stream ? 'step' : 'trial';
-    lines.push(`learning curve (median NMSE): ` + pts.map((p) => `${unit} ${p.trial ?? p.step}: ${nmseCell(p.nmse, s.diverged?.some((d) => d !== null) ?? false)}`).join(', '));
+    lines.push(`learning curve (median NMSE): ` + pts.map((p) => `${unit} ${p.trial ?? p.step}: ${nmseCell(p.nmse, s.diverged?.some((d) => d !== false) ?? false)}`).join(', '));
   }
   return lines.join('\n');
 }
@@ -464,7 +464,8 @@ export function register(program: Command): void {
     .addHelpText(
       'after',
       '\nJSON (--json): {"task","learner","engine","trials","seeds":[...],"nmse":[per seed],"median_nmse","curve":[...],...}\n' +
-        'plus "steps", "skipped", "rejected" and "persistence_nmse" for streams and "recovery" for drift; "diverged" per seed;\n' +
+        'plus "steps", "skipped", "rejected" and "persistence_nmse" for streams and "recovery" for drift; "diverged" per seed\n' +
+        '(false, or {"kind","at","message"} saying how and what to change);\n' +
         'an NMSE that is undefined (constant target) is null, with the reason in "nmse_undefined"; "notes" on the data.\n' +
         '\nExamples:\n' +
         '  neurostream sim --task periodic --learner rflo --trials 5000 --seeds 1..5\n' +
@@ -474,11 +475,16 @@ export function register(program: Command): void {
     )
     .action(async (o: SimCliOptions) => {
       const { json, plot, ...rest } = o;
+      // the report folder is checked before the seeds run, not found unwritable after them
+      if (plot) checkOutputPath(plot, 'dir', 'sim --plot');
       const summary = runSim({ ...rest, progress: true });
       process.stdout.write((json ? JSON.stringify(summary) : formatSim(summary)) + '\n');
       if (plot) {
         const alignment = summary.learner === 'rflo' ? alignmentFor(rest, summary) : undefined;
-        process.stderr.write(`report: ${await writeSimReport(plot, { runs: [summary], alignment })}\n`);
+        const html = await writeSimReport(plot, { runs: [summary], alignment }).catch((err: unknown) => {
+          throw namedWriteError(err, 'sim --plot', plot);
+        });
+        process.stderr.write(`report: ${html}\n`);
       }
     });
 }

@@ -17,8 +17,8 @@ import { streamConfigToJson } from '../stream-config.ts';
 import type { Task } from '../tasks/task.ts';
 import { TASK_NAMES, type TaskName } from '../tasks/index.ts';
 import { createSimLearner, runStream } from '../tasks/run.ts';
-import { InputError } from '../modelio.ts';
-import { fmt, table } from '../report.ts';
+import { InputError, checkOutputPath, writingTo } from '../modelio.ts';
+import { createProgress, fmt, table } from '../report.ts';
 import { addCsvDialectOptions, makeTask, type SimArgs } from './sim.ts';
 import { choiceOption, intOption, numberOption } from './options.ts';
 
@@ -106,16 +106,40 @@ function score(learner: LearnerKind, c: StreamConfig, task: Task, steps: number,
   return { nmse: diverged ? Infinity : r.nmse, diverged };
 }
 
+/** The fewest samples tune learns a candidate on (the prefix); the held-out score needs as many again after it. */
+export const MIN_PREFIX = 100;
+
+/** Why a stream is too short for tune, in the user's terms: a log's rows, or a simulated stream's --steps. */
+function tooShort(a: TuneArgs, task: Task, total: number): string {
+  const need = `tune learns on at least ${MIN_PREFIX} samples (and scores the winner on the rest when ${MIN_PREFIX} more follow)`;
+  if (a.task === 'csv') {
+    const horizon = a.horizon ?? 1;
+    const rows = total + task.skipped + horizon;
+    const skipped = task.skipped > 0 ? `, ${task.skipped} of them skipped (missing or bad cells)` : '';
+    return (
+      `tune: the log ${a.file} is too short: ${rows} data row${rows === 1 ? '' : 's'} give${rows === 1 ? 's' : ''} ${total} sample${total === 1 ? '' : 's'} ` +
+      `(each row's target is the one --horizon ${horizon} row${horizon === 1 ? '' : 's'} later${skipped}); ${need}: ` +
+      `give a log of at least ${MIN_PREFIX + horizon + task.skipped} data rows, ${2 * MIN_PREFIX + horizon + task.skipped} for a held-out score`
+    );
+  }
+  return `tune: --steps ${total} is too short; ${need}: give --steps ${MIN_PREFIX} or more, ${2 * MIN_PREFIX} for a held-out score`;
+}
+
 export function runTune(a: TuneArgs): TuneResult {
   const seed = a.seed ?? 1;
   const budget = a.budget ?? 60;
+  // where the winner goes is checked before the search, not found unwritable after it
+  if (a.out) checkOutputPath(a.out, 'file', 'tune --out');
   if (a.task === 'periodic') throw new InputError('tune searches stream tasks (drift, csv, board, narma10, mackey-glass); periodic keeps Murray 2019\'s settings');
   const task = makeTask({ ...a, seeds: [seed] } as SimArgs, seed);
   if (task.trialLength !== null) throw new InputError(`tune needs a stream; task ${a.task} is trial-based`);
   const total = task.length ?? a.steps;
   if (total === null || total === undefined) throw new InputError(`task ${a.task} is endless; give --steps N`);
-  const prefix = a.prefix ?? Math.min(5000, Math.floor(total / 2));
-  if (prefix < 100 || prefix > total) throw new InputError(`--prefix must be between 100 and the stream's ${total} samples (got ${prefix})`);
+  if (total < MIN_PREFIX) throw new InputError(tooShort(a, task, total));
+  // half the stream (at most 5000), and never under MIN_PREFIX: a stream of 100..199 samples is searched whole-ish,
+  // with no held-out score
+  const prefix = a.prefix ?? Math.min(5000, Math.max(MIN_PREFIX, Math.floor(total / 2)));
+  if (prefix > total) throw new InputError(`tune --prefix ${prefix} is longer than the stream (${total} samples); give --prefix ${MIN_PREFIX} to ${total}, or leave it out for half the stream`);
   const t0 = Date.now();
   const d = STREAM_DEFAULTS[a.learner];
   // Defaults first, then the grid in a seeded shuffled order so that a short budget still samples all of it.
@@ -127,16 +151,17 @@ export function runTune(a: TuneArgs): TuneResult {
   }
   const order = [d, ...grid].slice(0, Math.max(1, a.candidates ?? Infinity));
   const tried: TuneCandidate[] = [];
+  // on a terminal one line rewritten in place; in a log a line every 5 s, not one per candidate
+  const progress = createProgress('tune', { enabled: a.progress ?? false });
   for (let i = 0; i < order.length; i++) {
     if (i > 0 && (Date.now() - t0) / 1000 >= budget) break;
     const c = order[i];
     const s = score(a.learner, c, task, prefix, seed);
     tried.push({ ...c, prefix_nmse: s.nmse, diverged: s.diverged });
     const best = Math.min(...tried.map((x) => x.prefix_nmse));
-    if (a.progress) {
-      process.stderr.write(`tune: ${i + 1}/${order.length} candidates, best prefix NMSE ${fmt(best)}, ${((Date.now() - t0) / 1000).toFixed(1)} s of ${budget} s\n`);
-    }
+    progress.update(i + 1, order.length, `best prefix NMSE ${fmt(best)}, budget ${budget} s`);
   }
+  progress.done();
   const defaults = tried[0];
   const ranked = [...tried].sort((p, q) => p.prefix_nmse - q.prefix_nmse);
   const best = ranked[0];
@@ -170,7 +195,14 @@ export function runTune(a: TuneArgs): TuneResult {
       { learner: a.learner, ...cfg },
       { task: result.description, prefix, prefix_nmse: best.prefix_nmse, defaults_prefix_nmse: defaults.prefix_nmse, rest_nmse: bestRest, defaults_rest_nmse: defaultsRest, tried: tried.length, seed },
     );
-    writeFileSync(a.out, JSON.stringify(json, null, 1) + '\n');
+    const text = JSON.stringify(json, null, 1) + '\n';
+    const out = a.out;
+    try {
+      writingTo('tune --out', out, () => writeFileSync(out, text));
+    } catch (err) {
+      // the search is not lost: the winner goes with the message
+      throw new Error(`${(err as Error).message}; the best configuration was: ${JSON.stringify(json)}`);
+    }
   }
   return result;
 }
@@ -178,8 +210,11 @@ export function runTune(a: TuneArgs): TuneResult {
 export function formatTune(r: TuneResult, out?: string, streamFlags?: string): string {
   const lines = [r.description, `learner ${r.learner}: ${r.tried} of ${r.grid} candidates on the first ${r.prefix} samples in ${r.elapsed_s.toFixed(1)} s (budget ${r.budget_s} s)`, ''];
   const rows = [['rank', 'N', 'tau', 'lr_rec', 'lr_out', 'D', 'readout', 'prefix NMSE']];
-  r.table.slice(0, 10).forEach((c, i) => {
-    rows.push([String(i + 1) + (c === r.defaults ? ' (defaults)' : ''), String(c.hidden), String(c.tau), String(c.lrRec), c.rlsReadout !== undefined ? '-' : String(c.lrOut), c.direct ? 'on' : 'off', c.rlsReadout !== undefined ? `RLS ${c.rlsReadout}` : c.normalized ? 'normalised' : 'delta rule', c.diverged ? 'diverged' : fmt(c.prefix_nmse)]);
+  const shown = r.table.slice(0, 10);
+  // ranks right-aligned among themselves (1 .. 10), the defaults' marker after them
+  const w = String(shown.length).length;
+  shown.forEach((c, i) => {
+    rows.push([String(i + 1).padStart(w) + (c === r.defaults ? ' (defaults)' : ''), String(c.hidden), String(c.tau), String(c.lrRec), c.rlsReadout !== undefined ? '-' : String(c.lrOut), c.direct ? 'on' : 'off', c.rlsReadout !== undefined ? `RLS ${c.rlsReadout}` : c.normalized ? 'normalised' : 'delta rule', c.diverged ? 'diverged' : fmt(c.prefix_nmse)]);
   });
   lines.push(table(rows));
   if (!r.table.slice(0, 10).includes(r.defaults)) lines.push(`defaults: prefix NMSE ${fmt(r.defaults.prefix_nmse)}`);

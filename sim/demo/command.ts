@@ -5,7 +5,7 @@
  */
 import { Command, Option } from 'commander';
 import { LEARNER_KINDS } from '../../runtime/types.ts';
-import { choiceOption, intOption, numberOption } from '../commands/options.ts';
+import { CONNECT_TIMEOUT_HELP, choiceOption, intOption, numberOption } from '../commands/options.ts';
 import { DEMO_DEFAULTS, runDemo, type DemoOptions } from './index.ts';
 import { PLAIN_READOUT_LR } from '../defaults.ts';
 
@@ -27,6 +27,7 @@ export function registerDemo(program: Command): Command {
     .option('--outputs <n>', 'targets per sample', intOption(1), 1)
     .option('--rate <hz>', 'sample rate asked of the board', numberOption(1), DEMO_DEFAULTS.rateHz)
     .option('--baud <rate>', 'baud rate of a real board (ignored by pseudo-terminals)', intOption(1), 115200)
+    .option('--connect-timeout <seconds>', CONNECT_TIMEOUT_HELP, numberOption(0, false))
     .option('--out <dir>', 'report folder (default ./reports/demo-<timestamp>/)')
     .option('--json', 'print the summary as one JSON object on stdout')
     .option('--tau <steps>', 'time constant, >= 1', numberOption(1), DEMO_DEFAULTS.tau)

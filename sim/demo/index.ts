@@ -9,7 +9,7 @@
  * in the summary). At the end it writes a report folder (plots as SVG and PNG, index.md, index.html, summary.json)
  * and prints a summary table and the report's path.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { LearnerKind, LearnerOptions, OnlineLearner } from '../../runtime/types.ts';
 import { initWeights } from '../../runtime/init.ts';
@@ -22,8 +22,8 @@ import { LIVE_LINEAR_NAME, PERSISTENCE_NAME, liveYardsticks } from '../baselines
 import { checkpointFor } from '../engine.ts';
 import { divergenceLine, divergenceRecord } from '../report.ts';
 import { Resources } from '../lifetime.ts';
-import { InputError } from '../modelio.ts';
-import { LEARNER_FLAGS, flagMessage } from '../commands/options.ts';
+import { InputError, checkOutputPath, makeDir, namedWriteError } from '../modelio.ts';
+import { DEFAULT_CONNECT_TIMEOUT_S, LEARNER_FLAGS, boardRefusal, checkPortPath, checkRate, flagMessage, lastOnLink, noAnswerError } from '../commands/options.ts';
 import { hostTransport, startVirtualBoard, type VirtualBoardHandle } from '../board/index.ts';
 import { RunningNmse, blockNmse, measureRecovery } from '../../runtime/metrics.ts';
 import { fmt, table } from '../report.ts';
@@ -59,6 +59,8 @@ export interface DemoOptions {
   driftEvery?: number;
   /** Progress line on stderr (default true). */
   progress?: boolean;
+  /** Seconds to wait for the board's first answer before giving up (default 30, sim/commands/board-link.ts). */
+  connectTimeout?: number;
 }
 
 export interface DemoIo {
@@ -230,6 +232,14 @@ class Timers {
 
 /** Runs the demo; returns the summary (also printed: a table, or JSON with `json`). */
 export async function runDemo(options: DemoOptions = {}, io: DemoIo = defaultIo()): Promise<DemoSummary> {
+  // the folder is decided once, so that a failed write in it is named by --out
+  const out = resolve(options.out ?? join('reports', `demo-${timestamp()}`));
+  return demo({ ...options, out }, io).catch((err: unknown) => {
+    throw namedWriteError(err, 'demo --out', out);
+  });
+}
+
+async function demo(options: DemoOptions, io: DemoIo): Promise<DemoSummary> {
   const wall0 = Date.now();
   const kind = options.learner ?? 'rflo';
   const hidden = options.hidden ?? (kind === 'rtrl' ? DEMO_DEFAULTS.hiddenRtrl : DEMO_DEFAULTS.hidden);
@@ -244,6 +254,12 @@ export async function runDemo(options: DemoOptions = {}, io: DemoIo = defaultIo(
   const driftEvery = options.driftEvery ?? DEMO_DEFAULTS.driftEvery;
   const outDir = resolve(options.out ?? join('reports', `demo-${timestamp()}`));
   const virtual = !options.port;
+  // a --port that does not exist (or is a regular file) is a typo: refused before anything starts, as `run` does
+  if (options.port) checkPortPath(options.port, 'demo', '--port');
+  // the report folder is checked before the board starts, not found unwritable after a minute of streaming
+  checkOutputPath(outDir, 'dir', 'demo --out');
+  checkRate(rate, virtual, 'demo');
+  const connectS = options.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT_S;
 
   const direct = options.direct ?? DEMO_DEFAULTS.direct;
   const normalizedReadout = options.normalized ?? DEMO_DEFAULTS.normalized;
@@ -352,14 +368,18 @@ export async function runDemo(options: DemoOptions = {}, io: DemoIo = defaultIo(
       port = board.path;
     }
     let lastOpenFailure = '';
+    let lastEvent: string | null = null;
+    let streamed = false;
     session = new Session({
       transport: hostTransport(port, options.baud ?? 115200),
       learner: main,
       loop,
       config: { inputs: M, outputs: O, rateHz: rate, hidden },
       onEvent: (e: SessionEvent) => {
+        if (e.type !== 'streaming') lastEvent = e.message;
+        else streamed = true;
         if (e.type === 'open-failed') {
-          if (e.message !== lastOpenFailure) io.stderr(`${e.message}; retrying (Ctrl-C to stop)\n`);
+          if (e.message !== lastOpenFailure) io.stderr(`${e.message}; retrying${streamed ? '' : ` for up to ${connectS} s`} (Ctrl-C to stop)\n`);
           lastOpenFailure = e.message;
         } else if (e.type !== 'streaming') io.stderr(`\n${e.type}: ${e.message}\n`);
         else lastOpenFailure = '';
@@ -373,8 +393,15 @@ export async function runDemo(options: DemoOptions = {}, io: DemoIo = defaultIo(
     });
     const started = session.start();
     started.catch(() => {});
-    const gotStart = await Promise.race([started.then(() => true), aborted.then(() => false), timers.sleep(30000).then(() => false)]);
-    if (!gotStart && !io.signal?.aborted) throw new Error(`demo: no handshake with the board at ${port} within 30 s`);
+    const gotStart = await Promise.race([started.then(() => true), aborted.then(() => false), timers.sleep(connectS * 1000).then(() => false)]).catch((err: unknown) => {
+      // a board that cannot run the asked --inputs, --outputs or --rate is bad input, named by those flags
+      throw boardRefusal(err, 'demo', port, { inputs: M, outputs: O, rate }, lastEvent);
+    });
+    if (!gotStart && !io.signal?.aborted) {
+      const last = lastOnLink(lastEvent, opened.currentState);
+      if (virtual) throw new Error(`demo: the virtual board at ${port} did not answer within ${connectS} s (last: ${last}); on a loaded machine, raise --connect-timeout`);
+      throw noAnswerError({ command: 'demo', port, seconds: connectS, baud: options.baud ?? 115200, last, firmata: 'use `neurostream run --firmata`' });
+    }
     t0 = Date.now();
     if (gotStart) {
       let lastN = 0;
@@ -467,7 +494,7 @@ export async function runDemo(options: DemoOptions = {}, io: DemoIo = defaultIo(
   const streamS = (t1 - t0) / 1000;
 
   // ---- figures
-  mkdirSync(outDir, { recursive: true });
+  makeDir(outDir);
   const figures: Figure[] = [];
   const seqs = log.seq.subarray(0, n);
   const rules = events.map((s, k) => ({ x: s, label: `drift ${k + 1}` }));

@@ -2,7 +2,8 @@
  * Report charts without a browser: vega-lite specs for line charts (several series, vertical rules for events,
  * optional log-scale y), compiled to vega, rendered headless to SVG, and rasterised to PNG by resvg.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
+import { makeDir } from '../modelio.ts';
 import { join } from 'node:path';
 import type * as VegaLite from 'vega-lite';
 // vega, vega-lite and resvg are loaded on the first figure, not at start-up: `neurostream --help` and the commands
@@ -151,7 +152,7 @@ export interface Figure {
 
 /** Writes <dir>/<name>.svg, .png and the vega-lite spec .vl.json; returns the paths relative to dir. */
 export async function writeFigure(dir: string, name: string, spec: Record<string, unknown>, caption = ''): Promise<Figure> {
-  mkdirSync(dir, { recursive: true });
+  makeDir(dir);
   const svg = await renderSvg(spec);
   writeFileSync(join(dir, `${name}.svg`), svg);
   writeFileSync(join(dir, `${name}.png`), await svgToPng(svg));

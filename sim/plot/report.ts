@@ -2,7 +2,8 @@
  * The report folder's index: index.md and index.html listing the figures (PNG inline, SVG linked) and a table of
  * summary numbers. No template engine: the page is small and fully escaped.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
+import { makeDir } from '../modelio.ts';
 import { join } from 'node:path';
 import type { Figure } from './charts.ts';
 
@@ -72,7 +73,7 @@ export function reportHtml(r: ReportIndex): string {
 
 /** Writes <dir>/index.md and <dir>/index.html; returns the path of index.html. */
 export function writeReportIndex(dir: string, r: ReportIndex): string {
-  mkdirSync(dir, { recursive: true });
+  makeDir(dir);
   writeFileSync(join(dir, 'index.md'), reportMarkdown(r));
   const html = join(dir, 'index.html');
   writeFileSync(html, reportHtml(r));

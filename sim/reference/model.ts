@@ -8,9 +8,10 @@
  *   y(t) = W_out h(t) (+ D x(t) with options.direct)
  */
 import type { Gradient, LearnerOptions, ModelWeights, NetworkShape } from '../../runtime/types.ts';
+import { gotValue } from '../../runtime/plan.ts';
 
 function checkCount(name: string, v: number, min: number): void {
-  if (!Number.isInteger(v) || v < min) throw new Error(`${name} must be an integer >= ${min} (got ${v})`);
+  if (!Number.isInteger(v) || v < min) throw new Error(`${name} must be an integer >= ${min} (got ${gotValue(v)})`);
 }
 
 /** Throws a message naming the first bad field of a network shape. */
@@ -23,12 +24,12 @@ export function checkShape(s: NetworkShape): void {
 /** Validates the options every float learner shares (everything but `learner`). */
 export function checkCommonOptions(o: Omit<LearnerOptions, 'learner'>): void {
   checkShape(o);
-  if (!(o.tau >= 1) || !Number.isFinite(o.tau)) throw new Error(`tau must be a finite number >= 1 (got ${o.tau})`);
-  if (!Number.isFinite(o.lrRec)) throw new Error(`lrRec must be a finite number (got ${o.lrRec})`);
-  if (!Number.isFinite(o.lrOut)) throw new Error(`lrOut must be a finite number (got ${o.lrOut})`);
+  if (!(o.tau >= 1) || !Number.isFinite(o.tau)) throw new Error(`tau must be a finite number >= 1 (got ${gotValue(o.tau)})`);
+  if (!Number.isFinite(o.lrRec)) throw new Error(`lrRec must be a finite number (got ${gotValue(o.lrRec)})`);
+  if (!Number.isFinite(o.lrOut)) throw new Error(`lrOut must be a finite number (got ${gotValue(o.lrOut)})`);
   if (o.update !== 'step' && o.update !== 'trial') throw new Error(`update must be 'step' or 'trial' (got ${String(o.update)})`);
   if (!(o.trialLength > 0) || !Number.isFinite(o.trialLength)) {
-    throw new Error(`trialLength must be a finite number > 0 (got ${o.trialLength}); use 1 for open streams`);
+    throw new Error(`trialLength must be a finite number > 0 (got ${gotValue(o.trialLength)}); use 1 for open streams`);
   }
   if (o.feedback !== undefined && o.feedback !== 'random' && o.feedback !== 'transpose') {
     throw new Error(`feedback must be 'random' or 'transpose' (got ${String(o.feedback)})`);
