@@ -623,6 +623,7 @@ const K_H10: usize = 112; // 2^10
 const K_QBIAS: usize = 128; // 2^27 + 2^11: W + this < 2^28 (unsigned) iff round(W / 2^12) fits int16
 const K_QTOP: usize = 144; // 0xf0000000
 const K_HD_IN: usize = 160; // K_HD, K_MASK, K_HADJ for W_in's shift di = SH_TRACE_IN - 16 (same order)
+const K_Q8000: usize = 208; // 0x8000 in every i16 lane: (x >> 12) - 2^15 for x >> 12 in [0, 2^16)
 @inline function vk(o: usize): v128 {
   return v128.load(VK + o);
 }
@@ -634,6 +635,7 @@ function setQuickConstants(): void {
   setVK(K_H10, 1024);
   setVK(K_QBIAS, 134219776);
   setVK(K_QTOP, 0xf0000000);
+  setVK(K_Q8000, 0x80008000);
 }
 /** Rounding constants of update8 for shift ds (and SH_APPLY) at K_HD (or K_HD_IN for kb = K_HD_IN). */
 function setShiftConstants(ds: i32, kb: usize = K_HD): void {
@@ -716,48 +718,70 @@ function learnRowQuick(a: i32, c: i32, d: i32, g: i32): void {
 }
 
 /**
- * The 'step' update of 8 weights at pW (Q3.12 copies at pQ, or none when pQ is 0) from the values p0 (lanes 0-3) and
- * p1 (4-7), |p| <= 2^15, gain g split into hi(g) = g >> 16 and lo(g) = g & 0xffff at K_GHI, K_GLO (updateRow's fast
- * path), sh = ds + SH_APPLY (quickShifts):
+ * The 'step' update of 8 weights at pW (Q3.12 copies at pQ) from the values p0 (lanes 0-3) and p1 (4-7), |p| <= 2^15,
+ * gain g split into hi(g) = g >> 16 and lo(g) = g & 0xffff at K_GHI, K_GLO (updateRow's fast path),
+ * sh = ds + SH_APPLY (quickShifts):
  *   t = hi(g) p + (lo(g) p >> 16) (= floor(g p / 2^16)),  delta = (((t + 2^(ds-1)) & -2^ds) + 2^(sh-1)) >> sh
  * (= round(round(t / 2^ds) / 2^sa), see quickShifts), W + delta in int32 with the signed-overflow test (saturated,
- * counted into satp), and the Q3.12 copy round(W / 2^12) (as ((W >> 1) + 2^10) >> 11, saturated to int16, counted)
- * rewritten only where delta != 0. Overflows and out-of-range copies are rare: they are tested for all 8 lanes at
- * once and counted on a slow path.
+ * counted into satp), and the Q3.12 copy round(W / 2^12) (saturated to int16, counted) rewritten only where
+ * delta != 0.
+ * One test on the new weights decides the usual case: x = W + 2^27 + 2^11 (wrapping) is below 2^28 (unsigned) in
+ * every lane iff every copy round(W / 2^12) = (x >> 12) - 2^15 fits int16; and then no addition overflowed, since
+ * |delta| <= 2^29 (|t| <= 2^30 + 2^15, sh >= 2) puts a wrapped sum within 2^29 of -2^31 or 2^31 - 1, far outside.
+ * The usual case then stores W and the copies (x >> 12 narrowed unsigned, minus 2^15) with nothing to count; any
+ * other block takes the exact tests lane by lane (overflow, copy range) on a rare path.
  */
 @inline function update8(pW: usize, pQ: usize, p0: v128, p1: v128, sh: i32, satp: usize): void {
   const delta0 = deltaV(gainV(p0), K_HD, sh);
   const delta1 = deltaV(gainV(p1), K_HD, sh);
   const w00 = v128.load(pW);
   const w01 = v128.load(pW + 16);
-  let w0 = i32x4.add(w00, delta0);
-  let w1 = i32x4.add(w01, delta1);
-  const ov0 = v128.and(v128.xor(w00, w0), v128.xor(delta0, w0));
-  const ov1 = v128.and(v128.xor(w01, w1), v128.xor(delta1, w1));
-  if (i32x4.bitmask(v128.or(ov0, ov1)) != 0) {
-    const maxv = i32x4.splat(i32.MAX_VALUE);
-    const m0 = i32x4.shr_s(ov0, 31);
-    const m1 = i32x4.shr_s(ov1, 31);
-    w0 = v128.bitselect(v128.xor(i32x4.shr_s(w00, 31), maxv), w0, m0);
-    w1 = v128.bitselect(v128.xor(i32x4.shr_s(w01, 31), maxv), w1, m1);
-    store<u32>(satp, load<u32>(satp) + <u32>(popcnt<i32>(i32x4.bitmask(m0)) + popcnt<i32>(i32x4.bitmask(m1))));
+  const w0 = i32x4.add(w00, delta0);
+  const w1 = i32x4.add(w01, delta1);
+  const qb = vk(K_QBIAS);
+  const x0 = i32x4.add(w0, qb);
+  const x1 = i32x4.add(w1, qb);
+  // lanes where delta == 0 keep their copy
+  const keep = i16x8.eq(i16x8.narrow_i32x4_s(delta0, delta1), i16x8.splat(0));
+  if (v128.any_true(v128.and(v128.or(x0, x1), vk(K_QTOP)))) {
+    update8Rare(pW, pQ, w00, w01, delta0, delta1, keep, satp);
+    return;
   }
   v128.store(pW, w0);
   v128.store(pW + 16, w1);
-  if (pQ == 0) return;
-  const q0 = i32x4.shr_s(i32x4.add(i32x4.shr_s(w0, 1), vk(K_H10)), 11);
-  const q1 = i32x4.shr_s(i32x4.add(i32x4.shr_s(w1, 1), vk(K_H10)), 11);
-  const zero = i32x4.splat(0);
-  const z0 = i32x4.eq(delta0, zero);
-  const z1 = i32x4.eq(delta1, zero);
-  const qb = vk(K_QBIAS);
-  if (v128.any_true(v128.and(v128.or(i32x4.add(w0, qb), i32x4.add(w1, qb)), vk(K_QTOP)))) {
-    const o0 = v128.andnot(v128.or(i32x4.gt_s(q0, i32x4.splat(32767)), i32x4.lt_s(q0, i32x4.splat(-32768))), z0);
-    const o1 = v128.andnot(v128.or(i32x4.gt_s(q1, i32x4.splat(32767)), i32x4.lt_s(q1, i32x4.splat(-32768))), z1);
-    const n = popcnt<i32>(i32x4.bitmask(o0)) + popcnt<i32>(i32x4.bitmask(o1));
-    if (n != 0) store<u32>(s_weights_q12, load<u32>(s_weights_q12) + <u32>n);
-  }
-  v128.store(pQ, v128.bitselect(v128.load(pQ), i16x8.narrow_i32x4_s(q0, q1), i16x8.narrow_i32x4_s(z0, z1)));
+  const q = v128.xor(i16x8.narrow_i32x4_u(i32x4.shr_u(x0, 12), i32x4.shr_u(x1, 12)), vk(K_Q8000));
+  v128.store(pQ, v128.bitselect(v128.load(pQ), q, keep));
+}
+
+/**
+ * update8's exact lane-by-lane tests: W = W_old + delta with int32 overflow saturated and counted into satp, the copy
+ * round(W / 2^12) as ((W >> 1) + 2^10) >> 11 (no overflow at W = INT32_MAX), saturated to int16, counted where
+ * delta != 0 (keep = 0 there) and written there.
+ */
+function update8Rare(pW: usize, pQ: usize, w00: v128, w01: v128, delta0: v128, delta1: v128, keep: v128, satp: usize): void {
+  let w0 = i32x4.add(w00, delta0);
+  let w1 = i32x4.add(w01, delta1);
+  const m0 = i32x4.shr_s(v128.and(v128.xor(w00, w0), v128.xor(delta0, w0)), 31);
+  const m1 = i32x4.shr_s(v128.and(v128.xor(w01, w1), v128.xor(delta1, w1)), 31);
+  const maxv = i32x4.splat(i32.MAX_VALUE);
+  w0 = v128.bitselect(v128.xor(i32x4.shr_s(w00, 31), maxv), w0, m0);
+  w1 = v128.bitselect(v128.xor(i32x4.shr_s(w01, 31), maxv), w1, m1);
+  const nw = popcnt<i32>(i32x4.bitmask(m0)) + popcnt<i32>(i32x4.bitmask(m1));
+  if (nw != 0) store<u32>(satp, load<u32>(satp) + <u32>nw);
+  v128.store(pW, w0);
+  v128.store(pW + 16, w1);
+  const q0 = i32x4.shr_s(i32x4.add(i32x4.shr_s(w0, 1), i32x4.splat(1024)), 11);
+  const q1 = i32x4.shr_s(i32x4.add(i32x4.shr_s(w1, 1), i32x4.splat(1024)), 11);
+  const out = v128.andnot(
+    i16x8.narrow_i32x4_s(
+      v128.or(i32x4.gt_s(q0, i32x4.splat(32767)), i32x4.lt_s(q0, i32x4.splat(-32768))),
+      v128.or(i32x4.gt_s(q1, i32x4.splat(32767)), i32x4.lt_s(q1, i32x4.splat(-32768))),
+    ),
+    keep,
+  );
+  const nq = popcnt<i32>(i8x16.bitmask(out)) >> 1;
+  if (nq != 0) store<u32>(s_weights_q12, load<u32>(s_weights_q12) + <u32>nq);
+  v128.store(pQ, v128.bitselect(v128.load(pQ), i16x8.narrow_i32x4_s(q0, q1), keep));
 }
 
 /** update8 for 4 weights at pW without a Q3.12 copy (W_in), the shift constants at K_HD_IN, sh = di + SH_APPLY. */
