@@ -700,14 +700,36 @@ function learnRowQuick(a: i32, c: i32, d: i32, g: i32): void {
   setVK(K_DC, (d & 0xffff) | (c << 16));
   setGain(g);
   let b = 0;
-  for (; b + 8 <= n; b += 8) {
+  // The loop stays free of calls (V8 keeps its values in registers): a block that needs the exact tests leaves it,
+  // its traces already written, and update8Rare finishes it here.
+  while (b + 8 <= n) {
+    for (; b + 8 <= n; b += 8) {
+      // learn8, written out so that the exit is the loop's own branch
+      const off = <usize>b << 1;
+      const P8 = v128.load(row + off);
+      const H8 = v128.load(hp + off);
+      const lo = traceLo(P8, H8);
+      const hi = traceHi(P8, H8);
+      v128.store(row + off, i16x8.narrow_i32x4_s(lo, hi));
+      const q = pQ + off;
+      const w = pW + (off << 1);
+      const delta0 = deltaV(gainV(lo), K_HD, sh);
+      const delta1 = deltaV(gainV(hi), K_HD, sh);
+      const w0 = i32x4.add(v128.load(w), delta0);
+      const w1 = i32x4.add(v128.load(w + 16), delta1);
+      const x0 = i32x4.add(w0, vk(K_QBIAS));
+      const x1 = i32x4.add(w1, vk(K_QBIAS));
+      if (v128.any_true(v128.and(v128.or(x0, x1), vk(K_QTOP)))) break;
+      v128.store(w, w0);
+      v128.store(w + 16, w1);
+      const keep = i16x8.eq(i16x8.narrow_i32x4_s(delta0, delta1), i16x8.splat(0));
+      const q16 = v128.xor(i16x8.narrow_i32x4_u(i32x4.shr_u(x0, 12), i32x4.shr_u(x1, 12)), vk(K_Q8000));
+      v128.store(q, v128.bitselect(v128.load(q), q16, keep));
+    }
+    if (b + 8 > n) break;
     const off = <usize>b << 1;
-    const P8 = v128.load(row + off);
-    const H8 = v128.load(hp + off);
-    const lo = traceLo(P8, H8);
-    const hi = traceHi(P8, H8);
-    v128.store(row + off, i16x8.narrow_i32x4_s(lo, hi));
-    update8(pW + (off << 1), pQ + off, lo, hi, sh, satp);
+    update8Rare(pW + (off << 1), pQ + off, row + off, sh, satp);
+    b += 8;
   }
   for (; b < n; b++) {
     const p = row + (<usize>b << 1);
@@ -715,6 +737,17 @@ function learnRowQuick(a: i32, c: i32, d: i32, g: i32): void {
     store<i16>(p, <i16>pv);
     applyStep(pW, pQ, b, mul32x16(g, pv, SH_TRACE_REC), satp);
   }
+}
+
+/** 8 traces at pP (their h_prev at pH) and update8 of their weights at pW, copies at pQ; false (traces written,
+ * weights not) when the block needs update8Rare. */
+@inline function learn8(pP: usize, pH: usize, pW: usize, pQ: usize, sh: i32): bool {
+  const P8 = v128.load(pP);
+  const H8 = v128.load(pH);
+  const lo = traceLo(P8, H8);
+  const hi = traceHi(P8, H8);
+  v128.store(pP, i16x8.narrow_i32x4_s(lo, hi));
+  return update8(pW, pQ, lo, hi, sh);
 }
 
 /**
@@ -731,34 +764,36 @@ function learnRowQuick(a: i32, c: i32, d: i32, g: i32): void {
  * The usual case then stores W and the copies (x >> 12 narrowed unsigned, minus 2^15) with nothing to count; any
  * other block takes the exact tests lane by lane (overflow, copy range) on a rare path.
  */
-@inline function update8(pW: usize, pQ: usize, p0: v128, p1: v128, sh: i32, satp: usize): void {
+@inline function update8(pW: usize, pQ: usize, p0: v128, p1: v128, sh: i32): bool {
   const delta0 = deltaV(gainV(p0), K_HD, sh);
   const delta1 = deltaV(gainV(p1), K_HD, sh);
-  const w00 = v128.load(pW);
-  const w01 = v128.load(pW + 16);
-  const w0 = i32x4.add(w00, delta0);
-  const w1 = i32x4.add(w01, delta1);
+  const w0 = i32x4.add(v128.load(pW), delta0);
+  const w1 = i32x4.add(v128.load(pW + 16), delta1);
   const qb = vk(K_QBIAS);
   const x0 = i32x4.add(w0, qb);
   const x1 = i32x4.add(w1, qb);
-  // lanes where delta == 0 keep their copy
-  const keep = i16x8.eq(i16x8.narrow_i32x4_s(delta0, delta1), i16x8.splat(0));
-  if (v128.any_true(v128.and(v128.or(x0, x1), vk(K_QTOP)))) {
-    update8Rare(pW, pQ, w00, w01, delta0, delta1, keep, satp);
-    return;
-  }
+  if (v128.any_true(v128.and(v128.or(x0, x1), vk(K_QTOP)))) return false;
   v128.store(pW, w0);
   v128.store(pW + 16, w1);
+  // lanes where delta == 0 keep their copy
+  const keep = i16x8.eq(i16x8.narrow_i32x4_s(delta0, delta1), i16x8.splat(0));
   const q = v128.xor(i16x8.narrow_i32x4_u(i32x4.shr_u(x0, 12), i32x4.shr_u(x1, 12)), vk(K_Q8000));
   v128.store(pQ, v128.bitselect(v128.load(pQ), q, keep));
+  return true;
 }
 
 /**
- * update8's exact lane-by-lane tests: W = W_old + delta with int32 overflow saturated and counted into satp, the copy
- * round(W / 2^12) as ((W >> 1) + 2^10) >> 11 (no overflow at W = INT32_MAX), saturated to int16, counted where
- * delta != 0 (keep = 0 there) and written there.
+ * update8 with the exact lane-by-lane tests, for the 8 values at pP (i16, |p| <= 2^15): W = W_old + delta with int32
+ * overflow saturated and counted into satp, the copy round(W / 2^12) as ((W >> 1) + 2^10) >> 11 (no overflow at
+ * W = INT32_MAX), saturated to int16, counted and written only where delta != 0.
  */
-function update8Rare(pW: usize, pQ: usize, w00: v128, w01: v128, delta0: v128, delta1: v128, keep: v128, satp: usize): void {
+function update8Rare(pW: usize, pQ: usize, pP: usize, sh: i32, satp: usize): void {
+  const P8 = v128.load(pP);
+  const delta0 = deltaV(gainV(i32x4.extend_low_i16x8_s(P8)), K_HD, sh);
+  const delta1 = deltaV(gainV(i32x4.extend_high_i16x8_s(P8)), K_HD, sh);
+  const keep = i16x8.eq(i16x8.narrow_i32x4_s(delta0, delta1), i16x8.splat(0));
+  const w00 = v128.load(pW);
+  const w01 = v128.load(pW + 16);
   let w0 = i32x4.add(w00, delta0);
   let w1 = i32x4.add(w01, delta1);
   const m0 = i32x4.shr_s(v128.and(v128.xor(w00, w0), v128.xor(delta0, w0)), 31);
@@ -1003,9 +1038,14 @@ function updateOutput(): void {
       const ph = p_h;
       const satp = s_W_out;
       let j = 0;
-      for (; j + 8 <= N; j += 8) {
-        const H8 = v128.load(ph + (<usize>j << 1));
-        update8(pW + (<usize>j << 2), pQ + (<usize>j << 1), i32x4.extend_low_i16x8_s(H8), i32x4.extend_high_i16x8_s(H8), sh, satp);
+      while (j + 8 <= N) {
+        for (; j + 8 <= N; j += 8) {
+          const H8 = v128.load(ph + (<usize>j << 1));
+          if (!update8(pW + (<usize>j << 2), pQ + (<usize>j << 1), i32x4.extend_low_i16x8_s(H8), i32x4.extend_high_i16x8_s(H8), sh)) break;
+        }
+        if (j + 8 > N) break;
+        update8Rare(pW + (<usize>j << 2), pQ + (<usize>j << 1), ph + (<usize>j << 1), sh, satp);
+        j += 8;
       }
       for (; j < N; j++) applyStep(pW, pQ, j, mul32x16(g, ld16(p_h, j), sOut), s_W_out);
     }
