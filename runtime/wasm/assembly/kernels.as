@@ -703,30 +703,26 @@ function learnRowQuick(a: i32, c: i32, d: i32, g: i32): void {
   // The loop stays free of calls (V8 keeps its values in registers): a block that needs the exact tests leaves it,
   // its traces already written, and update8Rare finishes it here.
   while (b + 8 <= n) {
-    for (; b + 8 <= n; b += 8) {
-      // learn8, written out so that the exit is the loop's own branch
+    let rare = false;
+    // 16 weights per iteration (V8's interrupt check and the loop's own work paid half as often)
+    for (; b + 16 <= n; b += 16) {
       const off = <usize>b << 1;
-      const P8 = v128.load(row + off);
-      const H8 = v128.load(hp + off);
-      const lo = traceLo(P8, H8);
-      const hi = traceHi(P8, H8);
-      v128.store(row + off, i16x8.narrow_i32x4_s(lo, hi));
-      const q = pQ + off;
-      const w = pW + (off << 1);
-      const delta0 = deltaV(gainV(lo), K_HD, sh);
-      const delta1 = deltaV(gainV(hi), K_HD, sh);
-      const w0 = i32x4.add(v128.load(w), delta0);
-      const w1 = i32x4.add(v128.load(w + 16), delta1);
-      const x0 = i32x4.add(w0, vk(K_QBIAS));
-      const x1 = i32x4.add(w1, vk(K_QBIAS));
-      if (v128.any_true(v128.and(v128.or(x0, x1), vk(K_QTOP)))) break;
-      v128.store(w, w0);
-      v128.store(w + 16, w1);
-      const keep = i16x8.eq(i16x8.narrow_i32x4_s(delta0, delta1), i16x8.splat(0));
-      const q16 = v128.xor(i16x8.narrow_i32x4_u(i32x4.shr_u(x0, 12), i32x4.shr_u(x1, 12)), vk(K_Q8000));
-      v128.store(q, v128.bitselect(v128.load(q), q16, keep));
+      if (!learn8(row + off, hp + off, pW + (off << 1), pQ + off, sh)) {
+        rare = true;
+        break;
+      }
+      if (!learn8(row + off + 16, hp + off + 16, pW + (off << 1) + 32, pQ + off + 16, sh)) {
+        b += 8;
+        rare = true;
+        break;
+      }
     }
-    if (b + 8 > n) break;
+    if (!rare && b + 8 <= n) {
+      const off = <usize>b << 1;
+      if (learn8(row + off, hp + off, pW + (off << 1), pQ + off, sh)) b += 8;
+      else rare = true;
+    }
+    if (!rare) break;
     const off = <usize>b << 1;
     update8Rare(pW + (off << 1), pQ + off, row + off, sh, satp);
     b += 8;
