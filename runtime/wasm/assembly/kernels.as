@@ -620,10 +620,10 @@ const K_MASK: usize = 64; // -2^ds
 const K_HADJ: usize = 80; // 2^(ds+sa-1)
 const K_H14: usize = 96; // 2^14
 const K_H10: usize = 112; // 2^10
-const K_QBIAS: usize = 128; // 2^27 + 2^11: W + this < 2^28 (unsigned) iff round(W / 2^12) fits int16
-const K_QTOP: usize = 144; // 0xf0000000
+const K_QBIAS: usize = 128; // 2^27 + 2^11: W + this < 2^28 (unsigned) iff round(W / 2^12) fits int16 (update8)
 const K_HD_IN: usize = 160; // K_HD, K_MASK, K_HADJ for W_in's shift di = SH_TRACE_IN - 16 (same order)
 const K_Q8000: usize = 208; // 0x8000 in every i16 lane: (x >> 12) - 2^15 for x >> 12 in [0, 2^16)
+const K_ONES: usize = 224; // every bit set
 @inline function vk(o: usize): v128 {
   return v128.load(VK + o);
 }
@@ -634,8 +634,8 @@ function setQuickConstants(): void {
   setVK(K_H14, 16384);
   setVK(K_H10, 1024);
   setVK(K_QBIAS, 134219776);
-  setVK(K_QTOP, 0xf0000000);
   setVK(K_Q8000, 0x80008000);
+  setVK(K_ONES, -1);
 }
 /** Rounding constants of update8 for shift ds (and SH_APPLY) at K_HD (or K_HD_IN for kb = K_HD_IN). */
 function setShiftConstants(ds: i32, kb: usize = K_HD): void {
@@ -754,11 +754,13 @@ function learnRowQuick(a: i32, c: i32, d: i32, g: i32): void {
  * (= round(round(t / 2^ds) / 2^sa), see quickShifts), W + delta in int32 with the signed-overflow test (saturated,
  * counted into satp), and the Q3.12 copy round(W / 2^12) (saturated to int16, counted) rewritten only where
  * delta != 0.
- * One test on the new weights decides the usual case: x = W + 2^27 + 2^11 (wrapping) is below 2^28 (unsigned) in
- * every lane iff every copy round(W / 2^12) = (x >> 12) - 2^15 fits int16; and then no addition overflowed, since
- * |delta| <= 2^29 (|t| <= 2^30 + 2^15, sh >= 2) puts a wrapped sum within 2^29 of -2^31 or 2^31 - 1, far outside.
- * The usual case then stores W and the copies (x >> 12 narrowed unsigned, minus 2^15) with nothing to count; any
- * other block takes the exact tests lane by lane (overflow, copy range) on a rare path.
+ * One test on the new weights decides the usual case: with x = W + 2^27 + 2^11 (wrapping), x >> 12 (logical, below
+ * 2^20) narrowed unsigned to i16 is 0xffff exactly where x >= 2^28 - 2^12. No such lane means x < 2^28 (unsigned)
+ * in every lane, hence every copy round(W / 2^12) = (x >> 12) - 2^15 fits int16 (it is that narrowed value minus
+ * 2^15), and no addition overflowed, since |delta| <= 2^29 (|t| <= 2^30 + 2^15, sh >= 2) puts a wrapped sum within
+ * 2^29 of -2^31 or 2^31 - 1, far outside. The usual block then stores W and the copies with nothing to count; any
+ * other block (including copies of exactly 32767, W in [2^27 - 3 2^11, 2^27 - 2^11)) takes the exact tests lane by
+ * lane (overflow, copy range) on a rare path.
  */
 @inline function update8(pW: usize, pQ: usize, p0: v128, p1: v128, sh: i32): bool {
   const delta0 = deltaV(gainV(p0), K_HD, sh);
@@ -766,15 +768,14 @@ function learnRowQuick(a: i32, c: i32, d: i32, g: i32): void {
   const w0 = i32x4.add(v128.load(pW), delta0);
   const w1 = i32x4.add(v128.load(pW + 16), delta1);
   const qb = vk(K_QBIAS);
-  const x0 = i32x4.add(w0, qb);
-  const x1 = i32x4.add(w1, qb);
-  if (v128.any_true(v128.and(v128.or(x0, x1), vk(K_QTOP)))) return false;
+  // x >> 12 (logical) narrowed unsigned: 0xffff where x >= 2^28 - 2^12 (unsigned), the usual block has none
+  const u = i16x8.narrow_i32x4_u(i32x4.shr_u(i32x4.add(w0, qb), 12), i32x4.shr_u(i32x4.add(w1, qb), 12));
+  if (i8x16.bitmask(i16x8.eq(u, vk(K_ONES))) != 0) return false;
   v128.store(pW, w0);
   v128.store(pW + 16, w1);
   // lanes where delta == 0 keep their copy
   const keep = i16x8.eq(i16x8.narrow_i32x4_s(delta0, delta1), i16x8.splat(0));
-  const q = v128.xor(i16x8.narrow_i32x4_u(i32x4.shr_u(x0, 12), i32x4.shr_u(x1, 12)), vk(K_Q8000));
-  v128.store(pQ, v128.bitselect(v128.load(pQ), q, keep));
+  v128.store(pQ, v128.bitselect(v128.load(pQ), v128.xor(u, vk(K_Q8000)), keep));
   return true;
 }
 
