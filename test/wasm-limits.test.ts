@@ -149,3 +149,36 @@ for (const N of [24, 37, 40, 56]) {
     for (const [n, v] of Object.entries(counted)) t.true(v > 0, `no ${n} saturation was reached, so its rare path went untested`);
   });
 }
+
+// learnRowQuick shifts its update by a constant (12 or 16) when the final shift sh = ds + shiftApply is at most that,
+// with the gain scaled by 2^(C - sh) when it still fits int32, and by sh itself otherwise. The learning rate sets sh
+// (0.0003: above 16, every row on the variable shift; 0.001-0.003: C = 16; 0.01-0.3: C = 12, the gain scaled up to
+// 2^6); large targets make large gains, so some rows do not fit once scaled. Arenas equal every 250 steps.
+for (const lr of [0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3]) {
+  (wasmSimdSupported() ? test : test.skip)(`wasm equals js over 1500 steps at learning rate ${lr} (the update's constant and variable final shifts)`, (t) => {
+    const M = 4;
+    const N = 40;
+    const w = initWeights({ inputs: M, hidden: N, outputs: O, tau: 10, seed: 5, gain: 1.5, inScale: 2, outScale: 1 });
+    const js = createFixedLearner(options('rflo', M, N, false, lr, 100), w, { backend: 'js' });
+    const wasm = createFixedLearner(options('rflo', M, N, false, lr, 100), w, { backend: 'wasm' });
+    const s = js.state;
+    t.log(`final shift sh = ${s.shiftTraceRec - 16 + s.shiftApply}`);
+    const x = new Float64Array(M);
+    const y = new Float64Array(O);
+    const out = new Float64Array(O);
+    for (let k = 0; k < 1500; k++) {
+      for (let j = 0; j < M; j++) x[j] = Math.sin(k / (3 + j)) * 2;
+      for (let o = 0; o < O; o++) y[o] = Math.cos(k / (5 + o)) * (k % 300 < 150 ? 7 : 0.5);
+      js.step(x, y, out);
+      wasm.step(x, y, out);
+      if (k % 250 === 249) {
+        const d = firstDiff(js, arenaBytes(js), arenaBytes(wasm));
+        if (d !== null) {
+          t.fail(`after step ${k + 1}: ${d}`);
+          return;
+        }
+      }
+    }
+    t.notDeepEqual(Array.from(s.W_rec), Array.from(createFixedLearner(options('rflo', M, N, false, lr, 100), w, { backend: 'js' }).state.W_rec), 'W_rec learned');
+  });
+}

@@ -412,6 +412,7 @@ function learnTraces(snap: bool): void {
     setQuickConstants();
     setShiftConstants(SH_TRACE_REC - 16);
     if (quickShifts(SH_TRACE_IN - 16)) setShiftConstants(SH_TRACE_IN - 16, K_HD_IN);
+    setRowShift();
   }
   const d = KEEP;
   const ds = SH_TRACE_REC - 16;
@@ -611,7 +612,7 @@ function learnInBiasQuick(a: i32, c: i32, d: i32, g: i32): void {
  * (V8) in every iteration (2-3 instructions each), a load from here is one. Per step (setQuickConstants) and per row
  * (setRowConstants, setGain).
  */
-const VK: usize = memory.data(256, 16);
+const VK: usize = memory.data(288, 16);
 const K_DC: usize = 0; // d | c << 16: the trace's (decay, coefficient) pair against (P_b, h_b)
 const K_GHI: usize = 16; // g >> 16
 const K_GLO: usize = 32; // g & 0xffff
@@ -624,6 +625,7 @@ const K_QBIAS: usize = 128; // 2^27 + 2^11: W + this < 2^28 (unsigned) iff round
 const K_HD_IN: usize = 160; // K_HD, K_MASK, K_HADJ for W_in's shift di = SH_TRACE_IN - 16 (same order)
 const K_Q8000: usize = 208; // 0x8000 in every i16 lane: (x >> 12) - 2^15 for x >> 12 in [0, 2^16)
 const K_ONES: usize = 224; // every bit set
+const K_HDC: usize = 240; // K_HD, K_MASK, K_HADJ for learnRowQuick's constant shift ROW_C (setRowShift)
 @inline function vk(o: usize): v128 {
   return v128.load(VK + o);
 }
@@ -694,24 +696,65 @@ function learnRowQuick(a: i32, c: i32, d: i32, g: i32): void {
   const row = p_P_rec + (ro << 1);
   const pW = p_W_rec + (ro << 2);
   const pQ = p_W_rec_q12 + (ro << 1);
-  const hp = p_h_prev;
   const sh = SH_TRACE_REC - 16 + SH_APPLY;
-  const satp = s_W_rec;
   setVK(K_DC, (d & 0xffff) | (c << 16));
-  setGain(g);
   let b = 0;
-  // The loop stays free of calls (V8 keeps its values in registers): a block that needs the exact tests leaves it,
-  // its traces already written, and update8Rare finishes it here.
+  // The final shift as a constant C = ROW_C >= sh (V8 spends two more instructions on a shift by a variable): the
+  // gain scaled by 2^(C - sh), when that fits int32, moves both roundings' boundaries of t by the same factor
+  // (setRowShift), so delta is the same number.
+  const s = ROW_C - sh;
+  if (ROW_C != 0 && (g << s) >> s == g) {
+    setGain(g << s);
+    if (ROW_C == 12) b = learnRowLoop(row, pW, pQ, n, K_HDC, 12);
+    else b = learnRowLoop(row, pW, pQ, n, K_HDC, 16);
+  } else {
+    setGain(g);
+    b = learnRowLoop(row, pW, pQ, n, K_HD, sh);
+  }
+  const hp = p_h_prev;
+  for (; b < n; b++) {
+    const p = row + (<usize>b << 1);
+    const pv = (d * <i32>load<i16>(p) + c * ld16(hp, b) + 16384) >> 15;
+    store<i16>(p, <i16>pv);
+    applyStep(pW, pQ, b, mul32x16(g, pv, SH_TRACE_REC), s_W_rec);
+  }
+}
+
+/**
+ * Smallest of 12 and 16 at or above sh = SH_TRACE_REC - 16 + SH_APPLY (0: none), the constant final shift of
+ * learnRowQuick, with its rounding constants at K_HDC (setRowShift).
+ */
+let ROW_C: i32 = 0;
+
+/**
+ * ROW_C and its constants: update8's for the shift ds' = ROW_C - SH_APPLY, i.e. ds scaled by 2^(ROW_C - sh) with the
+ * gain: t' = floor(g 2^s p / 2^16) and round(t' / 2^(ds + s)) = floor((g p + 2^(ds+15)) / 2^(ds+16)) = round(t / 2^ds)
+ * for t = floor(g p / 2^16), s >= 0; quickShifts(ds') holds since 1 <= ds' and ds' + SH_APPLY <= 30.
+ */
+function setRowShift(): void {
+  const sh = SH_TRACE_REC - 16 + SH_APPLY;
+  ROW_C = sh <= 12 ? 12 : sh <= 16 ? 16 : 0;
+  if (ROW_C != 0) setShiftConstants(ROW_C - SH_APPLY, K_HDC);
+}
+
+/**
+ * The fused loop of learnRowQuick over a row's blocks of 8 (gain at K_GHI / K_GLO, rounding constants at kb, final
+ * shift sh); returns where the blocks end. The loop stays free of calls (V8 keeps its values in registers): a block
+ * that needs the exact tests leaves it, its traces already written, and update8Rare finishes it here.
+ */
+@inline function learnRowLoop(row: usize, pW: usize, pQ: usize, n: i32, kb: usize, sh: i32): i32 {
+  const hp = p_h_prev;
+  let b = 0;
   while (b + 8 <= n) {
     let rare = false;
     // 16 weights per iteration (V8's interrupt check and the loop's own work paid half as often)
     for (; b + 16 <= n; b += 16) {
       const off = <usize>b << 1;
-      if (!learn8(row + off, hp + off, pW + (off << 1), pQ + off, sh)) {
+      if (!learn8(row + off, hp + off, pW + (off << 1), pQ + off, kb, sh)) {
         rare = true;
         break;
       }
-      if (!learn8(row + off + 16, hp + off + 16, pW + (off << 1) + 32, pQ + off + 16, sh)) {
+      if (!learn8(row + off + 16, hp + off + 16, pW + (off << 1) + 32, pQ + off + 16, kb, sh)) {
         b += 8;
         rare = true;
         break;
@@ -719,31 +762,26 @@ function learnRowQuick(a: i32, c: i32, d: i32, g: i32): void {
     }
     if (!rare && b + 8 <= n) {
       const off = <usize>b << 1;
-      if (learn8(row + off, hp + off, pW + (off << 1), pQ + off, sh)) b += 8;
+      if (learn8(row + off, hp + off, pW + (off << 1), pQ + off, kb, sh)) b += 8;
       else rare = true;
     }
     if (!rare) break;
     const off = <usize>b << 1;
-    update8Rare(pW + (off << 1), pQ + off, row + off, sh, satp);
+    update8Rare(pW + (off << 1), pQ + off, row + off, kb, sh, s_W_rec);
     b += 8;
   }
-  for (; b < n; b++) {
-    const p = row + (<usize>b << 1);
-    const pv = (d * <i32>load<i16>(p) + c * ld16(hp, b) + 16384) >> 15;
-    store<i16>(p, <i16>pv);
-    applyStep(pW, pQ, b, mul32x16(g, pv, SH_TRACE_REC), satp);
-  }
+  return b;
 }
 
 /** 8 traces at pP (their h_prev at pH) and update8 of their weights at pW, copies at pQ; false (traces written,
  * weights not) when the block needs update8Rare. */
-@inline function learn8(pP: usize, pH: usize, pW: usize, pQ: usize, sh: i32): bool {
+@inline function learn8(pP: usize, pH: usize, pW: usize, pQ: usize, kb: usize, sh: i32): bool {
   const P8 = v128.load(pP);
   const H8 = v128.load(pH);
   const lo = traceLo(P8, H8);
   const hi = traceHi(P8, H8);
   v128.store(pP, i16x8.narrow_i32x4_s(lo, hi));
-  return update8(pW, pQ, lo, hi, sh);
+  return update8(pW, pQ, lo, hi, kb, sh);
 }
 
 /**
@@ -762,9 +800,9 @@ function learnRowQuick(a: i32, c: i32, d: i32, g: i32): void {
  * other block (including copies of exactly 32767, W in [2^27 - 3 2^11, 2^27 - 2^11)) takes the exact tests lane by
  * lane (overflow, copy range) on a rare path.
  */
-@inline function update8(pW: usize, pQ: usize, p0: v128, p1: v128, sh: i32): bool {
-  const delta0 = deltaV(gainV(p0), K_HD, sh);
-  const delta1 = deltaV(gainV(p1), K_HD, sh);
+@inline function update8(pW: usize, pQ: usize, p0: v128, p1: v128, kb: usize, sh: i32): bool {
+  const delta0 = deltaV(gainV(p0), kb, sh);
+  const delta1 = deltaV(gainV(p1), kb, sh);
   const w0 = i32x4.add(v128.load(pW), delta0);
   const w1 = i32x4.add(v128.load(pW + 16), delta1);
   const qb = vk(K_QBIAS);
@@ -784,10 +822,10 @@ function learnRowQuick(a: i32, c: i32, d: i32, g: i32): void {
  * overflow saturated and counted into satp, the copy round(W / 2^12) as ((W >> 1) + 2^10) >> 11 (no overflow at
  * W = INT32_MAX), saturated to int16, counted and written only where delta != 0.
  */
-function update8Rare(pW: usize, pQ: usize, pP: usize, sh: i32, satp: usize): void {
+function update8Rare(pW: usize, pQ: usize, pP: usize, kb: usize, sh: i32, satp: usize): void {
   const P8 = v128.load(pP);
-  const delta0 = deltaV(gainV(i32x4.extend_low_i16x8_s(P8)), K_HD, sh);
-  const delta1 = deltaV(gainV(i32x4.extend_high_i16x8_s(P8)), K_HD, sh);
+  const delta0 = deltaV(gainV(i32x4.extend_low_i16x8_s(P8)), kb, sh);
+  const delta1 = deltaV(gainV(i32x4.extend_high_i16x8_s(P8)), kb, sh);
   const keep = i16x8.eq(i16x8.narrow_i32x4_s(delta0, delta1), i16x8.splat(0));
   const w00 = v128.load(pW);
   const w01 = v128.load(pW + 16);
@@ -1038,10 +1076,10 @@ function updateOutput(): void {
       while (j + 8 <= N) {
         for (; j + 8 <= N; j += 8) {
           const H8 = v128.load(ph + (<usize>j << 1));
-          if (!update8(pW + (<usize>j << 2), pQ + (<usize>j << 1), i32x4.extend_low_i16x8_s(H8), i32x4.extend_high_i16x8_s(H8), sh)) break;
+          if (!update8(pW + (<usize>j << 2), pQ + (<usize>j << 1), i32x4.extend_low_i16x8_s(H8), i32x4.extend_high_i16x8_s(H8), K_HD, sh)) break;
         }
         if (j + 8 > N) break;
-        update8Rare(pW + (<usize>j << 2), pQ + (<usize>j << 1), ph + (<usize>j << 1), sh, satp);
+        update8Rare(pW + (<usize>j << 2), pQ + (<usize>j << 1), ph + (<usize>j << 1), K_HD, sh, satp);
         j += 8;
       }
       for (; j < N; j++) applyStep(pW, pQ, j, mul32x16(g, ld16(p_h, j), sOut), s_W_out);
