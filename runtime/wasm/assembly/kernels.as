@@ -620,7 +620,6 @@ const K_HD: usize = 48; // 2^(ds-1)
 const K_MASK: usize = 64; // -2^ds
 const K_HADJ: usize = 80; // 2^(ds+sa-1)
 const K_H14: usize = 96; // 2^14
-const K_H10: usize = 112; // 2^10
 const K_QBIAS: usize = 128; // 2^27 + 2^11: W + this < 2^28 (unsigned) iff round(W / 2^12) fits int16 (update8)
 const K_HD_IN: usize = 160; // K_HD, K_MASK, K_HADJ for W_in's shift di = SH_TRACE_IN - 16 (same order)
 const K_Q8000: usize = 208; // 0x8000 in every i16 lane: (x >> 12) - 2^15 for x >> 12 in [0, 2^16)
@@ -634,7 +633,6 @@ const K_HDC: usize = 240; // K_HD, K_MASK, K_HADJ for learnRowQuick's constant s
 }
 function setQuickConstants(): void {
   setVK(K_H14, 16384);
-  setVK(K_H10, 1024);
   setVK(K_QBIAS, 134219776);
   setVK(K_Q8000, 0x80008000);
   setVK(K_ONES, -1);
