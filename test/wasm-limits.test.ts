@@ -97,3 +97,88 @@ for (const c of CASES) {
   }
   t.notDeepEqual(Array.from(js.state.W_in), Array.from(createFixedLearner(options('rflo', M, N, false, 0.01, 100), w, { backend: 'js' }).state.W_in), 'W_in learned');
 });
+
+// The quick loop of the wasm kernels takes 16 weights per iteration and leaves it for a block of 8 that needs the
+// exact tests (a weight near an int32 limit, a Q3.12 copy at the edge of int16), which update8Rare finishes before
+// the loop resumes. Here such weights are few and at random places, so rare blocks fall in either half of an
+// iteration, in the 8-weight remainder of a row (N = 24, 40, 56) and before the scalar tail (N = 37), among ordinary
+// ones; every step the arenas must stay byte-identical.
+for (const N of [24, 37, 40, 56]) {
+  (wasmSimdSupported() ? test : test.skip)(`wasm equals js with a few weights next to an int32 limit or the Q3.12 copy's edge at random places (N=${N})`, (t) => {
+    const M = 4;
+    const w = initWeights({ inputs: M, hidden: N, outputs: O, tau: 10, seed: 11, gain: 1.5, inScale: 2, outScale: 1 });
+    const js = createFixedLearner(options('rflo', M, N, false, 0.01, 100), w, { backend: 'js' });
+    const wasm = createFixedLearner(options('rflo', M, N, false, 0.01, 100), w, { backend: 'wasm' });
+    const rng = createRng(N * 31 + 1);
+    const x = new Int16Array(M);
+    const y = new Int16Array(O);
+    const out = new Int16Array(O);
+    const edge = (1 << 27) - (1 << 11); // round(W / 2^12) = 2^15 from here up
+    const sat = js.state.saturation;
+    const before = { W_rec: sat[SAT.W_rec], W_out: sat[SAT.W_out], q12: sat[SAT.weights_q12] };
+    const start = arenaBytes(js).slice();
+    for (let it = 0; it < 400; it++) {
+      // back to the initial weights now and then, so that the weights put at an edge stay few (and counters add up)
+      if (it % 20 === 0) {
+        const counters = Uint32Array.from(sat);
+        arenaBytes(js).set(start);
+        sat.set(counters);
+      }
+      for (const name of ['W_rec', 'W_out'] as const) {
+        const buf = js.state[name];
+        for (let k = 0; k < 3; k++) {
+          const i = rngNextU32(rng) % buf.length;
+          const r = rngNextU32(rng);
+          const near = (r >>> 2) & 4095;
+          buf[i] = r & 1 ? (r & 2 ? 2147483647 - (near & 255) : -2147483648 + (near & 255)) : r & 2 ? edge - 1 - near : -edge - near;
+        }
+      }
+      arenaBytes(wasm).set(arenaBytes(js));
+      for (let j = 0; j < M; j++) x[j] = (rngNextU32(rng) & 0x3fff) - 8192;
+      for (let o = 0; o < O; o++) y[o] = (rngNextU32(rng) & 0xffff) - 32768;
+      js.stepQ(x, y, out);
+      wasm.stepQ(x, y, out);
+      const d = firstDiff(js, arenaBytes(js), arenaBytes(wasm));
+      if (d !== null) {
+        t.fail(`iteration ${it}: ${d}`);
+        return;
+      }
+    }
+    const counted = { W_rec: sat[SAT.W_rec] - before.W_rec, W_out: sat[SAT.W_out] - before.W_out, q12: sat[SAT.weights_q12] - before.q12 };
+    t.log(`saturations counted: ${JSON.stringify(counted)}`);
+    for (const [n, v] of Object.entries(counted)) t.true(v > 0, `no ${n} saturation was reached, so its rare path went untested`);
+  });
+}
+
+// learnRowQuick shifts its update by a constant (12 or 16) when the final shift sh = ds + shiftApply is at most that,
+// with the gain scaled by 2^(C - sh) when it still fits int32, and by sh itself otherwise. The learning rate sets sh
+// (0.0003: above 16, every row on the variable shift; 0.001-0.003: C = 16; 0.01-0.3: C = 12, the gain scaled up to
+// 2^6); large targets make large gains, so some rows do not fit once scaled. Arenas equal every 250 steps.
+for (const lr of [0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3]) {
+  (wasmSimdSupported() ? test : test.skip)(`wasm equals js over 1500 steps at learning rate ${lr} (the update's constant and variable final shifts)`, (t) => {
+    const M = 4;
+    const N = 40;
+    const w = initWeights({ inputs: M, hidden: N, outputs: O, tau: 10, seed: 5, gain: 1.5, inScale: 2, outScale: 1 });
+    const js = createFixedLearner(options('rflo', M, N, false, lr, 100), w, { backend: 'js' });
+    const wasm = createFixedLearner(options('rflo', M, N, false, lr, 100), w, { backend: 'wasm' });
+    const s = js.state;
+    t.log(`final shift sh = ${s.shiftTraceRec - 16 + s.shiftApply}`);
+    const x = new Float64Array(M);
+    const y = new Float64Array(O);
+    const out = new Float64Array(O);
+    for (let k = 0; k < 1500; k++) {
+      for (let j = 0; j < M; j++) x[j] = Math.sin(k / (3 + j)) * 2;
+      for (let o = 0; o < O; o++) y[o] = Math.cos(k / (5 + o)) * (k % 300 < 150 ? 7 : 0.5);
+      js.step(x, y, out);
+      wasm.step(x, y, out);
+      if (k % 250 === 249) {
+        const d = firstDiff(js, arenaBytes(js), arenaBytes(wasm));
+        if (d !== null) {
+          t.fail(`after step ${k + 1}: ${d}`);
+          return;
+        }
+      }
+    }
+    t.notDeepEqual(Array.from(s.W_rec), Array.from(createFixedLearner(options('rflo', M, N, false, lr, 100), w, { backend: 'js' }).state.W_rec), 'W_rec learned');
+  });
+}

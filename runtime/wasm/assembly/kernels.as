@@ -412,6 +412,7 @@ function learnTraces(snap: bool): void {
     setQuickConstants();
     setShiftConstants(SH_TRACE_REC - 16);
     if (quickShifts(SH_TRACE_IN - 16)) setShiftConstants(SH_TRACE_IN - 16, K_HD_IN);
+    setRowShift();
   }
   const d = KEEP;
   const ds = SH_TRACE_REC - 16;
@@ -611,7 +612,7 @@ function learnInBiasQuick(a: i32, c: i32, d: i32, g: i32): void {
  * (V8) in every iteration (2-3 instructions each), a load from here is one. Per step (setQuickConstants) and per row
  * (setRowConstants, setGain).
  */
-const VK: usize = memory.data(256, 16);
+const VK: usize = memory.data(288, 16);
 const K_DC: usize = 0; // d | c << 16: the trace's (decay, coefficient) pair against (P_b, h_b)
 const K_GHI: usize = 16; // g >> 16
 const K_GLO: usize = 32; // g & 0xffff
@@ -619,10 +620,11 @@ const K_HD: usize = 48; // 2^(ds-1)
 const K_MASK: usize = 64; // -2^ds
 const K_HADJ: usize = 80; // 2^(ds+sa-1)
 const K_H14: usize = 96; // 2^14
-const K_H10: usize = 112; // 2^10
-const K_QBIAS: usize = 128; // 2^27 + 2^11: W + this < 2^28 (unsigned) iff round(W / 2^12) fits int16
-const K_QTOP: usize = 144; // 0xf0000000
+const K_QBIAS: usize = 128; // 2^27 + 2^11: W + this < 2^28 (unsigned) iff round(W / 2^12) fits int16 (update8)
 const K_HD_IN: usize = 160; // K_HD, K_MASK, K_HADJ for W_in's shift di = SH_TRACE_IN - 16 (same order)
+const K_Q8000: usize = 208; // 0x8000 in every i16 lane: (x >> 12) - 2^15 for x >> 12 in [0, 2^16)
+const K_ONES: usize = 224; // every bit set
+const K_HDC: usize = 240; // K_HD, K_MASK, K_HADJ for learnRowQuick's constant shift ROW_C (setRowShift)
 @inline function vk(o: usize): v128 {
   return v128.load(VK + o);
 }
@@ -631,9 +633,9 @@ const K_HD_IN: usize = 160; // K_HD, K_MASK, K_HADJ for W_in's shift di = SH_TRA
 }
 function setQuickConstants(): void {
   setVK(K_H14, 16384);
-  setVK(K_H10, 1024);
   setVK(K_QBIAS, 134219776);
-  setVK(K_QTOP, 0xf0000000);
+  setVK(K_Q8000, 0x80008000);
+  setVK(K_ONES, -1);
 }
 /** Rounding constants of update8 for shift ds (and SH_APPLY) at K_HD (or K_HD_IN for kb = K_HD_IN). */
 function setShiftConstants(ds: i32, kb: usize = K_HD): void {
@@ -692,72 +694,162 @@ function learnRowQuick(a: i32, c: i32, d: i32, g: i32): void {
   const row = p_P_rec + (ro << 1);
   const pW = p_W_rec + (ro << 2);
   const pQ = p_W_rec_q12 + (ro << 1);
-  const hp = p_h_prev;
   const sh = SH_TRACE_REC - 16 + SH_APPLY;
-  const satp = s_W_rec;
   setVK(K_DC, (d & 0xffff) | (c << 16));
-  setGain(g);
   let b = 0;
-  for (; b + 8 <= n; b += 8) {
-    const off = <usize>b << 1;
-    const P8 = v128.load(row + off);
-    const H8 = v128.load(hp + off);
-    const lo = traceLo(P8, H8);
-    const hi = traceHi(P8, H8);
-    v128.store(row + off, i16x8.narrow_i32x4_s(lo, hi));
-    update8(pW + (off << 1), pQ + off, lo, hi, sh, satp);
+  // The final shift as a constant C = ROW_C >= sh (V8 spends two more instructions on a shift by a variable): the
+  // gain scaled by 2^(C - sh), when that fits int32, moves both roundings' boundaries of t by the same factor
+  // (setRowShift), so delta is the same number.
+  const s = ROW_C - sh;
+  if (ROW_C != 0 && (g << s) >> s == g) {
+    setGain(g << s);
+    if (ROW_C == 12) b = learnRowLoop(row, pW, pQ, n, K_HDC, 12);
+    else b = learnRowLoop(row, pW, pQ, n, K_HDC, 16);
+  } else {
+    setGain(g);
+    b = learnRowLoop(row, pW, pQ, n, K_HD, sh);
   }
+  const hp = p_h_prev;
   for (; b < n; b++) {
     const p = row + (<usize>b << 1);
     const pv = (d * <i32>load<i16>(p) + c * ld16(hp, b) + 16384) >> 15;
     store<i16>(p, <i16>pv);
-    applyStep(pW, pQ, b, mul32x16(g, pv, SH_TRACE_REC), satp);
+    applyStep(pW, pQ, b, mul32x16(g, pv, SH_TRACE_REC), s_W_rec);
   }
 }
 
 /**
- * The 'step' update of 8 weights at pW (Q3.12 copies at pQ, or none when pQ is 0) from the values p0 (lanes 0-3) and
- * p1 (4-7), |p| <= 2^15, gain g split into hi(g) = g >> 16 and lo(g) = g & 0xffff at K_GHI, K_GLO (updateRow's fast
- * path), sh = ds + SH_APPLY (quickShifts):
+ * Smallest of 12 and 16 at or above sh = SH_TRACE_REC - 16 + SH_APPLY (0: none), the constant final shift of
+ * learnRowQuick, with its rounding constants at K_HDC (setRowShift).
+ */
+let ROW_C: i32 = 0;
+
+/**
+ * ROW_C and its constants: update8's for the shift ds' = ROW_C - SH_APPLY, i.e. ds scaled by 2^(ROW_C - sh) with the
+ * gain: t' = floor(g 2^s p / 2^16) and round(t' / 2^(ds + s)) = floor((g p + 2^(ds+15)) / 2^(ds+16)) = round(t / 2^ds)
+ * for t = floor(g p / 2^16), s >= 0; quickShifts(ds') holds since 1 <= ds' and ds' + SH_APPLY <= 30.
+ */
+function setRowShift(): void {
+  const sh = SH_TRACE_REC - 16 + SH_APPLY;
+  ROW_C = sh <= 12 ? 12 : sh <= 16 ? 16 : 0;
+  if (ROW_C != 0) setShiftConstants(ROW_C - SH_APPLY, K_HDC);
+}
+
+/**
+ * The fused loop of learnRowQuick over a row's blocks of 8 (gain at K_GHI / K_GLO, rounding constants at kb, final
+ * shift sh); returns where the blocks end. The loop stays free of calls (V8 keeps its values in registers): a block
+ * that needs the exact tests leaves it, its traces already written, and update8Rare finishes it here.
+ */
+@inline function learnRowLoop(row: usize, pW: usize, pQ: usize, n: i32, kb: usize, sh: i32): i32 {
+  const hp = p_h_prev;
+  let b = 0;
+  while (b + 8 <= n) {
+    let rare = false;
+    // 16 weights per iteration (V8's interrupt check and the loop's own work paid half as often)
+    for (; b + 16 <= n; b += 16) {
+      const off = <usize>b << 1;
+      if (!learn8(row + off, hp + off, pW + (off << 1), pQ + off, kb, sh)) {
+        rare = true;
+        break;
+      }
+      if (!learn8(row + off + 16, hp + off + 16, pW + (off << 1) + 32, pQ + off + 16, kb, sh)) {
+        b += 8;
+        rare = true;
+        break;
+      }
+    }
+    if (!rare && b + 8 <= n) {
+      const off = <usize>b << 1;
+      if (learn8(row + off, hp + off, pW + (off << 1), pQ + off, kb, sh)) b += 8;
+      else rare = true;
+    }
+    if (!rare) break;
+    const off = <usize>b << 1;
+    update8Rare(pW + (off << 1), pQ + off, row + off, kb, sh, s_W_rec);
+    b += 8;
+  }
+  return b;
+}
+
+/** 8 traces at pP (their h_prev at pH) and update8 of their weights at pW, copies at pQ; false (traces written,
+ * weights not) when the block needs update8Rare. */
+@inline function learn8(pP: usize, pH: usize, pW: usize, pQ: usize, kb: usize, sh: i32): bool {
+  const P8 = v128.load(pP);
+  const H8 = v128.load(pH);
+  const lo = traceLo(P8, H8);
+  const hi = traceHi(P8, H8);
+  v128.store(pP, i16x8.narrow_i32x4_s(lo, hi));
+  return update8(pW, pQ, lo, hi, kb, sh);
+}
+
+/**
+ * The 'step' update of 8 weights at pW (Q3.12 copies at pQ) from the values p0 (lanes 0-3) and p1 (4-7), |p| <= 2^15,
+ * gain g split into hi(g) = g >> 16 and lo(g) = g & 0xffff at K_GHI, K_GLO (updateRow's fast path),
+ * sh = ds + SH_APPLY (quickShifts):
  *   t = hi(g) p + (lo(g) p >> 16) (= floor(g p / 2^16)),  delta = (((t + 2^(ds-1)) & -2^ds) + 2^(sh-1)) >> sh
  * (= round(round(t / 2^ds) / 2^sa), see quickShifts), W + delta in int32 with the signed-overflow test (saturated,
- * counted into satp), and the Q3.12 copy round(W / 2^12) (as ((W >> 1) + 2^10) >> 11, saturated to int16, counted)
- * rewritten only where delta != 0. Overflows and out-of-range copies are rare: they are tested for all 8 lanes at
- * once and counted on a slow path.
+ * counted into satp), and the Q3.12 copy round(W / 2^12) (saturated to int16, counted) rewritten only where
+ * delta != 0.
+ * One test on the new weights decides the usual case: with x = W + 2^27 + 2^11 (wrapping), x >> 12 (logical, below
+ * 2^20) narrowed unsigned to i16 is 0xffff exactly where x >= 2^28 - 2^12. No such lane means x < 2^28 (unsigned)
+ * in every lane, hence every copy round(W / 2^12) = (x >> 12) - 2^15 fits int16 (it is that narrowed value minus
+ * 2^15), and no addition overflowed, since |delta| <= 2^29 (|t| <= 2^30 + 2^15, sh >= 2) puts a wrapped sum within
+ * 2^29 of -2^31 or 2^31 - 1, far outside. The usual block then stores W and the copies with nothing to count; any
+ * other block (including copies of exactly 32767, W in [2^27 - 3 2^11, 2^27 - 2^11)) takes the exact tests lane by
+ * lane (overflow, copy range) on a rare path.
  */
-@inline function update8(pW: usize, pQ: usize, p0: v128, p1: v128, sh: i32, satp: usize): void {
-  const delta0 = deltaV(gainV(p0), K_HD, sh);
-  const delta1 = deltaV(gainV(p1), K_HD, sh);
+@inline function update8(pW: usize, pQ: usize, p0: v128, p1: v128, kb: usize, sh: i32): bool {
+  const delta0 = deltaV(gainV(p0), kb, sh);
+  const delta1 = deltaV(gainV(p1), kb, sh);
+  const w0 = i32x4.add(v128.load(pW), delta0);
+  const w1 = i32x4.add(v128.load(pW + 16), delta1);
+  const qb = vk(K_QBIAS);
+  // x >> 12 (logical) narrowed unsigned: 0xffff where x >= 2^28 - 2^12 (unsigned), the usual block has none
+  const u = i16x8.narrow_i32x4_u(i32x4.shr_u(i32x4.add(w0, qb), 12), i32x4.shr_u(i32x4.add(w1, qb), 12));
+  if (i8x16.bitmask(i16x8.eq(u, vk(K_ONES))) != 0) return false;
+  v128.store(pW, w0);
+  v128.store(pW + 16, w1);
+  // lanes where delta == 0 keep their copy
+  const keep = i16x8.eq(i16x8.narrow_i32x4_s(delta0, delta1), i16x8.splat(0));
+  v128.store(pQ, v128.bitselect(v128.load(pQ), v128.xor(u, vk(K_Q8000)), keep));
+  return true;
+}
+
+/**
+ * update8 with the exact lane-by-lane tests, for the 8 values at pP (i16, |p| <= 2^15): W = W_old + delta with int32
+ * overflow saturated and counted into satp, the copy round(W / 2^12) as ((W >> 1) + 2^10) >> 11 (no overflow at
+ * W = INT32_MAX), saturated to int16, counted and written only where delta != 0.
+ */
+function update8Rare(pW: usize, pQ: usize, pP: usize, kb: usize, sh: i32, satp: usize): void {
+  const P8 = v128.load(pP);
+  const delta0 = deltaV(gainV(i32x4.extend_low_i16x8_s(P8)), kb, sh);
+  const delta1 = deltaV(gainV(i32x4.extend_high_i16x8_s(P8)), kb, sh);
+  const keep = i16x8.eq(i16x8.narrow_i32x4_s(delta0, delta1), i16x8.splat(0));
   const w00 = v128.load(pW);
   const w01 = v128.load(pW + 16);
   let w0 = i32x4.add(w00, delta0);
   let w1 = i32x4.add(w01, delta1);
-  const ov0 = v128.and(v128.xor(w00, w0), v128.xor(delta0, w0));
-  const ov1 = v128.and(v128.xor(w01, w1), v128.xor(delta1, w1));
-  if (i32x4.bitmask(v128.or(ov0, ov1)) != 0) {
-    const maxv = i32x4.splat(i32.MAX_VALUE);
-    const m0 = i32x4.shr_s(ov0, 31);
-    const m1 = i32x4.shr_s(ov1, 31);
-    w0 = v128.bitselect(v128.xor(i32x4.shr_s(w00, 31), maxv), w0, m0);
-    w1 = v128.bitselect(v128.xor(i32x4.shr_s(w01, 31), maxv), w1, m1);
-    store<u32>(satp, load<u32>(satp) + <u32>(popcnt<i32>(i32x4.bitmask(m0)) + popcnt<i32>(i32x4.bitmask(m1))));
-  }
+  const m0 = i32x4.shr_s(v128.and(v128.xor(w00, w0), v128.xor(delta0, w0)), 31);
+  const m1 = i32x4.shr_s(v128.and(v128.xor(w01, w1), v128.xor(delta1, w1)), 31);
+  const maxv = i32x4.splat(i32.MAX_VALUE);
+  w0 = v128.bitselect(v128.xor(i32x4.shr_s(w00, 31), maxv), w0, m0);
+  w1 = v128.bitselect(v128.xor(i32x4.shr_s(w01, 31), maxv), w1, m1);
+  const nw = popcnt<i32>(i32x4.bitmask(m0)) + popcnt<i32>(i32x4.bitmask(m1));
+  if (nw != 0) store<u32>(satp, load<u32>(satp) + <u32>nw);
   v128.store(pW, w0);
   v128.store(pW + 16, w1);
-  if (pQ == 0) return;
-  const q0 = i32x4.shr_s(i32x4.add(i32x4.shr_s(w0, 1), vk(K_H10)), 11);
-  const q1 = i32x4.shr_s(i32x4.add(i32x4.shr_s(w1, 1), vk(K_H10)), 11);
-  const zero = i32x4.splat(0);
-  const z0 = i32x4.eq(delta0, zero);
-  const z1 = i32x4.eq(delta1, zero);
-  const qb = vk(K_QBIAS);
-  if (v128.any_true(v128.and(v128.or(i32x4.add(w0, qb), i32x4.add(w1, qb)), vk(K_QTOP)))) {
-    const o0 = v128.andnot(v128.or(i32x4.gt_s(q0, i32x4.splat(32767)), i32x4.lt_s(q0, i32x4.splat(-32768))), z0);
-    const o1 = v128.andnot(v128.or(i32x4.gt_s(q1, i32x4.splat(32767)), i32x4.lt_s(q1, i32x4.splat(-32768))), z1);
-    const n = popcnt<i32>(i32x4.bitmask(o0)) + popcnt<i32>(i32x4.bitmask(o1));
-    if (n != 0) store<u32>(s_weights_q12, load<u32>(s_weights_q12) + <u32>n);
-  }
-  v128.store(pQ, v128.bitselect(v128.load(pQ), i16x8.narrow_i32x4_s(q0, q1), i16x8.narrow_i32x4_s(z0, z1)));
+  const q0 = i32x4.shr_s(i32x4.add(i32x4.shr_s(w0, 1), i32x4.splat(1024)), 11);
+  const q1 = i32x4.shr_s(i32x4.add(i32x4.shr_s(w1, 1), i32x4.splat(1024)), 11);
+  const out = v128.andnot(
+    i16x8.narrow_i32x4_s(
+      v128.or(i32x4.gt_s(q0, i32x4.splat(32767)), i32x4.lt_s(q0, i32x4.splat(-32768))),
+      v128.or(i32x4.gt_s(q1, i32x4.splat(32767)), i32x4.lt_s(q1, i32x4.splat(-32768))),
+    ),
+    keep,
+  );
+  const nq = popcnt<i32>(i8x16.bitmask(out)) >> 1;
+  if (nq != 0) store<u32>(s_weights_q12, load<u32>(s_weights_q12) + <u32>nq);
+  v128.store(pQ, v128.bitselect(v128.load(pQ), i16x8.narrow_i32x4_s(q0, q1), keep));
 }
 
 /** update8 for 4 weights at pW without a Q3.12 copy (W_in), the shift constants at K_HD_IN, sh = di + SH_APPLY. */
@@ -979,9 +1071,14 @@ function updateOutput(): void {
       const ph = p_h;
       const satp = s_W_out;
       let j = 0;
-      for (; j + 8 <= N; j += 8) {
-        const H8 = v128.load(ph + (<usize>j << 1));
-        update8(pW + (<usize>j << 2), pQ + (<usize>j << 1), i32x4.extend_low_i16x8_s(H8), i32x4.extend_high_i16x8_s(H8), sh, satp);
+      while (j + 8 <= N) {
+        for (; j + 8 <= N; j += 8) {
+          const H8 = v128.load(ph + (<usize>j << 1));
+          if (!update8(pW + (<usize>j << 2), pQ + (<usize>j << 1), i32x4.extend_low_i16x8_s(H8), i32x4.extend_high_i16x8_s(H8), K_HD, sh)) break;
+        }
+        if (j + 8 > N) break;
+        update8Rare(pW + (<usize>j << 2), pQ + (<usize>j << 1), ph + (<usize>j << 1), K_HD, sh, satp);
+        j += 8;
       }
       for (; j < N; j++) applyStep(pW, pQ, j, mul32x16(g, ld16(p_h, j), sOut), s_W_out);
     }
