@@ -134,3 +134,19 @@ test('the heater signal gives the same sample whether it is read in order or out
   }
   t.throws(() => new SyntheticSignal({ scenario: 'heater', outputs: 2 }), { message: /one output/ });
 });
+
+test('the mackey-glass series uses only IEEE 754 arithmetic (+ - * /, each correctly rounded), so every engine gives the same series: no Math.pow, whose last bits differ between Node 20 and 24', (t) => {
+  const before = mackeyGlassSeries(2000);
+  const saved = { pow: Math.pow, exp: Math.exp, log: Math.log };
+  const refuse = (): number => {
+    throw new Error('a libm function was called');
+  };
+  Object.assign(Math, { pow: refuse, exp: refuse, log: refuse });
+  let after: Float64Array;
+  try {
+    after = mackeyGlassSeries(2000);
+  } finally {
+    Object.assign(Math, saved);
+  }
+  t.deepEqual(after, before);
+});
