@@ -30,9 +30,12 @@ export function jsonSyntaxError(text: string, err: unknown): string {
     const line = before.split('\n').length;
     return `line ${line}, column ${pos - before.lastIndexOf('\n')}`;
   };
-  if (/\(line \d+ column \d+\)/.test(msg)) return msg.replace(/ in JSON at position \d+ \((line \d+) (column \d+)\)/, ' at $1, $2');
+  const atEnd = (pos: number): string => (pos >= text.trimEnd().length ? ', where the file ends' : '');
+  // newer V8 (Node 22+) gives the line and column itself
+  const lc = / in JSON at position (\d+) \((line \d+) (column \d+)\)/.exec(msg);
+  if (lc) return msg.replace(lc[0], ` at ${lc[2]}, ${lc[3]}`) + atEnd(Number(lc[1]));
   const at = / in JSON at position (\d+)/.exec(msg);
-  if (at) return msg.replace(at[0], ` at ${where(Number(at[1]))}`) + (Number(at[1]) >= text.trimEnd().length ? ', where the file ends' : '');
+  if (at) return msg.replace(at[0], ` at ${where(Number(at[1]))}`) + atEnd(Number(at[1]));
   if (/end of (JSON|data)/i.test(msg)) return `${text.trim() === '' ? 'the file is empty' : `it ends early, at ${where(text.trimEnd().length)}`} (${msg})`;
   return msg;
 }
