@@ -3,7 +3,7 @@
 // bound: on an idle machine each exits in about a second.
 import test from 'ava';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -329,3 +329,58 @@ test.serial('SIGTERM ends run --virtual as Ctrl-C does: the summary is printed a
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test.serial("a terminal's Ctrl-C (SIGINT to the whole process group) ends run --virtual with its summary and no disconnect: the built-in board is not in the group, and is stopped by run", async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'neurostream-sigint-'));
+  const snap = join(dir, 'learner.bin');
+  let inGroup: string[] = [];
+  const r = await new Promise<Exit>((resolve) => {
+    // detached: its own process group, as a shell gives a foreground job; the signal goes to the group
+    // --snapshot: writing it at the end gives run the time to see a board that died with the Ctrl-C
+    const p = spawn(process.execPath, [bin, 'run', '--virtual', '--json', '--snapshot', snap], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    let stdout = '';
+    let stderr = '';
+    let sent = false;
+    p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    p.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      if (!sent && /run: [1-9]\d* samples/.test(stderr)) {
+        sent = true;
+        // the processes in run's group when the signal goes out: the board process must not be one of them
+        inGroup = boardsInGroup(p.pid!);
+        process.kill(-p.pid!, 'SIGINT');
+      }
+    });
+    const timer = setTimeout(() => process.kill(-p.pid!, 'SIGKILL'), HANG);
+    p.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr, hung: !sent });
+    });
+  });
+  t.false(r.hung, r.stderr);
+  t.is(r.code, 0, r.stderr);
+  const s = JSON.parse(r.stdout.trim()) as { samples: number; disconnects: number; board_gone_at_end: boolean };
+  t.true(s.samples > 0);
+  t.is(s.disconnects, 0, 'the board did not die with the Ctrl-C');
+  t.false(s.board_gone_at_end);
+  t.deepEqual(inGroup, [], 'the board process is not in run\'s process group');
+  t.true(existsSync(snap), 'the snapshot was written');
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** Virtual board processes (sim/board/main) in process group pgid, read from /proc (Linux). */
+function boardsInGroup(pgid: number): string[] {
+  const found: string[] = [];
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      // stat: pid (comm) state ppid pgrp ...; comm may hold spaces, so split after its closing parenthesis
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const group = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]);
+      const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
+      if (group === pgid && args.includes('board/main')) found.push(`${pid} ${args}`);
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  return found;
+}

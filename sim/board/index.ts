@@ -148,7 +148,10 @@ export async function startVirtualBoard(options: StartVirtualBoardOptions = {}):
   add('seed', options.seed);
   add('noise', options.noise);
   add('drift-every', options.driftEvery);
-  const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', options.stderr ?? 'inherit', 'ipc'] });
+  // Its own process group (detached): a terminal's Ctrl-C or a kill of the host's group reaches the host alone, which
+  // then stops the board itself; a board that died first was reported as gone at the end of a run it never left.
+  // The board stops by itself when the host goes away (its IPC channel closes).
+  const child = spawn(process.execPath, args, { cwd: root, detached: true, stdio: ['ignore', 'pipe', options.stderr ?? 'inherit', 'ipc'] });
   child.on('error', () => {}); // an IPC send to a board that just exited
   child.channel?.unref(); // the IPC channel alone does not keep this process alive
   let exited = false;

@@ -41,9 +41,9 @@ if (listener) {
     else if (m === 'replug') void listener.replug().then(() => process.send?.('replugged'));
   });
   process.channel?.unref();
-  // the parent went away (killed, crashed): stop rather than stream to nobody
-  process.on('disconnect', () => void shutdown());
 }
+// the parent went away (killed, crashed): stop rather than stream to nobody
+if (process.connected) process.on('disconnect', () => void shutdown());
 const board = new VirtualBoard({
   transport: listener ?? new SerialTransport({ path }),
   channels: num('channels', 3),
