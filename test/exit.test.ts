@@ -109,8 +109,10 @@ test.serial('run --port at a board that never answers gives up after --connect-t
     server.close();
     rmSync(dir, { recursive: true, force: true });
   }
-  // a device that cannot even be opened as a serial port
-  await gaveUp(t, ['run', '--port', '/dev/null', '--connect-timeout', '1', '--no-progress'], '/dev/null');
+  // a character device that is no terminal can never be a board: refused at once, not retried until the timeout
+  await refused(t, ['run', '--port', '/dev/null', '--no-progress'], /run --port: \/dev\/null is a character device \(mem\/null\), not a serial device/);
+  // --port beside --virtual would be ignored: refused
+  await refused(t, ['run', '--virtual', '--port', sock, '--no-progress'], /run: --virtual starts a board of its own, and --port .* names yours; give one of them/);
 });
 
 test.serial('run --port at a bare pseudo-terminal (nothing on the other end) gives up after --connect-timeout', async (t) => {
@@ -123,6 +125,11 @@ test.serial('run --port at a bare pseudo-terminal (nothing on the other end) giv
   const pty = await createPtyPair();
   try {
     await gaveUp(t, ['run', '--port', pty.host, '--connect-timeout', '1', '--no-progress'], pty.host);
+    // --firmata waits for the StandardFirmata handshake as long as --connect-timeout says (it was a fixed 15 s)
+    const r = await run(['run', '--firmata', '--port', pty.host, '--connect-timeout', '1', '--no-progress']);
+    t.false(r.hung, r.stderr);
+    t.is(r.code, 1, r.stderr);
+    t.regex(r.stderr, /no StandardFirmata handshake from .* within 1000 ms/);
   } finally {
     await pty.close();
   }
@@ -131,7 +138,15 @@ test.serial('run --port at a bare pseudo-terminal (nothing on the other end) giv
 test.serial('demo --port at a board that never answers gives up after --connect-timeout with the same advice', async (t) => {
   const out = join(mkdtempSync(join(tmpdir(), 'neurostream-demo-')), 'report');
   try {
-    await gaveUp(t, ['demo', '--port', '/dev/null', '--connect-timeout', '1', '--no-progress', '--out', out], '/dev/null');
+    const sock = join(dirname(out), 'board.sock');
+    const server = createServer(() => {});
+    await new Promise<void>((r) => server.listen(sock, r));
+    try {
+      await gaveUp(t, ['demo', '--port', sock, '--connect-timeout', '1', '--no-progress', '--out', out], sock);
+    } finally {
+      server.close();
+    }
+    await refused(t, ['demo', '--port', '/dev/null', '--no-progress', '--out', out], /demo --port: \/dev\/null is a character device/);
   } finally {
     rmSync(dirname(out), { recursive: true, force: true });
   }

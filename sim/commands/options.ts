@@ -3,7 +3,7 @@
  * reported as "error: option '--x <n>' argument 'v' is invalid. <why>" and the command exits with code 2.
  * Below them, the checks `run` and `demo` share about the board at --port (its path, --rate, the handshake's wait).
  */
-import { statSync } from 'node:fs';
+import { realpathSync, statSync } from 'node:fs';
 import { InvalidArgumentError } from 'commander';
 import { InputError } from '../modelio.ts';
 import { ConfigurationRefused } from '../../firmware-bridge/session.ts';
@@ -167,12 +167,33 @@ export function checkPortPath(port: string, command: string, flag = '--port'): v
   } catch {
     throw new InputError(`${command} ${flag}: ${port} does not exist; give the board's serial device (ls /dev/ttyACM* /dev/ttyUSB* lists them), or leave out ${flag} for the virtual board${command === 'run' ? ' (--virtual)' : ''}`);
   }
-  if (st.isFile() || st.isDirectory()) {
+  const notSerial = st.isFile() ? 'a regular file' : st.isDirectory() ? 'a directory' : st.isCharacterDevice() ? nonTtyDevice(st.rdev) : null;
+  if (notSerial !== null) {
     throw new InputError(
-      `${command} ${flag}: ${port} is a ${st.isFile() ? 'regular file' : 'directory'}, not a serial device or the socket of a virtual board; ` +
+      `${command} ${flag}: ${port} is ${notSerial}, not a serial device or the socket of a virtual board; ` +
         `give the board's serial device (ls /dev/ttyACM* /dev/ttyUSB*), or leave out ${flag} for the virtual board${command === 'run' ? ' (--virtual)' : ''}`,
     );
   }
+}
+
+/**
+ * Linux: what a character device is when the kernel's device list (/sys/dev/char/MAJOR:MINOR) places it outside the
+ * tty class (e.g. "a character device (mem/null)" for /dev/null), else null. Devices the list does not hold
+ * (pseudo-terminals) and other systems pass: the port's own open then decides.
+ */
+function nonTtyDevice(rdev: number): string | null {
+  if (process.platform !== 'linux') return null;
+  // the kernel's encoding of a device number (the glibc major()/minor() macros)
+  const major = Number((BigInt(rdev) >> 8n) & 0xfffn) | Number((BigInt(rdev) >> 32n) & ~0xfffn);
+  const minor = Number(BigInt(rdev) & 0xffn) | Number((BigInt(rdev) >> 12n) & ~0xffn);
+  let target: string;
+  try {
+    target = realpathSync(`/sys/dev/char/${major}:${minor}`);
+  } catch {
+    return null;
+  }
+  if (target.includes('/tty/')) return null;
+  return `a character device (${target.split('/').slice(-2).join('/')})`;
 }
 
 /** `--connect-timeout <seconds>`'s help text, the same in every command that has it. */

@@ -336,6 +336,7 @@ export async function runLive(args: RunArgs, io: RunIo): Promise<RunSummary> {
   if (!a.port && !a.virtual) throw new InputError('run: give the board with --port PATH (e.g. /dev/ttyACM0, or the path `neurostream board --virtual` printed), or use --virtual');
   if (a.outputs < 1) throw new InputError('run: --outputs must be >= 1 to learn (the board must send targets)');
   if (a.firmata && a.virtual) throw new InputError('run: --firmata reads a real board at --port; it cannot be combined with --virtual');
+  if (a.port && a.virtual) throw new InputError(`run: --virtual starts a board of its own, and --port ${a.port} names yours; give one of them (with both, the run would learn from the virtual board and leave ${a.port} unread)`);
   if (a.firmata) {
     const missing = await firmataMissing();
     if (missing !== null) throw new InputError(`run --firmata: ${missing}`); // the user's setup, not a failure of the run
@@ -363,7 +364,7 @@ async function streamLive(a: ResolvedRunArgs, io: RunIo, res: Resources, learner
   if (a.firmata) {
     const sampleMs = a.sampleMs ?? 20;
     const ahead = Math.max(1, Math.round((a.aheadMs ?? 100) / sampleMs));
-    const conn = res.own(`Firmata board at ${a.port}`, await openFirmata(a.port!, { baudRate: a.baud ?? 57600, samplingIntervalMs: Math.min(sampleMs, 10) }), (c) => c.close());
+    const conn = res.own(`Firmata board at ${a.port}`, await openFirmata(a.port!, { baudRate: a.baud ?? 57600, samplingIntervalMs: Math.min(sampleMs, 10), ...(a.connectTimeout !== undefined ? { timeoutMs: a.connectTimeout * 1000 } : {}) }), (c) => c.close());
     const source = res.own(
       'Firmata pins',
       await FirmataSource.open({ five: conn.five, io: conn.io, inputs: pins, freqMs: sampleMs }).catch((e: unknown) => {
