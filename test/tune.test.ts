@@ -145,3 +145,14 @@ test('the tune table keeps its columns at rank 10, and its progress off a termin
   const progress = p.stderr.split('\n').filter((l) => l.startsWith('tune:'));
   t.true(progress.length < 30, `${progress.length} progress lines for 30 candidates:\n${p.stderr}`);
 });
+
+test('tune on a log whose target never varies exits 2 saying so, instead of ranking candidates whose NMSE is undefined', (t) => {
+  const log = join(dir, 'constant.csv');
+  const rows = ['time,temperature,rain_mm'];
+  for (let i = 0; i < 400; i++) rows.push(`${i},${(20 + 3 * Math.sin(i / 10)).toFixed(2)},0.0`);
+  writeFileSync(log, rows.join('\n') + '\n');
+  t.throws(() => runTune({ task: 'csv', file: log, columns: ['temperature'], target: 'rain_mm', learner: 'output', budget: 3 }), {
+    instanceOf: InputError,
+    message: /tune: the target column rain_mm is constant over the \d+ samples tune learns on: .*nothing to rank; check --target/,
+  });
+});

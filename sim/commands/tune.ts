@@ -125,6 +125,23 @@ function tooShort(a: TuneArgs, task: Task, total: number): string {
   return `tune: --steps ${total} is too short; ${need}: give --steps ${MIN_PREFIX} or more, ${2 * MIN_PREFIX} for a held-out score`;
 }
 
+/** Whether the target does not vary over the first `n` samples of the task (read, then the task is reset). */
+function constantTarget(task: Task, n: number): boolean {
+  const x = new Float64Array(task.inputs);
+  const t = new Float64Array(task.outputs);
+  let first: number | null = null;
+  let varies = false;
+  for (let k = 0; k < n && !varies && task.next(x, t); k++) {
+    for (let o = 0; o < task.outputs; o++) {
+      if (Number.isNaN(t[o])) continue;
+      if (first === null) first = t[o];
+      else if (t[o] !== first) varies = true;
+    }
+  }
+  task.reset();
+  return !varies && first !== null;
+}
+
 export function runTune(a: TuneArgs): TuneResult {
   const seed = a.seed ?? 1;
   const budget = a.budget ?? 60;
@@ -140,6 +157,13 @@ export function runTune(a: TuneArgs): TuneResult {
   // with no held-out score
   const prefix = a.prefix ?? Math.min(5000, Math.max(MIN_PREFIX, Math.floor(total / 2)));
   if (prefix > total) throw new InputError(`tune --prefix ${prefix} is longer than the stream (${total} samples); give --prefix ${MIN_PREFIX} to ${total}, or leave it out for half the stream`);
+  if (constantTarget(task, prefix)) {
+    throw new InputError(
+      `tune: the target${a.task === 'csv' ? ` column ${a.target}` : ''} is constant over the ${prefix} samples tune learns on: ` +
+        `every candidate's NMSE (squared error / the target's variance) is undefined, so there is nothing to rank; ` +
+        (a.task === 'csv' ? 'check --target (and --columns), or give a longer log' : 'give a task whose target varies'),
+    );
+  }
   const t0 = Date.now();
   const d = STREAM_DEFAULTS[a.learner];
   // Defaults first, then the grid in a seeded shuffled order so that a short budget still samples all of it.
