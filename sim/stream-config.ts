@@ -41,6 +41,20 @@ export function streamConfigToJson(c: StreamConfigFile, tuned?: Record<string, u
   };
 }
 
+/** Every key of the version 1 format. */
+const STREAM_CONFIG_KEYS = ['format', 'version', 'learner', 'hidden', 'tau', 'lr_rec', 'lr_out', 'direct', 'normalized', 'max_rec_step', 'rls_readout', 'gain', 'input_scale', 'tuned'];
+
+/** Levenshtein distance (insertions, deletions, substitutions), for naming the key a typo meant. */
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = cur;
+  }
+  return prev[b.length];
+}
+
 /** Parses and checks a configuration object; `where` names the file in messages. */
 export function parseStreamConfig(j: unknown, where: string): StreamConfigFile {
   if (typeof j !== 'object' || j === null || Array.isArray(j)) throw new InputError(`${where}: expected a JSON object written by neurostream tune`);
@@ -48,6 +62,12 @@ export function parseStreamConfig(j: unknown, where: string): StreamConfigFile {
   if (o.format !== STREAM_CONFIG_FORMAT) throw new InputError(`${where}: "format" must be "${STREAM_CONFIG_FORMAT}" (got ${JSON.stringify(o.format)}); write the file with neurostream tune`);
   if (o.version !== 1) throw new InputError(`${where}: "version" must be 1 (got ${JSON.stringify(o.version)})`);
   if (!LEARNER_KINDS.includes(o.learner as LearnerKind)) throw new InputError(`${where}: "learner" must be one of ${LEARNER_KINDS.join(', ')} (got ${JSON.stringify(o.learner)})`);
+  // a key the file format does not have is a typo (the value meant for "hidden" would otherwise be reported missing)
+  for (const k of Object.keys(o)) {
+    if (STREAM_CONFIG_KEYS.includes(k)) continue;
+    const near = STREAM_CONFIG_KEYS.find((key) => editDistance(k, key) <= 2);
+    throw new InputError(`${where}: unknown key "${k}"${near ? ` (did you mean "${near}"?)` : ''}; the keys are ${STREAM_CONFIG_KEYS.join(', ')}`);
+  }
   const num = (k: string, ok: (v: number) => boolean, want: string): number => {
     const v = o[k];
     if (typeof v !== 'number' || !Number.isFinite(v) || !ok(v)) throw new InputError(`${where}: "${k}" must be ${want} (got ${JSON.stringify(v)})`);

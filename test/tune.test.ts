@@ -156,3 +156,15 @@ test('tune on a log whose target never varies exits 2 saying so, instead of rank
     message: /tune: the target column rain_mm is constant over the \d+ samples tune learns on: .*nothing to rank; check --target/,
   });
 });
+
+test('a configuration with a misspelled key is refused naming the key and the one it meant, not as the right key missing', (t) => {
+  const bad = join(dir, 'typo.json');
+  writeFileSync(bad, JSON.stringify({ format: 'neurostream-stream-config', version: 1, learner: 'rflo', hiden: 16, tau: 2, lr_rec: 0.01, lr_out: 0.1, direct: true, normalized: true }));
+  t.throws(() => readStreamConfig(bad), { instanceOf: InputError, message: /unknown key "hiden" \(did you mean "hidden"\?\)/ });
+});
+
+test('tune on a stream too short for a held-out score says there is none', (t) => {
+  const r = runTune({ task: 'drift', steps: 150, learner: 'output', budget: 2 });
+  t.is(r.best_rest_nmse, null);
+  t.regex(formatTune(r), /held out: none \(50 samples after the 100-sample prefix, 100 needed\)/);
+});

@@ -243,6 +243,7 @@ export function formatTune(r: TuneResult, out?: string, streamFlags?: string): s
   lines.push(table(rows));
   if (!r.table.slice(0, 10).includes(r.defaults)) lines.push(`defaults: prefix NMSE ${fmt(r.defaults.prefix_nmse)}`);
   if (r.best_rest_nmse !== null) lines.push(`held out (the ${r.rest} samples after the prefix, fresh weights): best ${fmt(r.best_rest_nmse)}, defaults ${fmt(r.defaults_rest_nmse)}`);
+  else lines.push(`held out: none (${r.rest} sample${r.rest === 1 ? '' : 's'} after the ${r.prefix}-sample prefix, 100 needed): the ranking above is on the prefix alone; a longer stream gives a held-out score`);
   if (out) lines.push(`written to ${out}; use it with: neurostream sim ${streamFlags ?? `--task ${r.task}`} --learner ${r.learner} --config ${out}`);
   return lines.join('\n');
 }
