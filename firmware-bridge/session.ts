@@ -394,6 +394,12 @@ export class Session {
     this.times[CLOCK] = this.now();
   }
 
+  /** Reads the clock and records the reading in times[slot] too. */
+  private stamp(slot: number): void {
+    this.readClock();
+    this.times[slot] = this.times[CLOCK];
+  }
+
   get currentState(): SessionState {
     return this.state;
   }
@@ -486,15 +492,13 @@ export class Session {
     this.helloTries = 0;
     this.sniffer.reset();
     this.sawFrame = false;
-    this.readClock();
-    this.times[T_RX] = this.times[CLOCK];
+    this.stamp(T_RX);
     this.sendHello();
   }
 
   private sendHello(): void {
     this.helloTries++;
-    this.readClock();
-    this.times[T_HELLO] = this.times[CLOCK];
+    this.stamp(T_HELLO);
     this.txFseq = 0;
     // a resend from 'configuring' starts the handshake over: the device answers this HELLO with CAPABILITIES and
     // stops streaming, so an ACK of the earlier CONFIGURE must not count, and a new CONFIGURE must follow
@@ -691,15 +695,13 @@ export class Session {
     t.rateHz = Math.round(c.rateHz);
     this.configureFseq = this.txFseq;
     this.state = 'configuring';
-    this.readClock();
-    this.times[T_HELLO] = this.times[CLOCK];
+    this.stamp(T_HELLO);
     this.send(true);
   }
 
   private onConfigured(): void {
     this.state = 'streaming';
-    this.readClock();
-    this.times[T_SAMPLE] = this.times[CLOCK];
+    this.stamp(T_SAMPLE);
     this.deviceNextSeq = -1;
     const s = this.statsObj;
     s.connects++;

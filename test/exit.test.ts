@@ -310,30 +310,38 @@ test.serial('plan --tau 22000 plans but warns that the state updates round away,
   t.regex(r.stderr, /warning: --tau = 22000 is not faithful in fixed point.*largest faithful value is --tau = 2114/);
 });
 
+/**
+ * `run --virtual --json --snapshot SNAP`, signalled by `signal(pid)` once a progress line (every 5 s off a terminal)
+ * shows samples stepped (the board may take long to start). detached: run in its own process group, as a shell
+ * starts a foreground job.
+ */
+function runVirtualUntilSignalled(snap: string, detached: boolean, signal: (pid: number) => void): Promise<Exit> {
+  return new Promise<Exit>((resolve) => {
+    const p = spawn(process.execPath, [bin, 'run', '--virtual', '--json', '--snapshot', snap], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], detached });
+    let stdout = '';
+    let stderr = '';
+    let sent = false;
+    p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    p.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      if (!sent && /run: [1-9]\d* samples/.test(stderr)) {
+        sent = true;
+        signal(p.pid!);
+      }
+    });
+    const timer = setTimeout(() => process.kill(detached ? -p.pid! : p.pid!, 'SIGKILL'), HANG);
+    p.on('close', (code, sig) => {
+      clearTimeout(timer);
+      resolve({ code, signal: sig, stdout, stderr, hung: !sent });
+    });
+  });
+}
+
 test.serial('SIGTERM ends run --virtual as Ctrl-C does: the summary is printed and the snapshot written', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'neurostream-sigterm-'));
   const snap = join(dir, 'learner.bin');
   try {
-    const r = await new Promise<Exit>((resolve) => {
-      const p = spawn(process.execPath, [bin, 'run', '--virtual', '--json', '--snapshot', snap], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
-      let stdout = '';
-      let stderr = '';
-      let sent = false;
-      p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-      // SIGTERM once a progress line (every 5 s off a terminal) shows samples stepped: the board may take long to start
-      p.stderr.on('data', (d: Buffer) => {
-        stderr += d.toString();
-        if (!sent && /run: [1-9]\d* samples/.test(stderr)) {
-          sent = true;
-          p.kill('SIGTERM');
-        }
-      });
-      const timer = setTimeout(() => p.kill('SIGKILL'), HANG);
-      p.on('close', (code, signal) => {
-        clearTimeout(timer);
-        resolve({ code, signal, stdout, stderr, hung: !sent });
-      });
-    });
+    const r = await runVirtualUntilSignalled(snap, false, (pid) => process.kill(pid, 'SIGTERM'));
     t.false(r.hung, r.stderr);
     t.is(r.signal, null, 'exited by itself, not killed by the signal');
     t.is(r.code, 0, r.stderr);
@@ -348,39 +356,25 @@ test.serial('SIGTERM ends run --virtual as Ctrl-C does: the summary is printed a
 test.serial("a terminal's Ctrl-C (SIGINT to the whole process group) ends run --virtual with its summary and no disconnect: the built-in board is not in the group, and is stopped by run", async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'neurostream-sigint-'));
   const snap = join(dir, 'learner.bin');
-  let inGroup: string[] = [];
-  const r = await new Promise<Exit>((resolve) => {
-    // detached: its own process group, as a shell gives a foreground job; the signal goes to the group
+  try {
+    let inGroup: string[] = [];
     // --snapshot: writing it at the end gives run the time to see a board that died with the Ctrl-C
-    const p = spawn(process.execPath, [bin, 'run', '--virtual', '--json', '--snapshot', snap], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-    let stdout = '';
-    let stderr = '';
-    let sent = false;
-    p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    p.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-      if (!sent && /run: [1-9]\d* samples/.test(stderr)) {
-        sent = true;
-        // the processes in run's group when the signal goes out: the board process must not be one of them
-        inGroup = boardsInGroup(p.pid!);
-        process.kill(-p.pid!, 'SIGINT');
-      }
+    const r = await runVirtualUntilSignalled(snap, true, (pid) => {
+      // the processes in run's group when the signal goes out: the board process must not be one of them
+      inGroup = boardsInGroup(pid);
+      process.kill(-pid, 'SIGINT');
     });
-    const timer = setTimeout(() => process.kill(-p.pid!, 'SIGKILL'), HANG);
-    p.on('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr, hung: !sent });
-    });
-  });
-  t.false(r.hung, r.stderr);
-  t.is(r.code, 0, r.stderr);
-  const s = JSON.parse(r.stdout.trim()) as { samples: number; disconnects: number; board_gone_at_end: boolean };
-  t.true(s.samples > 0);
-  t.is(s.disconnects, 0, 'the board did not die with the Ctrl-C');
-  t.false(s.board_gone_at_end);
-  t.deepEqual(inGroup, [], 'the board process is not in run\'s process group');
-  t.true(existsSync(snap), 'the snapshot was written');
-  rmSync(dir, { recursive: true, force: true });
+    t.false(r.hung, r.stderr);
+    t.is(r.code, 0, r.stderr);
+    const s = JSON.parse(r.stdout.trim()) as { samples: number; disconnects: number; board_gone_at_end: boolean };
+    t.true(s.samples > 0);
+    t.is(s.disconnects, 0, 'the board did not die with the Ctrl-C');
+    t.false(s.board_gone_at_end);
+    t.deepEqual(inGroup, [], "the board process is not in run's process group");
+    t.true(existsSync(snap), 'the snapshot was written');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 /** Virtual board processes (sim/board/main) in process group pgid, read from /proc (Linux). */
