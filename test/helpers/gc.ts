@@ -101,15 +101,16 @@ export interface AllocationSites {
  * average, collected objects counted too), per step. Unlike the heap's size, which a collection finishing during a
  * window can shrink and V8's own bookkeeping grows by a few bytes a step, this names who allocated: one 16-byte object
  * a step in the project's code is 16 bytes a step here. Two rounds; the one with less from the project's code is
- * returned (a real allocation shows in both, a compiler tier change in one).
+ * returned (a real allocation shows in both, a compiler tier change in one). `run` may be asynchronous (a live
+ * stream: it resolves once `steps` more samples were stepped).
  */
-export async function allocationSites(run: (steps: number) => void, steps = 50000, top = 5): Promise<AllocationSites> {
+export async function allocationSites(run: (steps: number) => void | Promise<void>, steps = 50000, top = 5): Promise<AllocationSites> {
   const sampler = new HeapSampler();
   try {
     let best: AllocationSites | null = null;
     for (let round = 0; round < 2; round++) {
       await sampler.start();
-      run(steps);
+      await run(steps);
       const s = await sampler.stop();
       const r = { project: s.project / steps, top: formatSites(s, steps, top) };
       if (best === null || r.project < best.project) best = r;

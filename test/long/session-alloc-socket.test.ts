@@ -5,7 +5,7 @@
 // latter in a CI run). The project's own per-sample allocation is gated in npm test by test/session-alloc.test.ts
 // (mock link, 10^5 samples, 0 GC events, a flat heap); bench/live.ts counts the live path's GC events.
 import test from 'ava';
-import { fullGc, gcEventsWhile } from '../helpers/gc.ts';
+import { allocationSites, fullGc, gcEventsWhile } from '../helpers/gc.ts';
 import { SocketTransport } from '../../firmware-bridge/transports/socket.ts';
 import { startVirtualBoard } from '../../sim/board/index.ts';
 import { Session } from '../../firmware-bridge/session.ts';
@@ -68,7 +68,13 @@ test.serial('10^4 live samples from the virtual board process over a local socke
       perSample.push(grew / window);
       if (events[w] === 0 && grew < 16 * window) break;
     }
+    // Who allocated (V8's sampling heap profiler): Node's socket reads, writes and timers are not the project's; the
+    // framer, session, learning loop, scaler and learner must allocate nothing a sample (the session's timer tick,
+    // every 10-50 ms, makes about half a byte a sample here).
+    const sites = await allocationSites((n) => steppedTo(stepped + n), window);
     const st = session.stats;
+    t.log(`sampled: ${sites.project.toFixed(3)} bytes a sample allocated by the project's code; largest sites ${sites.top}`);
+    t.true(sites.project < 1, `the project's code allocates ${sites.project.toFixed(2)} bytes a sample: ${sites.top}`);
     t.log(`GC events ${events.join(', ')}; heap change ${perSample.map((b) => b.toFixed(1)).join(', ')} bytes per sample; ${st.samplesStepped} samples stepped, ${st.predictionsSent} predictions, ${st.samplesLost} lost; board at ${rateHz} samples/s`);
     // A GC-free window that grew by less than 16 bytes a sample (the smallest object V8 makes is a 12-byte heap
     // number; what remains is per event-loop turn and per timer, not per sample). The first window after the warm-up
