@@ -292,3 +292,93 @@ for (const c of [
     t.true(twoPieceAtBound >= 10, 'two-piece steps with the sums at their bound');
   });
 }
+
+/**
+ * The common case of that split, s = 16 (kernels.as chunk16), decides from the pieces it built: with H the largest
+ * |hi| (hi = (S + 2^15) >> 16, a wrapped S + 2^15 reads as H = 2^15), it runs when H <= 32767 and
+ * 16 L H + L 2^15 / 2^12 + 1 + 2^23 fits int32 (L H and L 2^15 too). Restated here, to put states on both sides.
+ */
+function split16For(H: number, L: number): boolean {
+  if (H > 32767 || L * H > 2147483647 || L * 32768 > 2147483647 - 2048) return false;
+  return 16 * L * H + Math.floor((L * 32768) / 4096) + 1 + 8388608 <= 2147483647;
+}
+
+for (const c of [
+  { kind: 'rtrl', N: 16, update: 'step', tau: 2, gain: 1.5 },
+  { kind: 'rtrl', N: 33, update: 'trial', tau: 2, gain: 1.5 },
+] as Case[]) {
+  (skip ? test.skip : test)(`wasm RTRL equals js at and around the bound of its split at 2^16 (N=${c.N} ${c.update})`, (t) => {
+    const [js, wasm] = pair(c);
+    const N = c.N;
+    const P = js.state.theta;
+    const rng = createRng(N * 11 + 3);
+    const rand = (n: number) => rngNextU32(rng) % n;
+    const x = new Int16Array(M);
+    const y = new Int16Array(O);
+    const out = new Int16Array(O);
+    let inside = 0;
+    let atBound = 0;
+    let outside = 0;
+    let wrapped = 0;
+    for (let it = 0; it < 120; it++) {
+      randomizeArena(js, [wasm], rng);
+      const st = js.state;
+      st.W_rec.fill(0);
+      st.W_in.fill(0);
+      st.b.fill(0);
+      // the largest |hi|: the top, anywhere, or small
+      const H = [32767, 1 + rand(32767), 1 + rand(64)][it % 3];
+      let Lmax = 0;
+      for (let step = 2 ** 22; step >= 1; step /= 2) if (split16For(H, Lmax + step)) Lmax += step;
+      const near = it % 4 !== 3;
+      const L = Math.min(N * 32767, near ? Math.max(N, Lmax + rand(2 * N + 1) - N) : rand(Lmax + 1) + N);
+      const aligned = it % 2 === 0;
+      for (let j = 0; j < N; j++) {
+        for (let k = 0; k < N; k++) {
+          const w = Math.floor(L / N) + (k < L % N ? 1 : 0);
+          st.W_rec_q12[j * N + k] = aligned ? w : rand(2) ? w : -w;
+        }
+      }
+      // S = hi 2^16 + lo with |hi| <= H: aligned, every sum at its extreme (hi = H, lo = 2^15 - 1, or -H and -2^15)
+      for (let tt = 0; tt < P; tt++) {
+        const sign = rand(2) ? 1 : -1;
+        for (let k = 0; k < N; k++) {
+          const hi = aligned ? H : rand(H + 1);
+          const s = aligned ? sign : rand(2) ? 1 : -1;
+          st.S[k * P + tt] = s > 0 ? hi * 65536 + (aligned ? 32767 : rand(32768)) : -hi * 65536 - (aligned ? 32768 : rand(32769));
+        }
+      }
+      // S + 2^15 wrapping past int32 (hi would read -2^15) in one chunk, or S at the int32 minimum
+      const wrap = it % 5 === 1;
+      if (wrap) st.S[rand(N * P)] = rand(2) ? 2147483647 - rand(32768) : -2147483648 + rand(32768);
+      arenaBytes(wasm).set(arenaBytes(js));
+      let rowL1 = 0;
+      for (let j = 0; j < N; j++) {
+        let a = 0;
+        for (let k = 0; k < N; k++) a += Math.abs(st.W_rec_q12[j * N + k]);
+        rowL1 = Math.max(rowL1, a);
+      }
+      let Hs = 0;
+      for (const v of st.S) Hs = Math.max(Hs, Math.abs(((v + 32768) | 0) >> 16));
+      const fits = split16For(Hs, rowL1);
+      for (let j = 0; j < M; j++) x[j] = (rngNextU32(rng) & 0xffff) - 32768;
+      for (let o = 0; o < O; o++) y[o] = (rngNextU32(rng) & 0xffff) - 32768;
+      const learn = it % 4 !== 2;
+      js.stepQ(x, learn ? y : null, out);
+      wasm.stepQ(x, learn ? y : null, out);
+      const d = firstDiff(js, arenaBytes(js), arenaBytes(wasm));
+      if (d !== null) {
+        t.fail(`iteration ${it} (largest |hi| ${Hs}, row L1 ${rowL1}, split 2^16 ${fits}, wrapped ${wrap}, learn ${learn}): ${d}`);
+        return;
+      }
+      if (wrap) wrapped++;
+      else if (fits) {
+        inside++;
+        if (near && aligned && rowL1 >= Lmax - N) atBound++;
+      } else outside++;
+    }
+    t.log(`split 2^16 steps: ${inside} (${atBound} with the sums at their bound), beyond it: ${outside}, with a wrapping S: ${wrapped}`);
+    t.true(inside >= 30 && outside >= 20 && wrapped >= 20, 'both sides reached');
+    t.true(atBound >= 10, 'split 2^16 steps with the sums at their bound');
+  });
+}

@@ -1402,9 +1402,18 @@ function advanceRtrlDot(): bool {
   for (let b = 0; b < N; b++) store<i32>(DIR + (<usize>(b + 8) << 2), ld16(p_h_prev, b) << 5);
   for (let b = 0; b < M; b++) store<i32>(DIR + (<usize>(N + 24 + b) << 2), ld16(p_x, b) << 8);
   store<i32>(DIR + (<usize>(N + M + 40) << 2), 1048576);
+  v128.store(VR + R_KEEP, i32x4.splat(KEEP));
+  v128.store(VR + R_M16, i32x4.splat(0xffff));
+  v128.store(VR + R_H14, i32x4.splat(16384));
+  v128.store(VR + R_R12, i32x4.splat(2048));
+  v128.store(VR + R_H15, i32x4.splat(32768));
+  v128.store(VR + R_HIM, i32x4.splat(0xffff0000));
+  // chunk16 can qualify only when L 2^15 fits int32 (its bound on LS)
+  const try16 = L <= 65535;
   for (let t0 = 0; t0 < P; t0 += CH) {
     const t1 = min(t0 + CH, P);
     const nb = (t1 - t0 + 7) >> 3;
+    if (try16 && chunk16(t0, t1, nb, KP, XP, INNER, DIR, LST, L)) continue;
     // max |S| over the chunk's columns (and the few read past t1 into the pieces' last block)
     let mv = i32x4.splat(0);
     for (let k = 0; k < N; k++) {
@@ -1630,6 +1639,261 @@ function chunk2(t0: i32, t1: i32, nb: i32, CH: i32, KP: i32, s: i32, XP: usize, 
       }
     }
   }
+}
+
+/**
+ * RTRL vector constants in memory (a splat or v128.const inside a loop is rebuilt by V8 in every iteration, a load
+ * from here is one instruction), written per step by advanceRtrlDot.
+ */
+const VR: usize = memory.data(96, 16);
+const R_KEEP: usize = 0; // KEEP = 1 - a, Q1.15
+const R_M16: usize = 16; // 0xffff
+const R_H14: usize = 32; // 2^14
+const R_R12: usize = 48; // 2^11
+const R_H15: usize = 64; // 2^15
+const R_HIM: usize = 80; // 0xffff0000
+@inline function vr(o: usize): v128 {
+  return v128.load(VR + o);
+}
+/** mulRound15 with its constants from VR. */
+@inline function mulR15(v: v128, b: v128): v128 {
+  return i32x4.add(
+    i32x4.shl(i32x4.mul(i32x4.shr_s(v, 16), b), 1),
+    i32x4.shr_u(i32x4.add(i32x4.mul(v128.and(v, vr(R_M16)), b), vr(R_H14)), 15),
+  );
+}
+/** fin4 with its constants from VR. */
+@inline function fin4r(pS: usize, pN: usize, inner: v128, c: v128): void {
+  const r = i32x4.add(mulR15(v128.load(pS), vr(R_KEEP)), mulR15(inner, c));
+  v128.store(pS, r);
+  v128.store(pN, r);
+}
+
+/**
+ * chunk2 at the split 2^16, the common case, with the pieces built before the split is known to qualify: hi =
+ * (S + 2^15) >> 16 is the top half of S + 2^15 and lo = S - hi 2^16 the bottom half of S read as int16, so a pair of
+ * k is two blends, and the chunk's bound comes from the largest |hi| built (H, as u16 lanes, i16x8.abs leaving
+ * -2^15 at 2^15) rather than from a separate pass for max |S|. H <= 32767 means S + 2^15 did not wrap and
+ * |S| <= 2^31 - 2^15 (the finalization's no-saturation argument, chunk2); then with L = rowL1Max():
+ * |HS| <= L H, |LS| <= L 2^15 (both exact in i32 when inside it, the lanes wrap), and
+ * |inner| <= 16 L H + L 2^15 / 2^12 + 1 + 2^23 must stay inside int32, as splitOk. H <= (max |S| >> 16) + 1, so this
+ * accepts every chunk splitOk(., ., 16) accepts. Returns false, S untouched, when the bound fails (the caller then
+ * takes the general path, which rebuilds the pieces). Shifts are constants (V8 spends four instructions on a shift
+ * by a variable), and a block's direct terms are looked up only when one of the row pair's three ranges meets it.
+ */
+function chunk16(t0: i32, t1: i32, nb: i32, KP: i32, XP: usize, INNER: usize, DIR: usize, LST: usize, L: i64): bool {
+  const P = THETA;
+  const kStride: usize = 64;
+  const bStride = <usize>KP << 6;
+  const LC = LST;
+  const LK = LST + (<usize>nb << 2);
+  memory.fill(LC, 0, <usize>nb << 2);
+  // an odd N pairs its last k with zeros (INNER, free until the last partial block)
+  if (N & 1) memory.fill(INNER, 0, <usize>nb << 5);
+  let flagged = 0;
+  let hm = i16x8.splat(0);
+  for (let kp = 0; kp < KP; kp++) {
+    const k0 = kp << 1;
+    const p0 = p_S + (<usize>(k0 * P + t0) << 2);
+    const p1 = k0 + 1 < N ? p0 + (<usize>P << 2) : INNER;
+    let q = XP + <usize>kp * kStride;
+    for (let b = 0; b < nb; b++) {
+      const u = <usize>b << 5;
+      const v0 = v128.load(p0 + u);
+      const v1 = v128.load(p1 + u);
+      const v2 = v128.load(p0 + u + 16);
+      const v3 = v128.load(p1 + u + 16);
+      const x0 = i32x4.add(v0, vr(R_H15));
+      const x1 = i32x4.add(v1, vr(R_H15));
+      const x2 = i32x4.add(v2, vr(R_H15));
+      const x3 = i32x4.add(v3, vr(R_H15));
+      const h0 = v128.or(i32x4.shr_u(x0, 16), v128.and(x1, vr(R_HIM)));
+      const h1 = v128.or(i32x4.shr_u(x2, 16), v128.and(x3, vr(R_HIM)));
+      v128.store(q, h0);
+      v128.store(q + 16, h1);
+      v128.store(q + 32, v128.or(v128.and(v0, vr(R_M16)), i32x4.shl(v1, 16)));
+      v128.store(q + 48, v128.or(v128.and(v2, vr(R_M16)), i32x4.shl(v3, 16)));
+      hm = i16x8.max_u(hm, i16x8.max_u(i16x8.abs(h0), i16x8.abs(h1)));
+      if (v128.any_true(v128.or(h0, h1))) {
+        const pc = LC + (<usize>b << 2);
+        const c = load<i32>(pc);
+        const e = LK + (<usize>(b * KP + c) << 3);
+        store<i32>(e, kp * <i32>kStride);
+        store<i32>(e + 4, kp << 2);
+        store<i32>(pc, c + 1);
+        flagged++;
+      }
+      q += bStride;
+    }
+  }
+  hm = i16x8.max_u(hm, i16x8.shuffle(hm, hm, 4, 5, 6, 7, 0, 1, 2, 3));
+  hm = i16x8.max_u(hm, i16x8.shuffle(hm, hm, 2, 3, 0, 1, 2, 3, 0, 1));
+  const H = <i64>max(i16x8.extract_lane_u(hm, 0), i16x8.extract_lane_u(hm, 1));
+  if (H > 32767) return false;
+  const hS = L * H;
+  const lS = L << 15;
+  if (hS > 2147483647 || lS > 2147483647 - 2048) return false;
+  if ((hS << 4) + (lS >> 12) + 1 + 8388608 > 2147483647) return false;
+  // skipping the zero hi pieces pays when at most ~30% of the pairs are listed (chunk2)
+  const sparse = flagged * 10 <= KP * nb * 3;
+  const full = (t1 - t0) >> 3;
+  const inBase = N * N;
+  const bBase = inBase + N * M;
+  const DH = DIR;
+  const DX = DIR + (<usize>(N + 16) << 2);
+  const DB = DX + (<usize>(M + 16) << 2);
+  for (let j = 0; j < N; j += 2) {
+    const j1 = j + 1 < N ? j + 1 : j;
+    const two = j1 != j;
+    const w0 = p_W_rec_q12 + (<usize>(j * N) << 1);
+    const w1 = p_W_rec_q12 + (<usize>(j1 * N) << 1);
+    const pS0 = p_S + (<usize>(j * P + t0) << 2);
+    const pS1 = p_S + (<usize>(j1 * P + t0) << 2);
+    const pN0 = p_S_next + (<usize>(j * P + t0) << 2);
+    const pN1 = p_S_next + (<usize>(j1 * P + t0) << 2);
+    // the row pair's direct terms lie in [jN, jN + 2N), [N^2 + jM, N^2 + jM + 2M) and [bBase + j, bBase + j + 2):
+    // a block starting at tb meets one iff tb - (start - 7) < length + 7 (unsigned)
+    const r0 = j * N - 7 - t0;
+    const x0 = inBase + j * M - 7 - t0;
+    const y0 = bBase + j - 7 - t0;
+    const rn = <u32>(2 * N + 7);
+    const xn = <u32>(2 * M + 7);
+    for (let b = 0; b < nb; b++) {
+      let a0 = i32x4.splat(0);
+      let a1 = i32x4.splat(0);
+      let a2 = i32x4.splat(0);
+      let a3 = i32x4.splat(0);
+      let b0 = i32x4.splat(0);
+      let b1 = i32x4.splat(0);
+      let b2 = i32x4.splat(0);
+      let b3 = i32x4.splat(0);
+      if (sparse) {
+        let q = XP + <usize>b * bStride + 32;
+        const qe = q + <usize>KP * kStride;
+        let pa = w0;
+        let pb = w1;
+        while (q < qe) {
+          const x2 = v128.load(q);
+          const x3 = v128.load(q + 16);
+          const wa = v128.load32_splat(pa);
+          const wb = v128.load32_splat(pb);
+          pa += 4;
+          pb += 4;
+          a2 = i32x4.add(a2, i32x4.dot_i16x8_s(x2, wa));
+          a3 = i32x4.add(a3, i32x4.dot_i16x8_s(x3, wa));
+          b2 = i32x4.add(b2, i32x4.dot_i16x8_s(x2, wb));
+          b3 = i32x4.add(b3, i32x4.dot_i16x8_s(x3, wb));
+          q += kStride;
+        }
+        let pk = LK + (<usize>(b * KP) << 3);
+        const pke = pk + (<usize>load<i32>(LC + (<usize>b << 2)) << 3);
+        const qb = XP + <usize>b * bStride;
+        while (pk < pke) {
+          const qh = qb + <usize>load<i32>(pk);
+          const wk = <usize>load<i32>(pk + 4);
+          const x0 = v128.load(qh);
+          const x1 = v128.load(qh + 16);
+          const wa = v128.load32_splat(w0 + wk);
+          const wb = v128.load32_splat(w1 + wk);
+          a0 = i32x4.add(a0, i32x4.dot_i16x8_s(x0, wa));
+          a1 = i32x4.add(a1, i32x4.dot_i16x8_s(x1, wa));
+          b0 = i32x4.add(b0, i32x4.dot_i16x8_s(x0, wb));
+          b1 = i32x4.add(b1, i32x4.dot_i16x8_s(x1, wb));
+          pk += 8;
+        }
+      } else {
+        let q = XP + <usize>b * bStride;
+        const qe = q + <usize>KP * kStride;
+        let pa = w0;
+        let pb = w1;
+        while (q < qe) {
+          const x0 = v128.load(q);
+          const x1 = v128.load(q + 16);
+          const x2 = v128.load(q + 32);
+          const x3 = v128.load(q + 48);
+          const wa = v128.load32_splat(pa);
+          const wb = v128.load32_splat(pb);
+          pa += 4;
+          pb += 4;
+          a0 = i32x4.add(a0, i32x4.dot_i16x8_s(x0, wa));
+          a1 = i32x4.add(a1, i32x4.dot_i16x8_s(x1, wa));
+          a2 = i32x4.add(a2, i32x4.dot_i16x8_s(x2, wa));
+          a3 = i32x4.add(a3, i32x4.dot_i16x8_s(x3, wa));
+          b0 = i32x4.add(b0, i32x4.dot_i16x8_s(x0, wb));
+          b1 = i32x4.add(b1, i32x4.dot_i16x8_s(x1, wb));
+          b2 = i32x4.add(b2, i32x4.dot_i16x8_s(x2, wb));
+          b3 = i32x4.add(b3, i32x4.dot_i16x8_s(x3, wb));
+          q += kStride;
+        }
+      }
+      // inner = (HS << 4) + round(LS / 2^12), exact in i32 (the bound above); + direct terms
+      let i0 = i32x4.add(i32x4.shl(a0, 4), i32x4.shr_s(i32x4.add(a2, vr(R_R12)), 12));
+      let i1 = i32x4.add(i32x4.shl(a1, 4), i32x4.shr_s(i32x4.add(a3, vr(R_R12)), 12));
+      let i2 = i32x4.add(i32x4.shl(b0, 4), i32x4.shr_s(i32x4.add(b2, vr(R_R12)), 12));
+      let i3 = i32x4.add(i32x4.shl(b1, 4), i32x4.shr_s(i32x4.add(b3, vr(R_R12)), 12));
+      const tl = b << 3;
+      const tb = t0 + tl;
+      if (<u32>(tl - r0) < rn || <u32>(tl - x0) < xn || <u32>(tl - y0) < 9) {
+        const dh0 = tb - j * N;
+        if (dh0 > -8 && dh0 < N) {
+          const d = DH + (<usize>(dh0 + 8) << 2);
+          i0 = i32x4.add(i0, v128.load(d));
+          i1 = i32x4.add(i1, v128.load(d + 16));
+        }
+        const dh1 = dh0 - N;
+        if (two && dh1 > -8 && dh1 < N) {
+          const d = DH + (<usize>(dh1 + 8) << 2);
+          i2 = i32x4.add(i2, v128.load(d));
+          i3 = i32x4.add(i3, v128.load(d + 16));
+        }
+        const dx0 = tb - inBase - j * M;
+        if (dx0 > -8 && dx0 < M) {
+          const d = DX + (<usize>(dx0 + 8) << 2);
+          i0 = i32x4.add(i0, v128.load(d));
+          i1 = i32x4.add(i1, v128.load(d + 16));
+        }
+        const dx1 = dx0 - M;
+        if (two && dx1 > -8 && dx1 < M) {
+          const d = DX + (<usize>(dx1 + 8) << 2);
+          i2 = i32x4.add(i2, v128.load(d));
+          i3 = i32x4.add(i3, v128.load(d + 16));
+        }
+        const db0 = tb - bBase - j;
+        if (db0 > -8 && db0 < 1) {
+          const d = DB + (<usize>(db0 + 8) << 2);
+          i0 = i32x4.add(i0, v128.load(d));
+          i1 = i32x4.add(i1, v128.load(d + 16));
+        }
+        const db1 = db0 - 1;
+        if (two && db1 > -8 && db1 < 1) {
+          const d = DB + (<usize>(db1 + 8) << 2);
+          i2 = i32x4.add(i2, v128.load(d));
+          i3 = i32x4.add(i3, v128.load(d + 16));
+        }
+      }
+      const o = <usize>b << 5;
+      if (b < full) {
+        const c0 = v128.load32_splat(p_aphi + (<usize>j << 2));
+        fin4r(pS0 + o, pN0 + o, i0, c0);
+        fin4r(pS0 + o + 16, pN0 + o + 16, i1, c0);
+        if (two) {
+          const c1 = v128.load32_splat(p_aphi + (<usize>j1 << 2));
+          fin4r(pS1 + o, pN1 + o, i2, c1);
+          fin4r(pS1 + o + 16, pN1 + o + 16, i3, c1);
+        }
+      } else {
+        v128.store(INNER, i0);
+        v128.store(INNER + 16, i1);
+        finalizeFast(j, tb, t1 - tb, INNER);
+        if (two) {
+          v128.store(INNER, i2);
+          v128.store(INNER + 16, i3);
+          finalizeFast(j1, tb, t1 - tb, INNER);
+        }
+      }
+    }
+  }
+  return true;
 }
 
 /** round(v b / 2^15) in wrapping i32 lanes for b in [0, 2^15] (exact when the result fits int32, see finalizeFast). */
