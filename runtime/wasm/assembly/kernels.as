@@ -126,6 +126,7 @@ export function configure(): void {
   EPS_Q30 = cfg(22);
   ACCUMULATE = cfg(23);
   SCRATCH = cfgp(24);
+  setRtrlConstants();
   p_W_in = cfgp(25);
   p_W_rec = cfgp(26);
   p_b = cfgp(27);
@@ -1402,12 +1403,6 @@ function advanceRtrlDot(): bool {
   for (let b = 0; b < N; b++) store<i32>(DIR + (<usize>(b + 8) << 2), ld16(p_h_prev, b) << 5);
   for (let b = 0; b < M; b++) store<i32>(DIR + (<usize>(N + 24 + b) << 2), ld16(p_x, b) << 8);
   store<i32>(DIR + (<usize>(N + M + 40) << 2), 1048576);
-  v128.store(VR + R_KEEP, i32x4.splat(KEEP));
-  v128.store(VR + R_M16, i32x4.splat(0xffff));
-  v128.store(VR + R_H14, i32x4.splat(16384));
-  v128.store(VR + R_R12, i32x4.splat(2048));
-  v128.store(VR + R_H15, i32x4.splat(32768));
-  v128.store(VR + R_HIM, i32x4.splat(0xffff0000));
   // chunk16 can qualify only when L 2^15 fits int32 (its bound on LS)
   const try16 = L <= 65535;
   for (let t0 = 0; t0 < P; t0 += CH) {
@@ -1643,15 +1638,25 @@ function chunk2(t0: i32, t1: i32, nb: i32, CH: i32, KP: i32, s: i32, XP: usize, 
 
 /**
  * RTRL vector constants in memory (a splat or v128.const inside a loop is rebuilt by V8 in every iteration, a load
- * from here is one instruction), written per step by advanceRtrlDot.
+ * from here is one instruction), written by configure.
  */
-const VR: usize = memory.data(96, 16);
+const VR: usize = memory.data(112, 16);
 const R_KEEP: usize = 0; // KEEP = 1 - a, Q1.15
 const R_M16: usize = 16; // 0xffff
 const R_H14: usize = 32; // 2^14
 const R_R12: usize = 48; // 2^11
 const R_H15: usize = 64; // 2^15
 const R_HIM: usize = 80; // 0xffff0000
+const R_X8000: usize = 96; // 0x8000 in every i16 lane
+function setRtrlConstants(): void {
+  v128.store(VR + R_KEEP, i32x4.splat(KEEP));
+  v128.store(VR + R_M16, i32x4.splat(0xffff));
+  v128.store(VR + R_H14, i32x4.splat(16384));
+  v128.store(VR + R_R12, i32x4.splat(2048));
+  v128.store(VR + R_H15, i32x4.splat(32768));
+  v128.store(VR + R_HIM, i32x4.splat(0xffff0000));
+  v128.store(VR + R_X8000, i32x4.splat(0x80008000));
+}
 @inline function vr(o: usize): v128 {
   return v128.load(VR + o);
 }
@@ -1667,6 +1672,15 @@ const R_HIM: usize = 80; // 0xffff0000
   const r = i32x4.add(mulR15(v128.load(pS), vr(R_KEEP)), mulR15(inner, c));
   v128.store(pS, r);
   v128.store(pN, r);
+}
+
+/** Bits b < nb (nb <= 32) of the blocks [8b, 8b + 8) that meet [start, start + len) (chunk-local parameters). */
+@inline function blockBits(start: i32, len: i32, nb: i32): u32 {
+  const lo = max(start, 0) >> 3;
+  const hi = min(start + len - 1, (nb << 3) - 1);
+  if (hi < 0 || lo > (hi >> 3)) return 0;
+  const n = (hi >> 3) - lo + 1;
+  return (n >= 32 ? <u32>-1 : (<u32>1 << n) - 1) << lo;
 }
 
 /**
@@ -1751,13 +1765,9 @@ function chunk16(t0: i32, t1: i32, nb: i32, KP: i32, XP: usize, INNER: usize, DI
     const pS1 = p_S + (<usize>(j1 * P + t0) << 2);
     const pN0 = p_S_next + (<usize>(j * P + t0) << 2);
     const pN1 = p_S_next + (<usize>(j1 * P + t0) << 2);
-    // the row pair's direct terms lie in [jN, jN + 2N), [N^2 + jM, N^2 + jM + 2M) and [bBase + j, bBase + j + 2):
-    // a block starting at tb meets one iff tb - (start - 7) < length + 7 (unsigned)
-    const r0 = j * N - 7 - t0;
-    const x0 = inBase + j * M - 7 - t0;
-    const y0 = bBase + j - 7 - t0;
-    const rn = <u32>(2 * N + 7);
-    const xn = <u32>(2 * M + 7);
+    // the blocks (bits, nb <= 32) that meet the row pair's direct terms: [jN, jN + 2N), [N^2 + jM, N^2 + jM + 2M),
+    // [bBase + j, bBase + j + 2)
+    const dmask = blockBits(j * N - t0, 2 * N, nb) | blockBits(inBase + j * M - t0, 2 * M, nb) | blockBits(bBase + j - t0, 2, nb);
     for (let b = 0; b < nb; b++) {
       let a0 = i32x4.splat(0);
       let a1 = i32x4.splat(0);
@@ -1831,9 +1841,8 @@ function chunk16(t0: i32, t1: i32, nb: i32, KP: i32, XP: usize, INNER: usize, DI
       let i1 = i32x4.add(i32x4.shl(a1, 4), i32x4.shr_s(i32x4.add(a3, vr(R_R12)), 12));
       let i2 = i32x4.add(i32x4.shl(b0, 4), i32x4.shr_s(i32x4.add(b2, vr(R_R12)), 12));
       let i3 = i32x4.add(i32x4.shl(b1, 4), i32x4.shr_s(i32x4.add(b3, vr(R_R12)), 12));
-      const tl = b << 3;
-      const tb = t0 + tl;
-      if (<u32>(tl - r0) < rn || <u32>(tl - x0) < xn || <u32>(tl - y0) < 9) {
+      const tb = t0 + (b << 3);
+      if (dmask & (1 << b)) {
         const dh0 = tb - j * N;
         if (dh0 > -8 && dh0 < N) {
           const d = DH + (<usize>(dh0 + 8) << 2);
@@ -2079,8 +2088,12 @@ function updateRtrl(): void {
  */
 function sumsI32(pC: usize, cs: i32): void {
   const P = THETA;
-  const lo16 = i32x4.splat(0xffff);
-  const h15 = i32x4.splat(32768);
+  // (c_j, c_j+1) as i16 pairs, in the RTRL work area (free once the sensitivities are updated)
+  const pCP = SCRATCH + ((<usize>(P << 3) + (<usize>N << 2) + 15) & ~15);
+  for (let j = 0; j < N; j += 2) {
+    const c1 = j + 1 < N ? load<i32>(pC + (<usize>(j + 1) << 2)) : 0;
+    store<i32>(pCP + (<usize>j << 1), (load<i32>(pC + (<usize>j << 2)) & 0xffff) | (c1 << 16));
+  }
   const off = f64x2.splat(<f64>cs * 32768);
   let t = 0;
   for (; t + 8 <= P; t += 8) {
@@ -2088,19 +2101,25 @@ function sumsI32(pC: usize, cs: i32): void {
     let h1 = i32x4.splat(0);
     let l0 = i32x4.splat(0);
     let l1 = i32x4.splat(0);
+    // rows in pairs: (S_j >> 16, S_j+1 >> 16) and the low halves minus 2^15 as i16 pairs against (c_j, c_j+1), one
+    // i32x4.dot_i16x8_s each (c_j is int16; the lanes wrap, the totals fit as above); an odd N's last row pairs
+    // with itself and a zero coefficient
     let p = p_S + (<usize>t << 2);
-    for (let j = 0; j < N; j++) {
-      const c = load<i32>(pC + (<usize>j << 2));
-      if (c != 0) {
-        const cv = i32x4.splat(c);
+    for (let j = 0; j < N; j += 2) {
+      const cp = load<i32>(pCP + (<usize>j << 1));
+      if (cp != 0) {
+        const cv = i32x4.splat(cp);
+        const q = j + 1 < N ? p + (<usize>P << 2) : p;
         const v0 = v128.load(p);
         const v1 = v128.load(p + 16);
-        h0 = i32x4.add(h0, i32x4.mul(i32x4.shr_s(v0, 16), cv));
-        h1 = i32x4.add(h1, i32x4.mul(i32x4.shr_s(v1, 16), cv));
-        l0 = i32x4.add(l0, i32x4.mul(i32x4.sub(v128.and(v0, lo16), h15), cv));
-        l1 = i32x4.add(l1, i32x4.mul(i32x4.sub(v128.and(v1, lo16), h15), cv));
+        const u0 = v128.load(q);
+        const u1 = v128.load(q + 16);
+        h0 = i32x4.add(h0, i32x4.dot_i16x8_s(v128.or(i32x4.shr_u(v0, 16), v128.and(u0, vr(R_HIM))), cv));
+        h1 = i32x4.add(h1, i32x4.dot_i16x8_s(v128.or(i32x4.shr_u(v1, 16), v128.and(u1, vr(R_HIM))), cv));
+        l0 = i32x4.add(l0, i32x4.dot_i16x8_s(v128.xor(v128.or(v128.and(v0, vr(R_M16)), i32x4.shl(u0, 16)), vr(R_X8000)), cv));
+        l1 = i32x4.add(l1, i32x4.dot_i16x8_s(v128.xor(v128.or(v128.and(v1, vr(R_M16)), i32x4.shl(u1, 16)), vr(R_X8000)), cv));
       }
-      p += <usize>P << 2;
+      p += <usize>P << 3;
     }
     const z = f64x2.splat(0);
     storeF64x4(p_sum_hi + (<usize>t << 3), h0, z);
