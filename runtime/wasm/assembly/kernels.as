@@ -1660,18 +1660,9 @@ function setRtrlConstants(): void {
 @inline function vr(o: usize): v128 {
   return v128.load(VR + o);
 }
-/** mulRound15 with its constants from VR. */
-@inline function mulR15(v: v128, b: v128): v128 {
-  return i32x4.add(
-    i32x4.shl(i32x4.mul(i32x4.shr_s(v, 16), b), 1),
-    i32x4.shr_u(i32x4.add(i32x4.mul(v128.and(v, vr(R_M16)), b), vr(R_H14)), 15),
-  );
-}
-/** fin4 with its constants from VR. */
-@inline function fin4r(pS: usize, pN: usize, inner: v128, c: v128): void {
-  const r = i32x4.add(mulR15(v128.load(pS), vr(R_KEEP)), mulR15(inner, c));
-  v128.store(pS, r);
-  v128.store(pN, r);
+/** mulRound15 with its constants (0xffff, 2^14) passed in, so a caller loads them once for several calls. */
+@inline function mulR15c(v: v128, b: v128, m16: v128, h14: v128): v128 {
+  return i32x4.add(i32x4.shl(i32x4.mul(i32x4.shr_s(v, 16), b), 1), i32x4.shr_u(i32x4.add(i32x4.mul(v128.and(v, m16), b), h14), 15));
 }
 
 /** Bits b < nb (nb <= 32) of the blocks [8b, 8b + 8) that meet [start, start + len) (chunk-local parameters). */
@@ -1882,13 +1873,25 @@ function chunk16(t0: i32, t1: i32, nb: i32, KP: i32, XP: usize, INNER: usize, DI
       }
       const o = <usize>b << 5;
       if (b < full) {
+        // all four results before the stores, so that the engine loads each constant once
+        const keep = vr(R_KEEP);
+        const m16 = vr(R_M16);
+        const h14 = vr(R_H14);
         const c0 = v128.load32_splat(p_aphi + (<usize>j << 2));
-        fin4r(pS0 + o, pN0 + o, i0, c0);
-        fin4r(pS0 + o + 16, pN0 + o + 16, i1, c0);
+        const c1 = v128.load32_splat(p_aphi + (<usize>j1 << 2));
+        const r0 = i32x4.add(mulR15c(v128.load(pS0 + o), keep, m16, h14), mulR15c(i0, c0, m16, h14));
+        const r1 = i32x4.add(mulR15c(v128.load(pS0 + o + 16), keep, m16, h14), mulR15c(i1, c0, m16, h14));
+        const r2 = i32x4.add(mulR15c(v128.load(pS1 + o), keep, m16, h14), mulR15c(i2, c1, m16, h14));
+        const r3 = i32x4.add(mulR15c(v128.load(pS1 + o + 16), keep, m16, h14), mulR15c(i3, c1, m16, h14));
+        v128.store(pS0 + o, r0);
+        v128.store(pS0 + o + 16, r1);
+        v128.store(pN0 + o, r0);
+        v128.store(pN0 + o + 16, r1);
         if (two) {
-          const c1 = v128.load32_splat(p_aphi + (<usize>j1 << 2));
-          fin4r(pS1 + o, pN1 + o, i2, c1);
-          fin4r(pS1 + o + 16, pN1 + o + 16, i3, c1);
+          v128.store(pS1 + o, r2);
+          v128.store(pS1 + o + 16, r3);
+          v128.store(pN1 + o, r2);
+          v128.store(pN1 + o + 16, r3);
         }
       } else {
         v128.store(INNER, i0);
