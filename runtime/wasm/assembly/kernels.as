@@ -126,7 +126,6 @@ export function configure(): void {
   EPS_Q30 = cfg(22);
   ACCUMULATE = cfg(23);
   SCRATCH = cfgp(24);
-  setRtrlConstants();
   p_W_in = cfgp(25);
   p_W_rec = cfgp(26);
   p_b = cfgp(27);
@@ -1193,6 +1192,7 @@ function finalizeVec(j: i32, c: i32, t0: i32, t1: i32): void {
  */
 function advanceRtrl(): void {
   const P = THETA;
+  setRtrlConstants();
   // Rows in pairs: each S block loaded once serves both rows (half the S traffic); row j's sums go to the private
   // scratch, row j + 1's to sum_hi (free until refSums / updateRtrl write the reference's values below).
   if (advanceRtrlDot()) return;
@@ -1638,7 +1638,8 @@ function chunk2(t0: i32, t1: i32, nb: i32, CH: i32, KP: i32, s: i32, XP: usize, 
 
 /**
  * RTRL vector constants in memory (a splat or v128.const inside a loop is rebuilt by V8 in every iteration, a load
- * from here is one instruction), written by configure.
+ * from here is one instruction), written at the start of every RTRL step (advanceRtrl: seven stores) since the
+ * layout's configure is generated.
  */
 const VR: usize = memory.data(112, 16);
 const R_KEEP: usize = 0; // KEEP = 1 - a, Q1.15
