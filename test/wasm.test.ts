@@ -382,3 +382,70 @@ for (const c of [
     t.true(atBound >= 10, 'split 2^16 steps with the sums at their bound');
   });
 }
+
+/**
+ * The learning step's sums sum_j c_j (S_j >> 16) and sum_j c_j ((S_j & 0xffff) - 2^15) run in i32 lanes (rows in
+ * pairs, one i32x4.dot_i16x8_s each) when C = sum_j |c_j| < 2^16, else in i64 lanes. Here every c_j and S_j agree in
+ * sign at the int32 extremes, so the first sum is about C 2^15: just inside int32 below 2^16, past it above.
+ * h = 0 and zero weights make y = 0, e = target and c_j = round(W_out_q12[0, j] 32767 / 2^12), set to land C on
+ * either side; tau 10^4 keeps S' = S (1 - 1/tau) near the extremes.
+ */
+for (const c of [
+  { kind: 'rtrl', N: 16, update: 'step', tau: 10000, gain: 1 },
+  { kind: 'rtrl', N: 9, update: 'trial', tau: 10000, gain: 1 },
+] as Case[]) {
+  (skip ? test.skip : test)(`wasm RTRL learning sums equal js at and around sum |c_j| = 2^16 (N=${c.N} ${c.update})`, (t) => {
+    const [js, wasm] = pair(c);
+    const N = c.N;
+    const P = js.state.theta;
+    const rng = createRng(N * 13 + 5);
+    const rand = (n: number) => rngNextU32(rng) % n;
+    const coef = (w: number) => Math.max(-32768, Math.min(32767, Math.floor((w * 32767 + 2048) / 4096)));
+    const x = new Int16Array(M);
+    const y = new Int16Array(O);
+    const out = new Int16Array(O);
+    let below = 0;
+    let above = 0;
+    let nearBelow = 0;
+    for (let it = 0; it < 80; it++) {
+      randomizeArena(js, [wasm], rng);
+      const st = js.state;
+      st.W_rec.fill(0);
+      st.W_in.fill(0);
+      st.b.fill(0);
+      st.h.fill(0);
+      // C aimed at T in 2^16 - 64 .. 2^16 + 64, reached in steps of about 8
+      const T = 65536 - 64 + rand(129);
+      const sign = Array.from({ length: N }, () => (rand(2) ? 1 : -1));
+      const w = new Array<number>(N).fill(Math.floor(T / (8 * N)) - 2);
+      let C = w.reduce((a, v) => a + Math.abs(coef(v)), 0);
+      for (let j = 0; C < T; j = (j + 1) % N) {
+        C += Math.abs(coef(w[j] + 1)) - Math.abs(coef(w[j]));
+        w[j]++;
+      }
+      for (let j = 0; j < N; j++) st.W_out_q12[j] = sign[j] * w[j];
+      for (let j = 0; j < N; j++) {
+        for (let tt = 0; tt < P; tt++) st.S[j * P + tt] = sign[j] > 0 ? 2147483647 - rand(4096) : -2147483648 + rand(4096);
+      }
+      arenaBytes(wasm).set(arenaBytes(js));
+      for (let j = 0; j < M; j++) x[j] = (rngNextU32(rng) & 0xffff) - 32768;
+      y[0] = 32767;
+      for (let o = 1; o < O; o++) y[o] = 0;
+      js.stepQ(x, y, out);
+      wasm.stepQ(x, y, out);
+      let Cs = 0;
+      for (let j = 0; j < N; j++) Cs += Math.abs(Math.max(-32768, Math.min(32767, (st.fb[j] + 2048) >> 12)));
+      const d = firstDiff(js, arenaBytes(js), arenaBytes(wasm));
+      if (d !== null) {
+        t.fail(`iteration ${it} (sum |c_j| ${Cs}): ${d}`);
+        return;
+      }
+      if (Cs < 65536) {
+        below++;
+        if (Cs >= 65536 - 32) nearBelow++;
+      } else above++;
+    }
+    t.log(`sum |c_j| below 2^16: ${below} (${nearBelow} within 32 of it), at or above: ${above}`);
+    t.true(below >= 15 && above >= 15 && nearBelow >= 10, 'both sides of the bound reached');
+  });
+}
