@@ -456,7 +456,7 @@ function stoppedEarly(t: import('ava').ExecutionContext, r: Exit & { sent: boole
   t.notRegex(r.stderr, /still holding|NEUROSTREAM_DEBUG/, r.stderr);
 }
 
-test.serial('Ctrl-C while run waits for a silent board ends it at once with exit 130 and what it was waiting for, not an empty summary; --duration running out first is a failure that says so', async (t) => {
+test.serial('Ctrl-C while run or demo waits for a silent board ends it at once with exit 130 and what it was waiting for, not an empty summary or report; --duration running out first is a failure that says so', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'neurostream-silent-'));
   const sock = join(dir, 'board.sock');
   const server = createServer(() => {});
@@ -465,6 +465,11 @@ test.serial('Ctrl-C while run waits for a silent board ends it at once with exit
     // the HELLO went unanswered three times: run is waiting (up to --connect-timeout, 30 s) when the Ctrl-C comes
     const r = await runUntilCtrlC(['run', '--port', sock, '--no-progress'], (_pid, err) => /no answer to HELLO/.test(err));
     stoppedEarly(t, r, /run: stopped before the board at .*board\.sock streamed \(last on the link: [^)]*HELLO[^)]*\); nothing was learned or written/);
+    // demo likewise: no report of empty curves
+    const out = join(dir, 'report');
+    const m = await runUntilCtrlC(['demo', '--port', sock, '--out', out, '--no-progress'], (_pid, err) => /no answer to HELLO/.test(err));
+    stoppedEarly(t, m, /demo: stopped before the board at .*board\.sock streamed \(last on the link: [^)]*HELLO[^)]*\); no report written/);
+    t.false(existsSync(join(out, 'index.html')), 'no report was written');
     const d = await run(['run', '--port', sock, '--duration', '1', '--json', '--no-progress']);
     t.false(d.hung, d.stderr);
     t.is(d.code, 1, d.stderr);
