@@ -475,6 +475,11 @@ test.serial('Ctrl-C while run or demo waits for a silent board ends it at once w
     t.is(d.code, 1, d.stderr);
     t.regex(d.stderr, /run: --duration 1 s ended before the board at .* streamed a sample/);
     t.is(d.stdout, '', 'no JSON summary of a run that never streamed');
+    // several unanswered HELLO rounds (about 1.5 s each) are said once, not once per round
+    const g = await run(['run', '--port', sock, '--connect-timeout', '5', '--no-progress']);
+    t.is(g.code, 1, g.stderr);
+    t.is(g.stderr.match(/^no handshake yet: no answer to HELLO after 3 tries; retrying for up to 5 s \(Ctrl-C to stop\)$/gm)?.length, 1, g.stderr);
+    t.notRegex(g.stderr, /^disconnected:/m, g.stderr);
   } finally {
     server.close();
     rmSync(dir, { recursive: true, force: true });

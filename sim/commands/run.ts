@@ -459,9 +459,10 @@ async function streamLive(a: ResolvedRunArgs, io: RunIo, res: Resources, learner
         deviceErrors[key] = (deviceErrors[key] ?? 0) + 1;
         if (deviceErrors[key] > 1) return;
       }
-      if (e.type === 'open-failed') {
-        // retried with backoff: say it once per distinct cause, not at every retry
-        if (e.message !== lastOpenFailure) io.stderr(`${e.message}; retrying${everStreamed ? '' : ` for up to ${a.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT_S} s`} (Ctrl-C to stop)\n`);
+      if (e.type === 'open-failed' || (e.type === 'disconnected' && !everStreamed)) {
+        // retried with backoff (a port that does not open, a board that has not answered yet): say it once per
+        // distinct cause, not at every retry
+        if (e.message !== lastOpenFailure) io.stderr(`${e.type === 'disconnected' ? 'no handshake yet: ' : ''}${e.message}; retrying${everStreamed ? '' : ` for up to ${a.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT_S} s`} (Ctrl-C to stop)\n`);
         lastOpenFailure = e.message;
       } else if (e.type !== 'streaming') io.stderr(`\n${e.type}: ${e.message}${e.type === 'device-error' ? ' (repeats are counted in the summary)' : ''}\n`);
       else lastOpenFailure = '';

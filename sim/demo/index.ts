@@ -378,8 +378,9 @@ async function demo(options: DemoOptions, io: DemoIo): Promise<DemoSummary> {
       onEvent: (e: SessionEvent) => {
         if (e.type !== 'streaming') lastEvent = e.message;
         else streamed = true;
-        if (e.type === 'open-failed') {
-          if (e.message !== lastOpenFailure) io.stderr(`${e.message}; retrying${streamed ? '' : ` for up to ${connectS} s`} (Ctrl-C to stop)\n`);
+        if (e.type === 'open-failed' || (e.type === 'disconnected' && !streamed)) {
+          // retried with backoff until the board answers: said once per distinct cause, not at every retry
+          if (e.message !== lastOpenFailure) io.stderr(`${e.type === 'disconnected' ? 'no handshake yet: ' : ''}${e.message}; retrying${streamed ? '' : ` for up to ${connectS} s`} (Ctrl-C to stop)\n`);
           lastOpenFailure = e.message;
         } else if (e.type !== 'streaming') io.stderr(`\n${e.type}: ${e.message}\n`);
         else lastOpenFailure = '';
