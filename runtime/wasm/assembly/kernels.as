@@ -411,7 +411,7 @@ function learnTraces(snap: bool): void {
   if (fused) {
     setQuickConstants();
     setShiftConstants(SH_TRACE_REC - 16);
-    if (quickShifts(SH_TRACE_IN - 16)) setShiftConstants(SH_TRACE_IN - 16, K_HD_IN);
+    if (quickShifts(SH_TRACE_IN - 16)) setShiftConstants(SH_TRACE_IN - 16, K_RND_IN);
     setRowShift();
   }
   const d = KEEP;
@@ -531,18 +531,20 @@ function learnTraces(snap: bool): void {
 
 /**
  * Whether a learning step's recurrent rows take learnRowQuick: RFLO's Q1.15 traces, 'step' updates without the
- * gradient accumulators, full Q7.24 weights, and shifts for which every rounding of the update is one add and one
- * shift without overflow: t = hi(g) p + (lo(g) p >> 16) has |t| <= 2^30 + 2^15, so t + 2^(ds-1) fits int32 for
- * ds = SH_TRACE_REC - 16 <= 29, and |d| <= 2^30 with d + 2^(SH_APPLY-1) in int32 for SH_APPLY <= 30.
+ * gradient accumulators, full Q7.24 weights, and shifts for which the update's two roundings are one add and one
+ * shift without overflow (quickShifts, ds = SH_TRACE_REC - 16).
  */
 @inline function fusedRows(snap: bool): bool {
   return !snap && FR_REC == 15 && STEP != 0 && ACCUMULATE == 0 && APPLY_LOG2 == 0 && quickShifts(SH_TRACE_REC - 16);
 }
 
 /**
- * Whether update8's one-shift rounding is exact for ds (and SH_APPLY): ds, SH_APPLY >= 1 and ds + SH_APPLY <= 30.
- * With A = t + 2^(ds-1), |t| <= 2^30 + 2^15: d = A >> ds and delta = (d + 2^(sa-1)) >> sa are
- * delta = ((A & -2^ds) + 2^(ds+sa-1)) >> (ds + sa) (numerator and denominator times 2^ds), and every sum stays in int32.
+ * Whether update8's one-shift rounding is exact for ds (and sa = SH_APPLY): ds, sa >= 1 and sh = ds + sa <= 30.
+ * The reference rounds twice, half up: d = round(g p / 2^(ds+16)), delta = round(d / 2^sa). With A = 2^(ds+16),
+ * B = 2^sa >= 2 and g p = A B q + r (0 <= r < AB), d = B q + floor((r + A/2) / A), whose remainder modulo B reaches
+ * B/2 exactly when r >= AB/2 - A/2; so delta = q + [r >= AB/2 - A/2] = floor((g p + A/2 + AB/2) / AB), one rounding
+ * with both halves added. In t = floor(g p / 2^16): delta = (t + 2^(ds-1) + 2^(sh-1)) >> sh, and with
+ * |t| <= 2^30 + 2^15 the sum stays in int32 (2^(ds-1) + 2^(sh-1) <= 2^28 + 2^29).
  */
 @inline function quickShifts(ds: i32): bool {
   return ds >= 1 && SH_APPLY >= 1 && ds + SH_APPLY <= 30;
@@ -590,13 +592,13 @@ function learnInBiasQuick(a: i32, c: i32, d: i32, g: i32): void {
 /** update8's delta for one trace p (shift ds, SH_APPLY; quickShifts(ds)). */
 @inline function quickDelta(g: i32, p: i32, ds: i32): i32 {
   const t = (g >> 16) * p + (((g & 0xffff) * p) >> 16);
-  return (((t + (1 << (ds - 1))) & (-1 << ds)) + (1 << (ds + SH_APPLY - 1))) >> (ds + SH_APPLY);
+  return (t + rndConst(ds)) >> (ds + SH_APPLY);
 }
 
-/** update8 for one weight at q without a Q3.12 copy: W += ((((hi(g) p + (lo(g) p >> 16)) + 2^(ds-1)) >> ds) + 2^(sa-1)) >> sa. */
+/** update8 for one weight at q without a Q3.12 copy: W += (hi(g) p + (lo(g) p >> 16) + 2^(ds-1) + 2^(ds+sa-1)) >> (ds + sa). */
 @inline function update1(q: usize, p: i32, ghi: i32, glo: i32, ds: i32, sa: i32, satp: usize): void {
   const t = ghi * p + ((glo * p) >> 16);
-  const delta = (((t + (1 << (ds - 1))) >> ds) + (1 << (sa - 1))) >> sa;
+  const delta = (t + (1 << (ds - 1)) + (1 << (ds + sa - 1))) >> (ds + sa);
   if (delta == 0) return;
   const w0 = load<i32>(q);
   let w = w0 + delta;
@@ -612,19 +614,17 @@ function learnInBiasQuick(a: i32, c: i32, d: i32, g: i32): void {
  * (V8) in every iteration (2-3 instructions each), a load from here is one. Per step (setQuickConstants) and per row
  * (setRowConstants, setGain).
  */
-const VK: usize = memory.data(288, 16);
+const VK: usize = memory.data(160, 16);
 const K_DC: usize = 0; // d | c << 16: the trace's (decay, coefficient) pair against (P_b, h_b)
 const K_GHI: usize = 16; // g >> 16
 const K_GLO: usize = 32; // g & 0xffff
-const K_HD: usize = 48; // 2^(ds-1)
-const K_MASK: usize = 64; // -2^ds
-const K_HADJ: usize = 80; // 2^(ds+sa-1)
-const K_H14: usize = 96; // 2^14
-const K_QBIAS: usize = 128; // 2^27 + 2^11: W + this < 2^28 (unsigned) iff round(W / 2^12) fits int16 (update8)
-const K_HD_IN: usize = 160; // K_HD, K_MASK, K_HADJ for W_in's shift di = SH_TRACE_IN - 16 (same order)
-const K_Q8000: usize = 208; // 0x8000 in every i16 lane: (x >> 12) - 2^15 for x >> 12 in [0, 2^16)
-const K_ONES: usize = 224; // every bit set
-const K_HDC: usize = 240; // K_HD, K_MASK, K_HADJ for learnRowQuick's constant shift ROW_C (setRowShift)
+const K_RND: usize = 48; // 2^(ds-1) + 2^(ds+sa-1): update8's two roundings in one (setShiftConstants)
+const K_H14: usize = 64; // 2^14
+const K_QBIAS: usize = 80; // 2^27 + 2^11: W + this < 2^28 (unsigned) iff round(W / 2^12) fits int16 (update8)
+const K_RND_IN: usize = 96; // K_RND for W_in's shift di = SH_TRACE_IN - 16
+const K_Q8000: usize = 112; // 0x8000 in every i16 lane: (x >> 12) - 2^15 for x >> 12 in [0, 2^16)
+const K_ONES: usize = 128; // every bit set
+const K_RNDC: usize = 144; // K_RND for learnRowQuick's constant shift 16 (setRowShift)
 @inline function vk(o: usize): v128 {
   return v128.load(VK + o);
 }
@@ -637,15 +637,16 @@ function setQuickConstants(): void {
   setVK(K_Q8000, 0x80008000);
   setVK(K_ONES, -1);
 }
-/** Rounding constants of update8 for shift ds (and SH_APPLY) at K_HD (or K_HD_IN for kb = K_HD_IN). */
-function setShiftConstants(ds: i32, kb: usize = K_HD): void {
-  setVK(kb, 1 << (ds - 1));
-  setVK(kb + 16, -1 << ds);
-  setVK(kb + 32, 1 << (ds + SH_APPLY - 1));
+/** The rounding constant of update8 for shift ds (and SH_APPLY) at K_RND (or kb): 2^(ds-1) + 2^(ds+sa-1) (quickShifts). */
+function setShiftConstants(ds: i32, kb: usize = K_RND): void {
+  setVK(kb, rndConst(ds));
 }
-/** update8's delta for t (4 lanes): (((t + 2^(ds-1)) & -2^ds) + 2^(sh-1)) >> sh, with the constants at kb. */
+@inline function rndConst(ds: i32): i32 {
+  return (1 << (ds - 1)) + (1 << (ds + SH_APPLY - 1));
+}
+/** update8's delta for t (4 lanes): (t + 2^(ds-1) + 2^(sh-1)) >> sh, the constant at kb (quickShifts). */
 @inline function deltaV(t: v128, kb: usize, sh: i32): v128 {
-  return i32x4.shr_s(i32x4.add(v128.and(i32x4.add(t, vk(kb)), vk(kb + 16)), vk(kb + 32)), sh);
+  return i32x4.shr_s(i32x4.add(t, vk(kb)), sh);
 }
 /** t = hi(g) p + (lo(g) p >> 16) = floor(g p / 2^16) for 4 lanes, g at K_GHI / K_GLO. */
 @inline function gainV(p: v128): v128 {
@@ -697,17 +698,17 @@ function learnRowQuick(a: i32, c: i32, d: i32, g: i32): void {
   const sh = SH_TRACE_REC - 16 + SH_APPLY;
   setVK(K_DC, (d & 0xffff) | (c << 16));
   let b = 0;
-  // The final shift as a constant C = ROW_C >= sh (V8 spends two more instructions on a shift by a variable): the
-  // gain scaled by 2^(C - sh), when that fits int32, moves both roundings' boundaries of t by the same factor
-  // (setRowShift), so delta is the same number.
-  const s = ROW_C - sh;
-  if (ROW_C != 0 && (g << s) >> s == g) {
+  // The final shift as the constant 16 >= sh (V8 spends three more instructions on a shift by a variable): the
+  // gain scaled by 2^(16 - sh), when that fits int32, moves the rounding boundaries of t by the same factor
+  // (setRowShift), so delta is the same number. (One constant only: the optimizer merges two copies of the loop
+  // that differ in the constant into one with a variable shift.)
+  const s = 16 - sh;
+  if (ROW_16 && (g << s) >> s == g) {
     setGain(g << s);
-    if (ROW_C == 12) b = learnRowLoop(row, pW, pQ, n, K_HDC, 12);
-    else b = learnRowLoop(row, pW, pQ, n, K_HDC, 16);
+    b = learnRowLoop(row, pW, pQ, n, K_RNDC, 16);
   } else {
     setGain(g);
-    b = learnRowLoop(row, pW, pQ, n, K_HD, sh);
+    b = learnRowLoop(row, pW, pQ, n, K_RND, sh);
   }
   const hp = p_h_prev;
   for (; b < n; b++) {
@@ -718,45 +719,66 @@ function learnRowQuick(a: i32, c: i32, d: i32, g: i32): void {
   }
 }
 
-/**
- * Smallest of 12 and 16 at or above sh = SH_TRACE_REC - 16 + SH_APPLY (0: none), the constant final shift of
- * learnRowQuick, with its rounding constants at K_HDC (setRowShift).
- */
-let ROW_C: i32 = 0;
+/** Whether sh = SH_TRACE_REC - 16 + SH_APPLY <= 16: learnRowQuick's rows may shift by the constant 16 (setRowShift). */
+let ROW_16: bool = false;
 
 /**
- * ROW_C and its constants: update8's for the shift ds' = ROW_C - SH_APPLY, i.e. ds scaled by 2^(ROW_C - sh) with the
- * gain: t' = floor(g 2^s p / 2^16) and round(t' / 2^(ds + s)) = floor((g p + 2^(ds+15)) / 2^(ds+16)) = round(t / 2^ds)
- * for t = floor(g p / 2^16), s >= 0; quickShifts(ds') holds since 1 <= ds' and ds' + SH_APPLY <= 30.
+ * ROW_16 and its constant at K_RNDC: update8's for the shift ds' = 16 - SH_APPLY, i.e. ds scaled by 2^s, s = 16 - sh,
+ * with the gain: t' = floor(g 2^s p / 2^16), and the one rounding of update8,
+ * floor((t' + 2^(ds'-1) + 2^(15)) / 2^16) = floor((g p + 2^(ds+15) + 2^(sh+15)) / 2^(sh+16)), is the same number
+ * for t' as for t = floor(g p / 2^16) with ds; quickShifts(ds') holds since 1 <= ds' and ds' + SH_APPLY = 16.
  */
 function setRowShift(): void {
-  const sh = SH_TRACE_REC - 16 + SH_APPLY;
-  ROW_C = sh <= 12 ? 12 : sh <= 16 ? 16 : 0;
-  if (ROW_C != 0) setShiftConstants(ROW_C - SH_APPLY, K_HDC);
+  ROW_16 = SH_TRACE_REC - 16 + SH_APPLY <= 16;
+  if (ROW_16) setShiftConstants(16 - SH_APPLY, K_RNDC);
 }
 
 /**
- * The fused loop of learnRowQuick over a row's blocks of 8 (gain at K_GHI / K_GLO, rounding constants at kb, final
- * shift sh); returns where the blocks end. The loop stays free of calls (V8 keeps its values in registers): a block
- * that needs the exact tests leaves it, its traces already written, and update8Rare finishes it here.
+ * The fused loop of learnRowQuick over a row's blocks of 8 (gain at K_GHI / K_GLO, rounding constant at kb, final
+ * shift sh); returns where the blocks end. 16 weights per iteration (V8's interrupt check and the loop's own work
+ * paid half as often), each block's test a branch out of the loop (no flag on the usual path), and no call in the loop
+ * (V8 keeps its values in registers): a block that needs the exact tests leaves it, its traces already written, and
+ * update8Rare finishes it here.
  */
 @inline function learnRowLoop(row: usize, pW: usize, pQ: usize, n: i32, kb: usize, sh: i32): i32 {
   const hp = p_h_prev;
   let b = 0;
-  while (b + 8 <= n) {
+  while (true) {
     let rare = false;
-    // 16 weights per iteration (V8's interrupt check and the loop's own work paid half as often)
     for (; b + 16 <= n; b += 16) {
       const off = <usize>b << 1;
-      if (!learn8(row + off, hp + off, pW + (off << 1), pQ + off, kb, sh)) {
+      const P8 = v128.load(row + off);
+      const H8 = v128.load(hp + off);
+      const lo = traceLo(P8, H8);
+      const hi = traceHi(P8, H8);
+      v128.store(row + off, i16x8.narrow_i32x4_s(lo, hi));
+      const d0 = deltaV(gainV(lo), kb, sh);
+      const d1 = deltaV(gainV(hi), kb, sh);
+      const qw = pW + (off << 1);
+      const w0 = i32x4.add(v128.load(qw), d0);
+      const w1 = i32x4.add(v128.load(qw + 16), d1);
+      const u = copyBits(w0, w1);
+      if (needsRare(u)) {
         rare = true;
         break;
       }
-      if (!learn8(row + off + 16, hp + off + 16, pW + (off << 1) + 32, pQ + off + 16, kb, sh)) {
+      store8(qw, pQ + off, w0, w1, d0, d1, u);
+      const P8b = v128.load(row + off + 16);
+      const H8b = v128.load(hp + off + 16);
+      const lob = traceLo(P8b, H8b);
+      const hib = traceHi(P8b, H8b);
+      v128.store(row + off + 16, i16x8.narrow_i32x4_s(lob, hib));
+      const d0b = deltaV(gainV(lob), kb, sh);
+      const d1b = deltaV(gainV(hib), kb, sh);
+      const w0b = i32x4.add(v128.load(qw + 32), d0b);
+      const w1b = i32x4.add(v128.load(qw + 48), d1b);
+      const ub = copyBits(w0b, w1b);
+      if (needsRare(ub)) {
         b += 8;
         rare = true;
         break;
       }
+      store8(qw + 32, pQ + off + 16, w0b, w1b, d0b, d1b, ub);
     }
     if (!rare && b + 8 <= n) {
       const off = <usize>b << 1;
@@ -786,8 +808,8 @@ function setRowShift(): void {
  * The 'step' update of 8 weights at pW (Q3.12 copies at pQ) from the values p0 (lanes 0-3) and p1 (4-7), |p| <= 2^15,
  * gain g split into hi(g) = g >> 16 and lo(g) = g & 0xffff at K_GHI, K_GLO (updateRow's fast path),
  * sh = ds + SH_APPLY (quickShifts):
- *   t = hi(g) p + (lo(g) p >> 16) (= floor(g p / 2^16)),  delta = (((t + 2^(ds-1)) & -2^ds) + 2^(sh-1)) >> sh
- * (= round(round(t / 2^ds) / 2^sa), see quickShifts), W + delta in int32 with the signed-overflow test (saturated,
+ *   t = hi(g) p + (lo(g) p >> 16) (= floor(g p / 2^16)),  delta = (t + 2^(ds-1) + 2^(sh-1)) >> sh
+ * (= round(round(g p / 2^(ds+16)) / 2^sa), see quickShifts), W + delta in int32 with the signed-overflow test (saturated,
  * counted into satp), and the Q3.12 copy round(W / 2^12) (saturated to int16, counted) rewritten only where
  * delta != 0.
  * One test on the new weights decides the usual case: with x = W + 2^27 + 2^11 (wrapping), x >> 12 (logical, below
@@ -803,16 +825,27 @@ function setRowShift(): void {
   const delta1 = deltaV(gainV(p1), kb, sh);
   const w0 = i32x4.add(v128.load(pW), delta0);
   const w1 = i32x4.add(v128.load(pW + 16), delta1);
+  const u = copyBits(w0, w1);
+  if (needsRare(u)) return false;
+  store8(pW, pQ, w0, w1, delta0, delta1, u);
+  return true;
+}
+/** x >> 12 (logical) narrowed unsigned for x = W + 2^27 + 2^11 of the 8 new weights w0 (lanes 0-3), w1 (4-7). */
+@inline function copyBits(w0: v128, w1: v128): v128 {
   const qb = vk(K_QBIAS);
-  // x >> 12 (logical) narrowed unsigned: 0xffff where x >= 2^28 - 2^12 (unsigned), the usual block has none
-  const u = i16x8.narrow_i32x4_u(i32x4.shr_u(i32x4.add(w0, qb), 12), i32x4.shr_u(i32x4.add(w1, qb), 12));
-  if (i8x16.bitmask(i16x8.eq(u, vk(K_ONES))) != 0) return false;
+  return i16x8.narrow_i32x4_u(i32x4.shr_u(i32x4.add(w0, qb), 12), i32x4.shr_u(i32x4.add(w1, qb), 12));
+}
+/** Whether a block's copyBits u has a lane 0xffff (x >= 2^28 - 2^12: the block needs update8Rare). */
+@inline function needsRare(u: v128): bool {
+  return i8x16.bitmask(i16x8.eq(u, vk(K_ONES))) != 0;
+}
+/** A usual block's stores: the new weights, and the copies (u - 2^15) where delta != 0. */
+@inline function store8(pW: usize, pQ: usize, w0: v128, w1: v128, delta0: v128, delta1: v128, u: v128): void {
   v128.store(pW, w0);
   v128.store(pW + 16, w1);
   // lanes where delta == 0 keep their copy
   const keep = i16x8.eq(i16x8.narrow_i32x4_s(delta0, delta1), i16x8.splat(0));
   v128.store(pQ, v128.bitselect(v128.load(pQ), v128.xor(u, vk(K_Q8000)), keep));
-  return true;
 }
 
 /**
@@ -852,9 +885,9 @@ function update8Rare(pW: usize, pQ: usize, pP: usize, kb: usize, sh: i32, satp: 
   v128.store(pQ, v128.bitselect(v128.load(pQ), i16x8.narrow_i32x4_s(q0, q1), keep));
 }
 
-/** update8 for 4 weights at pW without a Q3.12 copy (W_in), the shift constants at K_HD_IN, sh = di + SH_APPLY. */
+/** update8 for 4 weights at pW without a Q3.12 copy (W_in), the shift constants at K_RND_IN, sh = di + SH_APPLY. */
 @inline function update4(pW: usize, p: v128, sh: i32, satp: usize): void {
-  const delta = deltaV(gainV(p), K_HD_IN, sh);
+  const delta = deltaV(gainV(p), K_RND_IN, sh);
   if (!v128.any_true(delta)) return;
   const w00 = v128.load(pW);
   let w = i32x4.add(w00, delta);
@@ -1074,10 +1107,10 @@ function updateOutput(): void {
       while (j + 8 <= N) {
         for (; j + 8 <= N; j += 8) {
           const H8 = v128.load(ph + (<usize>j << 1));
-          if (!update8(pW + (<usize>j << 2), pQ + (<usize>j << 1), i32x4.extend_low_i16x8_s(H8), i32x4.extend_high_i16x8_s(H8), K_HD, sh)) break;
+          if (!update8(pW + (<usize>j << 2), pQ + (<usize>j << 1), i32x4.extend_low_i16x8_s(H8), i32x4.extend_high_i16x8_s(H8), K_RND, sh)) break;
         }
         if (j + 8 > N) break;
-        update8Rare(pW + (<usize>j << 2), pQ + (<usize>j << 1), ph + (<usize>j << 1), K_HD, sh, satp);
+        update8Rare(pW + (<usize>j << 2), pQ + (<usize>j << 1), ph + (<usize>j << 1), K_RND, sh, satp);
         j += 8;
       }
       for (; j < N; j++) applyStep(pW, pQ, j, mul32x16(g, ld16(p_h, j), sOut), s_W_out);
