@@ -308,6 +308,23 @@ function dot32x16x2(pw0: usize, pw1: usize, pv: usize, n: i32): i64 {
   let b0 = i64x2.splat(0);
   let b1 = i64x2.splat(0);
   let k = 0;
+  // 8 values per iteration (the loop's own work and V8's interrupt check paid half as often)
+  for (; k + 8 <= n; k += 8) {
+    const v4 = v128.load16x4_s(pv + (<usize>k << 1));
+    const v4b = v128.load16x4_s(pv + (<usize>k << 1) + 8);
+    const w4 = v128.load(pw0 + (<usize>k << 2));
+    const u4 = v128.load(pw1 + (<usize>k << 2));
+    const w4b = v128.load(pw0 + (<usize>k << 2) + 16);
+    const u4b = v128.load(pw1 + (<usize>k << 2) + 16);
+    a0 = i64x2.add(a0, i64x2.extmul_low_i32x4_s(w4, v4));
+    a1 = i64x2.add(a1, i64x2.extmul_high_i32x4_s(w4, v4));
+    b0 = i64x2.add(b0, i64x2.extmul_low_i32x4_s(u4, v4));
+    b1 = i64x2.add(b1, i64x2.extmul_high_i32x4_s(u4, v4));
+    a0 = i64x2.add(a0, i64x2.extmul_low_i32x4_s(w4b, v4b));
+    a1 = i64x2.add(a1, i64x2.extmul_high_i32x4_s(w4b, v4b));
+    b0 = i64x2.add(b0, i64x2.extmul_low_i32x4_s(u4b, v4b));
+    b1 = i64x2.add(b1, i64x2.extmul_high_i32x4_s(u4b, v4b));
+  }
   for (; k + 4 <= n; k += 4) {
     const v4 = v128.load16x4_s(pv + (<usize>k << 1));
     const w4 = v128.load(pw0 + (<usize>k << 2));
@@ -646,23 +663,38 @@ function setShiftConstants(ds: i32, kb: usize = K_RND): void {
 }
 /** update8's delta for t (4 lanes): (t + 2^(ds-1) + 2^(sh-1)) >> sh, the constant at kb (quickShifts). */
 @inline function deltaV(t: v128, kb: usize, sh: i32): v128 {
-  return i32x4.shr_s(i32x4.add(t, vk(kb)), sh);
+  return deltaK(t, vk(kb), sh);
 }
-/** t = hi(g) p + (lo(g) p >> 16) = floor(g p / 2^16) for 4 lanes, g at K_GHI / K_GLO. */
+@inline function deltaK(t: v128, rnd: v128, sh: i32): v128 {
+  return i32x4.shr_s(i32x4.add(t, rnd), sh);
+}
+/** t = hi(g) p + (lo(g) p >> 16) = floor(g p / 2^16) for 4 lanes, g at K_GHI / K_GLO (or in ghi, glo). */
 @inline function gainV(p: v128): v128 {
-  return i32x4.add(i32x4.mul(vk(K_GHI), p), i32x4.shr_s(i32x4.mul(vk(K_GLO), p), 16));
+  return gainK(p, vk(K_GHI), vk(K_GLO));
+}
+@inline function gainK(p: v128, ghi: v128, glo: v128): v128 {
+  return i32x4.add(i32x4.mul(ghi, p), i32x4.shr_s(i32x4.mul(glo, p), 16));
 }
 @inline function setGain(g: i32): void {
   setVK(K_GHI, g >> 16);
   setVK(K_GLO, g & 0xffff);
 }
 
-/** Trace pairs (P_b, h_b) of lanes 0-3 (low) or 4-7 (high) as i16 pairs, against (d, c) at K_DC: (d P + c h + 2^14) >> 15. */
+/**
+ * Trace pairs (P_b, h_b) of lanes 0-3 (low) or 4-7 (high) as i16 pairs, against (d, c) at K_DC (or dc):
+ * (d P + c h + 2^14) >> 15, h14 = 2^14.
+ */
 @inline function traceLo(P8: v128, H8: v128): v128 {
-  return i32x4.shr_s(i32x4.add(i32x4.dot_i16x8_s(i16x8.shuffle(P8, H8, 0, 8, 1, 9, 2, 10, 3, 11), vk(K_DC)), vk(K_H14)), 15);
+  return traceLoK(P8, H8, vk(K_DC), vk(K_H14));
 }
 @inline function traceHi(P8: v128, H8: v128): v128 {
-  return i32x4.shr_s(i32x4.add(i32x4.dot_i16x8_s(i16x8.shuffle(P8, H8, 4, 12, 5, 13, 6, 14, 7, 15), vk(K_DC)), vk(K_H14)), 15);
+  return traceHiK(P8, H8, vk(K_DC), vk(K_H14));
+}
+@inline function traceLoK(P8: v128, H8: v128, dc: v128, h14: v128): v128 {
+  return i32x4.shr_s(i32x4.add(i32x4.dot_i16x8_s(i16x8.shuffle(P8, H8, 0, 8, 1, 9, 2, 10, 3, 11), dc), h14), 15);
+}
+@inline function traceHiK(P8: v128, H8: v128, dc: v128, h14: v128): v128 {
+  return i32x4.shr_s(i32x4.add(i32x4.dot_i16x8_s(i16x8.shuffle(P8, H8, 4, 12, 5, 13, 6, 14, 7, 15), dc), h14), 15);
 }
 
 /** Row a of P_rec for a bounded row (boundedRow): P := (d P + c h_prev + 2^14) >> 15, one i16 dot product per pair. */
@@ -745,40 +777,49 @@ function setRowShift(): void {
   let b = 0;
   while (true) {
     let rare = false;
+    // The vector constants in locals, loaded once per row: V8 keeps all 8 in registers through the loop.
+    const kDC = vk(K_DC);
+    const kH14 = vk(K_H14);
+    const kGHI = vk(K_GHI);
+    const kGLO = vk(K_GLO);
+    const kRND = vk(kb);
+    const kQB = vk(K_QBIAS);
+    const kONES = vk(K_ONES);
+    const kQ8 = vk(K_Q8000);
     for (; b + 16 <= n; b += 16) {
       const off = <usize>b << 1;
       const P8 = v128.load(row + off);
       const H8 = v128.load(hp + off);
-      const lo = traceLo(P8, H8);
-      const hi = traceHi(P8, H8);
+      const lo = traceLoK(P8, H8, kDC, kH14);
+      const hi = traceHiK(P8, H8, kDC, kH14);
       v128.store(row + off, i16x8.narrow_i32x4_s(lo, hi));
-      const d0 = deltaV(gainV(lo), kb, sh);
-      const d1 = deltaV(gainV(hi), kb, sh);
+      const d0 = deltaK(gainK(lo, kGHI, kGLO), kRND, sh);
+      const d1 = deltaK(gainK(hi, kGHI, kGLO), kRND, sh);
       const qw = pW + (off << 1);
       const w0 = i32x4.add(v128.load(qw), d0);
       const w1 = i32x4.add(v128.load(qw + 16), d1);
-      const u = copyBits(w0, w1);
-      if (needsRare(u)) {
+      const u = copyBits(w0, w1, kQB);
+      if (needsRare(u, kONES)) {
         rare = true;
         break;
       }
-      store8(qw, pQ + off, w0, w1, d0, d1, u);
+      store8(qw, pQ + off, w0, w1, d0, d1, u, kQ8);
       const P8b = v128.load(row + off + 16);
       const H8b = v128.load(hp + off + 16);
-      const lob = traceLo(P8b, H8b);
-      const hib = traceHi(P8b, H8b);
+      const lob = traceLoK(P8b, H8b, kDC, kH14);
+      const hib = traceHiK(P8b, H8b, kDC, kH14);
       v128.store(row + off + 16, i16x8.narrow_i32x4_s(lob, hib));
-      const d0b = deltaV(gainV(lob), kb, sh);
-      const d1b = deltaV(gainV(hib), kb, sh);
+      const d0b = deltaK(gainK(lob, kGHI, kGLO), kRND, sh);
+      const d1b = deltaK(gainK(hib, kGHI, kGLO), kRND, sh);
       const w0b = i32x4.add(v128.load(qw + 32), d0b);
       const w1b = i32x4.add(v128.load(qw + 48), d1b);
-      const ub = copyBits(w0b, w1b);
-      if (needsRare(ub)) {
+      const ub = copyBits(w0b, w1b, kQB);
+      if (needsRare(ub, kONES)) {
         b += 8;
         rare = true;
         break;
       }
-      store8(qw + 32, pQ + off + 16, w0b, w1b, d0b, d1b, ub);
+      store8(qw + 32, pQ + off + 16, w0b, w1b, d0b, d1b, ub, kQ8);
     }
     if (!rare && b + 8 <= n) {
       const off = <usize>b << 1;
@@ -825,27 +866,29 @@ function setRowShift(): void {
   const delta1 = deltaV(gainV(p1), kb, sh);
   const w0 = i32x4.add(v128.load(pW), delta0);
   const w1 = i32x4.add(v128.load(pW + 16), delta1);
-  const u = copyBits(w0, w1);
-  if (needsRare(u)) return false;
-  store8(pW, pQ, w0, w1, delta0, delta1, u);
+  const u = copyBits(w0, w1, vk(K_QBIAS));
+  if (needsRare(u, vk(K_ONES))) return false;
+  store8(pW, pQ, w0, w1, delta0, delta1, u, vk(K_Q8000));
   return true;
 }
-/** x >> 12 (logical) narrowed unsigned for x = W + 2^27 + 2^11 of the 8 new weights w0 (lanes 0-3), w1 (4-7). */
-@inline function copyBits(w0: v128, w1: v128): v128 {
-  const qb = vk(K_QBIAS);
+/**
+ * x >> 12 (logical) narrowed unsigned for x = W + 2^27 + 2^11 of the 8 new weights w0 (lanes 0-3), w1 (4-7);
+ * qb = 2^27 + 2^11 (K_QBIAS).
+ */
+@inline function copyBits(w0: v128, w1: v128, qb: v128): v128 {
   return i16x8.narrow_i32x4_u(i32x4.shr_u(i32x4.add(w0, qb), 12), i32x4.shr_u(i32x4.add(w1, qb), 12));
 }
-/** Whether a block's copyBits u has a lane 0xffff (x >= 2^28 - 2^12: the block needs update8Rare). */
-@inline function needsRare(u: v128): bool {
-  return i8x16.bitmask(i16x8.eq(u, vk(K_ONES))) != 0;
+/** Whether a block's copyBits u has a lane 0xffff (x >= 2^28 - 2^12: the block needs update8Rare); ones = K_ONES. */
+@inline function needsRare(u: v128, ones: v128): bool {
+  return i8x16.bitmask(i16x8.eq(u, ones)) != 0;
 }
-/** A usual block's stores: the new weights, and the copies (u - 2^15) where delta != 0. */
-@inline function store8(pW: usize, pQ: usize, w0: v128, w1: v128, delta0: v128, delta1: v128, u: v128): void {
+/** A usual block's stores: the new weights, and the copies (u - 2^15) where delta != 0; q8 = K_Q8000. */
+@inline function store8(pW: usize, pQ: usize, w0: v128, w1: v128, delta0: v128, delta1: v128, u: v128, q8: v128): void {
   v128.store(pW, w0);
   v128.store(pW + 16, w1);
   // lanes where delta == 0 keep their copy
   const keep = i16x8.eq(i16x8.narrow_i32x4_s(delta0, delta1), i16x8.splat(0));
-  v128.store(pQ, v128.bitselect(v128.load(pQ), v128.xor(u, vk(K_Q8000)), keep));
+  v128.store(pQ, v128.bitselect(v128.load(pQ), v128.xor(u, q8), keep));
 }
 
 /**
