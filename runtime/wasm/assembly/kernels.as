@@ -425,22 +425,32 @@ function learnTraces(snap: bool): void {
   const sr = FR_REC - 6;
   const si = FR_IN - 6;
   const fused = fusedRows(snap);
+  const d = KEEP;
+  // Every row bounded and W_in's shift quick: the rows' W_in and bias parts wait for learnInBiasRows, which takes them
+  // without a call and a set-up per row (units are independent: unit a's W_in/b update reads only its own traces,
+  // x and its gain, and no W_rec row reads W_in or b).
+  let rows = false;
   if (fused) {
     setQuickConstants();
     setShiftConstants(SH_TRACE_REC - 16);
-    if (quickShifts(SH_TRACE_IN - 16)) setShiftConstants(SH_TRACE_IN - 16, K_RND_IN);
+    if (quickShifts(SH_TRACE_IN - 16)) {
+      setShiftConstants(SH_TRACE_IN - 16, K_RND_IN);
+      rows = allBounded(d);
+    }
     setRowShift();
   }
-  const d = KEEP;
   const ds = SH_TRACE_REC - 16;
+  const G = SCRATCH;
   for (let a = 0; a < N; a++) {
     if (fused) {
       const c = ld32(p_aphi, a);
-      if (boundedRow(c, d)) {
+      if (rows || boundedRow(c, d)) {
         const f = ld32(p_fb, a);
         if (f == 0) {
           traceRowQuick(a, c, d);
-          advanceInBias(a, 0, d, c);
+          // learnInBiasRows with gain 0 moves no weight (delta = (0 + 2^(ds-1) + 2^(sh-1)) >> sh = 0): advanceInBias
+          if (rows) store<i32>(G + (<usize>a << 2), 0);
+          else advanceInBias(a, 0, d, c);
           continue;
         }
         const g = sat32c(mul32x16(f, ETA_REC, 15), s_gain);
@@ -448,15 +458,87 @@ function learnTraces(snap: bool): void {
         // leaves the row's update out.
         if (quickDelta(g, 32767, ds) == 0 && quickDelta(g, -32768, ds) == 0) traceRowQuick(a, c, d);
         else learnRowQuick(a, c, d, g);
-        learnInBiasQuick(a, c, d, g);
+        if (rows) store<i32>(G + (<usize>a << 2), g);
+        else learnInBiasQuick(a, c, d, g);
         continue;
       }
     }
     cntV = advanceRow(a, snap, cntV);
     updateUnit(a, sr, si);
   }
+  if (rows) cntV = learnInBiasRows(d, cntV);
   const cnt = sumLanes(cntV);
   if (cnt != 0) store<u32>(s_trace, load<u32>(s_trace) + <u32>cnt);
+}
+
+/** Whether every row's (c, d) is bounded (boundedRow). */
+function allBounded(d: i32): bool {
+  for (let a = 0; a < N; a++) if (!boundedRow(ld32(p_aphi, a), d)) return false;
+  return true;
+}
+
+/**
+ * The W_in and bias parts of learnInBiasQuick for every row, gains g_a at SCRATCH (i32, 0 for f_a = 0), all rows
+ * bounded, decay d, W_in's shift quick (constants at K_RND_IN, K_RND): per row the W_in traces and update4 4 inputs
+ * at a time (the rest as update1), then the biases 4 rows at a time in i32 lanes: P_b := (d P_b + c 2^15 + 2^14) >> 15,
+ * where |d P_b + c 2^15| <= (c + d) 2^15 <= 2^30 and only 2^15 can leave int16 (saturated by the narrowing, and
+ * counted into cntV, returned), then b += (t + 2^(ds-1) + 2^(sh-1)) >> sh with the signed-overflow test.
+ */
+function learnInBiasRows(d: i32, cntV: v128): v128 {
+  const G = SCRATCH;
+  const sa = SH_APPLY;
+  const di = SH_TRACE_IN - 16;
+  const shIn = di + sa;
+  const ds = SH_TRACE_REC - 16;
+  const shB = ds + sa;
+  const h14 = vk(K_H14);
+  const kIn = vk(K_RND_IN);
+  const kLO = vk(K_LO16);
+  const n = N;
+  const m = M;
+  for (let a = 0; a < n; a++) {
+    const io = a * m;
+    const c = ld32(p_aphi, a);
+    const g = ld32(G, a);
+    const dc = i32x4.splat((d & 0xffff) | (c << 16));
+    const gv = i32x4.splat(g);
+    const ghi = i32x4.shr_s(gv, 16);
+    const glo = v128.and(gv, kLO);
+    let j = 0;
+    for (; j + 4 <= m; j += 4) {
+      const pp = p_P_in + (<usize>(io + j) << 1);
+      const pv = traceLoK(v128.load64_zero(pp), v128.load64_zero(p_x + (<usize>j << 1)), dc, h14);
+      v128.store64_lane(pp, i16x8.narrow_i32x4_s(pv, pv), 0);
+      addDelta4(p_W_in + (<usize>(io + j) << 2), deltaK(gainK(pv, ghi, glo), kIn, shIn), s_W_in);
+    }
+    for (; j < m; j++) {
+      const p = p_P_in + (<usize>(io + j) << 1);
+      const pv = (d * <i32>load<i16>(p) + c * ld16(p_x, j) + 16384) >> 15;
+      store<i16>(p, <i16>pv);
+      update1(p_W_in + (<usize>(io + j) << 2), pv, g >> 16, g & 0xffff, di, sa, s_W_in);
+    }
+  }
+  const dv = i32x4.splat(d);
+  const kB = vk(K_RND);
+  const k32767 = vk(K_32767);
+  let a = 0;
+  for (; a + 4 <= n; a += 4) {
+    const pb = p_P_b + (<usize>a << 1);
+    const tr = i32x4.shr_s(i32x4.add(i32x4.add(i32x4.mul(v128.load16x4_s(pb), dv), i32x4.shl(v128.load(p_aphi + (<usize>a << 2)), 15)), h14), 15);
+    cntV = i32x4.sub(cntV, i32x4.gt_s(tr, k32767));
+    v128.store64_lane(pb, i16x8.narrow_i32x4_s(tr, tr), 0);
+    const gv = v128.load(G + (<usize>a << 2));
+    const p = i32x4.min_s(tr, k32767);
+    addDelta4(p_b + (<usize>a << 2), deltaK(gainK(p, i32x4.shr_s(gv, 16), v128.and(gv, kLO)), kB, shB), s_b);
+  }
+  for (; a < n; a++) {
+    const pb = p_P_b + (<usize>a << 1);
+    const pbv = sat16c(<i64>((d * <i32>load<i16>(pb) + (ld32(p_aphi, a) << 15) + 16384) >> 15), s_trace);
+    store<i16>(pb, <i16>pbv);
+    const g = ld32(G, a);
+    update1(p_b + (<usize>a << 2), pbv, g >> 16, g & 0xffff, ds, sa, s_b);
+  }
+  return cntV;
 }
 
 /** Row a of advanceTraces; vector lanes' trace saturations are added to cntV (returned), scalar ones counted. */
@@ -631,7 +713,7 @@ function learnInBiasQuick(a: i32, c: i32, d: i32, g: i32): void {
  * (V8) in every iteration (2-3 instructions each), a load from here is one. Per step (setQuickConstants) and per row
  * (setRowConstants, setGain).
  */
-const VK: usize = memory.data(160, 16);
+const VK: usize = memory.data(192, 16);
 const K_DC: usize = 0; // d | c << 16: the trace's (decay, coefficient) pair against (P_b, h_b)
 const K_GHI: usize = 16; // g >> 16
 const K_GLO: usize = 32; // g & 0xffff
@@ -642,6 +724,8 @@ const K_RND_IN: usize = 96; // K_RND for W_in's shift di = SH_TRACE_IN - 16
 const K_Q8000: usize = 112; // 0x8000 in every i16 lane: (x >> 12) - 2^15 for x >> 12 in [0, 2^16)
 const K_ONES: usize = 128; // every bit set
 const K_RNDC: usize = 144; // K_RND for learnRowQuick's constant shift 16 (setRowShift)
+const K_LO16: usize = 160; // 0xffff
+const K_32767: usize = 176; // 32767
 @inline function vk(o: usize): v128 {
   return v128.load(VK + o);
 }
@@ -653,6 +737,8 @@ function setQuickConstants(): void {
   setVK(K_QBIAS, 134219776);
   setVK(K_Q8000, 0x80008000);
   setVK(K_ONES, -1);
+  setVK(K_LO16, 0xffff);
+  setVK(K_32767, 32767);
 }
 /** The rounding constant of update8 for shift ds (and SH_APPLY) at K_RND (or kb): 2^(ds-1) + 2^(ds+sa-1) (quickShifts). */
 function setShiftConstants(ds: i32, kb: usize = K_RND): void {
@@ -930,7 +1016,10 @@ function update8Rare(pW: usize, pQ: usize, pP: usize, kb: usize, sh: i32, satp: 
 
 /** update8 for 4 weights at pW without a Q3.12 copy (W_in), the shift constants at K_RND_IN, sh = di + SH_APPLY. */
 @inline function update4(pW: usize, p: v128, sh: i32, satp: usize): void {
-  const delta = deltaV(gainV(p), K_RND_IN, sh);
+  addDelta4(pW, deltaV(gainV(p), K_RND_IN, sh), satp);
+}
+/** W[0..4) at pW += delta in int32, overflow saturated and counted into satp; nothing written when delta is 0. */
+@inline function addDelta4(pW: usize, delta: v128, satp: usize): void {
   if (!v128.any_true(delta)) return;
   const w00 = v128.load(pW);
   let w = i32x4.add(w00, delta);
