@@ -237,3 +237,47 @@ for (const tau of [2, 1]) {
     for (const [n, v] of Object.entries(counted)) t.true(v > 0, `no ${n} saturation was reached, so its path went untested`);
   });
 }
+
+// With 4 outputs and feedback B e, the wasm kernels compute the feedback 4 units at a time (kernels.as feedback: pair
+// sums of i32x4.dot_i16x8_s, added in int32 with the overflow test); an error of -2^15 sends the step to the scalar
+// loop, as do the units after the last block of 4 (N = 37). Here B's entries sit at the int16 limits for half the
+// units, so their sums leave int32 and are saturated and counted, and every third step's targets of -2^15 make
+// errors of -2^15.
+(wasmSimdSupported() ? test : test.skip)('wasm equals js for the feedback B e with 4 outputs, sums beyond int32 and errors of -2^15 (N=37)', (t) => {
+  const M = 4;
+  const N = 37;
+  const O4 = 4;
+  const opts: LearnerOptions = { learner: 'rflo', inputs: M, hidden: N, outputs: O4, tau: 10, lrRec: 0.01, lrOut: 0.01, update: 'step', trialLength: 100 };
+  const w = initWeights({ inputs: M, hidden: N, outputs: O4, tau: 10, seed: 17, gain: 1.5, inScale: 2, outScale: 1 });
+  const js = createFixedLearner(opts, w, { backend: 'js' });
+  const wasm = createFixedLearner(opts, w, { backend: 'wasm' });
+  const rng = createRng(977);
+  const x = new Int16Array(M);
+  const y = new Int16Array(O4);
+  const out = new Int16Array(O4);
+  const sat = js.state.saturation;
+  const before = sat[SAT.feedback];
+  let minError = 0;
+  for (let it = 0; it < 300; it++) {
+    randomizeArena(js, [wasm], rng);
+    const B = js.state.B;
+    for (let a = 0; a < N; a++) {
+      const r = rngNextU32(rng);
+      if (r & 1) for (let o = 0; o < O4; o++) B[a * O4 + o] = (r >>> (o + 1)) & 1 ? 32767 : -32768;
+    }
+    arenaBytes(wasm).set(arenaBytes(js));
+    for (let j = 0; j < M; j++) x[j] = (rngNextU32(rng) & 0xffff) - 32768;
+    for (let o = 0; o < O4; o++) y[o] = it % 3 === 0 ? -32768 : (rngNextU32(rng) & 0xffff) - 32768;
+    js.stepQ(x, y, out);
+    wasm.stepQ(x, y, out);
+    for (let o = 0; o < O4; o++) minError = Math.min(minError, js.state.e[o]);
+    const d = firstDiff(js, arenaBytes(js), arenaBytes(wasm));
+    if (d !== null) {
+      t.fail(`iteration ${it}: ${d}`);
+      return;
+    }
+  }
+  t.log(`feedback saturations counted: ${sat[SAT.feedback] - before}, smallest error ${minError}`);
+  t.true(sat[SAT.feedback] - before > 0, 'no feedback sum left int32, so the overflow path went untested');
+  t.is(minError, -32768, 'no error of -2^15, so the scalar fallback went untested');
+});

@@ -1037,9 +1037,41 @@ function errorQ(): void {
   for (let o = 0; o < O; o++) store<i16>(p_e + (<usize>o << 1), sat16c(<i64>(ld16(p_target, o) - ld16(p_y, o)), s_e));
 }
 
-/** feedbackQ (runtime/network.ts). */
+/**
+ * feedbackQ (runtime/network.ts): fb_a = sat32(sum_o B_ao e_o) (or W_out_q12^T e with TRANSPOSE). With B and 4
+ * outputs, 4 units at a time: B's rows of two units are one vector of 8, one i32x4.dot_i16x8_s against (e, e) gives
+ * pair sums, exact since no e is -2^15 (|B e| <= 2^15 (2^15 - 1) < 2^30); the two pair sums of a unit add in int32
+ * with the signed-overflow test, an overflowed lane saturated and counted (the sum lies within 2^31 of the limit).
+ */
 function feedback(): void {
-  for (let a = 0; a < N; a++) {
+  let a = 0;
+  if (!TRANSPOSE && O == 4) {
+    const e0 = ld16(p_e, 0);
+    const e1 = ld16(p_e, 1);
+    const e2 = ld16(p_e, 2);
+    const e3 = ld16(p_e, 3);
+    if (e0 != -32768 && e1 != -32768 && e2 != -32768 && e3 != -32768) {
+      const E = v128.load64_splat(p_e);
+      let nsat = 0;
+      for (; a + 4 <= N; a += 4) {
+        const pb = p_B + (<usize>(a * 4) << 1);
+        const d0 = i32x4.dot_i16x8_s(v128.load(pb), E);
+        const d1 = i32x4.dot_i16x8_s(v128.load(pb + 16), E);
+        const x = i32x4.shuffle(d0, d1, 0, 2, 4, 6);
+        const y = i32x4.shuffle(d0, d1, 1, 3, 5, 7);
+        let f = i32x4.add(x, y);
+        const ov = v128.and(v128.xor(x, f), v128.xor(y, f));
+        if (i32x4.bitmask(ov) != 0) {
+          const m = i32x4.shr_s(ov, 31);
+          f = v128.bitselect(v128.xor(i32x4.shr_s(x, 31), i32x4.splat(i32.MAX_VALUE)), f, m);
+          nsat += popcnt<i32>(i32x4.bitmask(m));
+        }
+        v128.store(p_fb + (<usize>a << 2), f);
+      }
+      if (nsat != 0) store<u32>(s_feedback, load<u32>(s_feedback) + <u32>nsat);
+    }
+  }
+  for (; a < N; a++) {
     let acc: i64 = 0;
     if (TRANSPOSE) for (let o = 0; o < O; o++) acc += <i64>(ld16(p_W_out_q12, o * N + a) * ld16(p_e, o));
     else for (let o = 0; o < O; o++) acc += <i64>(ld16(p_B, a * O + o) * ld16(p_e, o));
