@@ -784,7 +784,7 @@ function setShiftConstants(ds: i32, kb: usize = K_RND): void {
 }
 
 /** Row a of P_rec for a bounded row (boundedRow): P := (d P + c h_prev + 2^14) >> 15, one i16 dot product per pair. */
-function traceRowQuick(a: i32, c: i32, d: i32): void {
+@inline function traceRowQuick(a: i32, c: i32, d: i32): void {
   const n = N;
   const row = p_P_rec + (<usize>(a * n) << 1);
   const hp = p_h_prev;
@@ -807,7 +807,7 @@ function traceRowQuick(a: i32, c: i32, d: i32): void {
  * update on the new traces in one pass, gain g (Q(9 + k)). The new traces (in range, so their i32 lanes are the i16
  * values) feed update8 directly. Needs setQuickConstants and setShiftConstants(SH_TRACE_REC - 16).
  */
-function learnRowQuick(a: i32, c: i32, d: i32, g: i32): void {
+@inline function learnRowQuick(a: i32, c: i32, d: i32, g: i32): void {
   const n = N;
   const ro = <usize>(a * n);
   const row = p_P_rec + (ro << 1);
