@@ -302,7 +302,7 @@ function forward(): void {
 let DOT2: i64 = 0;
 
 /** dot32x16 of the rows at pw0 and pw1 with the same values pv: returns the first sum, the second in DOT2. */
-function dot32x16x2(pw0: usize, pw1: usize, pv: usize, n: i32): i64 {
+@inline function dot32x16x2(pw0: usize, pw1: usize, pv: usize, n: i32): i64 {
   let a0 = i64x2.splat(0);
   let a1 = i64x2.splat(0);
   let b0 = i64x2.splat(0);
@@ -351,7 +351,17 @@ function dot32x16x2(pw0: usize, pw1: usize, pv: usize, n: i32): i64 {
 @inline function finishUnit(i: i32, acc: i64): void {
   let accIn: i64 = 0;
   const io = i * M;
-  for (let j = 0; j < M; j++) accIn += <i64>ld32(p_W_in, io + j) * <i64>ld16(p_x, j);
+  let j = 0;
+  if (M >= 4) {
+    let v = i64x2.splat(0);
+    for (; j + 4 <= M; j += 4) {
+      const w4 = v128.load(p_W_in + (<usize>(io + j) << 2));
+      const x4 = v128.load16x4_s(p_x + (<usize>j << 1));
+      v = i64x2.add(v, i64x2.add(i64x2.extmul_low_i32x4_s(w4, x4), i64x2.extmul_high_i32x4_s(w4, x4)));
+    }
+    accIn = i64x2.extract_lane(v, 0) + i64x2.extract_lane(v, 1);
+  }
+  for (; j < M; j++) accIn += <i64>ld32(p_W_in, io + j) * <i64>ld16(p_x, j);
   acc += accIn * 8 + <i64>ld32(p_b, i) * 32768;
   const u = <i32>rsr64(acc, 27);
   store<i32>(p_u + (<usize>i << 2), u);
