@@ -1258,6 +1258,7 @@ function updateOutput(): void {
   if (quick) {
     setQuickConstants();
     setShiftConstants(dso);
+    if (dso + SH_APPLY <= 16) setShiftConstants(16 - SH_APPLY, K_RNDC);
   }
   for (let o = 0; o < O; o++) {
     const e = ld16(p_e, o);
@@ -1273,19 +1274,16 @@ function updateOutput(): void {
       }
       const pW = p_W_out + (<usize>oo << 2);
       const pQ = p_W_out_q12 + (<usize>oo << 1);
-      setGain(g);
       const sh = dso + SH_APPLY;
-      const ph = p_h;
-      const satp = s_W_out;
+      // as learnRowQuick: the constant final shift 16 with the gain scaled by 2^(16 - sh) where that fits int32
+      const s = 16 - sh;
       let j = 0;
-      while (j + 8 <= N) {
-        for (; j + 8 <= N; j += 8) {
-          const H8 = v128.load(ph + (<usize>j << 1));
-          if (!update8(pW + (<usize>j << 2), pQ + (<usize>j << 1), i32x4.extend_low_i16x8_s(H8), i32x4.extend_high_i16x8_s(H8), K_RND, sh)) break;
-        }
-        if (j + 8 > N) break;
-        update8Rare(pW + (<usize>j << 2), pQ + (<usize>j << 1), ph + (<usize>j << 1), K_RND, sh, satp);
-        j += 8;
+      if (sh <= 16 && (g << s) >> s == g) {
+        setGain(g << s);
+        j = outputRowLoop(pW, pQ, K_RNDC, 16);
+      } else {
+        setGain(g);
+        j = outputRowLoop(pW, pQ, K_RND, sh);
       }
       for (; j < N; j++) applyStep(pW, pQ, j, mul32x16(g, ld16(p_h, j), sOut), s_W_out);
     }
@@ -1309,6 +1307,44 @@ function updateOutput(): void {
       if (STEP) applyStep(p_D, 0, od + j, normalized ? shiftWide(g1 * <i64>xj, sDirect) : mul32x16(g, xj, sDirect), s_W_out);
     }
   }
+}
+
+/**
+ * The delta rule's usual case for one readout row (W_out at pW, copies at pQ) on h through update8 (gain at
+ * K_GHI / K_GLO, rounding constant at kb, final shift sh), the vector constants in registers; a block that needs the
+ * exact tests goes to update8Rare. Returns where the blocks of 8 end.
+ */
+@inline function outputRowLoop(pW: usize, pQ: usize, kb: usize, sh: i32): i32 {
+  const ph = p_h;
+  const n = N;
+  let j = 0;
+  while (j + 8 <= n) {
+    const kGHI = vk(K_GHI);
+    const kGLO = vk(K_GLO);
+    const kRND = vk(kb);
+    const kQB = vk(K_QBIAS);
+    const kONES = vk(K_ONES);
+    const kQ8 = vk(K_Q8000);
+    let rare = false;
+    for (; j + 8 <= n; j += 8) {
+      const H8 = v128.load(ph + (<usize>j << 1));
+      const d0 = deltaK(gainK(i32x4.extend_low_i16x8_s(H8), kGHI, kGLO), kRND, sh);
+      const d1 = deltaK(gainK(i32x4.extend_high_i16x8_s(H8), kGHI, kGLO), kRND, sh);
+      const qw = pW + (<usize>j << 2);
+      const w0 = i32x4.add(v128.load(qw), d0);
+      const w1 = i32x4.add(v128.load(qw + 16), d1);
+      const u = copyBits(w0, w1, kQB);
+      if (needsRare(u, kONES)) {
+        rare = true;
+        break;
+      }
+      store8(qw, pQ + (<usize>j << 1), w0, w1, d0, d1, u, kQ8);
+    }
+    if (!rare) break;
+    update8Rare(pW + (<usize>j << 2), pQ + (<usize>j << 1), ph + (<usize>j << 1), kb, sh, s_W_out);
+    j += 8;
+  }
+  return j;
 }
 
 /** hi/lo partial sums of row j exactly as the reference leaves them in sum_hi/sum_lo (f64). */
