@@ -217,11 +217,12 @@ export async function firmataMissing(): Promise<string | null> {
  * can take the io directly. firmata-io emits "connect" only on the port's "open", long gone for a port opened
  * beforehand; johnny-five then waits forever. Waiting for the io's "ready" first makes johnny-five see io.isReady and
  * proceed (checked against the real StandardFirmata on simavr, test/firmata-hil.test.ts). johnny-five and firmata-io
- * are loaded here, with a message saying how to install them when they are missing.
+ * are loaded here, with a message saying how to install them when they are missing. The wait for the handshake ends
+ * after `timeoutMs` (default 15 s) or when `signal` aborts (Ctrl-C), rejecting either way with the port closed.
  */
 export async function openFirmata(
   path: string,
-  o: { baudRate?: number; samplingIntervalMs?: number; timeoutMs?: number; reportVersionTimeoutMs?: number } = {},
+  o: { baudRate?: number; samplingIntervalMs?: number; timeoutMs?: number; reportVersionTimeoutMs?: number; signal?: AbortSignal } = {},
 ): Promise<FirmataConnection> {
   const j5 = await load('johnny-five').catch(() => {
     throw new Error(FIRMATA_MISSING);
@@ -243,7 +244,17 @@ export async function openFirmata(
         () => reject(new Error(`no StandardFirmata handshake from ${path} within ${timeout} ms; check that StandardFirmata is flashed and that the baud rate (${o.baudRate ?? 57600}) is the one in its Firmata.begin()`)),
         timeout,
       );
-      io.once('ready', () => (clearTimeout(timer), resolve()));
+      const onAbort = (): void => {
+        clearTimeout(timer);
+        reject(new Error(`stopped while waiting for the StandardFirmata handshake from ${path}`));
+      };
+      if (o.signal?.aborted) onAbort();
+      o.signal?.addEventListener('abort', onAbort, { once: true });
+      io.once('ready', () => {
+        clearTimeout(timer);
+        o.signal?.removeEventListener('abort', onAbort);
+        resolve();
+      });
     });
   } catch (e) {
     if (port.isOpen) await new Promise<void>((r) => port.close(() => r()));

@@ -2,11 +2,12 @@
  * The `neurostream` command. Each subcommand lives in sim/commands/<name>.ts and exports
  * `register(program: Command): void`; add new ones to COMMANDS below.
  *
- * Exit codes: 0 ok, 1 runtime failure, 2 bad usage or bad input. Errors go to stderr as one message that says
+ * Exit codes: 0 ok, 1 runtime failure, 2 bad usage or bad input, 130/143 stopped by Ctrl-C/SIGTERM before there was
+ * anything to report. Errors go to stderr as one message that says
  * what was wrong, what was expected and what to do, without a stack trace (set NEUROSTREAM_DEBUG=1 for one).
  */
 import { Command, CommanderError } from 'commander';
-import { InputError } from './modelio.ts';
+import { InputError, Interrupted } from './modelio.ts';
 import { packageVersion } from './version.ts';
 import { register as registerDemo } from './commands/demo.ts';
 import { register as registerGrad } from './commands/grad.ts';
@@ -37,6 +38,7 @@ export function buildProgram(): Command {
     .addHelpText(
       'after',
       '\nExit codes:\n  0  ok\n  1  runtime failure\n  2  bad usage or bad input (unknown option, malformed file, wrong shape)\n' +
+        '  130, 143  stopped by Ctrl-C or SIGTERM before there was anything to report (a run stopped while streaming exits 0)\n' +
         '\nExamples:\n  neurostream demo\n  neurostream sim --task periodic --learner rflo --trials 5000 --seeds 1..5\n' +
         '  neurostream grad --model model.json --data data.json --learner rtrl',
     );
@@ -60,6 +62,10 @@ export async function main(argv: string[] = process.argv): Promise<number> {
       process.stderr.write(`neurostream: ${err.message}\n`);
       if (debug) process.stderr.write(String(err.stack) + '\n');
       return EXIT_USAGE;
+    }
+    if (err instanceof Interrupted) {
+      process.stderr.write(`neurostream: ${err.message}\n`);
+      return err.exitCode;
     }
     const msg = err instanceof Error ? err.message : String(err);
     process.stderr.write(`neurostream: ${msg}\n`);

@@ -20,6 +20,19 @@ export class InputError extends Error {
 }
 
 /**
+ * The user stopped a command (Ctrl-C, SIGTERM) before it had anything to report: the CLI prints the message alone and
+ * exits with the shell's code for that signal (130 SIGINT, 143 SIGTERM).
+ */
+export class Interrupted extends Error {
+  override name = 'Interrupted';
+  readonly exitCode: number;
+  constructor(message: string, signal: unknown) {
+    super(message);
+    this.exitCode = signal === 'SIGTERM' ? 143 : 130;
+  }
+}
+
+/**
  * What JSON.parse said about `text`, with where as line and column (1-based) when it gave a position (V8: "... in JSON
  * at position N", newer versions add the line themselves) or the input ended early.
  */

@@ -3,7 +3,7 @@
 // bound: on an idle machine each exits in about a second.
 import test from 'ava';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -393,3 +393,120 @@ function boardsInGroup(pgid: number): string[] {
   }
   return found;
 }
+
+/**
+ * `neurostream ARGS`, sent SIGINT (a Ctrl-C) once `ready(pid, stderr)` holds, checked as stderr grows and every 50 ms
+ * (a condition, not a delay). hung: the command did not exit within HANG after it.
+ */
+function runUntilCtrlC(args: string[], ready: (pid: number, stderr: string) => boolean): Promise<Exit & { sent: boolean }> {
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, [bin, ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    let sent = false;
+    const check = (): void => {
+      if (!sent && p.exitCode === null && ready(p.pid!, stderr)) {
+        sent = true;
+        p.kill('SIGINT');
+      }
+    };
+    p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    p.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      check();
+    });
+    const poll = setInterval(check, 50);
+    let hung = false;
+    const timer = setTimeout(() => {
+      hung = true;
+      p.kill('SIGKILL');
+    }, HANG);
+    p.on('close', (code, signal) => {
+      clearInterval(poll);
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr, hung, sent });
+    });
+  });
+}
+
+/** True when process `pid` has `path` (a device or socket, resolved) open. */
+function holdsOpen(pid: number, path: string): boolean {
+  try {
+    const target = realpathSync(path);
+    return readdirSync(`/proc/${pid}/fd`).some((fd) => {
+      try {
+        return readlinkSync(`/proc/${pid}/fd/${fd}`) === target;
+      } catch {
+        return false;
+      }
+    });
+  } catch {
+    return false;
+  }
+}
+
+/** Stopped by Ctrl-C before there was anything to report: code 130, `said` on stderr, no summary, nothing left open. */
+function stoppedEarly(t: import('ava').ExecutionContext, r: Exit & { sent: boolean }, said: RegExp): void {
+  t.true(r.sent, `the command ended before it was signalled: ${r.stderr}`);
+  t.false(r.hung, `did not exit after Ctrl-C; stderr: ${r.stderr}`);
+  t.is(r.signal, null, 'exited by itself');
+  t.is(r.code, 130, r.stderr);
+  t.regex(r.stderr, said);
+  t.is(r.stdout, '', 'no summary of a run that never streamed');
+  t.notRegex(r.stderr, /still holding|NEUROSTREAM_DEBUG/, r.stderr);
+}
+
+test.serial('Ctrl-C while run or demo waits for a silent board ends it at once with exit 130 and what it was waiting for, not an empty summary or report; --duration running out first is a failure that says so', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'neurostream-silent-'));
+  const sock = join(dir, 'board.sock');
+  const server = createServer(() => {});
+  await new Promise<void>((r) => server.listen(sock, r));
+  try {
+    // the HELLO went unanswered three times: run is waiting (up to --connect-timeout, 30 s) when the Ctrl-C comes
+    const r = await runUntilCtrlC(['run', '--port', sock, '--no-progress'], (_pid, err) => /no answer to HELLO/.test(err));
+    stoppedEarly(t, r, /run: stopped before the board at .*board\.sock streamed \(last on the link: [^)]*HELLO[^)]*\); nothing was learned or written/);
+    // demo likewise: no report of empty curves
+    const out = join(dir, 'report');
+    const m = await runUntilCtrlC(['demo', '--port', sock, '--out', out, '--no-progress'], (_pid, err) => /no answer to HELLO/.test(err));
+    stoppedEarly(t, m, /demo: stopped before the board at .*board\.sock streamed \(last on the link: [^)]*HELLO[^)]*\); no report written/);
+    t.false(existsSync(join(out, 'index.html')), 'no report was written');
+    const d = await run(['run', '--port', sock, '--duration', '1', '--json', '--no-progress']);
+    t.false(d.hung, d.stderr);
+    t.is(d.code, 1, d.stderr);
+    t.regex(d.stderr, /run: --duration 1 s ended before the board at .* streamed a sample/);
+    t.is(d.stdout, '', 'no JSON summary of a run that never streamed');
+    // several unanswered HELLO rounds (about 1.5 s each) are said once, not once per round
+    const g = await run(['run', '--port', sock, '--connect-timeout', '5', '--no-progress']);
+    t.is(g.code, 1, g.stderr);
+    t.is(g.stderr.match(/^no handshake yet: no answer to HELLO after 3 tries; retrying for up to 5 s \(Ctrl-C to stop\)$/gm)?.length, 1, g.stderr);
+    t.notRegex(g.stderr, /^disconnected:/m, g.stderr);
+  } finally {
+    server.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test.serial('run --on-device and run --firmata at a silent pseudo-terminal: the device gets --connect-timeout, and Ctrl-C during either handshake ends the command at once with exit 130', async (t) => {
+  if (!hasSocat()) {
+    if (process.env.CI) t.fail('socat is needed for this test under CI');
+    else t.log('skipped: socat is not installed');
+    t.pass();
+    return;
+  }
+  const pty = await createPtyPair();
+  try {
+    const g = await run(['run', '--on-device', '--port', pty.host, '--connect-timeout', '1']);
+    t.false(g.hung, g.stderr);
+    t.is(g.code, 1, g.stderr);
+    t.regex(g.stderr, /run --on-device: no answer from the board at .* within 1 s \(last: HELLO sent, no CAPABILITIES back\)\. Check that --port/);
+    t.notRegex(g.stderr, /still holding/);
+    // Ctrl-C while the firmware's CAPABILITIES are awaited (30 s by default)
+    const d = await runUntilCtrlC(['run', '--on-device', '--port', pty.host], (_pid, err) => /run --on-device: rflo/.test(err));
+    stoppedEarly(t, d, /run --on-device: stopped before the run on .* finished; nothing to compare/);
+    // Ctrl-C while StandardFirmata's handshake is awaited (15 s by default): once run holds the port open
+    const f = await runUntilCtrlC(['run', '--firmata', '--port', pty.host, '--no-progress'], (pid) => holdsOpen(pid, pty.host));
+    stoppedEarly(t, f, /run: stopped while waiting for the StandardFirmata handshake from .*; nothing was learned or written/);
+  } finally {
+    await pty.close();
+  }
+});

@@ -150,10 +150,10 @@ for (const N of [24, 37, 40, 56]) {
   });
 }
 
-// learnRowQuick shifts its update by a constant (12 or 16) when the final shift sh = ds + shiftApply is at most that,
-// with the gain scaled by 2^(C - sh) when it still fits int32, and by sh itself otherwise. The learning rate sets sh
-// (0.0003: above 16, every row on the variable shift; 0.001-0.003: C = 16; 0.01-0.3: C = 12, the gain scaled up to
-// 2^6); large targets make large gains, so some rows do not fit once scaled. Arenas equal every 250 steps.
+// learnRowQuick shifts its update by the constant 16 when the final shift sh = ds + shiftApply is at most 16, with
+// the gain scaled by 2^(16 - sh) when it still fits int32, and by sh itself otherwise. The learning rate sets sh
+// (0.0003: above 16, every row on the variable shift; 0.001-0.3: the constant, the gain scaled by up to 2^10);
+// large targets make large gains, so some rows do not fit once scaled. Arenas equal every 250 steps.
 for (const lr of [0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3]) {
   (wasmSimdSupported() ? test : test.skip)(`wasm equals js over 1500 steps at learning rate ${lr} (the update's constant and variable final shifts)`, (t) => {
     const M = 4;
@@ -182,3 +182,102 @@ for (const lr of [0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3]) {
     t.notDeepEqual(Array.from(s.W_rec), Array.from(createFixedLearner(options('rflo', M, N, false, lr, 100), w, { backend: 'js' }).state.W_rec), 'W_rec learned');
   });
 }
+
+// With every row bounded, the wasm kernels take the W_in and bias parts of all rows after the W_rec rows
+// (kernels.as learnInBiasRows): W_in per row 4 inputs at a time plus a scalar rest (M = 5), the biases 4 rows at a
+// time plus a scalar rest (N = 37), gains of zero for units whose feedback is 0. The bias trace is the one that can
+// leave int16 there: for a unit with u = 0 (its W_rec row, W_in row and bias zeroed), c = a phi' = a, so c + d = 2^15,
+// and P_b = 32767 gives (d 32767 + c 2^15 + 2^14) >> 15 = 2^15 when a >= 1/2 (tau = 2): saturated to 32767 and
+// counted, and the update must use the saturated trace. tau = 1 makes such rows unbounded (c = 2^15, d = 0), so the
+// kernels keep the per-row path for every row of that step; both must equal the TypeScript kernels.
+for (const tau of [2, 1]) {
+  (wasmSimdSupported() ? test : test.skip)(`wasm equals js where the bias trace saturates in the rows' W_in and bias pass (tau ${tau}, M=5 N=37)`, (t) => {
+    const M = 5;
+    const N = 37;
+    const opts: LearnerOptions = { learner: 'rflo', inputs: M, hidden: N, outputs: O, tau, lrRec: 0.01, lrOut: 0.01, update: 'step', trialLength: 100 };
+    const w = initWeights({ inputs: M, hidden: N, outputs: O, tau, seed: 13, gain: 1.5, inScale: 2, outScale: 1 });
+    const js = createFixedLearner(opts, w, { backend: 'js' });
+    const wasm = createFixedLearner(opts, w, { backend: 'wasm' });
+    const rng = createRng(tau * 101 + 3);
+    const x = new Int16Array(M);
+    const y = new Int16Array(O);
+    const out = new Int16Array(O);
+    const sat = js.state.saturation;
+    const before = { trace: sat[SAT.trace], b: sat[SAT.b], W_in: sat[SAT.W_in] };
+    let zeroFeedback = 0;
+    for (let it = 0; it < 200; it++) {
+      randomizeArena(js, [wasm], rng);
+      const s = js.state;
+      for (let a = 0; a < N; a++) {
+        const r = rngNextU32(rng);
+        if (r & 1) {
+          s.W_rec.fill(0, a * N, (a + 1) * N);
+          s.W_in.fill(0, a * M, (a + 1) * M);
+          s.b[a] = 0;
+        }
+        if (r & 2) s.P_b[a] = 32767;
+        // weights a few units from an int32 limit: the rows' W_in and bias updates overflow too
+        if ((r & 12) === 4) s.b[a] = r & 16 ? 2147483647 - ((r >>> 8) & 255) : -2147483648 + ((r >>> 8) & 255);
+        if ((r & 96) === 32) for (let j = 0; j < M; j++) s.W_in[a * M + j] = r & 128 ? 2147483647 - j : -2147483648 + j;
+      }
+      for (let j = 0; j < M; j++) x[j] = (rngNextU32(rng) & 0xffff) - 32768;
+      for (let o = 0; o < O; o++) y[o] = (rngNextU32(rng) & 0xffff) - 32768;
+      arenaBytes(wasm).set(arenaBytes(js));
+      js.stepQ(x, y, out);
+      wasm.stepQ(x, y, out);
+      for (let a = 0; a < N; a++) if (js.state.fb[a] === 0) zeroFeedback++;
+      const d = firstDiff(js, arenaBytes(js), arenaBytes(wasm));
+      if (d !== null) {
+        t.fail(`iteration ${it}: ${d}`);
+        return;
+      }
+    }
+    const counted = { trace: sat[SAT.trace] - before.trace, b: sat[SAT.b] - before.b, W_in: sat[SAT.W_in] - before.W_in };
+    t.log(`saturations counted: ${JSON.stringify(counted)}, units with feedback 0: ${zeroFeedback}`);
+    for (const [n, v] of Object.entries(counted)) t.true(v > 0, `no ${n} saturation was reached, so its path went untested`);
+  });
+}
+
+// With 4 outputs and feedback B e, the wasm kernels compute the feedback 4 units at a time (kernels.as feedback: pair
+// sums of i32x4.dot_i16x8_s, added in int32 with the overflow test); an error of -2^15 sends the step to the scalar
+// loop, as do the units after the last block of 4 (N = 37). Here B's entries sit at the int16 limits for half the
+// units, so their sums leave int32 and are saturated and counted, and every third step's targets of -2^15 make
+// errors of -2^15.
+(wasmSimdSupported() ? test : test.skip)('wasm equals js for the feedback B e with 4 outputs, sums beyond int32 and errors of -2^15 (N=37)', (t) => {
+  const M = 4;
+  const N = 37;
+  const O4 = 4;
+  const opts: LearnerOptions = { learner: 'rflo', inputs: M, hidden: N, outputs: O4, tau: 10, lrRec: 0.01, lrOut: 0.01, update: 'step', trialLength: 100 };
+  const w = initWeights({ inputs: M, hidden: N, outputs: O4, tau: 10, seed: 17, gain: 1.5, inScale: 2, outScale: 1 });
+  const js = createFixedLearner(opts, w, { backend: 'js' });
+  const wasm = createFixedLearner(opts, w, { backend: 'wasm' });
+  const rng = createRng(977);
+  const x = new Int16Array(M);
+  const y = new Int16Array(O4);
+  const out = new Int16Array(O4);
+  const sat = js.state.saturation;
+  const before = sat[SAT.feedback];
+  let minError = 0;
+  for (let it = 0; it < 300; it++) {
+    randomizeArena(js, [wasm], rng);
+    const B = js.state.B;
+    for (let a = 0; a < N; a++) {
+      const r = rngNextU32(rng);
+      if (r & 1) for (let o = 0; o < O4; o++) B[a * O4 + o] = (r >>> (o + 1)) & 1 ? 32767 : -32768;
+    }
+    arenaBytes(wasm).set(arenaBytes(js));
+    for (let j = 0; j < M; j++) x[j] = (rngNextU32(rng) & 0xffff) - 32768;
+    for (let o = 0; o < O4; o++) y[o] = it % 3 === 0 ? -32768 : (rngNextU32(rng) & 0xffff) - 32768;
+    js.stepQ(x, y, out);
+    wasm.stepQ(x, y, out);
+    for (let o = 0; o < O4; o++) minError = Math.min(minError, js.state.e[o]);
+    const d = firstDiff(js, arenaBytes(js), arenaBytes(wasm));
+    if (d !== null) {
+      t.fail(`iteration ${it}: ${d}`);
+      return;
+    }
+  }
+  t.log(`feedback saturations counted: ${sat[SAT.feedback] - before}, smallest error ${minError}`);
+  t.true(sat[SAT.feedback] - before > 0, 'no feedback sum left int32, so the overflow path went untested');
+  t.is(minError, -32768, 'no error of -2^15, so the scalar fallback went untested');
+});

@@ -10,7 +10,7 @@
  */
 import { SerialPort } from 'serialport';
 import { Framer } from '../framer.ts';
-import { FLAG_MISSING, MAX_SNAPSHOT_CHUNK, MAX_WIRE, MISSING_VALUE, MsgType, NO_RESUME, createMessage, encodeFrame, errorText, LEARNER_CODES, CONFIG_START, CONFIG_TARGETS, CONFIG_DIRECT, CONFIG_NORMALIZED } from '../protocol.ts';
+import { FLAG_MISSING, MAX_SNAPSHOT_CHUNK, MAX_WIRE, MISSING_VALUE, MSG_NAMES, MsgType, NO_RESUME, createMessage, encodeFrame, errorText, LEARNER_CODES, CONFIG_START, CONFIG_TARGETS, CONFIG_DIRECT, CONFIG_NORMALIZED } from '../protocol.ts';
 import type { Message } from '../protocol.ts';
 import type { LearnerKind } from '../../runtime/types.ts';
 
@@ -33,6 +33,13 @@ export interface DeviceConfigure {
   normalized?: boolean;
 }
 
+const typeName = (t: number): string => MSG_NAMES[t]?.toUpperCase() ?? `0x${t.toString(16)}`;
+
+/** A request the device did not answer within DeviceLearnerClient.timeoutMs. */
+export class NoAnswer extends Error {
+  override name = 'NoAnswer';
+}
+
 type Waiter = { want: number; resolve: (m: Message) => void; reject: (e: Error) => void; timer: NodeJS.Timeout };
 
 export class DeviceLearnerClient {
@@ -51,19 +58,26 @@ export class DeviceLearnerClient {
   readonly errors: string[] = [];
   timeoutMs = 5000;
 
-  private constructor(port: SerialPort) {
+  /** The device's serial port or pty path. */
+  readonly path: string;
+
+  private constructor(port: SerialPort, path: string) {
     this.port = port;
+    this.path = path;
     this.framer = new Framer((m) => this.receive(m));
     port.on('data', (d: Buffer) => this.framer.push(d));
   }
 
-  static async open(path: string): Promise<DeviceLearnerClient> {
-    const port = new SerialPort({ path, baudRate: 115200, autoOpen: false });
+  /** Opens the device's port (baudRate: the firmware's UART rate; a pty ignores it). */
+  static async open(path: string, baudRate = 115200): Promise<DeviceLearnerClient> {
+    const port = new SerialPort({ path, baudRate, autoOpen: false });
     await new Promise<void>((res, rej) => port.open((e) => (e ? rej(e) : res())));
-    return new DeviceLearnerClient(port);
+    return new DeviceLearnerClient(port, path);
   }
 
+  /** Closes the port; a request still waiting for its answer is rejected at once. */
   async close(): Promise<void> {
+    this.settle(null, new Error(`the port ${this.path} was closed`));
     if (this.port.isOpen) await new Promise<void>((res) => this.port.close(() => res()));
   }
 
@@ -139,7 +153,10 @@ export class DeviceLearnerClient {
     if (this.waiter) throw new Error('one request at a time');
     this.failure = null;
     const p = new Promise<Message>((resolve, reject) => {
-      const timer = setTimeout(() => this.settle(null, new Error(`no answer 0x${want.toString(16)} within ${this.timeoutMs} ms`)), this.timeoutMs);
+      const timer = setTimeout(
+        () => this.settle(null, new NoAnswer(`no ${typeName(want)} from the device at ${this.path} within ${this.timeoutMs} ms (it was sent ${typeName(type)})`)),
+        this.timeoutMs,
+      );
       this.waiter = { want, resolve, reject, timer };
     });
     this.port.write(Buffer.concat([...extra, this.send(type)]));

@@ -10,7 +10,8 @@
  *   TANH = 20480      the Q1.15 tanh table (runtime/activation.ts)
  *   ARENA_BASE        the plan's arena, byte for byte as in the TypeScript backend
  *   after the arena   private scratch (RTRL: exact i64 partial sums, theta x 8 bytes, c_j, N x 4 bytes, then the
- *                     dot path's work area for one chunk of parameters, rtrlWorkBytes)
+ *                     dot path's work area for one chunk of parameters, rtrlWorkBytes; RFLO: the learning step's
+ *                     gain per unit, N x 4 bytes, written and read within one step)
  */
 import { FRAC } from '../plan.ts';
 import type { FixedPlan } from '../plan.ts';
@@ -104,7 +105,7 @@ export function createWasmKernel(p: FixedPlan): WasmKernel {
   const M = o.inputs;
   const O = o.outputs;
   const scratchAt = ARENA_BASE + Math.ceil(p.totalBytes / 16) * 16;
-  const scratchBytes = p.kind === 'rtrl' ? p.thetaCount * 8 + N * 4 + rtrlWorkBytes(N, M) : 0;
+  const scratchBytes = p.kind === 'rtrl' ? p.thetaCount * 8 + N * 4 + rtrlWorkBytes(N, M) : p.kind === 'rflo' ? N * 4 : 0;
   const pages = Math.ceil((scratchAt + scratchBytes + 16) / PAGE);
   if (WA === undefined) throw new Error('this engine has no WebAssembly');
   const memory = new WA.Memory({ initial: pages, maximum: pages });

@@ -165,13 +165,13 @@ export function checkPortPath(port: string, command: string, flag = '--port'): v
   try {
     st = statSync(port);
   } catch {
-    throw new InputError(`${command} ${flag}: ${port} does not exist; give the board's serial device (ls /dev/ttyACM* /dev/ttyUSB* lists them), or leave out ${flag} for the virtual board${command === 'run' ? ' (--virtual)' : ''}`);
+    throw new InputError(`${command} ${flag}: ${port} does not exist; give the board's serial device (ls /dev/ttyACM* /dev/ttyUSB* lists them), or leave out ${flag} for the virtual board${command.startsWith('run') ? ' (--virtual)' : ''}`);
   }
   const notSerial = st.isFile() ? 'a regular file' : st.isDirectory() ? 'a directory' : st.isCharacterDevice() ? nonTtyDevice(st.rdev) : null;
   if (notSerial !== null) {
     throw new InputError(
       `${command} ${flag}: ${port} is ${notSerial}, not a serial device or the socket of a virtual board; ` +
-        `give the board's serial device (ls /dev/ttyACM* /dev/ttyUSB*), or leave out ${flag} for the virtual board${command === 'run' ? ' (--virtual)' : ''}`,
+        `give the board's serial device (ls /dev/ttyACM* /dev/ttyUSB*), or leave out ${flag} for the virtual board${command.startsWith('run') ? ' (--virtual)' : ''}`,
     );
   }
 }

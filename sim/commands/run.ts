@@ -23,11 +23,11 @@ import { checkpointFor } from '../engine.ts';
 import { divergenceLine, divergenceRecord, leader, yardstickText } from '../report.ts';
 import { createInProcessBoard, hostTransport, startVirtualBoard, type InProcessBoard, type VirtualBoardHandle } from '../board/index.ts';
 import { FirmataSource, PredictAheadSource, firmataMissing, openFirmata, type FirmataConnection } from '../../firmware-bridge/johnny-five.ts';
-import { DeviceLearnerClient } from '../../firmware-bridge/device/client.ts';
+import { DeviceLearnerClient, NoAnswer } from '../../firmware-bridge/device/client.ts';
 import { runHil } from '../../firmware-bridge/device/hil.ts';
 import { createDriftTask } from '../tasks/drift.ts';
 import { buildFirmware, missingTool, startQemu, type QemuBoard } from '../../firmware-bridge/qemu.ts';
-import { InputError, checkOutputPath, modelToJson, writingTo } from '../modelio.ts';
+import { InputError, Interrupted, checkOutputPath, modelToJson, writingTo } from '../modelio.ts';
 import { saveSnapshotFile } from '../snapshot-file.ts';
 import { fmt } from '../report.ts';
 import {
@@ -285,7 +285,9 @@ export async function runOnDevice(args: RunArgs, io: RunIo): Promise<OnDeviceSum
   if (!a.port && !a.virtual) throw new InputError('run --on-device: give the board with --port PATH, or --virtual to start the firmware on QEMU');
   if (a.firmata) throw new InputError('run: --on-device and --firmata exclude each other (a Firmata board runs StandardFirmata, not our firmware)');
   if (a.engine !== 'fixed') throw new InputError('run --on-device compares with the fixed-point runtime: use --engine fixed (the default)');
+  if (a.port && a.virtual) throw new InputError(`run --on-device: --virtual starts the firmware on QEMU, and --port ${a.port} names your board; give one of them`);
   makeLearner(a); // a configuration the runtime refuses is refused before anything is built or opened
+  if (a.port) checkPortPath(a.port, 'run --on-device', '--port');
   return withResources(async (res) => {
   let qemu: QemuBoard | null = null;
   if (a.virtual) {
@@ -294,17 +296,41 @@ export async function runOnDevice(args: RunArgs, io: RunIo): Promise<OnDeviceSum
     qemu = res.own('QEMU board', await startQemu(buildFirmware({ hidden: Math.max(a.hidden, 8), inputs: Math.max(a.inputs, 1), outputs: Math.max(a.outputs, 1) })), (q) => q.stop());
   }
   const port = qemu ? qemu.path : a.port!;
-  const client = res.own(`device at ${port}`, await DeviceLearnerClient.open(port), (c) => c.close());
+  const baud = a.baud ?? 115200;
+  const client = res.own(`device at ${port}`, await DeviceLearnerClient.open(port, baud), (c) => c.close());
   const steps = a.steps ?? 10000;
   {
     io.stderr(`run --on-device: ${a.learner} N=${a.hidden} on ${qemu ? 'QEMU lm3s6965evb at ' : ''}${port}, ${steps} steps\n`);
     const options = learnerOptions(a);
-    const r = await runHil(client, {
+    // Ctrl-C ends the wait for the device at once (withResources closes the port, QEMU); the steps sent so far are
+    // not a result, so nothing is reported.
+    const stopped = new Promise<never>((_, reject) => {
+      const stop = (): void => reject(new Interrupted(`run --on-device: stopped before the run on ${port} finished; nothing to compare`, io.signal?.reason));
+      if (io.signal?.aborted) stop();
+      io.signal?.addEventListener('abort', stop, { once: true });
+    });
+    stopped.catch(() => {});
+    // The first answer (HELLO -> CAPABILITIES) may take --connect-timeout; a device that never answers is named the
+    // way run names one.
+    const connectS = a.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT_S;
+    client.timeoutMs = connectS * 1000;
+    const hello = client.hello();
+    hello.catch(() => {});
+    await Promise.race([hello, stopped]).catch((e: unknown) => {
+      if (e instanceof NoAnswer) {
+        throw noAnswerError({ command: 'run --on-device', port, seconds: connectS, baud, last: 'HELLO sent, no CAPABILITIES back', firmata: null });
+      }
+      throw e;
+    });
+    client.timeoutMs = 5000;
+    const work = runHil(client, {
       options,
       steps,
       seed: a.seed,
       stream: createDriftTask({ seed: a.seed, channels: Math.max(options.inputs, options.outputs), steps }),
     });
+    work.catch(() => {});
+    const r = await Promise.race([work, stopped]);
     const summary: OnDeviceSummary = {
       port,
       learner: a.learner,
@@ -364,7 +390,11 @@ async function streamLive(a: ResolvedRunArgs, io: RunIo, res: Resources, learner
   if (a.firmata) {
     const sampleMs = a.sampleMs ?? 20;
     const ahead = Math.max(1, Math.round((a.aheadMs ?? 100) / sampleMs));
-    const conn = res.own(`Firmata board at ${a.port}`, await openFirmata(a.port!, { baudRate: a.baud ?? 57600, samplingIntervalMs: Math.min(sampleMs, 10), ...(a.connectTimeout !== undefined ? { timeoutMs: a.connectTimeout * 1000 } : {}) }), (c) => c.close());
+    const opened = await openFirmata(a.port!, { baudRate: a.baud ?? 57600, samplingIntervalMs: Math.min(sampleMs, 10), signal: io.signal, ...(a.connectTimeout !== undefined ? { timeoutMs: a.connectTimeout * 1000 } : {}) }).catch((e: unknown) => {
+      if (io.signal?.aborted) throw new Interrupted(`run: stopped while waiting for the StandardFirmata handshake from ${a.port}; nothing was learned or written`, io.signal.reason);
+      throw e;
+    });
+    const conn = res.own(`Firmata board at ${a.port}`, opened, (c) => c.close());
     const source = res.own(
       'Firmata pins',
       await FirmataSource.open({ five: conn.five, io: conn.io, inputs: pins, freqMs: sampleMs }).catch((e: unknown) => {
@@ -429,9 +459,10 @@ async function streamLive(a: ResolvedRunArgs, io: RunIo, res: Resources, learner
         deviceErrors[key] = (deviceErrors[key] ?? 0) + 1;
         if (deviceErrors[key] > 1) return;
       }
-      if (e.type === 'open-failed') {
-        // retried with backoff: say it once per distinct cause, not at every retry
-        if (e.message !== lastOpenFailure) io.stderr(`${e.message}; retrying${everStreamed ? '' : ` for up to ${a.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT_S} s`} (Ctrl-C to stop)\n`);
+      if (e.type === 'open-failed' || (e.type === 'disconnected' && !everStreamed)) {
+        // retried with backoff (a port that does not open, a board that has not answered yet): say it once per
+        // distinct cause, not at every retry
+        if (e.message !== lastOpenFailure) io.stderr(`${e.type === 'disconnected' ? 'no handshake yet: ' : ''}${e.message}; retrying${everStreamed ? '' : ` for up to ${a.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT_S} s`} (Ctrl-C to stop)\n`);
         lastOpenFailure = e.message;
       } else if (e.type !== 'streaming') io.stderr(`\n${e.type}: ${e.message}${e.type === 'device-error' ? ' (repeats are counted in the summary)' : ''}\n`);
       else lastOpenFailure = '';
@@ -464,9 +495,17 @@ async function streamLive(a: ResolvedRunArgs, io: RunIo, res: Resources, learner
       },
     );
     clearTimeout(connectTimer);
+    const last = (): string => lastOnLink(events.length > 0 ? events[events.length - 1].message : null, session.currentState);
     if (first === 'no answer') {
-      const last = lastOnLink(events.length > 0 ? events[events.length - 1].message : null, session.currentState);
-      throw noAnswerError({ command: 'run', port, seconds: connectS, baud: a.baud ?? (firmata ? 57600 : 115200), last, firmata: firmata ? null : 'add --firmata' });
+      throw noAnswerError({ command: 'run', port, seconds: connectS, baud: a.baud ?? (firmata ? 57600 : 115200), last: last(), firmata: firmata ? null : 'add --firmata' });
+    }
+    // Stopped before the board streamed: there is nothing to summarise (an empty summary would only say so in
+    // dashes), so the command says what it was waiting for and ends.
+    if (first === 'stopped' && io.signal?.aborted) {
+      throw new Interrupted(`run: stopped before the board at ${port} streamed (last on the link: ${last()}); nothing was learned or written`, io.signal.reason);
+    }
+    if (first === 'stopped') {
+      throw new Error(`run: --duration ${a.duration} s ended before the board at ${port} streamed a sample (last on the link: ${last()}); check the board, or give it more time`);
     }
     if (first === 'started') {
       let lastN = 0;
@@ -658,7 +697,7 @@ export function register(program: Command): void {
         interrupts++;
         if (interrupts > 1) process.exit(signal === 'SIGTERM' ? 143 : 130);
         process.stderr.write(`\nstopping (${signal === 'SIGTERM' ? 'SIGTERM' : 'Ctrl-C'}; again to quit at once)\n`);
-        ac.abort();
+        ac.abort(signal);
       };
       process.on('SIGINT', onSigint);
       process.on('SIGTERM', onSigint);

@@ -44,11 +44,11 @@ export function registerDemo(program: Command): Command {
       const o: DemoOptions = { ...rest, rateHz: rate };
       const ac = new AbortController();
       let interrupts = 0;
-      const onSignal = (): void => {
+      const onSignal = (signal: NodeJS.Signals): void => {
         interrupts++;
-        if (interrupts > 1) process.exit(130);
+        if (interrupts > 1) process.exit(signal === 'SIGTERM' ? 143 : 130);
         process.stderr.write('\nstopping: writing the report from what was learned (Ctrl-C again to quit at once)\n');
-        ac.abort();
+        ac.abort(signal);
       };
       process.on('SIGINT', onSignal);
       process.on('SIGTERM', onSignal);

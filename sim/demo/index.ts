@@ -22,7 +22,7 @@ import { LIVE_LINEAR_NAME, PERSISTENCE_NAME, liveYardsticks } from '../baselines
 import { checkpointFor } from '../engine.ts';
 import { divergenceLine, divergenceRecord } from '../report.ts';
 import { Resources } from '../lifetime.ts';
-import { InputError, checkOutputPath, makeDir, namedWriteError } from '../modelio.ts';
+import { InputError, Interrupted, checkOutputPath, makeDir, namedWriteError } from '../modelio.ts';
 import { DEFAULT_CONNECT_TIMEOUT_S, LEARNER_FLAGS, boardRefusal, checkPortPath, checkRate, flagMessage, lastOnLink, noAnswerError } from '../commands/options.ts';
 import { hostTransport, startVirtualBoard, type VirtualBoardHandle } from '../board/index.ts';
 import { RunningNmse, blockNmse, measureRecovery } from '../../runtime/metrics.ts';
@@ -378,8 +378,9 @@ async function demo(options: DemoOptions, io: DemoIo): Promise<DemoSummary> {
       onEvent: (e: SessionEvent) => {
         if (e.type !== 'streaming') lastEvent = e.message;
         else streamed = true;
-        if (e.type === 'open-failed') {
-          if (e.message !== lastOpenFailure) io.stderr(`${e.message}; retrying${streamed ? '' : ` for up to ${connectS} s`} (Ctrl-C to stop)\n`);
+        if (e.type === 'open-failed' || (e.type === 'disconnected' && !streamed)) {
+          // retried with backoff until the board answers: said once per distinct cause, not at every retry
+          if (e.message !== lastOpenFailure) io.stderr(`${e.type === 'disconnected' ? 'no handshake yet: ' : ''}${e.message}; retrying${streamed ? '' : ` for up to ${connectS} s`} (Ctrl-C to stop)\n`);
           lastOpenFailure = e.message;
         } else if (e.type !== 'streaming') io.stderr(`\n${e.type}: ${e.message}\n`);
         else lastOpenFailure = '';
@@ -397,7 +398,11 @@ async function demo(options: DemoOptions, io: DemoIo): Promise<DemoSummary> {
       // a board that cannot run the asked --inputs, --outputs or --rate is bad input, named by those flags
       throw boardRefusal(err, 'demo', port, { inputs: M, outputs: O, rate }, lastEvent);
     });
-    if (!gotStart && !io.signal?.aborted) {
+    if (!gotStart && io.signal?.aborted) {
+      // nothing streamed: a report of empty curves would only say so in dashes
+      throw new Interrupted(`demo: stopped before the board at ${port} streamed (last on the link: ${lastOnLink(lastEvent, opened.currentState)}); no report written`, io.signal.reason);
+    }
+    if (!gotStart) {
       const last = lastOnLink(lastEvent, opened.currentState);
       if (virtual) throw new Error(`demo: the virtual board at ${port} did not answer within ${connectS} s (last: ${last}); on a loaded machine, raise --connect-timeout`);
       throw noAnswerError({ command: 'demo', port, seconds: connectS, baud: options.baud ?? 115200, last, firmata: 'use `neurostream run --firmata`' });

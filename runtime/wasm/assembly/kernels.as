@@ -302,12 +302,29 @@ function forward(): void {
 let DOT2: i64 = 0;
 
 /** dot32x16 of the rows at pw0 and pw1 with the same values pv: returns the first sum, the second in DOT2. */
-function dot32x16x2(pw0: usize, pw1: usize, pv: usize, n: i32): i64 {
+@inline function dot32x16x2(pw0: usize, pw1: usize, pv: usize, n: i32): i64 {
   let a0 = i64x2.splat(0);
   let a1 = i64x2.splat(0);
   let b0 = i64x2.splat(0);
   let b1 = i64x2.splat(0);
   let k = 0;
+  // 8 values per iteration (the loop's own work and V8's interrupt check paid half as often)
+  for (; k + 8 <= n; k += 8) {
+    const v4 = v128.load16x4_s(pv + (<usize>k << 1));
+    const v4b = v128.load16x4_s(pv + (<usize>k << 1) + 8);
+    const w4 = v128.load(pw0 + (<usize>k << 2));
+    const u4 = v128.load(pw1 + (<usize>k << 2));
+    const w4b = v128.load(pw0 + (<usize>k << 2) + 16);
+    const u4b = v128.load(pw1 + (<usize>k << 2) + 16);
+    a0 = i64x2.add(a0, i64x2.extmul_low_i32x4_s(w4, v4));
+    a1 = i64x2.add(a1, i64x2.extmul_high_i32x4_s(w4, v4));
+    b0 = i64x2.add(b0, i64x2.extmul_low_i32x4_s(u4, v4));
+    b1 = i64x2.add(b1, i64x2.extmul_high_i32x4_s(u4, v4));
+    a0 = i64x2.add(a0, i64x2.extmul_low_i32x4_s(w4b, v4b));
+    a1 = i64x2.add(a1, i64x2.extmul_high_i32x4_s(w4b, v4b));
+    b0 = i64x2.add(b0, i64x2.extmul_low_i32x4_s(u4b, v4b));
+    b1 = i64x2.add(b1, i64x2.extmul_high_i32x4_s(u4b, v4b));
+  }
   for (; k + 4 <= n; k += 4) {
     const v4 = v128.load16x4_s(pv + (<usize>k << 1));
     const w4 = v128.load(pw0 + (<usize>k << 2));
@@ -334,7 +351,17 @@ function dot32x16x2(pw0: usize, pw1: usize, pv: usize, n: i32): i64 {
 @inline function finishUnit(i: i32, acc: i64): void {
   let accIn: i64 = 0;
   const io = i * M;
-  for (let j = 0; j < M; j++) accIn += <i64>ld32(p_W_in, io + j) * <i64>ld16(p_x, j);
+  let j = 0;
+  if (M >= 4) {
+    let v = i64x2.splat(0);
+    for (; j + 4 <= M; j += 4) {
+      const w4 = v128.load(p_W_in + (<usize>(io + j) << 2));
+      const x4 = v128.load16x4_s(p_x + (<usize>j << 1));
+      v = i64x2.add(v, i64x2.add(i64x2.extmul_low_i32x4_s(w4, x4), i64x2.extmul_high_i32x4_s(w4, x4)));
+    }
+    accIn = i64x2.extract_lane(v, 0) + i64x2.extract_lane(v, 1);
+  }
+  for (; j < M; j++) accIn += <i64>ld32(p_W_in, io + j) * <i64>ld16(p_x, j);
   acc += accIn * 8 + <i64>ld32(p_b, i) * 32768;
   const u = <i32>rsr64(acc, 27);
   store<i32>(p_u + (<usize>i << 2), u);
@@ -408,22 +435,32 @@ function learnTraces(snap: bool): void {
   const sr = FR_REC - 6;
   const si = FR_IN - 6;
   const fused = fusedRows(snap);
+  const d = KEEP;
+  // Every row bounded and W_in's shift quick: the rows' W_in and bias parts wait for learnInBiasRows, which takes them
+  // without a call and a set-up per row (units are independent: unit a's W_in/b update reads only its own traces,
+  // x and its gain, and no W_rec row reads W_in or b).
+  let rows = false;
   if (fused) {
     setQuickConstants();
     setShiftConstants(SH_TRACE_REC - 16);
-    if (quickShifts(SH_TRACE_IN - 16)) setShiftConstants(SH_TRACE_IN - 16, K_HD_IN);
+    if (quickShifts(SH_TRACE_IN - 16)) {
+      setShiftConstants(SH_TRACE_IN - 16, K_RND_IN);
+      rows = allBounded(d);
+    }
     setRowShift();
   }
-  const d = KEEP;
   const ds = SH_TRACE_REC - 16;
+  const G = SCRATCH;
   for (let a = 0; a < N; a++) {
     if (fused) {
       const c = ld32(p_aphi, a);
-      if (boundedRow(c, d)) {
+      if (rows || boundedRow(c, d)) {
         const f = ld32(p_fb, a);
         if (f == 0) {
           traceRowQuick(a, c, d);
-          advanceInBias(a, 0, d, c);
+          // learnInBiasRows with gain 0 moves no weight (delta = (0 + 2^(ds-1) + 2^(sh-1)) >> sh = 0): advanceInBias
+          if (rows) store<i32>(G + (<usize>a << 2), 0);
+          else advanceInBias(a, 0, d, c);
           continue;
         }
         const g = sat32c(mul32x16(f, ETA_REC, 15), s_gain);
@@ -431,15 +468,87 @@ function learnTraces(snap: bool): void {
         // leaves the row's update out.
         if (quickDelta(g, 32767, ds) == 0 && quickDelta(g, -32768, ds) == 0) traceRowQuick(a, c, d);
         else learnRowQuick(a, c, d, g);
-        learnInBiasQuick(a, c, d, g);
+        if (rows) store<i32>(G + (<usize>a << 2), g);
+        else learnInBiasQuick(a, c, d, g);
         continue;
       }
     }
     cntV = advanceRow(a, snap, cntV);
     updateUnit(a, sr, si);
   }
+  if (rows) cntV = learnInBiasRows(d, cntV);
   const cnt = sumLanes(cntV);
   if (cnt != 0) store<u32>(s_trace, load<u32>(s_trace) + <u32>cnt);
+}
+
+/** Whether every row's (c, d) is bounded (boundedRow). */
+function allBounded(d: i32): bool {
+  for (let a = 0; a < N; a++) if (!boundedRow(ld32(p_aphi, a), d)) return false;
+  return true;
+}
+
+/**
+ * The W_in and bias parts of learnInBiasQuick for every row, gains g_a at SCRATCH (i32, 0 for f_a = 0), all rows
+ * bounded, decay d, W_in's shift quick (constants at K_RND_IN, K_RND): per row the W_in traces and update4 4 inputs
+ * at a time (the rest as update1), then the biases 4 rows at a time in i32 lanes: P_b := (d P_b + c 2^15 + 2^14) >> 15,
+ * where |d P_b + c 2^15| <= (c + d) 2^15 <= 2^30 and only 2^15 can leave int16 (saturated by the narrowing, and
+ * counted into cntV, returned), then b += (t + 2^(ds-1) + 2^(sh-1)) >> sh with the signed-overflow test.
+ */
+function learnInBiasRows(d: i32, cntV: v128): v128 {
+  const G = SCRATCH;
+  const sa = SH_APPLY;
+  const di = SH_TRACE_IN - 16;
+  const shIn = di + sa;
+  const ds = SH_TRACE_REC - 16;
+  const shB = ds + sa;
+  const h14 = vk(K_H14);
+  const kIn = vk(K_RND_IN);
+  const kLO = vk(K_LO16);
+  const n = N;
+  const m = M;
+  for (let a = 0; a < n; a++) {
+    const io = a * m;
+    const c = ld32(p_aphi, a);
+    const g = ld32(G, a);
+    const dc = i32x4.splat((d & 0xffff) | (c << 16));
+    const gv = i32x4.splat(g);
+    const ghi = i32x4.shr_s(gv, 16);
+    const glo = v128.and(gv, kLO);
+    let j = 0;
+    for (; j + 4 <= m; j += 4) {
+      const pp = p_P_in + (<usize>(io + j) << 1);
+      const pv = traceLoK(v128.load64_zero(pp), v128.load64_zero(p_x + (<usize>j << 1)), dc, h14);
+      v128.store64_lane(pp, i16x8.narrow_i32x4_s(pv, pv), 0);
+      addDelta4(p_W_in + (<usize>(io + j) << 2), deltaK(gainK(pv, ghi, glo), kIn, shIn), s_W_in);
+    }
+    for (; j < m; j++) {
+      const p = p_P_in + (<usize>(io + j) << 1);
+      const pv = (d * <i32>load<i16>(p) + c * ld16(p_x, j) + 16384) >> 15;
+      store<i16>(p, <i16>pv);
+      update1(p_W_in + (<usize>(io + j) << 2), pv, g >> 16, g & 0xffff, di, sa, s_W_in);
+    }
+  }
+  const dv = i32x4.splat(d);
+  const kB = vk(K_RND);
+  const k32767 = vk(K_32767);
+  let a = 0;
+  for (; a + 4 <= n; a += 4) {
+    const pb = p_P_b + (<usize>a << 1);
+    const tr = i32x4.shr_s(i32x4.add(i32x4.add(i32x4.mul(v128.load16x4_s(pb), dv), i32x4.shl(v128.load(p_aphi + (<usize>a << 2)), 15)), h14), 15);
+    cntV = i32x4.sub(cntV, i32x4.gt_s(tr, k32767));
+    v128.store64_lane(pb, i16x8.narrow_i32x4_s(tr, tr), 0);
+    const gv = v128.load(G + (<usize>a << 2));
+    const p = i32x4.min_s(tr, k32767);
+    addDelta4(p_b + (<usize>a << 2), deltaK(gainK(p, i32x4.shr_s(gv, 16), v128.and(gv, kLO)), kB, shB), s_b);
+  }
+  for (; a < n; a++) {
+    const pb = p_P_b + (<usize>a << 1);
+    const pbv = sat16c(<i64>((d * <i32>load<i16>(pb) + (ld32(p_aphi, a) << 15) + 16384) >> 15), s_trace);
+    store<i16>(pb, <i16>pbv);
+    const g = ld32(G, a);
+    update1(p_b + (<usize>a << 2), pbv, g >> 16, g & 0xffff, ds, sa, s_b);
+  }
+  return cntV;
 }
 
 /** Row a of advanceTraces; vector lanes' trace saturations are added to cntV (returned), scalar ones counted. */
@@ -531,18 +640,20 @@ function learnTraces(snap: bool): void {
 
 /**
  * Whether a learning step's recurrent rows take learnRowQuick: RFLO's Q1.15 traces, 'step' updates without the
- * gradient accumulators, full Q7.24 weights, and shifts for which every rounding of the update is one add and one
- * shift without overflow: t = hi(g) p + (lo(g) p >> 16) has |t| <= 2^30 + 2^15, so t + 2^(ds-1) fits int32 for
- * ds = SH_TRACE_REC - 16 <= 29, and |d| <= 2^30 with d + 2^(SH_APPLY-1) in int32 for SH_APPLY <= 30.
+ * gradient accumulators, full Q7.24 weights, and shifts for which the update's two roundings are one add and one
+ * shift without overflow (quickShifts, ds = SH_TRACE_REC - 16).
  */
 @inline function fusedRows(snap: bool): bool {
   return !snap && FR_REC == 15 && STEP != 0 && ACCUMULATE == 0 && APPLY_LOG2 == 0 && quickShifts(SH_TRACE_REC - 16);
 }
 
 /**
- * Whether update8's one-shift rounding is exact for ds (and SH_APPLY): ds, SH_APPLY >= 1 and ds + SH_APPLY <= 30.
- * With A = t + 2^(ds-1), |t| <= 2^30 + 2^15: d = A >> ds and delta = (d + 2^(sa-1)) >> sa are
- * delta = ((A & -2^ds) + 2^(ds+sa-1)) >> (ds + sa) (numerator and denominator times 2^ds), and every sum stays in int32.
+ * Whether update8's one-shift rounding is exact for ds (and sa = SH_APPLY): ds, sa >= 1 and sh = ds + sa <= 30.
+ * The reference rounds twice, half up: d = round(g p / 2^(ds+16)), delta = round(d / 2^sa). With A = 2^(ds+16),
+ * B = 2^sa >= 2 and g p = A B q + r (0 <= r < AB), d = B q + floor((r + A/2) / A), whose remainder modulo B reaches
+ * B/2 exactly when r >= AB/2 - A/2; so delta = q + [r >= AB/2 - A/2] = floor((g p + A/2 + AB/2) / AB), one rounding
+ * with both halves added. In t = floor(g p / 2^16): delta = (t + 2^(ds-1) + 2^(sh-1)) >> sh, and with
+ * |t| <= 2^30 + 2^15 the sum stays in int32 (2^(ds-1) + 2^(sh-1) <= 2^28 + 2^29).
  */
 @inline function quickShifts(ds: i32): bool {
   return ds >= 1 && SH_APPLY >= 1 && ds + SH_APPLY <= 30;
@@ -590,13 +701,13 @@ function learnInBiasQuick(a: i32, c: i32, d: i32, g: i32): void {
 /** update8's delta for one trace p (shift ds, SH_APPLY; quickShifts(ds)). */
 @inline function quickDelta(g: i32, p: i32, ds: i32): i32 {
   const t = (g >> 16) * p + (((g & 0xffff) * p) >> 16);
-  return (((t + (1 << (ds - 1))) & (-1 << ds)) + (1 << (ds + SH_APPLY - 1))) >> (ds + SH_APPLY);
+  return (t + rndConst(ds)) >> (ds + SH_APPLY);
 }
 
-/** update8 for one weight at q without a Q3.12 copy: W += ((((hi(g) p + (lo(g) p >> 16)) + 2^(ds-1)) >> ds) + 2^(sa-1)) >> sa. */
+/** update8 for one weight at q without a Q3.12 copy: W += (hi(g) p + (lo(g) p >> 16) + 2^(ds-1) + 2^(ds+sa-1)) >> (ds + sa). */
 @inline function update1(q: usize, p: i32, ghi: i32, glo: i32, ds: i32, sa: i32, satp: usize): void {
   const t = ghi * p + ((glo * p) >> 16);
-  const delta = (((t + (1 << (ds - 1))) >> ds) + (1 << (sa - 1))) >> sa;
+  const delta = (t + (1 << (ds - 1)) + (1 << (ds + sa - 1))) >> (ds + sa);
   if (delta == 0) return;
   const w0 = load<i32>(q);
   let w = w0 + delta;
@@ -612,19 +723,19 @@ function learnInBiasQuick(a: i32, c: i32, d: i32, g: i32): void {
  * (V8) in every iteration (2-3 instructions each), a load from here is one. Per step (setQuickConstants) and per row
  * (setRowConstants, setGain).
  */
-const VK: usize = memory.data(288, 16);
+const VK: usize = memory.data(192, 16);
 const K_DC: usize = 0; // d | c << 16: the trace's (decay, coefficient) pair against (P_b, h_b)
 const K_GHI: usize = 16; // g >> 16
 const K_GLO: usize = 32; // g & 0xffff
-const K_HD: usize = 48; // 2^(ds-1)
-const K_MASK: usize = 64; // -2^ds
-const K_HADJ: usize = 80; // 2^(ds+sa-1)
-const K_H14: usize = 96; // 2^14
-const K_QBIAS: usize = 128; // 2^27 + 2^11: W + this < 2^28 (unsigned) iff round(W / 2^12) fits int16 (update8)
-const K_HD_IN: usize = 160; // K_HD, K_MASK, K_HADJ for W_in's shift di = SH_TRACE_IN - 16 (same order)
-const K_Q8000: usize = 208; // 0x8000 in every i16 lane: (x >> 12) - 2^15 for x >> 12 in [0, 2^16)
-const K_ONES: usize = 224; // every bit set
-const K_HDC: usize = 240; // K_HD, K_MASK, K_HADJ for learnRowQuick's constant shift ROW_C (setRowShift)
+const K_RND: usize = 48; // 2^(ds-1) + 2^(ds+sa-1): update8's two roundings in one (setShiftConstants)
+const K_H14: usize = 64; // 2^14
+const K_QBIAS: usize = 80; // 2^27 + 2^11: W + this < 2^28 (unsigned) iff round(W / 2^12) fits int16 (update8)
+const K_RND_IN: usize = 96; // K_RND for W_in's shift di = SH_TRACE_IN - 16
+const K_Q8000: usize = 112; // 0x8000 in every i16 lane: (x >> 12) - 2^15 for x >> 12 in [0, 2^16)
+const K_ONES: usize = 128; // every bit set
+const K_RNDC: usize = 144; // K_RND for learnRowQuick's constant shift 16 (setRowShift)
+const K_LO16: usize = 160; // 0xffff
+const K_32767: usize = 176; // 32767
 @inline function vk(o: usize): v128 {
   return v128.load(VK + o);
 }
@@ -636,36 +747,54 @@ function setQuickConstants(): void {
   setVK(K_QBIAS, 134219776);
   setVK(K_Q8000, 0x80008000);
   setVK(K_ONES, -1);
+  setVK(K_LO16, 0xffff);
+  setVK(K_32767, 32767);
 }
-/** Rounding constants of update8 for shift ds (and SH_APPLY) at K_HD (or K_HD_IN for kb = K_HD_IN). */
-function setShiftConstants(ds: i32, kb: usize = K_HD): void {
-  setVK(kb, 1 << (ds - 1));
-  setVK(kb + 16, -1 << ds);
-  setVK(kb + 32, 1 << (ds + SH_APPLY - 1));
+/** The rounding constant of update8 for shift ds (and SH_APPLY) at K_RND (or kb): 2^(ds-1) + 2^(ds+sa-1) (quickShifts). */
+function setShiftConstants(ds: i32, kb: usize = K_RND): void {
+  setVK(kb, rndConst(ds));
 }
-/** update8's delta for t (4 lanes): (((t + 2^(ds-1)) & -2^ds) + 2^(sh-1)) >> sh, with the constants at kb. */
+@inline function rndConst(ds: i32): i32 {
+  return (1 << (ds - 1)) + (1 << (ds + SH_APPLY - 1));
+}
+/** update8's delta for t (4 lanes): (t + 2^(ds-1) + 2^(sh-1)) >> sh, the constant at kb (quickShifts). */
 @inline function deltaV(t: v128, kb: usize, sh: i32): v128 {
-  return i32x4.shr_s(i32x4.add(v128.and(i32x4.add(t, vk(kb)), vk(kb + 16)), vk(kb + 32)), sh);
+  return deltaK(t, vk(kb), sh);
 }
-/** t = hi(g) p + (lo(g) p >> 16) = floor(g p / 2^16) for 4 lanes, g at K_GHI / K_GLO. */
+@inline function deltaK(t: v128, rnd: v128, sh: i32): v128 {
+  return i32x4.shr_s(i32x4.add(t, rnd), sh);
+}
+/** t = hi(g) p + (lo(g) p >> 16) = floor(g p / 2^16) for 4 lanes, g at K_GHI / K_GLO (or in ghi, glo). */
 @inline function gainV(p: v128): v128 {
-  return i32x4.add(i32x4.mul(vk(K_GHI), p), i32x4.shr_s(i32x4.mul(vk(K_GLO), p), 16));
+  return gainK(p, vk(K_GHI), vk(K_GLO));
+}
+@inline function gainK(p: v128, ghi: v128, glo: v128): v128 {
+  return i32x4.add(i32x4.mul(ghi, p), i32x4.shr_s(i32x4.mul(glo, p), 16));
 }
 @inline function setGain(g: i32): void {
   setVK(K_GHI, g >> 16);
   setVK(K_GLO, g & 0xffff);
 }
 
-/** Trace pairs (P_b, h_b) of lanes 0-3 (low) or 4-7 (high) as i16 pairs, against (d, c) at K_DC: (d P + c h + 2^14) >> 15. */
+/**
+ * Trace pairs (P_b, h_b) of lanes 0-3 (low) or 4-7 (high) as i16 pairs, against (d, c) at K_DC (or dc):
+ * (d P + c h + 2^14) >> 15, h14 = 2^14.
+ */
 @inline function traceLo(P8: v128, H8: v128): v128 {
-  return i32x4.shr_s(i32x4.add(i32x4.dot_i16x8_s(i16x8.shuffle(P8, H8, 0, 8, 1, 9, 2, 10, 3, 11), vk(K_DC)), vk(K_H14)), 15);
+  return traceLoK(P8, H8, vk(K_DC), vk(K_H14));
 }
 @inline function traceHi(P8: v128, H8: v128): v128 {
-  return i32x4.shr_s(i32x4.add(i32x4.dot_i16x8_s(i16x8.shuffle(P8, H8, 4, 12, 5, 13, 6, 14, 7, 15), vk(K_DC)), vk(K_H14)), 15);
+  return traceHiK(P8, H8, vk(K_DC), vk(K_H14));
+}
+@inline function traceLoK(P8: v128, H8: v128, dc: v128, h14: v128): v128 {
+  return i32x4.shr_s(i32x4.add(i32x4.dot_i16x8_s(i16x8.shuffle(P8, H8, 0, 8, 1, 9, 2, 10, 3, 11), dc), h14), 15);
+}
+@inline function traceHiK(P8: v128, H8: v128, dc: v128, h14: v128): v128 {
+  return i32x4.shr_s(i32x4.add(i32x4.dot_i16x8_s(i16x8.shuffle(P8, H8, 4, 12, 5, 13, 6, 14, 7, 15), dc), h14), 15);
 }
 
 /** Row a of P_rec for a bounded row (boundedRow): P := (d P + c h_prev + 2^14) >> 15, one i16 dot product per pair. */
-function traceRowQuick(a: i32, c: i32, d: i32): void {
+@inline function traceRowQuick(a: i32, c: i32, d: i32): void {
   const n = N;
   const row = p_P_rec + (<usize>(a * n) << 1);
   const hp = p_h_prev;
@@ -688,7 +817,7 @@ function traceRowQuick(a: i32, c: i32, d: i32): void {
  * update on the new traces in one pass, gain g (Q(9 + k)). The new traces (in range, so their i32 lanes are the i16
  * values) feed update8 directly. Needs setQuickConstants and setShiftConstants(SH_TRACE_REC - 16).
  */
-function learnRowQuick(a: i32, c: i32, d: i32, g: i32): void {
+@inline function learnRowQuick(a: i32, c: i32, d: i32, g: i32): void {
   const n = N;
   const ro = <usize>(a * n);
   const row = p_P_rec + (ro << 1);
@@ -697,17 +826,17 @@ function learnRowQuick(a: i32, c: i32, d: i32, g: i32): void {
   const sh = SH_TRACE_REC - 16 + SH_APPLY;
   setVK(K_DC, (d & 0xffff) | (c << 16));
   let b = 0;
-  // The final shift as a constant C = ROW_C >= sh (V8 spends two more instructions on a shift by a variable): the
-  // gain scaled by 2^(C - sh), when that fits int32, moves both roundings' boundaries of t by the same factor
-  // (setRowShift), so delta is the same number.
-  const s = ROW_C - sh;
-  if (ROW_C != 0 && (g << s) >> s == g) {
+  // The final shift as the constant 16 >= sh (V8 spends three more instructions on a shift by a variable): the
+  // gain scaled by 2^(16 - sh), when that fits int32, moves the rounding boundaries of t by the same factor
+  // (setRowShift), so delta is the same number. (One constant only: the optimizer merges two copies of the loop
+  // that differ in the constant into one with a variable shift.)
+  const s = 16 - sh;
+  if (ROW_16 && (g << s) >> s == g) {
     setGain(g << s);
-    if (ROW_C == 12) b = learnRowLoop(row, pW, pQ, n, K_HDC, 12);
-    else b = learnRowLoop(row, pW, pQ, n, K_HDC, 16);
+    b = learnRowLoop(row, pW, pQ, n, K_RNDC, 16);
   } else {
     setGain(g);
-    b = learnRowLoop(row, pW, pQ, n, K_HD, sh);
+    b = learnRowLoop(row, pW, pQ, n, K_RND, sh);
   }
   const hp = p_h_prev;
   for (; b < n; b++) {
@@ -718,45 +847,75 @@ function learnRowQuick(a: i32, c: i32, d: i32, g: i32): void {
   }
 }
 
-/**
- * Smallest of 12 and 16 at or above sh = SH_TRACE_REC - 16 + SH_APPLY (0: none), the constant final shift of
- * learnRowQuick, with its rounding constants at K_HDC (setRowShift).
- */
-let ROW_C: i32 = 0;
+/** Whether sh = SH_TRACE_REC - 16 + SH_APPLY <= 16: learnRowQuick's rows may shift by the constant 16 (setRowShift). */
+let ROW_16: bool = false;
 
 /**
- * ROW_C and its constants: update8's for the shift ds' = ROW_C - SH_APPLY, i.e. ds scaled by 2^(ROW_C - sh) with the
- * gain: t' = floor(g 2^s p / 2^16) and round(t' / 2^(ds + s)) = floor((g p + 2^(ds+15)) / 2^(ds+16)) = round(t / 2^ds)
- * for t = floor(g p / 2^16), s >= 0; quickShifts(ds') holds since 1 <= ds' and ds' + SH_APPLY <= 30.
+ * ROW_16 and its constant at K_RNDC: update8's for the shift ds' = 16 - SH_APPLY, i.e. ds scaled by 2^s, s = 16 - sh,
+ * with the gain: t' = floor(g 2^s p / 2^16), and the one rounding of update8,
+ * floor((t' + 2^(ds'-1) + 2^(15)) / 2^16) = floor((g p + 2^(ds+15) + 2^(sh+15)) / 2^(sh+16)), is the same number
+ * for t' as for t = floor(g p / 2^16) with ds; quickShifts(ds') holds since 1 <= ds' and ds' + SH_APPLY = 16.
  */
 function setRowShift(): void {
-  const sh = SH_TRACE_REC - 16 + SH_APPLY;
-  ROW_C = sh <= 12 ? 12 : sh <= 16 ? 16 : 0;
-  if (ROW_C != 0) setShiftConstants(ROW_C - SH_APPLY, K_HDC);
+  ROW_16 = SH_TRACE_REC - 16 + SH_APPLY <= 16;
+  if (ROW_16) setShiftConstants(16 - SH_APPLY, K_RNDC);
 }
 
 /**
- * The fused loop of learnRowQuick over a row's blocks of 8 (gain at K_GHI / K_GLO, rounding constants at kb, final
- * shift sh); returns where the blocks end. The loop stays free of calls (V8 keeps its values in registers): a block
- * that needs the exact tests leaves it, its traces already written, and update8Rare finishes it here.
+ * The fused loop of learnRowQuick over a row's blocks of 8 (gain at K_GHI / K_GLO, rounding constant at kb, final
+ * shift sh); returns where the blocks end. 16 weights per iteration (V8's interrupt check and the loop's own work
+ * paid half as often), each block's test a branch out of the loop (no flag on the usual path), and no call in the loop
+ * (V8 keeps its values in registers): a block that needs the exact tests leaves it, its traces already written, and
+ * update8Rare finishes it here.
  */
 @inline function learnRowLoop(row: usize, pW: usize, pQ: usize, n: i32, kb: usize, sh: i32): i32 {
   const hp = p_h_prev;
   let b = 0;
-  while (b + 8 <= n) {
+  while (true) {
     let rare = false;
-    // 16 weights per iteration (V8's interrupt check and the loop's own work paid half as often)
+    // The vector constants in locals, loaded once per row: V8 keeps all 8 in registers through the loop.
+    const kDC = vk(K_DC);
+    const kH14 = vk(K_H14);
+    const kGHI = vk(K_GHI);
+    const kGLO = vk(K_GLO);
+    const kRND = vk(kb);
+    const kQB = vk(K_QBIAS);
+    const kONES = vk(K_ONES);
+    const kQ8 = vk(K_Q8000);
     for (; b + 16 <= n; b += 16) {
       const off = <usize>b << 1;
-      if (!learn8(row + off, hp + off, pW + (off << 1), pQ + off, kb, sh)) {
+      const P8 = v128.load(row + off);
+      const H8 = v128.load(hp + off);
+      const lo = traceLoK(P8, H8, kDC, kH14);
+      const hi = traceHiK(P8, H8, kDC, kH14);
+      v128.store(row + off, i16x8.narrow_i32x4_s(lo, hi));
+      const d0 = deltaK(gainK(lo, kGHI, kGLO), kRND, sh);
+      const d1 = deltaK(gainK(hi, kGHI, kGLO), kRND, sh);
+      const qw = pW + (off << 1);
+      const w0 = i32x4.add(v128.load(qw), d0);
+      const w1 = i32x4.add(v128.load(qw + 16), d1);
+      const u = copyBits(w0, w1, kQB);
+      if (needsRare(u, kONES)) {
         rare = true;
         break;
       }
-      if (!learn8(row + off + 16, hp + off + 16, pW + (off << 1) + 32, pQ + off + 16, kb, sh)) {
+      store8(qw, pQ + off, w0, w1, d0, d1, u, kQ8);
+      const P8b = v128.load(row + off + 16);
+      const H8b = v128.load(hp + off + 16);
+      const lob = traceLoK(P8b, H8b, kDC, kH14);
+      const hib = traceHiK(P8b, H8b, kDC, kH14);
+      v128.store(row + off + 16, i16x8.narrow_i32x4_s(lob, hib));
+      const d0b = deltaK(gainK(lob, kGHI, kGLO), kRND, sh);
+      const d1b = deltaK(gainK(hib, kGHI, kGLO), kRND, sh);
+      const w0b = i32x4.add(v128.load(qw + 32), d0b);
+      const w1b = i32x4.add(v128.load(qw + 48), d1b);
+      const ub = copyBits(w0b, w1b, kQB);
+      if (needsRare(ub, kONES)) {
         b += 8;
         rare = true;
         break;
       }
+      store8(qw + 32, pQ + off + 16, w0b, w1b, d0b, d1b, ub, kQ8);
     }
     if (!rare && b + 8 <= n) {
       const off = <usize>b << 1;
@@ -786,8 +945,8 @@ function setRowShift(): void {
  * The 'step' update of 8 weights at pW (Q3.12 copies at pQ) from the values p0 (lanes 0-3) and p1 (4-7), |p| <= 2^15,
  * gain g split into hi(g) = g >> 16 and lo(g) = g & 0xffff at K_GHI, K_GLO (updateRow's fast path),
  * sh = ds + SH_APPLY (quickShifts):
- *   t = hi(g) p + (lo(g) p >> 16) (= floor(g p / 2^16)),  delta = (((t + 2^(ds-1)) & -2^ds) + 2^(sh-1)) >> sh
- * (= round(round(t / 2^ds) / 2^sa), see quickShifts), W + delta in int32 with the signed-overflow test (saturated,
+ *   t = hi(g) p + (lo(g) p >> 16) (= floor(g p / 2^16)),  delta = (t + 2^(ds-1) + 2^(sh-1)) >> sh
+ * (= round(round(g p / 2^(ds+16)) / 2^sa), see quickShifts), W + delta in int32 with the signed-overflow test (saturated,
  * counted into satp), and the Q3.12 copy round(W / 2^12) (saturated to int16, counted) rewritten only where
  * delta != 0.
  * One test on the new weights decides the usual case: with x = W + 2^27 + 2^11 (wrapping), x >> 12 (logical, below
@@ -803,16 +962,29 @@ function setRowShift(): void {
   const delta1 = deltaV(gainV(p1), kb, sh);
   const w0 = i32x4.add(v128.load(pW), delta0);
   const w1 = i32x4.add(v128.load(pW + 16), delta1);
-  const qb = vk(K_QBIAS);
-  // x >> 12 (logical) narrowed unsigned: 0xffff where x >= 2^28 - 2^12 (unsigned), the usual block has none
-  const u = i16x8.narrow_i32x4_u(i32x4.shr_u(i32x4.add(w0, qb), 12), i32x4.shr_u(i32x4.add(w1, qb), 12));
-  if (i8x16.bitmask(i16x8.eq(u, vk(K_ONES))) != 0) return false;
+  const u = copyBits(w0, w1, vk(K_QBIAS));
+  if (needsRare(u, vk(K_ONES))) return false;
+  store8(pW, pQ, w0, w1, delta0, delta1, u, vk(K_Q8000));
+  return true;
+}
+/**
+ * x >> 12 (logical) narrowed unsigned for x = W + 2^27 + 2^11 of the 8 new weights w0 (lanes 0-3), w1 (4-7);
+ * qb = 2^27 + 2^11 (K_QBIAS).
+ */
+@inline function copyBits(w0: v128, w1: v128, qb: v128): v128 {
+  return i16x8.narrow_i32x4_u(i32x4.shr_u(i32x4.add(w0, qb), 12), i32x4.shr_u(i32x4.add(w1, qb), 12));
+}
+/** Whether a block's copyBits u has a lane 0xffff (x >= 2^28 - 2^12: the block needs update8Rare); ones = K_ONES. */
+@inline function needsRare(u: v128, ones: v128): bool {
+  return i8x16.bitmask(i16x8.eq(u, ones)) != 0;
+}
+/** A usual block's stores: the new weights, and the copies (u - 2^15) where delta != 0; q8 = K_Q8000. */
+@inline function store8(pW: usize, pQ: usize, w0: v128, w1: v128, delta0: v128, delta1: v128, u: v128, q8: v128): void {
   v128.store(pW, w0);
   v128.store(pW + 16, w1);
   // lanes where delta == 0 keep their copy
   const keep = i16x8.eq(i16x8.narrow_i32x4_s(delta0, delta1), i16x8.splat(0));
-  v128.store(pQ, v128.bitselect(v128.load(pQ), v128.xor(u, vk(K_Q8000)), keep));
-  return true;
+  v128.store(pQ, v128.bitselect(v128.load(pQ), v128.xor(u, q8), keep));
 }
 
 /**
@@ -852,9 +1024,12 @@ function update8Rare(pW: usize, pQ: usize, pP: usize, kb: usize, sh: i32, satp: 
   v128.store(pQ, v128.bitselect(v128.load(pQ), i16x8.narrow_i32x4_s(q0, q1), keep));
 }
 
-/** update8 for 4 weights at pW without a Q3.12 copy (W_in), the shift constants at K_HD_IN, sh = di + SH_APPLY. */
+/** update8 for 4 weights at pW without a Q3.12 copy (W_in), the shift constants at K_RND_IN, sh = di + SH_APPLY. */
 @inline function update4(pW: usize, p: v128, sh: i32, satp: usize): void {
-  const delta = deltaV(gainV(p), K_HD_IN, sh);
+  addDelta4(pW, deltaV(gainV(p), K_RND_IN, sh), satp);
+}
+/** W[0..4) at pW += delta in int32, overflow saturated and counted into satp; nothing written when delta is 0. */
+@inline function addDelta4(pW: usize, delta: v128, satp: usize): void {
   if (!v128.any_true(delta)) return;
   const w00 = v128.load(pW);
   let w = i32x4.add(w00, delta);
@@ -872,9 +1047,41 @@ function errorQ(): void {
   for (let o = 0; o < O; o++) store<i16>(p_e + (<usize>o << 1), sat16c(<i64>(ld16(p_target, o) - ld16(p_y, o)), s_e));
 }
 
-/** feedbackQ (runtime/network.ts). */
+/**
+ * feedbackQ (runtime/network.ts): fb_a = sat32(sum_o B_ao e_o) (or W_out_q12^T e with TRANSPOSE). With B and 4
+ * outputs, 4 units at a time: B's rows of two units are one vector of 8, one i32x4.dot_i16x8_s against (e, e) gives
+ * pair sums, exact since no e is -2^15 (|B e| <= 2^15 (2^15 - 1) < 2^30); the two pair sums of a unit add in int32
+ * with the signed-overflow test, an overflowed lane saturated and counted (the sum lies within 2^31 of the limit).
+ */
 function feedback(): void {
-  for (let a = 0; a < N; a++) {
+  let a = 0;
+  if (!TRANSPOSE && O == 4) {
+    const e0 = ld16(p_e, 0);
+    const e1 = ld16(p_e, 1);
+    const e2 = ld16(p_e, 2);
+    const e3 = ld16(p_e, 3);
+    if (e0 != -32768 && e1 != -32768 && e2 != -32768 && e3 != -32768) {
+      const E = v128.load64_splat(p_e);
+      let nsat = 0;
+      for (; a + 4 <= N; a += 4) {
+        const pb = p_B + (<usize>(a * 4) << 1);
+        const d0 = i32x4.dot_i16x8_s(v128.load(pb), E);
+        const d1 = i32x4.dot_i16x8_s(v128.load(pb + 16), E);
+        const x = i32x4.shuffle(d0, d1, 0, 2, 4, 6);
+        const y = i32x4.shuffle(d0, d1, 1, 3, 5, 7);
+        let f = i32x4.add(x, y);
+        const ov = v128.and(v128.xor(x, f), v128.xor(y, f));
+        if (i32x4.bitmask(ov) != 0) {
+          const m = i32x4.shr_s(ov, 31);
+          f = v128.bitselect(v128.xor(i32x4.shr_s(x, 31), i32x4.splat(i32.MAX_VALUE)), f, m);
+          nsat += popcnt<i32>(i32x4.bitmask(m));
+        }
+        v128.store(p_fb + (<usize>a << 2), f);
+      }
+      if (nsat != 0) store<u32>(s_feedback, load<u32>(s_feedback) + <u32>nsat);
+    }
+  }
+  for (; a < N; a++) {
     let acc: i64 = 0;
     if (TRANSPOSE) for (let o = 0; o < O; o++) acc += <i64>(ld16(p_W_out_q12, o * N + a) * ld16(p_e, o));
     else for (let o = 0; o < O; o++) acc += <i64>(ld16(p_B, a * O + o) * ld16(p_e, o));
@@ -1051,6 +1258,7 @@ function updateOutput(): void {
   if (quick) {
     setQuickConstants();
     setShiftConstants(dso);
+    if (dso + SH_APPLY <= 16) setShiftConstants(16 - SH_APPLY, K_RNDC);
   }
   for (let o = 0; o < O; o++) {
     const e = ld16(p_e, o);
@@ -1066,19 +1274,16 @@ function updateOutput(): void {
       }
       const pW = p_W_out + (<usize>oo << 2);
       const pQ = p_W_out_q12 + (<usize>oo << 1);
-      setGain(g);
       const sh = dso + SH_APPLY;
-      const ph = p_h;
-      const satp = s_W_out;
+      // as learnRowQuick: the constant final shift 16 with the gain scaled by 2^(16 - sh) where that fits int32
+      const s = 16 - sh;
       let j = 0;
-      while (j + 8 <= N) {
-        for (; j + 8 <= N; j += 8) {
-          const H8 = v128.load(ph + (<usize>j << 1));
-          if (!update8(pW + (<usize>j << 2), pQ + (<usize>j << 1), i32x4.extend_low_i16x8_s(H8), i32x4.extend_high_i16x8_s(H8), K_HD, sh)) break;
-        }
-        if (j + 8 > N) break;
-        update8Rare(pW + (<usize>j << 2), pQ + (<usize>j << 1), ph + (<usize>j << 1), K_HD, sh, satp);
-        j += 8;
+      if (sh <= 16 && (g << s) >> s == g) {
+        setGain(g << s);
+        j = outputRowLoop(pW, pQ, K_RNDC, 16);
+      } else {
+        setGain(g);
+        j = outputRowLoop(pW, pQ, K_RND, sh);
       }
       for (; j < N; j++) applyStep(pW, pQ, j, mul32x16(g, ld16(p_h, j), sOut), s_W_out);
     }
@@ -1102,6 +1307,44 @@ function updateOutput(): void {
       if (STEP) applyStep(p_D, 0, od + j, normalized ? shiftWide(g1 * <i64>xj, sDirect) : mul32x16(g, xj, sDirect), s_W_out);
     }
   }
+}
+
+/**
+ * The delta rule's usual case for one readout row (W_out at pW, copies at pQ) on h through update8 (gain at
+ * K_GHI / K_GLO, rounding constant at kb, final shift sh), the vector constants in registers; a block that needs the
+ * exact tests goes to update8Rare. Returns where the blocks of 8 end.
+ */
+@inline function outputRowLoop(pW: usize, pQ: usize, kb: usize, sh: i32): i32 {
+  const ph = p_h;
+  const n = N;
+  let j = 0;
+  while (j + 8 <= n) {
+    const kGHI = vk(K_GHI);
+    const kGLO = vk(K_GLO);
+    const kRND = vk(kb);
+    const kQB = vk(K_QBIAS);
+    const kONES = vk(K_ONES);
+    const kQ8 = vk(K_Q8000);
+    let rare = false;
+    for (; j + 8 <= n; j += 8) {
+      const H8 = v128.load(ph + (<usize>j << 1));
+      const d0 = deltaK(gainK(i32x4.extend_low_i16x8_s(H8), kGHI, kGLO), kRND, sh);
+      const d1 = deltaK(gainK(i32x4.extend_high_i16x8_s(H8), kGHI, kGLO), kRND, sh);
+      const qw = pW + (<usize>j << 2);
+      const w0 = i32x4.add(v128.load(qw), d0);
+      const w1 = i32x4.add(v128.load(qw + 16), d1);
+      const u = copyBits(w0, w1, kQB);
+      if (needsRare(u, kONES)) {
+        rare = true;
+        break;
+      }
+      store8(qw, pQ + (<usize>j << 1), w0, w1, d0, d1, u, kQ8);
+    }
+    if (!rare) break;
+    update8Rare(pW + (<usize>j << 2), pQ + (<usize>j << 1), ph + (<usize>j << 1), kb, sh, s_W_out);
+    j += 8;
+  }
+  return j;
 }
 
 /** hi/lo partial sums of row j exactly as the reference leaves them in sum_hi/sum_lo (f64). */
