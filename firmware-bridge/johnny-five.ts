@@ -212,6 +212,11 @@ export async function firmataMissing(): Promise<string | null> {
   }
 }
 
+/** The board at the port did not complete StandardFirmata's handshake within openFirmata's timeoutMs. */
+export class HandshakeTimeout extends Error {
+  override name = 'HandshakeTimeout';
+}
+
 /**
  * Opens the serial port at `path`, runs firmata-io's handshake on it and waits for the board to be ready, so johnny-five
  * can take the io directly. firmata-io emits "connect" only on the port's "open", long gone for a port opened
@@ -241,7 +246,7 @@ export async function openFirmata(
   try {
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(
-        () => reject(new Error(`no StandardFirmata handshake from ${path} within ${timeout} ms; check that StandardFirmata is flashed and that the baud rate (${o.baudRate ?? 57600}) is the one in its Firmata.begin()`)),
+        () => reject(new HandshakeTimeout(`no StandardFirmata handshake from ${path} within ${timeout / 1000} s; check that StandardFirmata is flashed and that the baud rate (${o.baudRate ?? 57600}) is the one in its Firmata.begin()`)),
         timeout,
       );
       const onAbort = (): void => {

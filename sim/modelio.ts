@@ -21,15 +21,20 @@ export class InputError extends Error {
 
 /**
  * The user stopped a command (Ctrl-C, SIGTERM) before it had anything to report: the CLI prints the message alone and
- * exits with the shell's code for that signal (130 SIGINT, 143 SIGTERM).
+ * exits with the shell's code for that signal (130 SIGINT, 143 SIGTERM, 129 SIGHUP).
  */
 export class Interrupted extends Error {
   override name = 'Interrupted';
   readonly exitCode: number;
   constructor(message: string, signal: unknown) {
     super(message);
-    this.exitCode = signal === 'SIGTERM' ? 143 : 130;
+    this.exitCode = signalExitCode(String(signal));
   }
+}
+
+/** The shell's exit code for a command ended by `signal` (128 + its number; SIGINT's 130 for anything else). */
+export function signalExitCode(signal: string): number {
+  return signal === 'SIGTERM' ? 143 : signal === 'SIGHUP' ? 129 : 130;
 }
 
 /**

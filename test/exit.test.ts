@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { createServer } from 'node:net';
 import { withResources, Resources } from '../sim/lifetime.ts';
 import { createPtyPair, hasSocat, startVirtualBoard } from '../sim/board/index.ts';
+import { DeviceLearnerClient } from '../firmware-bridge/device/client.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const bin = join(root, 'bin', 'neurostream.js');
@@ -129,7 +130,12 @@ test.serial('run --port at a bare pseudo-terminal (nothing on the other end) giv
     const r = await run(['run', '--firmata', '--port', pty.host, '--connect-timeout', '1', '--no-progress']);
     t.false(r.hung, r.stderr);
     t.is(r.code, 1, r.stderr);
-    t.regex(r.stderr, /no StandardFirmata handshake from .* within 1000 ms/);
+    t.regex(r.stderr, /run --firmata: no StandardFirmata handshake from .* within 1 s; .*--connect-timeout sets how long to wait \(now 1 s\)/);
+    // --duration ends that wait too, saying so
+    const d = await run(['run', '--firmata', '--port', pty.host, '--duration', '1', '--no-progress']);
+    t.false(d.hung, d.stderr);
+    t.is(d.code, 1, d.stderr);
+    t.regex(d.stderr, /run: --duration 1 s ended while waiting for the StandardFirmata handshake from /);
   } finally {
     await pty.close();
   }
@@ -464,11 +470,11 @@ test.serial('Ctrl-C while run or demo waits for a silent board ends it at once w
   try {
     // the HELLO went unanswered three times: run is waiting (up to --connect-timeout, 30 s) when the Ctrl-C comes
     const r = await runUntilCtrlC(['run', '--port', sock, '--no-progress'], (_pid, err) => /no answer to HELLO/.test(err));
-    stoppedEarly(t, r, /run: stopped before the board at .*board\.sock streamed \(last on the link: [^)]*HELLO[^)]*\); nothing was learned or written/);
+    stoppedEarly(t, r, /run: stopped before the board at .*board\.sock streamed a sample \(last on the link: [^)]*HELLO[^)]*\); nothing was learned or written/);
     // demo likewise: no report of empty curves
     const out = join(dir, 'report');
     const m = await runUntilCtrlC(['demo', '--port', sock, '--out', out, '--no-progress'], (_pid, err) => /no answer to HELLO/.test(err));
-    stoppedEarly(t, m, /demo: stopped before the board at .*board\.sock streamed \(last on the link: [^)]*HELLO[^)]*\); no report written/);
+    stoppedEarly(t, m, /demo: stopped before the board at .*board\.sock streamed a sample \(last on the link: [^)]*HELLO[^)]*\); no report written/);
     t.false(existsSync(join(out, 'index.html')), 'no report was written');
     const d = await run(['run', '--port', sock, '--duration', '1', '--json', '--no-progress']);
     t.false(d.hung, d.stderr);
@@ -506,6 +512,116 @@ test.serial('run --on-device and run --firmata at a silent pseudo-terminal: the 
     // Ctrl-C while StandardFirmata's handshake is awaited (15 s by default): once run holds the port open
     const f = await runUntilCtrlC(['run', '--firmata', '--port', pty.host, '--no-progress'], (pid) => holdsOpen(pid, pty.host));
     stoppedEarly(t, f, /run: stopped while waiting for the StandardFirmata handshake from .*; nothing was learned or written/);
+  } finally {
+    await pty.close();
+  }
+});
+
+test.serial('a board that completed the handshake but sent no sample yet: --duration running out, in run and demo, says so and exits 1 without an empty summary or report', async (t) => {
+  // at 1 sample a second the first sample is due a second after streaming starts; --duration 0.5 ends before it
+  const r = await run(['run', '--virtual', '--rate', '1', '--duration', '0.5', '--json', '--no-progress']);
+  t.false(r.hung, r.stderr);
+  t.is(r.code, 1, r.stderr);
+  t.regex(r.stderr, /run: --duration 0\.5 s ended before the board at .* streamed a sample \(last on the link: /);
+  t.is(r.stdout, '', 'no JSON summary of a run that stepped nothing');
+  t.notRegex(r.stderr, /still holding/);
+  const out = join(mkdtempSync(join(tmpdir(), 'neurostream-demo-')), 'report');
+  try {
+    const d = await run(['demo', '--rate', '1', '--duration', '0.5', '--json', '--out', out, '--no-progress']);
+    t.false(d.hung, d.stderr);
+    t.is(d.code, 1, d.stderr);
+    t.regex(d.stderr, /demo: --duration 0\.5 s ended before the board at .* streamed a sample .*no report written/);
+    t.is(d.stdout, '');
+    t.false(existsSync(join(out, 'index.html')), 'no report of empty curves');
+  } finally {
+    rmSync(dirname(out), { recursive: true, force: true });
+  }
+});
+
+test.serial('run --on-device refuses the live-run flags it cannot honour (--duration, --snapshot) and a virtual bridge board\'s socket as --port, as --firmata does; an empty path flag is refused', async (t) => {
+  await refused(t, ['run', '--on-device', '--virtual', '--duration', '3'], /run --on-device streams --steps samples .*--duration does not apply: give --steps instead/);
+  await refused(t, ['run', '--on-device', '--virtual', '--snapshot', 'x.bin'], /run --on-device keeps no learner on the host to save; --snapshot does not apply/);
+  const dir = mkdtempSync(join(tmpdir(), 'neurostream-sock-'));
+  const sock = join(dir, 'board.sock');
+  const server = createServer(() => {});
+  await new Promise<void>((r) => server.listen(sock, r));
+  try {
+    await refused(t, ['run', '--on-device', '--port', sock], /run --on-device --port: .*board\.sock is a local socket \(a virtual bridge board's\); --on-device needs the serial device/);
+    await refused(t, ['run', '--firmata', '--port', sock, '--no-progress'], /run --firmata --port: .*board\.sock is a local socket \(a virtual bridge board's\); --firmata reads the serial device/);
+  } finally {
+    server.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  // an unset shell variable (--out "$DIR") would have meant the current folder, or nothing written without a word
+  for (const args of [['demo', '--out', ''], ['run', '--virtual', '--snapshot', ''], ['sim', '--plot', ''], ['tune', '--out', ''], ['sim', '--task', 'csv', '--file', ' ']]) {
+    await refused(t, args, /argument '\s*' is invalid\. Expected a path, got an empty one/);
+  }
+});
+
+test.serial('a closed terminal (SIGHUP) stops run --virtual as Ctrl-C does: the board process goes with it and its folder is removed', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'neurostream-sighup-'));
+  const snap = join(dir, 'learner.bin');
+  try {
+    let boards: string[] = [];
+    const r = await runVirtualUntilSignalled(snap, false, (pid) => {
+      boards = boardsOf(pid);
+      process.kill(pid, 'SIGHUP');
+    });
+    t.false(r.hung, r.stderr);
+    t.is(r.code, 0, r.stderr);
+    t.true((JSON.parse(r.stdout.trim()) as { samples: number }).samples > 0, 'the summary was printed');
+    t.true(existsSync(snap), 'the snapshot was written');
+    t.is(boards.length, 1, 'one board process was running');
+    for (const b of boards) {
+      const pid = b.split(' ')[0];
+      t.false(existsSync(`/proc/${pid}`) && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('board/main'), `board ${b} outlived run`);
+      const sock = /--listen (\S+)/.exec(b)?.[1];
+      t.truthy(sock, b);
+      t.false(existsSync(dirname(sock!)), `the board's folder ${dirname(sock!)} was left behind`);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+/** Virtual board processes (sim/board/main) whose parent is `ppid`, as "pid args". */
+function boardsOf(ppid: number): string[] {
+  const found: string[] = [];
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
+      if (parent === ppid && args.includes('board/main')) found.push(`${pid} ${args}`);
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  return found;
+}
+
+test.serial('closing a DeviceLearnerClient ends a stream that waits for predictions at once, its timer with it (a Ctrl-C of run --on-device mid-stream used to leave the timer holding the process)', async (t) => {
+  if (!hasSocat()) {
+    if (process.env.CI) t.fail('socat is needed for this test under CI');
+    else t.log('skipped: socat is not installed');
+    t.pass();
+    return;
+  }
+  const pty = await createPtyPair();
+  try {
+    const client = await DeviceLearnerClient.open(pty.host);
+    client.timeoutMs = 600_000; // a stream without predictions would wait this long
+    const T = 64;
+    const streaming = client.stream(new Int16Array(T * 2), new Int16Array(T), new Int16Array(T), 2, 1, 8);
+    // a hang detector, not a timing bound: without the fix the stream waits for its 600 s timer
+    let guardTimer: NodeJS.Timeout | undefined;
+    const guard = new Promise<never>((_, reject) => (guardTimer = setTimeout(() => reject(new Error('the stream still waited 60 s after close()')), 60_000)));
+    const timersBefore = process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+    await client.close();
+    const err = await t.throwsAsync(Promise.race([streaming, guard]));
+    t.regex(err!.message, /was closed/);
+    t.is(process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length, timersBefore - 1, 'the stream timer was cleared');
+    clearTimeout(guardTimer);
   } finally {
     await pty.close();
   }

@@ -75,9 +75,14 @@ export class DeviceLearnerClient {
     return new DeviceLearnerClient(port, path);
   }
 
-  /** Closes the port; a request still waiting for its answer is rejected at once. */
+  /** Ends the stream or snapshot transfer under way (its timer with it); null when none is. */
+  private cancelTransfer: ((e: Error) => void) | null = null;
+
+  /** Closes the port; a request, stream or snapshot transfer still waiting is rejected at once, its timer cleared. */
   async close(): Promise<void> {
-    this.settle(null, new Error(`the port ${this.path} was closed`));
+    const closed = new Error(`the port ${this.path} was closed`);
+    this.settle(null, closed);
+    this.cancelTransfer?.(closed);
     if (this.port.isOpen) await new Promise<void>((res) => this.port.close(() => res()));
   }
 
@@ -246,9 +251,11 @@ export class DeviceLearnerClient {
       const done = (e: Error | null) => {
         clearTimeout(timer);
         this.onPrediction = null;
+        this.cancelTransfer = null;
         if (e) reject(e);
         else resolve();
       };
+      this.cancelTransfer = done;
       const arm = () => {
         clearTimeout(timer);
         timer = setTimeout(() => done(new Error(`no prediction for step ${got} within ${this.timeoutMs} ms (${this.errors.join('; ')})`)), this.timeoutMs);
@@ -310,9 +317,11 @@ export class DeviceLearnerClient {
       const done = (e: Error | null) => {
         clearTimeout(timer);
         this.onSnapshot = null;
+        this.cancelTransfer = null;
         if (e) reject(e);
         else resolve(buf!);
       };
+      this.cancelTransfer = done;
       const arm = () => {
         clearTimeout(timer);
         timer = setTimeout(() => done(new Error(`snapshot stalled at ${have} bytes (${this.errors.join('; ')})`)), this.timeoutMs);

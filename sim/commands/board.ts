@@ -55,13 +55,12 @@ export function register(program: Command): void {
           `try: neurostream run --port ${board.path} --learner rflo   (Ctrl-C stops the board)\n`,
       );
       await new Promise<void>((resolve) => {
+        // a closed terminal (SIGHUP) stops the board as Ctrl-C does: socat and its pty links do not outlive it
         const stop = (): void => {
-          process.off('SIGINT', stop);
-          process.off('SIGTERM', stop);
+          for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.off(sig, stop);
           void board.stop().then(resolve);
         };
-        process.on('SIGINT', stop);
-        process.on('SIGTERM', stop);
+        for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, stop);
       });
     });
 }

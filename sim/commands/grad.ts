@@ -9,7 +9,7 @@ import { zeroGradient } from '../../runtime/types.ts';
 import { createLearner } from '../engine.ts';
 import { computeGradient } from '../reference/index.ts';
 import { InputError, gradientToJson, parseData, parseModel, readJsonFile } from '../modelio.ts';
-import { choiceOption, windowOption } from './options.ts';
+import { choiceOption, pathOption, windowOption } from './options.ts';
 
 export const GRAD_LEARNERS = ['bptt', 'rtrl', 'rflo', 'snap1', 'output'] as const;
 export type GradLearner = (typeof GRAD_LEARNERS)[number];
@@ -79,8 +79,8 @@ export function register(program: Command): void {
         '{"loss": L, "grad": {"W_in": NxM, "W_rec": NxN, "b": N, "W_out": OxN}}, L = 1/2 sum_t |target(t) - y(t)|^2. ' +
         'Exact for bptt and rtrl; rflo, snap1 and output give their approximation (output: zeros but W_out).',
     )
-    .requiredOption('--model <file>', 'model.json: {"tau", "W_in": NxM, "W_rec": NxN, "b": N, "W_out": OxN, "h0": N, "B": NxO} (B for rflo only; M may be 0)')
-    .requiredOption('--data <file>', 'data.json: {"x": TxM, "target": TxO}; x[t-1], target[t-1] belong to step t')
+    .requiredOption('--model <file>', 'model.json: {"tau", "W_in": NxM, "W_rec": NxN, "b": N, "W_out": OxN, "h0": N, "B": NxO} (B for rflo only; M may be 0)', pathOption)
+    .requiredOption('--data <file>', 'data.json: {"x": TxM, "target": TxO}; x[t-1], target[t-1] belong to step t', pathOption)
     .addOption(new Option('--learner <name>', 'which gradient').choices(GRAD_LEARNERS).makeOptionMandatory())
     .option('--window <K>', 'bptt only: truncation window in steps (0 or inf = full BPTT, the default)', windowOption)
     .addOption(new Option('--feedback <kind>', 'rflo only: error feedback through B (random) or W_out^T (transpose)').argParser(choiceOption(['random', 'transpose'] as const)))

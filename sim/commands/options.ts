@@ -27,6 +27,20 @@ export function numberOption(min: number, inclusive = true): (v: string) => numb
   };
 }
 
+/** The signals that stop a long command as Ctrl-C does: it closes what it opened, then reports. */
+export const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
+export { signalExitCode } from '../modelio.ts';
+
+/**
+ * A file or folder flag (`--out`, `--plot`, `--snapshot`, `--file`, ...): an empty value (`--out ''`, an unset shell
+ * variable) is refused instead of meaning the current folder or nothing at all.
+ */
+export function pathOption(v: string): string {
+  if (v.trim() === '') throw new InvalidArgumentError('Expected a path, got an empty one (an unset shell variable?).');
+  return v;
+}
+
 /** `--window K`: a positive integer, or 0 / "inf" for full BPTT. */
 export function windowOption(v: string): number {
   if (v === 'inf' || v === 'Infinity' || v === '0') return Infinity;

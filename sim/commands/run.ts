@@ -22,8 +22,9 @@ import { LIVE_LINEAR_NAME, liveYardsticks } from '../baselines.ts';
 import { checkpointFor } from '../engine.ts';
 import { divergenceLine, divergenceRecord, leader, yardstickText } from '../report.ts';
 import { createInProcessBoard, hostTransport, startVirtualBoard, type InProcessBoard, type VirtualBoardHandle } from '../board/index.ts';
-import { FirmataSource, PredictAheadSource, firmataMissing, openFirmata, type FirmataConnection } from '../../firmware-bridge/johnny-five.ts';
+import { FirmataSource, HandshakeTimeout, PredictAheadSource, firmataMissing, openFirmata, type FirmataConnection } from '../../firmware-bridge/johnny-five.ts';
 import { DeviceLearnerClient, NoAnswer } from '../../firmware-bridge/device/client.ts';
+import { isSocketPath } from '../../firmware-bridge/transports/socket.ts';
 import { runHil } from '../../firmware-bridge/device/hil.ts';
 import { createDriftTask } from '../tasks/drift.ts';
 import { buildFirmware, missingTool, startQemu, type QemuBoard } from '../../firmware-bridge/qemu.ts';
@@ -43,6 +44,9 @@ import {
   lastOnLink,
   noAnswerError,
   numberOption,
+  pathOption,
+  signalExitCode,
+  STOP_SIGNALS,
 } from './options.ts';
 import { withResources, type Resources } from '../lifetime.ts';
 
@@ -286,6 +290,12 @@ export async function runOnDevice(args: RunArgs, io: RunIo): Promise<OnDeviceSum
   if (a.firmata) throw new InputError('run: --on-device and --firmata exclude each other (a Firmata board runs StandardFirmata, not our firmware)');
   if (a.engine !== 'fixed') throw new InputError('run --on-device compares with the fixed-point runtime: use --engine fixed (the default)');
   if (a.port && a.virtual) throw new InputError(`run --on-device: --virtual starts the firmware on QEMU, and --port ${a.port} names your board; give one of them`);
+  // flags of the live run that the on-device run has no use for are refused, not ignored
+  if (args.duration !== undefined) throw new InputError('run --on-device streams --steps samples (default 10000) and ends; --duration does not apply: give --steps instead');
+  if (args.snapshot !== undefined) throw new InputError('run --on-device keeps no learner on the host to save; --snapshot does not apply (the run compares the device\'s final state with the host runtime\'s itself)');
+  if (a.port && isSocketPath(a.port)) {
+    throw new InputError(`run --on-device --port: ${a.port} is a local socket (a virtual bridge board's); --on-device needs the serial device of a board running this project's firmware, or --virtual to run it on QEMU`);
+  }
   makeLearner(a); // a configuration the runtime refuses is refused before anything is built or opened
   if (a.port) checkPortPath(a.port, 'run --on-device', '--port');
   return withResources(async (res) => {
@@ -297,10 +307,13 @@ export async function runOnDevice(args: RunArgs, io: RunIo): Promise<OnDeviceSum
   }
   const port = qemu ? qemu.path : a.port!;
   const baud = a.baud ?? 115200;
-  const client = res.own(`device at ${port}`, await DeviceLearnerClient.open(port, baud), (c) => c.close());
+  const opened = await DeviceLearnerClient.open(port, baud).catch((e: unknown) => {
+    throw new Error(`run --on-device: cannot open ${port}: ${(e as Error).message}; check that no other program holds it (another run, a serial monitor)`);
+  });
+  const client = res.own(`device at ${port}`, opened, (c) => c.close());
   const steps = a.steps ?? 10000;
   {
-    io.stderr(`run --on-device: ${a.learner} N=${a.hidden} on ${qemu ? 'QEMU lm3s6965evb at ' : ''}${port}, ${steps} steps\n`);
+    io.stderr(`run --on-device: ${a.learner} N=${a.hidden} on ${qemu ? 'QEMU lm3s6965evb at ' : ''}${port}, ${steps} steps; waiting up to ${a.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT_S} s for the firmware's first answer (Ctrl-C to stop)\n`);
     const options = learnerOptions(a);
     // Ctrl-C ends the wait for the device at once (withResources closes the port, QEMU); the steps sent so far are
     // not a result, so nothing is reported.
@@ -368,6 +381,9 @@ export async function runLive(args: RunArgs, io: RunIo): Promise<RunSummary> {
     if (missing !== null) throw new InputError(`run --firmata: ${missing}`); // the user's setup, not a failure of the run
   }
   if (a.port && !a.virtual) checkPortPath(a.port, 'run', '--port');
+  if (a.firmata && a.port && isSocketPath(a.port)) {
+    throw new InputError(`run --firmata --port: ${a.port} is a local socket (a virtual bridge board's); --firmata reads the serial device of a board running StandardFirmata (leave out --firmata to learn from the virtual board)`);
+  }
   if (a.snapshot) checkOutputPath(a.snapshot, 'file', 'run --snapshot');
   if (!a.firmata) checkRate(a.rate, a.virtual === true, 'run');
   const pins = a.pins ?? ['A0'];
@@ -390,10 +406,20 @@ async function streamLive(a: ResolvedRunArgs, io: RunIo, res: Resources, learner
   if (a.firmata) {
     const sampleMs = a.sampleMs ?? 20;
     const ahead = Math.max(1, Math.round((a.aheadMs ?? 100) / sampleMs));
-    const opened = await openFirmata(a.port!, { baudRate: a.baud ?? 57600, samplingIntervalMs: Math.min(sampleMs, 10), signal: io.signal, ...(a.connectTimeout !== undefined ? { timeoutMs: a.connectTimeout * 1000 } : {}) }).catch((e: unknown) => {
-      if (io.signal?.aborted) throw new Interrupted(`run: stopped while waiting for the StandardFirmata handshake from ${a.port}; nothing was learned or written`, io.signal.reason);
-      throw e;
-    });
+    // The handshake gets --connect-timeout, as the bridge's does; Ctrl-C and --duration end the wait too.
+    const connectS = a.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT_S;
+    if (a.progress !== false) io.stderr(`run: waiting up to ${connectS} s for StandardFirmata's handshake at ${a.port} (Ctrl-C to stop)\n`);
+    const durationOver = new AbortController();
+    const durationTimer = a.duration !== undefined ? setTimeout(() => durationOver.abort(), a.duration * 1000) : undefined;
+    const signal = io.signal ? AbortSignal.any([io.signal, durationOver.signal]) : durationOver.signal;
+    const opened = await openFirmata(a.port!, { baudRate: a.baud ?? 57600, samplingIntervalMs: Math.min(sampleMs, 10), signal, timeoutMs: connectS * 1000 })
+      .catch((e: unknown) => {
+        if (io.signal?.aborted) throw new Interrupted(`run: stopped while waiting for the StandardFirmata handshake from ${a.port}; nothing was learned or written`, io.signal.reason);
+        if (durationOver.signal.aborted) throw new Error(`run: --duration ${a.duration} s ended while waiting for the StandardFirmata handshake from ${a.port}; check the board, or give it more time`);
+        if (e instanceof HandshakeTimeout) throw new Error(`run --firmata: ${e.message}. --connect-timeout sets how long to wait (now ${connectS} s)`);
+        throw e;
+      })
+      .finally(() => clearTimeout(durationTimer));
     const conn = res.own(`Firmata board at ${a.port}`, opened, (c) => c.close());
     const source = res.own(
       'Firmata pins',
@@ -444,6 +470,8 @@ async function streamLive(a: ResolvedRunArgs, io: RunIo, res: Resources, learner
       events.push(e);
       io.onSessionEvent?.(e);
       const now = Date.now();
+      // while the link is down after streaming, each failed reconnect is a retry, said once per cause
+      const reconnecting = offlineSince !== null;
       if (e.type === 'streaming') {
         if (offlineSince !== null) offlineMs += now - offlineSince;
         offlineSince = null;
@@ -459,10 +487,10 @@ async function streamLive(a: ResolvedRunArgs, io: RunIo, res: Resources, learner
         deviceErrors[key] = (deviceErrors[key] ?? 0) + 1;
         if (deviceErrors[key] > 1) return;
       }
-      if (e.type === 'open-failed' || (e.type === 'disconnected' && !everStreamed)) {
+      if (e.type === 'open-failed' || (e.type === 'disconnected' && (!everStreamed || reconnecting))) {
         // retried with backoff (a port that does not open, a board that has not answered yet): say it once per
         // distinct cause, not at every retry
-        if (e.message !== lastOpenFailure) io.stderr(`${e.type === 'disconnected' ? 'no handshake yet: ' : ''}${e.message}; retrying${everStreamed ? '' : ` for up to ${a.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT_S} s`} (Ctrl-C to stop)\n`);
+        if (e.message !== lastOpenFailure) io.stderr(`${e.type === 'disconnected' ? (everStreamed ? 'reconnecting: ' : 'no handshake yet: ') : ''}${e.message}; retrying${everStreamed ? '' : ` for up to ${a.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT_S} s`} (Ctrl-C to stop)\n`);
         lastOpenFailure = e.message;
       } else if (e.type !== 'streaming') io.stderr(`\n${e.type}: ${e.message}${e.type === 'device-error' ? ' (repeats are counted in the summary)' : ''}\n`);
       else lastOpenFailure = '';
@@ -474,14 +502,26 @@ async function streamLive(a: ResolvedRunArgs, io: RunIo, res: Resources, learner
   let progressTimer: NodeJS.Timeout | null = null;
   let snapshotTimer: NodeJS.Timeout | null = null;
   let deadlineTimer: NodeJS.Timeout | undefined;
+  let deadlineReached = false;
   let connectTimer: NodeJS.Timeout | undefined;
+  const last = (): string =>
+    everStreamed ? 'the handshake was done, no sample had come yet' : lastOnLink(events.length > 0 ? events[events.length - 1].message : null, session.currentState);
+  let linkAtEnd = '';
   try {
     const started = session.start();
     const aborted = new Promise<void>((resolve) => {
       if (io.signal?.aborted) resolve();
       io.signal?.addEventListener('abort', () => resolve(), { once: true });
     });
-    const deadline = a.duration !== undefined ? new Promise<void>((r) => (deadlineTimer = setTimeout(r, a.duration! * 1000))) : new Promise<void>(() => {});
+    const deadline =
+      a.duration !== undefined
+        ? new Promise<void>((r) => {
+            deadlineTimer = setTimeout(() => {
+              deadlineReached = true;
+              r();
+            }, a.duration! * 1000);
+          })
+        : new Promise<void>(() => {});
     // A board that never answers (wrong port or baud, no bridge firmware) ends the run after --connect-timeout
     // seconds instead of being retried until Ctrl-C; once it has streamed, a drop is retried (an unplug).
     const connectS = a.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT_S;
@@ -495,17 +535,8 @@ async function streamLive(a: ResolvedRunArgs, io: RunIo, res: Resources, learner
       },
     );
     clearTimeout(connectTimer);
-    const last = (): string => lastOnLink(events.length > 0 ? events[events.length - 1].message : null, session.currentState);
     if (first === 'no answer') {
       throw noAnswerError({ command: 'run', port, seconds: connectS, baud: a.baud ?? (firmata ? 57600 : 115200), last: last(), firmata: firmata ? null : 'add --firmata' });
-    }
-    // Stopped before the board streamed: there is nothing to summarise (an empty summary would only say so in
-    // dashes), so the command says what it was waiting for and ends.
-    if (first === 'stopped' && io.signal?.aborted) {
-      throw new Interrupted(`run: stopped before the board at ${port} streamed (last on the link: ${last()}); nothing was learned or written`, io.signal.reason);
-    }
-    if (first === 'stopped') {
-      throw new Error(`run: --duration ${a.duration} s ended before the board at ${port} streamed a sample (last on the link: ${last()}); check the board, or give it more time`);
     }
     if (first === 'started') {
       let lastN = 0;
@@ -545,8 +576,18 @@ async function streamLive(a: ResolvedRunArgs, io: RunIo, res: Resources, learner
     clearTimeout(connectTimer);
     if (progressTimer) clearInterval(progressTimer);
     if (snapshotTimer) clearInterval(snapshotTimer);
+    linkAtEnd = last();
     // the session, board, port and sensor close here, before the summary, so that it reports a closed link
     await res.closeAll();
+  }
+  // Stopped, or --duration ran out, before the first sample (a silent board, or one that completed the handshake and
+  // had sent nothing yet): there is nothing to summarise (an empty summary would only say so in dashes), so the
+  // command says what it was waiting for and ends.
+  if (session.stats.samplesStepped === 0 && io.signal?.aborted) {
+    throw new Interrupted(`run: stopped before the board at ${port} streamed a sample (last on the link: ${linkAtEnd}); nothing was learned or written`, io.signal.reason);
+  }
+  if (session.stats.samplesStepped === 0 && deadlineReached) {
+    throw new Error(`run: --duration ${a.duration} s ended before the board at ${port} streamed a sample (last on the link: ${linkAtEnd}); check the board, or give it more time`);
   }
   if (io.isTTY && a.progress !== false) io.stderr('\r\x1b[K');
   let snapshotFailure: Error | null = null;
@@ -678,7 +719,7 @@ export function register(program: Command): void {
     .option('--duration <seconds>', 'stop after this long', numberOption(0, false))
     .option('--connect-timeout <seconds>', CONNECT_TIMEOUT_HELP, numberOption(0, false))
     .option('--json', 'print one JSON summary object on stdout')
-    .option('--snapshot <file>', 'write the learner here periodically and at the end (fixed: binary snapshot; float: model JSON)')
+    .option('--snapshot <file>', 'write the learner here periodically and at the end (fixed: binary snapshot; float: model JSON)', pathOption)
     .option('--snapshot-every <seconds>', 'seconds between snapshots', numberOption(0, false), 60)
     .option('--drift-every <samples>', 'virtual board: samples between drift events', intOption(0), 8000)
     .option('--no-progress', 'no progress line on stderr')
@@ -693,21 +734,20 @@ export function register(program: Command): void {
       const ac = new AbortController();
       let interrupts = 0;
       // SIGTERM (systemd, `timeout`, `kill`) ends a run as Ctrl-C does: the summary and the final snapshot are written.
+      // SIGHUP (the terminal closed) too: the board, QEMU or socat it started must not outlive it.
       const onSigint = (signal: NodeJS.Signals): void => {
         interrupts++;
-        if (interrupts > 1) process.exit(signal === 'SIGTERM' ? 143 : 130);
-        process.stderr.write(`\nstopping (${signal === 'SIGTERM' ? 'SIGTERM' : 'Ctrl-C'}; again to quit at once)\n`);
+        if (interrupts > 1) process.exit(signalExitCode(signal));
+        process.stderr.write(`\nstopping (${signal === 'SIGINT' ? 'Ctrl-C' : signal}; again to quit at once)\n`);
         ac.abort(signal);
       };
-      process.on('SIGINT', onSigint);
-      process.on('SIGTERM', onSigint);
+      for (const sig of STOP_SIGNALS) process.on(sig, onSigint);
       try {
         const io = { stdout: (s: string) => process.stdout.write(s), stderr: (s: string) => process.stderr.write(s), signal: ac.signal, isTTY: process.stderr.isTTY === true };
         if (a.onDevice) await runOnDevice(a, io);
         else await runLive(a, { stdout: (s) => process.stdout.write(s), stderr: (s) => process.stderr.write(s), signal: ac.signal, isTTY: process.stderr.isTTY === true });
       } finally {
-        process.off('SIGINT', onSigint);
-        process.off('SIGTERM', onSigint);
+        for (const sig of STOP_SIGNALS) process.off(sig, onSigint);
       }
     });
 }

@@ -25,7 +25,7 @@ import { createProgress, fmt, table } from '../report.ts';
 import { scoreLinearBaselines } from '../baselines.ts';
 import { FIXED_STREAM_DEFAULTS, STREAM_DEFAULTS, type StreamConfig } from '../defaults.ts';
 import { readStreamConfig } from '../stream-config.ts';
-import { LEARNER_FLAGS, choiceOption, flagMessage, intOption, numberOption, parseSeeds, windowOption } from './options.ts';
+import { LEARNER_FLAGS, choiceOption, flagMessage, intOption, numberOption, parseSeeds, pathOption, windowOption } from './options.ts';
 
 export interface SimArgs {
   task: TaskName;
@@ -443,7 +443,7 @@ export function register(program: Command): void {
     .option('--sensor-noise <sigma>', 'drift: sensor noise standard deviation (default 0.05)', numberOption(0))
     .addOption(new Option('--scenario <name>', 'board: mix (target = a same-time mix of the channels) or heater (a heated body: the target follows the inputs through a lag and a square law)').argParser(choiceOption(['mix', 'heater'] as const)))
     .option('--sample-step <dt>', 'mackey-glass: time units between samples (default 1)', numberOption(0.1))
-    .option('--file <path>', 'csv: the recorded log, with a header row')
+    .option('--file <path>', 'csv: the recorded log, with a header row', pathOption)
     .option('--columns <a,b>', 'csv: input columns by header name', (v: string) => v.split(',').map((c) => c.trim()).filter((c) => c !== ''))
     .option('--target <col>', 'csv: the column to predict')
     .option('--horizon <K>', 'csv, mackey-glass: predict the target K rows ahead (default 1)', intOption(1))
@@ -456,11 +456,11 @@ export function register(program: Command): void {
     .option('--gain <g>', 'gain of the initial recurrent weights, W_rec ~ N(0, g^2/N) (default 1.5, Murray 2019; streams: sim/defaults.ts)', numberOption(0))
     .option('--input-scale <s>', 'scale of the initial input weights, W_in ~ U(-s, s) (default 1; streams: sim/defaults.ts)', numberOption(0))
     .option('--max-rec-step <bound>', 'bound on the norm of each per-step recurrent update, a divergence guard; 0 = none (float engine)', numberOption(0))
-    .option('--config <file>', 'streams: start from a configuration written by `neurostream tune` (flags still win)');
+    .option('--config <file>', 'streams: start from a configuration written by `neurostream tune` (flags still win)', pathOption);
   addCsvDialectOptions(cmd);
   cmd
     .option('--json', 'print one JSON object instead of the table')
-    .option('--plot <dir>', 'also write a report into DIR: learning curves as SVG + PNG and index.html; for rflo its alignment with BPTT (trains a second time)')
+    .option('--plot <dir>', 'also write a report into DIR: learning curves as SVG + PNG and index.html; for rflo its alignment with BPTT (trains a second time)', pathOption)
     .addHelpText(
       'after',
       '\nJSON (--json): {"task","learner","engine","trials","seeds":[...],"nmse":[per seed],"median_nmse","curve":[...],...}\n' +

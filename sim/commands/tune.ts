@@ -20,7 +20,7 @@ import { createSimLearner, runStream } from '../tasks/run.ts';
 import { InputError, checkOutputPath, writingTo } from '../modelio.ts';
 import { createProgress, fmt, table } from '../report.ts';
 import { addCsvDialectOptions, makeTask, type SimArgs } from './sim.ts';
-import { choiceOption, intOption, numberOption } from './options.ts';
+import { choiceOption, intOption, numberOption, pathOption } from './options.ts';
 
 export interface TuneArgs extends Pick<SimArgs, 'task' | 'steps' | 'file' | 'columns' | 'target' | 'horizon' | 'normalize' | 'scenario' | 'channels' | 'changeEvery' | 'sampleStep' | 'delimiter' | 'decimal' | 'missing' | 'outlier'> {
   learner: LearnerKind;
@@ -279,11 +279,11 @@ export function register(program: Command): void {
     .option('--prefix <n>', 'samples the search learns on (default: half the stream, at most 5000)', intOption(100))
     .option('--budget <seconds>', 'time for the search (default 60)', numberOption(0, false))
     .option('--candidates <n>', 'try at most n candidates, the defaults first (default: the whole grid); reproducible where a time budget is not', intOption(1))
-    .option('--out <file>', 'write the best configuration here (for sim --config)', 'tune.json')
+    .option('--out <file>', 'write the best configuration here (for sim --config)', pathOption, 'tune.json')
     .option('--seed <n>', 'seed of the initial weights (and of a simulated stream)', intOption(0), 1)
     .option('--steps <n>', 'simulated streams: samples (default 10000)', intOption(1))
     .addOption(new Option('--scenario <name>', 'board: mix or heater').argParser(choiceOption(['mix', 'heater'] as const)))
-    .option('--file <path>', 'csv: the recorded log, with a header row')
+    .option('--file <path>', 'csv: the recorded log, with a header row', pathOption)
     .option('--columns <a,b>', 'csv: input columns by header name', (v: string) => v.split(',').map((c) => c.trim()).filter((c) => c !== ''))
     .option('--target <col>', 'csv: the column to predict')
     .option('--horizon <K>', 'csv, mackey-glass: predict the target K rows ahead (default 1)', intOption(1));

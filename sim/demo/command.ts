@@ -5,7 +5,7 @@
  */
 import { Command, Option } from 'commander';
 import { LEARNER_KINDS } from '../../runtime/types.ts';
-import { CONNECT_TIMEOUT_HELP, choiceOption, intOption, numberOption } from '../commands/options.ts';
+import { CONNECT_TIMEOUT_HELP, STOP_SIGNALS, choiceOption, intOption, numberOption, pathOption, signalExitCode } from '../commands/options.ts';
 import { DEMO_DEFAULTS, runDemo, type DemoOptions } from './index.ts';
 import { PLAIN_READOUT_LR } from '../defaults.ts';
 
@@ -28,7 +28,7 @@ export function registerDemo(program: Command): Command {
     .option('--rate <hz>', 'sample rate asked of the board', numberOption(1), DEMO_DEFAULTS.rateHz)
     .option('--baud <rate>', 'baud rate of a real board (ignored by pseudo-terminals)', intOption(1), 115200)
     .option('--connect-timeout <seconds>', CONNECT_TIMEOUT_HELP, numberOption(0, false))
-    .option('--out <dir>', 'report folder (default ./reports/demo-<timestamp>/)')
+    .option('--out <dir>', 'report folder (default ./reports/demo-<timestamp>/)', pathOption)
     .option('--json', 'print the summary as one JSON object on stdout')
     .option('--tau <steps>', 'time constant, >= 1', numberOption(1), DEMO_DEFAULTS.tau)
     .option('--lr-out <rate>', `learning rate of the readout (W_out, D; default ${DEMO_DEFAULTS.lrOut} with normalised steps, below 2; ${PLAIN_READOUT_LR} with --no-normalized, below 0.5)`, numberOption(0))
@@ -46,17 +46,15 @@ export function registerDemo(program: Command): Command {
       let interrupts = 0;
       const onSignal = (signal: NodeJS.Signals): void => {
         interrupts++;
-        if (interrupts > 1) process.exit(signal === 'SIGTERM' ? 143 : 130);
-        process.stderr.write('\nstopping: writing the report from what was learned (Ctrl-C again to quit at once)\n');
+        if (interrupts > 1) process.exit(signalExitCode(signal));
+        process.stderr.write(`\nstopping (${signal === 'SIGINT' ? 'Ctrl-C' : signal}; again to quit at once)\n`);
         ac.abort(signal);
       };
-      process.on('SIGINT', onSignal);
-      process.on('SIGTERM', onSignal);
+      for (const sig of STOP_SIGNALS) process.on(sig, onSignal);
       try {
         await runDemo(o, { stdout: (s) => process.stdout.write(s), stderr: (s) => process.stderr.write(s), signal: ac.signal, isTTY: process.stderr.isTTY === true });
       } finally {
-        process.off('SIGINT', onSignal);
-        process.off('SIGTERM', onSignal);
+        for (const sig of STOP_SIGNALS) process.off(sig, onSignal);
       }
     });
 }

@@ -361,6 +361,9 @@ async function demo(options: DemoOptions, io: DemoIo): Promise<DemoSummary> {
   const showProgress = options.progress !== false;
   const timers = new Timers();
   const res = new Resources(); // everything the demo opens; closed in the finally below
+  let lastEvent: string | null = null;
+  let streamed = false;
+  let linkAtEnd = '';
   try {
     if (virtual) {
       if (showProgress) io.stderr('demo: starting the virtual board (a board process on a local socket) ...\n');
@@ -368,8 +371,6 @@ async function demo(options: DemoOptions, io: DemoIo): Promise<DemoSummary> {
       port = board.path;
     }
     let lastOpenFailure = '';
-    let lastEvent: string | null = null;
-    let streamed = false;
     session = new Session({
       transport: hostTransport(port, options.baud ?? 115200),
       learner: main,
@@ -398,11 +399,7 @@ async function demo(options: DemoOptions, io: DemoIo): Promise<DemoSummary> {
       // a board that cannot run the asked --inputs, --outputs or --rate is bad input, named by those flags
       throw boardRefusal(err, 'demo', port, { inputs: M, outputs: O, rate }, lastEvent);
     });
-    if (!gotStart && io.signal?.aborted) {
-      // nothing streamed: a report of empty curves would only say so in dashes
-      throw new Interrupted(`demo: stopped before the board at ${port} streamed (last on the link: ${lastOnLink(lastEvent, opened.currentState)}); no report written`, io.signal.reason);
-    }
-    if (!gotStart) {
+    if (!gotStart && !io.signal?.aborted) {
       const last = lastOnLink(lastEvent, opened.currentState);
       if (virtual) throw new Error(`demo: the virtual board at ${port} did not answer within ${connectS} s (last: ${last}); on a loaded machine, raise --connect-timeout`);
       throw noAnswerError({ command: 'demo', port, seconds: connectS, baud: options.baud ?? 115200, last, firmata: 'use `neurostream run --firmata`' });
@@ -441,7 +438,15 @@ async function demo(options: DemoOptions, io: DemoIo): Promise<DemoSummary> {
     timers.clear();
     if (progressTimer) clearInterval(progressTimer);
     if (showProgress && io.isTTY) io.stderr('\r\x1b[K');
+    linkAtEnd = streamed ? 'the handshake was done, no sample had come yet' : lastOnLink(lastEvent, session?.currentState ?? 'idle');
     await res.closeAll();
+  }
+  // Stopped, or --duration ran out, before the first sample: a report of empty curves would only say so in dashes.
+  if (log.n === 0 && io.signal?.aborted) {
+    throw new Interrupted(`demo: stopped before the board at ${port} streamed a sample (last on the link: ${linkAtEnd}); no report written`, io.signal.reason);
+  }
+  if (log.n === 0) {
+    throw new Error(`demo: --duration ${duration} s ended before the board at ${port} streamed a sample (last on the link: ${linkAtEnd}); no report written. Give it more time, or check the board`);
   }
   const stats = session!.stats;
 
