@@ -7,7 +7,7 @@
  * what was wrong, what was expected and what to do, without a stack trace (set NEUROSTREAM_DEBUG=1 for one).
  */
 import { Command, CommanderError } from 'commander';
-import { InputError, Interrupted } from './modelio.ts';
+import { Failure, InputError, Interrupted } from './modelio.ts';
 import { packageVersion } from './version.ts';
 import { register as registerDemo } from './commands/demo.ts';
 import { register as registerGrad } from './commands/grad.ts';
@@ -66,6 +66,11 @@ export async function main(argv: string[] = process.argv): Promise<number> {
     if (err instanceof Interrupted) {
       process.stderr.write(`neurostream: ${err.message}\n`);
       return err.exitCode;
+    }
+    if (err instanceof Failure) {
+      process.stderr.write(`neurostream: ${err.message}\n`);
+      if (debug) process.stderr.write(String(err.stack) + '\n');
+      return EXIT_FAILURE;
     }
     const msg = err instanceof Error ? err.message : String(err);
     process.stderr.write(`neurostream: ${msg}\n`);

@@ -20,6 +20,15 @@ export class InputError extends Error {
 }
 
 /**
+ * A runtime failure whose message says everything the user needs (a board that never answered, one that went away,
+ * --duration ending before a sample): the CLI prints it and exits 1, without the stack-trace hint that an unexpected
+ * error gets.
+ */
+export class Failure extends Error {
+  override name = 'Failure';
+}
+
+/**
  * The user stopped a command (Ctrl-C, SIGTERM) before it had anything to report: the CLI prints the message alone and
  * exits with the shell's code for that signal (130 SIGINT, 143 SIGTERM, 129 SIGHUP).
  */

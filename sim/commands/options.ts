@@ -5,7 +5,7 @@
  */
 import { realpathSync, statSync } from 'node:fs';
 import { InvalidArgumentError } from 'commander';
-import { InputError } from '../modelio.ts';
+import { Failure, InputError } from '../modelio.ts';
 import { ConfigurationRefused } from '../../firmware-bridge/session.ts';
 import { VIRTUAL_BOARD_MAX_RATE_HZ } from '../board/device.ts';
 
@@ -230,7 +230,7 @@ export function lastOnLink(lastEvent: string | null, state: string): string {
  * --firmata"), or null when that advice does not apply.
  */
 export function noAnswerError(o: { command: string; port: string; seconds: number; baud: number; last: string; firmata: string | null }): Error {
-  return new Error(
+  return new Failure(
     `${o.command}: no answer from the board at ${o.port} within ${o.seconds} s` +
       ` (last: ${o.last})` +
       `. Check that --port is the board's serial device and that --baud is its firmware's rate (now ${o.baud}); ` +

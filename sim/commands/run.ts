@@ -28,7 +28,7 @@ import { isSocketPath } from '../../firmware-bridge/transports/socket.ts';
 import { runHil } from '../../firmware-bridge/device/hil.ts';
 import { createDriftTask } from '../tasks/drift.ts';
 import { buildFirmware, missingTool, startQemu, type QemuBoard } from '../../firmware-bridge/qemu.ts';
-import { InputError, Interrupted, checkOutputPath, modelToJson, writingTo } from '../modelio.ts';
+import { Failure, InputError, Interrupted, checkOutputPath, modelToJson, writingTo } from '../modelio.ts';
 import { saveSnapshotFile } from '../snapshot-file.ts';
 import { fmt } from '../report.ts';
 import {
@@ -303,12 +303,16 @@ export async function runOnDevice(args: RunArgs, io: RunIo): Promise<OnDeviceSum
   if (a.virtual) {
     const missing = missingTool(['arm-none-eabi-gcc', 'qemu-system-arm']);
     if (missing) throw new InputError(`run --on-device --virtual needs ${missing}: apt-get install -y --no-install-recommends gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm`);
-    qemu = res.own('QEMU board', await startQemu(buildFirmware({ hidden: Math.max(a.hidden, 8), inputs: Math.max(a.inputs, 1), outputs: Math.max(a.outputs, 1) })), (q) => q.stop());
+    const firmware = buildFirmware({ hidden: Math.max(a.hidden, 8), inputs: Math.max(a.inputs, 1), outputs: Math.max(a.outputs, 1) });
+    // a Ctrl-C during the build (which holds the event loop) is seen here, before QEMU starts
+    await new Promise((r) => setImmediate(r));
+    if (io.signal?.aborted) throw new Interrupted('run --on-device: stopped while the firmware was built; QEMU was not started', io.signal.reason);
+    qemu = res.own('QEMU board', await startQemu(firmware), (q) => q.stop());
   }
   const port = qemu ? qemu.path : a.port!;
   const baud = a.baud ?? 115200;
   const opened = await DeviceLearnerClient.open(port, baud).catch((e: unknown) => {
-    throw new Error(`run --on-device: cannot open ${port}: ${(e as Error).message}; check that no other program holds it (another run, a serial monitor)`);
+    throw new Failure(`run --on-device: cannot open ${port}: ${(e as Error).message}; check that no other program holds it (another run, a serial monitor)`);
   });
   const client = res.own(`device at ${port}`, opened, (c) => c.close());
   const steps = a.steps ?? 10000;
@@ -415,8 +419,8 @@ async function streamLive(a: ResolvedRunArgs, io: RunIo, res: Resources, learner
     const opened = await openFirmata(a.port!, { baudRate: a.baud ?? 57600, samplingIntervalMs: Math.min(sampleMs, 10), signal, timeoutMs: connectS * 1000 })
       .catch((e: unknown) => {
         if (io.signal?.aborted) throw new Interrupted(`run: stopped while waiting for the StandardFirmata handshake from ${a.port}; nothing was learned or written`, io.signal.reason);
-        if (durationOver.signal.aborted) throw new Error(`run: --duration ${a.duration} s ended while waiting for the StandardFirmata handshake from ${a.port}; check the board, or give it more time`);
-        if (e instanceof HandshakeTimeout) throw new Error(`run --firmata: ${e.message}. --connect-timeout sets how long to wait (now ${connectS} s)`);
+        if (durationOver.signal.aborted) throw new Failure(`run: --duration ${a.duration} s ended while waiting for the StandardFirmata handshake from ${a.port}; check the board, or give it more time`);
+        if (e instanceof HandshakeTimeout) throw new Failure(`run --firmata: ${e.message}. --connect-timeout sets how long to wait (now ${connectS} s)`);
         throw e;
       })
       .finally(() => clearTimeout(durationTimer));
@@ -587,7 +591,7 @@ async function streamLive(a: ResolvedRunArgs, io: RunIo, res: Resources, learner
     throw new Interrupted(`run: stopped before the board at ${port} streamed a sample (last on the link: ${linkAtEnd}); nothing was learned or written`, io.signal.reason);
   }
   if (session.stats.samplesStepped === 0 && deadlineReached) {
-    throw new Error(`run: --duration ${a.duration} s ended before the board at ${port} streamed a sample (last on the link: ${linkAtEnd}); check the board, or give it more time`);
+    throw new Failure(`run: --duration ${a.duration} s ended before the board at ${port} streamed a sample (last on the link: ${linkAtEnd}); check the board, or give it more time`);
   }
   if (io.isTTY && a.progress !== false) io.stderr('\r\x1b[K');
   let snapshotFailure: Error | null = null;
@@ -676,12 +680,12 @@ async function streamLive(a: ResolvedRunArgs, io: RunIo, res: Resources, learner
   // Gone for good, not a drop the reconnect (backoff up to 2 s, then a handshake) had no time to repair: offline for
   // at least GONE_S at the end.
   if (summary.board_gone_at_end && offlineAtEndS >= GONE_S) {
-    throw new Error(`run: the board at ${port} went away after ${summary.samples} samples and did not come back (${summary.offline_s.toFixed(1)} s offline at the end); check the cable or power, then run again`);
+    throw new Failure(`run: the board at ${port} went away after ${summary.samples} samples and did not come back (${summary.offline_s.toFixed(1)} s offline at the end); check the cable or power, then run again`);
   }
   if (snapshotFailure) throw snapshotFailure;
   if (s.samplesStepped === 0 && events.length > 0) {
     const last = events[events.length - 1];
-    throw new Error(`run: no samples from ${port} (${last.type}: ${last.message})`);
+    throw new Failure(`run: no samples from ${port} (${last.type}: ${last.message})`);
   }
   return summary;
 }
@@ -737,7 +741,10 @@ export function register(program: Command): void {
       // SIGHUP (the terminal closed) too: the board, QEMU or socat it started must not outlive it.
       const onSigint = (signal: NodeJS.Signals): void => {
         interrupts++;
-        if (interrupts > 1) process.exit(signalExitCode(signal));
+        if (interrupts > 1) {
+          process.stderr.write('\nquitting at once: no summary, and no final snapshot (a periodic one stays as it was)\n');
+          process.exit(signalExitCode(signal));
+        }
         process.stderr.write(`\nstopping (${signal === 'SIGINT' ? 'Ctrl-C' : signal}; again to quit at once)\n`);
         ac.abort(signal);
       };

@@ -46,7 +46,10 @@ export function registerDemo(program: Command): Command {
       let interrupts = 0;
       const onSignal = (signal: NodeJS.Signals): void => {
         interrupts++;
-        if (interrupts > 1) process.exit(signalExitCode(signal));
+        if (interrupts > 1) {
+          process.stderr.write('\nquitting at once: the report is not written (its folder may hold part of it)\n');
+          process.exit(signalExitCode(signal));
+        }
         process.stderr.write(`\nstopping (${signal === 'SIGINT' ? 'Ctrl-C' : signal}; again to quit at once)\n`);
         ac.abort(signal);
       };

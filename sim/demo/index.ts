@@ -22,7 +22,7 @@ import { LIVE_LINEAR_NAME, PERSISTENCE_NAME, liveYardsticks } from '../baselines
 import { checkpointFor } from '../engine.ts';
 import { divergenceLine, divergenceRecord } from '../report.ts';
 import { Resources } from '../lifetime.ts';
-import { InputError, Interrupted, checkOutputPath, makeDir, namedWriteError } from '../modelio.ts';
+import { Failure, InputError, Interrupted, checkOutputPath, makeDir, namedWriteError } from '../modelio.ts';
 import { DEFAULT_CONNECT_TIMEOUT_S, LEARNER_FLAGS, boardRefusal, checkPortPath, checkRate, flagMessage, lastOnLink, noAnswerError } from '../commands/options.ts';
 import { hostTransport, startVirtualBoard, type VirtualBoardHandle } from '../board/index.ts';
 import { RunningNmse, blockNmse, measureRecovery } from '../../runtime/metrics.ts';
@@ -401,7 +401,7 @@ async function demo(options: DemoOptions, io: DemoIo): Promise<DemoSummary> {
     });
     if (!gotStart && !io.signal?.aborted) {
       const last = lastOnLink(lastEvent, opened.currentState);
-      if (virtual) throw new Error(`demo: the virtual board at ${port} did not answer within ${connectS} s (last: ${last}); on a loaded machine, raise --connect-timeout`);
+      if (virtual) throw new Failure(`demo: the virtual board at ${port} did not answer within ${connectS} s (last: ${last}); on a loaded machine, raise --connect-timeout`);
       throw noAnswerError({ command: 'demo', port, seconds: connectS, baud: options.baud ?? 115200, last, firmata: 'use `neurostream run --firmata`' });
     }
     t0 = Date.now();
@@ -446,7 +446,7 @@ async function demo(options: DemoOptions, io: DemoIo): Promise<DemoSummary> {
     throw new Interrupted(`demo: stopped before the board at ${port} streamed a sample (last on the link: ${linkAtEnd}); no report written`, io.signal.reason);
   }
   if (log.n === 0) {
-    throw new Error(`demo: --duration ${duration} s ended before the board at ${port} streamed a sample (last on the link: ${linkAtEnd}); no report written. Give it more time, or check the board`);
+    throw new Failure(`demo: --duration ${duration} s ended before the board at ${port} streamed a sample (last on the link: ${linkAtEnd}); no report written. Give it more time, or check the board`);
   }
   const stats = session!.stats;
 
