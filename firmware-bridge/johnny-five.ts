@@ -245,21 +245,21 @@ export async function openFirmata(
   const timeout = o.timeoutMs ?? 15000;
   try {
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new HandshakeTimeout(`no StandardFirmata handshake from ${path} within ${timeout / 1000} s; check that StandardFirmata is flashed and that the baud rate (${o.baudRate ?? 57600}) is the one in its Firmata.begin()`)),
-        timeout,
-      );
-      const onAbort = (): void => {
-        clearTimeout(timer);
-        reject(new Error(`stopped while waiting for the StandardFirmata handshake from ${path}`));
-      };
-      if (o.signal?.aborted) onAbort();
-      o.signal?.addEventListener('abort', onAbort, { once: true });
-      io.once('ready', () => {
+      // one way out, whichever comes first: the timer and the abort listener go with it
+      const finish = (e: Error | null): void => {
         clearTimeout(timer);
         o.signal?.removeEventListener('abort', onAbort);
-        resolve();
-      });
+        if (e) reject(e);
+        else resolve();
+      };
+      const timer = setTimeout(
+        () => finish(new HandshakeTimeout(`no StandardFirmata handshake from ${path} within ${timeout / 1000} s; check that StandardFirmata is flashed and that the baud rate (${o.baudRate ?? 57600}) is the one in its Firmata.begin()`)),
+        timeout,
+      );
+      const onAbort = (): void => finish(new Error(`stopped while waiting for the StandardFirmata handshake from ${path}`));
+      if (o.signal?.aborted) onAbort();
+      else o.signal?.addEventListener('abort', onAbort, { once: true });
+      io.once('ready', () => finish(null));
     });
   } catch (e) {
     if (port.isOpen) await new Promise<void>((r) => port.close(() => r()));

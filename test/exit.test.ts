@@ -368,7 +368,7 @@ test.serial("a terminal's Ctrl-C (SIGINT to the whole process group) ends run --
     // --snapshot: writing it at the end gives run the time to see a board that died with the Ctrl-C
     const r = await runVirtualUntilSignalled(snap, true, (pid) => {
       // the processes in run's group when the signal goes out: the board process must not be one of them
-      inGroup = boardsInGroup(pid);
+      inGroup = boardProcesses('pgrp', pid);
       process.kill(-pid, 'SIGINT');
     });
     t.false(r.hung, r.stderr);
@@ -384,16 +384,19 @@ test.serial("a terminal's Ctrl-C (SIGINT to the whole process group) ends run --
   }
 });
 
-/** Virtual board processes (sim/board/main) in process group pgid, read from /proc (Linux). */
-function boardsInGroup(pgid: number): string[] {
+/**
+ * Virtual board processes (sim/board/main), as "pid args", whose parent (`ppid`) or process group (`pgrp`) is `id`,
+ * read from /proc (Linux).
+ */
+function boardProcesses(field: 'ppid' | 'pgrp', id: number): string[] {
   const found: string[] = [];
   for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
     try {
       // stat: pid (comm) state ppid pgrp ...; comm may hold spaces, so split after its closing parenthesis
       const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const group = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]);
+      const value = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[field === 'ppid' ? 1 : 2]);
       const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
-      if (group === pgid && args.includes('board/main')) found.push(`${pid} ${args}`);
+      if (value === id && args.includes('board/main')) found.push(`${pid} ${args}`);
     } catch {
       // the process ended meanwhile
     }
@@ -566,7 +569,7 @@ test.serial('a closed terminal (SIGHUP) stops run --virtual as Ctrl-C does: the 
   try {
     let boards: string[] = [];
     const r = await runVirtualUntilSignalled(snap, false, (pid) => {
-      boards = boardsOf(pid);
+      boards = boardProcesses('ppid', pid);
       process.kill(pid, 'SIGHUP');
     });
     t.false(r.hung, r.stderr);
@@ -586,21 +589,6 @@ test.serial('a closed terminal (SIGHUP) stops run --virtual as Ctrl-C does: the 
   }
 });
 
-/** Virtual board processes (sim/board/main) whose parent is `ppid`, as "pid args". */
-function boardsOf(ppid: number): string[] {
-  const found: string[] = [];
-  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
-      if (parent === ppid && args.includes('board/main')) found.push(`${pid} ${args}`);
-    } catch {
-      // the process ended meanwhile
-    }
-  }
-  return found;
-}
 
 test.serial('closing a DeviceLearnerClient ends a stream that waits for predictions at once, its timer with it (a Ctrl-C of run --on-device mid-stream used to leave the timer holding the process)', async (t) => {
   if (!hasSocat()) {

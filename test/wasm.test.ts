@@ -201,6 +201,56 @@ test('backend auto picks wasm exactly when WebAssembly SIMD validates, and js is
   t.notDeepEqual(Array.from(js.state.W_rec), Array.from(pair(RANDOM_ONLY[0])[0].state.W_rec), 'the run learned');
 });
 
+/** The RTRL edge tests' start: a random arena with W_rec, W_in and b zeroed (u = 0, so phi' = 1), copied to wasm after. */
+function zeroedWeights(js: FixedLearner, wasm: FixedLearner, rng: ReturnType<typeof createRng>): FixedLearner['state'] {
+  randomizeArena(js, [wasm], rng);
+  const st = js.state;
+  st.W_rec.fill(0);
+  st.W_in.fill(0);
+  st.b.fill(0);
+  return st;
+}
+
+/** The largest row norm L (up to 2^23) for which ok(L) holds, ok monotone. */
+function largestNorm(ok: (L: number) => boolean): number {
+  let L = 0;
+  for (let step = 2 ** 22; step >= 1; step /= 2) if (ok(L + step)) L += step;
+  return L;
+}
+
+/** W_rec_q12 rows of L1 norm L: all positive (aligned, every sum at its extreme) or with random signs. */
+function setRowNorms(st: FixedLearner['state'], N: number, L: number, aligned: boolean, rand: (n: number) => number): void {
+  for (let j = 0; j < N; j++) {
+    for (let k = 0; k < N; k++) {
+      const w = Math.floor(L / N) + (k < L % N ? 1 : 0);
+      st.W_rec_q12[j * N + k] = aligned ? w : rand(2) ? w : -w;
+    }
+  }
+}
+
+/** The largest L1 norm of a W_rec_q12 row. */
+function maxRowL1(st: FixedLearner['state'], N: number): number {
+  let rowL1 = 0;
+  for (let j = 0; j < N; j++) {
+    let a = 0;
+    for (let k = 0; k < N; k++) a += Math.abs(st.W_rec_q12[j * N + k]);
+    rowL1 = Math.max(rowL1, a);
+  }
+  return rowL1;
+}
+
+/** One step of both learners on a random full-range x (and target, when learning); the arenas' first difference. */
+function stepBoth(js: FixedLearner, wasm: FixedLearner, rng: ReturnType<typeof createRng>, learn: boolean): string | null {
+  const x = new Int16Array(M);
+  const y = new Int16Array(O);
+  const out = new Int16Array(O);
+  for (let j = 0; j < M; j++) x[j] = (rngNextU32(rng) & 0xffff) - 32768;
+  for (let o = 0; o < O; o++) y[o] = (rngNextU32(rng) & 0xffff) - 32768;
+  js.stepQ(x, learn ? y : null, out);
+  wasm.stepQ(x, learn ? y : null, out);
+  return firstDiff(js, arenaBytes(js), arenaBytes(wasm));
+}
+
 /**
  * The wasm RTRL sum takes, per chunk of parameters, a two-piece split S = hi 2^s + lo (s in 12..16) when max |S| and
  * the rows' L1 norm of W_rec_q12 bound every i32 sum (kernels.as splitFor), else the three-piece path. This is that
@@ -227,33 +277,20 @@ for (const c of [
     const P = js.state.theta;
     const rng = createRng(N * 7 + 1);
     const rand = (n: number) => rngNextU32(rng) % n;
-    const x = new Int16Array(M);
-    const y = new Int16Array(O);
-    const out = new Int16Array(O);
     let twoPiece = 0;
     let twoPieceAtBound = 0;
     let threePiece = 0;
     for (let it = 0; it < 160; it++) {
-      randomizeArena(js, [wasm], rng);
-      const st = js.state;
       // u = 0 (phi' = 1, a phi' = a = 1/2 at tau 2): the largest weight of the inner term in S'
-      st.W_rec.fill(0);
-      st.W_in.fill(0);
-      st.b.fill(0);
+      const st = zeroedWeights(js, wasm, rng);
       // max |S| = m, from full range (no split fits) and just below (s = 16) down to 2^18 (s = 12)
       const m = Math.floor((2147483647 - 32768 * rand(3)) / 2 ** rand(13));
-      let Lmax = 0;
-      for (let step = 2 ** 22; step >= 1; step /= 2) if (twoPieceFor(m, Lmax + step)) Lmax += step;
+      const Lmax = largestNorm((L) => twoPieceFor(m, L));
       // rows' L1 norm just under or just over the bound (or anywhere below it)
       const near = it % 3 !== 2;
       const L = Math.min(N * 32767, near ? Math.max(N, Lmax + rand(2 * N + 1) - N) : rand(Lmax + 1));
       const aligned = it % 2 === 0;
-      for (let j = 0; j < N; j++) {
-        for (let k = 0; k < N; k++) {
-          const w = Math.floor(L / N) + (k < L % N ? 1 : 0);
-          st.W_rec_q12[j * N + k] = aligned ? w : (rand(2) ? w : -w);
-        }
-      }
+      setRowNorms(st, N, L, aligned, rand);
       for (let tt = 0; tt < P; tt++) {
         const sign = rand(2) ? 1 : -1;
         for (let k = 0; k < N; k++) {
@@ -262,22 +299,13 @@ for (const c of [
         }
       }
       st.S[rand(N * P)] = m;
-      for (const l of [wasm]) arenaBytes(l).set(arenaBytes(js));
-      let rowL1 = 0;
-      for (let j = 0; j < N; j++) {
-        let a = 0;
-        for (let k = 0; k < N; k++) a += Math.abs(st.W_rec_q12[j * N + k]);
-        rowL1 = Math.max(rowL1, a);
-      }
+      arenaBytes(wasm).set(arenaBytes(js));
+      const rowL1 = maxRowL1(st, N);
       let maxS = 0;
       for (const v of st.S) maxS = Math.max(maxS, Math.abs(v));
       const two = twoPieceFor(maxS, rowL1);
-      for (let j = 0; j < M; j++) x[j] = (rngNextU32(rng) & 0xffff) - 32768;
-      for (let o = 0; o < O; o++) y[o] = (rngNextU32(rng) & 0xffff) - 32768;
       const learn = it % 4 !== 3;
-      js.stepQ(x, learn ? y : null, out);
-      wasm.stepQ(x, learn ? y : null, out);
-      const d = firstDiff(js, arenaBytes(js), arenaBytes(wasm));
+      const d = stepBoth(js, wasm, rng, learn);
       if (d !== null) {
         t.fail(`iteration ${it} (max |S| ${maxS}, row L1 ${rowL1}, two-piece ${two}, learn ${learn}): ${d}`);
         return;
@@ -313,32 +341,19 @@ for (const c of [
     const P = js.state.theta;
     const rng = createRng(N * 11 + 3);
     const rand = (n: number) => rngNextU32(rng) % n;
-    const x = new Int16Array(M);
-    const y = new Int16Array(O);
-    const out = new Int16Array(O);
     let inside = 0;
     let atBound = 0;
     let outside = 0;
     let wrapped = 0;
     for (let it = 0; it < 120; it++) {
-      randomizeArena(js, [wasm], rng);
-      const st = js.state;
-      st.W_rec.fill(0);
-      st.W_in.fill(0);
-      st.b.fill(0);
+      const st = zeroedWeights(js, wasm, rng);
       // the largest |hi|: the top, anywhere, or small
       const H = [32767, 1 + rand(32767), 1 + rand(64)][it % 3];
-      let Lmax = 0;
-      for (let step = 2 ** 22; step >= 1; step /= 2) if (split16For(H, Lmax + step)) Lmax += step;
+      const Lmax = largestNorm((L) => split16For(H, L));
       const near = it % 4 !== 3;
       const L = Math.min(N * 32767, near ? Math.max(N, Lmax + rand(2 * N + 1) - N) : rand(Lmax + 1) + N);
       const aligned = it % 2 === 0;
-      for (let j = 0; j < N; j++) {
-        for (let k = 0; k < N; k++) {
-          const w = Math.floor(L / N) + (k < L % N ? 1 : 0);
-          st.W_rec_q12[j * N + k] = aligned ? w : rand(2) ? w : -w;
-        }
-      }
+      setRowNorms(st, N, L, aligned, rand);
       // S = hi 2^16 + lo with |hi| <= H: aligned, every sum at its extreme (hi = H, lo = 2^15 - 1, or -H and -2^15)
       for (let tt = 0; tt < P; tt++) {
         const sign = rand(2) ? 1 : -1;
@@ -352,21 +367,12 @@ for (const c of [
       const wrap = it % 5 === 1;
       if (wrap) st.S[rand(N * P)] = rand(2) ? 2147483647 - rand(32768) : -2147483648 + rand(32768);
       arenaBytes(wasm).set(arenaBytes(js));
-      let rowL1 = 0;
-      for (let j = 0; j < N; j++) {
-        let a = 0;
-        for (let k = 0; k < N; k++) a += Math.abs(st.W_rec_q12[j * N + k]);
-        rowL1 = Math.max(rowL1, a);
-      }
+      const rowL1 = maxRowL1(st, N);
       let Hs = 0;
       for (const v of st.S) Hs = Math.max(Hs, Math.abs(((v + 32768) | 0) >> 16));
       const fits = split16For(Hs, rowL1);
-      for (let j = 0; j < M; j++) x[j] = (rngNextU32(rng) & 0xffff) - 32768;
-      for (let o = 0; o < O; o++) y[o] = (rngNextU32(rng) & 0xffff) - 32768;
       const learn = it % 4 !== 2;
-      js.stepQ(x, learn ? y : null, out);
-      wasm.stepQ(x, learn ? y : null, out);
-      const d = firstDiff(js, arenaBytes(js), arenaBytes(wasm));
+      const d = stepBoth(js, wasm, rng, learn);
       if (d !== null) {
         t.fail(`iteration ${it} (largest |hi| ${Hs}, row L1 ${rowL1}, split 2^16 ${fits}, wrapped ${wrap}, learn ${learn}): ${d}`);
         return;
@@ -408,11 +414,7 @@ for (const c of [
     let above = 0;
     let nearBelow = 0;
     for (let it = 0; it < 80; it++) {
-      randomizeArena(js, [wasm], rng);
-      const st = js.state;
-      st.W_rec.fill(0);
-      st.W_in.fill(0);
-      st.b.fill(0);
+      const st = zeroedWeights(js, wasm, rng);
       st.h.fill(0);
       // C aimed at T in 2^16 - 64 .. 2^16 + 64, reached in steps of about 8
       const T = 65536 - 64 + rand(129);

@@ -7,7 +7,7 @@
 import { Command } from 'commander';
 import { InputError } from '../modelio.ts';
 import { hasSocat, startVirtualBoard, type StartVirtualBoardOptions } from '../board/index.ts';
-import { intOption, numberOption } from './options.ts';
+import { STOP_SIGNALS, intOption, numberOption } from './options.ts';
 
 export interface BoardArgs {
   virtual?: boolean;
@@ -57,10 +57,10 @@ export function register(program: Command): void {
       await new Promise<void>((resolve) => {
         // a closed terminal (SIGHUP) stops the board as Ctrl-C does: socat and its pty links do not outlive it
         const stop = (): void => {
-          for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.off(sig, stop);
+          for (const sig of STOP_SIGNALS) process.off(sig, stop);
           void board.stop().then(resolve);
         };
-        for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, stop);
+        for (const sig of STOP_SIGNALS) process.on(sig, stop);
       });
     });
 }

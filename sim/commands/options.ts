@@ -5,8 +5,8 @@
  */
 import { realpathSync, statSync } from 'node:fs';
 import { InvalidArgumentError } from 'commander';
-import { Failure, InputError } from '../modelio.ts';
-import { ConfigurationRefused } from '../../firmware-bridge/session.ts';
+import { Failure, InputError, signalExitCode } from '../modelio.ts';
+import { ConfigurationRefused, type SessionEvent } from '../../firmware-bridge/session.ts';
 import { VIRTUAL_BOARD_MAX_RATE_HZ } from '../board/device.ts';
 
 export function intOption(min: number): (v: string) => number {
@@ -27,10 +27,50 @@ export function numberOption(min: number, inclusive = true): (v: string) => numb
   };
 }
 
+/**
+ * The link's retries said once per cause, not once per retry (run and demo): a port that does not open, a board that
+ * has not answered yet (before streaming, for up to --connect-timeout) and failed reconnects after a disconnect.
+ */
+export class RetryNotes {
+  private last = '';
+  constructor(private readonly connectS: number) {}
+  /**
+   * Takes one session event: true when it was a retry (written when its cause is new), false for any other event,
+   * which the caller says itself. `streamed`: the link has streamed; `reconnecting`: it is down after streaming.
+   */
+  said(e: SessionEvent, streamed: boolean, reconnecting: boolean, write: (s: string) => void): boolean {
+    if (e.type === 'streaming') this.last = '';
+    if (!(e.type === 'open-failed' || (e.type === 'disconnected' && (!streamed || reconnecting)))) return false;
+    const what = e.type === 'disconnected' ? (streamed ? 'reconnecting: ' : 'no handshake yet: ') : '';
+    if (e.message !== this.last) write(`${what}${e.message}; retrying${streamed ? '' : ` for up to ${this.connectS} s`} (Ctrl-C to stop)\n`);
+    this.last = e.message;
+    return true;
+  }
+}
+
 /** The signals that stop a long command as Ctrl-C does: it closes what it opened, then reports. */
 export const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
-export { signalExitCode } from '../modelio.ts';
+/**
+ * Ctrl-C, SIGTERM and SIGHUP (a closed terminal) for a long command (run, demo): the first aborts the returned signal,
+ * so the command closes what it opened and reports; a second quits at once, saying `quitNote` (what is then left
+ * unwritten), with the shell's code for that signal. release() removes the handlers.
+ */
+export function stopOnSignals(quitNote: string): { signal: AbortSignal; release: () => void } {
+  const ac = new AbortController();
+  let interrupts = 0;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    interrupts++;
+    if (interrupts > 1) {
+      process.stderr.write(`\nquitting at once: ${quitNote}\n`);
+      process.exit(signalExitCode(signal));
+    }
+    process.stderr.write(`\nstopping (${signal === 'SIGINT' ? 'Ctrl-C' : signal}; again to quit at once)\n`);
+    ac.abort(signal);
+  };
+  for (const sig of STOP_SIGNALS) process.on(sig, onSignal);
+  return { signal: ac.signal, release: () => STOP_SIGNALS.forEach((sig) => process.off(sig, onSignal)) };
+}
 
 /**
  * A file or folder flag (`--out`, `--plot`, `--snapshot`, `--file`, ...): an empty value (`--out ''`, an unset shell

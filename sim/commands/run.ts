@@ -45,8 +45,8 @@ import {
   noAnswerError,
   numberOption,
   pathOption,
-  signalExitCode,
-  STOP_SIGNALS,
+  RetryNotes,
+  stopOnSignals,
 } from './options.ts';
 import { withResources, type Resources } from '../lifetime.ts';
 
@@ -458,7 +458,7 @@ async function streamLive(a: ResolvedRunArgs, io: RunIo, res: Resources, learner
     },
   });
   const events: SessionEvent[] = [];
-  let lastOpenFailure = '';
+  const retries = new RetryNotes(a.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT_S);
   // the link's record: disconnects after the first handshake, time offline, errors the device sent
   let everStreamed = false;
   let disconnects = 0;
@@ -491,13 +491,8 @@ async function streamLive(a: ResolvedRunArgs, io: RunIo, res: Resources, learner
         deviceErrors[key] = (deviceErrors[key] ?? 0) + 1;
         if (deviceErrors[key] > 1) return;
       }
-      if (e.type === 'open-failed' || (e.type === 'disconnected' && (!everStreamed || reconnecting))) {
-        // retried with backoff (a port that does not open, a board that has not answered yet): say it once per
-        // distinct cause, not at every retry
-        if (e.message !== lastOpenFailure) io.stderr(`${e.type === 'disconnected' ? (everStreamed ? 'reconnecting: ' : 'no handshake yet: ') : ''}${e.message}; retrying${everStreamed ? '' : ` for up to ${a.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT_S} s`} (Ctrl-C to stop)\n`);
-        lastOpenFailure = e.message;
-      } else if (e.type !== 'streaming') io.stderr(`\n${e.type}: ${e.message}${e.type === 'device-error' ? ' (repeats are counted in the summary)' : ''}\n`);
-      else lastOpenFailure = '';
+      if (retries.said(e, everStreamed, reconnecting, io.stderr)) return;
+      if (e.type !== 'streaming') io.stderr(`\n${e.type}: ${e.message}${e.type === 'device-error' ? ' (repeats are counted in the summary)' : ''}\n`);
     },
   });
   res.add('bridge session', () => session.stop());
@@ -735,26 +730,15 @@ export function register(program: Command): void {
         '  neurostream run --virtual --on-device --steps 10000 --json     # our firmware on QEMU, compared bit for bit',
     )
     .action(async (a: RunArgs) => {
-      const ac = new AbortController();
-      let interrupts = 0;
       // SIGTERM (systemd, `timeout`, `kill`) ends a run as Ctrl-C does: the summary and the final snapshot are written.
       // SIGHUP (the terminal closed) too: the board, QEMU or socat it started must not outlive it.
-      const onSigint = (signal: NodeJS.Signals): void => {
-        interrupts++;
-        if (interrupts > 1) {
-          process.stderr.write('\nquitting at once: no summary, and no final snapshot (a periodic one stays as it was)\n');
-          process.exit(signalExitCode(signal));
-        }
-        process.stderr.write(`\nstopping (${signal === 'SIGINT' ? 'Ctrl-C' : signal}; again to quit at once)\n`);
-        ac.abort(signal);
-      };
-      for (const sig of STOP_SIGNALS) process.on(sig, onSigint);
+      const stop = stopOnSignals('no summary, and no final snapshot (a periodic one stays as it was)');
       try {
-        const io = { stdout: (s: string) => process.stdout.write(s), stderr: (s: string) => process.stderr.write(s), signal: ac.signal, isTTY: process.stderr.isTTY === true };
+        const io = { stdout: (s: string) => process.stdout.write(s), stderr: (s: string) => process.stderr.write(s), signal: stop.signal, isTTY: process.stderr.isTTY === true };
         if (a.onDevice) await runOnDevice(a, io);
-        else await runLive(a, { stdout: (s) => process.stdout.write(s), stderr: (s) => process.stderr.write(s), signal: ac.signal, isTTY: process.stderr.isTTY === true });
+        else await runLive(a, io);
       } finally {
-        for (const sig of STOP_SIGNALS) process.off(sig, onSigint);
+        stop.release();
       }
     });
 }

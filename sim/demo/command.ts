@@ -5,7 +5,7 @@
  */
 import { Command, Option } from 'commander';
 import { LEARNER_KINDS } from '../../runtime/types.ts';
-import { CONNECT_TIMEOUT_HELP, STOP_SIGNALS, choiceOption, intOption, numberOption, pathOption, signalExitCode } from '../commands/options.ts';
+import { CONNECT_TIMEOUT_HELP, choiceOption, intOption, numberOption, pathOption, stopOnSignals } from '../commands/options.ts';
 import { DEMO_DEFAULTS, runDemo, type DemoOptions } from './index.ts';
 import { PLAIN_READOUT_LR } from '../defaults.ts';
 
@@ -42,22 +42,11 @@ export function registerDemo(program: Command): Command {
     .action(async (c: DemoOptions & { rate: number }) => {
       const { rate, ...rest } = c;
       const o: DemoOptions = { ...rest, rateHz: rate };
-      const ac = new AbortController();
-      let interrupts = 0;
-      const onSignal = (signal: NodeJS.Signals): void => {
-        interrupts++;
-        if (interrupts > 1) {
-          process.stderr.write('\nquitting at once: the report is not written (its folder may hold part of it)\n');
-          process.exit(signalExitCode(signal));
-        }
-        process.stderr.write(`\nstopping (${signal === 'SIGINT' ? 'Ctrl-C' : signal}; again to quit at once)\n`);
-        ac.abort(signal);
-      };
-      for (const sig of STOP_SIGNALS) process.on(sig, onSignal);
+      const stop = stopOnSignals('the report is not written (its folder may hold part of it)');
       try {
-        await runDemo(o, { stdout: (s) => process.stdout.write(s), stderr: (s) => process.stderr.write(s), signal: ac.signal, isTTY: process.stderr.isTTY === true });
+        await runDemo(o, { stdout: (s) => process.stdout.write(s), stderr: (s) => process.stderr.write(s), signal: stop.signal, isTTY: process.stderr.isTTY === true });
       } finally {
-        for (const sig of STOP_SIGNALS) process.off(sig, onSignal);
+        stop.release();
       }
     });
 }

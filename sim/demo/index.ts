@@ -23,7 +23,7 @@ import { checkpointFor } from '../engine.ts';
 import { divergenceLine, divergenceRecord } from '../report.ts';
 import { Resources } from '../lifetime.ts';
 import { Failure, InputError, Interrupted, checkOutputPath, makeDir, namedWriteError } from '../modelio.ts';
-import { DEFAULT_CONNECT_TIMEOUT_S, LEARNER_FLAGS, boardRefusal, checkPortPath, checkRate, flagMessage, lastOnLink, noAnswerError } from '../commands/options.ts';
+import { DEFAULT_CONNECT_TIMEOUT_S, LEARNER_FLAGS, RetryNotes, boardRefusal, checkPortPath, checkRate, flagMessage, lastOnLink, noAnswerError } from '../commands/options.ts';
 import { hostTransport, startVirtualBoard, type VirtualBoardHandle } from '../board/index.ts';
 import { RunningNmse, blockNmse, measureRecovery } from '../../runtime/metrics.ts';
 import { fmt, table } from '../report.ts';
@@ -370,7 +370,7 @@ async function demo(options: DemoOptions, io: DemoIo): Promise<DemoSummary> {
       board = res.own('virtual board', await startVirtualBoard({ channels: M, outputs: O, rateHz: rate, seed, driftEvery, stderr: 'inherit' }), (b) => b.stop());
       port = board.path;
     }
-    let lastOpenFailure = '';
+    const retries = new RetryNotes(connectS);
     session = new Session({
       transport: hostTransport(port, options.baud ?? 115200),
       learner: main,
@@ -379,12 +379,8 @@ async function demo(options: DemoOptions, io: DemoIo): Promise<DemoSummary> {
       onEvent: (e: SessionEvent) => {
         if (e.type !== 'streaming') lastEvent = e.message;
         else streamed = true;
-        if (e.type === 'open-failed' || (e.type === 'disconnected' && !streamed)) {
-          // retried with backoff until the board answers: said once per distinct cause, not at every retry
-          if (e.message !== lastOpenFailure) io.stderr(`${e.type === 'disconnected' ? 'no handshake yet: ' : ''}${e.message}; retrying${streamed ? '' : ` for up to ${connectS} s`} (Ctrl-C to stop)\n`);
-          lastOpenFailure = e.message;
-        } else if (e.type !== 'streaming') io.stderr(`\n${e.type}: ${e.message}\n`);
-        else lastOpenFailure = '';
+        if (retries.said(e, streamed, false, io.stderr)) return;
+        if (e.type !== 'streaming') io.stderr(`\n${e.type}: ${e.message}\n`);
       },
     });
     const opened = session;
